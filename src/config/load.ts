@@ -1,0 +1,113 @@
+// Loads the effective configuration: file (clawgate.json or the seed's ocg.json), then a .env file beside
+// it, then environment variables, then command-line flags. Validation errors name the key path.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseEnv } from "node:util";
+import { ConfigError, formatIssues } from "./errors.ts";
+import { type ChannelEnvMapper, coreEnvOverlay, type Env } from "./env.ts";
+import { type Config, configSchema } from "./schema.ts";
+
+export const DEFAULT_AGENT_URL = "http://127.0.0.1:11434/v1/chat/completions";
+
+export interface LoadOptions {
+  /** --config */
+  configPath?: string;
+  /** --host / --port */
+  host?: string;
+  port?: number;
+  env?: Env;
+  cwd?: string;
+  channelEnv?: Record<string, ChannelEnvMapper>;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file the config came from, if any. */
+  source?: string;
+  /** The environment after the .env file was merged in (the process env wins). */
+  env: Env;
+}
+
+export function findConfigPath(opts: LoadOptions, env: Env, cwd: string): string | undefined {
+  const explicit = opts.configPath ?? env.CLAWGATE_CONFIG ?? env.OCG_CONFIG_PATH;
+  if (explicit) {
+    const p = resolve(cwd, explicit);
+    if (!existsSync(p)) {
+      throw new ConfigError(p, [`config file not found: ${p}. Create it or drop --config/CLAWGATE_CONFIG.`]);
+    }
+    return p;
+  }
+  for (const name of ["clawgate.json", "ocg.json"]) {
+    const p = resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(path, [`not valid JSON: ${(err as Error).message}`]);
+  }
+}
+
+function loadDotEnv(dir: string, env: Env): Env {
+  const path = resolve(dir, ".env");
+  if (!existsSync(path)) return env;
+  const fromFile = parseEnv(readFileSync(path, "utf8"));
+  return { ...fromFile, ...env };
+}
+
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const baseEnv = opts.env ?? process.env;
+  const source = findConfigPath(opts, baseEnv, cwd);
+  const env = loadDotEnv(source ? dirname(source) : cwd, baseEnv);
+  const fileValue = source ? readJson(source) : {};
+  if (!isPlainObject(fileValue)) {
+    throw new ConfigError(source ?? "config", ["(top level): expected a JSON object"]);
+  }
+  let merged = deepMerge(fileValue, coreEnvOverlay(env));
+  for (const [name, mapper] of Object.entries(opts.channelEnv ?? {})) {
+    const section = mapper(env);
+    if (section) merged = deepMerge(merged, { channels: { [name]: section } });
+  }
+  merged = deepMerge(merged, { server: { host: opts.host, port: opts.port } });
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(source ?? "configuration", formatIssues(parsed.error.issues, merged));
+  }
+  const config = parsed.data;
+  if (config.verbose && config.logLevel === "info") config.logLevel = "debug";
+  config.dataDir = resolve(cwd, config.dataDir);
+  return { config, source, env };
+}
+
+/** channel/account agentUrl > OCG_AGENT_URL > file-level agentUrl > Ollama's default. */
+export function agentUrlFor(config: Config, channel: string, account?: string): string {
+  const section = config.channels[channel];
+  const acc = account ? section?.accounts?.[account] : undefined;
+  const accUrl = acc && typeof acc.agentUrl === "string" ? acc.agentUrl : undefined;
+  return accUrl ?? section?.agentUrl ?? config.agentUrl ?? DEFAULT_AGENT_URL;
+}
+
+export function modelFor(config: Config, channel: string): string | undefined {
+  return config.channels[channel]?.model ?? config.model;
+}
+
+export function databaseUrl(config: Config): string {
+  return config.database.url ?? resolve(config.dataDir, "clawgate.db");
+}

@@ -1,0 +1,101 @@
+// The shape of clawgate.json. It also accepts the channel-gateway seed's ocg.json as is: its top-level keys
+// (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65535);
+const idList = z.array(z.string().min(1));
+const commandClass = z.enum(["public", "run", "admin"]);
+
+export const channelSectionSchema = z.looseObject({
+  enabled: z.boolean().optional(),
+  /** Channel-level agent URL: the highest priority for this channel's conversations. */
+  agentUrl: z.url().optional(),
+  model: z.string().optional(),
+  /** Who may talk to the bot in DMs: see docs/security.md. */
+  dmPolicy: z.enum(["pairing", "allowlist", "open", "disabled"]).optional(),
+  accounts: z.record(z.string(), z.looseObject({ enabled: z.boolean().optional() })).optional(),
+});
+
+export const configSchema = z.object({
+  $schema: z.string().optional(),
+
+  // ---- channel-gateway seed (ocg.json) keys, accepted as they are ----
+  agentUrl: z.url().optional(),
+  model: z.string().optional(),
+  apiKey: z.string().optional(),
+  verbose: z.boolean().optional(),
+  async: z.boolean().optional(),
+  callbackPort: port.optional(),
+  callbackHost: z.string().optional(),
+  callbackSecret: z.string().optional(),
+  callbackTokenTTL: z.number().int().positive().optional(),
+
+  // ---- clawgate ----
+  server: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      port: port.default(8787),
+      bodyLimitBytes: z.number().int().positive().default(1_048_576),
+      requestTimeoutMs: z.number().int().positive().default(30_000),
+      publicBaseUrl: z.url().optional(),
+    })
+    .prefault({}),
+  dataDir: z.string().default("./data"),
+  database: z
+    .object({
+      /** A SQLite file path (default <dataDir>/clawgate.db) or a postgres:// URL. */
+      url: z.string().optional(),
+    })
+    .prefault({}),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  adminToken: z.string().min(16).optional(),
+  agent: z
+    .object({
+      systemPrompt: z.string().optional(),
+      /** How many earlier turns of the session are sent as context. */
+      historyTurns: z.number().int().min(0).max(200).default(20),
+      stream: z.boolean().default(true),
+      temperature: z.number().min(0).max(2).optional(),
+      maxTokens: z.number().int().positive().optional(),
+      connectTimeoutMs: z.number().int().positive().default(10_000),
+      firstTokenTimeoutMs: z.number().int().positive().default(120_000),
+      totalTimeoutMs: z.number().int().positive().default(600_000),
+      /** Retries on connection errors and 5xx, only before the first token arrived. */
+      retries: z.number().int().min(0).max(5).default(2),
+    })
+    .prefault({}),
+  policy: z
+    .object({
+      adminUsers: idList.default([]),
+      overrides: z.record(z.string(), commandClass).default({}),
+      allowFrom: z
+        .object({ public: idList.default([]), run: idList.default([]), admin: idList.default([]) })
+        .prefault({}),
+      rateLimits: z
+        .object({
+          perUserPerMinute: z.number().int().positive().default(10),
+          perChannelPerMinute: z.number().int().positive().default(30),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  inbox: z
+    .object({
+      concurrency: z.number().int().min(1).max(256).default(8),
+      leaseMs: z.number().int().min(1000).default(60_000),
+      maxAttempts: z.number().int().min(1).max(100).default(8),
+    })
+    .prefault({}),
+  webchat: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Bearer token required for requests that do not come from loopback. */
+      token: z.string().min(16).optional(),
+    })
+    .prefault({}),
+  channels: z.record(z.string(), channelSectionSchema).default({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ChannelSection = z.output<typeof channelSectionSchema>;

@@ -1,0 +1,78 @@
+// The one normalized shape every channel turns its native payloads into.
+import type { ParsedCommand } from "./command-lexer.ts";
+
+export type ConversationKind = "dm" | "group" | "channel";
+
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  /** Thread, topic or reply chain that forms its own session (Slack thread_ts, Telegram topic, Discord thread). */
+  thread?: string;
+}
+
+export interface Sender {
+  id: string;
+  name?: string;
+  isBot?: boolean;
+}
+
+export interface Attachment {
+  kind: "image" | "file" | "audio" | "video";
+  url?: string;
+  mime?: string;
+  name?: string;
+  size?: number;
+  platformId?: string;
+}
+
+/** A button press: `value` is the opaque payload the gateway put on the button (e.g. "approve:apr_…"). */
+export interface InboundAction {
+  id: string;
+  value: string;
+}
+
+export interface InboundEvent {
+  /** Stable id `channel:account:platformId`; the inbox deduplicates on it. */
+  id: string;
+  channel: string;
+  account: string;
+  conversation: Conversation;
+  sender: Sender;
+  text: string;
+  command?: ParsedCommand;
+  attachments: Attachment[];
+  action?: InboundAction;
+  /** Platform id of the message this one answers, when the platform tells. */
+  replyTo?: string;
+  /** True when the bot was addressed (mention, reply to the bot, DM). */
+  addressed: boolean;
+  receivedAt: number;
+  /** Per-platform data needed to answer (LINE reply token, Kakao callback URL, Slack ts …). */
+  replyContext?: Record<string, unknown>;
+  /** The native payload, kept for debugging only. */
+  native?: unknown;
+}
+
+/** Where a reply goes: enough for a channel adapter to address the conversation. */
+export interface DeliveryAddress {
+  channel: string;
+  account: string;
+  conversationId: string;
+  thread?: string;
+  replyContext?: Record<string, unknown>;
+}
+
+export function sessionKeyOf(event: Pick<InboundEvent, "channel" | "account" | "conversation">): string {
+  const base = `${event.channel}:${event.account}:${event.conversation.id}`;
+  return event.conversation.thread ? `${base}:${event.conversation.thread}` : base;
+}
+
+export function addressOf(event: InboundEvent): DeliveryAddress {
+  return {
+    channel: event.channel,
+    account: event.account,
+    conversationId: event.conversation.id,
+    thread: event.conversation.thread,
+    replyContext: event.replyContext,
+  };
+}

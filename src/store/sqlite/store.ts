@@ -1,0 +1,579 @@
+// The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved enqueue survives power loss;
+// inbound enqueues arriving in the same event-loop turn share one transaction (group commit), which is what
+// makes durable acknowledgement cheap on the webhook hot path.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type {
+  ClaimOptions,
+  InboxEffects,
+  InboxItem,
+  NewInboxItem,
+  NewMessage,
+  NewOutboxItem,
+  OutboxItem,
+  QueueState,
+  QueueStats,
+  SessionInfo,
+  Store,
+  StoredMessage,
+} from "../types.ts";
+import { sqliteMigrations } from "./migrations.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+interface PendingEnqueue {
+  item: NewInboxItem;
+  resolve: (r: "inserted" | "duplicate") => void;
+  reject: (err: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
+  synchronous?: "FULL" | "NORMAL";
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  #pending: PendingEnqueue[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    this.path = path;
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;`);
+    this.#db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"};`);
+  }
+
+  async migrate(): Promise<void> {
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`);
+    this.#tx(() => {
+      const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as { v: number | null };
+      const current = row.v ?? 0;
+      for (let v = current; v < sqliteMigrations.length; v++) {
+        this.#db.exec(sqliteMigrations[v]!);
+        this.#db.prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(v + 1, Date.now());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare("SELECT 1").get();
+  }
+
+  // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.#db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  // ---------------- inbox ----------------
+
+  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate"> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush() {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const now = Date.now();
+    try {
+      const results = this.#tx(() => {
+        const stmt = this.#db.prepare(
+          `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        );
+        return batch.map((p) =>
+          stmt.run(p.item.id, p.item.sessionKey, p.item.payload, p.item.receivedAt, now, now).changes === 1
+            ? ("inserted" as const)
+            : ("duplicate" as const),
+        );
+      });
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
+    this.#flush();
+    const now = Date.now();
+    return this.#tx(() => {
+      const rows = this.#db
+        .prepare(
+          `SELECT i.seq FROM inbox i
+           WHERE i.state IN ('pending', 'leased')
+             AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
+             AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.session_key = i.session_key
+                             AND j.seq < i.seq AND j.state IN ('pending', 'leased'))
+           ORDER BY i.seq LIMIT ?`,
+        )
+        .all(now, now, opts.limit) as { seq: number }[];
+      const update = this.#db.prepare(
+        `UPDATE inbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+         WHERE seq = ? RETURNING *`,
+      );
+      return rows.map((r) => inboxFromRow(update.get(opts.owner, now + opts.leaseMs, now, r.seq) as Row));
+    });
+  }
+
+  async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const r = this.#db
+      .prepare(`UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
+      .run(Date.now() + leaseMs, id, owner);
+    return r.changes === 1;
+  }
+
+  async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
+    const now = Date.now();
+    return this.#tx(() => {
+      const r = this.#db
+        .prepare(
+          `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
+           WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
+        )
+        .run(now, id, owner);
+      if (r.changes !== 1) return false;
+      if (effects.messages?.length) this.#appendMessages(effects.messages);
+      for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
+      for (const kv of effects.kv ?? []) this.#kvSet(kv.namespace, kv.key, kv.value, kv.ttlMs);
+      return true;
+    });
+  }
+
+  async failInbound(
+    id: string,
+    owner: string,
+    error: string,
+    retry: { retryAt: number } | { dead: true },
+  ): Promise<boolean> {
+    const dead = "dead" in retry;
+    const r = this.#db
+      .prepare(
+        `UPDATE inbox SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
+      )
+      .run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
+    return r.changes === 1;
+  }
+
+  async getInbound(id: string): Promise<InboxItem | undefined> {
+    this.#flush();
+    const row = this.#db.prepare(`SELECT * FROM inbox WHERE id = ?`).get(id) as Row | undefined;
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  async listInbound(filter: { state?: QueueState; limit?: number }): Promise<InboxItem[]> {
+    this.#flush();
+    const limit = filter.limit ?? 100;
+    const rows = filter.state
+      ? this.#db.prepare(`SELECT * FROM inbox WHERE state = ? ORDER BY seq DESC LIMIT ?`).all(filter.state, limit)
+      : this.#db.prepare(`SELECT * FROM inbox ORDER BY seq DESC LIMIT ?`).all(limit);
+    return (rows as Row[]).map(inboxFromRow);
+  }
+
+  async retryInbound(id: string): Promise<boolean> {
+    const r = this.#db
+      .prepare(
+        `UPDATE inbox SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
+      )
+      .run(Date.now(), Date.now(), id);
+    return r.changes === 1;
+  }
+
+  async inboxStats(): Promise<QueueStats> {
+    this.#flush();
+    return this.#stats("inbox");
+  }
+
+  #stats(table: "inbox" | "outbox"): QueueStats {
+    const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
+    for (const row of this.#db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as {
+      state: QueueState;
+      n: number;
+    }[])
+      stats[row.state] = row.n;
+    return stats;
+  }
+
+  // ---------------- outbox ----------------
+
+  #enqueueOutbound(item: NewOutboxItem, now: number): { id: number; inserted: boolean } {
+    const r = this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO outbox (idempotency_key, session_key, channel, account, payload, event_id,
+           available_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        item.idempotencyKey,
+        item.sessionKey,
+        item.channel,
+        item.account,
+        item.payload,
+        item.eventId ?? null,
+        now,
+        now,
+        now,
+      );
+    if (r.changes === 1) return { id: Number(r.lastInsertRowid), inserted: true };
+    const row = this.#db.prepare(`SELECT id FROM outbox WHERE idempotency_key = ?`).get(item.idempotencyKey) as {
+      id: number;
+    };
+    return { id: row.id, inserted: false };
+  }
+
+  async enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }> {
+    return this.#tx(() => this.#enqueueOutbound(item, Date.now()));
+  }
+
+  async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
+    const now = Date.now();
+    const channelFilter = opts.channels ? `AND i.channel IN (${opts.channels.map(() => "?").join(",") || "''"})` : "";
+    return this.#tx(() => {
+      const rows = this.#db
+        .prepare(
+          `SELECT i.id FROM outbox i
+           WHERE i.state IN ('pending', 'leased')
+             AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
+             ${channelFilter}
+             AND NOT EXISTS (SELECT 1 FROM outbox j WHERE j.session_key = i.session_key
+                             AND j.id < i.id AND j.state IN ('pending', 'leased'))
+           ORDER BY i.id LIMIT ?`,
+        )
+        .all(now, now, ...(opts.channels ?? []), opts.limit) as { id: number }[];
+      const update = this.#db.prepare(
+        `UPDATE outbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+         WHERE id = ? RETURNING *`,
+      );
+      return rows.map((r) => outboxFromRow(update.get(opts.owner, now + opts.leaseMs, now, r.id) as Row));
+    });
+  }
+
+  async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
+    const r = this.#db
+      .prepare(
+        `UPDATE outbox SET state = 'done', result = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL,
+         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
+      )
+      .run(result ?? null, Date.now(), id, owner);
+    return r.changes === 1;
+  }
+
+  async failOutbound(
+    id: number,
+    owner: string,
+    error: string,
+    retry: { retryAt: number } | { dead: true },
+  ): Promise<boolean> {
+    const dead = "dead" in retry;
+    const r = this.#db
+      .prepare(
+        `UPDATE outbox SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
+      )
+      .run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
+    return r.changes === 1;
+  }
+
+  async getOutbound(id: number): Promise<OutboxItem | undefined> {
+    const row = this.#db.prepare(`SELECT * FROM outbox WHERE id = ?`).get(id) as Row | undefined;
+    return row ? outboxFromRow(row) : undefined;
+  }
+
+  async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
+    const row = this.#db.prepare(`SELECT * FROM outbox WHERE idempotency_key = ?`).get(idempotencyKey) as
+      | Row
+      | undefined;
+    return row ? outboxFromRow(row) : undefined;
+  }
+
+  async listOutbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<OutboxItem[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (filter.state) {
+      where.push("state = ?");
+      args.push(filter.state);
+    }
+    if (filter.sessionKey) {
+      where.push("session_key = ?");
+      args.push(filter.sessionKey);
+    }
+    const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(outboxFromRow);
+  }
+
+  async outboxStats(): Promise<QueueStats> {
+    return this.#stats("outbox");
+  }
+
+  // ---------------- sessions and history ----------------
+
+  #ensureSession(key: string, now: number, title?: string): SessionInfo {
+    this.#db
+      .prepare(`INSERT OR IGNORE INTO sessions (key, title, created_at, updated_at) VALUES (?, ?, ?, ?)`)
+      .run(key, title ?? null, now, now);
+    if (title) this.#db.prepare(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
+    return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
+  }
+
+  async getSession(key: string): Promise<SessionInfo | undefined> {
+    const row = this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async touchSession(key: string, title?: string): Promise<SessionInfo> {
+    return this.#tx(() => this.#ensureSession(key, Date.now(), title));
+  }
+
+  async resetSession(key: string): Promise<SessionInfo> {
+    return this.#tx(() => {
+      const now = Date.now();
+      this.#ensureSession(key, now);
+      this.#db.prepare(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`).run(now, key);
+      return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
+    });
+  }
+
+  async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
+    const limit = filter.limit ?? 100;
+    const rows = filter.prefix
+      ? this.#db
+          .prepare(`SELECT * FROM sessions WHERE substr(key, 1, ?) = ? ORDER BY updated_at DESC, key LIMIT ?`)
+          .all(filter.prefix.length, filter.prefix, limit)
+      : this.#db.prepare(`SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?`).all(limit);
+    return (rows as Row[]).map(sessionFromRow);
+  }
+
+  async deleteSession(key: string): Promise<void> {
+    this.#tx(() => {
+      this.#db.prepare(`DELETE FROM messages WHERE session_key = ?`).run(key);
+      this.#db.prepare(`DELETE FROM sessions WHERE key = ?`).run(key);
+    });
+  }
+
+  #appendMessages(messages: NewMessage[]): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    const insert = this.#db.prepare(
+      `INSERT INTO messages (session_key, generation, role, content, event_id, author, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    );
+    const touch = this.#db.prepare(`UPDATE sessions SET updated_at = ?, last_message = ? WHERE key = ?`);
+    for (const m of messages) {
+      const now = m.createdAt ?? Date.now();
+      const session = this.#ensureSession(m.sessionKey, now);
+      const row = insert.get(
+        m.sessionKey,
+        session.generation,
+        m.role,
+        m.content,
+        m.eventId ?? null,
+        m.author ?? null,
+        now,
+      ) as Row;
+      touch.run(now, m.content.slice(0, 200), m.sessionKey);
+      out.push(messageFromRow(row));
+    }
+    return out;
+  }
+
+  async appendMessages(messages: NewMessage[]): Promise<StoredMessage[]> {
+    return this.#tx(() => this.#appendMessages(messages));
+  }
+
+  async listMessages(
+    key: string,
+    opts: { generation?: number; limit?: number; afterId?: number; last?: number } = {},
+  ): Promise<StoredMessage[]> {
+    const where = ["session_key = ?"];
+    const args: SQLInputValue[] = [key];
+    if (opts.generation !== undefined) {
+      where.push("generation = ?");
+      args.push(opts.generation);
+    }
+    if (opts.afterId !== undefined) {
+      where.push("id > ?");
+      args.push(opts.afterId);
+    }
+    const cond = where.join(" AND ");
+    const rows =
+      opts.last !== undefined
+        ? this.#db
+            .prepare(`SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`)
+            .all(...args, opts.last)
+        : this.#db.prepare(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`).all(...args, opts.limit ?? 1000);
+    return (rows as Row[]).map(messageFromRow);
+  }
+
+  // ---------------- key-value ----------------
+
+  async kvGet(namespace: string, key: string): Promise<string | undefined> {
+    const row = this.#db
+      .prepare(`SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`)
+      .get(namespace, key, Date.now()) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  #kvSet(namespace: string, key: string, value: string, ttlMs?: number) {
+    this.#db
+      .prepare(
+        `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      )
+      .run(namespace, key, value, ttlMs ? Date.now() + ttlMs : null);
+  }
+
+  async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
+    this.#kvSet(namespace, key, value, ttlMs);
+  }
+
+  async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const now = Date.now();
+    const r = this.#db
+      .prepare(
+        `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+         WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
+      )
+      .run(namespace, key, value, ttlMs ? now + ttlMs : null, now);
+    return r.changes === 1;
+  }
+
+  async kvTake(namespace: string, key: string): Promise<string | undefined> {
+    const row = this.#db
+      .prepare(`DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`)
+      .get(namespace, key, Date.now()) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async kvDelete(namespace: string, key: string): Promise<void> {
+    this.#db.prepare(`DELETE FROM kv WHERE namespace = ? AND key = ?`).run(namespace, key);
+  }
+
+  async kvList(
+    namespace: string,
+    opts: { prefix?: string; limit?: number } = {},
+  ): Promise<{ key: string; value: string }[]> {
+    const prefix = opts.prefix ?? "";
+    return this.#db
+      .prepare(
+        `SELECT key, value FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ?
+         AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
+      )
+      .all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as { key: string; value: string }[];
+  }
+
+  // ---------------- leases ----------------
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const r = this.#db
+      .prepare(
+        `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+         WHERE leases.owner = excluded.owner OR leases.until < ?`,
+      )
+      .run(name, owner, now + ttlMs, now);
+    return r.changes === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#db.prepare(`DELETE FROM leases WHERE name = ? AND owner = ?`).run(name, owner);
+  }
+
+  async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
+    const row = this.#db.prepare(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`).get(name, Date.now()) as
+      | { owner: string; until: number }
+      | undefined;
+    return row ? { owner: row.owner, until: row.until } : undefined;
+  }
+}
+
+const str = (v: SQLInputValue) => (v === null || v === undefined ? null : String(v));
+const num = (v: SQLInputValue) => (v === null || v === undefined ? null : Number(v));
+
+function inboxFromRow(r: Row): InboxItem {
+  return {
+    seq: Number(r.seq),
+    id: String(r.id),
+    sessionKey: String(r.session_key),
+    payload: String(r.payload),
+    receivedAt: Number(r.received_at),
+    state: r.state as QueueState,
+    attempts: Number(r.attempts),
+    availableAt: Number(r.available_at),
+    leaseOwner: str(r.lease_owner),
+    leaseUntil: num(r.lease_until),
+    lastError: str(r.last_error),
+  };
+}
+
+function outboxFromRow(r: Row): OutboxItem {
+  return {
+    id: Number(r.id),
+    idempotencyKey: String(r.idempotency_key),
+    sessionKey: String(r.session_key),
+    channel: String(r.channel),
+    account: String(r.account),
+    payload: String(r.payload),
+    eventId: str(r.event_id) ?? undefined,
+    state: r.state as QueueState,
+    attempts: Number(r.attempts),
+    availableAt: Number(r.available_at),
+    leaseOwner: str(r.lease_owner),
+    leaseUntil: num(r.lease_until),
+    lastError: str(r.last_error),
+    result: str(r.result),
+    createdAt: Number(r.created_at),
+  };
+}
+
+function sessionFromRow(r: Row): SessionInfo {
+  return {
+    key: String(r.key),
+    generation: Number(r.generation),
+    title: str(r.title),
+    lastMessage: str(r.last_message),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function messageFromRow(r: Row): StoredMessage {
+  return {
+    id: Number(r.id),
+    sessionKey: String(r.session_key),
+    generation: Number(r.generation),
+    role: r.role as StoredMessage["role"],
+    content: String(r.content),
+    eventId: str(r.event_id),
+    author: str(r.author),
+    createdAt: Number(r.created_at),
+  };
+}

@@ -1,0 +1,176 @@
+// The one storage interface. Two implementations: node:sqlite (embedded default) and PostgreSQL (replicas).
+// Nothing here may assume a single writer: every claim is a lease held by an owner id with an expiry, and
+// every "do once" is an insert that either wins or finds the row already there.
+
+export type QueueState = "pending" | "leased" | "done" | "dead";
+
+export interface NewInboxItem {
+  /** The event id (`channel:account:platformId`): enqueueing the same id twice is a no-op. */
+  id: string;
+  /** Lane: items of one session are handed out one at a time, in enqueue order. */
+  sessionKey: string;
+  /** JSON text of the InboundEvent. */
+  payload: string;
+  receivedAt: number;
+}
+
+export interface InboxItem extends NewInboxItem {
+  seq: number;
+  state: QueueState;
+  attempts: number;
+  availableAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+}
+
+export interface NewOutboxItem {
+  /** Unique: a second enqueue with the same key returns the first item and changes nothing. */
+  idempotencyKey: string;
+  /** Lane: deliveries to one conversation go out in order. */
+  sessionKey: string;
+  channel: string;
+  account: string;
+  /** JSON text of the delivery (address + message or edit). */
+  payload: string;
+  /** The inbox event it answers, if any. */
+  eventId?: string;
+}
+
+export interface OutboxItem extends NewOutboxItem {
+  id: number;
+  state: QueueState;
+  attempts: number;
+  availableAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  /** JSON text the channel returned (e.g. the platform message id). */
+  result: string | null;
+  createdAt: number;
+}
+
+export type MessageRole = "user" | "assistant" | "system" | "error";
+
+export interface NewMessage {
+  sessionKey: string;
+  role: MessageRole;
+  content: string;
+  eventId?: string;
+  /** The sender's display name or id, for the web chat and history views. */
+  author?: string;
+  createdAt?: number;
+}
+
+export interface StoredMessage {
+  id: number;
+  sessionKey: string;
+  generation: number;
+  role: MessageRole;
+  content: string;
+  eventId: string | null;
+  author: string | null;
+  createdAt: number;
+}
+
+export interface SessionInfo {
+  key: string;
+  generation: number;
+  title: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastMessage: string | null;
+}
+
+/** What completing an inbox item writes in the same transaction: the reply, its history, any deliveries. */
+export interface InboxEffects {
+  messages?: NewMessage[];
+  outbox?: NewOutboxItem[];
+  kv?: { namespace: string; key: string; value: string; ttlMs?: number }[];
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  /** Restrict outbox claims to these channels (the ones this process can deliver to). */
+  channels?: string[];
+}
+
+export interface QueueStats {
+  pending: number;
+  leased: number;
+  done: number;
+  dead: number;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+
+  // ---- inbox ----
+  /** Durable once the promise resolves. "duplicate" when the id was seen before (in any state). */
+  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate">;
+  /** Leases up to `limit` items, at most one per session lane, each the oldest unfinished of its lane. */
+  claimInbound(opts: ClaimOptions): Promise<InboxItem[]>;
+  extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Marks done and applies the effects atomically. False when the lease was lost (nothing applied). */
+  completeInbound(id: string, owner: string, effects?: InboxEffects): Promise<boolean>;
+  /** Back to pending at `retryAt`, or dead when `dead` is set. */
+  failInbound(id: string, owner: string, error: string, retry: { retryAt: number } | { dead: true }): Promise<boolean>;
+  getInbound(id: string): Promise<InboxItem | undefined>;
+  listInbound(filter: { state?: QueueState; limit?: number }): Promise<InboxItem[]>;
+  /** Moves a dead item back to pending (operator action). */
+  retryInbound(id: string): Promise<boolean>;
+  inboxStats(): Promise<QueueStats>;
+
+  // ---- outbox ----
+  enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
+  claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]>;
+  completeOutbound(id: number, owner: string, result?: string): Promise<boolean>;
+  failOutbound(id: number, owner: string, error: string, retry: { retryAt: number } | { dead: true }): Promise<boolean>;
+  getOutbound(id: number): Promise<OutboxItem | undefined>;
+  findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined>;
+  listOutbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<OutboxItem[]>;
+  outboxStats(): Promise<QueueStats>;
+
+  // ---- sessions and history ----
+  getSession(key: string): Promise<SessionInfo | undefined>;
+  /** Creates the session if needed; sets the title only when it has none. */
+  touchSession(key: string, title?: string): Promise<SessionInfo>;
+  /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
+  resetSession(key: string): Promise<SessionInfo>;
+  listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  deleteSession(key: string): Promise<void>;
+  appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
+  /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */
+  listMessages(
+    key: string,
+    opts?: { generation?: number; limit?: number; afterId?: number; last?: number },
+  ): Promise<StoredMessage[]>;
+
+  // ---- key-value ----
+  kvGet(namespace: string, key: string): Promise<string | undefined>;
+  kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Inserts only when absent (or expired). True when this call wrote it. */
+  kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean>;
+  /** Deletes and returns the value in one step (single-use tokens). */
+  kvTake(namespace: string, key: string): Promise<string | undefined>;
+  kvDelete(namespace: string, key: string): Promise<void>;
+  kvList(namespace: string, opts?: { prefix?: string; limit?: number }): Promise<{ key: string; value: string }[]>;
+
+  // ---- leases for singleton work (a poller per bot, the scheduler) ----
+  /** Takes or renews the lease when free, expired or already ours. */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+  leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined>;
+}
+
+/** Exponential backoff with a cap, shared by inbox and outbox retries. */
+export function backoffMs(attempt: number, baseMs = 1000, capMs = 5 * 60_000): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.75 + Math.random() * 0.5));
+}

@@ -1,0 +1,269 @@
+// The store contract: every implementation must pass these. Call with a factory for a fresh, empty store.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Store } from "../../src/store/types.ts";
+
+const item = (id: string, sessionKey: string, n = 0) => ({
+  id,
+  sessionKey,
+  payload: JSON.stringify({ id, n }),
+  receivedAt: Date.now(),
+});
+
+export function storeContract(name: string, makeStore: () => Promise<Store>) {
+  describe(`store contract: ${name}`, () => {
+    it("enqueues inbound idempotently by event id", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.enqueueInbound(item("e1", "a")), "inserted");
+        assert.equal(await s.enqueueInbound(item("e1", "a")), "duplicate");
+        const [r1, r2] = await Promise.all([s.enqueueInbound(item("e2", "a")), s.enqueueInbound(item("e2", "a"))]);
+        assert.deepEqual([r1, r2].sort(), ["duplicate", "inserted"]);
+        assert.equal((await s.inboxStats()).pending, 2);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("hands out one item per lane, in order, and the next only after completion", async () => {
+      const s = await makeStore();
+      try {
+        for (let i = 0; i < 3; i++) await s.enqueueInbound(item(`a${i}`, "lane-a", i));
+        await s.enqueueInbound(item("b0", "lane-b"));
+        const first = await s.claimInbound({ owner: "w1", leaseMs: 10_000, limit: 10 });
+        assert.deepEqual(first.map((x) => x.id).sort(), ["a0", "b0"]);
+        assert.equal((await s.claimInbound({ owner: "w2", leaseMs: 10_000, limit: 10 })).length, 0);
+        assert.equal(await s.completeInbound("a0", "w1"), true);
+        const next = await s.claimInbound({ owner: "w2", leaseMs: 10_000, limit: 10 });
+        assert.deepEqual(
+          next.map((x) => x.id),
+          ["a1"],
+        );
+        assert.equal(next[0]!.attempts, 1);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("refuses completion by a worker that lost its lease, and re-offers expired leases", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("x", "l"));
+        const [claimed] = await s.claimInbound({ owner: "w1", leaseMs: 1, limit: 1 });
+        assert.ok(claimed);
+        await new Promise((r) => setTimeout(r, 15));
+        const [again] = await s.claimInbound({ owner: "w2", leaseMs: 10_000, limit: 1 });
+        assert.equal(again?.id, "x");
+        assert.equal(again?.attempts, 2);
+        assert.equal(await s.completeInbound("x", "w1"), false, "stale owner must not complete");
+        assert.equal(await s.completeInbound("x", "w2"), true);
+        assert.equal((await s.getInbound("x"))?.state, "done");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("applies completion effects atomically: history, outbox and kv", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("m1", "webchat:default:t1"));
+        await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 });
+        const ok = await s.completeInbound("m1", "w", {
+          messages: [
+            { sessionKey: "webchat:default:t1", role: "user", content: "hi", eventId: "m1" },
+            { sessionKey: "webchat:default:t1", role: "assistant", content: "hello", eventId: "m1" },
+          ],
+          outbox: [
+            {
+              idempotencyKey: "reply:m1",
+              sessionKey: "webchat:default:t1",
+              channel: "webchat",
+              account: "default",
+              payload: "{}",
+              eventId: "m1",
+            },
+          ],
+          kv: [{ namespace: "n", key: "k", value: "v" }],
+        });
+        assert.equal(ok, true);
+        const msgs = await s.listMessages("webchat:default:t1");
+        assert.deepEqual(
+          msgs.map((m) => [m.role, m.content]),
+          [
+            ["user", "hi"],
+            ["assistant", "hello"],
+          ],
+        );
+        assert.equal((await s.findOutboundByKey("reply:m1"))?.state, "pending");
+        assert.equal(await s.kvGet("n", "k"), "v");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("retries with backoff and dead-letters; an operator can retry a dead item", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("f", "l"));
+        await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 });
+        await s.failInbound("f", "w", "boom", { retryAt: Date.now() + 60_000 });
+        assert.equal((await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 })).length, 0, "not before retryAt");
+        const it1 = await s.getInbound("f");
+        assert.equal(it1?.state, "pending");
+        assert.equal(it1?.lastError, "boom");
+        await s.enqueueInbound(item("g", "l"));
+        assert.equal(
+          (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 5 })).length,
+          0,
+          "a waiting retry blocks its lane so order is kept",
+        );
+        assert.equal(await s.retryInbound("f"), false, "only dead items can be retried by hand");
+        assert.equal(await s.failInbound("f", "nobody", "x", { dead: true }), false, "only the lease owner may fail it");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("dead-letters and lets an operator put the item back", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("d", "l"));
+        await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 });
+        assert.equal(await s.failInbound("d", "w", "agent said 400", { dead: true }), true);
+        assert.deepEqual(
+          (await s.listInbound({ state: "dead" })).map((x) => x.id),
+          ["d"],
+        );
+        assert.equal((await s.inboxStats()).dead, 1);
+        assert.equal(await s.retryInbound("d"), true);
+        assert.equal((await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 }))[0]?.id, "d");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("keeps concurrent claimers from taking the same item", async () => {
+      const s = await makeStore();
+      try {
+        for (let i = 0; i < 40; i++) await s.enqueueInbound(item(`c${i}`, `lane${i}`));
+        const results = await Promise.all(
+          Array.from({ length: 4 }, (_, w) => s.claimInbound({ owner: `w${w}`, leaseMs: 10_000, limit: 15 })),
+        );
+        const ids = results.flat().map((x) => x.id);
+        assert.equal(new Set(ids).size, ids.length, "no item claimed twice");
+        assert.equal(ids.length, 40);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("outbox: idempotency keys, lanes, completion with result, failure with retry", async () => {
+      const s = await makeStore();
+      try {
+        const base = { sessionKey: "tg:default:1", channel: "telegram", account: "default", payload: "{}" };
+        const a = await s.enqueueOutbound({ ...base, idempotencyKey: "k1" });
+        const b = await s.enqueueOutbound({ ...base, idempotencyKey: "k1" });
+        assert.equal(a.inserted, true);
+        assert.equal(b.inserted, false);
+        assert.equal(a.id, b.id);
+        await s.enqueueOutbound({ ...base, idempotencyKey: "k2" });
+        await s.enqueueOutbound({ ...base, sessionKey: "slack:default:C1", channel: "slack", idempotencyKey: "k3" });
+        const onlyTelegram = await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] });
+        assert.deepEqual(
+          onlyTelegram.map((x) => x.idempotencyKey),
+          ["k1"],
+        );
+        assert.equal(await s.completeOutbound(a.id, "o", JSON.stringify({ messageId: "99" })), true);
+        assert.equal((await s.getOutbound(a.id))?.result, JSON.stringify({ messageId: "99" }));
+        const [k2] = await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] });
+        assert.equal(k2?.idempotencyKey, "k2");
+        await s.failOutbound(k2!.id, "o", "429", { retryAt: Date.now() + 60_000 });
+        assert.equal((await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] })).length, 0);
+        const stats = await s.outboxStats();
+        assert.equal(stats.done, 1);
+        assert.equal(stats.pending, 2);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("sessions: generations separate context from history", async () => {
+      const s = await makeStore();
+      try {
+        await s.touchSession("w:d:1", "First chat");
+        await s.appendMessages([{ sessionKey: "w:d:1", role: "user", content: "one" }]);
+        const reset = await s.resetSession("w:d:1");
+        assert.equal(reset.generation, 2);
+        await s.appendMessages([{ sessionKey: "w:d:1", role: "user", content: "two" }]);
+        const all = await s.listMessages("w:d:1");
+        assert.deepEqual(
+          all.map((m) => m.content),
+          ["one", "two"],
+        );
+        const ctx = await s.listMessages("w:d:1", { generation: reset.generation });
+        assert.deepEqual(
+          ctx.map((m) => m.content),
+          ["two"],
+        );
+        const last = await s.listMessages("w:d:1", { last: 1 });
+        assert.deepEqual(
+          last.map((m) => m.content),
+          ["two"],
+        );
+        const sessions = await s.listSessions({ prefix: "w:d:" });
+        assert.equal(sessions[0]?.title, "First chat");
+        assert.equal(sessions[0]?.lastMessage, "two");
+        await s.deleteSession("w:d:1");
+        assert.equal(await s.getSession("w:d:1"), undefined);
+        assert.equal((await s.listMessages("w:d:1")).length, 0);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("kv: set-if-absent, take once, expiry, list by prefix", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.kvSetIfAbsent("dedup", "x", "1", 60_000), true);
+        assert.equal(await s.kvSetIfAbsent("dedup", "x", "2", 60_000), false);
+        assert.equal(await s.kvGet("dedup", "x"), "1");
+        await s.kvSet("tok", "t1", "payload");
+        assert.equal(await s.kvTake("tok", "t1"), "payload");
+        assert.equal(await s.kvTake("tok", "t1"), undefined, "single use");
+        await s.kvSet("short", "k", "v", 1);
+        await new Promise((r) => setTimeout(r, 10));
+        assert.equal(await s.kvGet("short", "k"), undefined);
+        assert.equal(await s.kvSetIfAbsent("short", "k", "again", 60_000), true, "expired keys can be re-taken");
+        await s.kvSet("p", "a:1", "x");
+        await s.kvSet("p", "a:2", "y");
+        await s.kvSet("p", "b:1", "z");
+        assert.deepEqual(
+          (await s.kvList("p", { prefix: "a:" })).map((e) => e.key),
+          ["a:1", "a:2"],
+        );
+        await s.kvDelete("p", "a:1");
+        assert.equal(await s.kvGet("p", "a:1"), undefined);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("leases: one holder at a time, renewable, taken over after expiry", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.acquireLease("poller:tg", "r1", 50), true);
+        assert.equal(await s.acquireLease("poller:tg", "r2", 50), false);
+        assert.equal(await s.acquireLease("poller:tg", "r1", 50), true, "renewal");
+        assert.equal((await s.leaseHolder("poller:tg"))?.owner, "r1");
+        await new Promise((r) => setTimeout(r, 70));
+        assert.equal(await s.acquireLease("poller:tg", "r2", 50), true, "takeover after expiry");
+        await s.releaseLease("poller:tg", "r1");
+        assert.equal((await s.leaseHolder("poller:tg"))?.owner, "r2", "release by a non-holder does nothing");
+        await s.releaseLease("poller:tg", "r2");
+        assert.equal(await s.leaseHolder("poller:tg"), undefined);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
