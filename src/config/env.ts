@@ -26,7 +26,9 @@ export function envInt(env: Env, name: string): number | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n)) {
-    throw new ConfigError(`environment variable ${name}`, [`${name}: expected a whole number, found "${raw}"`]);
+    throw new ConfigError(`environment variable ${name}`, [
+      `${name}: expected a whole number, found "${raw}"`,
+    ]);
   }
   return n;
 }

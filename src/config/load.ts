@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseEnv } from "node:util";
-import { ConfigError, formatIssues } from "./errors.ts";
 import { type ChannelEnvMapper, coreEnvOverlay, type Env } from "./env.ts";
+import { ConfigError, formatIssues } from "./errors.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 export const DEFAULT_AGENT_URL = "http://127.0.0.1:11434/v1/chat/completions";

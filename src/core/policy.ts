@@ -18,6 +18,7 @@ export const DEFAULT_COMMAND_CLASSES: Record<string, CommandClass> = {
   "/status": "public",
   "/history": "public",
   "/whoami": "public",
+  "/new": "public",
   "/run": "run",
 };
 

@@ -46,7 +46,10 @@ export class CommandRateLimiter {
   check(channelKey: string, userKey: string, now: number): { ok: true } | { ok: false; message: string } {
     const u = this.#user.take(`${channelKey}|${userKey}`, now);
     if (!u.ok) {
-      return { ok: false, message: `Slow down: too many commands from you. Try again in ${secs(u.retryAfterMs)} s.` };
+      return {
+        ok: false,
+        message: `Slow down: too many commands from you. Try again in ${secs(u.retryAfterMs)} s.`,
+      };
     }
     const c = this.#channel.take(channelKey, now);
     if (!c.ok) {

@@ -50,7 +50,8 @@ export interface OutboxItem extends NewOutboxItem {
   createdAt: number;
 }
 
-export type MessageRole = "user" | "assistant" | "system" | "error";
+/** "command" is a chat command the user typed; "system" the gateway's answer to it. Neither is sent as context. */
+export type MessageRole = "user" | "assistant" | "system" | "error" | "command";
 
 export interface NewMessage {
   sessionKey: string;
@@ -120,9 +121,15 @@ export interface Store {
   /** Marks done and applies the effects atomically. False when the lease was lost (nothing applied). */
   completeInbound(id: string, owner: string, effects?: InboxEffects): Promise<boolean>;
   /** Back to pending at `retryAt`, or dead when `dead` is set. */
-  failInbound(id: string, owner: string, error: string, retry: { retryAt: number } | { dead: true }): Promise<boolean>;
+  failInbound(
+    id: string,
+    owner: string,
+    error: string,
+    retry: { retryAt: number } | { dead: true },
+  ): Promise<boolean>;
   getInbound(id: string): Promise<InboxItem | undefined>;
-  listInbound(filter: { state?: QueueState; limit?: number }): Promise<InboxItem[]>;
+  /** Newest first. */
+  listInbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<InboxItem[]>;
   /** Moves a dead item back to pending (operator action). */
   retryInbound(id: string): Promise<boolean>;
   inboxStats(): Promise<QueueStats>;
@@ -131,7 +138,12 @@ export interface Store {
   enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
   claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]>;
   completeOutbound(id: number, owner: string, result?: string): Promise<boolean>;
-  failOutbound(id: number, owner: string, error: string, retry: { retryAt: number } | { dead: true }): Promise<boolean>;
+  failOutbound(
+    id: number,
+    owner: string,
+    error: string,
+    retry: { retryAt: number } | { dead: true },
+  ): Promise<boolean>;
   getOutbound(id: number): Promise<OutboxItem | undefined>;
   findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined>;
   listOutbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<OutboxItem[]>;
@@ -160,7 +172,10 @@ export interface Store {
   /** Deletes and returns the value in one step (single-use tokens). */
   kvTake(namespace: string, key: string): Promise<string | undefined>;
   kvDelete(namespace: string, key: string): Promise<void>;
-  kvList(namespace: string, opts?: { prefix?: string; limit?: number }): Promise<{ key: string; value: string }[]>;
+  kvList(
+    namespace: string,
+    opts?: { prefix?: string; limit?: number },
+  ): Promise<{ key: string; value: string }[]>;
 
   // ---- leases for singleton work (a poller per bot, the scheduler) ----
   /** Takes or renews the lease when free, expired or already ours. */

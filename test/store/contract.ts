@@ -17,7 +17,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       try {
         assert.equal(await s.enqueueInbound(item("e1", "a")), "inserted");
         assert.equal(await s.enqueueInbound(item("e1", "a")), "duplicate");
-        const [r1, r2] = await Promise.all([s.enqueueInbound(item("e2", "a")), s.enqueueInbound(item("e2", "a"))]);
+        const [r1, r2] = await Promise.all([
+          s.enqueueInbound(item("e2", "a")),
+          s.enqueueInbound(item("e2", "a")),
+        ]);
         assert.deepEqual([r1, r2].sort(), ["duplicate", "inserted"]);
         assert.equal((await s.inboxStats()).pending, 2);
       } finally {
@@ -107,7 +110,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         await s.enqueueInbound(item("f", "l"));
         await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 });
         await s.failInbound("f", "w", "boom", { retryAt: Date.now() + 60_000 });
-        assert.equal((await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 })).length, 0, "not before retryAt");
+        assert.equal(
+          (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 })).length,
+          0,
+          "not before retryAt",
+        );
         const it1 = await s.getInbound("f");
         assert.equal(it1?.state, "pending");
         assert.equal(it1?.lastError, "boom");
@@ -118,7 +125,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
           "a waiting retry blocks its lane so order is kept",
         );
         assert.equal(await s.retryInbound("f"), false, "only dead items can be retried by hand");
-        assert.equal(await s.failInbound("f", "nobody", "x", { dead: true }), false, "only the lease owner may fail it");
+        assert.equal(
+          await s.failInbound("f", "nobody", "x", { dead: true }),
+          false,
+          "only the lease owner may fail it",
+        );
       } finally {
         await s.close();
       }
@@ -167,18 +178,36 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         assert.equal(b.inserted, false);
         assert.equal(a.id, b.id);
         await s.enqueueOutbound({ ...base, idempotencyKey: "k2" });
-        await s.enqueueOutbound({ ...base, sessionKey: "slack:default:C1", channel: "slack", idempotencyKey: "k3" });
-        const onlyTelegram = await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] });
+        await s.enqueueOutbound({
+          ...base,
+          sessionKey: "slack:default:C1",
+          channel: "slack",
+          idempotencyKey: "k3",
+        });
+        const onlyTelegram = await s.claimOutbound({
+          owner: "o",
+          leaseMs: 10_000,
+          limit: 10,
+          channels: ["telegram"],
+        });
         assert.deepEqual(
           onlyTelegram.map((x) => x.idempotencyKey),
           ["k1"],
         );
         assert.equal(await s.completeOutbound(a.id, "o", JSON.stringify({ messageId: "99" })), true);
         assert.equal((await s.getOutbound(a.id))?.result, JSON.stringify({ messageId: "99" }));
-        const [k2] = await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] });
+        const [k2] = await s.claimOutbound({
+          owner: "o",
+          leaseMs: 10_000,
+          limit: 10,
+          channels: ["telegram"],
+        });
         assert.equal(k2?.idempotencyKey, "k2");
         await s.failOutbound(k2!.id, "o", "429", { retryAt: Date.now() + 60_000 });
-        assert.equal((await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] })).length, 0);
+        assert.equal(
+          (await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 10, channels: ["telegram"] })).length,
+          0,
+        );
         const stats = await s.outboxStats();
         assert.equal(stats.done, 1);
         assert.equal(stats.pending, 2);
@@ -233,7 +262,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         await s.kvSet("short", "k", "v", 1);
         await new Promise((r) => setTimeout(r, 10));
         assert.equal(await s.kvGet("short", "k"), undefined);
-        assert.equal(await s.kvSetIfAbsent("short", "k", "again", 60_000), true, "expired keys can be re-taken");
+        assert.equal(
+          await s.kvSetIfAbsent("short", "k", "again", 60_000),
+          true,
+          "expired keys can be re-taken",
+        );
         await s.kvSet("p", "a:1", "x");
         await s.kvSet("p", "a:2", "y");
         await s.kvSet("p", "b:1", "z");

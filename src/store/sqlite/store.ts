@@ -50,13 +50,19 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`);
+    this.#db.exec(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`,
+    );
     this.#tx(() => {
-      const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as { v: number | null };
+      const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as {
+        v: number | null;
+      };
       const current = row.v ?? 0;
       for (let v = current; v < sqliteMigrations.length; v++) {
         this.#db.exec(sqliteMigrations[v]!);
-        this.#db.prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(v + 1, Date.now());
+        this.#db
+          .prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`)
+          .run(v + 1, Date.now());
       }
     });
   }
@@ -116,7 +122,7 @@ export class SqliteStore implements Store {
             : ("duplicate" as const),
         );
       });
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
@@ -190,13 +196,24 @@ export class SqliteStore implements Store {
     return row ? inboxFromRow(row) : undefined;
   }
 
-  async listInbound(filter: { state?: QueueState; limit?: number }): Promise<InboxItem[]> {
+  async listInbound(filter: {
+    state?: QueueState;
+    sessionKey?: string;
+    limit?: number;
+  }): Promise<InboxItem[]> {
     this.#flush();
-    const limit = filter.limit ?? 100;
-    const rows = filter.state
-      ? this.#db.prepare(`SELECT * FROM inbox WHERE state = ? ORDER BY seq DESC LIMIT ?`).all(filter.state, limit)
-      : this.#db.prepare(`SELECT * FROM inbox ORDER BY seq DESC LIMIT ?`).all(limit);
-    return (rows as Row[]).map(inboxFromRow);
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (filter.state) {
+      where.push("state = ?");
+      args.push(filter.state);
+    }
+    if (filter.sessionKey) {
+      where.push("session_key = ?");
+      args.push(filter.sessionKey);
+    }
+    const sql = `SELECT * FROM inbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(inboxFromRow);
   }
 
   async retryInbound(id: string): Promise<boolean> {
@@ -243,7 +260,9 @@ export class SqliteStore implements Store {
         now,
       );
     if (r.changes === 1) return { id: Number(r.lastInsertRowid), inserted: true };
-    const row = this.#db.prepare(`SELECT id FROM outbox WHERE idempotency_key = ?`).get(item.idempotencyKey) as {
+    const row = this.#db
+      .prepare(`SELECT id FROM outbox WHERE idempotency_key = ?`)
+      .get(item.idempotencyKey) as {
       id: number;
     };
     return { id: row.id, inserted: false };
@@ -255,7 +274,9 @@ export class SqliteStore implements Store {
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
     const now = Date.now();
-    const channelFilter = opts.channels ? `AND i.channel IN (${opts.channels.map(() => "?").join(",") || "''"})` : "";
+    const channelFilter = opts.channels
+      ? `AND i.channel IN (${opts.channels.map(() => "?").join(",") || "''"})`
+      : "";
     return this.#tx(() => {
       const rows = this.#db
         .prepare(
@@ -314,7 +335,11 @@ export class SqliteStore implements Store {
     return row ? outboxFromRow(row) : undefined;
   }
 
-  async listOutbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<OutboxItem[]> {
+  async listOutbound(filter: {
+    state?: QueueState;
+    sessionKey?: string;
+    limit?: number;
+  }): Promise<OutboxItem[]> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
     if (filter.state) {
@@ -339,7 +364,8 @@ export class SqliteStore implements Store {
     this.#db
       .prepare(`INSERT OR IGNORE INTO sessions (key, title, created_at, updated_at) VALUES (?, ?, ?, ?)`)
       .run(key, title ?? null, now, now);
-    if (title) this.#db.prepare(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
+    if (title)
+      this.#db.prepare(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
     return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
   }
 
@@ -356,7 +382,9 @@ export class SqliteStore implements Store {
     return this.#tx(() => {
       const now = Date.now();
       this.#ensureSession(key, now);
-      this.#db.prepare(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`).run(now, key);
+      this.#db
+        .prepare(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`)
+        .run(now, key);
       return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
     });
   }
@@ -425,9 +453,13 @@ export class SqliteStore implements Store {
     const rows =
       opts.last !== undefined
         ? this.#db
-            .prepare(`SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`)
+            .prepare(
+              `SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+            )
             .all(...args, opts.last)
-        : this.#db.prepare(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`).all(...args, opts.limit ?? 1000);
+        : this.#db
+            .prepare(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`)
+            .all(...args, opts.limit ?? 1000);
     return (rows as Row[]).map(messageFromRow);
   }
 
@@ -435,7 +467,9 @@ export class SqliteStore implements Store {
 
   async kvGet(namespace: string, key: string): Promise<string | undefined> {
     const row = this.#db
-      .prepare(`SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`)
+      .prepare(
+        `SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      )
       .get(namespace, key, Date.now()) as { value: string } | undefined;
     return row?.value;
   }
@@ -467,7 +501,9 @@ export class SqliteStore implements Store {
 
   async kvTake(namespace: string, key: string): Promise<string | undefined> {
     const row = this.#db
-      .prepare(`DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`)
+      .prepare(
+        `DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`,
+      )
       .get(namespace, key, Date.now()) as { value: string } | undefined;
     return row?.value;
   }
@@ -486,7 +522,10 @@ export class SqliteStore implements Store {
         `SELECT key, value FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ?
          AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
       )
-      .all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as { key: string; value: string }[];
+      .all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as {
+      key: string;
+      value: string;
+    }[];
   }
 
   // ---------------- leases ----------------
@@ -508,9 +547,9 @@ export class SqliteStore implements Store {
   }
 
   async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
-    const row = this.#db.prepare(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`).get(name, Date.now()) as
-      | { owner: string; until: number }
-      | undefined;
+    const row = this.#db
+      .prepare(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`)
+      .get(name, Date.now()) as { owner: string; until: number } | undefined;
     return row ? { owner: row.owner, until: row.until } : undefined;
   }
 }

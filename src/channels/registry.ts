@@ -1,0 +1,16 @@
+// Every channel module, by name. Adding a channel is one line here.
+import type { ChannelModule } from "./types.ts";
+import { webchatModule } from "./webchat/index.ts";
+
+export const channelModules: Record<string, ChannelModule> = {
+  webchat: webchatModule,
+};
+
+/** The seed env-var mappers, for the config loader. */
+export function channelEnvMappers() {
+  return Object.fromEntries(
+    Object.values(channelModules)
+      .filter((m) => m.fromEnv)
+      .map((m) => [m.name, m.fromEnv!]),
+  );
+}

@@ -1,0 +1,133 @@
+// What every channel implements, and what the gateway hands it. A channel folder reads top to bottom:
+// ingress (verify + normalize), client (the platform API), format (text, chunks, buttons), index (wiring).
+import type { Logger } from "pino";
+import type { Env } from "../config/env.ts";
+import type { ChannelSection, Config } from "../config/schema.ts";
+import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
+import type { Handler } from "../http/router.ts";
+import type { Store } from "../store/types.ts";
+
+export interface ChannelCapabilities {
+  /** Can edit a sent message (streaming by edits). */
+  edit: boolean;
+  threads: boolean;
+  media: boolean;
+  buttons: boolean;
+  /** Longest text one message may carry; longer replies are split on safe boundaries. */
+  maxTextLength: number;
+  /** Minimum gap between edits of one message, so streaming never exceeds the platform's limits. */
+  minEditIntervalMs: number;
+}
+
+export interface Button {
+  label: string;
+  /** Opaque value that comes back as InboundEvent.action.value (keep it short: Telegram allows 64 bytes). */
+  value: string;
+  style?: "primary" | "danger";
+}
+
+export interface MediaItem {
+  /** Base64 of the bytes (outbox payloads are JSON). */
+  dataBase64: string;
+  mime: string;
+  filename: string;
+  caption?: string;
+}
+
+export interface OutboundMessage {
+  text: string;
+  buttons?: Button[];
+  media?: MediaItem[];
+  /** "error" replies may be styled differently by channels that can. */
+  kind?: "reply" | "error" | "notice";
+}
+
+export interface SentMessage {
+  /** Platform id of the (last) message sent, used to edit it later. */
+  messageId?: string;
+}
+
+/** Thrown by adapters when the platform says "slow down": the outbox retries this lane after retryAfterMs. */
+export class RateLimitedError extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message = `rate limited, retry after ${retryAfterMs} ms`) {
+    super(message);
+    this.name = "RateLimitedError";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Thrown when retrying cannot help (bad token, chat not found): the outbox dead-letters the delivery. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermanentDeliveryError";
+  }
+}
+
+export interface ChannelHealth {
+  lastInboundAt?: number;
+  lastOutboundAt?: number;
+  lastError?: { at: number; message: string };
+  status: "starting" | "running" | "stopped" | "error";
+}
+
+/** Same signature as the HTTP router's handlers: (req, res, { body, params, url }). */
+export type RouteHandler = Handler;
+
+export interface WebhookRoute {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  /** Prefix match instead of exact (the path ends with a wildcard segment). */
+  prefix?: boolean;
+  /** Largest body accepted before answering 413. */
+  bodyLimitBytes?: number;
+  handler: RouteHandler;
+}
+
+export type IngestResult = "accepted" | "duplicate";
+
+/** What the gateway gives an adapter. */
+export interface ChannelContext {
+  readonly log: Logger;
+  readonly store: Store;
+  readonly config: Config;
+  readonly env: Env;
+  /** Commits the event to the inbox; resolves once it is durable. */
+  ingest(event: InboundEvent): Promise<IngestResult>;
+  /**
+   * Waits up to `timeoutMs` for the final reply to `eventId` and claims it for an in-band answer (WeChat passive
+   * reply, Kakao SkillResponse). Resolves undefined when the reply was not ready; it is then delivered normally.
+   */
+  awaitReply(eventId: string, timeoutMs: number): Promise<OutboundMessage | undefined>;
+  /** A URL under the public base URL where the media can be fetched for a limited time, when configured. */
+  publishMedia?(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
+}
+
+export interface ChannelAdapter {
+  readonly channel: string;
+  readonly account: string;
+  readonly capabilities: ChannelCapabilities;
+  /** Routes served on the main listener (and on the seed's own port when one is configured). */
+  routes?(): WebhookRoute[];
+  /** Own listener for connector-seed compatibility: `OPENCLAW_CONNECTOR_<P>_BIND` / `_PORT`. */
+  listen?: { host: string; port: number };
+  /** Receive loops (long polling, gateway sockets). */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage>;
+  edit?(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void>;
+  /** Acknowledge a button press on platforms that require it (Telegram callback_query, Discord interaction). */
+  answerAction?(event: InboundEvent, text?: string): Promise<void>;
+  /** Whether the sender/conversation is on this channel's allowlist. */
+  isTrusted(event: InboundEvent): boolean;
+  health(): ChannelHealth;
+}
+
+export interface ChannelModule {
+  name: string;
+  /** Maps the connector seed's env vars onto `channels.<name>`; undefined when none are set. */
+  fromEnv?(env: Env): Record<string, unknown> | undefined;
+  /** Builds one adapter per enabled account. Throws a clear error on invalid settings. */
+  create(section: ChannelSection, ctx: ChannelContext): ChannelAdapter[];
+}

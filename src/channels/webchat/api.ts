@@ -1,0 +1,243 @@
+// The web chat's HTTP API (documented in docs/webchat-api.md). Loopback callers need nothing; anyone else
+// needs the bearer token (webchat.token / CLAWGATE_WEBCHAT_TOKEN). Threads are sessions `webchat:default:<id>`.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { fileURLToPath } from "node:url";
+import { lexCommand } from "../../core/command-lexer.ts";
+import type { InboundEvent } from "../../core/event.ts";
+import { bearerToken, isLoopback, safeEqual, sendError, sendJson } from "../../http/respond.ts";
+import type { Handler } from "../../http/router.ts";
+import type { ChannelContext, WebhookRoute } from "../types.ts";
+import type { LiveHub } from "./live-hub.ts";
+
+export const WEBCHAT_ACCOUNT = "default";
+export const MAX_MESSAGE_CHARS = 16_000;
+const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
+
+function authorized(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
+  if (isLoopback(req)) return true;
+  const presented = bearerToken(req);
+  if (token && presented && safeEqual(presented, token)) return true;
+  sendError(
+    res,
+    401,
+    token
+      ? "web chat token required: send Authorization: Bearer <webchat.token>"
+      : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
+  );
+  return false;
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  if (body.length === 0) return {};
+  try {
+    const v = JSON.parse(body.toString("utf8"));
+    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+const STATIC: Record<string, [string, string]> = {
+  "/": ["index.html", "text/html; charset=utf-8"],
+  "/assets/chat.js": ["chat.js", "text/javascript; charset=utf-8"],
+  "/assets/chat.css": ["chat.css", "text/css; charset=utf-8"],
+};
+
+export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
+  const guard =
+    (h: Handler): Handler =>
+    (req, res, c) => {
+      if (!authorized(req, res, token)) return;
+      return h(req, res, c);
+    };
+  const thread =
+    (h: Handler): Handler =>
+    (req, res, c) => {
+      if (!THREAD_ID.test(c.params.id ?? ""))
+        return sendError(res, 400, "thread id must be 1-64 of A-Z a-z 0-9 _ -");
+      return h(req, res, c);
+    };
+
+  const routes: WebhookRoute[] = Object.entries(STATIC).map(([path, [file, type]]) => ({
+    method: "GET" as const,
+    path,
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      // Read per request: small files, and edits show without a restart.
+      const body = readFileSync(WEB_DIR + file);
+      res.writeHead(200, {
+        "content-type": type,
+        "content-length": body.length,
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-cache",
+        "content-security-policy":
+          "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      });
+      res.end(body);
+    },
+  }));
+
+  routes.push(
+    {
+      method: "GET",
+      path: "/api/threads",
+      handler: guard(async (_req, res) => {
+        const sessions = await ctx.store.listSessions({ prefix: `webchat:${WEBCHAT_ACCOUNT}:`, limit: 200 });
+        sendJson(res, 200, {
+          threads: sessions.map((s) => ({
+            id: s.key.slice(`webchat:${WEBCHAT_ACCOUNT}:`.length),
+            title: s.title,
+            lastMessage: s.lastMessage,
+            updatedAt: s.updatedAt,
+            createdAt: s.createdAt,
+          })),
+        });
+      }),
+    },
+    {
+      method: "POST",
+      path: "/api/threads",
+      bodyLimitBytes: 4096,
+      handler: guard(async (_req, res, { body }) => {
+        const json = parseJson(body);
+        if (!json) return sendError(res, 400, "body must be a JSON object");
+        const title = typeof json.title === "string" ? json.title.slice(0, 200) : undefined;
+        const id = randomUUID().replace(/-/g, "").slice(0, 16);
+        const s = await ctx.store.touchSession(sessionKey(id), title);
+        sendJson(res, 201, { id, title: s.title, createdAt: s.createdAt });
+      }),
+    },
+    {
+      method: "DELETE",
+      path: "/api/threads/:id",
+      handler: guard(
+        thread(async (_req, res, { params }) => {
+          await ctx.store.deleteSession(sessionKey(params.id!));
+          sendJson(res, 200, { ok: true });
+        }),
+      ),
+    },
+    {
+      method: "GET",
+      path: "/api/threads/:id/messages",
+      handler: guard(
+        thread(async (_req, res, { params, url }) => {
+          const after = Number(url.searchParams.get("after") ?? "");
+          const key = sessionKey(params.id!);
+          const [messages, inbox] = await Promise.all([
+            ctx.store.listMessages(key, Number.isInteger(after) && after > 0 ? { afterId: after } : {}),
+            ctx.store.listInbound({ sessionKey: key, limit: 50 }),
+          ]);
+          const pending = inbox
+            .filter((i) => i.state === "pending" || i.state === "leased")
+            .reverse()
+            .map((i) => {
+              const e = JSON.parse(i.payload) as InboundEvent;
+              return {
+                eventId: e.id,
+                text: e.text,
+                receivedAt: e.receivedAt,
+                state: i.state,
+                lastError: i.lastError,
+              };
+            });
+          sendJson(res, 200, {
+            messages: messages.map((m) => ({
+              id: m.id,
+              role: m.role,
+              content: m.content,
+              author: m.author,
+              eventId: m.eventId,
+              createdAt: m.createdAt,
+            })),
+            pending,
+          });
+        }),
+      ),
+    },
+    {
+      method: "POST",
+      path: "/api/threads/:id/messages",
+      bodyLimitBytes: 80_000,
+      handler: guard(
+        thread(async (_req, res, { params, body }) => {
+          const json = parseJson(body);
+          if (!json) return sendError(res, 400, 'body must be a JSON object like {"text":"hello"}');
+          const text = typeof json.text === "string" ? json.text : "";
+          if (!text.trim()) return sendError(res, 400, "text must be a non-empty string");
+          if (text.length > MAX_MESSAGE_CHARS) {
+            return sendError(
+              res,
+              413,
+              `text is ${text.length} characters; the limit is ${MAX_MESSAGE_CHARS}`,
+            );
+          }
+          const clientId = typeof json.clientMessageId === "string" ? json.clientMessageId : randomUUID();
+          if (!/^[A-Za-z0-9_-]{8,64}$/.test(clientId)) {
+            return sendError(res, 400, "clientMessageId must be 8-64 of A-Z a-z 0-9 _ -");
+          }
+          const lexed = lexCommand(text);
+          const event: InboundEvent = {
+            id: `webchat:${WEBCHAT_ACCOUNT}:${params.id}:${clientId}`,
+            channel: "webchat",
+            account: WEBCHAT_ACCOUNT,
+            conversation: { id: params.id!, kind: "dm" },
+            sender: {
+              id: typeof json.userId === "string" ? json.userId.slice(0, 64) : "local",
+              name: typeof json.userName === "string" ? json.userName.slice(0, 64) : "you",
+            },
+            text,
+            command: lexed.kind === "command" ? lexed.command : undefined,
+            attachments: [],
+            addressed: true,
+            receivedAt: Date.now(),
+          };
+          await ctx.store.touchSession(sessionKey(params.id!), text.slice(0, 60));
+          const result = await ctx.ingest(event);
+          if (result === "accepted") hub.publish(params.id!, { type: "accepted", eventId: event.id, text });
+          sendJson(res, 202, { ok: true, eventId: event.id, duplicate: result === "duplicate" });
+        }),
+      ),
+    },
+    {
+      method: "GET",
+      path: "/api/threads/:id/events",
+      handler: guard(
+        thread((_req, res, { params }) => {
+          hub.subscribe(params.id!, res);
+        }),
+      ),
+    },
+    {
+      method: "POST",
+      path: "/api/threads/:id/actions",
+      bodyLimitBytes: 4096,
+      handler: guard(
+        thread(async (_req, res, { params, body }) => {
+          const json = parseJson(body);
+          const value = typeof json?.value === "string" ? json.value : "";
+          if (!value || value.length > 200) return sendError(res, 400, "value must be the button's value");
+          const id = randomUUID();
+          const result = await ctx.ingest({
+            id: `webchat:${WEBCHAT_ACCOUNT}:${params.id}:action:${id}`,
+            channel: "webchat",
+            account: WEBCHAT_ACCOUNT,
+            conversation: { id: params.id!, kind: "dm" },
+            sender: { id: "local", name: "you" },
+            text: "",
+            attachments: [],
+            action: { id, value },
+            addressed: true,
+            receivedAt: Date.now(),
+          });
+          sendJson(res, 202, { ok: true, duplicate: result === "duplicate" });
+        }),
+      ),
+    },
+  );
+  return routes;
+}

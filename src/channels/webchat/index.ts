@@ -1,0 +1,89 @@
+// The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
+// Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
+import type { DeliveryAddress } from "../../core/event.ts";
+import { HealthTracker } from "../health.ts";
+import type {
+  ChannelAdapter,
+  ChannelContext,
+  ChannelModule,
+  OutboundMessage,
+  SentMessage,
+} from "../types.ts";
+import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
+import { LiveHub } from "./live-hub.ts";
+
+export class WebchatAdapter implements ChannelAdapter {
+  readonly channel = "webchat";
+  readonly account = WEBCHAT_ACCOUNT;
+  readonly capabilities = {
+    edit: false,
+    threads: false,
+    media: true,
+    buttons: true,
+    maxTextLength: 100_000,
+    minEditIntervalMs: 0,
+  };
+  readonly hub = new LiveHub();
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  #seq = 0;
+
+  constructor(ctx: ChannelContext) {
+    this.#ctx = ctx;
+    this.#health.status("running");
+  }
+
+  routes() {
+    return webchatRoutes(
+      {
+        ...this.#ctx,
+        ingest: (e) => {
+          this.#health.inbound();
+          return this.#ctx.ingest(e);
+        },
+      },
+      this.hub,
+      this.#ctx.config.webchat.token,
+    );
+  }
+
+  async stop() {
+    this.hub.close();
+    this.#health.status("stopped");
+  }
+
+  preview(address: DeliveryAddress, eventId: string, textSoFar: string) {
+    this.hub.publish(address.conversationId, { type: "delta", eventId, text: textSoFar });
+  }
+
+  async send(address: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    this.hub.publish(address.conversationId, {
+      type: "reply",
+      text: message.text,
+      kind: message.kind,
+      buttons: message.buttons,
+      media: message.media?.map((m) => ({
+        mime: m.mime,
+        filename: m.filename,
+        caption: m.caption,
+        dataBase64: m.dataBase64,
+      })),
+    });
+    this.#health.outbound();
+    return { messageId: String(++this.#seq) };
+  }
+
+  /** The page is served to loopback or bearer-token holders only, so everyone who reaches it is trusted. */
+  isTrusted(): boolean {
+    return true;
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+export const webchatModule: ChannelModule = {
+  name: "webchat",
+  create: (_section, ctx) => [new WebchatAdapter(ctx)],
+};

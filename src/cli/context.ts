@@ -1,0 +1,55 @@
+// Shared CLI plumbing: loading the config the same way `start` does, and calling the running gateway.
+import type { Command } from "commander";
+import { channelEnvMappers } from "../channels/registry.ts";
+import { ConfigError } from "../config/errors.ts";
+import { type LoadedConfig, loadConfig } from "../config/load.ts";
+
+export interface GlobalOptions {
+  config?: string;
+  host?: string;
+  port?: string;
+}
+
+export function load(cmd: Command): LoadedConfig {
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  const port = o.port === undefined ? undefined : Number(o.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    fail(`--port must be a whole number from 0 to 65535, got "${o.port}"`);
+  }
+  try {
+    return loadConfig({ configPath: o.config, host: o.host, port, channelEnv: channelEnvMappers() });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+export function fail(message: string, code = 1): never {
+  process.stderr.write(`clawgate: ${message}\n`);
+  process.exit(code);
+}
+
+/** Calls the running gateway's admin API with the configured admin token. */
+export async function adminCall(loaded: LoadedConfig, method: string, path: string, body?: unknown) {
+  const { host, port } = loaded.config.server;
+  const h =
+    host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${h}:${port}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: {
+        ...(loaded.config.adminToken ? { "x-openclaw-admin-token": loaded.config.adminToken } : {}),
+        ...(body ? { "content-type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    fail(`cannot reach the gateway at ${url} (${(err as Error).message}). Is \`clawgate start\` running?`);
+  }
+  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) fail(`${method} ${path} failed: HTTP ${res.status} ${String(json.error ?? "")}`);
+  return json;
+}

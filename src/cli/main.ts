@@ -1,0 +1,32 @@
+// The `clawgate` command line.
+import { Command } from "commander";
+import { VERSION } from "../version.ts";
+import { registerConfig } from "./config.ts";
+import { registerSmokeTest } from "./smoke-test.ts";
+import { registerStart } from "./start.ts";
+import { registerStatus } from "./status.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("clawgate")
+    .description("Self-hosted chat-channel gateway for your own AI")
+    .version(VERSION, "-v, --version")
+    .option(
+      "-c, --config <path>",
+      "config file (default: ./clawgate.json, or $CLAWGATE_CONFIG / $OCG_CONFIG_PATH)",
+    )
+    .option("--host <host>", "listen address (default 127.0.0.1)")
+    .option("--port <port>", "listen port (default 8787)");
+  registerStart(program);
+  registerStatus(program);
+  registerConfig(program);
+  registerSmokeTest(program);
+  program
+    .command("version")
+    .description("print the version")
+    .action(() => console.log(VERSION));
+  return program;
+}
+
+if (import.meta.main) {
+  await buildProgram().parseAsync(process.argv);
+}

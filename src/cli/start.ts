@@ -1,0 +1,42 @@
+// `clawgate start`: run the gateway until SIGTERM/SIGINT, then drain and exit.
+import type { Command } from "commander";
+import { extensionFactories } from "../gateway/extensions.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import { createLogger } from "../log.ts";
+import { load } from "./context.ts";
+
+export function registerStart(program: Command) {
+  program
+    .command("start")
+    .description("start the gateway (embedded SQLite under ./data unless configured otherwise)")
+    .action(async (_opts, cmd: Command) => {
+      const loaded = load(cmd);
+      const log = createLogger(loaded.config.logLevel);
+      if (loaded.source) log.info({ config: loaded.source }, "configuration loaded");
+      const gateway = new Gateway({ config: loaded.config, env: loaded.env, log });
+      for (const make of extensionFactories) gateway.use(make());
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "signal received");
+        const force = setTimeout(() => {
+          log.error("shutdown took too long; exiting");
+          process.exit(1);
+        }, 30_000);
+        force.unref();
+        await gateway.stop();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void shutdown("SIGTERM"));
+      process.on("SIGINT", () => void shutdown("SIGINT"));
+      try {
+        await gateway.start();
+      } catch (err) {
+        log.fatal({ err: (err as Error).message }, "could not start");
+        await gateway.stop().catch(() => {});
+        process.exit(1);
+      }
+      process.stdout.isTTY && console.log(`\nclawgate is running: open ${gateway.url} in your browser.\n`);
+    });
+}

@@ -1,0 +1,4 @@
+// Optional modules that extend the gateway (ComfyUI target, security boundary …). Each is one entry.
+import type { GatewayExtension } from "./gateway.ts";
+
+export const extensionFactories: (() => GatewayExtension)[] = [];

@@ -1,0 +1,18 @@
+// Default gate for senders who are not on a channel's allowlist, following the channel's dmPolicy. DM pairing
+// (dmPolicy "pairing") replaces this with a gate that issues pairing codes.
+import type { GatewayServices, TrustGate } from "./services.ts";
+
+export const allowlistGate: TrustGate = {
+  async check(event, adapter, services: GatewayServices) {
+    const policy = services.config.channels[event.channel]?.dmPolicy ?? "allowlist";
+    if (policy === "open") return { allow: true };
+    if (event.conversation.kind !== "dm" || policy === "disabled") return { allow: false };
+    return {
+      allow: false,
+      reply: {
+        text: `This assistant only answers people on its allowlist. Your ${adapter.channel} id is ${event.sender.id}: ask the operator to add it.`,
+        kind: "error",
+      },
+    };
+  },
+};
