@@ -23,6 +23,8 @@ export interface FakeAgentOptions {
   failNext?: { count: number; status: number; body?: unknown };
   /** Delay before sending headers. */
   headerDelayMs?: number;
+  /** Delay after the stream's headers before its first chunk (a model still loading). */
+  firstChunkDelayMs?: number;
 }
 
 export class FakeAgent {
@@ -97,6 +99,8 @@ export class FakeAgent {
       );
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.flushHeaders();
+    if (o.firstChunkDelayMs) await new Promise((r) => setTimeout(r, o.firstChunkDelayMs));
     const size = o.chunkSize ?? 4;
     for (let i = 0; i < text.length; i += size) {
       const chunk = {

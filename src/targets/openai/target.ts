@@ -158,7 +158,7 @@ export class OpenAiTarget implements Target {
     if (!isAbort && !String((err as { cause?: Error })?.cause?.message ?? "").startsWith("timeout:"))
       return undefined;
     const o = this.options;
-    const secs = (ms: number) => Math.round(ms / 1000);
+    const secs = (ms: number) => (ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10);
     if (phase === "connect")
       return new TargetError(
         `The agent at ${o.url} did not respond within ${secs(o.connectTimeoutMs)} s. Is the server up and reachable?`,
