@@ -93,6 +93,10 @@ export interface ChannelContext {
   readonly store: Store;
   readonly config: Config;
   readonly env: Env;
+  /** This process's owner id for store leases (singleton work: a poller per bot, a gateway shard). */
+  readonly owner?: string;
+  /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
+  commandList?(): { name: string; description: string }[];
   /** Commits the event to the inbox; resolves once it is durable. */
   ingest(event: InboundEvent): Promise<IngestResult>;
   /**

@@ -286,6 +286,8 @@ export class Gateway {
       store: this.store,
       config: this.config,
       env: this.env,
+      owner: this.owner,
+      commandList: () => this.commands.list().map((c) => ({ name: c.name, description: c.description })),
       ingest: (event) => this.ingest(event),
       awaitReply: (eventId, timeoutMs) => this.waiters.wait(eventId, timeoutMs),
     };

@@ -8,6 +8,8 @@ export interface PlatformFetchOptions {
   /** Objects are sent as JSON; URLSearchParams as a form; FormData as multipart; strings/Buffers as is. */
   body?: unknown;
   timeoutMs?: number;
+  /** Aborts the request early (a long poll stopped on shutdown). */
+  signal?: AbortSignal;
   /** Reads a platform-specific retry-after (seconds) out of a 429 body (Telegram's parameters.retry_after). */
   retryAfterFromBody?: (body: unknown) => number | undefined;
   /** Name used in error messages: "Slack chat.postMessage". */
@@ -26,6 +28,18 @@ export class PlatformError extends Error {
   constructor(message: string, status: number, body: unknown) {
     super(message);
     this.name = "PlatformError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** A 4xx other than 429: the status and parsed body, for callers that must tell one refusal from another. */
+export class PlatformClientError extends PermanentDeliveryError {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(message: string, status: number, body: unknown) {
+    super(message);
+    this.name = "PlatformClientError";
     this.status = status;
     this.body = body;
   }
@@ -68,7 +82,9 @@ export async function platformFetch<T = unknown>(
       method: o.method ?? (body === undefined ? "GET" : "POST"),
       headers,
       body,
-      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+      signal: o.signal
+        ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs ?? 30_000)])
+        : AbortSignal.timeout(o.timeoutMs ?? 30_000),
     });
   } catch (err) {
     throw new Error(`${o.what}: network error (${(err as Error).message})`, { cause: err });
@@ -92,7 +108,7 @@ export async function platformFetch<T = unknown>(
     throw new PlatformError(`${o.what}: HTTP ${res.status} ${summarize(parsed)}`, res.status, parsed);
   }
   if (res.status >= 400) {
-    throw new PermanentDeliveryError(`${o.what}: HTTP ${res.status} ${summarize(parsed)}`);
+    throw new PlatformClientError(`${o.what}: HTTP ${res.status} ${summarize(parsed)}`, res.status, parsed);
   }
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
