@@ -88,5 +88,10 @@ export function coreEnvOverlay(env: Env): Record<string, unknown> {
       },
     },
     webchat: { token: env.CLAWGATE_WEBCHAT_TOKEN || undefined },
+    bridge: {
+      enabled: envBool(env.OPENCLAW_BRIDGE_ENABLED),
+      deviceToken: env.OPENCLAW_BRIDGE_DEVICE_TOKEN || undefined,
+      allowedDeviceIds: csv(env.OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS),
+    },
   });
 }

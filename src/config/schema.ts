@@ -1,6 +1,7 @@
 // The shape of clawgate.json. It also accepts the channel-gateway seed's ocg.json as is: its top-level keys
 // (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
 import { z } from "zod";
+import { bridgeSchema, securitySchema } from "../security/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 const idList = z.array(z.string().min(1));
@@ -94,6 +95,10 @@ export const configSchema = z.object({
     })
     .prefault({}),
   channels: z.record(z.string(), channelSectionSchema).default({}),
+  /** The security boundary (src/security/config.ts): fetch guard, pairing. */
+  security: securitySchema,
+  /** The bridge API for paired devices (src/security/config.ts). */
+  bridge: bridgeSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -28,7 +28,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
 import { QueueWorker } from "./queue-worker.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
-import type { GatewayServices, TrustGate } from "./services.ts";
+import type { DeliverOptions, GatewayServices, TrustGate } from "./services.ts";
 import { allowlistGate } from "./trust-gate.ts";
 
 export interface GatewayOptions {
@@ -109,7 +109,10 @@ export class Gateway {
     this.services = this.#buildServices();
     const pipeline = new Pipeline(
       this.services,
-      { check: (...a) => this.trustGate.check(...a) },
+      {
+        check: (...a) => this.trustGate.check(...a),
+        isAllowlisted: async (e) => (await this.trustGate.isAllowlisted?.(e)) ?? false,
+      },
       this.metrics,
     );
     registerBuiltinCommands(this.commands, pipeline);
@@ -224,7 +227,12 @@ export class Gateway {
   }
 
   /** Queues a message for any conversation (bridge deliver, job results, approvals). */
-  async deliver(address: DeliveryAddress, message: OutboundMessage, idempotencyKey: string) {
+  async deliver(
+    address: DeliveryAddress,
+    message: OutboundMessage,
+    idempotencyKey: string,
+    opts: DeliverOptions = {},
+  ) {
     const adapter = this.adapter(address.channel, address.account);
     if (!adapter) throw new Error(`no channel ${address.channel}/${address.account} is configured`);
     const sessionKey = formatSessionKey({
@@ -242,7 +250,11 @@ export class Gateway {
     // Keep the conversation's history complete (the web chat shows it); "system" is not sent as agent context.
     if (first?.inserted && message.text) {
       await this.store.appendMessages([
-        { sessionKey, role: message.kind === "error" ? "error" : "system", content: message.text },
+        {
+          sessionKey,
+          role: opts.historyRole ?? (message.kind === "error" ? "error" : "system"),
+          content: message.text,
+        },
       ]);
     }
     this.#outbox?.notify();
@@ -316,7 +328,7 @@ export class Gateway {
             allowFrom: this.config.policy.allowFrom,
           },
         ),
-      deliver: (address, message, key) => this.deliver(address, message, key),
+      deliver: (address, message, key, opts) => this.deliver(address, message, key, opts),
       record: async (sessionKey, role, content) => {
         await this.store.appendMessages([{ sessionKey, role, content }]);
       },

@@ -50,7 +50,7 @@ export class Pipeline {
       return none;
     }
     if (event.sender.isBot) return none;
-    const trusted = adapter.isTrusted(event);
+    const trusted = adapter.isTrusted(event) || ((await this.#trust.isAllowlisted?.(event)) ?? false);
     const admin = s.isAdmin(event.channel, event.sender.id);
     const author = event.sender.name ?? event.sender.id;
 

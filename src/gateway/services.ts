@@ -16,6 +16,13 @@ export interface TrustGate {
     adapter: ChannelAdapter,
     services: GatewayServices,
   ): Promise<{ allow: true } | { allow: false; reply?: OutboundMessage }>;
+  /** Senders admitted at runtime (DM pairing's persistent allowlist): trusted for commands too. */
+  isAllowlisted?(event: InboundEvent): Promise<boolean>;
+}
+
+export interface DeliverOptions {
+  /** How the message enters the session's history: "assistant" makes a late agent reply part of the context. */
+  historyRole?: "assistant" | "system" | "error";
 }
 
 export interface GatewayServices {
@@ -39,6 +46,7 @@ export interface GatewayServices {
     address: DeliveryAddress,
     message: OutboundMessage,
     idempotencyKey: string,
+    opts?: DeliverOptions,
   ): Promise<{ id: number; inserted: boolean }>;
   /** Appends to a session's history (e.g. a result that arrived later). */
   record(sessionKey: string, role: "assistant" | "system" | "error", content: string): Promise<void>;
