@@ -3,7 +3,7 @@
 // makes durable acknowledgement cheap on the webhook hot path.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type {
   ClaimOptions,
   InboxEffects,
@@ -40,6 +40,7 @@ export class SqliteStore implements Store {
   #pending: PendingEnqueue[] = [];
   #flushScheduled = false;
   #closed = false;
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.path = path;
@@ -78,6 +79,16 @@ export class SqliteStore implements Store {
     this.#db.prepare("SELECT 1").get();
   }
 
+  /** Prepared once, then reused: on the per-request hot path compiling a statement costs more than running it. */
+  #cached(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
   #tx<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
@@ -112,7 +123,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     try {
       const results = this.#tx(() => {
-        const stmt = this.#db.prepare(
+        const stmt = this.#cached(
           `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?)`,
         );
@@ -375,6 +386,10 @@ export class SqliteStore implements Store {
   }
 
   async touchSession(key: string, title?: string): Promise<SessionInfo> {
+    // Read first: when the session exists and has its title (or none is offered) the write below would change
+    // nothing, and skipping it saves a transaction and an fsync on every web chat message.
+    const row = this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
+    if (row && (!title || row.title !== null)) return sessionFromRow(row);
     return this.#tx(() => this.#ensureSession(key, Date.now(), title));
   }
 
