@@ -210,6 +210,10 @@ for (const name of selected.map((b) => b.name).filter((n) => n !== "baseline")) 
   });
   const ratio = ratios.reduce((a, b) => a + b, 0) / ratios.length;
   const p99 = Math.max(...mine.map((m) => m.result.p99));
+  if (Number.isNaN(ratio)) {
+    console.log(`${name}: worst p99 ${p99} ms (no baseline in this run, so no ratio)`);
+    continue;
+  }
   const verdict = ratio >= 0.6 && p99 < 20 ? "meets" : "MISSES";
   console.log(
     `${name}: ${(ratio * 100).toFixed(0)} % of baseline, worst p99 ${p99} ms — ${verdict} the target (>= 60 %, p99 < 20 ms)`,
