@@ -33,6 +33,16 @@ export function envInt(env: Env, name: string): number | undefined {
   return n;
 }
 
+export function envNumber(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) {
+    throw new ConfigError(`environment variable ${name}`, [`${name}: expected a number, found "${raw}"`]);
+  }
+  return n;
+}
+
 /** Drops undefined leaves so a partial overlay never erases what the file set. */
 export function compact<T extends Record<string, unknown>>(obj: T): Partial<T> {
   const out: Record<string, unknown> = {};
@@ -86,6 +96,11 @@ export function coreEnvOverlay(env: Env): Record<string, unknown> {
         run: csv(env.OPENCLAW_COMMAND_ALLOW_FROM_RUN),
         admin: csv(env.OPENCLAW_COMMAND_ALLOW_FROM_ADMIN),
       },
+    },
+    media: {
+      path: env.OPENCLAW_CONNECTOR_MEDIA_PATH || undefined,
+      ttlSec: envInt(env, "OPENCLAW_CONNECTOR_MEDIA_TTL_SEC"),
+      maxMb: envNumber(env, "OPENCLAW_CONNECTOR_MEDIA_MAX_MB"),
     },
     webchat: { token: env.CLAWGATE_WEBCHAT_TOKEN || undefined },
     bridge: {

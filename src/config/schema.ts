@@ -87,6 +87,17 @@ export const configSchema = z.object({
       maxAttempts: z.number().int().min(1).max(100).default(8),
     })
     .prefault({}),
+  /** Signed, expiring media links under server.publicBaseUrl (docs/media.md). */
+  media: z
+    .object({
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*[^/]$/, "must start with / and not end with /, e.g. /media")
+        .default("/media"),
+      ttlSec: z.number().int().min(60).max(86_400).default(300),
+      maxMb: z.number().positive().max(100).default(8),
+    })
+    .prefault({}),
   webchat: z
     .object({
       enabled: z.boolean().default(true),

@@ -15,6 +15,7 @@ import { registerAdminRoutes } from "../http/admin-routes.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
 import { Router } from "../http/router.ts";
 import { HttpServer } from "../http/server.ts";
+import { MediaService } from "../media/service.ts";
 import { openStore } from "../store/open.ts";
 import { backoffMs, type InboxItem, type OutboxItem, type Store } from "../store/types.ts";
 import { OpenAiTarget } from "../targets/openai/target.ts";
@@ -60,6 +61,8 @@ export class Gateway {
   readonly startedAt = Date.now();
   trustGate: TrustGate = allowlistGate;
   adminAuth!: AdminAuth;
+  /** Signed, expiring media links (docs/media.md). */
+  media!: MediaService;
   store!: Store;
   services!: GatewayServices;
   #providedStore: Store | undefined;
@@ -91,6 +94,11 @@ export class Gateway {
     return this.#server.url;
   }
 
+  /** URLs of the channels' own listeners (connector-seed `_BIND`/`_PORT`), in the order they opened. */
+  get channelListenerUrls(): string[] {
+    return this.#ownListeners.map((l) => l.url);
+  }
+
   /** Extensions add commands, routes and status before the listeners open. */
   use(extension: GatewayExtension) {
     this.#extensions.push(extension);
@@ -107,6 +115,13 @@ export class Gateway {
   async start(): Promise<void> {
     this.store = this.#providedStore ?? (await openStore(databaseUrl(this.config)));
     this.services = this.#buildServices();
+    this.media = await MediaService.open({
+      config: this.config,
+      env: this.env,
+      store: this.store,
+      log: this.log,
+    });
+    for (const route of this.media.routes()) this.router.add(route.method, route.path, route.handler, route);
     const pipeline = new Pipeline(
       this.services,
       {
@@ -300,6 +315,7 @@ export class Gateway {
       env: this.env,
       owner: this.owner,
       commandList: () => this.commands.list().map((c) => ({ name: c.name, description: c.description })),
+      publishMedia: (item, address) => this.media.publish(item, address),
       ingest: (event) => this.ingest(event),
       awaitReply: (eventId, timeoutMs) => this.waiters.wait(eventId, timeoutMs),
     };
@@ -368,6 +384,9 @@ export class Gateway {
       if (!entry) {
         entry = { ...adapter.listen, router: new Router() };
         byAddress.set(key, entry);
+        // Media links are served here too: the seed's tunnel points at the channel's own port.
+        for (const route of this.media.routes())
+          entry.router.add(route.method, route.path, route.handler, route);
         entry.router.add("GET", "/healthz", (_req, res) => {
           res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
         });
