@@ -1,0 +1,191 @@
+// The store contract against a real PostgreSQL (a fresh database for this file, a fresh schema per store),
+// plus what only matters with several replicas: concurrent migrations, lane exclusivity across stores,
+// atomic kv/lease operations, and dedup across stores.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { PostgresStore } from "../../src/store/postgres/store.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { storeContract } from "./contract.ts";
+
+let db: TestDatabase;
+let n = 0;
+const open: PostgresStore[] = [];
+
+before(async () => {
+  db = await createTestDatabase();
+});
+after(async () => {
+  await Promise.allSettled(open.map((s) => s.close()));
+  await db?.drop();
+});
+
+/** A store on its own schema; `schema` shares one between several stores (replicas of one install). */
+async function makeStore(schema = `s${n++}`, max = 4): Promise<PostgresStore> {
+  const s = new PostgresStore(db.url, { schema, max });
+  open.push(s);
+  await s.migrate();
+  return s;
+}
+
+storeContract("postgres", () => makeStore());
+
+const item = (id: string, sessionKey: string) => ({
+  id,
+  sessionKey,
+  payload: JSON.stringify({ id }),
+  receivedAt: Date.now(),
+});
+
+describe("postgres: several replicas on one database", () => {
+  it("applies migrations once when five replicas start at the same moment", async () => {
+    const schema = `mig${n++}`;
+    const stores = Array.from({ length: 5 }, () => new PostgresStore(db.url, { schema, max: 2 }));
+    open.push(...stores);
+    await Promise.all(stores.map((s) => s.migrate()));
+    await stores[0]!.enqueueInbound(item("after-migrate", "l"));
+    assert.equal((await stores[4]!.getInbound("after-migrate"))?.state, "pending");
+    const check = new PostgresStore(db.url, { schema, max: 1 });
+    open.push(check);
+    await check.migrate();
+    assert.equal((await check.inboxStats()).pending, 1, "a second migrate changes nothing");
+  });
+
+  it("refuses a database migrated by a newer clawgate with an instruction", async () => {
+    const schema = `newer${n++}`;
+    const s = await makeStore(schema, 1);
+    const pg = await import("pg");
+    const c = new pg.default.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query(`INSERT INTO ${schema}.schema_migrations (version, applied_at) VALUES (99, 0)`);
+    await c.end();
+    await assert.rejects(s.migrate(), /upgrade clawgate on every replica/);
+  });
+
+  it("rejects a schema name that is not a plain identifier", () => {
+    assert.throws(() => new PostgresStore(db.url, { schema: "x; DROP TABLE inbox" }), /SQL identifier/);
+  });
+
+  it("deduplicates the same event id enqueued through different replicas at once", async () => {
+    const schema = `dedup${n++}`;
+    const [a, b] = [await makeStore(schema, 2), await makeStore(schema, 2)];
+    const ids = Array.from({ length: 50 }, (_, i) => `tg:bot:${i}`);
+    const results = await Promise.all(
+      ids.flatMap((id) => [a.enqueueInbound(item(id, `lane${id}`)), b.enqueueInbound(item(id, `lane${id}`))]),
+    );
+    assert.equal(results.filter((r) => r === "inserted").length, 50);
+    assert.equal(results.filter((r) => r === "duplicate").length, 50);
+    assert.equal((await a.inboxStats()).pending, 50);
+  });
+
+  it("resolves an enqueue only once it is committed: another replica reads it at once", async () => {
+    const schema = `durable${n++}`;
+    const [a, b] = [await makeStore(schema, 2), await makeStore(schema, 2)];
+    const batch = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.enqueueInbound(item(`d${i}`, `l${i % 3}`))),
+    );
+    assert.ok(batch.every((r) => r === "inserted"));
+    assert.equal((await b.inboxStats()).pending, 20);
+  });
+
+  it("never leases two items of one lane at once across four replicas, and keeps lane order", async () => {
+    const schema = `lanes${n++}`;
+    const replicas = await Promise.all(Array.from({ length: 4 }, () => makeStore(schema, 2)));
+    const lanes = 6;
+    const perLane = 15;
+    for (let i = 0; i < perLane; i++) {
+      await Promise.all(
+        Array.from({ length: lanes }, (_, l) =>
+          replicas[l % 4]!.enqueueInbound(item(`L${l}-${i}`, `lane${l}`)),
+        ),
+      );
+    }
+    const active = new Set<string>();
+    const order = new Map<string, number[]>();
+    const violations: string[] = [];
+    let done = 0;
+    const worker = async (s: PostgresStore, owner: string) => {
+      while (done < lanes * perLane) {
+        const claimed = await s.claimInbound({ owner, leaseMs: 30_000, limit: 3 });
+        if (claimed.length === 0) {
+          await new Promise((r) => setTimeout(r, 2));
+          continue;
+        }
+        await Promise.all(
+          claimed.map(async (it) => {
+            if (active.has(it.sessionKey)) violations.push(`${owner} got ${it.id} while its lane was busy`);
+            active.add(it.sessionKey);
+            await new Promise((r) => setTimeout(r, Math.random() * 4));
+            // Leave the lane before committing: the next item cannot be claimed before this commit lands.
+            active.delete(it.sessionKey);
+            const list = order.get(it.sessionKey) ?? [];
+            list.push(Number(it.id.split("-")[1]));
+            order.set(it.sessionKey, list);
+            assert.equal(await s.completeInbound(it.id, owner), true);
+            done++;
+          }),
+        );
+      }
+    };
+    await Promise.all(replicas.map((s, i) => worker(s, `r${i}`)));
+    assert.deepEqual(violations, []);
+    for (const [lane, seen] of order) {
+      assert.deepEqual(
+        seen,
+        Array.from({ length: perLane }, (_, i) => i),
+        `${lane} processed in order`,
+      );
+    }
+    assert.equal((await replicas[0]!.inboxStats()).done, lanes * perLane);
+  });
+
+  it("keeps a lane closed while a later item is leased, even when an operator revives an earlier one", async () => {
+    const s = await makeStore();
+    await s.enqueueInbound(item("first", "lane"));
+    await s.enqueueInbound(item("second", "lane"));
+    await s.claimInbound({ owner: "w", leaseMs: 30_000, limit: 5 });
+    await s.failInbound("first", "w", "agent said 400", { dead: true });
+    const [second] = await s.claimInbound({ owner: "w", leaseMs: 30_000, limit: 5 });
+    assert.equal(second?.id, "second");
+    assert.equal(await s.retryInbound("first"), true);
+    assert.deepEqual(await s.claimInbound({ owner: "w2", leaseMs: 30_000, limit: 5 }), []);
+    await s.completeInbound("second", "w");
+    assert.equal((await s.claimInbound({ owner: "w2", leaseMs: 30_000, limit: 5 }))[0]?.id, "first");
+  });
+
+  it("outbox lanes across replicas: one delivery per conversation at a time", async () => {
+    const schema = `out${n++}`;
+    const [a, b] = [await makeStore(schema, 2), await makeStore(schema, 2)];
+    const base = { channel: "telegram", account: "bot", payload: "{}" };
+    for (let i = 0; i < 3; i++) {
+      await a.enqueueOutbound({ ...base, sessionKey: "tg:bot:1", idempotencyKey: `x${i}` });
+      await a.enqueueOutbound({ ...base, sessionKey: "tg:bot:2", idempotencyKey: `y${i}` });
+    }
+    const [ca, cb] = await Promise.all([
+      a.claimOutbound({ owner: "a", leaseMs: 30_000, limit: 10, channels: ["telegram"] }),
+      b.claimOutbound({ owner: "b", leaseMs: 30_000, limit: 10, channels: ["telegram"] }),
+    ]);
+    const keys = [...ca, ...cb].map((o) => o.idempotencyKey).sort();
+    assert.deepEqual(keys, ["x0", "y0"]);
+    assert.deepEqual(await b.claimOutbound({ owner: "b", leaseMs: 30_000, limit: 10, channels: [] }), []);
+  });
+
+  it("kvSetIfAbsent, kvTake and acquireLease have exactly one winner under concurrency", async () => {
+    const schema = `atomic${n++}`;
+    const replicas = await Promise.all(Array.from({ length: 3 }, () => makeStore(schema, 3)));
+    const tries = Array.from({ length: 24 }, (_, i) => replicas[i % 3]!);
+    const setResults = await Promise.all(tries.map((s, i) => s.kvSetIfAbsent("once", "k", `v${i}`, 60_000)));
+    assert.equal(setResults.filter(Boolean).length, 1);
+    await replicas[0]!.kvSet("tok", "t", "secret");
+    const takes = await Promise.all(tries.map((s) => s.kvTake("tok", "t")));
+    assert.deepEqual(
+      takes.filter((v) => v !== undefined),
+      ["secret"],
+    );
+    const leases = await Promise.all(
+      tries.map((s, i) => s.acquireLease("telegram:poller:bot", `o${i}`, 5_000)),
+    );
+    assert.equal(leases.filter(Boolean).length, 1);
+    const holder = await replicas[2]!.leaseHolder("telegram:poller:bot");
+    assert.equal(holder?.owner, `o${leases.indexOf(true)}`);
+  });
+});
