@@ -1,9 +1,11 @@
 // Every channel module, by name. Adding a channel is one line here.
 import type { ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
+import { wechatModule } from "./wechat/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
+  wechat: wechatModule,
 };
 
 /** The seed env-var mappers, for the config loader. */

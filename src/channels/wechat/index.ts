@@ -1,0 +1,188 @@
+// WeChat Official Account: webhook ingress (plaintext or AES safe mode), passive replies within 4.5 s, and the
+// customer-service message API for later replies. Text-first: buttons become numbered choices, images links.
+import { z } from "zod";
+import type { Env } from "../../config/env.ts";
+import { csv, envInt } from "../../config/env.ts";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { chunkText } from "../../core/text-chunk.ts";
+import { Pacer } from "../../gateway/pacer.ts";
+import { HealthTracker } from "../health.ts";
+import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
+import { renderText } from "../shared/text-render.ts";
+import {
+  type ChannelAdapter,
+  type ChannelContext,
+  type ChannelModule,
+  type OutboundMessage,
+  PermanentDeliveryError,
+  RateLimitedError,
+  type SentMessage,
+} from "../types.ts";
+import { WECHAT_API_BASE, WechatClient } from "./client.ts";
+import { aesKeyFrom } from "./crypto.ts";
+import { PASSIVE_REPLY_MS, wechatRoutes } from "./ingress.ts";
+
+export const WECHAT_DEFAULT_PATH = "/wechat/webhook";
+export const WECHAT_DEFAULT_PORT = 8097;
+/** Customer-service text is limited in bytes; 600 characters stays inside it even for CJK text. */
+const MAX_TEXT = 600;
+
+const settingsSchema = z
+  .looseObject({
+    token: z.string().min(1, "token is required (OPENCLAW_CONNECTOR_WECHAT_TOKEN)"),
+    appId: z.string().min(1).optional(),
+    appSecret: z.string().min(1).optional(),
+    encodingAesKey: z.string().length(43, "must be the 43-character EncodingAESKey").optional(),
+    allowedUsers: idListSchema,
+    path: pathSchema,
+    listen: listenSchema,
+    apiBase: apiBaseSchema(WECHAT_API_BASE),
+    timestampWindowSec: z.number().int().min(10).max(3600).default(300),
+    /** How long the webhook waits for the answer before replying "success" (WeChat gives up after 5 s). */
+    passiveReplyMs: z.number().int().min(0).max(4500).default(PASSIVE_REPLY_MS),
+  })
+  .refine((s) => !s.encodingAesKey || s.appId, {
+    message: "safe mode (encodingAesKey) also needs appId, which every encrypted message is checked against",
+    path: ["appId"],
+  });
+type WechatSettings = z.output<typeof settingsSchema>;
+
+export class WechatAdapter implements ChannelAdapter {
+  readonly channel = "wechat";
+  readonly account: string;
+  readonly capabilities = {
+    edit: false,
+    threads: false,
+    media: false,
+    buttons: false,
+    maxTextLength: MAX_TEXT,
+    minEditIntervalMs: 0,
+  };
+  readonly listen: { host: string; port: number } | undefined;
+  readonly #s: WechatSettings;
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  readonly #client: WechatClient | undefined;
+  readonly #pacer = new Pacer();
+  readonly #path: string;
+  readonly #allowed: Set<string>;
+
+  constructor(account: string, settings: WechatSettings, ctx: ChannelContext) {
+    this.account = account;
+    this.#s = settings;
+    this.#ctx = ctx;
+    this.listen = settings.listen;
+    this.#path = accountPath(WECHAT_DEFAULT_PATH, account, settings.path);
+    this.#allowed = new Set(settings.allowedUsers);
+    if (settings.appId && settings.appSecret) {
+      this.#client = new WechatClient({
+        appId: settings.appId,
+        appSecret: settings.appSecret,
+        apiBase: settings.apiBase,
+        store: ctx.store,
+        log: ctx.log,
+      });
+    }
+    this.#health.status("running");
+  }
+
+  routes() {
+    return wechatRoutes({
+      account: this.account,
+      path: this.#path,
+      token: this.#s.token,
+      appId: this.#s.appId,
+      aesKey: this.#s.encodingAesKey ? aesKeyFrom(this.#s.encodingAesKey) : undefined,
+      windowSec: this.#s.timestampWindowSec,
+      passiveReplyMs: this.#s.passiveReplyMs,
+      ctx: this.#ctx,
+      health: this.#health,
+      renderPassive: (event, reply) => this.#renderPassive(event, reply),
+    });
+  }
+
+  /** The passive reply carries one message; anything past the limit follows through the customer-service API. */
+  async #renderPassive(event: InboundEvent, reply: OutboundMessage): Promise<string> {
+    const to = { channel: this.channel, account: this.account, conversationId: event.conversation.id };
+    const text = await renderText(this.#ctx, this.#ctx.store, to, reply);
+    const [first = "", ...rest] = chunkText(text, MAX_TEXT);
+    if (rest.length) {
+      void (async () => {
+        for (const part of rest) await this.#sendPaced(to, part);
+      })().catch((err: Error) => {
+        this.#health.error(err.message);
+        this.#ctx.log.error(
+          { channel: "wechat", err: err.message },
+          "sending the rest of a long reply failed",
+        );
+      });
+    }
+    return first;
+  }
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    const text = await renderText(this.#ctx, this.#ctx.store, to, message);
+    for (const part of chunkText(text, MAX_TEXT)) await this.#sendPaced(to, part);
+    return {};
+  }
+
+  async #sendPaced(to: Pick<DeliveryAddress, "conversationId">, text: string) {
+    if (!this.#client) {
+      throw new PermanentDeliveryError(
+        "WeChat: this reply missed the 4.5 s passive-reply window and appId/appSecret are not set, so it cannot be sent (set OPENCLAW_CONNECTOR_WECHAT_APP_ID and _APP_SECRET)",
+      );
+    }
+    const account = `wechat:${this.#s.appId}`;
+    const user = `${account}:${to.conversationId}`;
+    await this.#pacer.take([
+      { key: account, ratePerSec: 20, burst: 20 },
+      { key: user, ratePerSec: 1, burst: 3 },
+    ]);
+    try {
+      await this.#client.sendText(to.conversationId, text);
+      this.#health.outbound();
+    } catch (err) {
+      if (err instanceof RateLimitedError) this.#pacer.block(account, err.retryAfterMs);
+      this.#health.error((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Soft allowlist: anyone may write; only listed OpenIDs are trusted (others' /run needs approval). */
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowed.has(event.sender.id);
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+/** The connector seed's OPENCLAW_CONNECTOR_WECHAT_* variables; the token turns the channel on. */
+export function wechatFromEnv(env: Env): Record<string, unknown> | undefined {
+  const token = env.OPENCLAW_CONNECTOR_WECHAT_TOKEN;
+  if (!token) return undefined;
+  return {
+    token,
+    appId: env.OPENCLAW_CONNECTOR_WECHAT_APP_ID || undefined,
+    appSecret: env.OPENCLAW_CONNECTOR_WECHAT_APP_SECRET || undefined,
+    encodingAesKey: env.OPENCLAW_CONNECTOR_WECHAT_ENCODING_AES_KEY || undefined,
+    allowedUsers: csv(env.OPENCLAW_CONNECTOR_WECHAT_ALLOWED_USERS),
+    path: env.OPENCLAW_CONNECTOR_WECHAT_PATH || undefined,
+    apiBase: env.OPENCLAW_CONNECTOR_WECHAT_API_BASE || undefined,
+    listen: {
+      host: env.OPENCLAW_CONNECTOR_WECHAT_BIND || "127.0.0.1",
+      port: envInt(env, "OPENCLAW_CONNECTOR_WECHAT_PORT") ?? WECHAT_DEFAULT_PORT,
+    },
+  };
+}
+
+export const wechatModule: ChannelModule = {
+  name: "wechat",
+  fromEnv: wechatFromEnv,
+  create: (section, ctx) =>
+    channelAccounts("wechat", section, settingsSchema).map(
+      ({ account, settings }) => new WechatAdapter(account, settings, ctx),
+    ),
+};

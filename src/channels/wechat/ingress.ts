@@ -1,0 +1,202 @@
+// WeChat webhook: GET echoes echostr after the signature check; POST verifies the signature (plaintext) or
+// msg_signature (safe mode), the timestamp window, parses the hardened XML, decrypts, normalizes, commits the
+// event, and then answers with a passive reply if the answer is ready within 4.5 s, otherwise "success".
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { InboundEvent } from "../../core/event.ts";
+import { sendText } from "../../http/respond.ts";
+import { withinWindow } from "../../security/hmac.ts";
+import type { HealthTracker } from "../health.ts";
+import { choiceKey, resolveChoice } from "../shared/reply-choices.ts";
+import type { ChannelContext, OutboundMessage, WebhookRoute } from "../types.ts";
+import { decryptMessage, encryptMessage, verifyWechatSignature, wechatSignature } from "./crypto.ts";
+import {
+  buildWechatXml,
+  field,
+  MAX_XML_BYTES,
+  MalformedXmlError,
+  parseWechatXml,
+  UnsafeXmlError,
+} from "./xml.ts";
+
+/** WeChat waits ~5 s for the passive reply; answer a little earlier. */
+export const PASSIVE_REPLY_MS = 4500;
+
+export interface WechatIngressOptions {
+  account: string;
+  path: string;
+  token: string;
+  appId?: string;
+  aesKey?: Buffer;
+  windowSec: number;
+  passiveReplyMs: number;
+  ctx: ChannelContext;
+  health: HealthTracker;
+  /** Renders the in-band answer (numbered choices, media links) into the passive reply's text. */
+  renderPassive(event: InboundEvent, reply: OutboundMessage): Promise<string>;
+}
+
+export function wechatRoutes(o: WechatIngressOptions): WebhookRoute[] {
+  return [
+    { method: "GET", path: o.path, handler: (_req, res, { url }) => verifyEcho(o, res, url) },
+    {
+      method: "POST",
+      path: o.path,
+      bodyLimitBytes: MAX_XML_BYTES,
+      handler: (req, res, { url, body }) => receive(o, req, res, url, body),
+    },
+  ];
+}
+
+function verifyEcho(o: WechatIngressOptions, res: ServerResponse, url: URL) {
+  const q = url.searchParams;
+  const timestamp = q.get("timestamp") ?? "";
+  const nonce = q.get("nonce") ?? "";
+  const echostr = q.get("echostr");
+  if (echostr === null) return sendText(res, 400, "missing echostr");
+  if (!verifyWechatSignature([o.token, timestamp, nonce], q.get("signature") ?? undefined)) {
+    return sendText(res, 403, "Verification failed");
+  }
+  o.ctx.log.info({ channel: "wechat", account: o.account }, "WeChat server verification succeeded");
+  sendText(res, 200, echostr);
+}
+
+async function receive(
+  o: WechatIngressOptions,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer,
+) {
+  const q = url.searchParams;
+  const timestamp = q.get("timestamp") ?? "";
+  const nonce = q.get("nonce") ?? "";
+  const safeMode = q.get("encrypt_type") === "aes";
+  if (!safeMode && !verifyWechatSignature([o.token, timestamp, nonce], q.get("signature") ?? undefined)) {
+    return sendText(res, 403, "Verification failed");
+  }
+  if (safeMode && !o.aesKey) {
+    return sendText(res, 400, "encrypted message but no encodingAesKey is configured");
+  }
+  if (!withinWindow(Number(timestamp), o.windowSec)) return sendText(res, 403, "Stale Request");
+
+  let msg: Record<string, unknown>;
+  try {
+    msg = parseWechatXml(body);
+    if (safeMode) {
+      const encrypted = field(msg, "Encrypt");
+      if (
+        !verifyWechatSignature([o.token, timestamp, nonce, encrypted], q.get("msg_signature") ?? undefined)
+      ) {
+        return sendText(res, 403, "Verification failed");
+      }
+      msg = parseWechatXml(decryptMessage(o.aesKey!, o.appId ?? "", encrypted));
+    }
+  } catch (err) {
+    if (err instanceof UnsafeXmlError || err instanceof MalformedXmlError) {
+      return sendText(res, 400, (err as Error).message);
+    }
+    return sendText(res, 400, `cannot read the message: ${(err as Error).message}`);
+  }
+
+  const event = normalizeWechat(msg, o.account);
+  if (event === "malformed") return sendText(res, 400, "message lacks FromUserName, ToUserName or MsgType");
+  if (!event) return sendText(res, 200, "success"); // a type we do not handle: acknowledged, ignored
+  o.health.inbound();
+
+  const choice = event.text
+    ? await resolveChoice(o.ctx.store, choiceKey("wechat", o.account, event.conversation.id), event.text)
+    : undefined;
+  if (choice) event.action = { id: event.id, value: choice };
+
+  const started = Date.now();
+  const result = await o.ctx.ingest(event);
+  if (result === "duplicate") return sendText(res, 200, "success");
+  const reply = await o.ctx.awaitReply(event.id, Math.max(0, o.passiveReplyMs - (Date.now() - started)));
+  if (!reply) return sendText(res, 200, "success"); // delivered later through the customer-service API
+  const content = await o.renderPassive(event, reply);
+  const xml = buildWechatXml({
+    ToUserName: event.sender.id,
+    FromUserName: String(event.replyContext?.accountId ?? ""),
+    CreateTime: Math.floor(Date.now() / 1000),
+    MsgType: "text",
+    Content: content,
+  });
+  o.health.outbound();
+  if (!safeMode) return sendText(res, 200, xml, "application/xml; charset=utf-8");
+  const ts = String(Math.floor(Date.now() / 1000));
+  const replyNonce = String(Math.floor(Math.random() * 1e9));
+  const encrypted = encryptMessage(o.aesKey!, o.appId ?? "", xml);
+  sendText(
+    res,
+    200,
+    buildWechatXml({
+      Encrypt: encrypted,
+      MsgSignature: wechatSignature([o.token, ts, replyNonce, encrypted]),
+      TimeStamp: Number(ts),
+      Nonce: replyNonce,
+    }),
+    "application/xml; charset=utf-8",
+  );
+}
+
+/** A native message → InboundEvent; undefined for types we ignore; "malformed" when required fields lack. */
+export function normalizeWechat(
+  msg: Record<string, unknown>,
+  account: string,
+): InboundEvent | undefined | "malformed" {
+  const from = field(msg, "FromUserName");
+  const to = field(msg, "ToUserName");
+  const type = field(msg, "MsgType");
+  if (!from || !to || !type) return "malformed";
+  const createTime = field(msg, "CreateTime");
+  const msgId = field(msg, "MsgId");
+  const base = {
+    channel: "wechat",
+    account,
+    conversation: { id: from, kind: "dm" as const },
+    sender: { id: from },
+    addressed: true,
+    receivedAt: Date.now(),
+    replyContext: { accountId: to },
+    native: msg,
+  };
+  const id = (platformId: string) => `wechat:${account}:${platformId}`;
+  switch (type) {
+    case "text":
+      if (!msgId) return "malformed";
+      return { ...base, id: id(msgId), text: field(msg, "Content"), attachments: [] };
+    case "image":
+      if (!msgId) return "malformed";
+      return {
+        ...base,
+        id: id(msgId),
+        text: "",
+        attachments: [
+          {
+            kind: "image",
+            url: field(msg, "PicUrl") || undefined,
+            platformId: field(msg, "MediaId") || undefined,
+          },
+        ],
+      };
+    case "voice": {
+      // Only voice with WeChat's speech recognition turned on carries text we can act on.
+      const recognized = field(msg, "Recognition");
+      if (!msgId || !recognized) return undefined;
+      return { ...base, id: id(msgId), text: recognized, attachments: [] };
+    }
+    case "event": {
+      // Custom-menu clicks carry the menu key (e.g. "/status"); other events (subscribe, scan …) are ignored.
+      const ev = field(msg, "Event");
+      if (ev.toUpperCase() !== "CLICK") return undefined;
+      return {
+        ...base,
+        id: id(`${from}:${createTime}:${ev}`),
+        text: field(msg, "EventKey"),
+        attachments: [],
+      };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { aesKeyFrom, decryptMessage, wechatSignature } from "../../src/channels/wechat/crypto.ts";
+import { wechatFromEnv } from "../../src/channels/wechat/index.ts";
+import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { encryptedRequest, FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+
+const TOKEN = "wechat-test-token";
+const AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+describe("WeChat Official Account channel", () => {
+  let agent: FakeAgent;
+  let wechat: FakeWechat;
+  let gw: TestGateway;
+
+  before(async () => {
+    agent = await new FakeAgent().start();
+    wechat = await new FakeWechat().start();
+    gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        channels: {
+          wechat: {
+            token: TOKEN,
+            appId: wechat.appId,
+            appSecret: wechat.appSecret,
+            allowedUsers: ["openid_alice", "openid_late"],
+            apiBase: wechat.url,
+            passiveReplyMs: 1500,
+            accounts: {
+              default: {},
+              safe: { encodingAesKey: AES_KEY, path: "/wechat/safe" },
+            },
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+    await wechat?.stop();
+  });
+
+  const post = (body: string, query = signedQuery(TOKEN), path = "/wechat/webhook") =>
+    fetch(`${gw.url}${path}?${query}`, { method: "POST", headers: { "content-type": "text/xml" }, body });
+  const agentSaw = (text: string) =>
+    agent.requests.filter((r) => r.body.messages.at(-1)?.content === text).length;
+
+  test("GET verification echoes echostr only with a valid signature", async () => {
+    const q = signedQuery(TOKEN);
+    q.set("echostr", "echo-123");
+    const ok = await fetch(`${gw.url}/wechat/webhook?${q}`);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), "echo-123");
+    const bad = signedQuery(TOKEN, { badSignature: true });
+    bad.set("echostr", "echo-123");
+    const refused = await fetch(`${gw.url}/wechat/webhook?${bad}`);
+    assert.equal(refused.status, 403);
+    assert.equal(await refused.text(), "Verification failed");
+  });
+
+  test("a message answered within the window gets a passive XML reply", async () => {
+    const res = await post(wechatMessageXml({ content: "passive please" }));
+    assert.equal(res.status, 200);
+    const reply = parseWechatXml(await res.text());
+    assert.equal(reply.MsgType, "text");
+    assert.equal(reply.ToUserName, "openid_alice");
+    assert.equal(reply.FromUserName, "gh_account");
+    assert.equal(reply.Content, "echo: passive please");
+    assert.equal(wechat.sent.length, 0, "nothing went through the customer-service API");
+  });
+
+  test("a slow answer: 'success' now, the reply later through the customer-service API", async () => {
+    agent.options = { headerDelayMs: 2500 };
+    try {
+      const res = await post(wechatMessageXml({ from: "openid_late", content: "take your time" }));
+      assert.equal(await res.text(), "success");
+      const sent = await waitFor(
+        () => wechat.sent.find((m) => m.touser === "openid_late"),
+        10_000,
+        "late reply",
+      );
+      assert.equal(sent.text?.content, "echo: take your time");
+    } finally {
+      agent.options = {};
+    }
+  });
+
+  test("a WeChat rate limit (errcode 45011) is retried, and a revoked token is refreshed once", async () => {
+    agent.options = { headerDelayMs: 2000 };
+    wechat.failNext = { count: 1, errcode: 45011, errmsg: "api minute-quota reach limit" };
+    wechat.revokeTokens();
+    try {
+      const res = await post(wechatMessageXml({ from: "openid_late", content: "quota" }));
+      assert.equal(await res.text(), "success");
+      const sent = await waitFor(
+        () => wechat.sent.find((m) => m.text?.content === "echo: quota"),
+        15_000,
+        "delivery after the quota error",
+      );
+      assert.equal(sent.touser, "openid_late");
+      assert.equal(wechat.failNext.count, 0);
+      assert.equal(wechat.tokenRequests, 2, "one token at first, one more after the revocation");
+    } finally {
+      agent.options = {};
+    }
+  });
+
+  test("a wrong signature is refused with 403", async () => {
+    const res = await post(
+      wechatMessageXml({ content: "forged" }),
+      signedQuery(TOKEN, { badSignature: true }),
+    );
+    assert.equal(res.status, 403);
+    assert.equal(await res.text(), "Verification failed");
+    assert.equal(agentSaw("forged"), 0);
+  });
+
+  test("a stale timestamp is refused with 403 Stale Request", async () => {
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    const res = await post(wechatMessageXml({ content: "old" }), signedQuery(TOKEN, { timestamp: old }));
+    assert.equal(res.status, 403);
+    assert.equal(await res.text(), "Stale Request");
+  });
+
+  test("a replayed message (same MsgId) reaches the agent once", async () => {
+    const xml = wechatMessageXml({ content: "only once", msgId: "777000111" });
+    const first = await post(xml);
+    assert.match(await first.text(), /echo: only once/);
+    const second = await post(xml);
+    assert.equal(await second.text(), "success");
+    assert.equal(agentSaw("only once"), 1);
+  });
+
+  test("an oversized body gets 413; malformed XML and DOCTYPE get 400", async () => {
+    const big = await post(wechatMessageXml({ content: "x".repeat(70 * 1024) }));
+    assert.equal(big.status, 413);
+    const bad = await post("<xml><ToUserName>oops</xml>");
+    assert.equal(bad.status, 400);
+    const doctype = await post(
+      `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><MsgType>text</MsgType><Content>&e;</Content><MsgId>1</MsgId></xml>`,
+    );
+    assert.equal(doctype.status, 400);
+    assert.match(await doctype.text(), /DOCTYPE/);
+    const noFrom = await post("<xml><MsgType>text</MsgType></xml>");
+    assert.equal(noFrom.status, 400);
+  });
+
+  test("event and message types it does not handle are acknowledged with 'success' and ignored", async () => {
+    const before = agent.requests.length;
+    const subscribe = await post(
+      wechatMessageXml({ type: "event", msgId: "", extra: "<Event><![CDATA[subscribe]]></Event>" }),
+    );
+    assert.equal(await subscribe.text(), "success");
+    const location = await post(
+      wechatMessageXml({ type: "location", extra: "<Location_X>23.1</Location_X>" }),
+    );
+    assert.equal(await location.text(), "success");
+    assert.equal(agent.requests.length, before);
+  });
+
+  test("an untrusted sender may use public commands but not talk to the agent", async () => {
+    const before = agent.requests.length;
+    const chat = await post(wechatMessageXml({ from: "openid_stranger", content: "hi there" }));
+    const chatReply = parseWechatXml(await chat.text());
+    assert.match(String(chatReply.Content), /allowlist/);
+    assert.match(String(chatReply.Content), /openid_stranger/);
+    const help = await post(wechatMessageXml({ from: "openid_stranger", content: "/help" }));
+    assert.match(String(parseWechatXml(await help.text()).Content), /\/status/);
+    assert.equal(agent.requests.length, before);
+  });
+
+  test("safe mode: an AES-encrypted message gets an encrypted, signed passive reply", async () => {
+    const key = aesKeyFrom(AES_KEY);
+    const { query, body } = encryptedRequest(
+      TOKEN,
+      key,
+      wechat.appId,
+      wechatMessageXml({ content: "secret hi" }),
+    );
+    const res = await post(body, query, "/wechat/safe");
+    assert.equal(res.status, 200);
+    const envelope = parseWechatXml(await res.text());
+    const encrypted = String(envelope.Encrypt);
+    assert.equal(
+      envelope.MsgSignature,
+      wechatSignature([TOKEN, String(envelope.TimeStamp), String(envelope.Nonce), encrypted]),
+    );
+    const inner = parseWechatXml(decryptMessage(key, wechat.appId, encrypted));
+    assert.equal(inner.Content, "echo: secret hi");
+
+    // A message encrypted for another appId, or with a forged msg_signature, is refused.
+    const other = encryptedRequest(TOKEN, key, "wx_other_app", wechatMessageXml({ content: "wrong app" }));
+    assert.equal((await post(other.body, other.query, "/wechat/safe")).status, 400);
+    const forged = encryptedRequest(TOKEN, key, wechat.appId, wechatMessageXml({ content: "forged" }));
+    forged.query.set("msg_signature", "0".repeat(40));
+    assert.equal((await post(forged.body, forged.query, "/wechat/safe")).status, 403);
+  });
+});
+
+test("the connector seed's env vars configure WeChat with its own listener on 8097", () => {
+  assert.equal(wechatFromEnv({}), undefined);
+  const section = wechatFromEnv({
+    OPENCLAW_CONNECTOR_WECHAT_TOKEN: "t",
+    OPENCLAW_CONNECTOR_WECHAT_APP_ID: "wx1",
+    OPENCLAW_CONNECTOR_WECHAT_ALLOWED_USERS: "a, b",
+  });
+  assert.deepEqual(section?.listen, { host: "127.0.0.1", port: 8097 });
+  assert.deepEqual(section?.allowedUsers, ["a", "b"]);
+  assert.equal(section?.path, undefined);
+});

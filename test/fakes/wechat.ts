@@ -1,0 +1,160 @@
+// A fake WeChat Official Account API (token endpoint + customer-service send) on a real HTTP server, answering
+// HTTP 200 with {errcode, errmsg} as WeChat does, plus helpers that sign and encrypt webhook requests the way
+// WeChat's servers do.
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { encryptMessage } from "../../src/channels/wechat/crypto.ts";
+
+export interface WechatSent {
+  touser: string;
+  msgtype: string;
+  text?: { content: string };
+}
+
+export class FakeWechat {
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly sent: WechatSent[] = [];
+  tokenRequests = 0;
+  /** Next N custom-send calls answer with this errcode (45009 daily quota, -1 busy …). */
+  failNext: { count: number; errcode: number; errmsg: string } | undefined;
+  #valid = new Set<string>();
+  #server: Server;
+  url = "";
+
+  constructor(appId = "wx1234567890abcdef", appSecret = "fake-app-secret") {
+    this.appId = appId;
+    this.appSecret = appSecret;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop() {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** Revokes every issued token, as fetching a token elsewhere or expiry does. */
+  revokeTokens() {
+    this.#valid.clear();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://x");
+    const reply = (body: unknown) => {
+      res.writeHead(200, { "content-type": "application/json; encoding=utf-8" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === "GET" && url.pathname === "/cgi-bin/token") {
+      this.tokenRequests++;
+      if (url.searchParams.get("grant_type") !== "client_credential") {
+        return reply({ errcode: 40002, errmsg: "invalid grant_type" });
+      }
+      if (url.searchParams.get("appid") !== this.appId)
+        return reply({ errcode: 40013, errmsg: "invalid appid" });
+      if (url.searchParams.get("secret") !== this.appSecret) {
+        return reply({ errcode: 40125, errmsg: "invalid appsecret" });
+      }
+      const token = randomBytes(24).toString("hex");
+      this.#valid.add(token);
+      return reply({ access_token: token, expires_in: 7200 });
+    }
+    if (req.method === "POST" && url.pathname === "/cgi-bin/message/custom/send") {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const token = url.searchParams.get("access_token") ?? "";
+      if (!token) return reply({ errcode: 41001, errmsg: "access_token missing" });
+      if (!this.#valid.has(token)) {
+        return reply({ errcode: 40001, errmsg: "invalid credential, access_token is invalid or not latest" });
+      }
+      let body: WechatSent;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        return reply({ errcode: 47001, errmsg: "data format error" });
+      }
+      if (!body.touser || body.msgtype !== "text" || typeof body.text?.content !== "string") {
+        return reply({ errcode: 47001, errmsg: "data format error" });
+      }
+      if (Buffer.byteLength(body.text.content) > 2048)
+        return reply({ errcode: 45002, errmsg: "content size out of limit" });
+      if (this.failNext && this.failNext.count > 0) {
+        this.failNext.count--;
+        return reply({ errcode: this.failNext.errcode, errmsg: this.failNext.errmsg });
+      }
+      this.sent.push(body);
+      return reply({ errcode: 0, errmsg: "ok" });
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ errcode: 404, errmsg: "not found" }));
+  }
+}
+
+// ---- what WeChat's servers send to a webhook ----
+
+export const sha1Sorted = (parts: string[]) =>
+  createHash("sha1")
+    .update([...parts].sort().join(""))
+    .digest("hex");
+
+export interface WechatTextMessage {
+  from?: string;
+  to?: string;
+  content?: string;
+  msgId?: string;
+  createTime?: number;
+  type?: string;
+  extra?: string;
+}
+
+export function wechatMessageXml(m: WechatTextMessage = {}): string {
+  const type = m.type ?? "text";
+  return (
+    `<xml><ToUserName><![CDATA[${m.to ?? "gh_account"}]]></ToUserName>` +
+    `<FromUserName><![CDATA[${m.from ?? "openid_alice"}]]></FromUserName>` +
+    `<CreateTime>${m.createTime ?? Math.floor(Date.now() / 1000)}</CreateTime>` +
+    `<MsgType><![CDATA[${type}]]></MsgType>` +
+    (type === "text" ? `<Content><![CDATA[${m.content ?? "hello"}]]></Content>` : "") +
+    (m.extra ?? "") +
+    (m.msgId === ""
+      ? ""
+      : `<MsgId>${m.msgId ?? String(Date.now()) + String(Math.floor(Math.random() * 1e6))}</MsgId>`) +
+    `</xml>`
+  );
+}
+
+/** Query string WeChat adds to a plaintext webhook call. */
+export function signedQuery(
+  token: string,
+  opts: { timestamp?: number; nonce?: string; badSignature?: boolean } = {},
+) {
+  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const nonce = opts.nonce ?? String(Math.floor(Math.random() * 1e9));
+  const signature = opts.badSignature ? "0".repeat(40) : sha1Sorted([token, timestamp, nonce]);
+  return new URLSearchParams({ signature, timestamp, nonce, openid: "openid_alice" });
+}
+
+/** Safe mode: the XML envelope and query WeChat sends when the account uses AES encryption. */
+export function encryptedRequest(token: string, aesKey: Buffer, appId: string, innerXml: string) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = String(Math.floor(Math.random() * 1e9));
+  const encrypt = encryptMessage(aesKey, appId, innerXml);
+  const query = new URLSearchParams({
+    signature: sha1Sorted([token, timestamp, nonce]),
+    timestamp,
+    nonce,
+    openid: "openid_alice",
+    encrypt_type: "aes",
+    msg_signature: sha1Sorted([token, timestamp, nonce, encrypt]),
+  });
+  return {
+    query,
+    body: `<xml><ToUserName><![CDATA[gh_account]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+  };
+}
