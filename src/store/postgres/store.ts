@@ -444,6 +444,10 @@ export class PostgresStore implements Store {
   }
 
   async touchSession(key: string, title?: string): Promise<SessionInfo> {
+    // Read first: on every web chat message the session usually exists with its title, and skipping the
+    // no-op upsert saves a commit (a WAL flush) on the hot path.
+    const existing = await this.getSession(key);
+    if (existing && (existing.title !== null || !title)) return existing;
     return this.#ensureSession(this.#pool, key, Date.now(), title);
   }
 
