@@ -2,10 +2,12 @@
 import type { ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
+import { kakaoModule } from "./kakao/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
   wechat: wechatModule,
+  kakao: kakaoModule,
 };
 
 /** The seed env-var mappers, for the config loader. */

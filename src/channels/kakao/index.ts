@@ -1,0 +1,157 @@
+// KakaoTalk through a Kakao i Open Builder skill: SkillResponse 2.0 in-band within the skill timeout, the skill
+// callback for slower answers (only to allowlisted hosts), quick replies for buttons. Kakao has no way to
+// message a user outside a request, so a reply without an in-band slot or a callback cannot be delivered.
+import { z } from "zod";
+import { csv, type Env, envBool, envInt } from "../../config/env.ts";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { Pacer } from "../../gateway/pacer.ts";
+import { HealthTracker } from "../health.ts";
+import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
+import { renderText } from "../shared/text-render.ts";
+import {
+  type ChannelAdapter,
+  type ChannelContext,
+  type ChannelModule,
+  type OutboundMessage,
+  PermanentDeliveryError,
+  RateLimitedError,
+  type SentMessage,
+} from "../types.ts";
+import { KAKAO_CALLBACK_HOSTS, parseHostRules } from "./callback-hosts.ts";
+import { postCallback } from "./client.ts";
+import { type SkillOutput, type SkillResponse, skillResponse } from "./format.ts";
+import { kakaoRoutes } from "./ingress.ts";
+
+export const KAKAO_DEFAULT_PATH = "/kakao/webhook";
+export const KAKAO_DEFAULT_PORT = 8096;
+/** Kakao waits 5 s for a skill answer; answer a little earlier. */
+const SKILL_TIMEOUT_MS = 4500;
+
+const settingsSchema = z.looseObject({
+  allowedUsers: idListSchema,
+  path: pathSchema,
+  listen: listenSchema,
+  callbackHosts: idListSchema.transform((v) => (v.length ? v : KAKAO_CALLBACK_HOSTS)),
+  skillTimeoutMs: z.number().int().min(0).max(4500).default(SKILL_TIMEOUT_MS),
+});
+type KakaoSettings = z.output<typeof settingsSchema>;
+
+export class KakaoAdapter implements ChannelAdapter {
+  readonly channel = "kakao";
+  readonly account: string;
+  readonly capabilities = {
+    edit: false,
+    threads: false,
+    media: true,
+    buttons: true,
+    // One answer per request (in-band or one callback): the adapter fits it into 3 bubbles itself.
+    maxTextLength: 100_000,
+    minEditIntervalMs: 0,
+  };
+  readonly listen: { host: string; port: number } | undefined;
+  readonly #s: KakaoSettings;
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  readonly #pacer = new Pacer();
+  readonly #allowed: Set<string>;
+
+  constructor(account: string, settings: KakaoSettings, ctx: ChannelContext) {
+    this.account = account;
+    this.#s = settings;
+    this.#ctx = ctx;
+    this.listen = settings.listen;
+    this.#allowed = new Set(settings.allowedUsers);
+    parseHostRules(settings.callbackHosts); // fail at startup on a malformed entry
+    this.#health.status("running");
+  }
+
+  routes() {
+    return kakaoRoutes({
+      account: this.account,
+      path: accountPath(KAKAO_DEFAULT_PATH, this.account, this.#s.path),
+      skillTimeoutMs: this.#s.skillTimeoutMs,
+      callbackRules: parseHostRules(this.#s.callbackHosts),
+      ctx: this.#ctx,
+      health: this.#health,
+      render: (event, reply) =>
+        this.#render(
+          { channel: this.channel, account: this.account, conversationId: event.conversation.id },
+          reply,
+        ),
+    });
+  }
+
+  async #render(to: DeliveryAddress, message: OutboundMessage): Promise<SkillResponse> {
+    const images: SkillOutput[] = [];
+    const rest: OutboundMessage["media"] = [];
+    for (const item of message.media ?? []) {
+      const url = await this.#ctx.publishMedia?.(item, to).catch(() => undefined);
+      if (url) images.push({ simpleImage: { imageUrl: url, altText: item.caption ?? item.filename } });
+      else rest.push(item);
+    }
+    const text = await renderText(
+      this.#ctx,
+      this.#ctx.store,
+      to,
+      { ...message, media: rest },
+      { numberButtons: false },
+    );
+    return skillResponse(text, message.buttons, images);
+  }
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    const callbackUrl = to.replyContext?.callbackUrl;
+    const receivedAt = Number(to.replyContext?.receivedAt ?? 0);
+    if (typeof callbackUrl !== "string") {
+      throw new PermanentDeliveryError(
+        "Kakao: the answer missed the skill timeout and the request had no usable callback URL (turn on the block's Callback API in Open Builder, and check OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS)",
+      );
+    }
+    await this.#pacer.take([{ key: "kakao", ratePerSec: 20, burst: 20 }]);
+    try {
+      await postCallback(this.#ctx.store, callbackUrl, receivedAt, await this.#render(to, message));
+      this.#health.outbound();
+      return {};
+    } catch (err) {
+      if (err instanceof RateLimitedError) this.#pacer.block("kakao", err.retryAfterMs);
+      this.#health.error((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Soft allowlist: anyone may write; only listed user ids (botUserKey) are trusted. */
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowed.has(event.sender.id);
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+/** The connector seed's variables: the adapter exists only with OPENCLAW_CONNECTOR_KAKAO_ENABLED=true. */
+export function kakaoFromEnv(env: Env): Record<string, unknown> | undefined {
+  const enabled = envBool(env.OPENCLAW_CONNECTOR_KAKAO_ENABLED);
+  if (enabled === undefined) return undefined;
+  if (!enabled) return { enabled: false };
+  return {
+    enabled: true,
+    allowedUsers: csv(env.OPENCLAW_CONNECTOR_KAKAO_ALLOWED_USERS),
+    path: env.OPENCLAW_CONNECTOR_KAKAO_PATH || undefined,
+    callbackHosts: csv(env.OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS),
+    listen: {
+      host: env.OPENCLAW_CONNECTOR_KAKAO_BIND || "127.0.0.1",
+      port: envInt(env, "OPENCLAW_CONNECTOR_KAKAO_PORT") ?? KAKAO_DEFAULT_PORT,
+    },
+  };
+}
+
+export const kakaoModule: ChannelModule = {
+  name: "kakao",
+  fromEnv: kakaoFromEnv,
+  create: (section, ctx) =>
+    channelAccounts("kakao", section, settingsSchema).map(
+      ({ account, settings }) => new KakaoAdapter(account, settings, ctx),
+    ),
+};

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  callbackAllowed,
+  KAKAO_CALLBACK_HOSTS,
+  parseHostRules,
+} from "../../src/channels/kakao/callback-hosts.ts";
+import { skillResponse } from "../../src/channels/kakao/format.ts";
+import { kakaoFromEnv } from "../../src/channels/kakao/index.ts";
+import { FakeKakao, skillPayload } from "../fakes/kakao.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+
+describe("KakaoTalk (Open Builder skill) channel", () => {
+  let agent: FakeAgent;
+  let kakao: FakeKakao;
+  let gw: TestGateway;
+
+  before(async () => {
+    agent = await new FakeAgent().start();
+    kakao = await new FakeKakao().start();
+    gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        channels: {
+          kakao: {
+            allowedUsers: "kakao_alice,kakao_slow",
+            callbackHosts: [`http://127.0.0.1:${kakao.port}`],
+            skillTimeoutMs: 800,
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+    await kakao?.stop();
+  });
+
+  const post = (body: unknown) =>
+    fetch(`${gw.url}/kakao/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const agentSaw = (text: string) =>
+    agent.requests.filter((r) => r.body.messages.at(-1)?.content === text).length;
+
+  test("an answer ready within the skill timeout comes back in-band as a SkillResponse 2.0", async () => {
+    const res = await post(skillPayload({ utterance: "in band" }));
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(body, {
+      version: "2.0",
+      template: { outputs: [{ simpleText: { text: "echo: in band" } }] },
+    });
+  });
+
+  test("a slow answer uses the skill callback: useCallback now, the SkillResponse posted later", async () => {
+    agent.options = { headerDelayMs: 1500 };
+    try {
+      const callbackUrl = kakao.callbackUrl();
+      const res = await post(skillPayload({ userId: "kakao_slow", utterance: "slow one", callbackUrl }));
+      assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+      const got = await waitFor(
+        () => kakao.received.find((r) => callbackUrl.endsWith(r.token)),
+        10_000,
+        "callback",
+      );
+      assert.equal(got.body.template?.outputs?.[0]?.simpleText?.text, "echo: slow one");
+    } finally {
+      agent.options = {};
+    }
+  });
+
+  test("a 429 from the callback endpoint is retried and then succeeds", async () => {
+    agent.options = { headerDelayMs: 1200 };
+    kakao.rateLimitNext = { count: 1, retryAfterSec: 1 };
+    try {
+      const callbackUrl = kakao.callbackUrl();
+      const res = await post(skillPayload({ userId: "kakao_slow", utterance: "limited", callbackUrl }));
+      assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+      const got = await waitFor(
+        () => kakao.received.find((r) => callbackUrl.endsWith(r.token)),
+        10_000,
+        "callback",
+      );
+      assert.equal(got.body.template?.outputs?.[0]?.simpleText?.text, "echo: limited");
+      assert.equal(kakao.rateLimitNext.count, 0);
+    } finally {
+      agent.options = {};
+    }
+  });
+
+  test("a callback URL on a host that is not allowlisted is never called", async () => {
+    agent.options = { headerDelayMs: 1200 };
+    try {
+      const hitsBefore = kakao.hits;
+      const evil = kakao.callbackUrl("localhost");
+      const res = await post(
+        skillPayload({ userId: "kakao_slow", utterance: "evil callback", callbackUrl: evil }),
+      );
+      const body = await res.json();
+      assert.equal(body.useCallback, undefined);
+      assert.match(body.template.outputs[0].simpleText.text, /Still working/);
+      await waitFor(() => agentSaw("evil callback") === 1, 5000, "agent call");
+      await new Promise((r) => setTimeout(r, 1000)); // the reply is done; give a wrong delivery time to show up
+      assert.equal(kakao.hits, hitsBefore);
+    } finally {
+      agent.options = {};
+    }
+  });
+
+  test("a replayed body reaches the agent once", async () => {
+    const body = JSON.stringify(skillPayload({ utterance: "replay me" }));
+    const first = await post(body);
+    assert.equal((await first.json()).template.outputs[0].simpleText.text, "echo: replay me");
+    const second = await post(body);
+    assert.match((await second.json()).template.outputs[0].simpleText.text, /Already received/);
+    assert.equal(agentSaw("replay me"), 1);
+  });
+
+  test("oversized, malformed and incomplete payloads are refused", async () => {
+    const big = await post(skillPayload({ utterance: "x".repeat(70 * 1024) }));
+    assert.equal(big.status, 413);
+    const notJson = await post("{nope");
+    assert.equal(notJson.status, 400);
+    assert.match((await notJson.json()).error, /not JSON/);
+    const noUser = await post({ userRequest: { utterance: "hi" } });
+    assert.equal(noUser.status, 400);
+    assert.match((await noUser.json()).error, /user\.id/);
+  });
+
+  test("a turn without text (photo, sticker) is acknowledged and not handled", async () => {
+    const before = agent.requests.length;
+    const res = await post(skillPayload({ utterance: "" }));
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).version, "2.0");
+    assert.equal(agent.requests.length, before);
+  });
+
+  test("an untrusted user may use public commands but not talk to the agent", async () => {
+    const before = agent.requests.length;
+    const chat = await post(skillPayload({ userId: "kakao_stranger", utterance: "let me in" }));
+    assert.match((await chat.json()).template.outputs[0].simpleText.text, /allowlist.*kakao_stranger/s);
+    const help = await post(skillPayload({ userId: "kakao_stranger", utterance: "/help" }));
+    assert.match((await help.json()).template.outputs[0].simpleText.text, /\/status/);
+    assert.equal(agent.requests.length, before);
+  });
+});
+
+describe("Kakao formatting and settings", () => {
+  test("SkillResponse limits: ≤3 outputs, ≤1000 characters each, ≤10 quick replies from buttons", () => {
+    const buttons = Array.from({ length: 12 }, (_, i) => ({
+      label: `Choice number ${i + 1} long`,
+      value: `v:${i}`,
+    }));
+    const r = skillResponse("word ".repeat(1000), buttons);
+    assert.equal(r.template.outputs.length, 3);
+    for (const o of r.template.outputs) assert.ok("simpleText" in o && o.simpleText.text.length <= 1000);
+    assert.equal(r.template.quickReplies?.length, 10);
+    assert.deepEqual(r.template.quickReplies?.[0], {
+      label: "Choice number ",
+      action: "message",
+      messageText: "Choice number 1 long",
+    });
+  });
+
+  test("callback host allowlist: Kakao's hosts by default, https only, exact origins when configured", () => {
+    const rules = parseHostRules(KAKAO_CALLBACK_HOSTS);
+    assert.ok(callbackAllowed(rules, "https://bot-api.kakao.com/v1/callback/abc"));
+    assert.equal(callbackAllowed(rules, "http://bot-api.kakao.com/v1/callback/abc"), false);
+    assert.equal(callbackAllowed(rules, "https://bot-api.kakao.com.evil.example/cb"), false);
+    assert.equal(callbackAllowed(rules, "https://evilkakao.com/cb"), false);
+    assert.equal(callbackAllowed(rules, "https://user:pw@bot-api.kakao.com/cb"), false);
+    assert.equal(callbackAllowed(rules, "https://169.254.169.254/latest"), false);
+    const local = parseHostRules(["http://127.0.0.1:9000"]);
+    assert.ok(callbackAllowed(local, "http://127.0.0.1:9000/cb"));
+    assert.equal(callbackAllowed(local, "http://127.0.0.1:9001/cb"), false);
+  });
+
+  test("the seed's env vars: only OPENCLAW_CONNECTOR_KAKAO_ENABLED=true turns the adapter on, on port 8096", () => {
+    assert.equal(kakaoFromEnv({ OPENCLAW_CONNECTOR_KAKAO_ALLOWED_USERS: "a" }), undefined);
+    assert.deepEqual(kakaoFromEnv({ OPENCLAW_CONNECTOR_KAKAO_ENABLED: "false" }), { enabled: false });
+    const on = kakaoFromEnv({
+      OPENCLAW_CONNECTOR_KAKAO_ENABLED: "true",
+      OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS: "cb.example",
+    });
+    assert.deepEqual(on?.listen, { host: "127.0.0.1", port: 8096 });
+    assert.deepEqual(on?.callbackHosts, ["cb.example"]);
+  });
+});

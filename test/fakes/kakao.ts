@@ -1,0 +1,117 @@
+// A fake Kakao skill-callback receiver on a real HTTP server: it issues one-time callback URLs (valid one
+// minute, usable once, as Kakao's are) and answers like Kakao's callback endpoint; plus a builder for the
+// SkillPayload Kakao sends to a skill server.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ReceivedCallback {
+  token: string;
+  body: {
+    version?: string;
+    template?: { outputs?: { simpleText?: { text: string } }[]; quickReplies?: unknown[] };
+  };
+}
+
+export class FakeKakao {
+  readonly received: ReceivedCallback[] = [];
+  /** Every request that reached the server, accepted or not. */
+  hits = 0;
+  /** Next N callbacks answer 429 with this Retry-After (seconds). */
+  rateLimitNext: { count: number; retryAfterSec: number } | undefined;
+  #tokens = new Map<string, { issuedAt: number; used: boolean }>();
+  #server: Server;
+  port = 0;
+
+  constructor() {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
+    this.port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop() {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** A fresh one-time callback URL under `host` (use "localhost" to get a host that is not allowlisted). */
+  callbackUrl(host = "127.0.0.1"): string {
+    const token = randomBytes(16).toString("hex");
+    this.#tokens.set(token, { issuedAt: Date.now(), used: false });
+    return `http://${host}:${this.port}/v1/bots/callback/${token}`;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse) {
+    this.hits++;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const m = /^\/v1\/bots\/callback\/([0-9a-f]+)$/.exec(req.url ?? "");
+    const entry = m ? this.#tokens.get(m[1]!) : undefined;
+    if (req.method !== "POST" || !m || !entry)
+      return json(404, { status: "FAIL", message: "invalid callback" });
+    if (this.rateLimitNext && this.rateLimitNext.count > 0) {
+      this.rateLimitNext.count--;
+      return json(
+        429,
+        { status: "FAIL", message: "too many requests" },
+        {
+          "retry-after": String(this.rateLimitNext.retryAfterSec),
+        },
+      );
+    }
+    if (entry.used) return json(400, { status: "FAIL", message: "callback already used" });
+    if (Date.now() - entry.issuedAt > 60_000)
+      return json(400, { status: "FAIL", message: "callback expired" });
+    let body: ReceivedCallback["body"];
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return json(400, { status: "FAIL", message: "invalid json" });
+    }
+    if (
+      body.version !== "2.0" ||
+      !Array.isArray(body.template?.outputs) ||
+      body.template.outputs.length > 3
+    ) {
+      return json(400, { status: "FAIL", message: "invalid skill response" });
+    }
+    entry.used = true;
+    this.received.push({ token: m[1]!, body });
+    json(200, {
+      taskId: randomBytes(8).toString("hex"),
+      status: "SUCCESS",
+      message: "OK",
+      timestamp: Date.now(),
+    });
+  }
+}
+
+/** The SkillPayload Kakao i Open Builder posts to a skill server. */
+export function skillPayload(o: { userId?: string; utterance?: string; callbackUrl?: string }) {
+  return {
+    intent: { id: "intent-1", name: "fallback" },
+    userRequest: {
+      timezone: "Asia/Seoul",
+      params: { ignoreMe: "true", surface: "Kakaotalk.plusfriend" },
+      block: { id: "block-1", name: "fallback" },
+      utterance: o.utterance ?? "hello",
+      lang: "ko",
+      user: {
+        id: o.userId ?? "kakao_alice",
+        type: "botUserKey",
+        properties: { botUserKey: o.userId ?? "kakao_alice" },
+      },
+      ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
+    },
+    bot: { id: "bot-1", name: "clawgate" },
+    action: { name: "skill", clientExtra: null, params: {}, id: "action-1", detailParams: {} },
+  };
+}
