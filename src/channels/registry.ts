@@ -1,4 +1,5 @@
 // Every channel module, by name. Adding a channel is one line here.
+import { slackModule } from "./slack/index.ts";
 import type { ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
@@ -6,6 +7,7 @@ import { kakaoModule } from "./kakao/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
+  slack: slackModule,
   wechat: wechatModule,
   kakao: kakaoModule,
 };

@@ -1,0 +1,211 @@
+// Slack (Events API): signed webhooks in, Web API out. Replies go to the thread the message started, buttons are
+// Block Kit, images use the external upload flow. Setup: docs/channels/slack.md.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { sendError, sendJson } from "../../http/respond.ts";
+import { HealthTracker } from "../health.ts";
+import { parseJsonObject } from "../shared/json-body.ts";
+import type {
+  ChannelAdapter,
+  ChannelContext,
+  ChannelModule,
+  OutboundMessage,
+  SentMessage,
+  WebhookRoute,
+} from "../types.ts";
+import { SlackClient } from "./client.ts";
+import { type SlackSettings, slackFromEnv, slackSettings } from "./config.ts";
+import { encodeSlackText, slackBlocks } from "./format.ts";
+import { normalizeSlackAction, normalizeSlackEvent, verifySlackRequest } from "./ingress.ts";
+
+/** 200 with an empty body: Slack only needs the status. */
+function ack(res: ServerResponse): void {
+  res.writeHead(200).end();
+}
+
+export class SlackAdapter implements ChannelAdapter {
+  readonly channel = "slack";
+  readonly account = "default";
+  readonly capabilities = {
+    edit: true,
+    threads: true,
+    media: true,
+    buttons: true,
+    // Slack truncates at 40k but recommends keeping a message under 4,000 characters.
+    maxTextLength: 4000,
+    // chat.update is rate limited (Tier 3); one edit every 1.5 s keeps a streamed reply well inside it.
+    minEditIntervalMs: 1500,
+  };
+  readonly listen?: { host: string; port: number };
+  readonly client: SlackClient;
+  readonly #s: SlackSettings;
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  readonly #allowedUsers: Set<string>;
+  readonly #allowedChannels: Set<string>;
+  #botUserId: string | undefined;
+
+  constructor(settings: SlackSettings, ctx: ChannelContext) {
+    this.#s = settings;
+    this.#ctx = ctx;
+    this.listen = settings.listen;
+    this.client = new SlackClient(settings.apiBase, settings.botToken);
+    this.#botUserId = settings.botUserId;
+    this.#allowedUsers = new Set(settings.allowedUsers);
+    this.#allowedChannels = new Set(settings.allowedChannels);
+  }
+
+  routes(): WebhookRoute[] {
+    const handler = (req: IncomingMessage, res: ServerResponse, c: { body: Buffer }) =>
+      this.#handle(req, res, c.body);
+    const limit = this.#s.bodyLimitBytes;
+    const routes: WebhookRoute[] = [{ method: "POST", path: this.#s.path, bodyLimitBytes: limit, handler }];
+    if (this.#s.interactivityPath !== this.#s.path) {
+      routes.push({ method: "POST", path: this.#s.interactivityPath, bodyLimitBytes: limit, handler });
+    }
+    return routes;
+  }
+
+  async start() {
+    this.#health.status("running");
+    if (this.#botUserId) return;
+    // The bot's user id tells mentions of the bot apart; events carry it too, so a failure here is not fatal.
+    try {
+      this.#botUserId = (await this.client.authTest()).userId;
+    } catch (err) {
+      this.#health.error((err as Error).message);
+      this.#ctx.log.warn({ channel: "slack", err: (err as Error).message }, "Slack auth.test failed");
+    }
+  }
+
+  async stop() {
+    this.#health.status("stopped");
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+    const verdict = verifySlackRequest(this.#s.signingSecret, req.headers, body);
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
+    const opts = {
+      account: this.account,
+      botUserId: this.#botUserId,
+      requireMention: this.#s.requireMention,
+      replyInThread: this.#s.replyInThread,
+    };
+    const type = String(req.headers["content-type"] ?? "");
+    let event: InboundEvent | undefined;
+    if (type.startsWith("application/x-www-form-urlencoded")) {
+      // Interactivity: payload=<JSON>. Slash commands (no payload) are not used by clawgate: acknowledged.
+      const form = new URLSearchParams(body.toString("utf8"));
+      const raw = form.get("payload");
+      if (raw === null) return ack(res);
+      const payload = parseJsonObject(Buffer.from(raw));
+      if (!payload) return sendError(res, 400, "payload is not a JSON object");
+      event = normalizeSlackAction(payload, opts);
+    } else {
+      const payload = parseJsonObject(body);
+      if (!payload) return sendError(res, 400, "body is not a JSON object");
+      if (payload.type === "url_verification") {
+        return sendJson(res, 200, { challenge: String(payload.challenge ?? "") });
+      }
+      if (payload.type !== "event_callback") return ack(res);
+      event = normalizeSlackEvent(payload, opts);
+    }
+    if (!event) return ack(res);
+    this.#health.inbound();
+    // Durable before Slack hears 200; a retry (X-Slack-Retry-Num) of the same message is a duplicate here.
+    await this.#ctx.ingest(event);
+    ack(res);
+  }
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    try {
+      let ts: string | undefined;
+      const buttons = message.buttons ?? [];
+      if (message.text || buttons.length) {
+        const text = encodeSlackText(message.text || " ");
+        const r = await this.client.call<{ ok: boolean; ts: string }>(
+          "chat.postMessage",
+          {
+            channel: to.conversationId,
+            text,
+            ...(to.thread ? { thread_ts: to.thread } : {}),
+            ...(buttons.length ? { blocks: slackBlocks(text, buttons) } : {}),
+            unfurl_links: false,
+            unfurl_media: false,
+          },
+          to.conversationId,
+        );
+        ts = r.ts;
+      }
+      for (const m of message.media ?? []) {
+        await this.client.uploadFile({
+          channel: to.conversationId,
+          threadTs: to.thread,
+          bytes: Buffer.from(m.dataBase64, "base64"),
+          filename: m.filename,
+          comment: m.caption,
+        });
+      }
+      this.#health.outbound();
+      return { messageId: ts };
+    } catch (err) {
+      this.#health.error((err as Error).message);
+      throw err;
+    }
+  }
+
+  async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+    const text = encodeSlackText(message.text || " ");
+    const buttons = message.buttons ?? [];
+    await this.client.call(
+      "chat.update",
+      {
+        channel: to.conversationId,
+        ts: messageId,
+        text,
+        blocks: buttons.length ? slackBlocks(text, buttons) : [],
+      },
+      to.conversationId,
+    );
+    // Media cannot ride on an edit: upload it into the same thread.
+    for (const m of message.media ?? []) {
+      await this.client.uploadFile({
+        channel: to.conversationId,
+        threadTs: to.thread,
+        bytes: Buffer.from(m.dataBase64, "base64"),
+        filename: m.filename,
+        comment: m.caption,
+      });
+    }
+    this.#health.outbound();
+  }
+
+  /** A button's toast is shown only to the person who pressed it. */
+  async answerAction(event: InboundEvent, text?: string): Promise<void> {
+    if (!text) return;
+    await this.client.call(
+      "chat.postEphemeral",
+      {
+        channel: event.conversation.id,
+        user: event.sender.id,
+        text: encodeSlackText(text),
+        ...(event.conversation.thread ? { thread_ts: event.conversation.thread } : {}),
+      },
+      event.conversation.id,
+    );
+  }
+
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowedUsers.has(event.sender.id) || this.#allowedChannels.has(event.conversation.id);
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+export const slackModule: ChannelModule = {
+  name: "slack",
+  fromEnv: slackFromEnv,
+  create: (section, ctx) => [new SlackAdapter(slackSettings(section), ctx)],
+};
