@@ -1,15 +1,17 @@
 // Every channel module, by name. Adding a channel is one line here.
+import { telegramModule } from "./telegram/index.ts";
 import { slackModule } from "./slack/index.ts";
+import { kakaoModule } from "./kakao/index.ts";
 import type { ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
-import { kakaoModule } from "./kakao/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
   slack: slackModule,
   wechat: wechatModule,
   kakao: kakaoModule,
+  telegram: telegramModule,
 };
 
 /** The seed env-var mappers, for the config loader. */

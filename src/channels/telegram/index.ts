@@ -1,0 +1,322 @@
+// The Telegram channel: one adapter per bot account. Receives by long polling (default) or webhook, answers with
+// sendMessage and streams by editing that message, paced per chat, per group and per bot.
+import { createHash, randomUUID } from "node:crypto";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { type BucketSpec, Pacer } from "../../gateway/pacer.ts";
+import { HealthTracker } from "../health.ts";
+import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
+import {
+  type ChannelAdapter,
+  type ChannelContext,
+  type ChannelModule,
+  type MediaItem,
+  type OutboundMessage,
+  RateLimitedError,
+  type SentMessage,
+} from "../types.ts";
+import { isStatus, type SendOptions, TelegramClient, telegramDescription } from "./client.ts";
+import { type TelegramAccountConfig, telegramAccounts, telegramFromEnv } from "./config.ts";
+import {
+  inlineKeyboard,
+  markdownToTelegramHtml,
+  TELEGRAM_MAX_CALLBACK_BYTES,
+  TELEGRAM_MAX_CAPTION,
+  TELEGRAM_MAX_TEXT,
+} from "./format.ts";
+import { type BotIdentity, normalizeUpdate } from "./normalize.ts";
+import { TelegramPoller } from "./polling.ts";
+import type { TgMessage, TgUpdate } from "./types.ts";
+import { telegramWebhookRoute } from "./webhook.ts";
+
+const COMMANDS_NS = "telegram:commands";
+/** Longest a send waits for the pacer in place; longer waits go back to the outbox as a rate limit. */
+const MAX_INLINE_WAIT_MS = 10_000;
+
+export class TelegramAdapter implements ChannelAdapter {
+  readonly channel = "telegram";
+  readonly account: string;
+  readonly capabilities = {
+    edit: true,
+    threads: true,
+    media: true,
+    buttons: true,
+    maxTextLength: TELEGRAM_MAX_TEXT,
+    minEditIntervalMs: 1000,
+  };
+  readonly client: TelegramClient;
+  readonly #cfg: TelegramAccountConfig;
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  readonly #pacer = new Pacer();
+  readonly #allowedUsers: Set<string>;
+  readonly #allowedChats: Set<string>;
+  #me: BotIdentity | undefined;
+  #poller: TelegramPoller | undefined;
+
+  constructor(cfg: TelegramAccountConfig, ctx: ChannelContext) {
+    this.#cfg = cfg;
+    this.#ctx = ctx;
+    this.account = cfg.id;
+    this.client = new TelegramClient({ token: cfg.botToken, apiBase: cfg.apiBase });
+    this.#allowedUsers = new Set(cfg.allowedUsers);
+    this.#allowedChats = new Set(cfg.allowedChats);
+  }
+
+  get webhookPath(): string {
+    return this.#cfg.webhookPath ?? `/telegram/${this.account}/webhook`;
+  }
+
+  routes() {
+    if (this.#cfg.mode !== "webhook") return [];
+    return [
+      telegramWebhookRoute({
+        path: this.webhookPath,
+        secret: this.#cfg.webhookSecret!,
+        handle: (update) => this.#commit([update]),
+        onError: (err) => {
+          this.#health.error(err.message);
+          this.#ctx.log.error(
+            { account: this.account, err: err.message },
+            "telegram: storing an update failed",
+          );
+        },
+      }),
+    ];
+  }
+
+  async start() {
+    const log = this.#ctx.log;
+    try {
+      await this.#identity();
+    } catch (err) {
+      if (isStatus(err, 401) || isStatus(err, 404)) {
+        throw new Error(
+          `Telegram rejected the bot token of account "${this.account}" (${telegramDescription(err)}). ` +
+            "Copy the token again from @BotFather into OPENCLAW_CONNECTOR_TELEGRAM_TOKEN or channels.telegram…botToken.",
+        );
+      }
+      // Telegram unreachable right now: keep starting; the poll loop (or the first webhook) asks again.
+      log.warn({ account: this.account, err: (err as Error).message }, "telegram: getMe failed; will retry");
+    }
+    if (this.#me) await this.#publishCommands().catch(() => {});
+    if (this.#cfg.mode === "polling") {
+      this.#poller = new TelegramPoller({
+        client: this.client,
+        botId: this.#cfg.botToken.split(":")[0]!,
+        account: this.account,
+        store: this.#ctx.store,
+        owner: this.#ctx.owner ?? `telegram-${randomUUID()}`,
+        log,
+        health: this.#health,
+        pollTimeoutSec: this.#cfg.pollTimeoutSec,
+        leaseTtlMs: this.#cfg.leaseTtlMs,
+        handle: (updates) => this.#commit(updates),
+      });
+      this.#poller.start();
+    } else {
+      this.#health.status("running");
+    }
+    log.info(
+      { account: this.account, bot: this.#me ? `@${this.#me.username}` : undefined, mode: this.#cfg.mode },
+      "telegram: started",
+    );
+  }
+
+  async stop() {
+    await this.#poller?.stop();
+    this.#health.status("stopped");
+  }
+
+  async #identity(): Promise<BotIdentity> {
+    if (this.#me) return this.#me;
+    const me = await this.client.getMe();
+    this.#me = { id: me.id, username: me.username ?? "" };
+    return this.#me;
+  }
+
+  /** Commits updates in order; an update we ignore (not addressed, another bot's command) is simply skipped. */
+  async #commit(updates: TgUpdate[]) {
+    const me = await this.#identity();
+    for (const update of updates) {
+      const event = normalizeUpdate(update, {
+        account: this.account,
+        bot: me,
+        requireMention: this.#cfg.requireMention,
+      });
+      if (!event || (!event.addressed && !event.action)) continue;
+      if (event.action) {
+        // A long value rode on the button as a reference; an expired one resolves to "" (answered as stale).
+        event.action.value = (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? "";
+      }
+      this.#health.inbound();
+      await this.#ctx.ingest(event);
+    }
+  }
+
+  /** setMyCommands only when the list differs from what this bot last published (hash kept in the store). */
+  async #publishCommands() {
+    if (!this.#cfg.setCommands || !this.#ctx.commandList) return;
+    const commands = this.#ctx
+      .commandList()
+      .map((c) => ({ command: c.name.replace(/^\//, ""), description: c.description.slice(0, 256) }))
+      .filter((c) => /^[a-z0-9_]{1,32}$/.test(c.command) && c.description.length > 0);
+    const hash = createHash("sha256").update(JSON.stringify(commands)).digest("hex");
+    const key = String(this.#me!.id);
+    if ((await this.#ctx.store.kvGet(COMMANDS_NS, key)) === hash) return;
+    try {
+      await this.client.setMyCommands(commands);
+      await this.#ctx.store.kvSet(COMMANDS_NS, key, hash);
+    } catch (err) {
+      this.#ctx.log.warn(
+        { account: this.account, err: (err as Error).message },
+        "telegram: setMyCommands failed",
+      );
+    }
+  }
+
+  // ---- sending ----
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    const keyboard = await this.#keyboard(message);
+    const media = message.media ?? [];
+    const base: SendOptions = {
+      messageThreadId: topicOf(to),
+      replyToMessageId: numberOr(to.replyContext?.replyToMessageId),
+    };
+    let last: TgMessage | undefined;
+    // One photo with a short text: a single message with the text as its caption.
+    const captionFits =
+      media.length === 1 && !media[0]!.caption && message.text.length <= TELEGRAM_MAX_CAPTION;
+    if (message.text && !captionFits) {
+      last = await this.#sendText(to, message.text, {
+        ...base,
+        keyboard: media.length ? undefined : keyboard,
+      });
+    }
+    for (const [i, item] of media.entries()) {
+      const isLast = i === media.length - 1;
+      const caption = captionFits ? message.text : item.caption;
+      last = await this.#sendMedia(to, item, caption, { ...base, keyboard: isLast ? keyboard : undefined });
+    }
+    this.#health.outbound();
+    return { messageId: last ? String(last.message_id) : undefined };
+  }
+
+  async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+    const keyboard = await this.#keyboard(message);
+    const id = Number(messageId);
+    const text = message.text || "…";
+    await this.#paced(to, async () => {
+      try {
+        await this.#withFormat(text, (t, parseMode) =>
+          this.client.editMessageText(to.conversationId, id, t, { parseMode, keyboard }),
+        );
+      } catch (err) {
+        // Streaming may already show the final text: Telegram says so with a 400 that means success.
+        if (/message is not modified/i.test(telegramDescription(err))) return;
+        throw err;
+      }
+    });
+    this.#health.outbound();
+  }
+
+  async answerAction(event: InboundEvent, text?: string): Promise<void> {
+    if (!event.action) return;
+    await this.client.answerCallbackQuery(event.action.id, text?.slice(0, 200));
+  }
+
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowedUsers.has(event.sender.id) || this.#allowedChats.has(event.conversation.id);
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+
+  #sendText(to: DeliveryAddress, text: string, o: SendOptions): Promise<TgMessage> {
+    return this.#paced(to, () =>
+      this.#withFormat(text, (t, parseMode) =>
+        this.client.sendMessage(to.conversationId, t, { ...o, parseMode }),
+      ),
+    );
+  }
+
+  #sendMedia(to: DeliveryAddress, item: MediaItem, caption: string | undefined, o: SendOptions) {
+    const photo = /^image\/(jpeg|png|webp)$/i.test(item.mime);
+    const file = { bytes: Buffer.from(item.dataBase64, "base64"), mime: item.mime, filename: item.filename };
+    const text = caption?.slice(0, TELEGRAM_MAX_CAPTION);
+    return this.#paced(to, () =>
+      this.#withFormat(text ?? "", (t, parseMode) =>
+        this.client.sendFile(photo ? "photo" : "document", to.conversationId, file, t || undefined, {
+          ...o,
+          parseMode: t ? parseMode : undefined,
+        }),
+      ),
+    );
+  }
+
+  /** Sends formatted; when Telegram refuses the markup ("can't parse entities"), sends the plain text instead. */
+  async #withFormat<T>(text: string, call: (text: string, parseMode?: "HTML") => Promise<T>): Promise<T> {
+    if (this.#cfg.format === "none" || !text) return call(text);
+    try {
+      return await call(markdownToTelegramHtml(text), "HTML");
+    } catch (err) {
+      if (!/can't parse entities|unsupported start tag|can't find end tag/i.test(telegramDescription(err)))
+        throw err;
+      this.#ctx.log.debug({ account: this.account }, "telegram refused the markup; sending plain text");
+      return call(text);
+    }
+  }
+
+  async #keyboard(message: OutboundMessage) {
+    if (!message.buttons?.length) return undefined;
+    const buttons = [];
+    for (const b of message.buttons) {
+      const data = await encodeButtonValue(this.#ctx.store, b.value, TELEGRAM_MAX_CALLBACK_BYTES);
+      buttons.push({ text: b.label.slice(0, 64), data });
+    }
+    return inlineKeyboard(buttons);
+  }
+
+  /**
+   * Waits for the pacer (≈1 message/s per chat, 20/min per group, 30/s per bot) and runs the call; a 429 blocks
+   * that chat only, for Telegram's retry_after, and goes back to the outbox as a RateLimitedError.
+   */
+  async #paced<T>(to: DeliveryAddress, call: () => Promise<T>): Promise<T> {
+    const chatKey = `chat:${to.conversationId}`;
+    const specs: BucketSpec[] = [
+      { key: "bot", ratePerSec: 30, burst: 30 },
+      { key: chatKey, ratePerSec: 0.95, burst: 1 },
+    ];
+    if (to.conversationId.startsWith("-"))
+      specs.push({ key: `group:${to.conversationId}`, ratePerSec: 20 / 60, burst: 20 });
+    for (;;) {
+      const wait = this.#pacer.tryTake(specs);
+      if (wait === 0) break;
+      if (wait > MAX_INLINE_WAIT_MS)
+        throw new RateLimitedError(wait, `telegram: chat ${to.conversationId} is paced`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof RateLimitedError) this.#pacer.block(chatKey, err.retryAfterMs);
+      throw err;
+    }
+  }
+}
+
+function topicOf(to: DeliveryAddress): number | undefined {
+  const m = /^topic:(\d+)$/.exec(to.thread ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+function numberOr(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+export const telegramModule: ChannelModule = {
+  name: "telegram",
+  fromEnv: telegramFromEnv,
+  create: (section, ctx) => telegramAccounts(section, ctx.env).map((cfg) => new TelegramAdapter(cfg, ctx)),
+};

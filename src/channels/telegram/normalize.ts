@@ -1,0 +1,138 @@
+// Telegram updates → InboundEvent. Pure: decides who was addressed (DMs always; groups only on @mention, a
+// reply to the bot or /cmd@thisbot unless requireMention is off), which session a forum topic is, and drops
+// what is not for us (other bots' commands, our own messages, channel posts).
+import type { Attachment, InboundEvent } from "../../core/event.ts";
+import type { TgCallbackQuery, TgMessage, TgUpdate, TgUser } from "./types.ts";
+
+export interface BotIdentity {
+  id: number;
+  username: string;
+}
+
+export interface NormalizeOptions {
+  account: string;
+  bot: BotIdentity;
+  requireMention: boolean;
+  now?: number;
+}
+
+export function normalizeUpdate(update: TgUpdate, o: NormalizeOptions): InboundEvent | undefined {
+  if (!update || typeof update.update_id !== "number") return undefined;
+  if (update.message) return normalizeMessage(update.update_id, update.message, o);
+  if (update.callback_query) return normalizeCallback(update.update_id, update.callback_query, o);
+  return undefined;
+}
+
+function base(updateId: number, msg: TgMessage, from: TgUser, o: NormalizeOptions) {
+  const kind = msg.chat.type === "private" ? "dm" : msg.chat.type === "channel" ? "channel" : "group";
+  // Forum topics are their own sessions; a plain reply thread in a group (message_thread_id without
+  // is_topic_message) is not.
+  const thread = msg.is_topic_message && msg.message_thread_id ? `topic:${msg.message_thread_id}` : undefined;
+  return {
+    id: `telegram:${o.account}:${updateId}`,
+    channel: "telegram",
+    account: o.account,
+    conversation: {
+      id: String(msg.chat.id),
+      kind,
+      ...(thread ? { thread } : {}),
+    } as InboundEvent["conversation"],
+    sender: {
+      id: String(from.id),
+      name: from.username ? `@${from.username}` : [from.first_name, from.last_name].filter(Boolean).join(" "),
+      isBot: from.is_bot,
+    },
+    receivedAt: o.now ?? Date.now(),
+  };
+}
+
+function normalizeMessage(updateId: number, msg: TgMessage, o: NormalizeOptions): InboundEvent | undefined {
+  const from = msg.from;
+  if (!from || !msg.chat || msg.chat.type === "channel") return undefined;
+  if (from.id === o.bot.id) return undefined;
+  const raw = msg.text ?? msg.caption ?? "";
+  const entities = msg.text !== undefined ? msg.entities : msg.caption_entities;
+  const me = o.bot.username.toLowerCase();
+
+  // "/cmd@otherbot" is for another bot in the group: not ours, whatever requireMention says.
+  const cmd = /^\/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?(?=\s|$)/.exec(raw.trimStart());
+  const cmdTarget = cmd?.[1]?.toLowerCase();
+  if (cmdTarget && cmdTarget !== me) return undefined;
+
+  const mentioned = mentionsBot(raw, entities, o.bot);
+  const repliedToBot = msg.reply_to_message?.from?.id === o.bot.id;
+  const dm = msg.chat.type === "private";
+  const addressed = dm || !o.requireMention || mentioned || repliedToBot || cmdTarget === me;
+  const text = mentioned && !cmd ? stripMention(raw, o.bot.username) : raw;
+
+  return {
+    ...base(updateId, msg, from, o),
+    text,
+    attachments: attachmentsOf(msg),
+    addressed,
+    ...(msg.reply_to_message ? { replyTo: String(msg.reply_to_message.message_id) } : {}),
+    // In groups the answer quotes the message it answers, so a busy chat can tell who is being answered.
+    replyContext: dm ? {} : { replyToMessageId: msg.message_id },
+    native: { update_id: updateId, message_id: msg.message_id, chat: msg.chat.id },
+  };
+}
+
+function normalizeCallback(
+  updateId: number,
+  q: TgCallbackQuery,
+  o: NormalizeOptions,
+): InboundEvent | undefined {
+  // A button on a message too old for Telegram to include can't be placed in a conversation.
+  if (!q.message || typeof q.data !== "string") return undefined;
+  return {
+    ...base(updateId, q.message, q.from, o),
+    text: "",
+    attachments: [],
+    addressed: true,
+    action: { id: q.id, value: q.data },
+    replyContext: { callbackQueryId: q.id, messageId: q.message.message_id },
+    native: { update_id: updateId, callback_query_id: q.id },
+  };
+}
+
+function mentionsBot(text: string, entities: TgMessage["entities"], bot: BotIdentity): boolean {
+  const handle = `@${bot.username}`.toLowerCase();
+  for (const e of entities ?? []) {
+    if (e.type === "mention" && text.slice(e.offset, e.offset + e.length).toLowerCase() === handle)
+      return true;
+    if (e.type === "text_mention" && e.user?.id === bot.id) return true;
+  }
+  // Clients always send entities, but a forwarded or edited text may not carry them.
+  return new RegExp(`(^|[^A-Za-z0-9_])${escapeRe(handle)}(?![A-Za-z0-9_])`, "i").test(text);
+}
+
+function stripMention(text: string, username: string): string {
+  const stripped = text
+    .replace(new RegExp(`(^|\\s)@${escapeRe(username)}(?![A-Za-z0-9_])[,:]?`, "gi"), "$1")
+    .replace(/\s{2,}/g, " ")
+    .trim();
+  return stripped || text.trim();
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function attachmentsOf(msg: TgMessage): Attachment[] {
+  const out: Attachment[] = [];
+  if (msg.photo?.length) {
+    const largest = msg.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+    out.push({ kind: "image", platformId: largest.file_id, size: largest.file_size, mime: "image/jpeg" });
+  }
+  const file = (
+    kind: Attachment["kind"],
+    f?: { file_id: string; file_name?: string; mime_type?: string; file_size?: number },
+  ) => {
+    if (f) out.push({ kind, platformId: f.file_id, name: f.file_name, mime: f.mime_type, size: f.file_size });
+  };
+  file("file", msg.document);
+  file("audio", msg.voice);
+  file("audio", msg.audio);
+  file("video", msg.video);
+  return out;
+}

@@ -1,0 +1,135 @@
+// Long polling: one getUpdates consumer per bot, held by a store lease so replicas never poll the same bot twice
+// (Telegram answers a second consumer with 409 Conflict). The offset is advanced — and persisted in the store —
+// only after every update of a batch was committed to the inbox, so a crash re-asks for exactly what was not
+// yet committed and the inbox drops the redeliveries by event id.
+import type { Logger } from "pino";
+import type { Store } from "../../store/types.ts";
+import type { HealthTracker } from "../health.ts";
+import { LeaseKeeper } from "../shared/lease-keeper.ts";
+import { isStatus, type TelegramClient, telegramDescription } from "./client.ts";
+import type { TgUpdate } from "./types.ts";
+
+const OFFSET_NS = "telegram:offset";
+
+export interface PollerOptions {
+  client: TelegramClient;
+  /** The bot's numeric id: the lease and the offset belong to the bot, whatever account name it has. */
+  botId: string;
+  account: string;
+  store: Store;
+  owner: string;
+  log: Logger;
+  health: HealthTracker;
+  pollTimeoutSec: number;
+  leaseTtlMs: number;
+  /** Commits the batch; throws when the inbox could not take it (the batch is then asked for again). */
+  handle(updates: TgUpdate[]): Promise<void>;
+}
+
+export class TelegramPoller {
+  readonly #o: PollerOptions;
+  readonly #lease: LeaseKeeper;
+  #stopped = false;
+  #poll: AbortController | undefined;
+  #idle: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #failures = 0;
+
+  constructor(o: PollerOptions) {
+    this.#o = o;
+    this.#lease = new LeaseKeeper({
+      store: o.store,
+      name: `telegram:poller:${o.botId}`,
+      owner: o.owner,
+      ttlMs: o.leaseTtlMs,
+      log: o.log,
+      onLost: () => this.#poll?.abort(new Error("poller lease lost")),
+    });
+  }
+
+  start() {
+    this.#loop ??= this.#run();
+  }
+
+  async stop() {
+    this.#stopped = true;
+    this.#poll?.abort(new Error("gateway stopping"));
+    this.#idle?.abort();
+    await this.#loop;
+    await this.#lease.release();
+  }
+
+  async #run() {
+    const { log, health, account } = this.#o;
+    let standbyLogged = false;
+    while (!this.#stopped) {
+      if (!this.#lease.held) {
+        if (!(await this.#lease.acquire())) {
+          if (!standbyLogged) log.info({ account }, "telegram: another replica polls this bot; standing by");
+          standbyLogged = true;
+          await this.#sleep(Math.max(200, this.#o.leaseTtlMs / 2));
+          continue;
+        }
+        standbyLogged = false;
+        log.info({ account }, "telegram: polling for updates");
+      }
+      try {
+        await this.#pollOnce();
+        if (this.#failures > 0) log.info({ account }, "telegram: polling recovered");
+        this.#failures = 0;
+        health.status("running");
+      } catch (err) {
+        if (this.#stopped) break;
+        if (!this.#lease.held) continue;
+        await this.#sleep(this.#onError(err));
+      }
+    }
+  }
+
+  async #pollOnce() {
+    const { client, store, botId, pollTimeoutSec, handle } = this.#o;
+    const saved = await store.kvGet(OFFSET_NS, botId);
+    const offset = saved === undefined ? undefined : Number(saved);
+    this.#poll = new AbortController();
+    const updates = await client.getUpdates(offset, pollTimeoutSec, this.#poll.signal);
+    if (updates.length === 0) return;
+    updates.sort((a, b) => a.update_id - b.update_id);
+    await handle(updates);
+    await store.kvSet(OFFSET_NS, botId, String(updates.at(-1)!.update_id + 1));
+  }
+
+  /** Logs what went wrong in words an operator can act on; returns how long to wait before the next poll. */
+  #onError(err: unknown): number {
+    const { log, health, account } = this.#o;
+    this.#failures++;
+    const backoff = Math.min(60_000, 1000 * 2 ** Math.min(6, this.#failures - 1));
+    let message: string;
+    if (isStatus(err, 409)) {
+      const why = telegramDescription(err);
+      message = /webhook/i.test(why)
+        ? `Telegram refused getUpdates for account "${account}": a webhook is set for this bot. Run \`clawgate channels telegram delete-webhook --account ${account}\` or set mode "webhook". (${why})`
+        : `Telegram refused getUpdates for account "${account}" with 409 Conflict: another program is polling this bot (another clawgate not sharing this database, or an old bot process). Stop it; only one getUpdates consumer per bot token can run. (${why})`;
+    } else if (isStatus(err, 401) || isStatus(err, 404)) {
+      message = `Telegram rejected the bot token of account "${account}" (${telegramDescription(err)}). Copy it again from @BotFather.`;
+    } else {
+      message = `telegram polling failed for account "${account}": ${(err as Error).message}; retrying in ${Math.round(backoff / 1000)} s`;
+    }
+    health.error(message);
+    health.status("error");
+    // Repeated identical failures are logged once a minute at most; the health record always has the latest.
+    if (this.#failures === 1 || backoff >= 60_000 || isStatus(err, 409)) log.error(message);
+    return isStatus(err, 409) ? Math.max(backoff, 5000) : backoff;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    this.#idle = new AbortController();
+    const signal = this.#idle.signal;
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}

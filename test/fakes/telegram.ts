@@ -1,0 +1,497 @@
+// A fake Telegram Bot API: real HTTP at /bot<token>/<method>, JSON / form / multipart bodies, the Bot API's
+// envelopes and error descriptions, a getUpdates long poll that really holds the request, 409 for overlapping
+// consumers or an active webhook, 429 with parameters.retry_after on demand, HTML parse-mode checking, and a
+// timestamped log of every call so tests can check pacing. Several bots can share one fake.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export interface FakeBot {
+  token: string;
+  id: number;
+  username: string;
+}
+
+export interface FakeCall {
+  token: string;
+  method: string;
+  params: Record<string, unknown>;
+  at: number;
+  status: number;
+}
+
+export interface FakeMessage {
+  message_id: number;
+  chat_id: string;
+  text: string;
+  thread?: number;
+  reply_markup?: unknown;
+  parse_mode?: string;
+  photo?: { bytes: number; mime: string; filename: string };
+  caption?: string;
+  sentAt: number;
+  edits: { text: string; at: number }[];
+}
+
+interface BotState {
+  bot: FakeBot;
+  queue: Record<string, unknown>[];
+  confirmedBelow: number;
+  poll?: { wake: () => void };
+  webhook?: { url: string; secret?: string };
+  commands?: unknown;
+  messages: FakeMessage[];
+  nextMessageId: number;
+}
+
+const ALLOWED_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "code",
+  "pre",
+  "a",
+  "span",
+  "tg-spoiler",
+  "blockquote",
+]);
+
+export class FakeTelegram {
+  readonly calls: FakeCall[] = [];
+  url = "";
+  /** Every parse_mode request fails with "can't parse entities" (tests the plain-text fallback). */
+  rejectMarkup = false;
+  #server: Server;
+  #sockets = new Set<Socket>();
+  #bots = new Map<string, BotState>();
+  #nextUpdateId = 1000;
+  #rateLimits = new Map<string, { retryAfter: number; count: number }>();
+  #userMessageId = 1;
+
+  constructor(bots: FakeBot[]) {
+    for (const bot of bots) {
+      this.#bots.set(bot.token, { bot, queue: [], confirmedBelow: 0, messages: [], nextMessageId: 1 });
+    }
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.on("connection", (s) => {
+      this.#sockets.add(s);
+      s.on("close", () => this.#sockets.delete(s));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop() {
+    for (const b of this.#bots.values()) b.poll?.wake();
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  // ---- test controls ----
+
+  /** Queues an update for the bot (or POSTs it to the bot's webhook when one is set). Returns the update. */
+  pushUpdate(token: string, update: Record<string, unknown>): Record<string, unknown> {
+    const state = this.#state(token);
+    const full = { update_id: this.#nextUpdateId++, ...update };
+    if (state.webhook) void this.#deliverWebhook(state, full);
+    else {
+      state.queue.push(full);
+      state.poll?.wake();
+    }
+    return full;
+  }
+
+  /** A user's text message; `chat` defaults to a private chat with the user. */
+  userMessage(
+    token: string,
+    o: {
+      text: string;
+      userId?: number;
+      username?: string;
+      chatId?: number;
+      chatType?: "private" | "group" | "supergroup";
+      topic?: number;
+      replyToBot?: boolean;
+      entities?: unknown[];
+      isBot?: boolean;
+    },
+  ): Record<string, unknown> {
+    const state = this.#state(token);
+    const userId = o.userId ?? 42;
+    const chatType = o.chatType ?? "private";
+    const chatId = o.chatId ?? userId;
+    const message: Record<string, unknown> = {
+      message_id: this.#userMessageId++,
+      from: {
+        id: userId,
+        is_bot: o.isBot ?? false,
+        first_name: "Test",
+        username: o.username ?? `user${userId}`,
+      },
+      chat: {
+        id: chatId,
+        type: chatType,
+        ...(chatType === "private" ? {} : { title: "Group", is_forum: o.topic !== undefined }),
+      },
+      date: Math.floor(Date.now() / 1000),
+      text: o.text,
+      ...(o.entities ? { entities: o.entities } : {}),
+      ...(o.topic !== undefined ? { message_thread_id: o.topic, is_topic_message: true } : {}),
+      ...(o.replyToBot
+        ? {
+            reply_to_message: {
+              message_id: 1,
+              from: { id: state.bot.id, is_bot: true, first_name: "Bot", username: state.bot.username },
+              chat: { id: chatId, type: chatType },
+              date: 0,
+              text: "earlier",
+            },
+          }
+        : {}),
+    };
+    return this.pushUpdate(token, { message });
+  }
+
+  /** A press on an inline keyboard button of a message the bot sent. */
+  pressButton(token: string, message: FakeMessage, data: string, userId = 42): Record<string, unknown> {
+    const chatId = Number(message.chat_id);
+    return this.pushUpdate(token, {
+      callback_query: {
+        id: `cbq-${this.#nextUpdateId}`,
+        from: { id: userId, is_bot: false, first_name: "Test", username: `user${userId}` },
+        chat_instance: "1",
+        data,
+        message: {
+          message_id: message.message_id,
+          from: { id: this.#state(token).bot.id, is_bot: true, first_name: "Bot" },
+          chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
+          date: 0,
+          text: message.text,
+          ...(message.thread ? { message_thread_id: message.thread, is_topic_message: true } : {}),
+        },
+      },
+    });
+  }
+
+  /** The next `count` sends to this chat answer 429 with parameters.retry_after. */
+  rateLimit(chatId: number | string, retryAfterSec: number, count = 1) {
+    this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count });
+  }
+
+  messages(token: string, chatId?: number | string): FakeMessage[] {
+    const all = this.#state(token).messages;
+    return chatId === undefined ? all : all.filter((m) => m.chat_id === String(chatId));
+  }
+
+  webhookOf(token: string) {
+    return this.#state(token).webhook;
+  }
+
+  commandsOf(token: string) {
+    return this.#state(token).commands;
+  }
+
+  pendingUpdates(token: string): number {
+    const s = this.#state(token);
+    return s.queue.filter((u) => (u.update_id as number) >= s.confirmedBelow).length;
+  }
+
+  callsTo(method: string, token?: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method && (token === undefined || c.token === token));
+  }
+
+  #state(token: string): BotState {
+    const s = this.#bots.get(token);
+    if (!s) throw new Error(`fake telegram: no bot with that token`);
+    return s;
+  }
+
+  // ---- the API ----
+
+  async #handle(req: IncomingMessage, res: ServerResponse) {
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? "/", "http://x").pathname);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    if (!m) return this.#reply(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+    const [, token, method] = m;
+    const state = this.#bots.get(token!);
+    let params: Record<string, unknown>;
+    try {
+      params = await parseBody(req, raw);
+    } catch {
+      return this.#reply(res, 400, {
+        ok: false,
+        error_code: 400,
+        description: "Bad Request: can't parse request body",
+      });
+    }
+    const call: FakeCall = { token: token!, method: method!, params, at: Date.now(), status: 200 };
+    this.calls.push(call);
+    const answer = (status: number, body: Record<string, unknown>) => {
+      call.status = status;
+      this.#reply(res, status, body);
+    };
+    if (!state) return answer(401, { ok: false, error_code: 401, description: "Unauthorized" });
+    const ok = (result: unknown) => answer(200, { ok: true, result });
+    const bad = (description: string) =>
+      answer(400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });
+
+    switch (method) {
+      case "getMe":
+        return ok({
+          id: state.bot.id,
+          is_bot: true,
+          first_name: "Fake bot",
+          username: state.bot.username,
+          can_join_groups: true,
+        });
+      case "getUpdates":
+        return this.#getUpdates(state, params, req, answer);
+      case "sendMessage":
+      case "sendPhoto":
+      case "sendDocument":
+      case "editMessageText": {
+        const chatId = String(params.chat_id ?? "");
+        if (!chatId) return bad("chat_id is empty");
+        const limited = this.#rateLimits.get(chatId);
+        if (limited && limited.count > 0) {
+          limited.count--;
+          return answer(429, {
+            ok: false,
+            error_code: 429,
+            description: `Too Many Requests: retry after ${limited.retryAfter}`,
+            parameters: { retry_after: limited.retryAfter },
+          });
+        }
+        const text = String(
+          (method === "sendPhoto" || method === "sendDocument" ? params.caption : params.text) ?? "",
+        );
+        if (params.parse_mode === "HTML" && text) {
+          const problem = this.rejectMarkup ? "rejected by test" : htmlProblem(text);
+          if (problem) return bad(`can't parse entities: ${problem}`);
+        }
+        const visible = params.parse_mode === "HTML" ? stripTags(text) : text;
+        if (method === "editMessageText") {
+          const msg = state.messages.find(
+            (x) => x.chat_id === chatId && x.message_id === Number(params.message_id),
+          );
+          if (!msg) return bad("message to edit not found");
+          if (!visible.trim()) return bad("message text is empty");
+          if (visible.length > 4096) return bad("MESSAGE_TOO_LONG");
+          const markup = JSON.stringify(params.reply_markup ?? null);
+          if (msg.text === visible && JSON.stringify(msg.reply_markup ?? null) === markup) {
+            return bad(
+              "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            );
+          }
+          msg.text = visible;
+          if (params.reply_markup) msg.reply_markup = params.reply_markup;
+          msg.edits.push({ text: visible, at: Date.now() });
+          return ok({ message_id: msg.message_id, chat: { id: Number(chatId) }, text: visible });
+        }
+        let photo: FakeMessage["photo"];
+        if (method !== "sendMessage") {
+          const file = params[method === "sendPhoto" ? "photo" : "document"];
+          if (!(file instanceof File)) return bad("there is no photo in the request");
+          photo = { bytes: file.size, mime: file.type, filename: file.name };
+          if (visible.length > 1024) return bad("message caption is too long");
+        } else {
+          if (!visible.trim()) return bad("message text is empty");
+          if (visible.length > 4096) return bad("message is too long");
+        }
+        const msg: FakeMessage = {
+          message_id: state.nextMessageId++,
+          chat_id: chatId,
+          text: visible,
+          thread: params.message_thread_id === undefined ? undefined : Number(params.message_thread_id),
+          reply_markup: params.reply_markup,
+          parse_mode: params.parse_mode as string | undefined,
+          photo,
+          caption: photo ? visible : undefined,
+          sentAt: Date.now(),
+          edits: [],
+        };
+        state.messages.push(msg);
+        return ok({
+          message_id: msg.message_id,
+          chat: { id: Number(chatId), type: "private" },
+          date: 0,
+          text: visible,
+        });
+      }
+      case "answerCallbackQuery":
+        if (!params.callback_query_id) return bad("query id is empty");
+        return ok(true);
+      case "setMyCommands":
+        if (!Array.isArray(params.commands)) return bad("commands must be an array");
+        state.commands = params.commands;
+        return ok(true);
+      case "getMyCommands":
+        return ok(state.commands ?? []);
+      case "setWebhook": {
+        const url = String(params.url ?? "");
+        if (!url) {
+          state.webhook = undefined;
+          return ok(true);
+        }
+        if (!/^https?:\/\//.test(url)) return bad("bad webhook: invalid URL");
+        state.webhook = { url, secret: params.secret_token as string | undefined };
+        state.poll?.wake();
+        return ok(true);
+      }
+      case "deleteWebhook":
+        state.webhook = undefined;
+        return ok(true);
+      case "getWebhookInfo":
+        return ok({ url: state.webhook?.url ?? "", pending_update_count: this.pendingUpdates(token!) });
+      default:
+        return answer(404, { ok: false, error_code: 404, description: "Not Found: method not found" });
+    }
+  }
+
+  async #getUpdates(
+    state: BotState,
+    params: Record<string, unknown>,
+    req: IncomingMessage,
+    answer: (status: number, body: Record<string, unknown>) => void,
+  ) {
+    if (state.webhook) {
+      return answer(409, {
+        ok: false,
+        error_code: 409,
+        description:
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      });
+    }
+    if (state.poll) {
+      return answer(409, {
+        ok: false,
+        error_code: 409,
+        description:
+          "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+      });
+    }
+    // An offset confirms every update below it: Telegram forgets them.
+    if (params.offset !== undefined) {
+      state.confirmedBelow = Math.max(state.confirmedBelow, Number(params.offset));
+      state.queue = state.queue.filter((u) => (u.update_id as number) >= state.confirmedBelow);
+    }
+    const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
+    const timeoutMs = Math.min(50, Math.max(0, Number(params.timeout ?? 0))) * 1000;
+    if (state.queue.length === 0 && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          req.socket.off("close", done);
+          if (state.poll === poll) state.poll = undefined;
+          resolve();
+        };
+        const poll = { wake: done };
+        state.poll = poll;
+        const t = setTimeout(done, timeoutMs);
+        // The consumer went away (killed, aborted): its long poll ends with it.
+        req.socket.once("close", done);
+      });
+    }
+    if (req.socket.destroyed) return;
+    if (state.webhook) {
+      return answer(409, {
+        ok: false,
+        error_code: 409,
+        description:
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      });
+    }
+    answer(200, { ok: true, result: state.queue.slice(0, limit) });
+  }
+
+  async #deliverWebhook(state: BotState, update: Record<string, unknown>) {
+    for (let attempt = 0; attempt < 5 && state.webhook; attempt++) {
+      try {
+        const res = await fetch(state.webhook.url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(state.webhook.secret ? { "x-telegram-bot-api-secret-token": state.webhook.secret } : {}),
+          },
+          body: JSON.stringify(update),
+        });
+        await res.arrayBuffer();
+        if (res.ok) return;
+      } catch {
+        // retried below, as Telegram does
+      }
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    }
+  }
+
+  #reply(res: ServerResponse, status: number, body: unknown) {
+    if (res.destroyed) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+}
+
+async function parseBody(req: IncomingMessage, raw: Buffer): Promise<Record<string, unknown>> {
+  const type = req.headers["content-type"] ?? "";
+  if (raw.length === 0) return {};
+  if (type.includes("application/json")) return JSON.parse(raw.toString("utf8"));
+  if (type.includes("application/x-www-form-urlencoded") || type.includes("multipart/form-data")) {
+    const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of form.entries()) {
+      if (typeof v !== "string") out[k] = v;
+      else out[k] = parseMaybeJson(v);
+    }
+    return out;
+  }
+  throw new Error("unsupported content type");
+}
+
+/** What Telegram's HTML parser would refuse: unknown tags, unbalanced tags, bare "<" or "&". */
+function htmlProblem(html: string): string | undefined {
+  const stack: string[] = [];
+  const re = /<(\/?)([a-zA-Z-]+)([^>]*)>|<|&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)/g;
+  for (let m = re.exec(html); m; m = re.exec(html)) {
+    if (m[0] === "<") return `unsupported start tag at byte offset ${m.index}`;
+    if (m[0] === "&") return `unsupported entity at byte offset ${m.index}`;
+    const [, close, tag] = m;
+    const name = tag!.toLowerCase();
+    if (!ALLOWED_TAGS.has(name)) return `unsupported start tag "${name}" at byte offset ${m.index}`;
+    if (close) {
+      if (stack.pop() !== name) return `can't find end tag corresponding to start tag "${name}"`;
+    } else stack.push(name);
+  }
+  if (stack.length) return `can't find end tag corresponding to start tag "${stack.at(-1)}"`;
+  return undefined;
+}
+
+function stripTags(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
+}
+
+/** Form fields that carry objects (reply_markup, reply_parameters) are JSON; anything else stays text. */
+function parseMaybeJson(v: string): unknown {
+  if (!/^[[{]/.test(v)) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
