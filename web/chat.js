@@ -1,16 +1,47 @@
 // The web chat page: threads on the left, messages on the right, replies streamed over server-sent events.
 // Plain browser JavaScript, no build step. A token (for non-loopback use) is read from #token=… once and kept.
+// Message text only ever reaches the DOM through textContent: nothing from the server is parsed as HTML.
+//
+// The message list has two parts: committed messages from the store (in order, keyed by their id) and, after
+// them, "live" bubbles — the user's messages not yet processed and replies still streaming. Committed messages
+// are inserted before the first live bubble, so a slow reply never lands below a message sent after it.
 
 const tokenFromHash = new URLSearchParams(location.hash.slice(1)).get("token");
 if (tokenFromHash) {
   localStorage.setItem("clawgate-token", tokenFromHash);
   history.replaceState(null, "", location.pathname);
 }
+// A token pasted into the address bar of an open page: start over with it.
+addEventListener("hashchange", () => {
+  if (new URLSearchParams(location.hash.slice(1)).has("token")) location.reload();
+});
 const token = localStorage.getItem("clawgate-token");
 const authHeaders = token ? { authorization: `Bearer ${token}` } : {};
 
 const $ = (id) => document.getElementById(id);
-const state = { thread: null, lastId: 0, streams: new Map(), abort: null };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const state = {
+  thread: null,
+  lastId: 0,
+  lastGeneration: undefined,
+  /** eventId → the bubble showing that reply while it streams */
+  streams: new Map(),
+  abort: null,
+  /** refreshMessages calls run one after another so two catch-ups never render the same message twice */
+  refreshing: Promise.resolve(),
+};
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** 32 hex characters. crypto.randomUUID exists only on https or localhost; getRandomValues works everywhere. */
+function randomId() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 async function api(method, path, body) {
   const res = await fetch(path, {
@@ -19,14 +50,31 @@ async function api(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
+  if (!res.ok) throw new HttpError(res.status, explain(res.status, json.error));
   return json;
 }
 
+function explain(status, error) {
+  if (status === 401) {
+    return `${error || "not authorized"}. Open this page as /#token=<your webchat token> to sign in.`;
+  }
+  return error || `HTTP ${status}`;
+}
+
+/** Errors from actions the user took (sending, buttons). Cleared by the next success. */
 function banner(text) {
   $("banner").hidden = !text;
   $("banner").textContent = text || "";
 }
+
+/** The connection to the gateway: hidden while connected. */
+function connection(text) {
+  $("connection").hidden = !text;
+  $("connection").textContent = text || "";
+  document.body.classList.toggle("offline", Boolean(text));
+}
+
+// ---- threads ----
 
 async function loadThreads() {
   const { threads } = await api("GET", "/api/threads");
@@ -34,169 +82,343 @@ async function loadThreads() {
   nav.replaceChildren();
   for (const t of threads) {
     const b = document.createElement("button");
+    b.type = "button";
     b.className = `thread${t.id === state.thread ? " active" : ""}`;
     b.dataset.id = t.id;
-    b.textContent = t.title || "New chat";
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = t.title || "New chat";
+    b.title = t.title || "New chat";
     const small = document.createElement("small");
     small.textContent = t.lastMessage || "";
-    b.append(small);
-    b.onclick = () => openThread(t.id);
+    b.append(title, small);
+    b.onclick = () => openThread(t.id).catch((e) => banner(e.message));
     nav.append(b);
   }
   return threads;
 }
 
+// ---- rendering ----
+
+const ROLE_LABEL = { error: "Error", system: "Gateway", command: "" };
+
+/** A message bubble. `role` is user | assistant | system | command | error; text is set as plain text. */
 function bubble(role, text, extra = {}) {
   const div = document.createElement("div");
   div.className = `msg ${role}`;
-  div.textContent = text;
+  if (role === "error") div.setAttribute("role", "alert");
+  if (ROLE_LABEL[role]) {
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = ROLE_LABEL[role];
+    div.append(label);
+  }
+  const body = document.createElement("div");
+  body.className = "text";
+  body.textContent = text;
+  div.append(body);
+  div.content = text;
   if (extra.eventId) div.dataset.eventId = extra.eventId;
-  if (extra.media) {
-    for (const m of extra.media) {
-      const img = document.createElement("img");
-      img.alt = m.caption || m.filename;
-      img.src = `data:${m.mime};base64,${m.dataBase64}`;
-      div.append(img);
-    }
+  decorate(div, extra);
+  return div;
+}
+
+/** Images and buttons a live reply carried (history keeps only the text). */
+function decorate(div, extra) {
+  for (const m of extra.media ?? []) {
+    if (!/^image\//.test(m.mime || "") || !m.dataBase64) continue;
+    const img = document.createElement("img");
+    img.alt = m.caption || m.filename || "image";
+    img.src = `data:${m.mime};base64,${m.dataBase64}`;
+    div.append(img);
   }
   if (extra.buttons?.length) {
     const row = document.createElement("div");
     row.className = "buttons";
     for (const btn of extra.buttons) {
       const b = document.createElement("button");
+      b.type = "button";
       b.textContent = btn.label;
       b.onclick = () =>
-        api("POST", `/api/threads/${state.thread}/actions`, { value: btn.value }).catch((e) =>
-          banner(e.message),
-        );
+        api("POST", `/api/threads/${state.thread}/actions`, { value: btn.value })
+          .then(() => banner(""))
+          .catch((e) => banner(e.message));
       row.append(b);
     }
     div.append(row);
   }
-  $("messages").append(div);
-  div.scrollIntoView({ block: "end" });
-  return div;
 }
 
-async function refreshMessages() {
-  if (!state.thread) return;
-  const { messages, pending } = await api(
-    "GET",
-    `/api/threads/${state.thread}/messages?after=${state.lastId}`,
-  );
-  for (const m of messages) {
-    document.querySelector(`.msg.pending[data-event-id="${CSS.escape(m.eventId || "")}"]`)?.remove();
-    if (m.role === "assistant" || m.role === "error") {
+function nearBottom() {
+  const el = $("messages");
+  return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+}
+
+/** Runs a DOM change and keeps the view at the bottom if it was there (never yanks a reader upwards). */
+function keepingScroll(change) {
+  const stick = nearBottom();
+  const result = change();
+  if (stick) $("messages").scrollTop = $("messages").scrollHeight;
+  return result;
+}
+
+function firstLive() {
+  return $("messages").querySelector(":scope > .live");
+}
+
+function appendLive(el, after) {
+  keepingScroll(() => {
+    if (after?.isConnected) after.after(el);
+    else $("messages").append(el);
+  });
+  el.classList.add("live");
+  return el;
+}
+
+/** The live bubble of a message this page sent, found by event id or by the clientMessageId it ends with. */
+function pendingBubble(eventId) {
+  for (const el of $("messages").querySelectorAll(":scope > .msg.live.outgoing")) {
+    if (el.dataset.eventId === eventId || eventId.endsWith(`:${el.dataset.clientId}`)) return el;
+  }
+  return undefined;
+}
+
+function renderCommitted(m) {
+  if ($("messages").querySelector(`:scope > [data-msg-id="${m.id}"]`)) return;
+  keepingScroll(() => {
+    // The live bubble this message replaces goes first, so it is never the insertion point.
+    if (m.eventId && (m.role === "user" || m.role === "command")) pendingBubble(m.eventId)?.remove();
+    if (m.eventId && m.role !== "user" && m.role !== "command") {
       state.streams.get(m.eventId)?.remove();
       state.streams.delete(m.eventId);
     }
-    bubble(m.role, m.content, { eventId: m.eventId });
-    state.lastId = Math.max(state.lastId, m.id);
-  }
-  for (const p of pending) {
-    if (!document.querySelector(`.msg[data-event-id="${CSS.escape(p.eventId)}"]`)) {
-      bubble("user pending", p.text, { eventId: p.eventId });
+    const insert = (el) => $("messages").insertBefore(el, firstLive());
+    const gen = m.generation;
+    if (state.lastGeneration !== undefined && gen !== undefined && gen !== state.lastGeneration) {
+      const hr = document.createElement("div");
+      hr.className = "divider";
+      hr.textContent = "New conversation — the assistant does not see the messages above";
+      insert(hr);
     }
-  }
+    if (gen !== undefined) state.lastGeneration = gen;
+    const el = bubble(m.role, m.content, { eventId: m.eventId });
+    el.dataset.msgId = String(m.id);
+    insert(el);
+  });
+  state.lastId = Math.max(state.lastId, m.id);
 }
 
+/** Fetches what the store has after the last message shown: the catch-up after any gap. */
+function refreshMessages() {
+  const run = state.refreshing.then(async () => {
+    const thread = state.thread;
+    if (!thread) return;
+    const { messages, pending } = await api("GET", `/api/threads/${thread}/messages?after=${state.lastId}`);
+    if (thread !== state.thread) return; // the user switched threads meanwhile
+    for (const m of messages) renderCommitted(m);
+    for (const p of pending) {
+      if (
+        !pendingBubble(p.eventId) &&
+        !$("messages").querySelector(`[data-event-id="${CSS.escape(p.eventId)}"]`)
+      ) {
+        const el = bubble("user", p.text, { eventId: p.eventId });
+        el.classList.add("pending", "outgoing");
+        appendLive(el);
+      }
+    }
+  });
+  state.refreshing = run.catch(() => {});
+  return run;
+}
+
+// ---- live updates ----
+
+/** Opens the thread's event stream and keeps it open. Resolves once the first attempt connected or failed, so
+ * a message sent right after opening a thread cannot outrun the stream that will carry its reply. */
 function listen(thread) {
   state.abort?.abort();
   const ctrl = new AbortController();
   state.abort = ctrl;
+  let settle;
+  const ready = new Promise((r) => {
+    settle = r;
+  });
   (async () => {
-    for (;;) {
+    let delay = 250;
+    while (!ctrl.signal.aborted) {
       try {
         const res = await fetch(`/api/threads/${thread}/events`, {
           headers: authHeaders,
           signal: ctrl.signal,
         });
+        if (!res.ok) {
+          const json = await res.json().catch(() => ({}));
+          throw new HttpError(res.status, explain(res.status, json.error));
+        }
+        connection("");
+        settle();
+        delay = 250;
+        // Anything committed while we were away (a restart, a network blip) arrives through this catch-up;
+        // events from here on arrive on the stream that is already open.
+        refreshMessages().catch((e) => banner(e.message));
+        loadThreads().catch(() => {});
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = "";
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
           buf += value;
-          let i = buf.indexOf("\n\n");
-          while (i !== -1) {
+          for (let i = buf.indexOf("\n\n"); i !== -1; i = buf.indexOf("\n\n")) {
             handleFrame(buf.slice(0, i));
             buf = buf.slice(i + 2);
-            i = buf.indexOf("\n\n");
           }
         }
-      } catch {
         if (ctrl.signal.aborted) return;
+        connection("Connection to the gateway lost — reconnecting…");
+      } catch (e) {
+        settle();
+        if (ctrl.signal.aborted) return;
+        connection(
+          e instanceof HttpError
+            ? `Live updates refused: ${e.message}`
+            : "Cannot reach the gateway — reconnecting…",
+        );
       }
-      await new Promise((r) => setTimeout(r, 1000));
-      if (ctrl.signal.aborted) return;
-      refreshMessages().catch(() => {});
+      await sleep(delay);
+      delay = Math.min(delay * 2, 3000);
     }
-  })();
+  })().finally(settle);
+  return ready;
 }
 
 function handleFrame(frame) {
   const data = frame
     .split("\n")
-    .filter((l) => l.startsWith("data: "))
-    .map((l) => l.slice(6))
+    .filter((l) => l.startsWith("data:"))
+    .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
     .join("\n");
   if (!data) return;
-  const ev = JSON.parse(data);
+  let ev;
+  try {
+    ev = JSON.parse(data);
+  } catch {
+    return;
+  }
   if (ev.type === "delta") {
     let el = state.streams.get(ev.eventId);
     if (!el) {
-      el = bubble("assistant streaming", "");
+      // A late delta for a reply that is already committed must not resurrect a streaming bubble.
+      if (
+        $("messages").querySelector(
+          `[data-msg-id][data-event-id="${CSS.escape(ev.eventId)}"]:not(.user):not(.command)`,
+        )
+      )
+        return;
+      el = bubble("assistant", "", { eventId: ev.eventId });
+      el.classList.add("streaming");
+      appendLive(el, pendingBubble(ev.eventId));
       state.streams.set(ev.eventId, el);
     }
-    el.textContent = ev.text;
-    el.scrollIntoView({ block: "end" });
-  } else if (ev.type === "reply") {
-    if (ev.media?.length || ev.buttons?.length) {
-      refreshMessages()
-        .then(() => {
-          const last = [...document.querySelectorAll(".msg")].at(-1);
-          last?.remove();
-          bubble(ev.kind === "error" ? "error" : "assistant", ev.text, ev);
-        })
-        .catch((e) => banner(e.message));
-    } else {
-      refreshMessages().catch((e) => banner(e.message));
+    keepingScroll(() => {
+      el.querySelector(".text").textContent = ev.text;
+    });
+  } else if (ev.type === "accepted") {
+    // Another tab (or an API client) sent a message to this thread.
+    if (
+      !pendingBubble(ev.eventId) &&
+      !$("messages").querySelector(`[data-event-id="${CSS.escape(ev.eventId)}"]`)
+    ) {
+      const el = bubble("user", ev.text, { eventId: ev.eventId });
+      el.classList.add("pending", "outgoing");
+      appendLive(el);
     }
+  } else if (ev.type === "reply") {
+    refreshMessages()
+      .then(() => {
+        if (ev.media?.length || ev.buttons?.length) attachExtras(ev);
+        else if (ev.kind === "notice") renderNotice(ev.text);
+      })
+      .catch((e) => banner(e.message));
     loadThreads().catch(() => {});
   }
 }
 
+/** History stores a reply's text; its buttons and images exist only in the live event. */
+function attachExtras(ev) {
+  const committed = [...$("messages").querySelectorAll(":scope > .msg[data-msg-id]")].reverse();
+  const target = committed.find(
+    (el) => !el.classList.contains("user") && el.content?.trim() === ev.text?.trim(),
+  );
+  if (target) {
+    decorate(target, ev);
+  } else {
+    keepingScroll(() => $("messages").insertBefore(bubble("system", ev.text, ev), firstLive()));
+  }
+}
+
+function renderNotice(text) {
+  keepingScroll(() => $("messages").insertBefore(bubble("system", text), firstLive()));
+}
+
+// ---- actions ----
+
 async function openThread(id) {
   state.thread = id;
   state.lastId = 0;
+  state.lastGeneration = undefined;
   state.streams.clear();
   $("messages").replaceChildren();
-  location.hash = id;
+  history.replaceState(null, "", `#${id}`);
   for (const el of document.querySelectorAll(".thread")) el.classList.toggle("active", el.dataset.id === id);
-  listen(id);
-  await refreshMessages();
+  await Promise.all([listen(id), refreshMessages()]);
   $("input").focus();
 }
 
 async function newThread() {
+  // The open thread is still empty: use it rather than leave a trail of empty "New chat" entries.
+  if (state.thread && !$("messages").querySelector(".msg")) {
+    $("input").focus();
+    return;
+  }
   const t = await api("POST", "/api/threads", {});
+  state.thread = t.id;
   await loadThreads();
   await openThread(t.id);
 }
 
-async function send(text) {
-  if (!state.thread) await newThread();
-  const clientMessageId = crypto.randomUUID().replace(/-/g, "");
-  const el = bubble("user pending", text);
+async function post(el) {
+  el.classList.remove("failed");
+  el.querySelector(".retry")?.remove();
   try {
-    const r = await api("POST", `/api/threads/${state.thread}/messages`, { text, clientMessageId });
+    const r = await api("POST", `/api/threads/${el.dataset.thread}/messages`, {
+      text: el.content,
+      clientMessageId: el.dataset.clientId,
+    });
     el.dataset.eventId = r.eventId;
     banner("");
   } catch (e) {
-    el.classList.add("error");
+    // The text stays on the page. A retry reuses the clientMessageId, so it can never be sent twice.
+    el.classList.add("failed");
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "retry";
+    retry.textContent = "Retry";
+    retry.onclick = () => post(el);
+    el.append(retry);
     banner(`Not sent: ${e.message}`);
   }
   loadThreads().catch(() => {});
+}
+
+async function send(text) {
+  if (!state.thread) await newThread();
+  const el = bubble("user", text);
+  el.classList.add("pending", "outgoing");
+  el.dataset.clientId = randomId();
+  el.dataset.thread = state.thread;
+  appendLive(el);
+  $("messages").scrollTop = $("messages").scrollHeight;
+  await post(el);
 }
 
 $("composer").addEventListener("submit", (e) => {
@@ -204,23 +426,32 @@ $("composer").addEventListener("submit", (e) => {
   const text = $("input").value;
   if (!text.trim()) return;
   $("input").value = "";
-  send(text);
+  send(text).catch((err) => banner(`Not sent: ${err.message}`));
 });
 $("input").addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && !e.shiftKey) {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     $("composer").requestSubmit();
   }
 });
 $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
 
+// ---- start ----
+
 (async () => {
-  try {
-    const threads = await loadThreads();
-    const wanted = location.hash.slice(1);
-    const pick = threads.find((t) => t.id === wanted) ?? threads[0];
-    if (pick) await openThread(pick.id);
-  } catch (e) {
-    banner(`Cannot reach the gateway: ${e.message}`);
+  for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      const threads = await loadThreads();
+      connection("");
+      const wanted = location.hash.slice(1);
+      const pick = threads.find((t) => t.id === wanted) ?? threads[0];
+      if (pick) await openThread(pick.id);
+      else $("input").focus();
+      return;
+    } catch (e) {
+      connection(e instanceof HttpError ? e.message : `Cannot reach the gateway (${e.message}) — retrying…`);
+      if (e instanceof HttpError && e.status === 401) return;
+    }
+    await sleep(delay);
   }
 })();

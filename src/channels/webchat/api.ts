@@ -152,6 +152,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
               content: m.content,
               author: m.author,
               eventId: m.eventId,
+              generation: m.generation,
               createdAt: m.createdAt,
             })),
             pending,
@@ -196,7 +197,11 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
             addressed: true,
             receivedAt: Date.now(),
           };
-          await ctx.store.touchSession(sessionKey(params.id!), text.slice(0, 60));
+          // A thread is titled by its first message; a command such as /new is no title.
+          await ctx.store.touchSession(
+            sessionKey(params.id!),
+            lexed.kind === "none" ? text.trim().slice(0, 60) : undefined,
+          );
           const result = await ctx.ingest(event);
           if (result === "accepted") hub.publish(params.id!, { type: "accepted", eventId: event.id, text });
           sendJson(res, 202, { ok: true, eventId: event.id, duplicate: result === "duplicate" });
