@@ -1,15 +1,18 @@
 // The admin boundary: a configured admin token (X-OpenClaw-Admin-Token or Authorization: Bearer), compared in
-// constant time; with no token configured, loopback callers only. Failed attempts are rate-limited per address.
+// constant time; with no token configured, loopback callers only. Failed attempts are rate-limited per address:
+// once an address reaches the limit, every attempt from it is refused until the window passes (a right token
+// too), so guessing gains nothing.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SlidingWindowLimiter } from "../core/rate-limit.ts";
+import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
 import { bearerToken, isLoopback, safeEqual, sendError } from "./respond.ts";
 
 export class AdminAuth {
   readonly #token: string | undefined;
-  readonly #failures = new SlidingWindowLimiter(10, 60_000);
+  readonly #failures: FailureLimiter;
 
-  constructor(token: string | undefined) {
+  constructor(token: string | undefined, opts: { failuresPerMinute?: number } = {}) {
     this.#token = token;
+    this.#failures = new FailureLimiter(opts.failuresPerMinute ?? 10, 60_000);
   }
 
   /** True when the request may proceed; otherwise the refusal has been sent. */
@@ -26,13 +29,14 @@ export class AdminAuth {
       );
       return false;
     }
-    if (presented && safeEqual(presented, this.#token)) return true;
-    const limited = this.#failures.take(ip, Date.now());
-    if (!limited.ok) {
-      res.setHeader("retry-after", String(Math.ceil(limited.retryAfterMs / 1000)));
+    const blocked = this.#failures.blockedForMs(ip);
+    if (blocked > 0) {
+      res.setHeader("retry-after", retryAfterSec(blocked));
       sendError(res, 429, "too many failed admin attempts; wait and try again");
       return false;
     }
+    if (presented && safeEqual(presented, this.#token)) return true;
+    this.#failures.fail(ip);
     sendError(
       res,
       presented ? 403 : 401,

@@ -1,0 +1,122 @@
+// Who is calling the bridge: X-OpenClaw-Device-Id + X-OpenClaw-Device-Token, checked against paired devices'
+// token hashes, or against the static OPENCLAW_BRIDGE_DEVICE_TOKEN (scopes then come from X-OpenClaw-Scopes,
+// and OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS may restrict the ids). Failures are rate-limited per address; every
+// authenticated device has its own request budget.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { SlidingWindowLimiter } from "../core/rate-limit.ts";
+import { sendError } from "../http/respond.ts";
+import type { BridgeConfig } from "../security/config.ts";
+import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
+import { safeEqualString } from "../security/hmac.ts";
+import type { DeviceRegistry } from "../security/pairing/devices.ts";
+import { parseScopes, type Scope } from "../security/pairing/scopes.ts";
+
+export interface BridgeCaller {
+  deviceId: string;
+  scopes: Scope[];
+  kind: "paired" | "static";
+  tokenId?: string;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const REASONS = {
+  "unknown-device": "device token is wrong or the device is not paired",
+  "wrong-token": "device token is wrong or the device is not paired",
+  expired: "device token has expired: rotate it before it expires (POST /bridge/token/rotate) or pair again",
+  revoked: "device token was revoked: pair the device again",
+} as const;
+
+export class BridgeAuth {
+  readonly #config: BridgeConfig;
+  readonly #devices: DeviceRegistry;
+  readonly #failures = new FailureLimiter(20, 60_000);
+  readonly #budget: SlidingWindowLimiter;
+
+  constructor(config: BridgeConfig, devices: DeviceRegistry) {
+    this.#config = config;
+    this.#devices = devices;
+    this.#budget = new SlidingWindowLimiter(config.rateLimitPerMinute, 60_000);
+  }
+
+  /** The caller when authenticated, holding `scope` (if given) and within budget; else the refusal is sent. */
+  async authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    scope?: Scope,
+  ): Promise<BridgeCaller | undefined> {
+    const ip = req.socket.remoteAddress ?? "unknown";
+    const blocked = this.#failures.blockedForMs(ip);
+    if (blocked > 0) {
+      res.setHeader("retry-after", retryAfterSec(blocked));
+      sendError(res, 429, "too many failed bridge authentications from this address; wait and try again");
+      return undefined;
+    }
+    const deviceId = header(req, "x-openclaw-device-id");
+    const token = header(req, "x-openclaw-device-token");
+    if (!deviceId || !token) {
+      this.#failures.fail(ip);
+      sendError(res, 401, "bridge calls need X-OpenClaw-Device-Id and X-OpenClaw-Device-Token headers");
+      return undefined;
+    }
+    if (!DEVICE_ID.test(deviceId)) {
+      this.#failures.fail(ip);
+      sendError(res, 400, "X-OpenClaw-Device-Id must be 1-128 of A-Z a-z 0-9 _ . : -");
+      return undefined;
+    }
+    const caller = await this.#identify(deviceId, token, req, res, ip);
+    if (!caller) return undefined;
+    if (scope && !caller.scopes.includes(scope)) {
+      sendError(res, 403, `this device lacks the ${scope} scope`, { required_scope: scope });
+      return undefined;
+    }
+    const budget = this.#budget.take(caller.deviceId, Date.now());
+    if (!budget.ok) {
+      res.setHeader("retry-after", retryAfterSec(budget.retryAfterMs));
+      sendError(
+        res,
+        429,
+        `over this device's budget of ${this.#config.rateLimitPerMinute} requests per minute`,
+      );
+      return undefined;
+    }
+    return caller;
+  }
+
+  async #identify(
+    deviceId: string,
+    token: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    ip: string,
+  ): Promise<BridgeCaller | undefined> {
+    const staticToken = this.#config.deviceToken;
+    if (staticToken && safeEqualString(token, staticToken)) {
+      const allowed = this.#config.allowedDeviceIds;
+      if (allowed.length > 0 && !allowed.includes(deviceId)) {
+        this.#failures.fail(ip);
+        sendError(res, 403, `device ${deviceId} is not in OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS`);
+        return undefined;
+      }
+      const { scopes, unknown } = parseScopes(header(req, "x-openclaw-scopes"));
+      if (unknown.length) {
+        sendError(res, 400, `unknown scope(s) in X-OpenClaw-Scopes: ${unknown.join(", ")}`);
+        return undefined;
+      }
+      return { deviceId, scopes, kind: "static" };
+    }
+    const result = await this.#devices.verify(deviceId, token);
+    if (!result.ok) {
+      this.#failures.fail(ip);
+      sendError(res, 401, REASONS[result.reason], { reason: result.reason });
+      return undefined;
+    }
+    return { deviceId, scopes: result.device.scopes, kind: "paired", tokenId: result.tokenId };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.trim() || undefined;
+}

@@ -1,0 +1,55 @@
+// The security boundary as one GatewayExtension: DM pairing (the TrustGate), device pairing (/pair and the
+// admin API), the bridge API (when bridge.enabled) and the async agent callbacks (when async is true).
+import { BridgeAuth } from "../bridge/auth.ts";
+import { Idempotency } from "../bridge/idempotency.ts";
+import { BridgeJobs } from "../bridge/jobs.ts";
+import { registerBridgeRoutes } from "../bridge/routes.ts";
+import type { Gateway, GatewayExtension } from "../gateway/gateway.ts";
+import { registerAdminPairingRoutes } from "../http/admin-pairing-routes.ts";
+import { type AsyncMode, startAsyncMode } from "../targets/openai/async-mode.ts";
+import { DmPairing } from "./pairing/dm-pairing.ts";
+import { registerPairCommand } from "./pairing/pair-command.ts";
+import { PairingService } from "./pairing/service.ts";
+
+export interface SecurityExtension extends GatewayExtension {
+  /** Set after setup: the pairing service (tests, other modules). */
+  pairing?: PairingService;
+  asyncMode?: AsyncMode;
+}
+
+export function securityExtension(): SecurityExtension {
+  let jobs: BridgeJobs | undefined;
+  const ext: SecurityExtension = {
+    name: "security",
+    async setup(gw: Gateway) {
+      const dm = new DmPairing(gw.store, (address, message, key, opts) =>
+        gw.deliver(address, message, key, opts),
+      );
+      gw.trustGate = dm;
+      const pairing = new PairingService(gw, dm);
+      ext.pairing = pairing;
+      registerPairCommand(gw.commands, gw.actions, pairing);
+      registerAdminPairingRoutes(gw, pairing);
+      if (gw.config.bridge.enabled) {
+        jobs = new BridgeJobs(gw);
+        registerBridgeRoutes({
+          gw,
+          pairing,
+          auth: new BridgeAuth(gw.config.bridge, pairing.devices),
+          jobs,
+          idem: new Idempotency(gw.store),
+        });
+      }
+      if (gw.config.async) ext.asyncMode = await startAsyncMode(gw);
+      gw.statusProviders.push(async () => {
+        const waiting = (await pairing.pending()).length;
+        return waiting ? `Pairing: ${waiting} request(s) waiting for an admin` : undefined;
+      });
+    },
+    async stop() {
+      await jobs?.stop();
+      await ext.asyncMode?.stop();
+    },
+  };
+  return ext;
+}
