@@ -5,6 +5,7 @@ import { kakaoModule } from "./kakao/index.ts";
 import type { ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
+import { smsModule } from "./sms/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
@@ -12,6 +13,7 @@ export const channelModules: Record<string, ChannelModule> = {
   wechat: wechatModule,
   kakao: kakaoModule,
   telegram: telegramModule,
+  sms: smsModule,
 };
 
 /** The seed env-var mappers, for the config loader. */

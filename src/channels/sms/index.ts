@@ -1,0 +1,195 @@
+// Twilio SMS/MMS: signed webhook ingress (checked against the public URL Twilio calls), replies through the
+// Messages API paced per sending number, long text split at 1600 characters, images sent as MMS by signed,
+// expiring media URLs. Buttons become numbered choices.
+import { z } from "zod";
+import { csv, type Env, envInt } from "../../config/env.ts";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { chunkText } from "../../core/text-chunk.ts";
+import { Pacer } from "../../gateway/pacer.ts";
+import { isImage } from "../../media/content-type.ts";
+import { fitImage } from "../../media/image.ts";
+import { HealthTracker } from "../health.ts";
+import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
+import { renderText } from "../shared/text-render.ts";
+import {
+  type ChannelAdapter,
+  type ChannelContext,
+  type ChannelModule,
+  type MediaItem,
+  type OutboundMessage,
+  RateLimitedError,
+  type SentMessage,
+} from "../types.ts";
+import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
+import { smsRoutes } from "./ingress.ts";
+
+export const SMS_DEFAULT_PATH = "/sms/webhook";
+export const SMS_DEFAULT_PORT = 8094;
+/** Twilio accepts a Body of up to 1600 characters and MMS of up to 5 MB in total. */
+const MAX_TEXT = 1600;
+const MAX_MMS_BYTES = 5 * 1024 * 1024;
+const MAX_MEDIA_URLS = 10;
+
+const settingsSchema = z
+  .looseObject({
+    accountSid: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, "must be the Account SID from the Twilio console (AC…)"),
+    authToken: z.string().min(1, "authToken is required (OPENCLAW_CONNECTOR_SMS_AUTH_TOKEN)"),
+    from: z.string().min(1).optional(),
+    messagingServiceSid: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, "must be a Messaging Service SID (MG…)")
+      .optional(),
+    publicUrl: z.url().optional(),
+    allowedUsers: idListSchema,
+    path: pathSchema,
+    listen: listenSchema,
+    apiBase: apiBaseSchema(TWILIO_API_BASE),
+  })
+  .refine((s) => s.from || s.messagingServiceSid, {
+    message: "set from (OPENCLAW_CONNECTOR_SMS_FROM) or messagingServiceSid (_MESSAGING_SERVICE_SID)",
+    path: ["from"],
+  });
+type SmsSettings = z.output<typeof settingsSchema>;
+
+const normalizeNumber = (n: string) => n.replace(/[\s().-]/g, "");
+
+export class SmsAdapter implements ChannelAdapter {
+  readonly channel = "sms";
+  readonly account: string;
+  readonly capabilities = {
+    edit: false,
+    threads: false,
+    media: true,
+    buttons: false,
+    maxTextLength: MAX_TEXT,
+    minEditIntervalMs: 0,
+  };
+  readonly listen: { host: string; port: number } | undefined;
+  readonly #s: SmsSettings;
+  readonly #ctx: ChannelContext;
+  readonly #health = new HealthTracker();
+  readonly #pacer = new Pacer();
+  readonly #client: TwilioClient;
+  readonly #path: string;
+  readonly #publicUrl: string;
+  readonly #allowed: Set<string>;
+
+  constructor(account: string, settings: SmsSettings, ctx: ChannelContext) {
+    this.account = account;
+    this.#s = settings;
+    this.#ctx = ctx;
+    this.listen = settings.listen;
+    this.#path = accountPath(SMS_DEFAULT_PATH, account, settings.path);
+    const base = ctx.config.server.publicBaseUrl?.replace(/\/+$/, "");
+    const publicUrl = settings.publicUrl ?? (base ? `${base}${this.#path}` : undefined);
+    if (!publicUrl) {
+      throw new Error(
+        `channels.sms: set publicUrl (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL) to the exact webhook URL configured in Twilio, e.g. https://example.com${this.#path}; Twilio signs that URL`,
+      );
+    }
+    this.#publicUrl = publicUrl;
+    this.#client = new TwilioClient(settings.apiBase, settings.accountSid, settings.authToken);
+    this.#allowed = new Set(settings.allowedUsers.map(normalizeNumber));
+    this.#health.status("running");
+  }
+
+  routes() {
+    return smsRoutes({
+      account: this.account,
+      path: this.#path,
+      accountSid: this.#s.accountSid,
+      authToken: this.#s.authToken,
+      publicUrl: this.#publicUrl,
+      ctx: this.#ctx,
+      health: this.#health,
+    });
+  }
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    const mediaUrls: string[] = [];
+    const unsent: MediaItem[] = [];
+    for (const item of message.media ?? []) {
+      const url = mediaUrls.length < MAX_MEDIA_URLS ? await this.#publish(item, to) : undefined;
+      if (url) mediaUrls.push(url);
+      else unsent.push(item);
+    }
+    const text = await renderText(this.#ctx, this.#ctx.store, to, { ...message, media: unsent });
+    const sender = { from: this.#s.from, messagingServiceSid: this.#s.messagingServiceSid };
+    const key = `sms:${this.#s.messagingServiceSid ?? this.#s.from}`;
+    let sid = "";
+    // Numbered choices or media links can push a chunk past the limit: split again, media on the first part.
+    const parts = chunkText(text, MAX_TEXT);
+    for (const [i, part] of parts.entries()) {
+      // A long code sends about one message per second; a Messaging Service spreads over its pool.
+      await this.#pacer.take([{ key, ratePerSec: this.#s.messagingServiceSid ? 10 : 1, burst: 3 }]);
+      try {
+        sid = await this.#client.sendMessage(sender, to.conversationId, part, i === 0 ? mediaUrls : []);
+        this.#health.outbound();
+      } catch (err) {
+        if (err instanceof RateLimitedError) this.#pacer.block(key, err.retryAfterMs);
+        this.#health.error((err as Error).message);
+        throw err;
+      }
+    }
+    return { messageId: sid };
+  }
+
+  /** MMS media goes by URL: images over Twilio's 5 MB are scaled down first, then published as signed links. */
+  async #publish(item: MediaItem, to: DeliveryAddress): Promise<string | undefined> {
+    if (!this.#ctx.publishMedia) return undefined;
+    let out = item;
+    const bytes = Buffer.from(item.dataBase64, "base64");
+    if (bytes.length > MAX_MMS_BYTES && isImage(item.mime)) {
+      const fitted = await fitImage(bytes, item.mime, { maxBytes: MAX_MMS_BYTES });
+      out = { ...item, dataBase64: fitted.bytes.toString("base64"), mime: fitted.mime };
+    }
+    return this.#ctx.publishMedia(out, to).catch((err: Error) => {
+      this.#ctx.log.warn(
+        { channel: "sms", err: err.message },
+        "publishing MMS media failed; sending a note instead",
+      );
+      return undefined;
+    });
+  }
+
+  /** Soft allowlist by phone number (E.164): others may use public commands; their /run needs approval. */
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowed.has(normalizeNumber(event.sender.id));
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+/** OPENCLAW_CONNECTOR_SMS_*: the account SID turns the channel on. */
+export function smsFromEnv(env: Env): Record<string, unknown> | undefined {
+  const accountSid = env.OPENCLAW_CONNECTOR_SMS_ACCOUNT_SID;
+  if (!accountSid) return undefined;
+  return {
+    accountSid,
+    authToken: env.OPENCLAW_CONNECTOR_SMS_AUTH_TOKEN || undefined,
+    from: env.OPENCLAW_CONNECTOR_SMS_FROM || undefined,
+    messagingServiceSid: env.OPENCLAW_CONNECTOR_SMS_MESSAGING_SERVICE_SID || undefined,
+    publicUrl: env.OPENCLAW_CONNECTOR_SMS_PUBLIC_URL || undefined,
+    allowedUsers: csv(env.OPENCLAW_CONNECTOR_SMS_ALLOWED_USERS),
+    path: env.OPENCLAW_CONNECTOR_SMS_PATH || undefined,
+    apiBase: env.OPENCLAW_CONNECTOR_SMS_API_BASE || undefined,
+    listen: {
+      host: env.OPENCLAW_CONNECTOR_SMS_BIND || "127.0.0.1",
+      port: envInt(env, "OPENCLAW_CONNECTOR_SMS_PORT") ?? SMS_DEFAULT_PORT,
+    },
+  };
+}
+
+export const smsModule: ChannelModule = {
+  name: "sms",
+  fromEnv: smsFromEnv,
+  create: (section, ctx) =>
+    channelAccounts("sms", section, settingsSchema).map(
+      ({ account, settings }) => new SmsAdapter(account, settings, ctx),
+    ),
+};
