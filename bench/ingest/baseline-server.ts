@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { DatabaseSync } from "node:sqlite";
-import { CHANNEL_SECRET } from "./payload.ts";
+import { LINE_CHANNEL_SECRET } from "./payload.ts";
 
 const dbPath = process.argv[2];
 if (!dbPath) throw new Error("usage: baseline-server.ts <sqlite file>");
@@ -42,7 +42,7 @@ const server = createServer((req, res) => {
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    const expected = createHmac("sha256", CHANNEL_SECRET).update(body).digest();
+    const expected = createHmac("sha256", LINE_CHANNEL_SECRET).update(body).digest();
     const presented = Buffer.from(String(req.headers["x-line-signature"] ?? ""), "base64");
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
       res.writeHead(401).end();
