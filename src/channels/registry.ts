@@ -1,5 +1,6 @@
 // Every channel module, by name. Adding a channel is one line here.
 import { telegramModule } from "./telegram/index.ts";
+import { lineModule } from "./line/index.ts";
 import { slackModule } from "./slack/index.ts";
 import { kakaoModule } from "./kakao/index.ts";
 import type { ChannelModule } from "./types.ts";
@@ -10,6 +11,7 @@ import { smsModule } from "./sms/index.ts";
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
   slack: slackModule,
+  line: lineModule,
   wechat: wechatModule,
   kakao: kakaoModule,
   telegram: telegramModule,

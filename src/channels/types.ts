@@ -42,6 +42,11 @@ export interface OutboundMessage {
   kind?: "reply" | "error" | "notice";
 }
 
+export interface SendOptions {
+  /** The outbox item's idempotency key: the same on every retry of one delivery (LINE's X-Line-Retry-Key). */
+  idempotencyKey?: string;
+}
+
 export interface SentMessage {
   /** Platform id of the (last) message sent, used to edit it later. */
   messageId?: string;
@@ -119,7 +124,7 @@ export interface ChannelAdapter {
   /** Receive loops (long polling, gateway sockets). */
   start?(): Promise<void>;
   stop?(): Promise<void>;
-  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage>;
+  send(to: DeliveryAddress, message: OutboundMessage, options?: SendOptions): Promise<SentMessage>;
   edit?(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void>;
   /** Acknowledge a button press on platforms that require it (Telegram callback_query, Discord interaction). */
   answerAction?(event: InboundEvent, text?: string): Promise<void>;

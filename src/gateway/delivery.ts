@@ -83,7 +83,9 @@ export async function deliverOutboxItem(
       await adapter.edit(payload.address, payload.editMessageId, payload.message);
       messageId = payload.editMessageId;
     } else {
-      messageId = (await adapter.send(payload.address, payload.message)).messageId;
+      messageId = (
+        await adapter.send(payload.address, payload.message, { idempotencyKey: item.idempotencyKey })
+      ).messageId;
     }
     await store.completeOutbound(item.id, owner, JSON.stringify({ messageId }));
     metrics.outbound.inc({ channel: item.channel, result: "sent" });

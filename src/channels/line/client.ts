@@ -1,0 +1,68 @@
+// The LINE Messaging API calls clawgate makes: reply (with the single-use reply token) and push (with
+// X-Line-Retry-Key, so a retried push is delivered once: LINE answers 409 to a key it already accepted).
+import { createHash } from "node:crypto";
+import { Pacer } from "../../gateway/pacer.ts";
+import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
+import { RateLimitedError } from "../types.ts";
+import type { LineMessage } from "./format.ts";
+
+interface SentResponse {
+  sentMessages?: { id: string }[];
+}
+
+/** LINE wants the retry key as a UUID; ours is derived from the outbox idempotency key, so retries reuse it. */
+export function retryKeyFor(idempotencyKey: string): string {
+  const h = createHash("sha256").update(idempotencyKey).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export class LineClient {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #pacer = new Pacer();
+
+  constructor(apiBase: string, token: string) {
+    this.#base = apiBase;
+    this.#token = token;
+  }
+
+  async reply(replyToken: string, messages: LineMessage[], chat: string): Promise<string | undefined> {
+    const r = await this.#post("/v2/bot/message/reply", { replyToken, messages }, chat, "LINE reply");
+    return r?.sentMessages?.at(-1)?.id;
+  }
+
+  async push(to: string, messages: LineMessage[], retryKey?: string): Promise<string | undefined> {
+    try {
+      const r = await this.#post("/v2/bot/message/push", { to, messages }, to, "LINE push", retryKey);
+      return r?.sentMessages?.at(-1)?.id;
+    } catch (err) {
+      // 409 with our retry key: an earlier attempt of this very push was accepted. Nothing left to do.
+      if (err instanceof PlatformClientError && err.status === 409 && retryKey) return undefined;
+      throw err;
+    }
+  }
+
+  async #post(path: string, body: unknown, chat: string, what: string, retryKey?: string) {
+    const keys = [
+      { key: "global", ratePerSec: 50, burst: 50 },
+      { key: `chat:${chat}`, ratePerSec: 5, burst: 5 },
+    ];
+    await this.#pacer.take(keys);
+    try {
+      const res = await platformFetch<SentResponse>(`${this.#base}${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(retryKey ? { "x-line-retry-key": retryKey } : {}),
+        },
+        body,
+        what,
+      });
+      return res.body;
+    } catch (err) {
+      // LINE limits per bot (channel), not per chat: hold every send until the limit clears.
+      if (err instanceof RateLimitedError) this.#pacer.block("global", err.retryAfterMs);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,197 @@
+// A fake LINE Messaging API: reply (single-use, expiring reply tokens it issued) and push (X-Line-Retry-Key with
+// 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token and 429 on demand.
+// Records what it accepted. Also signs webhook bodies the way LINE does.
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface LineCall {
+  path: string;
+  body: { replyToken?: string; to?: string; messages: Record<string, unknown>[] };
+  retryKey?: string;
+  at: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class FakeLine {
+  readonly token: string;
+  /** Accepted sends. */
+  readonly calls: LineCall[] = [];
+  /** Refused requests: status and LINE's message. */
+  readonly refused: { path: string; status: number; message: string; at: number }[] = [];
+  url = "";
+  #replyTokens = new Map<string, { expiresAt: number; used: boolean }>();
+  #retryKeys = new Map<string, string>();
+  #rateLimit = 0;
+  #ids = 0;
+  #server: Server;
+
+  constructor(o: { token?: string } = {}) {
+    this.token = o.token ?? "line-channel-access-token";
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err) => res.writeHead(500).end(String(err)));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop() {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** A reply token as LINE puts in a webhook event, valid for `ttlMs`. */
+  issueReplyToken(ttlMs = 60_000): string {
+    const token = randomBytes(16).toString("hex");
+    this.#replyTokens.set(token, { expiresAt: Date.now() + ttlMs, used: false });
+    return token;
+  }
+
+  rateLimitNext(count: number) {
+    this.#rateLimit = count;
+  }
+
+  texts(): string[] {
+    return this.calls.flatMap((c) =>
+      c.body.messages.filter((m) => m.type === "text").map((m) => String(m.text)),
+    );
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const path = new URL(req.url ?? "/", this.url).pathname;
+    const fail = (status: number, message: string, details?: unknown[]) => {
+      this.refused.push({ path, status, message, at: Date.now() });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(details ? { message, details } : { message }));
+    };
+    if (req.method !== "POST" || (path !== "/v2/bot/message/reply" && path !== "/v2/bot/message/push"))
+      return fail(404, "Not found");
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return fail(
+        401,
+        "Authentication failed. Confirm that the access token in the authorization header is valid.",
+      );
+    if (this.#rateLimit > 0) {
+      this.#rateLimit--;
+      return fail(429, "The API rate limit has been exceeded. Try again later.");
+    }
+    let body: LineCall["body"];
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return fail(400, "The request body could not be parsed as JSON");
+    }
+    const problems = validateMessages(body.messages);
+    if (problems.length) return fail(400, `The request body has ${problems.length} error(s)`, problems);
+
+    const retryKey = req.headers["x-line-retry-key"] as string | undefined;
+    if (path === "/v2/bot/message/reply") {
+      if (retryKey) return fail(400, "X-Line-Retry-Key is not supported by this API");
+      const t = this.#replyTokens.get(String(body.replyToken));
+      if (!t || t.used || t.expiresAt < Date.now()) return fail(400, "Invalid reply token");
+      t.used = true;
+    } else {
+      if (typeof body.to !== "string" || !/^[UCR][0-9a-f]{32}$/.test(body.to))
+        return fail(400, "The property, 'to', in the request body is invalid");
+      if (retryKey !== undefined) {
+        if (!UUID.test(retryKey)) return fail(400, "The retry key must be a UUID");
+        const accepted = this.#retryKeys.get(retryKey);
+        if (accepted) {
+          this.refused.push({
+            path,
+            status: 409,
+            message: "The retry key is already accepted",
+            at: Date.now(),
+          });
+          res.writeHead(409, { "content-type": "application/json", "x-line-accepted-request-id": accepted });
+          return res.end(JSON.stringify({ message: "The retry key is already accepted", sentMessages: [] }));
+        }
+        this.#retryKeys.set(retryKey, `req-${this.#ids}`);
+      }
+    }
+    this.calls.push({ path, body, retryKey, at: Date.now() });
+    res.writeHead(200, { "content-type": "application/json", "x-line-request-id": `req-${++this.#ids}` });
+    res.end(
+      JSON.stringify({
+        sentMessages: body.messages.map(() => ({ id: String(++this.#ids), quoteToken: "q" })),
+      }),
+    );
+  }
+}
+
+function validateMessages(messages: unknown): { message: string; property: string }[] {
+  if (!Array.isArray(messages) || messages.length < 1 || messages.length > 5)
+    return [{ message: "Size must be between 1 and 5", property: "messages" }];
+  const out: { message: string; property: string }[] = [];
+  messages.forEach((m: Record<string, unknown>, i) => {
+    if (m.type === "text") {
+      if (typeof m.text !== "string" || m.text.length === 0 || m.text.length > 5000)
+        out.push({ message: "Length must be between 1 and 5000", property: `messages[${i}].text` });
+    } else if (m.type === "image") {
+      for (const k of ["originalContentUrl", "previewImageUrl"]) {
+        const u = m[k];
+        if (typeof u !== "string" || !u.startsWith("https://") || u.length > 2000)
+          out.push({ message: "Must be a valid HTTPS URL", property: `messages[${i}].${k}` });
+      }
+    } else out.push({ message: "Unsupported message type", property: `messages[${i}].type` });
+    const qr = m.quickReply as { items?: { action?: { label?: string; data?: string } }[] } | undefined;
+    if (qr) {
+      if (!Array.isArray(qr.items) || qr.items.length > 13)
+        out.push({ message: "Size must be between 1 and 13", property: `messages[${i}].quickReply.items` });
+      for (const item of qr.items ?? []) {
+        if (!item.action?.label || item.action.label.length > 20)
+          out.push({ message: "Length must be between 1 and 20", property: "quickReply.items.action.label" });
+        if (!item.action?.data || item.action.data.length > 300)
+          out.push({ message: "Length must be between 1 and 300", property: "quickReply.items.action.data" });
+      }
+    }
+  });
+  return out;
+}
+
+/** X-Line-Signature as LINE computes it. */
+export function lineWebhookSignature(secret: string, body: string): string {
+  return createHmac("sha256", secret).update(body).digest("base64");
+}
+
+/** A LINE user/group id: prefix and 32 hex characters. */
+export function lineId(prefix: "U" | "C" | "R", seed: string): string {
+  return prefix + createHmac("sha256", "ids").update(seed).digest("hex").slice(0, 32);
+}
+
+export function lineTextEvent(o: {
+  text: string;
+  userId: string;
+  groupId?: string;
+  replyToken?: string;
+  webhookEventId?: string;
+  mentionSelf?: { index: number; length: number };
+}): Record<string, unknown> {
+  return {
+    type: "message",
+    mode: "active",
+    timestamp: Date.now(),
+    webhookEventId: o.webhookEventId ?? `01H${randomBytes(12).toString("hex").toUpperCase()}`,
+    deliveryContext: { isRedelivery: false },
+    source: o.groupId
+      ? { type: "group", groupId: o.groupId, userId: o.userId }
+      : { type: "user", userId: o.userId },
+    replyToken: o.replyToken,
+    message: {
+      type: "text",
+      id: String(Date.now()),
+      quoteToken: "q",
+      text: o.text,
+      ...(o.mentionSelf
+        ? { mention: { mentionees: [{ ...o.mentionSelf, type: "user", isSelf: true }] } }
+        : {}),
+    },
+  };
+}
