@@ -1,0 +1,72 @@
+// A minimal channel for trust tests: POST /<name>/in {senderId, text, kind?} ingests a message like a webhook
+// would; replies are recorded in `sent`. Its own allowlist (`allowFrom` in its config section) is the
+// adapter's isTrusted, so the DM pairing gate is what admits anyone else.
+
+import type { ChannelAdapter, ChannelModule, OutboundMessage } from "../../src/channels/types.ts";
+import { lexCommand } from "../../src/core/command-lexer.ts";
+import type { DeliveryAddress } from "../../src/core/event.ts";
+import { sendJson } from "../../src/http/respond.ts";
+
+export interface SentRecord {
+  to: DeliveryAddress;
+  message: OutboundMessage;
+}
+
+export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule {
+  return {
+    name,
+    create(section, ctx) {
+      const allowFrom = (section.allowFrom as string[] | undefined) ?? [];
+      let seq = 0;
+      const adapter: ChannelAdapter = {
+        channel: name,
+        account: "default",
+        capabilities: {
+          edit: false,
+          threads: false,
+          media: false,
+          buttons: false,
+          maxTextLength: 4000,
+          minEditIntervalMs: 0,
+        },
+        routes: () => [
+          {
+            method: "POST",
+            path: `/${name}/in`,
+            handler: async (_req, res, { body }) => {
+              const j = JSON.parse(body.toString("utf8")) as {
+                senderId: string;
+                text: string;
+                kind?: "dm" | "group";
+              };
+              const lexed = lexCommand(j.text);
+              const result = await ctx.ingest({
+                id: `${name}:default:${++seq}:${Date.now()}`,
+                channel: name,
+                account: "default",
+                conversation: {
+                  id: j.kind === "group" ? "group-1" : `dm-${j.senderId}`,
+                  kind: j.kind ?? "dm",
+                },
+                sender: { id: j.senderId, name: `user ${j.senderId}` },
+                text: j.text,
+                command: lexed.kind === "command" ? lexed.command : undefined,
+                attachments: [],
+                addressed: true,
+                receivedAt: Date.now(),
+              });
+              sendJson(res, 200, { ok: true, result });
+            },
+          },
+        ],
+        async send(to, message) {
+          sent.push({ to, message });
+          return { messageId: String(sent.length) };
+        },
+        isTrusted: (event) => allowFrom.includes(event.sender.id),
+        health: () => ({ status: "running" }),
+      };
+      return [adapter];
+    },
+  };
+}
