@@ -2,6 +2,7 @@
 // (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
 import { z } from "zod";
 import { bridgeSchema, securitySchema } from "../security/config.ts";
+import { comfyuiConfigSchema } from "../targets/comfyui/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 const idList = z.array(z.string().min(1));
@@ -110,6 +111,8 @@ export const configSchema = z.object({
   security: securitySchema,
   /** The bridge API for paired devices (src/security/config.ts). */
   bridge: bridgeSchema,
+  /** ComfyUI target, approvals and schedules (src/targets/comfyui/config.ts, docs/comfyui.md). */
+  comfyui: comfyuiConfigSchema.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

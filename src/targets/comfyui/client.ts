@@ -1,0 +1,206 @@
+// One ComfyUI server's native HTTP API. Every failure becomes a ComfyError whose message says what to fix;
+// `unreachable` marks errors where another server in the pool may do better.
+
+export interface ImageRef {
+  filename: string;
+  subfolder: string;
+  type: string;
+}
+
+export interface HistoryEntry {
+  outputs: Record<string, { images?: ImageRef[]; gifs?: ImageRef[] } & Record<string, unknown>>;
+  status?: { status_str?: string; completed?: boolean; messages?: [string, Record<string, unknown>][] };
+  prompt?: unknown[];
+}
+
+export interface QueueState {
+  running: string[];
+  pending: string[];
+}
+
+export interface SystemStats {
+  system?: { comfyui_version?: string; os?: string; ram_total?: number; ram_free?: number };
+  devices?: { name?: string; type?: string; vram_total?: number; vram_free?: number }[];
+}
+
+export class ComfyError extends Error {
+  readonly status?: number;
+  /** Connection refused, timeout, 5xx: the server is not usable right now. */
+  readonly unreachable: boolean;
+  readonly nodeErrors?: Record<string, unknown>;
+  constructor(
+    message: string,
+    opts: { status?: number; unreachable?: boolean; nodeErrors?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = "ComfyError";
+    this.status = opts.status;
+    this.unreachable = opts.unreachable ?? false;
+    this.nodeErrors = opts.nodeErrors;
+  }
+}
+
+export class ComfyClient {
+  readonly url: string;
+  readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
+
+  constructor(url: string, opts: { timeoutMs?: number; headers?: Record<string, string> } = {}) {
+    this.url = url.replace(/\/+$/, "");
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#headers = opts.headers ?? {};
+  }
+
+  /** The WebSocket URL for events addressed to `clientId`. */
+  wsUrl(clientId: string): string {
+    return `${this.url.replace(/^http/, "ws")}/ws?clientId=${encodeURIComponent(clientId)}`;
+  }
+
+  async submit(prompt: Record<string, unknown>, clientId: string, extra?: Record<string, unknown>) {
+    const res = await this.#fetch(
+      "POST",
+      "/prompt",
+      { prompt, client_id: clientId, ...(extra ? { extra_data: extra } : {}) },
+      [400],
+    );
+    const body = (await res.json().catch(() => ({}))) as {
+      prompt_id?: string;
+      number?: number;
+      error?: { type?: string; message?: string; details?: string } | string;
+      node_errors?: Record<
+        string,
+        { class_type?: string; errors?: { message?: string; details?: string }[] }
+      >;
+    };
+    if (res.status === 400 || !body.prompt_id) {
+      throw new ComfyError(
+        `ComfyUI refused the workflow: ${describePromptError(body.error, body.node_errors)}`,
+        {
+          status: res.status,
+          nodeErrors: body.node_errors,
+        },
+      );
+    }
+    return { promptId: body.prompt_id, number: body.number ?? 0 };
+  }
+
+  /** The history entry of one prompt, or undefined while it has none (queued, running, unknown). */
+  async history(promptId: string): Promise<HistoryEntry | undefined> {
+    const body = (await (
+      await this.#fetch("GET", `/history/${encodeURIComponent(promptId)}`)
+    ).json()) as Record<string, HistoryEntry>;
+    // The entry is nested under the prompt id: {"<id>": {outputs, status}}.
+    return body?.[promptId];
+  }
+
+  async queue(): Promise<QueueState> {
+    const body = (await (await this.#fetch("GET", "/queue")).json()) as {
+      queue_running?: unknown[][];
+      queue_pending?: unknown[][];
+    };
+    const ids = (rows: unknown[][] | undefined) => (rows ?? []).map((r) => String(r[1]));
+    return { running: ids(body.queue_running), pending: ids(body.queue_pending) };
+  }
+
+  async queueRemaining(): Promise<number> {
+    const body = (await (await this.#fetch("GET", "/prompt")).json()) as {
+      exec_info?: { queue_remaining?: number };
+    };
+    return Number(body.exec_info?.queue_remaining ?? 0);
+  }
+
+  async interrupt(promptId?: string) {
+    await this.#fetch("POST", "/interrupt", promptId ? { prompt_id: promptId } : {});
+  }
+
+  async deleteQueued(promptIds: string[]) {
+    await this.#fetch("POST", "/queue", { delete: promptIds });
+  }
+
+  /** GET /api/jobs (ComfyUI 0.6+); undefined when the server is older. */
+  async jobs(): Promise<{ id: string; status: string }[] | undefined> {
+    const res = await this.#fetch("GET", "/api/jobs", undefined, [404]);
+    if (res.status === 404) return undefined;
+    const body = (await res.json()) as { jobs?: { id: string; status: string }[] };
+    return body.jobs ?? [];
+  }
+
+  async systemStats(): Promise<SystemStats> {
+    return (await (await this.#fetch("GET", "/system_stats")).json()) as SystemStats;
+  }
+
+  async view(image: ImageRef, maxBytes: number): Promise<{ bytes: Buffer; mime: string }> {
+    const q = new URLSearchParams({
+      filename: image.filename,
+      subfolder: image.subfolder ?? "",
+      type: image.type ?? "output",
+    });
+    const res = await this.#fetch("GET", `/view?${q}`);
+    const declared = Number(res.headers.get("content-length") ?? "0");
+    if (declared > maxBytes * 4) {
+      await res.body?.cancel();
+      throw new ComfyError(`image ${image.filename} is ${declared} bytes, far over the limit`);
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return { bytes, mime: res.headers.get("content-type")?.split(";")[0] || mimeOf(image.filename) };
+  }
+
+  async #fetch(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: { ...this.#headers, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      const why =
+        e.name === "TimeoutError"
+          ? `no answer within ${this.#timeoutMs / 1000} s`
+          : (e.cause?.code ?? e.message);
+      throw new ComfyError(`ComfyUI at ${this.url} is not reachable (${why}). Is it running?`, {
+        unreachable: true,
+      });
+    }
+    if (res.ok || okStatuses.includes(res.status)) return res;
+    const text = (await res.text().catch(() => "")).slice(0, 200);
+    throw new ComfyError(
+      `ComfyUI at ${this.url} answered ${method} ${path.split("?")[0]} with HTTP ${res.status}${text ? `: ${text}` : ""}`,
+      {
+        status: res.status,
+        unreachable: res.status >= 500,
+      },
+    );
+  }
+}
+
+/** "Prompt outputs failed validation — node 3 (KSampler): Value 0 smaller than min of 1 [steps, 0]". */
+export function describePromptError(
+  error: { type?: string; message?: string; details?: string } | string | undefined,
+  nodeErrors:
+    | Record<string, { class_type?: string; errors?: { message?: string; details?: string }[] }>
+    | undefined,
+): string {
+  const head =
+    typeof error === "string"
+      ? error
+      : [error?.message, error?.details].filter(Boolean).join(": ") || "unknown error";
+  const nodes = Object.entries(nodeErrors ?? {}).map(([id, n]) => {
+    const msgs = (n.errors ?? []).map((e) => `${e.message}${e.details ? ` [${e.details}]` : ""}`).join("; ");
+    return `node ${id} (${n.class_type ?? "?"}): ${msgs}`;
+  });
+  return nodes.length ? `${head} — ${nodes.join(" | ")}` : head;
+}
+
+export function mimeOf(filename: string): string {
+  const ext = filename.toLowerCase().split(".").pop();
+  return ext === "jpg" || ext === "jpeg"
+    ? "image/jpeg"
+    : ext === "webp"
+      ? "image/webp"
+      : ext === "gif"
+        ? "image/gif"
+        : "image/png";
+}

@@ -1,0 +1,148 @@
+// Several ComfyUI servers as one: health from /system_stats (plus queue_remaining), each job to the
+// least-loaded healthy server, failover to the next when a submit cannot reach one. Health changes are logged
+// once per change, so a server that is down does not fill the log.
+import type { Logger } from "pino";
+import { ComfyClient, ComfyError, type SystemStats } from "./client.ts";
+
+export interface ServerState {
+  name: string;
+  client: ComfyClient;
+  /** undefined until the first check. */
+  healthy: boolean | undefined;
+  queueRemaining: number;
+  /** Jobs sent since the last health check (queue_remaining lags behind). */
+  sentSinceCheck: number;
+  stats?: SystemStats;
+  lastError?: string;
+  checkedAt?: number;
+}
+
+export class ComfyPool {
+  readonly servers: ServerState[];
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #onHealthy: ((s: ServerState) => void) | undefined;
+
+  constructor(
+    servers: { url: string; name: string }[],
+    opts: { log: Logger; healthIntervalMs: number; timeoutMs: number; headers?: Record<string, string> },
+  ) {
+    this.servers = servers.map((s) => ({
+      name: s.name,
+      client: new ComfyClient(s.url, { timeoutMs: opts.timeoutMs, headers: opts.headers }),
+      healthy: undefined,
+      queueRemaining: 0,
+      sentSinceCheck: 0,
+    }));
+    this.#log = opts.log;
+    this.#intervalMs = opts.healthIntervalMs;
+  }
+
+  /** Starts periodic health checks; `onHealthy` runs when a server becomes healthy (connect its socket). */
+  start(onHealthy: (s: ServerState) => void) {
+    this.#onHealthy = onHealthy;
+    const loop = async () => {
+      await this.checkAll();
+      this.#timer = setTimeout(loop, this.#intervalMs);
+      this.#timer.unref();
+    };
+    void loop();
+  }
+
+  stop() {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  byUrl(url: string): ServerState | undefined {
+    return this.servers.find((s) => s.client.url === url);
+  }
+
+  async checkAll() {
+    await Promise.all(this.servers.map((s) => this.check(s)));
+  }
+
+  async check(s: ServerState) {
+    const was = s.healthy;
+    try {
+      const [stats, remaining] = await Promise.all([s.client.systemStats(), s.client.queueRemaining()]);
+      s.stats = stats;
+      s.queueRemaining = remaining;
+      s.sentSinceCheck = 0;
+      s.healthy = true;
+      s.lastError = undefined;
+    } catch (err) {
+      s.healthy = false;
+      s.lastError = (err as Error).message;
+    }
+    s.checkedAt = Date.now();
+    if (s.healthy && was !== true) {
+      this.#log.info(
+        { comfyui: s.client.url, version: s.stats?.system?.comfyui_version },
+        "ComfyUI server is up",
+      );
+      this.#onHealthy?.(s);
+    } else if (!s.healthy && was !== false) {
+      this.#log.warn(
+        { comfyui: s.client.url, err: s.lastError },
+        "ComfyUI server is down; checking again in the background",
+      );
+    }
+  }
+
+  /** Healthy servers, least loaded first; servers not checked yet come after them, down ones last. */
+  ranked(): ServerState[] {
+    const load = (s: ServerState) => s.queueRemaining + s.sentSinceCheck;
+    const order = (s: ServerState) => (s.healthy === true ? 0 : s.healthy === undefined ? 1 : 2);
+    return [...this.servers].sort((a, b) => order(a) - order(b) || load(a) - load(b));
+  }
+
+  /**
+   * Runs `submit` on the best server, moving on to the next when one is unreachable. A refusal that is about
+   * the workflow itself (HTTP 400) is not retried elsewhere: another server would refuse it too.
+   */
+  async submit<T>(submit: (s: ServerState) => Promise<T>): Promise<{ server: ServerState; result: T }> {
+    const failures: string[] = [];
+    for (const s of this.ranked()) {
+      try {
+        const result = await submit(s);
+        s.sentSinceCheck++;
+        if (s.healthy !== true) void this.check(s);
+        return { server: s, result };
+      } catch (err) {
+        if (!(err instanceof ComfyError) || !err.unreachable) throw err;
+        failures.push(err.message);
+        if (s.healthy !== false) {
+          s.healthy = false;
+          s.lastError = err.message;
+          this.#log.warn(
+            { comfyui: s.client.url, err: err.message },
+            "ComfyUI server failed; trying the next one",
+          );
+        }
+      }
+    }
+    throw new ComfyError(
+      this.servers.length === 1
+        ? failures[0]!
+        : `No ComfyUI server could take the job: ${failures.join(" ")} Start ComfyUI or fix OPENCLAW_CONNECTOR_URL.`,
+      { unreachable: true },
+    );
+  }
+
+  /** One line per server for /status. */
+  statusLines(): string[] {
+    return this.servers.map((s) => {
+      const state = s.healthy === true ? "up" : s.healthy === false ? "DOWN" : "not checked yet";
+      if (!s.healthy)
+        return `ComfyUI ${s.name} (${s.client.url}): ${state}${s.lastError ? ` — ${s.lastError}` : ""}`;
+      const dev = s.stats?.devices?.[0];
+      const vram = dev?.vram_total ? `, VRAM ${gb(dev.vram_free)}/${gb(dev.vram_total)} GB free` : "";
+      const version = s.stats?.system?.comfyui_version ? ` v${s.stats.system.comfyui_version}` : "";
+      return `ComfyUI ${s.name} (${s.client.url}): up${version}, queue ${s.queueRemaining}${vram}`;
+    });
+  }
+}
+
+const gb = (bytes: number | undefined) => ((bytes ?? 0) / 1024 ** 3).toFixed(1);

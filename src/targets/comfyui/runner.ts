@@ -1,0 +1,84 @@
+// Turns "template + inputs" into a job, the same way for /run, an approved request and a schedule tick. The
+// inputs are resolved (typed, defaults, random seed) once, before an approval is stored, so what the admin
+// approves is exactly what runs.
+import type { DeliveryAddress } from "../../core/event.ts";
+import type { JobRecord } from "./job-store.ts";
+import type { JobTracker } from "./jobs.ts";
+import { loadTemplates } from "./template-dir.ts";
+import { type InputValue, renderWorkflow, resolveInputs, type Template, TemplateError } from "./templates.ts";
+
+export interface Prepared {
+  template: Template;
+  inputs: Record<string, InputValue>;
+  workflow: Record<string, unknown>;
+}
+
+export class TemplateRunner {
+  readonly #dir: string;
+  readonly #tracker: JobTracker;
+
+  constructor(dir: string, tracker: JobTracker) {
+    this.#dir = dir;
+    this.#tracker = tracker;
+  }
+
+  async templates() {
+    return loadTemplates(this.#dir);
+  }
+
+  async get(id: string): Promise<Template> {
+    const set = await this.templates();
+    const t = set.templates.get(id);
+    if (t) return t;
+    const names = [...set.templates.keys()];
+    throw new TemplateError(
+      names.length
+        ? `Unknown template "${id}". Available templates: ${names.join(", ")}. /templates shows their inputs.`
+        : `Unknown template "${id}": there are no templates yet. ${set.problems[0] ?? ""}`.trim(),
+    );
+  }
+
+  /** Validates a chat request completely (template, inputs, placeholders) without submitting it. */
+  async prepare(id: string, kv: Record<string, string>, freeText?: string): Promise<Prepared> {
+    const template = await this.get(id);
+    const inputs = resolveInputs(template, { kv, freeText });
+    return { template, inputs, workflow: renderWorkflow(template, inputs) };
+  }
+
+  /** Submits already-resolved inputs (from an approval or a schedule). */
+  async runResolved(
+    id: string,
+    inputs: Record<string, InputValue>,
+    deliverTo: DeliveryAddress,
+    meta: Pick<JobRecord, "source" | "requestedBy" | "approvalId" | "scheduleId">,
+  ): Promise<JobRecord> {
+    const template = await this.get(id);
+    const workflow = renderWorkflow(template, inputs);
+    return this.#tracker.submit({ template: id, workflow, inputs, deliverTo, ...meta });
+  }
+
+  async submit(
+    p: Prepared,
+    deliverTo: DeliveryAddress,
+    meta: Pick<JobRecord, "source" | "requestedBy" | "scheduleId">,
+  ) {
+    return this.#tracker.submit({
+      template: p.template.id,
+      workflow: p.workflow,
+      inputs: p.inputs,
+      deliverTo,
+      ...meta,
+    });
+  }
+}
+
+/** `/run txt2img steps=20 prompt="a cat"` — how a request is shown to admins. */
+export function describeRun(template: string, inputs: Record<string, InputValue>, shown?: string[]): string {
+  const keys = shown ?? Object.keys(inputs);
+  const parts = keys.map((k) => {
+    const v = inputs[k];
+    const s = typeof v === "string" ? (/[\s"]/.test(v) || v === "" ? JSON.stringify(v) : v) : String(v);
+    return `${k}=${s}`;
+  });
+  return `/run ${template}${parts.length ? ` ${parts.join(" ")}` : ""}`;
+}

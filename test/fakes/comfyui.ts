@@ -1,0 +1,499 @@
+// A fake ComfyUI: the real HTTP routes (also under /api) and the /ws event stream with the message sequence a
+// real server sends, a one-at-a-time execution queue, real PNG outputs from sharp, prompt validation with
+// node_errors, execution_error and interrupts. Tests control timing and can hold jobs and finish them later,
+// e.g. while no client is connected.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import sharp from "sharp";
+import { type WebSocket, WebSocketServer } from "ws";
+
+type Node = { class_type: string; inputs: Record<string, unknown> };
+type Workflow = Record<string, Node>;
+
+interface QueuedPrompt {
+  number: number;
+  promptId: string;
+  prompt: Workflow;
+  clientId?: string;
+  extraData: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface FakeComfyOptions {
+  /** Sampler steps reported as progress events. */
+  steps?: number;
+  /** Delay between progress steps. */
+  stepMs?: number;
+  /** Jobs wait in the queue until release() is called. */
+  hold?: boolean;
+  /** Images per SaveImage node. */
+  imagesPerJob?: number;
+}
+
+const KNOWN_NODES = new Set([
+  "CheckpointLoaderSimple",
+  "CLIPTextEncode",
+  "KSampler",
+  "EmptyLatentImage",
+  "VAEDecode",
+  "SaveImage",
+  "PreviewImage",
+]);
+const OUTPUT_NODES = new Set(["SaveImage", "PreviewImage"]);
+
+export class FakeComfyUI {
+  readonly options: Required<FakeComfyOptions>;
+  /** Every accepted POST /prompt, in order. */
+  readonly submissions: QueuedPrompt[] = [];
+  /** Every /prompt request, including refused ones. */
+  readonly promptRequests: unknown[] = [];
+  readonly interrupts: unknown[] = [];
+  /** Set to make the next executed job fail at a node with execution_error. */
+  failNext: { nodeId?: string; message: string } | undefined;
+  readonly #server: Server;
+  readonly #wss = new WebSocketServer({ noServer: true });
+  readonly #clients = new Map<string, Set<WebSocket>>();
+  readonly #queue: QueuedPrompt[] = [];
+  readonly #history = new Map<string, Record<string, unknown>>();
+  readonly #files = new Map<string, Buffer>();
+  #running: QueuedPrompt | undefined;
+  #interruptRequested = false;
+  #number = 0;
+  #fileSeq = 0;
+  #held = new Set<string>();
+  #png: Buffer | undefined;
+  url = "";
+
+  constructor(options: FakeComfyOptions = {}) {
+    this.options = { steps: 3, stepMs: 20, hold: false, imagesPerJob: 1, ...options };
+    this.#server = createServer((req, res) => {
+      this.#route(req, res).catch((err: Error) => {
+        if (!res.headersSent) json(res, 500, { error: err.message });
+      });
+    });
+    this.#server.on("upgrade", (req, socket, head) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      if (url.pathname !== "/ws" && url.pathname !== "/api/ws") return socket.destroy();
+      this.#wss.handleUpgrade(req, socket, head, (ws) =>
+        this.#onSocket(ws, url.searchParams.get("clientId")),
+      );
+    });
+  }
+
+  static async start(options: FakeComfyOptions = {}): Promise<FakeComfyUI> {
+    const fake = new FakeComfyUI(options);
+    await fake.listen();
+    return fake;
+  }
+
+  async listen(port = 0) {
+    await new Promise<void>((r) => this.#server.listen(port, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Stops answering: connections are refused afterwards (a ComfyUI that is down). */
+  async close() {
+    for (const set of this.#clients.values()) for (const ws of set) ws.terminate();
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** WebSocket clients connected right now. */
+  connectedClients(): number {
+    let n = 0;
+    for (const s of this.#clients.values()) n += s.size;
+    return n;
+  }
+
+  /** Lets held jobs run (all, or one). */
+  release(promptId?: string) {
+    if (promptId) this.#held.delete(promptId);
+    else this.#held.clear();
+    this.options.hold = false;
+    void this.#pump();
+  }
+
+  historyOf(promptId: string) {
+    return this.#history.get(promptId);
+  }
+
+  get queueRemaining(): number {
+    return this.#queue.length + (this.#running ? 1 : 0);
+  }
+
+  // ---- HTTP ----
+
+  async #route(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path =
+      url.pathname.startsWith("/api/") && !url.pathname.startsWith("/api/jobs")
+        ? url.pathname.slice(4)
+        : url.pathname;
+    const body = req.method === "POST" ? await readJson(req) : undefined;
+    if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
+    const key = `${req.method} ${path}`;
+    if (key === "GET /system_stats") return json(res, 200, this.#systemStats());
+    if (key === "GET /prompt") return json(res, 200, { exec_info: { queue_remaining: this.queueRemaining } });
+    if (key === "POST /prompt") return this.#submit(res, body as Record<string, unknown>);
+    if (key === "GET /queue") {
+      const row = (q: QueuedPrompt) => [q.number, q.promptId, q.prompt, q.extraData, outputsOf(q.prompt)];
+      return json(res, 200, {
+        queue_running: this.#running ? [row(this.#running)] : [],
+        queue_pending: this.#queue.map(row),
+      });
+    }
+    if (key === "POST /queue") {
+      const b = body as { clear?: boolean; delete?: string[] };
+      if (b.clear) this.#queue.splice(0);
+      for (const id of b.delete ?? []) {
+        const i = this.#queue.findIndex((q) => q.promptId === id);
+        if (i !== -1) this.#queue.splice(i, 1);
+      }
+      this.#broadcastStatus();
+      return json(res, 200, {});
+    }
+    if (key === "POST /interrupt") {
+      this.interrupts.push(body);
+      const id = (body as { prompt_id?: string }).prompt_id;
+      if (this.#running && (!id || id === this.#running.promptId)) this.#interruptRequested = true;
+      return json(res, 200, {});
+    }
+    if (key === "GET /history") return json(res, 200, Object.fromEntries(this.#history));
+    if (req.method === "GET" && path.startsWith("/history/")) {
+      const id = decodeURIComponent(path.slice("/history/".length));
+      const entry = this.#history.get(id);
+      return json(res, 200, entry ? { [id]: entry } : {});
+    }
+    if (key === "GET /view") {
+      const file = this.#files.get(
+        `${url.searchParams.get("type") ?? "output"}/${url.searchParams.get("filename")}`,
+      );
+      if (!file) return json(res, 404, { error: "file not found" });
+      res.writeHead(200, { "content-type": "image/png", "content-length": file.length });
+      return res.end(file);
+    }
+    if (key === "GET /api/jobs") return json(res, 200, this.#jobs());
+    if (key === "POST /api/jobs/cancel") {
+      for (const id of (body as { job_ids?: string[] }).job_ids ?? []) this.#cancel(id);
+      return json(res, 200, {});
+    }
+    const cancel = /^\/api\/jobs\/([^/]+)\/cancel$/.exec(path);
+    if (req.method === "POST" && cancel) {
+      this.#cancel(decodeURIComponent(cancel[1]!));
+      return json(res, 200, {});
+    }
+    return json(res, 404, { error: `no route ${key}` });
+  }
+
+  #submit(res: ServerResponse, body: Record<string, unknown>) {
+    this.promptRequests.push(body);
+    const prompt = body.prompt as Workflow | undefined;
+    if (!prompt || typeof prompt !== "object") {
+      return json(res, 400, {
+        error: {
+          type: "no_prompt",
+          message: "No prompt provided",
+          details: "No prompt provided",
+          extra_info: {},
+        },
+        node_errors: {},
+      });
+    }
+    for (const [id, node] of Object.entries(prompt)) {
+      if (!node || typeof node !== "object" || !KNOWN_NODES.has(node.class_type)) {
+        return json(res, 400, {
+          error: {
+            type: "invalid_prompt",
+            message: `Cannot execute because node ${node?.class_type} does not exist.`,
+            details: `Node ID '#${id}'`,
+            extra_info: {},
+          },
+          node_errors: {},
+        });
+      }
+    }
+    if (!Object.values(prompt).some((n) => OUTPUT_NODES.has(n.class_type))) {
+      return json(res, 400, {
+        error: { type: "prompt_no_outputs", message: "Prompt has no outputs", details: "", extra_info: {} },
+        node_errors: {},
+      });
+    }
+    const nodeErrors: Record<string, unknown> = {};
+    for (const [id, node] of Object.entries(prompt)) {
+      if (node.class_type !== "KSampler") continue;
+      const steps = node.inputs.steps;
+      if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1) {
+        nodeErrors[id] = {
+          errors: [
+            {
+              type: typeof steps === "number" ? "value_smaller_than_min" : "invalid_input_type",
+              message:
+                typeof steps === "number"
+                  ? `Value ${steps} smaller than min of 1`
+                  : "Failed to convert an input value to a INT value",
+              details: `steps, ${JSON.stringify(steps)}`,
+              extra_info: { input_name: "steps" },
+            },
+          ],
+          dependent_outputs: outputsOf(prompt),
+          class_type: "KSampler",
+        };
+      }
+    }
+    if (Object.keys(nodeErrors).length) {
+      return json(res, 400, {
+        error: {
+          type: "prompt_outputs_failed_validation",
+          message: "Prompt outputs failed validation",
+          details: "",
+          extra_info: {},
+        },
+        node_errors: nodeErrors,
+      });
+    }
+    const promptId = typeof body.prompt_id === "string" ? body.prompt_id : randomUUID();
+    const q: QueuedPrompt = {
+      number: this.#number++,
+      promptId,
+      prompt,
+      clientId: typeof body.client_id === "string" ? body.client_id : undefined,
+      extraData: (body.extra_data as Record<string, unknown>) ?? {},
+      createdAt: Date.now(),
+    };
+    this.submissions.push(q);
+    this.#queue.push(q);
+    if (this.options.hold) this.#held.add(promptId);
+    json(res, 200, { prompt_id: promptId, number: q.number, node_errors: {} });
+    this.#broadcastStatus();
+    void this.#pump();
+  }
+
+  #cancel(id: string) {
+    const i = this.#queue.findIndex((q) => q.promptId === id);
+    if (i !== -1) this.#queue.splice(i, 1);
+    else if (this.#running?.promptId === id) this.#interruptRequested = true;
+    this.#broadcastStatus();
+  }
+
+  #jobs() {
+    const job = (q: QueuedPrompt, status: string) => ({
+      id: q.promptId,
+      status,
+      priority: q.number,
+      create_time: q.createdAt,
+      outputs_count: 0,
+    });
+    const jobs = [
+      ...(this.#running ? [job(this.#running, "in_progress")] : []),
+      ...this.#queue.map((q) => job(q, "pending")),
+      ...[...this.#history.entries()].map(([id, h]) => ({
+        id,
+        status: (h.status as { status_str: string }).status_str === "success" ? "completed" : "failed",
+        create_time: 0,
+      })),
+    ];
+    return { jobs, pagination: { offset: 0, limit: jobs.length, total: jobs.length, has_more: false } };
+  }
+
+  #systemStats() {
+    return {
+      system: {
+        os: "posix",
+        ram_total: 34_359_738_368,
+        ram_free: 20_000_000_000,
+        comfyui_version: "0.3.66",
+        python_version: "3.12.3",
+        pytorch_version: "2.8.0+cu128",
+        embedded_python: false,
+        argv: ["main.py"],
+      },
+      devices: [
+        {
+          name: "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync",
+          type: "cuda",
+          index: 0,
+          vram_total: 25_757_220_864,
+          vram_free: 20_000_000_000,
+          torch_vram_total: 0,
+          torch_vram_free: 0,
+        },
+      ],
+    };
+  }
+
+  // ---- WebSocket and execution ----
+
+  #onSocket(ws: WebSocket, requested: string | null) {
+    const clientId = requested || randomUUID().replace(/-/g, "");
+    let set = this.#clients.get(clientId);
+    if (!set) {
+      set = new Set();
+      this.#clients.set(clientId, set);
+    }
+    set.add(ws);
+    ws.on("close", () => {
+      set.delete(ws);
+      if (set.size === 0) this.#clients.delete(clientId);
+    });
+    ws.send(JSON.stringify({ type: "status", data: { status: this.#status(), sid: clientId } }));
+  }
+
+  #status() {
+    return { exec_info: { queue_remaining: this.queueRemaining } };
+  }
+
+  #broadcastStatus() {
+    const msg = JSON.stringify({ type: "status", data: { status: this.#status() } });
+    for (const set of this.#clients.values()) for (const ws of set) ws.send(msg);
+  }
+
+  /** ComfyUI sends execution events to the socket whose clientId submitted the prompt (if it is connected). */
+  #emit(q: QueuedPrompt, type: string, data: Record<string, unknown>) {
+    const set = q.clientId ? this.#clients.get(q.clientId) : undefined;
+    for (const ws of set ?? []) ws.send(JSON.stringify({ type, data }));
+  }
+
+  async #pump() {
+    if (this.#running) return;
+    const next = this.#queue.find((q) => !this.#held.has(q.promptId));
+    if (!next) return;
+    this.#queue.splice(this.#queue.indexOf(next), 1);
+    this.#running = next;
+    this.#interruptRequested = false;
+    try {
+      await this.#execute(next);
+    } finally {
+      this.#running = undefined;
+      this.#broadcastStatus();
+      setImmediate(() => void this.#pump());
+    }
+  }
+
+  async #execute(q: QueuedPrompt) {
+    const id = q.promptId;
+    const messages: [string, Record<string, unknown>][] = [];
+    const emit = (type: string, data: Record<string, unknown>) => {
+      const full = { ...data, prompt_id: id };
+      if (type.startsWith("execution_")) messages.push([type, { ...full, timestamp: Date.now() }]);
+      this.#emit(q, type, full);
+    };
+    this.#broadcastStatus();
+    emit("execution_start", { timestamp: Date.now() });
+    emit("execution_cached", { nodes: [], timestamp: Date.now() });
+    const outputs: Record<string, unknown> = {};
+    const executed: string[] = [];
+    const fail = this.failNext;
+    this.failNext = undefined;
+    for (const [nodeId, node] of orderNodes(q.prompt)) {
+      emit("executing", { node: nodeId, display_node: nodeId });
+      if (fail && (fail.nodeId ?? firstOf(q.prompt, "KSampler")) === nodeId) {
+        emit("execution_error", {
+          node_id: nodeId,
+          node_type: node.class_type,
+          executed,
+          exception_message: fail.message,
+          exception_type: "RuntimeError",
+          traceback: ["Traceback (most recent call last):\n", `RuntimeError: ${fail.message}\n`],
+          current_inputs: {},
+          current_outputs: {},
+        });
+        this.#finish(q, outputs, messages, "error");
+        return;
+      }
+      if (node.class_type === "KSampler") {
+        const steps = this.options.steps;
+        for (let i = 1; i <= steps; i++) {
+          await sleep(this.options.stepMs);
+          if (this.#interruptRequested) {
+            emit("execution_interrupted", { node_id: nodeId, node_type: node.class_type, executed });
+            this.#finish(q, outputs, messages, "error");
+            return;
+          }
+          emit("progress", { value: i, max: steps, node: nodeId });
+        }
+      }
+      if (OUTPUT_NODES.has(node.class_type)) {
+        const type = node.class_type === "SaveImage" ? "output" : "temp";
+        const images = [];
+        for (let i = 0; i < this.options.imagesPerJob; i++) {
+          const filename = `ComfyUI_${String(++this.#fileSeq).padStart(5, "0")}_.png`;
+          this.#files.set(`${type}/${filename}`, await this.#image());
+          images.push({ filename, subfolder: "", type });
+        }
+        outputs[nodeId] = { images };
+        emit("executed", { node: nodeId, display_node: nodeId, output: { images } });
+      }
+      executed.push(nodeId);
+    }
+    emit("execution_success", { timestamp: Date.now() });
+    this.#finish(q, outputs, messages, "success");
+    this.#emit(q, "executing", { node: null, prompt_id: id });
+  }
+
+  #finish(
+    q: QueuedPrompt,
+    outputs: Record<string, unknown>,
+    messages: unknown[],
+    status: "success" | "error",
+  ) {
+    this.#history.set(q.promptId, {
+      prompt: [q.number, q.promptId, q.prompt, q.extraData, outputsOf(q.prompt)],
+      outputs,
+      status: { status_str: status, completed: status === "success", messages },
+      meta: {},
+    });
+  }
+
+  async #image(): Promise<Buffer> {
+    this.#png ??= await sharp({
+      create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 80, b: 40 } },
+    })
+      .png()
+      .toBuffer();
+    return this.#png;
+  }
+}
+
+function orderNodes(prompt: Workflow): [string, Node][] {
+  // Loaders first, outputs last: close enough to ComfyUI's topological order for the events tests look at.
+  const rank = (n: Node) =>
+    OUTPUT_NODES.has(n.class_type)
+      ? 3
+      : n.class_type === "VAEDecode"
+        ? 2
+        : n.class_type === "KSampler"
+          ? 1
+          : 0;
+  return Object.entries(prompt).sort((a, b) => rank(a[1]) - rank(b[1]));
+}
+
+function firstOf(prompt: Workflow, classType: string): string | undefined {
+  return Object.entries(prompt).find(([, n]) => n.class_type === classType)?.[0];
+}
+
+function outputsOf(prompt: Workflow): string[] {
+  return Object.entries(prompt)
+    .filter(([, n]) => OUTPUT_NODES.has(n.class_type))
+    .map(([id]) => id);
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
