@@ -183,7 +183,7 @@ function pendingBubble(eventId) {
   return undefined;
 }
 
-function renderCommitted(m) {
+function renderCommitted(m, claimed) {
   if ($("messages").querySelector(`:scope > [data-msg-id="${m.id}"]`)) return;
   keepingScroll(() => {
     // The live bubble this message replaces goes first, so it is never the insertion point.
@@ -203,20 +203,25 @@ function renderCommitted(m) {
     if (gen !== undefined) state.lastGeneration = gen;
     const el = bubble(m.role, m.content, { eventId: m.eventId });
     el.dataset.msgId = String(m.id);
+    el.claimed = claimed;
     insert(el);
   });
   state.lastId = Math.max(state.lastId, m.id);
 }
 
-/** Fetches what the store has after the last message shown: the catch-up after any gap. */
-function refreshMessages() {
+/**
+ * Fetches what the store has after the last message shown: the catch-up after any gap. Messages fetched
+ * because a reply event arrived are left for placeReply to match; any others will never see their event.
+ */
+function refreshMessages({ forReply = false } = {}) {
   const run = state.refreshing.then(async () => {
     const thread = state.thread;
     if (!thread) return;
     const { messages, pending } = await api("GET", `/api/threads/${thread}/messages?after=${state.lastId}`);
     if (thread !== state.thread) return; // the user switched threads meanwhile
-    for (const m of messages) renderCommitted(m);
+    for (const m of messages) renderCommitted(m, !forReply);
     for (const p of pending) {
+      if (!p.text) continue;
       if (
         !pendingBubble(p.eventId) &&
         !$("messages").querySelector(`[data-event-id="${CSS.escape(p.eventId)}"]`)
@@ -333,31 +338,38 @@ function handleFrame(frame) {
       appendLive(el);
     }
   } else if (ev.type === "reply") {
-    refreshMessages()
+    refreshMessages({ forReply: true })
       .then(() => {
-        if (ev.media?.length || ev.buttons?.length) attachExtras(ev);
-        else if (ev.kind === "notice") renderNotice(ev.text);
+        placeReply(ev);
       })
       .catch((e) => banner(e.message));
     loadThreads().catch(() => {});
   }
 }
 
-/** History stores a reply's text; its buttons and images exist only in the live event. */
-function attachExtras(ev) {
-  const committed = [...$("messages").querySelectorAll(":scope > .msg[data-msg-id]")].reverse();
-  const target = committed.find(
-    (el) => !el.classList.contains("user") && el.content?.trim() === ev.text?.trim(),
-  );
-  if (target) {
-    decorate(target, ev);
-  } else {
-    keepingScroll(() => $("messages").insertBefore(bubble("system", ev.text, ev), firstLive()));
-  }
-}
+/** Live error replies carry a ⚠️ prefix that history does not. */
+const normalized = (text) => (text ?? "").replace(/^⚠️\s*/u, "").trim();
 
-function renderNotice(text) {
-  keepingScroll(() => $("messages").insertBefore(bubble("system", text), firstLive()));
+/**
+ * Each reply event stands for one delivered message. History has the text of most of them, but buttons and
+ * images exist only in the event, and a few replies (answers to button presses) are not in history at all.
+ * The event is matched to the latest unclaimed history bubble with its text; replies arrive in order, so
+ * everything before the match is claimed too. Without a match the reply is shown from the event itself.
+ */
+function placeReply(ev) {
+  const committed = [
+    ...$("messages").querySelectorAll(":scope > .msg[data-msg-id]:not(.user):not(.command)"),
+  ];
+  for (let i = committed.length - 1; i >= 0 && !committed[i].claimed; i--) {
+    if (normalized(committed[i].content) !== normalized(ev.text)) continue;
+    for (let j = 0; j <= i; j++) committed[j].claimed = true;
+    decorate(committed[i], ev);
+    return;
+  }
+  const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
+  const el = bubble(role, ev.text, ev);
+  el.claimed = true;
+  keepingScroll(() => $("messages").insertBefore(el, firstLive()));
 }
 
 // ---- actions ----

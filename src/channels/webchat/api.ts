@@ -135,16 +135,16 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
           const pending = inbox
             .filter((i) => i.state === "pending" || i.state === "leased")
             .reverse()
-            .map((i) => {
-              const e = JSON.parse(i.payload) as InboundEvent;
-              return {
-                eventId: e.id,
-                text: e.text,
-                receivedAt: e.receivedAt,
-                state: i.state,
-                lastError: i.lastError,
-              };
-            });
+            .map((i) => ({ item: i, event: JSON.parse(i.payload) as InboundEvent }))
+            // A button press is not a message the user wrote.
+            .filter(({ event }) => !event.action)
+            .map(({ item, event }) => ({
+              eventId: event.id,
+              text: event.text,
+              receivedAt: event.receivedAt,
+              state: item.state,
+              lastError: item.lastError,
+            }));
           sendJson(res, 200, {
             messages: messages.map((m) => ({
               id: m.id,
