@@ -2,7 +2,7 @@
 // machine's practical limit (baseline-server.ts: node:http + HMAC + SQLite group commit), in the same run.
 // Each server runs in its own child process; autocannon drives it from this one. Binds 127.0.0.1 only.
 //
-//   npm run bench:ingest -- [--duration 5] [--warmup 3] [--connections 32] [--rounds 3]
+//   npm run bench:ingest -- [--duration 4] [--warmup 2] [--connections 32] [--rounds 3]
 //                            [--targets baseline,webchat,slack,line] [--cpu-prof]
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,8 +24,8 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "5" },
-    warmup: { type: "string", default: "3" },
+    duration: { type: "string", default: "4" },
+    warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "32" },
     rounds: { type: "string", default: "3" },
     targets: { type: "string", default: "baseline,webchat,slack,line" },
@@ -132,7 +132,11 @@ const benches: Bench[] = [
   ),
   channelBench(
     "line",
-    { channelSecret: LINE_CHANNEL_SECRET, channelAccessToken: "bench-line-token" },
+    {
+      channelSecret: LINE_CHANNEL_SECRET,
+      channelAccessToken: "bench-line-token",
+      apiBase: "http://127.0.0.1:9",
+    },
     "/line/webhook",
     lineWebhook,
   ),
