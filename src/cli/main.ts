@@ -1,6 +1,7 @@
 // The `clawgate` command line.
 import { Command } from "commander";
 import { VERSION } from "../version.ts";
+import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerConfig(program);
   registerSmokeTest(program);
+  registerChannels(program);
   program
     .command("version")
     .description("print the version")

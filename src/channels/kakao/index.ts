@@ -33,7 +33,7 @@ const settingsSchema = z.looseObject({
   path: pathSchema,
   listen: listenSchema,
   callbackHosts: idListSchema.transform((v) => (v.length ? v : KAKAO_CALLBACK_HOSTS)),
-  skillTimeoutMs: z.number().int().min(0).max(4500).default(SKILL_TIMEOUT_MS),
+  skillTimeoutMs: z.coerce.number().int().min(0).max(4500).default(SKILL_TIMEOUT_MS),
 });
 type KakaoSettings = z.output<typeof settingsSchema>;
 

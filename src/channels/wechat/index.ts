@@ -38,9 +38,9 @@ const settingsSchema = z
     path: pathSchema,
     listen: listenSchema,
     apiBase: apiBaseSchema(WECHAT_API_BASE),
-    timestampWindowSec: z.number().int().min(10).max(3600).default(300),
+    timestampWindowSec: z.coerce.number().int().min(10).max(3600).default(300),
     /** How long the webhook waits for the answer before replying "success" (WeChat gives up after 5 s). */
-    passiveReplyMs: z.number().int().min(0).max(4500).default(PASSIVE_REPLY_MS),
+    passiveReplyMs: z.coerce.number().int().min(0).max(4500).default(PASSIVE_REPLY_MS),
   })
   .refine((s) => !s.encodingAesKey || s.appId, {
     message: "safe mode (encodingAesKey) also needs appId, which every encrypted message is checked against",

@@ -1,0 +1,323 @@
+// `clawgate channels list | status | add | remove`: what is configured, how it is doing, and editing the
+// config file's `channels` section (atomic write: temp file + rename, so a crash never leaves half a file).
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { channelModules } from "../channels/registry.ts";
+import { formatIssues } from "../config/errors.ts";
+import { agentUrlFor } from "../config/load.ts";
+import { maskConfig } from "../config/mask.ts";
+import { type Config, configSchema } from "../config/schema.ts";
+import { adminCall, fail, type GlobalOptions, load } from "./context.ts";
+
+export function registerChannels(program: Command) {
+  const channels =
+    program.commands.find((c) => c.name() === "channels") ??
+    program.command("channels").description("chat channel accounts");
+
+  channels
+    .command("list")
+    .description("configured channels and accounts, their listener and effective agent URL")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const rows = listChannels(load(cmd).config);
+      if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0)
+        return console.log("No channels configured. Add one with `clawgate channels add`.");
+      for (const r of rows) {
+        console.log(
+          `${r.channel}/${r.account}${r.enabled ? "" : " (disabled)"}${r.known ? "" : " (unknown channel)"}\n` +
+            `  listener: ${r.listener}${r.path ? ` path ${r.path}` : ""}\n  agentUrl: ${r.agentUrl}`,
+        );
+      }
+    });
+
+  channels
+    .command("status")
+    .description("health of each running channel: last inbound, last outbound, last error (asks the gateway)")
+    .option("--channel <name>", "only this channel")
+    .option("--json", "print JSON")
+    .action(async (opts: { channel?: string; json?: boolean }, cmd: Command) => {
+      const status = (await adminCall(load(cmd), "GET", "/admin/api/status")) as {
+        channels: ChannelStatus[];
+      };
+      const rows = status.channels.filter((c) => !opts.channel || c.channel === opts.channel);
+      if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return console.log("No channels are running.");
+      for (const c of rows) console.log(formatStatus(c, Date.now()));
+    });
+
+  channels
+    .command("add")
+    .description(
+      "add or update a channel (account) in the config file: --channel <name> [--account id] [--<key> value …]",
+    )
+    .requiredOption("--channel <name>", "channel name (wechat, kakao, sms, telegram …)")
+    .option("--account <id>", "account id, for several bots on one channel")
+    .option("--force", "allow a channel name clawgate does not know")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (opts: { channel: string; account?: string; force?: boolean }, cmd: Command) => {
+      const settings = parseSettingArgs(cmd.args);
+      if (!(opts.channel in channelModules) && !opts.force) {
+        fail(
+          `unknown channel "${opts.channel}"; known: ${Object.keys(channelModules).join(", ")} (--force to add it anyway)`,
+        );
+      }
+      const path = configFilePath(cmd, true);
+      const doc = readDoc(path);
+      addChannel(doc, opts.channel, opts.account, settings);
+      await writeValidated(path, doc);
+      const section = (doc.channels as Record<string, unknown>)[opts.channel];
+      console.log(
+        `Saved ${opts.channel}${opts.account ? `/${opts.account}` : ""} to ${path}:\n${JSON.stringify(maskConfig(section), null, 2)}\nRestart clawgate to apply.`,
+      );
+    });
+
+  channels
+    .command("remove")
+    .description("remove a channel, or one of its accounts, from the config file")
+    .requiredOption("--channel <name>", "channel name")
+    .option("--account <id>", "remove only this account")
+    .action(async (opts: { channel: string; account?: string }, cmd: Command) => {
+      const path = configFilePath(cmd, false);
+      const doc = readDoc(path);
+      const what = removeChannel(doc, opts.channel, opts.account);
+      await writeValidated(path, doc);
+      console.log(`Removed ${what} from ${path}. Restart clawgate to apply.`);
+    });
+}
+
+export interface ChannelRow {
+  channel: string;
+  account: string;
+  enabled: boolean;
+  known: boolean;
+  listener: string;
+  path?: string;
+  agentUrl: string;
+}
+
+export function listChannels(config: Config): ChannelRow[] {
+  const main = `http://${hostForUrl(config.server.host)}:${config.server.port}`;
+  const rows: ChannelRow[] = [];
+  if (config.webchat.enabled) {
+    rows.push({
+      channel: "webchat",
+      account: "web",
+      enabled: true,
+      known: true,
+      listener: main,
+      path: "/",
+      agentUrl: agentUrlFor(config, "webchat"),
+    });
+  }
+  for (const [name, section] of Object.entries(config.channels)) {
+    const accounts = section.accounts ? Object.entries(section.accounts) : [["default", {}] as const];
+    for (const [account, acc] of accounts) {
+      const merged = { ...section, ...acc } as Record<string, unknown>;
+      const listen = merged.listen as { host?: string; port?: number } | undefined;
+      rows.push({
+        channel: name,
+        account,
+        enabled: section.enabled !== false && (acc as { enabled?: boolean }).enabled !== false,
+        known: name in channelModules,
+        listener:
+          listen?.port !== undefined
+            ? `http://${hostForUrl(listen.host ?? "127.0.0.1")}:${listen.port} and ${main}`
+            : main,
+        path: typeof merged.path === "string" ? merged.path : undefined,
+        agentUrl: agentUrlFor(config, name, account),
+      });
+    }
+  }
+  return rows;
+}
+
+interface ChannelStatus {
+  channel: string;
+  account: string;
+  status: string;
+  listen?: { host: string; port: number };
+  lastInboundAt?: number;
+  lastOutboundAt?: number;
+  lastError?: { at: number; message: string };
+}
+
+export function formatStatus(c: ChannelStatus, now: number): string {
+  const ago = (t?: number) => (t ? `${Math.max(0, Math.round((now - t) / 1000))} s ago` : "never");
+  const lines = [
+    `${c.channel}/${c.account}: ${c.status}${c.listen ? ` (own listener ${c.listen.host}:${c.listen.port})` : ""}`,
+    `  last inbound:  ${ago(c.lastInboundAt)}`,
+    `  last outbound: ${ago(c.lastOutboundAt)}`,
+  ];
+  if (c.lastError) lines.push(`  last error:    ${ago(c.lastError.at)}: ${c.lastError.message}`);
+  return lines.join("\n");
+}
+
+/**
+ * `--key value`, `--key=value`, `--flag` (true); dotted keys set nested values (`--listen.port 8097`).
+ * "true"/"false" become booleans and values that look like JSON arrays or objects are parsed.
+ */
+export function parseSettingArgs(args: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--") || arg === "--")
+      fail(`unexpected argument "${arg}": settings are given as --<key> <value>`);
+    let key = arg.slice(2);
+    let raw: string | undefined;
+    const eq = key.indexOf("=");
+    if (eq >= 0) {
+      raw = key.slice(eq + 1);
+      key = key.slice(0, eq);
+    } else if (i + 1 < args.length && !args[i + 1]!.startsWith("--")) {
+      raw = args[++i];
+    }
+    if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(key)) fail(`"--${key}" is not a setting name`);
+    setPath(out, key.split("."), parseValue(raw));
+  }
+  return out;
+}
+
+function parseValue(raw: string | undefined): unknown {
+  if (raw === undefined || raw === "true") return true;
+  if (raw === "false") return false;
+  if (/^\s*[[{]/.test(raw)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      fail(`value ${JSON.stringify(raw)} looks like JSON but does not parse`);
+    }
+  }
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  let t = target;
+  for (const p of path.slice(0, -1)) {
+    if (!t[p] || typeof t[p] !== "object" || Array.isArray(t[p])) t[p] = {};
+    t = t[p] as Record<string, unknown>;
+  }
+  t[path.at(-1)!] = value;
+}
+
+type Doc = Record<string, unknown>;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function deepAssign(base: Record<string, unknown>, over: Record<string, unknown>) {
+  for (const [k, v] of Object.entries(over)) {
+    if (isObject(v) && isObject(base[k])) deepAssign(base[k] as Record<string, unknown>, v);
+    else base[k] = v;
+  }
+}
+
+export function addChannel(
+  doc: Doc,
+  channel: string,
+  account: string | undefined,
+  settings: Record<string, unknown>,
+) {
+  if (!isObject(doc.channels)) doc.channels = {};
+  const channels = doc.channels as Record<string, Record<string, unknown>>;
+  channels[channel] ??= {};
+  const section = channels[channel];
+  if (!isObject(section))
+    fail(`channels.${channel} in the config file is not an object; fix it by hand first`);
+  const usesAccounts = isObject(section.accounts);
+  if (!account || (account === "default" && !usesAccounts)) {
+    section.enabled = true;
+    deepAssign(section, settings);
+    return;
+  }
+  if (!usesAccounts) {
+    // The section's own keys were the default account; keep it alive next to the new one.
+    const { enabled: _e, agentUrl: _a, model: _m, ...own } = section;
+    section.accounts = Object.keys(own).length > 0 ? { default: {} } : {};
+  }
+  const accounts = section.accounts as Record<string, Record<string, unknown>>;
+  accounts[account] ??= {};
+  const acc = accounts[account];
+  acc.enabled = true;
+  deepAssign(acc, settings);
+}
+
+export function removeChannel(doc: Doc, channel: string, account: string | undefined): string {
+  const channels = isObject(doc.channels) ? (doc.channels as Record<string, Record<string, unknown>>) : {};
+  const section = channels[channel];
+  if (!section) fail(`channel "${channel}" is not in the config file`);
+  const accounts = isObject(section.accounts) ? (section.accounts as Record<string, unknown>) : undefined;
+  if (account && accounts) {
+    if (!(account in accounts)) fail(`channel "${channel}" has no account "${account}"`);
+    delete accounts[account];
+    if (Object.keys(accounts).length > 0) return `${channel}/${account}`;
+  } else if (account && account !== "default") {
+    fail(`channel "${channel}" has no account "${account}"`);
+  }
+  delete channels[channel];
+  return `channel ${channel}`;
+}
+
+/** The file `add`/`remove` edit: --config, $CLAWGATE_CONFIG, $OCG_CONFIG_PATH, ./clawgate.json, ./ocg.json. */
+function configFilePath(cmd: Command, create: boolean): string {
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  const explicit = o.config ?? process.env.CLAWGATE_CONFIG ?? process.env.OCG_CONFIG_PATH;
+  const path = explicit
+    ? resolve(explicit)
+    : (["clawgate.json", "ocg.json"].map((n) => resolve(n)).find((p) => existsSync(p)) ??
+      resolve("clawgate.json"));
+  if (!create && !existsSync(path)) fail(`config file ${path} does not exist`);
+  return path;
+}
+
+function readDoc(path: string): Doc {
+  if (!existsSync(path)) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    fail(`${path} is not valid JSON (${(err as Error).message}); fix it before editing it with the CLI`);
+  }
+  if (!isObject(doc)) fail(`${path}: expected a JSON object at the top level`);
+  return doc;
+}
+
+/** Validates the whole file as `clawgate start` would read it, then replaces it atomically. */
+async function writeValidated(path: string, doc: Doc) {
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) {
+    fail(
+      `not saved, the result would be invalid:\n${formatIssues(parsed.error.issues, doc)
+        .map((p) => `  - ${p}`)
+        .join("\n")}`,
+    );
+  }
+  await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+export async function writeFileAtomic(path: string, text: string) {
+  // The file holds secrets: a new file is private; an existing one keeps its mode.
+  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o600;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fh = await open(tmp, "wx", mode);
+  try {
+    await fh.writeFile(text, "utf8");
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
