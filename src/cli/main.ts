@@ -1,8 +1,9 @@
 // The `clawgate` command line.
 import { Command } from "commander";
 import { VERSION } from "../version.ts";
-import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
+import { registerDevices } from "./devices.ts";
+import { registerPair } from "./pair.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
 import { registerStatus } from "./status.ts";
@@ -20,8 +21,9 @@ export function buildProgram(): Command {
   registerStart(program);
   registerStatus(program);
   registerConfig(program);
+  registerPair(program);
+  registerDevices(program);
   registerSmokeTest(program);
-  registerChannels(program);
   program
     .command("version")
     .description("print the version")

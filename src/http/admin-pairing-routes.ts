@@ -38,7 +38,7 @@ export function registerAdminPairingRoutes(gw: Gateway, pairing: PairingService)
   route("POST", "/admin/api/pair", async (_req, res, ctx) => {
     const setup = await pairing.createSetup("admin-api");
     const qr =
-      body(ctx.body).qr === true ? await QRCode.toString(setup.code, { type: "utf8", margin: 1 }) : undefined;
+      body(ctx.body).qr === true ? await QRCode.toString(setup.code, { type: "utf8", margin: 2 }) : undefined;
     sendJson(res, 200, { ok: true, ...setup, qr });
   });
   route("GET", "/admin/api/pair/pending", async (_req, res) => {

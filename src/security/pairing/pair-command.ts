@@ -93,7 +93,7 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
           ],
         };
       }
-      const ascii = await QRCode.toString(setup.code, { type: "utf8", errorCorrectionLevel: "L", margin: 1 });
+      const ascii = await QRCode.toString(setup.code, { type: "utf8", errorCorrectionLevel: "L", margin: 2 });
       return { text: `${text}\n\n${ascii}` };
     }
     case "pending": {
