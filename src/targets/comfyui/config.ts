@@ -35,7 +35,7 @@ export const comfyuiConfigSchema = z.object({
       ttlSec: z
         .number()
         .int()
-        .min(10)
+        .min(1)
         .max(7 * 86_400)
         .default(3_600),
       /** Session keys (telegram:123456) that get every approval request, besides admins seen recently. */
