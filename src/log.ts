@@ -27,6 +27,18 @@ export const REDACT_PATHS = [
   "*.*.botToken",
   "*.*.apiKey",
   "*.*.secret",
+  // The security boundary's secrets (bridge static token, pairing and callback tokens), and a config logged whole.
+  "*.deviceToken",
+  "*.*.deviceToken",
+  "*.bootstrapToken",
+  "*.pollToken",
+  "*.*.adminToken",
+  "*.*.callbackSecret",
+  'headers["x-ocg-signature"]',
+  "*.*.*.token",
+  "*.*.*.botToken",
+  "*.*.*.secret",
+  "*.*.*.apiKey",
 ];
 
 export function createLogger(

@@ -184,7 +184,8 @@ function requestOnce(u: URL, policy: FetchPolicy, opts: GuardedFetchOptions): Pr
         res.on("data", (c: Buffer) => {
           size += c.length;
           if (size > maxBytes) {
-            req.destroy(new Error(`response from ${redactUrl(u.href)} is larger than ${maxBytes} bytes`));
+            reject(new Error(`response from ${redactUrl(u.href)} is larger than ${maxBytes} bytes`));
+            req.destroy();
             return;
           }
           chunks.push(c);
