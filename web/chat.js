@@ -217,9 +217,13 @@ function refreshMessages({ forReply = false } = {}) {
   const run = state.refreshing.then(async () => {
     const thread = state.thread;
     if (!thread) return;
-    const { messages, pending } = await api("GET", `/api/threads/${thread}/messages?after=${state.lastId}`);
-    if (thread !== state.thread) return; // the user switched threads meanwhile
-    for (const m of messages) renderCommitted(m, !forReply);
+    let page;
+    do {
+      page = await api("GET", `/api/threads/${thread}/messages?after=${state.lastId}`);
+      if (thread !== state.thread) return; // the user switched threads meanwhile
+      for (const m of page.messages) renderCommitted(m, !forReply);
+    } while (page.hasMore && page.messages.length > 0);
+    const { pending } = page;
     for (const p of pending) {
       if (!p.text) continue;
       if (

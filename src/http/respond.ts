@@ -43,6 +43,15 @@ export function isLoopback(req: IncomingMessage): boolean {
   return a === "127.0.0.1" || a === "::1" || a === "::ffff:127.0.0.1" || a.startsWith("127.");
 }
 
+/**
+ * A request from this machine that no proxy relayed. A reverse proxy on the same host connects from loopback,
+ * so loopback alone would let anyone it forwards for in without a token; a forwarding header means it is not local.
+ */
+export function isLocalRequest(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return isLoopback(req) && !h["x-forwarded-for"] && !h.forwarded && !h["x-real-ip"];
+}
+
 /** Constant-time comparison of two secrets of any length. */
 export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);

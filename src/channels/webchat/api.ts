@@ -1,24 +1,27 @@
 // The web chat's HTTP API (documented in docs/webchat-api.md). Loopback callers need nothing; anyone else
-// needs the bearer token (webchat.token / CLAWGATE_WEBCHAT_TOKEN). Threads are sessions `webchat:default:<id>`.
+// (including anyone a local reverse proxy forwards for) needs the bearer token (webchat.token /
+// CLAWGATE_WEBCHAT_TOKEN). Threads are sessions `webchat:default:<id>`.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
-import { bearerToken, isLoopback, safeEqual, sendError, sendJson } from "../../http/respond.ts";
+import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
 import type { Handler } from "../../http/router.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
 export const WEBCHAT_ACCOUNT = "default";
 export const MAX_MESSAGE_CHARS = 16_000;
+/** Messages per page of GET /api/threads/:id/messages (and the default). */
+export const MAX_PAGE = 1000;
 const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
 
 function authorized(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
-  if (isLoopback(req)) return true;
+  if (isLocalRequest(req)) return true;
   const presented = bearerToken(req);
   if (token && presented && safeEqual(presented, token)) return true;
   sendError(
@@ -127,11 +130,18 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
       handler: guard(
         thread(async (_req, res, { params, url }) => {
           const after = Number(url.searchParams.get("after") ?? "");
+          const asked = Number(url.searchParams.get("limit") ?? "");
+          const limit = Number.isInteger(asked) && asked > 0 ? Math.min(asked, MAX_PAGE) : MAX_PAGE;
           const key = sessionKey(params.id!);
-          const [messages, inbox] = await Promise.all([
-            ctx.store.listMessages(key, Number.isInteger(after) && after > 0 ? { afterId: after } : {}),
+          const [page, inbox] = await Promise.all([
+            // One more than asked tells whether another page follows.
+            ctx.store.listMessages(key, {
+              limit: limit + 1,
+              ...(Number.isInteger(after) && after > 0 ? { afterId: after } : {}),
+            }),
             ctx.store.listInbound({ sessionKey: key, limit: 50 }),
           ]);
+          const messages = page.slice(0, limit);
           const pending = inbox
             .filter((i) => i.state === "pending" || i.state === "leased")
             .reverse()
@@ -156,6 +166,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
               createdAt: m.createdAt,
             })),
             pending,
+            hasMore: page.length > limit,
           });
         }),
       ),
