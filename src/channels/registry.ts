@@ -4,6 +4,7 @@ import { lineModule } from "./line/index.ts";
 import { slackModule } from "./slack/index.ts";
 import { kakaoModule } from "./kakao/index.ts";
 import type { ChannelModule } from "./types.ts";
+import { whatsappModule } from "./whatsapp/index.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
 import { smsModule } from "./sms/index.ts";
@@ -12,6 +13,7 @@ export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
   slack: slackModule,
   line: lineModule,
+  whatsapp: whatsappModule,
   wechat: wechatModule,
   kakao: kakaoModule,
   telegram: telegramModule,

@@ -4,13 +4,16 @@ import { csv, type Env, envBool, envInt } from "../../config/env.ts";
 import { ConfigError, formatIssues } from "../../config/errors.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 
+/** A setting that must be present: the message says where to find it. */
+const required = (where: string) => z.string({ error: `required: ${where}` }).min(1, `required: ${where}`);
+
 export const LINE_DEFAULTS = { port: 8099, path: "/line/webhook", apiBase: "https://api.line.me" };
 
 const ids = z.array(z.union([z.string(), z.number()]).transform((v) => String(v).trim())).default([]);
 
 export const lineSettingsSchema = z.object({
-  channelSecret: z.string().min(1, "the Channel secret from the LINE Developers Console (Basic settings)"),
-  channelAccessToken: z.string().min(1, "a long-lived Channel access token (Messaging API tab)"),
+  channelSecret: required("the Channel secret from the LINE Developers Console (Basic settings)"),
+  channelAccessToken: required("a long-lived Channel access token (Messaging API tab)"),
   allowedUsers: ids,
   allowedGroups: ids,
   path: z

@@ -5,14 +5,17 @@ import { csv, type Env, envBool, envInt } from "../../config/env.ts";
 import { ConfigError, formatIssues } from "../../config/errors.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 
+/** A setting that must be present: the message says where to find it. */
+const required = (where: string) => z.string({ error: `required: ${where}` }).min(1, `required: ${where}`);
+
 export const SLACK_DEFAULTS = { port: 8095, path: "/slack/events", apiBase: "https://slack.com/api" };
 
 const ids = z.array(z.union([z.string(), z.number()]).transform((v) => String(v).trim())).default([]);
 const path = z.string().regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #");
 
 export const slackSettingsSchema = z.object({
-  botToken: z.string().min(1, "the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"),
-  signingSecret: z.string().min(1, "the Signing Secret from Basic Information → App Credentials"),
+  botToken: required("the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"),
+  signingSecret: required("the Signing Secret from Basic Information → App Credentials"),
   allowedUsers: ids,
   allowedChannels: ids,
   path: path.default(SLACK_DEFAULTS.path),

@@ -1,0 +1,78 @@
+// The Graph API calls for WhatsApp Cloud: send a message, upload media. Graph errors are {error:{code,…}}; its
+// throughput and pair-rate codes arrive as HTTP 400 and are turned into RateLimitedError here.
+import { Pacer } from "../../gateway/pacer.ts";
+import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
+import { PermanentDeliveryError, RateLimitedError } from "../types.ts";
+
+/** Graph error code → how long to wait. 130429 throughput, 131056 pair rate (one chat), 4/80007/131048 app limits. */
+const RATE_CODES: Record<number, number> = {
+  130429: 1000,
+  131056: 6000,
+  4: 60_000,
+  80007: 60_000,
+  131048: 60_000,
+};
+
+export class WhatsappClient {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #pacer = new Pacer();
+
+  constructor(apiBase: string, apiVersion: string, phoneNumberId: string, token: string) {
+    this.#base = `${apiBase}/${apiVersion}/${phoneNumberId}`;
+    this.#token = token;
+  }
+
+  async sendMessage(to: string, body: Record<string, unknown>): Promise<string | undefined> {
+    const r = await this.#call<{ messages?: { id: string }[] }>("/messages", body, to, "WhatsApp messages");
+    return r.messages?.[0]?.id;
+  }
+
+  async uploadMedia(bytes: Buffer, mime: string, filename: string, to: string): Promise<string> {
+    const form = new FormData();
+    form.set("messaging_product", "whatsapp");
+    form.set("type", mime);
+    form.set("file", new Blob([new Uint8Array(bytes)], { type: mime }), filename);
+    const r = await this.#call<{ id?: string }>("/media", form, to, "WhatsApp media upload");
+    if (!r.id) throw new Error("WhatsApp media upload: no media id in the response");
+    return r.id;
+  }
+
+  async #call<T>(path: string, body: unknown, chat: string, what: string): Promise<T> {
+    // 80 messages/s per number by default; a pair (one customer) takes bursts but about one message per 6 s.
+    await this.#pacer.take([
+      { key: "global", ratePerSec: 40, burst: 40 },
+      { key: `chat:${chat}`, ratePerSec: 0.5, burst: 20 },
+    ]);
+    try {
+      const res = await platformFetch<T>(`${this.#base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.#token}` },
+        body,
+        what,
+        timeoutMs: path === "/media" ? 120_000 : 30_000,
+      });
+      return res.body;
+    } catch (err) {
+      const mapped = mapGraphError(err, what);
+      if (mapped instanceof RateLimitedError) {
+        this.#pacer.block(mapped.retryAfterMs >= 60_000 ? "global" : `chat:${chat}`, mapped.retryAfterMs);
+      }
+      throw mapped;
+    }
+  }
+}
+
+function mapGraphError(err: unknown, what: string): unknown {
+  if (!(err instanceof PlatformClientError)) return err;
+  const e = (err.body as { error?: { code?: number; message?: string } } | undefined)?.error;
+  const code = Number(e?.code);
+  if (RATE_CODES[code] !== undefined)
+    return new RateLimitedError(RATE_CODES[code]!, `${what}: rate limited (${code})`);
+  if (code === 190 || err.status === 401) {
+    return new PermanentDeliveryError(
+      `${what}: access token rejected (${e?.message ?? err.status}); set a valid OPENCLAW_CONNECTOR_WHATSAPP_ACCESS_TOKEN`,
+    );
+  }
+  return err;
+}

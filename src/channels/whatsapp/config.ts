@@ -1,0 +1,88 @@
+// WhatsApp Cloud API settings: `channels.whatsapp` in clawgate.json, or the connector seed's
+// OPENCLAW_CONNECTOR_WHATSAPP_* variables.
+import { z } from "zod";
+import { csv, type Env, envInt } from "../../config/env.ts";
+import { ConfigError, formatIssues } from "../../config/errors.ts";
+import type { ChannelSection } from "../../config/schema.ts";
+
+/** A setting that must be present: the message says where to find it. */
+const required = (where: string) => z.string({ error: `required: ${where}` }).min(1, `required: ${where}`);
+
+export const WHATSAPP_DEFAULTS = {
+  port: 8098,
+  path: "/whatsapp/webhook",
+  apiBase: "https://graph.facebook.com",
+  apiVersion: "v23.0",
+};
+
+/** wa_id values are digits only; "+1 555-0100" in a config means 15550100. */
+const phones = z
+  .array(z.union([z.string(), z.number()]).transform((v) => String(v).replace(/\D/g, "")))
+  .default([])
+  .transform((l) => l.filter(Boolean));
+
+export const whatsappSettingsSchema = z.object({
+  accessToken: required("a Cloud API access token (a System User token for production)"),
+  verifyToken: required("any secret string; enter the same one as the webhook's Verify token"),
+  appSecret: required("clawgate refuses unsigned webhooks (App settings → Basic → App secret)"),
+  phoneNumberId: z
+    .string({ error: "required: the numeric Phone number ID from WhatsApp → API Setup" })
+    .regex(/^\d+$/, "the numeric Phone number ID from WhatsApp → API Setup"),
+  allowedUsers: phones,
+  path: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #")
+    .default(WHATSAPP_DEFAULTS.path),
+  listen: z
+    .object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(0).max(65535) })
+    .optional(),
+  apiBase: z
+    .url()
+    .default(WHATSAPP_DEFAULTS.apiBase)
+    .transform((u) => u.replace(/\/+$/, "")),
+  apiVersion: z
+    .string()
+    .regex(/^v\d+\.\d+$/, "a Graph API version like v23.0")
+    .default(WHATSAPP_DEFAULTS.apiVersion),
+  /** "upload": images are uploaded to WhatsApp first; "link": WhatsApp fetches a signed media link. */
+  mediaMode: z.enum(["upload", "link"]).default("upload"),
+  bodyLimitBytes: z.number().int().min(1024).max(10_485_760).default(1_048_576),
+});
+
+export type WhatsappSettings = z.output<typeof whatsappSettingsSchema>;
+
+export function whatsappSettings(section: ChannelSection): WhatsappSettings {
+  const { enabled: _e, accounts: _a, agentUrl: _u, model: _m, dmPolicy: _d, ...raw } = section;
+  const parsed = whatsappSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      "channels.whatsapp",
+      formatIssues(parsed.error.issues, raw, ["channels", "whatsapp"]),
+    );
+  }
+  return parsed.data;
+}
+
+/** OPENCLAW_CONNECTOR_WHATSAPP_*: configuring WhatsApp this way also opens the seed's listener (default :8098). */
+export function whatsappFromEnv(env: Env): Record<string, unknown> | undefined {
+  const e = (name: string) => env[`OPENCLAW_CONNECTOR_WHATSAPP_${name}`]?.trim() || undefined;
+  if (!e("ACCESS_TOKEN") && !e("VERIFY_TOKEN") && !e("PHONE_NUMBER_ID")) return undefined;
+  const out: Record<string, unknown> = {
+    listen: {
+      host: e("BIND") ?? "127.0.0.1",
+      port: envInt(env, "OPENCLAW_CONNECTOR_WHATSAPP_PORT") ?? WHATSAPP_DEFAULTS.port,
+    },
+  };
+  const map: [string, string][] = [
+    ["ACCESS_TOKEN", "accessToken"],
+    ["VERIFY_TOKEN", "verifyToken"],
+    ["APP_SECRET", "appSecret"],
+    ["PHONE_NUMBER_ID", "phoneNumberId"],
+    ["PATH", "path"],
+    ["API_BASE", "apiBase"],
+  ];
+  for (const [name, key] of map) if (e(name)) out[key] = e(name);
+  const users = csv(env.OPENCLAW_CONNECTOR_WHATSAPP_ALLOWED_USERS);
+  if (users) out.allowedUsers = users;
+  return out;
+}

@@ -1,0 +1,179 @@
+// WhatsApp Cloud API: the GET verify handshake and signed webhooks in; Graph API messages out, images uploaded
+// (or linked), buttons as interactive replies. Setup: docs/channels/whatsapp.md.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { sendError } from "../../http/respond.ts";
+import { isImage } from "../../media/content-type.ts";
+import { fitImage, ImageFitError } from "../../media/image.ts";
+import { MediaTooLargeError } from "../../media/service.ts";
+import { HealthTracker } from "../health.ts";
+import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
+import { parseJsonObject } from "../shared/json-body.ts";
+import type {
+  ChannelAdapter,
+  ChannelContext,
+  ChannelModule,
+  MediaItem,
+  OutboundMessage,
+  SentMessage,
+  WebhookRoute,
+} from "../types.ts";
+import { WhatsappClient } from "./client.ts";
+import { type WhatsappSettings, whatsappFromEnv, whatsappSettings } from "./config.ts";
+import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
+import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
+
+/** Cloud API images: JPEG or PNG, at most 5 MB. */
+const IMAGE_LIMITS = { maxBytes: 5 * 1024 * 1024, formats: ["jpeg", "png"] as ("jpeg" | "png")[] };
+const BUTTON_ID_MAX = 200;
+
+export class WhatsappAdapter implements ChannelAdapter {
+  readonly channel = "whatsapp";
+  readonly account = "default";
+  readonly capabilities = {
+    edit: false,
+    threads: false,
+    media: true,
+    buttons: true,
+    maxTextLength: WHATSAPP_TEXT_MAX,
+    minEditIntervalMs: 0,
+  };
+  readonly listen?: { host: string; port: number };
+  readonly #s: WhatsappSettings;
+  readonly #ctx: ChannelContext;
+  readonly #client: WhatsappClient;
+  readonly #health = new HealthTracker();
+  readonly #allowed: Set<string>;
+
+  constructor(settings: WhatsappSettings, ctx: ChannelContext) {
+    this.#s = settings;
+    this.#ctx = ctx;
+    this.listen = settings.listen;
+    this.#client = new WhatsappClient(
+      settings.apiBase,
+      settings.apiVersion,
+      settings.phoneNumberId,
+      settings.accessToken,
+    );
+    this.#allowed = new Set(settings.allowedUsers);
+    this.#health.status("running");
+  }
+
+  routes(): WebhookRoute[] {
+    return [
+      {
+        method: "GET",
+        path: this.#s.path,
+        handler: (_req, res, c) => this.#handshake(res, c.url),
+      },
+      {
+        method: "POST",
+        path: this.#s.path,
+        bodyLimitBytes: this.#s.bodyLimitBytes,
+        handler: (req, res, c) => this.#handle(req, res, c.body),
+      },
+    ];
+  }
+
+  async stop() {
+    this.#health.status("stopped");
+  }
+
+  #handshake(res: ServerResponse, url: URL): void {
+    const r = verifyHandshake(this.#s.verifyToken, url.searchParams);
+    if (!r.ok) sendError(res, 403, r.reason);
+    else res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(r.challenge);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const verdict = verifyHubSignature(this.#s.appSecret, req.headers, body);
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
+    const payload = parseJsonObject(body);
+    if (!payload) return sendError(res, 400, "body is not a JSON object");
+    const events = normalizeWhatsappPayload(payload, {
+      account: this.account,
+      phoneNumberId: this.#s.phoneNumberId,
+    });
+    for (const event of events) {
+      if (event.action) {
+        event.action.value =
+          (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
+      }
+      this.#health.inbound();
+      // Durable before Meta hears 200; a redelivered message id is a duplicate.
+      await this.#ctx.ingest(event);
+    }
+    res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED");
+  }
+
+  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    const wa = to.conversationId;
+    try {
+      let messageId: string | undefined;
+      const buttons = await Promise.all(
+        (message.buttons ?? []).map(async (b) => ({
+          ...b,
+          value: await encodeButtonValue(this.#ctx.store, b.value, BUTTON_ID_MAX),
+        })),
+      );
+      if (buttons.length && fitsInteractive(message.text)) {
+        messageId = await this.#client.sendMessage(wa, buttonsBody(wa, message.text, buttons));
+      } else {
+        if (message.text) messageId = await this.#client.sendMessage(wa, textBody(wa, message.text));
+        if (buttons.length) {
+          messageId = await this.#client.sendMessage(wa, buttonsBody(wa, "Choose an option:", buttons));
+        }
+      }
+      for (const m of message.media ?? []) messageId = (await this.#sendMedia(wa, m, to)) ?? messageId;
+      this.#health.outbound();
+      return { messageId };
+    } catch (err) {
+      this.#health.error((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** A file that cannot be sent is replaced by a note saying so: never dropped without a word. */
+  async #sendMedia(wa: string, m: MediaItem, to: DeliveryAddress): Promise<string | undefined> {
+    let note: string;
+    try {
+      if (isImage(m.mime)) {
+        const img = await fitImage(Buffer.from(m.dataBase64, "base64"), m.mime, IMAGE_LIMITS);
+        if (this.#s.mediaMode === "upload") {
+          const id = await this.#client.uploadMedia(img.bytes, img.mime, m.filename, wa);
+          return this.#client.sendMessage(wa, imageBody(wa, { id }, m.caption));
+        }
+        const link = await this.#ctx.publishMedia?.(
+          { dataBase64: img.bytes.toString("base64"), mime: img.mime, filename: m.filename },
+          to,
+        );
+        if (link?.startsWith("https://"))
+          return this.#client.sendMessage(wa, imageBody(wa, { link }, m.caption));
+        note = `(an image could not be sent: set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL to an https URL)`;
+      } else {
+        const link = await this.#ctx.publishMedia?.(m, to);
+        note = link
+          ? `${m.caption ?? m.filename}: ${link}`
+          : `(${m.filename} could not be sent: no public base URL)`;
+      }
+    } catch (err) {
+      if (!(err instanceof MediaTooLargeError || err instanceof ImageFitError)) throw err;
+      note = `(${m.filename} could not be sent: ${err.message})`;
+    }
+    return this.#client.sendMessage(wa, textBody(wa, note));
+  }
+
+  isTrusted(event: InboundEvent): boolean {
+    return this.#allowed.has(event.sender.id);
+  }
+
+  health() {
+    return this.#health.snapshot();
+  }
+}
+
+export const whatsappModule: ChannelModule = {
+  name: "whatsapp",
+  fromEnv: whatsappFromEnv,
+  create: (section, ctx) => [new WhatsappAdapter(whatsappSettings(section), ctx)],
+};

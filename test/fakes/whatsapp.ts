@@ -1,0 +1,202 @@
+// A fake WhatsApp Cloud API (Graph API): /{version}/{phone-number-id}/messages and /media with bearer auth,
+// Graph's {error:{message,type,code,fbtrace_id}} shapes, throughput limits as code 130429 (HTTP 400, as Graph
+// sends it) or plain HTTP 429. Records what it accepted; signs webhooks like Meta (X-Hub-Signature-256).
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface WaSent {
+  body: Record<string, unknown>;
+  at: number;
+}
+
+export interface WaUpload {
+  id: string;
+  type: string;
+  bytes: Buffer;
+  filename: string;
+}
+
+export class FakeWhatsapp {
+  readonly token: string;
+  readonly phoneNumberId: string;
+  readonly version = "v23.0";
+  readonly sent: WaSent[] = [];
+  readonly uploads: WaUpload[] = [];
+  readonly refused: { status: number; code: number; at: number }[] = [];
+  url = "";
+  #rateLimit = { count: 0, code: 130429 };
+  #server: Server;
+
+  constructor(o: { token?: string; phoneNumberId?: string } = {}) {
+    this.token = o.token ?? "EAAG-test-token";
+    this.phoneNumberId = o.phoneNumberId ?? "106540352242922";
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err) => res.writeHead(500).end(String(err)));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop() {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** The next `count` sends fail with Graph's rate-limit error `code` (HTTP 400), or HTTP 429 when code is 429. */
+  rateLimitNext(count: number, code = 130429) {
+    this.#rateLimit = { count, code };
+  }
+
+  texts(): string[] {
+    return this.sent.flatMap((s) => {
+      const b = s.body as { type: string; text?: { body: string }; interactive?: { body: { text: string } } };
+      if (b.type === "text") return [b.text!.body];
+      if (b.type === "interactive") return [b.interactive!.body.text];
+      return [];
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const fail = (status: number, code: number, message: string, type = "OAuthException") => {
+      this.refused.push({ status, code, at: Date.now() });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ error: { message, type, code, fbtrace_id: randomBytes(8).toString("base64url") } }),
+      );
+    };
+    const m = /^\/(v\d+\.\d+)\/(\d+)\/(messages|media)$/.exec(new URL(req.url ?? "/", this.url).pathname);
+    if (req.method !== "POST" || !m) return fail(400, 100, "Unknown path components", "GraphMethodException");
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return fail(401, 190, "Invalid OAuth access token - Cannot parse access token");
+    if (m[2] !== this.phoneNumberId)
+      return fail(
+        400,
+        100,
+        `Unsupported post request. Object with ID '${m[2]}' does not exist`,
+        "GraphMethodException",
+      );
+    if (this.#rateLimit.count > 0) {
+      this.#rateLimit.count--;
+      const code = this.#rateLimit.code;
+      return code === 429
+        ? fail(429, 4, "(#4) Application request limit reached")
+        : fail(400, code, `(#${code}) Rate limit hit`);
+    }
+    if (m[3] === "media") return this.#media(req, raw, res, fail);
+
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      return fail(400, 100, "(#100) The parameter messaging_product is required.");
+    }
+    const problem = validate(body, this.uploads);
+    if (problem) return fail(400, 100, `(#100) ${problem}`);
+    this.sent.push({ body, at: Date.now() });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        messaging_product: "whatsapp",
+        contacts: [{ input: body.to, wa_id: body.to }],
+        messages: [{ id: `wamid.${randomBytes(12).toString("hex")}` }],
+      }),
+    );
+  }
+
+  async #media(
+    req: IncomingMessage,
+    raw: Buffer,
+    res: ServerResponse,
+    fail: (s: number, c: number, m: string) => void,
+  ) {
+    const form = await new Request("http://x/", {
+      method: "POST",
+      headers: { "content-type": String(req.headers["content-type"] ?? "") },
+      body: new Uint8Array(raw),
+    })
+      .formData()
+      .catch(() => undefined);
+    const file = form?.get("file");
+    if (form?.get("messaging_product") !== "whatsapp" || !(file instanceof File))
+      return fail(400, 100, "(#100) The parameter messaging_product and file are required.");
+    const type = String(form!.get("type") ?? file.type);
+    if (type !== "image/jpeg" && type !== "image/png")
+      return fail(400, 131053, "Media upload error: unsupported type");
+    if (file.size > 5 * 1024 * 1024) return fail(400, 131053, "Media upload error: file too large");
+    const id = String(1000 + this.uploads.length);
+    this.uploads.push({ id, type, bytes: Buffer.from(await file.arrayBuffer()), filename: file.name });
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id }));
+  }
+}
+
+function validate(b: Record<string, unknown>, uploads: WaUpload[]): string | undefined {
+  if (b.messaging_product !== "whatsapp") return "The parameter messaging_product is required.";
+  if (typeof b.to !== "string" || !/^\d{6,15}$/.test(b.to)) return "Invalid parameter 'to'";
+  if (b.type === "text") {
+    const text = (b.text as { body?: string } | undefined)?.body;
+    if (!text || text.length > 4096) return "Param text['body'] must be 1-4096 characters";
+  } else if (b.type === "image") {
+    const img = b.image as { id?: string; link?: string };
+    if (img.id && !uploads.some((u) => u.id === img.id)) return "Invalid media id";
+    if (!img.id && !img.link?.startsWith("https://")) return "Param image['link'] must be an https URL";
+  } else if (b.type === "interactive") {
+    const i = b.interactive as {
+      type: string;
+      body?: { text?: string };
+      action: { buttons?: { reply: { title: string } }[] };
+    };
+    if (!i.body?.text || i.body.text.length > 1024)
+      return "Param interactive['body']['text'] must be 1-1024 characters";
+    if (i.type === "button") {
+      const buttons = i.action.buttons ?? [];
+      if (buttons.length < 1 || buttons.length > 3)
+        return "Param interactive['action']['buttons'] must have 1-3 items";
+      if (buttons.some((x) => !x.reply.title || x.reply.title.length > 20))
+        return "Button title length invalid";
+    }
+  } else return `Unsupported message type ${String(b.type)}`;
+  return undefined;
+}
+
+export function hubSignature(appSecret: string, body: string): string {
+  return `sha256=${createHmac("sha256", appSecret).update(body).digest("hex")}`;
+}
+
+/** A webhook payload with one message, as Meta delivers it. */
+export function waMessagePayload(
+  phoneNumberId: string,
+  message: Record<string, unknown>,
+  o: { name?: string } = {},
+): Record<string, unknown> {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: "WABA_ID",
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: "15550000000", phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name: o.name ?? "Alice" }, wa_id: message.from }],
+              messages: [{ timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function waText(from: string, text: string, id = `wamid.${randomBytes(10).toString("hex")}`) {
+  return { from, id, type: "text", text: { body: text } };
+}
