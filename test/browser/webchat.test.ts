@@ -1,65 +1,16 @@
 // The web chat in a real browser (Debian's Chromium via playwright-core) against a real gateway whose agent is
-// the fake OpenAI-compatible server, streaming slowly enough that partial replies are visible.
+// the fake OpenAI-compatible server, streaming slowly enough that partial replies are visible. The page's
+// robustness (ordering, retries, buttons) is in webchat-robustness.test.ts.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
-import { after, before, describe, test } from "node:test";
-import type { Page } from "playwright-core";
-import { channelTestExtension, testCommandPolicy } from "../channels/extension.ts";
-import { FakeAgent, type FakeAgentRequest } from "../fakes/openai-agent.ts";
-import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { describe, test } from "node:test";
 import { startTestGateway, type TestGateway, tempDir, waitFor } from "../helpers/gateway.ts";
+import { closePage, committedReply, openPage, replyTo, type, useBrowserAndAgent } from "./webchat-helpers.ts";
 
 const SCREENSHOT = "/tmp/clawgate-webchat.png";
-
-const lastUserText = (r: FakeAgentRequest) =>
-  [...r.body.messages].reverse().find((m) => m.role === "user")!.content;
-const replyTo = (text: string) => `Here is my answer to "${text}", written a few characters at a time.`;
-
-let browser: TestBrowser;
-let agent: FakeAgent;
-
-before(async () => {
-  browser = await launchChromium();
-  agent = await new FakeAgent({
-    chunkDelayMs: 20,
-    chunkSize: 3,
-    reply: (r) => replyTo(lastUserText(r)),
-  }).start();
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-});
-
-const pageErrors = new WeakMap<Page, string[]>();
-
-/** A page whose script errors are collected; closePage fails the test if there were any. */
-async function openPage(url: string): Promise<Page> {
-  const page = await browser.context.newPage();
-  const errors: string[] = [];
-  pageErrors.set(page, errors);
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
-  return page;
-}
-
-async function closePage(page: Page) {
-  await page.close();
-  assert.deepEqual(pageErrors.get(page), [], "the page's script threw");
-}
-
-async function type(page: Page, text: string) {
-  await page.locator("#input").fill(text);
-  await page.locator("#input").press("Enter");
-}
-
-/** Waits until the reply is committed (rendered from history, not a streaming bubble). */
-async function committedReply(page: Page, text: string) {
-  await page.locator(".msg.assistant[data-msg-id]", { hasText: text }).waitFor();
-}
+const { browser, agent } = useBrowserAndAgent();
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -76,8 +27,8 @@ async function messagesOf(url: string, thread: string) {
 
 describe("web chat in Chromium", () => {
   test("Enter sends, the reply streams in, the thread gets a title, and text is never parsed as HTML", async () => {
-    const gw = await startTestGateway({ config: { agentUrl: agent.url } });
-    const page = await openPage(`${gw.url}/`);
+    const gw = await startTestGateway({ config: { agentUrl: agent().url } });
+    const page = await openPage(browser(), `${gw.url}/`);
     try {
       await type(page, "Hello gateway");
       await page.locator(".msg.user", { hasText: "Hello gateway" }).waitFor();
@@ -118,9 +69,9 @@ describe("web chat in Chromium", () => {
 
   test("conversations are separate; reloading and restarting the gateway keep history", async () => {
     const dir = tempDir();
-    let gw: TestGateway = await startTestGateway({ dir, config: { agentUrl: agent.url } });
+    let gw: TestGateway = await startTestGateway({ dir, config: { agentUrl: agent().url } });
     const port = Number(new URL(gw.url).port);
-    const page = await openPage(`${gw.url}/`);
+    const page = await openPage(browser(), `${gw.url}/`);
     try {
       await type(page, "first thread question");
       await committedReply(page, replyTo("first thread question"));
@@ -137,8 +88,8 @@ describe("web chat in Chromium", () => {
       const second = await page.locator(".thread.active").getAttribute("data-id");
       assert.notEqual(second, first);
       assert.equal(await page.locator("#messages", { hasText: "first thread" }).count(), 0);
-      const context = agent.requests
-        .at(-1)!
+      const context = agent()
+        .requests.at(-1)!
         .body.messages.map((m) => m.content)
         .join("\n");
       assert.doesNotMatch(context, /first thread/, "the agent does not see the other conversation");
@@ -158,7 +109,7 @@ describe("web chat in Chromium", () => {
       await page.route("**/api/threads/*/events", (route) => route.abort());
       await gw.stop();
       await page.locator("#connection", { hasText: "reconnecting" }).waitFor();
-      gw = await startTestGateway({ dir, config: { agentUrl: agent.url, server: { port } } });
+      gw = await startTestGateway({ dir, config: { agentUrl: agent().url, server: { port } } });
       const res = await fetch(`${gw.url}/api/threads/${first}/messages`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -202,7 +153,7 @@ describe("web chat in Chromium", () => {
         agent: { retries: 0 },
       },
     });
-    const page = await openPage(`${gw.url}/`);
+    const page = await openPage(browser(), `${gw.url}/`);
     try {
       await type(page, "is anyone there?");
       const error = page.locator(".msg.error[data-msg-id]");
@@ -236,11 +187,11 @@ describe("web chat in Chromium", () => {
   });
 
   test("/new starts a fresh context for the agent", async () => {
-    const gw = await startTestGateway({ config: { agentUrl: agent.url } });
-    const page = await openPage(`${gw.url}/`);
+    const gw = await startTestGateway({ config: { agentUrl: agent().url } });
+    const page = await openPage(browser(), `${gw.url}/`);
     const sentContext = () =>
-      agent.requests
-        .at(-1)!
+      agent()
+        .requests.at(-1)!
         .body.messages.map((m) => m.content)
         .join("\n");
     try {
@@ -266,95 +217,6 @@ describe("web chat in Chromium", () => {
     }
   });
 
-  test("a message sent while a reply streams is shown after that reply", async () => {
-    const slow = await new FakeAgent({
-      chunkDelayMs: 40,
-      chunkSize: 2,
-      reply: (r) => replyTo(lastUserText(r)),
-    }).start();
-    const gw = await startTestGateway({ config: { agentUrl: slow.url } });
-    const page = await openPage(`${gw.url}/`);
-    try {
-      await type(page, "first question");
-      await page.locator(".msg.streaming").waitFor();
-      await type(page, "second question");
-      // When the first reply is complete the second message is still waiting or streaming, below it.
-      await committedReply(page, replyTo("first question"));
-      const early = await page.locator("#messages .msg .text").allTextContents();
-      assert.deepEqual(early.slice(0, 3), ["first question", replyTo("first question"), "second question"]);
-      await committedReply(page, replyTo("second question"));
-      const shown = await page.locator("#messages .msg .text").allTextContents();
-      assert.deepEqual(shown, [
-        "first question",
-        replyTo("first question"),
-        "second question",
-        replyTo("second question"),
-      ]);
-    } finally {
-      await closePage(page);
-      await gw.stop();
-      await slow.stop();
-    }
-  });
-
-  test("a send that fails keeps the text, and Retry sends it exactly once", async () => {
-    const gw = await startTestGateway({ config: { agentUrl: agent.url } });
-    const page = await openPage(`${gw.url}/`);
-    const before = agent.requests.length;
-    try {
-      await type(page, "warm up");
-      await committedReply(page, replyTo("warm up"));
-      // The network drops the next message on its way to the gateway.
-      await page.route("**/api/threads/*/messages", (route) =>
-        route.request().method() === "POST" ? route.abort("connectionreset") : route.fallback(),
-      );
-      await type(page, "through a flaky network");
-      const failed = page.locator(".msg.failed", { hasText: "through a flaky network" });
-      await failed.waitFor();
-      await page.locator("#banner", { hasText: "Not sent" }).waitFor();
-      await page.unroute("**/api/threads/*/messages");
-
-      await failed.locator(".retry").click();
-      await committedReply(page, replyTo("through a flaky network"));
-      await page.locator("#banner").waitFor({ state: "hidden" });
-      assert.equal(await page.locator(".msg.user", { hasText: "through a flaky network" }).count(), 1);
-      assert.equal(agent.requests.length - before, 2, "the agent was asked once per message");
-    } finally {
-      await closePage(page);
-      await gw.stop();
-    }
-  });
-
-  test("replies with buttons and images render them, and a button press is answered", async () => {
-    const gw = await startTestGateway({
-      config: { agentUrl: agent.url, policy: testCommandPolicy },
-      extensions: [channelTestExtension()],
-    });
-    const page = await openPage(`${gw.url}/`);
-    try {
-      await type(page, "/pick");
-      const question = page.locator(".msg.system[data-msg-id]", { hasText: "Pick one" });
-      await question.locator("button", { hasText: "Beta" }).click();
-      await page.locator(".msg", { hasText: "picked beta" }).waitFor();
-      assert.equal(await page.locator(".msg", { hasText: "picked beta" }).count(), 1);
-      assert.equal(await page.locator(".msg.user").count(), 0, "a button press is not shown as a message");
-
-      await type(page, "/img");
-      const img = page.locator(".msg.system[data-msg-id]", { hasText: "here is the picture" }).locator("img");
-      await img.waitFor();
-      assert.equal(await img.getAttribute("alt"), "a pic");
-      assert.ok(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth === 32));
-      // A plain reply afterwards is not mistaken for the earlier ones.
-      await type(page, "plain text");
-      await committedReply(page, replyTo("plain text"));
-      assert.equal(await page.locator("#messages button", { hasText: "Beta" }).count(), 1);
-      assert.equal(await page.locator("#messages img").count(), 1);
-    } finally {
-      await closePage(page);
-      await gw.stop();
-    }
-  });
-
   test("from a non-loopback address the API needs the bearer token", async (t) => {
     const ip = Object.values(networkInterfaces())
       .flat()
@@ -365,12 +227,12 @@ describe("web chat in Chromium", () => {
     }
     const token = "webchat-test-token-0123456789";
     const gw = await startTestGateway({
-      config: { agentUrl: agent.url, server: { host: "0.0.0.0" }, webchat: { token } },
+      config: { agentUrl: agent().url, server: { host: "0.0.0.0" }, webchat: { token } },
     });
     const port = new URL(gw.url).port;
     const remote = `http://${ip}:${port}`;
     const local = `http://127.0.0.1:${port}`;
-    const page = await openPage(`${remote}/`);
+    const page = await openPage(browser(), `${remote}/`);
     try {
       const call = (path: string, init: RequestInit = {}) => fetch(remote + path, init);
       const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
@@ -414,7 +276,7 @@ describe("web chat in Chromium", () => {
       t.skip("this machine has no non-loopback IPv4 address to call the gateway through");
       return;
     }
-    const gw = await startTestGateway({ config: { agentUrl: agent.url, server: { host: "0.0.0.0" } } });
+    const gw = await startTestGateway({ config: { agentUrl: agent().url, server: { host: "0.0.0.0" } } });
     try {
       const res = await fetch(`http://${ip}:${new URL(gw.url).port}/api/threads`, {
         headers: { authorization: "Bearer anything-at-all-here" },

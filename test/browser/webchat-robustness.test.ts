@@ -1,0 +1,104 @@
+// The web chat page's robustness in Chromium: a reply never lands below a later message, a failed send keeps
+// its text and retries idempotently, and replies with buttons and images render them.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { channelTestExtension, testCommandPolicy } from "../channels/extension.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
+import {
+  closePage,
+  committedReply,
+  openPage,
+  replyTo,
+  streamingAgent,
+  type,
+  useBrowserAndAgent,
+} from "./webchat-helpers.ts";
+
+const { browser, agent } = useBrowserAndAgent();
+
+describe("web chat page robustness in Chromium", () => {
+  test("a message sent while a reply streams is shown after that reply", async () => {
+    const slow = await streamingAgent(30, 3).start();
+    const gw = await startTestGateway({ config: { agentUrl: slow.url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "first question");
+      await page.locator(".msg.streaming").waitFor();
+      await type(page, "second question");
+      // When the first reply is complete the second message is still waiting or streaming, below it.
+      await committedReply(page, replyTo("first question"));
+      const early = await page.locator("#messages .msg .text").allTextContents();
+      assert.deepEqual(early.slice(0, 3), ["first question", replyTo("first question"), "second question"]);
+      await committedReply(page, replyTo("second question"));
+      const shown = await page.locator("#messages .msg .text").allTextContents();
+      assert.deepEqual(shown, [
+        "first question",
+        replyTo("first question"),
+        "second question",
+        replyTo("second question"),
+      ]);
+    } finally {
+      await closePage(page);
+      await gw.stop();
+      await slow.stop();
+    }
+  });
+
+  test("a send that fails keeps the text, and Retry sends it exactly once", async () => {
+    const gw = await startTestGateway({ config: { agentUrl: agent().url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    const before = agent().requests.length;
+    try {
+      await type(page, "warm up");
+      await committedReply(page, replyTo("warm up"));
+      // The network drops the next message on its way to the gateway.
+      await page.route("**/api/threads/*/messages", (route) =>
+        route.request().method() === "POST" ? route.abort("connectionreset") : route.fallback(),
+      );
+      await type(page, "through a flaky network");
+      const failed = page.locator(".msg.failed", { hasText: "through a flaky network" });
+      await failed.waitFor();
+      await page.locator("#banner", { hasText: "Not sent" }).waitFor();
+      await page.unroute("**/api/threads/*/messages");
+
+      await failed.locator(".retry").click();
+      await committedReply(page, replyTo("through a flaky network"));
+      await page.locator("#banner").waitFor({ state: "hidden" });
+      assert.equal(await page.locator(".msg.user", { hasText: "through a flaky network" }).count(), 1);
+      assert.equal(agent().requests.length - before, 2, "the agent was asked once per message");
+    } finally {
+      await closePage(page);
+      await gw.stop();
+    }
+  });
+
+  test("replies with buttons and images render them, and a button press is answered", async () => {
+    const gw = await startTestGateway({
+      config: { agentUrl: agent().url, policy: testCommandPolicy },
+      extensions: [channelTestExtension()],
+    });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "/pick");
+      const question = page.locator(".msg.system[data-msg-id]", { hasText: "Pick one" });
+      await question.locator("button", { hasText: "Beta" }).click();
+      await page.locator(".msg", { hasText: "picked beta" }).waitFor();
+      assert.equal(await page.locator(".msg", { hasText: "picked beta" }).count(), 1);
+      assert.equal(await page.locator(".msg.user").count(), 0, "a button press is not shown as a message");
+
+      await type(page, "/img");
+      const img = page.locator(".msg.system[data-msg-id]", { hasText: "here is the picture" }).locator("img");
+      await img.waitFor();
+      assert.equal(await img.getAttribute("alt"), "a pic");
+      assert.ok(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth === 32));
+      // A plain reply afterwards is not mistaken for the earlier ones.
+      await type(page, "plain text");
+      await committedReply(page, replyTo("plain text"));
+      assert.equal(await page.locator("#messages button", { hasText: "Beta" }).count(), 1);
+      assert.equal(await page.locator("#messages img").count(), 1);
+    } finally {
+      await closePage(page);
+      await gw.stop();
+    }
+  });
+});
