@@ -1,6 +1,7 @@
 // The `clawgate` command line.
 import { Command } from "commander";
 import { VERSION } from "../version.ts";
+import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
 import { registerPair } from "./pair.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPair(program);
   registerDevices(program);
   registerSmokeTest(program);
+  registerChannels(program);
   program
     .command("version")
     .description("print the version")
