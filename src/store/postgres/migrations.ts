@@ -81,4 +81,10 @@ export const postgresMigrations: string[] = [
     until BIGINT NOT NULL
   );
   `,
+  // Claims walk unfinished items in queue order; without these the planner walks the primary key and filters
+  // out every finished row (the tables keep them), so a claim got slower as history grew (22 ms at 45k rows).
+  `
+  CREATE INDEX inbox_open_seq ON inbox(seq) WHERE state IN ('pending', 'leased');
+  CREATE INDEX outbox_open_id ON outbox(id) WHERE state IN ('pending', 'leased');
+  `,
 ];
