@@ -29,6 +29,8 @@ export interface FakeComfyOptions {
   hold?: boolean;
   /** Images per SaveImage node. */
   imagesPerJob?: number;
+  /** Serve the ComfyUI-OpenClaw extension's /openclaw/* routes, requiring this X-OpenClaw-Admin-Token. */
+  openclawToken?: string;
 }
 
 const KNOWN_NODES = new Set([
@@ -66,7 +68,7 @@ export class FakeComfyUI {
   url = "";
 
   constructor(options: FakeComfyOptions = {}) {
-    this.options = { steps: 3, stepMs: 20, hold: false, imagesPerJob: 1, ...options };
+    this.options = { steps: 3, stepMs: 20, hold: false, imagesPerJob: 1, openclawToken: "", ...options };
     this.#server = createServer((req, res) => {
       this.#route(req, res).catch((err: Error) => {
         if (!res.headersSent) json(res, 500, { error: err.message });
@@ -133,6 +135,7 @@ export class FakeComfyUI {
     const body = req.method === "POST" ? await readJson(req) : undefined;
     if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
     const key = `${req.method} ${path}`;
+    if (path.startsWith("/openclaw/")) return this.#openclaw(req, res, key, body as Record<string, unknown>);
     if (key === "GET /system_stats") return json(res, 200, this.#systemStats());
     if (key === "GET /prompt") return json(res, 200, { exec_info: { queue_remaining: this.queueRemaining } });
     if (key === "POST /prompt") return this.#submit(res, body as Record<string, unknown>);
@@ -182,6 +185,39 @@ export class FakeComfyUI {
     if (req.method === "POST" && cancel) {
       this.#cancel(decodeURIComponent(cancel[1]!));
       return json(res, 200, {});
+    }
+    return json(res, 404, { error: `no route ${key}` });
+  }
+
+  /** The ComfyUI-OpenClaw extension: a constant-time token check in the real one; equality is enough here. */
+  #openclaw(req: IncomingMessage, res: ServerResponse, key: string, body: Record<string, unknown>) {
+    const token = this.options.openclawToken;
+    if (!token) return json(res, 404, { error: "not found" });
+    if (req.headers["x-openclaw-admin-token"] !== token)
+      return json(res, 403, { ok: false, error: "forbidden" });
+    if (key === "GET /openclaw/health") return json(res, 200, { ok: true, version: "0.9.0" });
+    if (key === "GET /openclaw/templates") return json(res, 200, { templates: [{ id: "txt2img" }] });
+    if (key === "GET /openclaw/approvals") return json(res, 200, { approvals: [] });
+    if (key === "POST /openclaw/triggers/fire") {
+      if (body.require_approval)
+        return json(res, 202, {
+          pending: true,
+          approval_id: "apr_fake000001",
+          expires_at: "2030-01-01T00:00:00Z",
+        });
+      const prompt: Workflow = {
+        "3": { class_type: "KSampler", inputs: { steps: 2 } },
+        "9": { class_type: "SaveImage", inputs: { filename_prefix: "openclaw" } },
+      };
+      const fake = { writeHead: () => fake, end: () => {} } as unknown as ServerResponse;
+      this.#submit(fake, { prompt, client_id: "openclaw-extension" });
+      const q = this.submissions.at(-1)!;
+      return json(res, 200, {
+        triggered: true,
+        prompt_id: q.promptId,
+        trace_id: body.trace_id,
+        deduped: false,
+      });
     }
     return json(res, 404, { error: `no route ${key}` });
   }
