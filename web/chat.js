@@ -29,6 +29,8 @@ const state = {
   abort: null,
   /** refreshMessages calls run one after another so two catch-ups never render the same message twice */
   refreshing: Promise.resolve(),
+  /** ids of reply events already placed in this thread */
+  placed: new Set(),
 };
 
 class HttpError extends Error {
@@ -361,19 +363,25 @@ const normalized = (text) => (text ?? "").replace(/^⚠️\s*/u, "").trim();
  * everything before the match is claimed too. Without a match the reply is shown from the event itself.
  */
 function placeReply(ev) {
+  if (ev.id) {
+    if (state.placed.has(ev.id)) return; // the same delivery repeated after a gateway crash
+    state.placed.add(ev.id);
+  }
   const committed = [
     ...$("messages").querySelectorAll(":scope > .msg[data-msg-id]:not(.user):not(.command)"),
   ];
   for (let i = committed.length - 1; i >= 0 && !committed[i].claimed; i--) {
-    if (normalized(committed[i].content) !== normalized(ev.text)) continue;
+    const el = committed[i];
+    if (ev.eventId && el.dataset.eventId && ev.eventId !== el.dataset.eventId) continue;
+    if (normalized(el.content) !== normalized(ev.text)) continue;
     for (let j = 0; j <= i; j++) committed[j].claimed = true;
-    decorate(committed[i], ev);
+    decorate(el, ev);
     return;
   }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
-  const el = bubble(role, ev.text, ev);
-  el.claimed = true;
-  keepingScroll(() => $("messages").insertBefore(el, firstLive()));
+  const shown = bubble(role, ev.text, ev);
+  shown.claimed = true;
+  keepingScroll(() => $("messages").insertBefore(shown, firstLive()));
 }
 
 // ---- actions ----
@@ -383,6 +391,7 @@ async function openThread(id) {
   state.lastId = 0;
   state.lastGeneration = undefined;
   state.streams.clear();
+  state.placed.clear();
   $("messages").replaceChildren();
   history.replaceState(null, "", `#${id}`);
   for (const el of document.querySelectorAll(".thread")) el.classList.toggle("active", el.dataset.id === id);

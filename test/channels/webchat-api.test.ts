@@ -7,7 +7,7 @@ import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { WebchatClient } from "../helpers/webchat.ts";
 
 describe("web chat API", () => {
-  const agent = new FakeAgent();
+  const agent = new FakeAgent({ chunkSize: 3 });
   const token = "api-test-token-0123456789";
   let gw: TestGateway;
   let chat: WebchatClient;
@@ -89,6 +89,51 @@ describe("web chat API", () => {
     const { body } = await get("/api/threads");
     const t = (body.threads as { id: string; title: string }[]).find((x) => x.id === thread)!;
     assert.equal(t.title, "Plan a trip to Lisbon in May");
+  });
+
+  it("the event stream sends accepted, growing deltas, then the reply naming the message it answers", async () => {
+    const thread = await chat.createThread();
+    const controller = new AbortController();
+    const res = await fetch(`${gw.url}/api/threads/${thread}/events`, { signal: controller.signal });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    const next = async () => {
+      for (;;) {
+        const i = buf.indexOf("\n\n");
+        if (i !== -1) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          return frame;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the stream ended");
+        buf += value;
+      }
+    };
+    assert.equal(await next(), ": connected", "subscribed before anything is sent");
+    const sent = await chat.send(thread, "stream this please");
+    const events: { type: string; [k: string]: unknown }[] = [];
+    for (;;) {
+      const frame = await next();
+      if (frame.startsWith(":")) continue;
+      const [eventLine, dataLine] = frame.split("\n");
+      const ev = JSON.parse(dataLine!.slice("data: ".length));
+      assert.equal(eventLine, `event: ${ev.type}`);
+      events.push(ev);
+      if (ev.type === "reply") break;
+    }
+    controller.abort();
+    assert.deepEqual(events[0], { type: "accepted", eventId: sent.eventId, text: "stream this please" });
+    const deltas = events.filter((e) => e.type === "delta");
+    assert.ok(deltas.length >= 2, "the reply is streamed in pieces");
+    for (const d of deltas) assert.equal(d.eventId, sent.eventId);
+    const reply = events.at(-1)!;
+    assert.equal(reply.text, "echo: stream this please");
+    assert.equal(reply.kind, "reply");
+    assert.equal(reply.eventId, sent.eventId);
+    assert.equal(reply.id, `reply:${sent.eventId}:0`);
   });
 
   it("a request relayed by a reverse proxy on this host needs the token", async () => {

@@ -7,6 +7,7 @@ import type {
   ChannelContext,
   ChannelModule,
   OutboundMessage,
+  SendOptions,
   SentMessage,
 } from "../types.ts";
 import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
@@ -56,9 +57,16 @@ export class WebchatAdapter implements ChannelAdapter {
     this.hub.publish(address.conversationId, { type: "delta", eventId, text: textSoFar });
   }
 
-  async send(address: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(
+    address: DeliveryAddress,
+    message: OutboundMessage,
+    options?: SendOptions,
+  ): Promise<SentMessage> {
+    const id = options?.idempotencyKey;
     this.hub.publish(address.conversationId, {
       type: "reply",
+      id,
+      eventId: answeredEventId(id),
       text: message.text,
       kind: message.kind,
       buttons: message.buttons,
@@ -81,6 +89,13 @@ export class WebchatAdapter implements ChannelAdapter {
   health() {
     return this.#health.snapshot();
   }
+}
+
+/** Replies to a message are delivered under `reply:<eventId>:<n>` (gateway.ts, delivery.ts). */
+function answeredEventId(idempotencyKey: string | undefined): string | undefined {
+  if (!idempotencyKey?.startsWith("reply:")) return undefined;
+  const end = idempotencyKey.lastIndexOf(":");
+  return end > "reply:".length ? idempotencyKey.slice("reply:".length, end) : undefined;
 }
 
 export const webchatModule: ChannelModule = {

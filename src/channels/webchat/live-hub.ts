@@ -3,7 +3,17 @@ import type { ServerResponse } from "node:http";
 
 export type LiveEvent =
   | { type: "delta"; eventId: string; text: string }
-  | { type: "reply"; text: string; kind?: string; buttons?: unknown; media?: unknown }
+  | {
+      type: "reply";
+      /** The delivery's idempotency key: the same if a delivery is repeated after a crash. */
+      id?: string;
+      /** The message this answers, when it answers one (absent for notifications such as job results). */
+      eventId?: string;
+      text: string;
+      kind?: string;
+      buttons?: unknown;
+      media?: unknown;
+    }
   | { type: "accepted"; eventId: string; text: string };
 
 export class LiveHub {
