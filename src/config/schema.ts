@@ -88,6 +88,12 @@ export const configSchema = z.object({
       maxAttempts: z.number().int().min(1).max(100).default(8),
     })
     .prefault({}),
+  outbox: z
+    .object({
+      /** How long a claimed delivery stays with one process; after a crash its deliveries resume after this. */
+      leaseMs: z.number().int().min(1000).default(60_000),
+    })
+    .prefault({}),
   /** Signed, expiring media links under server.publicBaseUrl (docs/media.md). */
   media: z
     .object({

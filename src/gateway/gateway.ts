@@ -151,13 +151,13 @@ export class Gateway {
     this.#outbox = new QueueWorker<OutboxItem>({
       name: "outbox",
       concurrency: 16,
-      leaseMs: 60_000,
+      leaseMs: this.config.outbox.leaseMs,
       pollMs: 500,
       log: this.log,
       claim: (limit) =>
         this.store.claimOutbound({
           owner: this.owner,
-          leaseMs: 60_000,
+          leaseMs: this.config.outbox.leaseMs,
           limit,
           channels: [...new Set(this.adapters().map((a) => a.channel))],
         }),
