@@ -7,6 +7,7 @@ import { registerDevices } from "./devices.ts";
 import { registerPair } from "./pair.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
+import { registerSchedules } from "./schedules.ts";
 import { registerStatus } from "./status.ts";
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDevices(program);
   registerSmokeTest(program);
   registerChannels(program);
+  registerSchedules(program);
   program
     .command("version")
     .description("print the version")
