@@ -67,6 +67,11 @@ server.listen(0, "127.0.0.1", () => {
 });
 
 process.on("message", (m) => {
+  if (m === "cpu") {
+    const u = process.cpuUsage();
+    process.send?.({ cpuMicros: u.user + u.system });
+    return;
+  }
   if (m !== "stop") return;
   server.close(() => {
     flush();

@@ -32,6 +32,11 @@ await gateway.start();
 process.send?.({ url: gateway.url });
 
 process.on("message", (m) => {
+  if (m === "cpu") {
+    const u = process.cpuUsage();
+    process.send?.({ cpuMicros: u.user + u.system });
+    return;
+  }
   if (m !== "stop") return;
   gateway.stop().then(() => process.exit(0));
 });

@@ -156,6 +156,19 @@ function waitForUrl(child: ChildProcess): Promise<string> {
   });
 }
 
+/** The server's CPU time so far (user + system), in microseconds. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((ok) => {
+    const onMessage = (m: { cpuMicros?: number }) => {
+      if (m.cpuMicros === undefined) return;
+      child.off("message", onMessage);
+      ok(m.cpuMicros);
+    };
+    child.on("message", onMessage);
+    child.send("cpu");
+  });
+}
+
 function stopServer(child: ChildProcess): Promise<void> {
   return new Promise((ok) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -174,6 +187,8 @@ interface Server {
   dir: string;
   target: LoadTarget;
   acked: number;
+  /** CPU microseconds spent by the server during the measured slices. */
+  cpuMicros: number;
 }
 
 interface Slice {
@@ -187,7 +202,7 @@ async function startServer(bench: Bench): Promise<Server> {
   const { child, committed } = bench.start(dir);
   const url = await waitForUrl(child);
   const target = bench.target(url, `${bench.name.slice(0, 1)}${Date.now().toString(36)}`);
-  return { bench, child, committed, dir, target, acked: 0 };
+  return { bench, child, committed, dir, target, acked: 0, cpuMicros: 0 };
 }
 
 // A channel target runs once its channel is registered (the baseline and the web chat always can).
@@ -211,7 +226,9 @@ try {
     const shift = (round - 1) % servers.length;
     const order = [...servers.slice(shift), ...servers.slice(0, shift)];
     for (const s of order) {
+      const cpuBefore = await cpuOf(s.child);
       const result = await runLoad(s.target, { connections, durationSec });
+      s.cpuMicros += (await cpuOf(s.child)) - cpuBefore;
       s.acked += result.ok;
       slices.push({ round, name: s.bench.name, result });
     }
@@ -262,7 +279,7 @@ for (const sl of slices) {
 }
 
 console.log(
-  "\ntarget      req/s  p50 ms  p99 ms  worst p99    acked  committed  vs baseline: median (range)",
+  "\ntarget      req/s  p50 ms  p99 ms  worst p99  CPU µs/msg    acked  committed  vs baseline: median (range)",
 );
 for (const s of servers) {
   const name = s.bench.name;
@@ -279,8 +296,10 @@ for (const s of servers) {
   const got = committed.get(name) ?? 0;
   const lost = got < s.acked;
   if (lost) failed = true;
+  // Server CPU time per acknowledged message: far steadier than throughput when neighbours compete for CPU.
+  const cpu = s.cpuMicros / ok;
   console.log(
-    `${name.padEnd(8)} ${fmt(Math.round(ok / secs), 8)} ${fmt(p50, 7)} ${fmt(p99, 7)} ${fmt(worst, 10)} ${fmt(s.acked, 8)} ${fmt(got, 10)}${lost ? "!" : " "} ${ratio === undefined ? "" : `${fmt(pct(ratio), 6)} (${pct(Math.min(...ratios))} – ${pct(Math.max(...ratios))})`}`,
+    `${name.padEnd(8)} ${fmt(Math.round(ok / secs), 8)} ${fmt(p50, 7)} ${fmt(p99, 7)} ${fmt(worst, 10)} ${fmt(Math.round(cpu), 11)} ${fmt(s.acked, 8)} ${fmt(got, 10)}${lost ? "!" : " "} ${ratio === undefined ? "" : `${fmt(pct(ratio), 6)} (${pct(Math.min(...ratios))} – ${pct(Math.max(...ratios))})`}`,
   );
   if (ratio !== undefined) {
     const verdict = ratio >= 0.6 && p99 < 20 ? "meets" : "MISSES";
