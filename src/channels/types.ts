@@ -111,6 +111,16 @@ export interface ChannelContext {
   awaitReply(eventId: string, timeoutMs: number): Promise<OutboundMessage | undefined>;
   /** A URL under the public base URL where the media can be fetched for a limited time, when configured. */
   publishMedia?(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
+  /**
+   * Queues a message through the outbox (durable, paced, retried; split at the channel's limit): e.g. the rest of
+   * an in-band reply that did not fit (WeChat passive reply). Enqueueing an idempotency key twice sends once.
+   * Not added to the session history: the reply it belongs to is already there.
+   */
+  deliver?(
+    address: DeliveryAddress,
+    message: OutboundMessage,
+    idempotencyKey: string,
+  ): Promise<{ id: number; inserted: boolean }>;
 }
 
 export interface ChannelAdapter {

@@ -263,7 +263,7 @@ export class Gateway {
       first ??= r;
     }
     // Keep the conversation's history complete (the web chat shows it); "system" is not sent as agent context.
-    if (first?.inserted && message.text) {
+    if (first?.inserted && message.text && opts.record !== false) {
       await this.store.appendMessages([
         {
           sessionKey,
@@ -316,6 +316,7 @@ export class Gateway {
       owner: this.owner,
       commandList: () => this.commands.list().map((c) => ({ name: c.name, description: c.description })),
       publishMedia: (item, address) => this.media.publish(item, address),
+      deliver: (address, message, key) => this.deliver(address, message, key, { record: false }),
       ingest: (event) => this.ingest(event),
       awaitReply: (eventId, timeoutMs) => this.waiters.wait(eventId, timeoutMs),
     };

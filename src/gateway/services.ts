@@ -23,6 +23,8 @@ export interface TrustGate {
 export interface DeliverOptions {
   /** How the message enters the session's history: "assistant" makes a late agent reply part of the context. */
   historyRole?: "assistant" | "system" | "error";
+  /** false: leave the history alone (the text is part of a reply already recorded). */
+  record?: boolean;
 }
 
 export interface GatewayServices {

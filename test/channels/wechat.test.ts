@@ -26,7 +26,7 @@ describe("WeChat Official Account channel", () => {
             token: TOKEN,
             appId: wechat.appId,
             appSecret: wechat.appSecret,
-            allowedUsers: ["openid_alice", "openid_late"],
+            allowedUsers: ["openid_alice", "openid_late", "openid_long"],
             apiBase: wechat.url,
             passiveReplyMs: 1500,
             accounts: {
@@ -106,6 +106,59 @@ describe("WeChat Official Account channel", () => {
       assert.equal(wechat.tokenRequests, 2, "one token at first, one more after the revocation");
     } finally {
       agent.options = {};
+    }
+  });
+
+  test("a long passive reply: first part in-band, the rest once through the outbox and customer-service API", async () => {
+    const paragraphs = Array.from(
+      { length: 8 },
+      (_, i) => `Paragraph ${i + 1}. ${"This sentence makes the answer long enough. ".repeat(5).trim()}`,
+    );
+    const long = paragraphs.join("\n\n");
+    agent.options = { reply: () => long };
+    // The first customer-service send hits WeChat's per-minute quota; the outbox retries it.
+    wechat.failNext = { count: 1, errcode: 45011, errmsg: "api minute-quota reach limit" };
+    const xml = wechatMessageXml({ from: "openid_long", content: "tell me a lot", msgId: "880000001" });
+    try {
+      const res = await post(xml);
+      const passive = String(parseWechatXml(await res.text()).Content);
+      assert.ok(passive.length > 0 && passive.length <= 600, `passive part is ${passive.length} characters`);
+      assert.ok(long.startsWith(passive));
+
+      const key = "reply:wechat:default:880000001:rest";
+      const store = gw.gateway.store;
+      const done = async () => {
+        const items = [];
+        for (let n = 0; ; n++) {
+          const item = await store.findOutboundByKey(`${key}:${n}`);
+          if (!item) break;
+          items.push(item);
+        }
+        return items.length > 0 && items.every((i) => i.state === "done") && items;
+      };
+      const items = await waitFor(done, 15_000, "the rest of the reply delivered");
+      assert.ok(items[0]!.attempts >= 2, "the first queued part was retried after errcode 45011");
+      assert.equal(wechat.failNext.count, 0);
+
+      // A redelivery of the same message (WeChat retries when it gets no answer in time) queues nothing more.
+      const again = await post(xml);
+      assert.equal(await again.text(), "success");
+
+      const sent = wechat.sent.filter((m) => m.touser === "openid_long").map((m) => m.text!.content);
+      assert.equal(sent.length, items.length, "each part of the rest arrived exactly once");
+      for (const part of sent) assert.ok(part.length <= 600);
+      const words = (t: string) => t.split(/\s+/).filter(Boolean);
+      assert.deepEqual(words([passive, ...sent].join(" ")), words(long), "nothing lost, nothing repeated");
+      assert.equal(agentSaw("tell me a lot"), 1);
+      // The whole answer is in the history once (the queued rest is not recorded a second time).
+      const history = await store.listMessages("wechat:default:openid_long");
+      assert.deepEqual(
+        history.filter((m) => m.role !== "user").map((m) => m.content),
+        [long],
+      );
+    } finally {
+      agent.options = {};
+      wechat.failNext = undefined;
     }
   });
 
@@ -198,6 +251,58 @@ describe("WeChat Official Account channel", () => {
     const forged = encryptedRequest(TOKEN, key, wechat.appId, wechatMessageXml({ content: "forged" }));
     forged.query.set("msg_signature", "0".repeat(40));
     assert.equal((await post(forged.body, forged.query, "/wechat/safe")).status, 403);
+  });
+});
+
+describe("WeChat daily API quota (errcode 45009) on the rest of a long reply", () => {
+  // Own gateway: the quota blocks this account's sends for a minute, which would stall other tests.
+  let agent: FakeAgent;
+  let wechat: FakeWechat;
+  let gw: TestGateway;
+  before(async () => {
+    agent = await new FakeAgent({
+      reply: () => `${"A sentence of a long answer. ".repeat(40).trim()}`,
+    }).start();
+    wechat = await new FakeWechat().start();
+    gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        channels: {
+          wechat: {
+            token: TOKEN,
+            appId: wechat.appId,
+            appSecret: wechat.appSecret,
+            allowedUsers: ["openid_quota"],
+            apiBase: wechat.url,
+            passiveReplyMs: 3000,
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+    await wechat?.stop();
+  });
+
+  test("is kept in the outbox and retried a minute later, not dropped", async () => {
+    wechat.failNext = { count: 1, errcode: 45009, errmsg: "reach max api daily quota limit" };
+    const xml = wechatMessageXml({ from: "openid_quota", content: "long please", msgId: "880000002" });
+    const res = await fetch(`${gw.url}/wechat/webhook?${signedQuery(TOKEN)}`, { method: "POST", body: xml });
+    const passive = String(parseWechatXml(await res.text()).Content);
+    assert.ok(passive.length > 0 && passive.length <= 600);
+    const item = await waitFor(
+      async () => {
+        const i = await gw.gateway.store.findOutboundByKey("reply:wechat:default:880000002:rest:0");
+        return i && i.attempts >= 1 && i.state === "pending" && i;
+      },
+      10_000,
+      "the rest rescheduled after errcode 45009",
+    );
+    assert.match(item.lastError ?? "", /45009/);
+    assert.ok(item.availableAt >= Date.now() + 50_000, "retried after about a minute");
+    assert.equal(wechat.sent.length, 0);
   });
 });
 

@@ -102,21 +102,29 @@ export class WechatAdapter implements ChannelAdapter {
     });
   }
 
-  /** The passive reply carries one message; anything past the limit follows through the customer-service API. */
+  /**
+   * The passive reply carries one message of at most MAX_TEXT characters; the rest is queued in the outbox
+   * (durable, paced, retried) for the customer-service API. The key is derived from the event, so handling
+   * the same event again never queues the rest twice.
+   */
   async #renderPassive(event: InboundEvent, reply: OutboundMessage): Promise<string> {
     const to = { channel: this.channel, account: this.account, conversationId: event.conversation.id };
     const text = await renderText(this.#ctx, this.#ctx.store, to, reply);
     const [first = "", ...rest] = chunkText(text, MAX_TEXT);
     if (rest.length) {
-      void (async () => {
-        for (const part of rest) await this.#sendPaced(to, part);
-      })().catch((err: Error) => {
-        this.#health.error(err.message);
+      // Continue exactly where the first part stopped, so the outbox splits the rest as chunkText did.
+      const remainder = text.startsWith(first) ? text.slice(first.length).trimStart() : rest.join("\n\n");
+      try {
+        if (!this.#ctx.deliver) throw new Error("this gateway offers channels no outbox (ctx.deliver)");
+        await this.#ctx.deliver(to, { text: remainder, kind: reply.kind }, `reply:${event.id}:rest`);
+      } catch (err) {
+        // The first part still goes out in-band; say plainly what the user is missing.
+        this.#health.error((err as Error).message);
         this.#ctx.log.error(
-          { channel: "wechat", err: err.message },
-          "sending the rest of a long reply failed",
+          { channel: "wechat", event: event.id, err: (err as Error).message },
+          "queueing the rest of a long reply failed; only its first part was sent",
         );
-      });
+      }
     }
     return first;
   }
