@@ -9,6 +9,7 @@ import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerStatus } from "./status.ts";
+import { registerTelegramCli } from "./telegram.ts";
 
 export function buildProgram(): Command {
   const program = new Command("clawgate")
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
   registerSmokeTest(program);
   registerChannels(program);
   registerSchedules(program);
+  // After any `channels` command another module registers: it adds `channels telegram …` under it.
+  registerTelegramCli(program);
   program
     .command("version")
     .description("print the version")

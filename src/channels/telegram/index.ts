@@ -30,7 +30,7 @@ import { telegramWebhookRoute } from "./webhook.ts";
 
 const COMMANDS_NS = "telegram:commands";
 /** Longest a send waits for the pacer in place; longer waits go back to the outbox as a rate limit. */
-const MAX_INLINE_WAIT_MS = 10_000;
+const MAX_INLINE_WAIT_MS = 5000;
 
 export class TelegramAdapter implements ChannelAdapter {
   readonly channel = "telegram";

@@ -3,9 +3,9 @@
 // only after every update of a batch was committed to the inbox, so a crash re-asks for exactly what was not
 // yet committed and the inbox drops the redeliveries by event id.
 import type { Logger } from "pino";
+import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
 import type { Store } from "../../store/types.ts";
 import type { HealthTracker } from "../health.ts";
-import { LeaseKeeper } from "../shared/lease-keeper.ts";
 import { isStatus, type TelegramClient, telegramDescription } from "./client.ts";
 import type { TgUpdate } from "./types.ts";
 
@@ -28,70 +28,53 @@ export interface PollerOptions {
 
 export class TelegramPoller {
   readonly #o: PollerOptions;
-  readonly #lease: LeaseKeeper;
-  #stopped = false;
-  #poll: AbortController | undefined;
-  #idle: AbortController | undefined;
-  #loop: Promise<void> | undefined;
+  #singleton: Singleton | undefined;
   #failures = 0;
 
   constructor(o: PollerOptions) {
     this.#o = o;
-    this.#lease = new LeaseKeeper({
-      store: o.store,
-      name: `telegram:poller:${o.botId}`,
-      owner: o.owner,
-      ttlMs: o.leaseTtlMs,
-      log: o.log,
-      onLost: () => this.#poll?.abort(new Error("poller lease lost")),
-    });
   }
 
+  /** Polls while this process holds the bot's lease; replicas without it stand by and take over on failover. */
   start() {
-    this.#loop ??= this.#run();
+    const { store, botId, owner, leaseTtlMs, log } = this.#o;
+    this.#singleton ??= runSingleton(
+      store,
+      `telegram:poller:${botId}`,
+      owner,
+      leaseTtlMs,
+      (signal) => this.#run(signal),
+      {
+        log,
+      },
+    );
   }
 
   async stop() {
-    this.#stopped = true;
-    this.#poll?.abort(new Error("gateway stopping"));
-    this.#idle?.abort();
-    await this.#loop;
-    await this.#lease.release();
+    await this.#singleton?.stop();
   }
 
-  async #run() {
+  async #run(signal: AbortSignal) {
     const { log, health, account } = this.#o;
-    let standbyLogged = false;
-    while (!this.#stopped) {
-      if (!this.#lease.held) {
-        if (!(await this.#lease.acquire())) {
-          if (!standbyLogged) log.info({ account }, "telegram: another replica polls this bot; standing by");
-          standbyLogged = true;
-          await this.#sleep(Math.max(200, this.#o.leaseTtlMs / 2));
-          continue;
-        }
-        standbyLogged = false;
-        log.info({ account }, "telegram: polling for updates");
-      }
+    log.info({ account }, "telegram: polling for updates");
+    while (!signal.aborted) {
       try {
-        await this.#pollOnce();
+        await this.#pollOnce(signal);
         if (this.#failures > 0) log.info({ account }, "telegram: polling recovered");
         this.#failures = 0;
         health.status("running");
       } catch (err) {
-        if (this.#stopped) break;
-        if (!this.#lease.held) continue;
-        await this.#sleep(this.#onError(err));
+        if (signal.aborted) break;
+        await sleep(this.#onError(err), signal);
       }
     }
   }
 
-  async #pollOnce() {
+  async #pollOnce(signal: AbortSignal) {
     const { client, store, botId, pollTimeoutSec, handle } = this.#o;
     const saved = await store.kvGet(OFFSET_NS, botId);
     const offset = saved === undefined ? undefined : Number(saved);
-    this.#poll = new AbortController();
-    const updates = await client.getUpdates(offset, pollTimeoutSec, this.#poll.signal);
+    const updates = await client.getUpdates(offset, pollTimeoutSec, signal);
     if (updates.length === 0) return;
     updates.sort((a, b) => a.update_id - b.update_id);
     await handle(updates);
@@ -120,16 +103,14 @@ export class TelegramPoller {
     if (this.#failures === 1 || backoff >= 60_000 || isStatus(err, 409)) log.error(message);
     return isStatus(err, 409) ? Math.max(backoff, 5000) : backoff;
   }
+}
 
-  #sleep(ms: number): Promise<void> {
-    this.#idle = new AbortController();
-    const signal = this.#idle.signal;
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal.addEventListener("abort", () => {
-        clearTimeout(t);
-        resolve();
-      });
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
     });
-  }
+  });
 }
