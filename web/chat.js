@@ -76,6 +76,17 @@ function connection(text) {
   document.body.classList.toggle("offline", Boolean(text));
 }
 
+let toastTimer;
+/** A short acknowledgement (of a button press) that disappears by itself. */
+function toast(text) {
+  $("toast").textContent = text;
+  $("toast").hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    $("toast").hidden = true;
+  }, 4000);
+}
+
 // ---- threads ----
 
 async function loadThreads() {
@@ -343,6 +354,8 @@ function handleFrame(frame) {
       el.classList.add("pending", "outgoing");
       appendLive(el);
     }
+  } else if (ev.type === "toast") {
+    toast(ev.text);
   } else if (ev.type === "reply") {
     refreshMessages({ forReply: true })
       .then(() => {
@@ -430,7 +443,11 @@ async function post(el) {
     retry.textContent = "Retry";
     retry.onclick = () => post(el);
     el.append(retry);
-    banner(`Not sent: ${e.message}`);
+    banner(
+      e instanceof HttpError
+        ? `Not sent: ${e.message}`
+        : "Not sent: the gateway could not be reached. Your message is kept — press Retry.",
+    );
   }
   loadThreads().catch(() => {});
 }

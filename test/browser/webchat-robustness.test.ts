@@ -85,6 +85,16 @@ describe("web chat page robustness in Chromium", () => {
       await page.locator(".msg", { hasText: "picked beta" }).waitFor();
       assert.equal(await page.locator(".msg", { hasText: "picked beta" }).count(), 1);
       assert.equal(await page.locator(".msg.user").count(), 0, "a button press is not shown as a message");
+      await page.locator("#toast", { hasText: "noted" }).waitFor();
+      // A press nobody handles any more (sent here through the API, as a stale page would) is answered too.
+      const thread = await page.locator(".thread.active").getAttribute("data-id");
+      const stale = await fetch(`${gw.url}/api/threads/${thread}/actions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ value: "gone:42" }),
+      });
+      assert.equal(stale.status, 202);
+      await page.locator("#toast", { hasText: "This button is no longer valid." }).waitFor();
 
       await type(page, "/img");
       const img = page.locator(".msg.system[data-msg-id]", { hasText: "here is the picture" }).locator("img");

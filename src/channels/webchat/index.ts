@@ -1,6 +1,6 @@
 // The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
 // Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
-import type { DeliveryAddress } from "../../core/event.ts";
+import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { HealthTracker } from "../health.ts";
 import type {
   ChannelAdapter,
@@ -79,6 +79,10 @@ export class WebchatAdapter implements ChannelAdapter {
     });
     this.#health.outbound();
     return { messageId: String(++this.#seq) };
+  }
+
+  async answerAction(event: InboundEvent, text?: string) {
+    if (text) this.hub.publish(event.conversation.id, { type: "toast", text });
   }
 
   /** The page is served to loopback or bearer-token holders only, so everyone who reaches it is trusted. */

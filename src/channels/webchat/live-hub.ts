@@ -14,7 +14,9 @@ export type LiveEvent =
       buttons?: unknown;
       media?: unknown;
     }
-  | { type: "accepted"; eventId: string; text: string };
+  | { type: "accepted"; eventId: string; text: string }
+  /** A short acknowledgement of a button press ("noted", "This button is no longer valid."); not stored. */
+  | { type: "toast"; text: string };
 
 export class LiveHub {
   readonly #subs = new Map<string, Set<ServerResponse>>();
