@@ -372,8 +372,10 @@ const normalized = (text) => (text ?? "").replace(/^⚠️\s*/u, "").trim();
 /**
  * Each reply event stands for one delivered message. History has the text of most of them, but buttons and
  * images exist only in the event, and a few replies (answers to button presses) are not in history at all.
- * The event is matched to the latest unclaimed history bubble with its text; replies arrive in order, so
- * everything before the match is claimed too. Without a match the reply is shown from the event itself.
+ * A reply to a message names it (eventId): it matches the stored reply with that eventId and text. A
+ * notification names nothing: it matches the latest unclaimed stored message without an eventId and with its
+ * text; notifications arrive in order, so everything before the match is claimed too. Without a match the
+ * reply is shown from the event itself.
  */
 function placeReply(ev) {
   if (ev.id) {
@@ -383,17 +385,27 @@ function placeReply(ev) {
   const committed = [
     ...$("messages").querySelectorAll(":scope > .msg[data-msg-id]:not(.user):not(.command)"),
   ];
-  for (let i = committed.length - 1; i >= 0 && !committed[i].claimed; i--) {
-    const el = committed[i];
-    if (ev.eventId && el.dataset.eventId && ev.eventId !== el.dataset.eventId) continue;
-    if (normalized(el.content) !== normalized(ev.text)) continue;
-    for (let j = 0; j <= i; j++) committed[j].claimed = true;
-    decorate(el, ev);
+  const sameText = (el) => normalized(el.content) === normalized(ev.text);
+  let target;
+  if (ev.eventId) {
+    target = committed.find((el) => !el.matched && el.dataset.eventId === ev.eventId && sameText(el));
+  } else {
+    for (let i = committed.length - 1; i >= 0 && !committed[i].claimed; i--) {
+      if (committed[i].dataset.eventId || !sameText(committed[i])) continue;
+      target = committed[i];
+      for (let j = 0; j <= i; j++) committed[j].claimed = true;
+      break;
+    }
+  }
+  if (target) {
+    target.matched = true;
+    decorate(target, ev);
     return;
   }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
   const shown = bubble(role, ev.text, ev);
   shown.claimed = true;
+  shown.matched = true;
   keepingScroll(() => $("messages").insertBefore(shown, firstLive()));
 }
 

@@ -44,6 +44,41 @@ describe("web chat page robustness in Chromium", () => {
     }
   });
 
+  test("a reload while a reply streams, and a gateway notification, each show the reply once", async () => {
+    const slow = await streamingAgent(30, 3).start();
+    const gw = await startTestGateway({ config: { agentUrl: slow.url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "reload during this");
+      await page.locator(".msg.streaming").waitFor();
+      await page.reload();
+      await committedReply(page, replyTo("reload during this"));
+      // A notification nobody asked for (a job result, an approval): stored in history and sent live.
+      const thread = (await page.locator(".thread.active").getAttribute("data-id"))!;
+      await gw.gateway.deliver(
+        { channel: "webchat", account: "default", conversationId: thread },
+        { text: "Your render finished." },
+        "test-notification-1",
+      );
+      await page.locator(".msg", { hasText: "Your render finished." }).waitFor();
+      // Events arrive in order: once this reply is in, every event before it has been handled.
+      await type(page, "and now?");
+      await committedReply(page, replyTo("and now?"));
+      const shown = await page.locator("#messages .msg .text").allTextContents();
+      assert.deepEqual(shown, [
+        "reload during this",
+        replyTo("reload during this"),
+        "Your render finished.",
+        "and now?",
+        replyTo("and now?"),
+      ]);
+    } finally {
+      await closePage(page);
+      await gw.stop();
+      await slow.stop();
+    }
+  });
+
   test("a send that fails keeps the text, and Retry sends it exactly once", async () => {
     const gw = await startTestGateway({ config: { agentUrl: agent().url } });
     const page = await openPage(browser(), `${gw.url}/`);
