@@ -5,11 +5,32 @@ import {
   KAKAO_CALLBACK_HOSTS,
   parseHostRules,
 } from "../../src/channels/kakao/callback-hosts.ts";
-import { skillResponse } from "../../src/channels/kakao/format.ts";
+import { SHORTENED_NOTE, skillResponse } from "../../src/channels/kakao/format.ts";
 import { kakaoFromEnv } from "../../src/channels/kakao/index.ts";
+import type { GatewayExtension } from "../../src/gateway/gateway.ts";
 import { FakeKakao, skillPayload } from "../fakes/kakao.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { channelTestExtension, testCommandPolicy } from "./extension.ts";
+
+/** `/parts <n> <size>`: after 1.2 s (past the skill timeout) answers in n parts of `size` characters each. */
+const partsExtension: GatewayExtension = {
+  name: "kakao-parts",
+  setup(gw) {
+    gw.commands.register({
+      name: "/parts",
+      description: "answers slowly, in several parts",
+      handler: async ({ command }) => {
+        await new Promise((r) => setTimeout(r, 1200));
+        const [n = 3, size = 40] = command.positional.map(Number);
+        return Array.from({ length: n }, (_, i) => ({
+          text: `Part ${i + 1}: ${"x".repeat(Math.max(0, size - 8))}`,
+          ...(i === n - 1 ? { buttons: [{ label: "Alpha", value: "pick:alpha" }] } : {}),
+        }));
+      },
+    });
+  },
+};
 
 describe("KakaoTalk (Open Builder skill) channel", () => {
   let agent: FakeAgent;
@@ -22,6 +43,7 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     gw = await startTestGateway({
       config: {
         agentUrl: agent.url,
+        policy: { overrides: { ...testCommandPolicy.overrides, "/parts": "public" } },
         channels: {
           kakao: {
             allowedUsers: "kakao_alice,kakao_slow",
@@ -30,6 +52,7 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
           },
         },
       },
+      extensions: [channelTestExtension(), partsExtension],
     });
   });
   after(async () => {
@@ -91,6 +114,64 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     } finally {
       agent.options = {};
     }
+  });
+
+  test("a multi-part reply through the one-time callback arrives whole, in one SkillResponse", async () => {
+    const callbackUrl = kakao.callbackUrl();
+    const res = await post(skillPayload({ userId: "kakao_parts", utterance: "/parts 3 40", callbackUrl }));
+    assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+    const got = await waitFor(
+      () => kakao.received.find((r) => callbackUrl.endsWith(r.token)),
+      10_000,
+      "callback",
+    );
+    const texts = got.body.template?.outputs?.map((o) => o.simpleText?.text);
+    assert.equal(texts?.length, 3, "one bubble per part");
+    assert.match(texts![0]!, /^Part 1: x+$/);
+    assert.match(texts![1]!, /^Part 2: x+$/);
+    assert.match(texts![2]!, /^Part 3: x+$/);
+    assert.deepEqual(got.body.template?.quickReplies, [
+      { label: "Alpha", action: "message", messageText: "Alpha" },
+    ]);
+    // Every part is settled as delivered (the later ones rode along), none dead-lettered, one callback call.
+    const items = await waitFor(
+      async () => {
+        const all = await gw.gateway.store.listOutbound({ sessionKey: "kakao:default:kakao_parts" });
+        return all.length === 3 && all.every((i) => i.state === "done") && all;
+      },
+      5000,
+      "all parts settled",
+    );
+    assert.equal(items.length, 3);
+    assert.equal(kakao.received.filter((r) => callbackUrl.endsWith(r.token)).length, 1);
+  });
+
+  test("a multi-part reply too long for 3 bubbles shares them and ends with a visible note", async () => {
+    const callbackUrl = kakao.callbackUrl();
+    const res = await post(skillPayload({ userId: "kakao_parts2", utterance: "/parts 7 450", callbackUrl }));
+    assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+    const got = await waitFor(
+      () => kakao.received.find((r) => callbackUrl.endsWith(r.token)),
+      10_000,
+      "callback",
+    );
+    const texts = got.body.template!.outputs!.map((o) => o.simpleText!.text);
+    assert.equal(texts.length, 3);
+    for (const t of texts) assert.ok(t.length <= 1000, `bubble of ${t.length} characters`);
+    // Two parts share each bubble, so parts 1-6 fit; part 7 does not, and the last bubble says so.
+    for (const [i, t] of texts.entries()) {
+      assert.match(t, new RegExp(`^Part ${2 * i + 1}: x+\n\nPart ${2 * i + 2}: x+`));
+    }
+    assert.ok(texts[2]!.endsWith(SHORTENED_NOTE));
+    assert.doesNotMatch(texts.join(), /Part 7/);
+    await waitFor(
+      async () => {
+        const all = await gw.gateway.store.listOutbound({ sessionKey: "kakao:default:kakao_parts2" });
+        return all.length === 7 && all.every((i) => i.state === "done");
+      },
+      5000,
+      "all parts settled",
+    );
   });
 
   test("a callback URL on a host that is not allowlisted is never called", async () => {
@@ -160,6 +241,17 @@ describe("Kakao formatting and settings", () => {
     assert.equal(r.template.outputs.length, 3);
     for (const o of r.template.outputs) assert.ok("simpleText" in o && o.simpleText.text.length <= 1000);
     assert.equal(r.template.quickReplies?.length, 10);
+    const last = r.template.outputs[2]!;
+    assert.ok("simpleText" in last && last.simpleText.text.endsWith(SHORTENED_NOTE));
+    // Parts that fit keep a bubble each, and no note is added.
+    const parts = skillResponse(["first part", "second part"]);
+    assert.deepEqual(parts.template.outputs, [
+      { simpleText: { text: "first part" } },
+      { simpleText: { text: "second part" } },
+    ]);
+    // Four short parts share bubbles rather than losing one.
+    const four = skillResponse(["a", "b", "c", "d"]);
+    assert.deepEqual(four.template.outputs, [{ simpleText: { text: "a\n\nb\n\nc\n\nd" } }]);
     assert.deepEqual(r.template.quickReplies?.[0], {
       label: "Choice number ",
       action: "message",

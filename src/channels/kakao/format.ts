@@ -21,22 +21,32 @@ export interface SkillResponse {
   };
 }
 
+/** Shown at the end of the last bubble when an answer does not fit into KakaoTalk's 3 bubbles. */
+export const SHORTENED_NOTE =
+  "… (shortened: the rest does not fit into the 3 speech bubbles of one KakaoTalk answer)";
+
+/**
+ * One SkillResponse for an answer of one or more parts (a multi-part reply gets one response: Kakao takes one
+ * answer per request). Each part keeps its own bubble(s) when they fit; otherwise the parts share bubbles, and
+ * only when even that does not fit is the last bubble cut with a visible note.
+ */
 export function skillResponse(
-  text: string,
+  parts: string | string[],
   buttons: Button[] = [],
   images: SkillOutput[] = [],
 ): SkillResponse {
-  const room = Math.max(1, MAX_OUTPUTS - images.length);
-  const chunks = chunkText(text || " ", MAX_TEXT);
-  if (chunks.length > room) {
-    chunks.length = room;
-    const note = "… (shortened: KakaoTalk shows at most 3 speech bubbles)";
-    chunks[room - 1] = `${chunks[room - 1]!.slice(0, MAX_TEXT - note.length)}${note}`;
+  const shownImages = images.slice(0, MAX_OUTPUTS - 1);
+  const room = MAX_OUTPUTS - shownImages.length;
+  const texts = (Array.isArray(parts) ? parts : [parts]).map((t) => t.trim()).filter(Boolean);
+  let bubbles = texts.flatMap((t) => chunkText(t, MAX_TEXT));
+  if (bubbles.length > room) bubbles = chunkText(texts.join("\n\n"), MAX_TEXT);
+  if (bubbles.length > room) {
+    const [last] = chunkText(bubbles[room - 1]!, MAX_TEXT - SHORTENED_NOTE.length - 1);
+    bubbles = [...bubbles.slice(0, room - 1), `${last} ${SHORTENED_NOTE}`];
   }
-  const outputs: SkillOutput[] = [
-    ...images.slice(0, MAX_OUTPUTS - 1),
-    ...chunks.map((t) => ({ simpleText: { text: t } })),
-  ];
+  // Kakao needs at least one output: an answer without text or images still gets an (empty-looking) bubble.
+  if (!bubbles.length && !shownImages.length) bubbles = [" "];
+  const outputs: SkillOutput[] = [...shownImages, ...bubbles.map((t) => ({ simpleText: { text: t } }))];
   const response: SkillResponse = { version: "2.0", template: { outputs } };
   if (buttons.length) {
     response.template.quickReplies = buttons.slice(0, MAX_QUICK_REPLIES).map((b) => ({

@@ -7,6 +7,7 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { choiceKey, rememberChoices } from "../shared/reply-choices.ts";
 import { idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
@@ -16,12 +17,14 @@ import {
   type OutboundMessage,
   PermanentDeliveryError,
   RateLimitedError,
+  type SendOptions,
   type SentMessage,
 } from "../types.ts";
 import { KAKAO_CALLBACK_HOSTS, parseHostRules } from "./callback-hosts.ts";
 import { postCallback } from "./client.ts";
 import { type SkillOutput, type SkillResponse, skillResponse } from "./format.ts";
 import { kakaoRoutes } from "./ingress.ts";
+import { laterParts, rememberPacked, wasPacked } from "./reply-parts.ts";
 
 export const KAKAO_DEFAULT_PATH = "/kakao/webhook";
 export const KAKAO_DEFAULT_PORT = 8096;
@@ -77,30 +80,32 @@ export class KakaoAdapter implements ChannelAdapter {
       render: (event, reply) =>
         this.#render(
           { channel: this.channel, account: this.account, conversationId: event.conversation.id },
-          reply,
+          [reply],
         ),
     });
   }
 
-  async #render(to: DeliveryAddress, message: OutboundMessage): Promise<SkillResponse> {
+  /** One SkillResponse for all parts of a reply: images first, each part's text, every part's buttons. */
+  async #render(to: DeliveryAddress, messages: OutboundMessage[]): Promise<SkillResponse> {
     const images: SkillOutput[] = [];
-    const rest: OutboundMessage["media"] = [];
-    for (const item of message.media ?? []) {
-      const url = await this.#ctx.publishMedia?.(item, to).catch(() => undefined);
-      if (url) images.push({ simpleImage: { imageUrl: url, altText: item.caption ?? item.filename } });
-      else rest.push(item);
+    const texts: string[] = [];
+    for (const message of messages) {
+      const rest: OutboundMessage["media"] = [];
+      for (const item of message.media ?? []) {
+        const url = await this.#ctx.publishMedia?.(item, to).catch(() => undefined);
+        if (url) images.push({ simpleImage: { imageUrl: url, altText: item.caption ?? item.filename } });
+        else rest.push(item);
+      }
+      texts.push(await renderText(this.#ctx, this.#ctx.store, to, { ...message, media: rest, buttons: [] }));
     }
-    const text = await renderText(
-      this.#ctx,
-      this.#ctx.store,
-      to,
-      { ...message, media: rest },
-      { numberButtons: false },
-    );
-    return skillResponse(text, message.buttons, images);
+    const buttons = messages.flatMap((m) => m.buttons ?? []);
+    if (buttons.length) {
+      await rememberChoices(this.#ctx.store, choiceKey(to.channel, to.account, to.conversationId), buttons);
+    }
+    return skillResponse(texts, buttons, images);
   }
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const callbackUrl = to.replyContext?.callbackUrl;
     const receivedAt = Number(to.replyContext?.receivedAt ?? 0);
     if (typeof callbackUrl !== "string") {
@@ -108,9 +113,14 @@ export class KakaoAdapter implements ChannelAdapter {
         "Kakao: the answer missed the skill timeout and the request had no usable callback URL (turn on the block's Callback API in Open Builder, and check OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS)",
       );
     }
+    const store = this.#ctx.store;
+    if (await wasPacked(store, callbackUrl, options.idempotencyKey)) return {};
+    const later = await laterParts(store, options.idempotencyKey, callbackUrl);
     await this.#pacer.take([{ key: "kakao", ratePerSec: 20, burst: 20 }]);
     try {
-      await postCallback(this.#ctx.store, callbackUrl, receivedAt, await this.#render(to, message));
+      const response = await this.#render(to, [message, ...later.messages]);
+      await postCallback(store, callbackUrl, receivedAt, response);
+      await rememberPacked(store, callbackUrl, later.keys);
       this.#health.outbound();
       return {};
     } catch (err) {
