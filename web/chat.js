@@ -128,12 +128,52 @@ function bubble(role, text, extra = {}) {
   }
   const body = document.createElement("div");
   body.className = "text";
-  body.textContent = text;
+  setText(body, role, text);
   div.append(body);
   div.content = text;
   if (extra.eventId) div.dataset.eventId = extra.eventId;
   decorate(div, extra);
   return div;
+}
+
+/**
+ * Agents write Markdown; the few parts that matter for reading — fenced code blocks, `inline code` and
+ * **bold** — are rebuilt as elements whose text is set with textContent. Everything else stays plain text.
+ * What people typed is shown exactly as typed.
+ */
+function setText(el, role, text) {
+  if (role !== "assistant" && role !== "system") {
+    el.textContent = text;
+    return;
+  }
+  el.replaceChildren();
+  const fence = /```([^\n`]*)\n([\s\S]*?)```/g;
+  let at = 0;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    // The line breaks around a fence belong to the block, not to the text beside it.
+    appendInline(el, text.slice(at, m.index).replace(/\n$/, ""));
+    const pre = document.createElement("pre");
+    const code = document.createElement("code");
+    if (m[1].trim()) code.dataset.lang = m[1].trim();
+    code.textContent = m[2];
+    pre.append(code);
+    el.append(pre);
+    at = fence.lastIndex + (text[fence.lastIndex] === "\n" ? 1 : 0);
+  }
+  appendInline(el, text.slice(at));
+}
+
+function appendInline(el, text) {
+  const inline = /`([^`\n]+)`|\*\*([^*\n]+)\*\*/g;
+  let at = 0;
+  for (let m = inline.exec(text); m; m = inline.exec(text)) {
+    if (m.index > at) el.append(document.createTextNode(text.slice(at, m.index)));
+    const part = document.createElement(m[1] !== undefined ? "code" : "strong");
+    part.textContent = m[1] ?? m[2];
+    el.append(part);
+    at = inline.lastIndex;
+  }
+  if (at < text.length) el.append(document.createTextNode(text.slice(at)));
 }
 
 /** Images and buttons a live reply carried (history keeps only the text). */
@@ -342,7 +382,7 @@ function handleFrame(frame) {
       state.streams.set(ev.eventId, el);
     }
     keepingScroll(() => {
-      el.querySelector(".text").textContent = ev.text;
+      setText(el.querySelector(".text"), "assistant", ev.text);
     });
   } else if (ev.type === "accepted") {
     // Another tab (or an API client) sent a message to this thread.

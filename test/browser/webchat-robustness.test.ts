@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { channelTestExtension, testCommandPolicy } from "../channels/extension.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import {
   closePage,
@@ -76,6 +77,43 @@ describe("web chat page robustness in Chromium", () => {
       await closePage(page);
       await gw.stop();
       await slow.stop();
+    }
+  });
+
+  test("code blocks, inline code and bold in replies are shown as such, and stay text", async () => {
+    const markdown = [
+      "Run `npm test` first:",
+      "```sh",
+      "npm install",
+      'echo "<script>window.__xss = 1</script>"',
+      "```",
+      '**Done** — <img src=x onerror="window.__xss = 1">',
+    ].join("\n");
+    const writer = await new FakeAgent({ chunkSize: 5, chunkDelayMs: 5, reply: () => markdown }).start();
+    const gw = await startTestGateway({ config: { agentUrl: writer.url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "how do I test? **not bold** when I type it");
+      const reply = page.locator(".msg.assistant[data-msg-id]");
+      await reply.waitFor();
+      assert.equal(
+        await reply.locator("pre code").textContent(),
+        'npm install\necho "<script>window.__xss = 1</script>"\n',
+      );
+      assert.equal(await reply.locator("pre code").getAttribute("data-lang"), "sh");
+      assert.equal(await reply.locator(":scope .text > code").textContent(), "npm test");
+      assert.equal(await reply.locator("strong").textContent(), "Done");
+      assert.match((await reply.textContent()) ?? "", /<img src=x onerror=/);
+      assert.equal(await page.locator("#messages script, #messages img").count(), 0);
+      assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+      // What the user typed is shown exactly as typed.
+      assert.equal(await page.locator(".msg.user strong").count(), 0);
+      await page.locator(".msg.user", { hasText: "**not bold**" }).waitFor();
+      await page.screenshot({ path: "/tmp/clawgate-webchat-markdown.png" });
+    } finally {
+      await closePage(page);
+      await gw.stop();
+      await writer.stop();
     }
   });
 
