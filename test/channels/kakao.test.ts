@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import {
   callbackAllowed,
@@ -200,6 +201,24 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     const second = await post(body);
     assert.match((await second.json()).template.outputs[0].simpleText.text, /Already received/);
     assert.equal(agentSaw("replay me"), 1);
+  });
+
+  test("the same text twice is two events when Kakao sends callback URLs; a replayed request stays one", async () => {
+    // Without Callback, the two bodies are identical (see "a replayed body reaches the agent once"); with it,
+    // Kakao issues a fresh one-time callback URL per utterance, and that URL is the event's id.
+    const first = kakao.callbackUrl();
+    const second = kakao.callbackUrl();
+    for (const callbackUrl of [first, second]) {
+      const res = await post(skillPayload({ utterance: "say it again", callbackUrl }));
+      assert.equal((await res.json()).template.outputs[0].simpleText.text, "echo: say it again");
+    }
+    assert.equal(agentSaw("say it again"), 2);
+    const replay = await post(skillPayload({ utterance: "say it again", callbackUrl: second }));
+    assert.match((await replay.json()).template.outputs[0].simpleText.text, /Already received/);
+    assert.equal(agentSaw("say it again"), 2);
+    // The id does not depend on the time, so a replay after the 60 s body-hash window is still a duplicate.
+    const id = `kakao:default:cb:${createHash("sha256").update(second).digest("hex")}`;
+    assert.ok(await gw.gateway.store.getInbound(id), `event ${id} is in the inbox`);
   });
 
   test("oversized, malformed and incomplete payloads are refused", async () => {

@@ -1,7 +1,7 @@
-// Kakao i Open Builder skill endpoint. Requests are unsigned, so the body hash is the replay guard: an
-// identical body within the replay window is the same event. The answer goes in-band (SkillResponse) when it
-// is ready within the skill timeout, otherwise through the skill callback when the request carries an
-// allowlisted callback URL.
+// Kakao i Open Builder skill endpoint. Requests are unsigned and carry no message id, so the replay guard is
+// the one-time callback URL when there is one, otherwise the body hash within a window (see eventId). The
+// answer goes in-band (SkillResponse) when it is ready within the skill timeout, otherwise through the skill
+// callback when the request carries an allowlisted callback URL.
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
@@ -13,7 +13,7 @@ import { callbackAllowed, type parseHostRules } from "./callback-hosts.ts";
 import { callbackAck, type SkillResponse, skillResponse } from "./format.ts";
 
 const REPLAY_NAMESPACE = "kakao-replay";
-/** Identical bodies within this window are one event (Kakao requests carry no message id). */
+/** Without a callback URL, identical bodies within this window are one event (there is no message id). */
 export const REPLAY_WINDOW_MS = 60_000;
 const MAX_BODY = 64 * 1024;
 
@@ -68,24 +68,15 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
   o.health.inbound();
 
   const receivedAt = Date.now();
-  const hash = createHash("sha256").update(body).digest("hex");
-  const candidate = `kakao:${o.account}:${hash}:${receivedAt}`;
-  const fresh = await o.ctx.store.kvSetIfAbsent(
-    REPLAY_NAMESPACE,
-    `${o.account}:${hash}`,
-    candidate,
-    REPLAY_WINDOW_MS,
-  );
-  const id = fresh
-    ? candidate
-    : ((await o.ctx.store.kvGet(REPLAY_NAMESPACE, `${o.account}:${hash}`)) ?? candidate);
+  const rawCallback = typeof ur.callbackUrl === "string" && ur.callbackUrl ? ur.callbackUrl : undefined;
+  const id = await eventId(o, body, rawCallback, receivedAt);
 
   let callbackUrl: string | undefined;
-  if (typeof ur.callbackUrl === "string" && ur.callbackUrl) {
-    if (callbackAllowed(o.callbackRules, ur.callbackUrl)) callbackUrl = ur.callbackUrl;
+  if (rawCallback) {
+    if (callbackAllowed(o.callbackRules, rawCallback)) callbackUrl = rawCallback;
     else {
       o.ctx.log.warn(
-        { channel: "kakao", host: safeHost(ur.callbackUrl) },
+        { channel: "kakao", host: safeHost(rawCallback) },
         "Kakao callback URL host is not on OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS; it will not be called",
       );
     }
@@ -117,6 +108,28 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
   }
   if (callbackUrl) return sendJson(res, 200, callbackAck);
   sendJson(res, 200, skillResponse("Still working on it. Ask again in a moment."));
+}
+
+/**
+ * The event id. A SkillPayload has no message id and no timestamp: intent/block, bot and action ids name the
+ * chatbot's configuration, and user.id the user, so the same text twice gives the same body. The one field
+ * that is new for every utterance is the one-time callbackUrl Kakao issues when the block has Callback on:
+ * with it, the URL is the id, so a replay of that request is a duplicate however late it comes, and a user
+ * repeating themselves is not. Without it, identical bodies within REPLAY_WINDOW_MS are one event.
+ */
+async function eventId(
+  o: KakaoIngressOptions,
+  body: Buffer,
+  callbackUrl: string | undefined,
+  receivedAt: number,
+): Promise<string> {
+  const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+  if (callbackUrl) return `kakao:${o.account}:cb:${sha256(callbackUrl)}`;
+  const hash = sha256(body);
+  const candidate = `kakao:${o.account}:${hash}:${receivedAt}`;
+  const key = `${o.account}:${hash}`;
+  if (await o.ctx.store.kvSetIfAbsent(REPLAY_NAMESPACE, key, candidate, REPLAY_WINDOW_MS)) return candidate;
+  return (await o.ctx.store.kvGet(REPLAY_NAMESPACE, key)) ?? candidate;
 }
 
 function safeHost(url: string): string {
