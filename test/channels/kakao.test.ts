@@ -145,6 +145,9 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     );
     assert.equal(items.length, 3);
     assert.equal(kakao.received.filter((r) => callbackUrl.endsWith(r.token)).length, 1);
+    // The quick reply sent in the callback works: tapping it is the button press.
+    const tap = await post(skillPayload({ userId: "kakao_parts", utterance: "Alpha" }));
+    assert.equal((await tap.json()).template.outputs[0].simpleText.text, "picked alpha");
   });
 
   test("a multi-part reply too long for 3 bubbles shares them and ends with a visible note", async () => {
@@ -221,6 +224,28 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     assert.ok(await gw.gateway.store.getInbound(id), `event ${id} is in the inbox`);
   });
 
+  test("a quick-reply tap comes back as the button press it represents", async () => {
+    const res = await post(skillPayload({ userId: "kakao_alice", utterance: "/pick" }));
+    const body = await res.json();
+    assert.equal(body.template.outputs[0].simpleText.text, "Pick one");
+    assert.deepEqual(body.template.quickReplies, [
+      { label: "Alpha", action: "message", messageText: "Alpha" },
+      { label: "Beta", action: "message", messageText: "Beta" },
+    ]);
+    // Tapping a quick reply makes Kakao send its messageText as the user's utterance.
+    const before = agent.requests.length;
+    const tapped = body.template.quickReplies[1].messageText;
+    const tap = await post(skillPayload({ userId: "kakao_alice", utterance: tapped }));
+    assert.equal((await tap.json()).template.outputs[0].simpleText.text, "picked beta");
+    assert.equal(agent.requests.length, before, "the tap is a button press, not a message to the agent");
+    // The choice fires once: the same words later are an ordinary message (a fresh callback URL makes it a
+    // new request, as Kakao's would).
+    const again = await post(
+      skillPayload({ userId: "kakao_alice", utterance: tapped, callbackUrl: kakao.callbackUrl() }),
+    );
+    assert.equal((await again.json()).template.outputs[0].simpleText.text, "echo: Beta");
+  });
+
   test("oversized, malformed and incomplete payloads are refused", async () => {
     const big = await post(skillPayload({ utterance: "x".repeat(70 * 1024) }));
     assert.equal(big.status, 413);
@@ -247,6 +272,51 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
     const help = await post(skillPayload({ userId: "kakao_stranger", utterance: "/help" }));
     assert.match((await help.json()).template.outputs[0].simpleText.text, /\/status/);
     assert.equal(agent.requests.length, before);
+  });
+});
+
+describe("Kakao on the connector seed's own port (OPENCLAW_CONNECTOR_KAKAO_*)", () => {
+  let agent: FakeAgent;
+  let gw: TestGateway;
+  before(async () => {
+    agent = await new FakeAgent().start();
+    gw = await startTestGateway({
+      config: { agentUrl: agent.url },
+      env: {
+        OPENCLAW_CONNECTOR_KAKAO_ENABLED: "true",
+        OPENCLAW_CONNECTOR_KAKAO_PORT: "0", // an ephemeral port instead of the seed's 8096
+        OPENCLAW_CONNECTOR_KAKAO_ALLOWED_USERS: "kakao_env_user",
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+  });
+
+  test("the channel's own listener opens and answers a skill request", async () => {
+    const [own] = gw.gateway.channelListenerUrls;
+    assert.ok(own, "a channel listener is open");
+    const url = new URL(own!);
+    assert.equal(url.hostname, "127.0.0.1", "the seed's default bind address");
+    assert.notEqual(url.port, new URL(gw.url).port, "a listener of its own, not the main one");
+    const res = await fetch(`${own}/kakao/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(skillPayload({ userId: "kakao_env_user", utterance: "via own port" })),
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      version: "2.0",
+      template: { outputs: [{ simpleText: { text: "echo: via own port" } }] },
+    });
+    assert.equal((await fetch(`${own}/healthz`)).status, 200);
+    // The env allowlist applies there too.
+    const stranger = await fetch(`${own}/kakao/webhook`, {
+      method: "POST",
+      body: JSON.stringify(skillPayload({ userId: "kakao_nobody", utterance: "hello?" })),
+    });
+    assert.match((await stranger.json()).template.outputs[0].simpleText.text, /allowlist/);
   });
 });
 
