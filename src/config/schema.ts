@@ -90,8 +90,11 @@ export const configSchema = z.object({
     .prefault({}),
   outbox: z
     .object({
-      /** How long a claimed delivery stays with one process; after a crash its deliveries resume after this. */
-      leaseMs: z.number().int().min(1000).default(60_000),
+      /**
+       * How long a claimed delivery stays with one process before another may take it; extended while the send is
+       * in flight, so it only bounds how long a chat waits after a crash.
+       */
+      leaseMs: z.number().int().min(1000).default(15_000),
     })
     .prefault({}),
   /** Signed, expiring media links under server.publicBaseUrl (docs/media.md). */

@@ -161,6 +161,7 @@ export class Gateway {
           limit,
           channels: [...new Set(this.adapters().map((a) => a.channel))],
         }),
+      extend: (item) => this.store.extendOutboundLease(item.id, this.owner, this.config.outbox.leaseMs),
       process: (item) =>
         deliverOutboxItem(
           item,

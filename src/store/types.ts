@@ -137,6 +137,7 @@ export interface Store {
   // ---- outbox ----
   enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
   claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]>;
+  extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean>;
   completeOutbound(id: number, owner: string, result?: string): Promise<boolean>;
   failOutbound(
     id: number,

@@ -194,7 +194,14 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
           onlyTelegram.map((x) => x.idempotencyKey),
           ["k1"],
         );
+        assert.equal(await s.extendOutboundLease(a.id, "o", 10_000), true);
+        assert.equal(
+          await s.extendOutboundLease(a.id, "someone-else", 10_000),
+          false,
+          "only the holder extends",
+        );
         assert.equal(await s.completeOutbound(a.id, "o", JSON.stringify({ messageId: "99" })), true);
+        assert.equal(await s.extendOutboundLease(a.id, "o", 10_000), false, "nothing to extend once done");
         assert.equal((await s.getOutbound(a.id))?.result, JSON.stringify({ messageId: "99" }));
         const [k2] = await s.claimOutbound({
           owner: "o",

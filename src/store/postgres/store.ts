@@ -263,6 +263,14 @@ export class PostgresStore implements Store {
     return r.rowCount === 1;
   }
 
+  async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    const r = await this.#pool.query(
+      `UPDATE outbox SET lease_until = ${NOW_MS} + $1 WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
+      [leaseMs, id, owner],
+    );
+    return r.rowCount === 1;
+  }
+
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(async (c) => {

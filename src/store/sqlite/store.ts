@@ -308,6 +308,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    const r = this.#db
+      .prepare(`UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
+      .run(Date.now() + leaseMs, id, owner);
+    return r.changes === 1;
+  }
+
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
     const r = this.#db
       .prepare(
