@@ -106,7 +106,17 @@ async function loadThreads() {
     small.textContent = t.lastMessage || "";
     b.append(title, small);
     b.onclick = () => openThread(t.id).catch((e) => banner(e.message));
-    nav.append(b);
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "delete";
+    del.textContent = "×";
+    del.title = `Delete "${t.title || "New chat"}"`;
+    del.setAttribute("aria-label", del.title);
+    del.onclick = () => deleteThread(t).catch((e) => banner(e.message));
+    const row = document.createElement("div");
+    row.className = "thread-row";
+    row.append(b, del);
+    nav.append(row);
   }
   return threads;
 }
@@ -462,6 +472,19 @@ async function openThread(id) {
   for (const el of document.querySelectorAll(".thread")) el.classList.toggle("active", el.dataset.id === id);
   await Promise.all([listen(id), refreshMessages()]);
   $("input").focus();
+}
+
+async function deleteThread(t) {
+  if (!confirm(`Delete "${t.title || "New chat"}" and its history? This cannot be undone.`)) return;
+  await api("DELETE", `/api/threads/${t.id}`);
+  if (state.thread === t.id) {
+    state.abort?.abort();
+    state.thread = null;
+    $("messages").replaceChildren();
+    history.replaceState(null, "", location.pathname);
+  }
+  const threads = await loadThreads();
+  if (!state.thread && threads[0]) await openThread(threads[0].id);
 }
 
 async function newThread() {

@@ -117,6 +117,41 @@ describe("web chat page robustness in Chromium", () => {
     }
   });
 
+  test("deleting a conversation asks first, removes its history, and opens the next one", async () => {
+    const gw = await startTestGateway({ config: { agentUrl: agent().url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "keep this one");
+      await committedReply(page, replyTo("keep this one"));
+      await page.locator("#new-thread").click();
+      await page.locator("#messages .msg").first().waitFor({ state: "detached" });
+      await type(page, "delete this one");
+      await committedReply(page, replyTo("delete this one"));
+      const doomed = (await page.locator(".thread.active").getAttribute("data-id"))!;
+      const row = page.locator(".thread-row", { has: page.locator(`[data-id="${doomed}"]`) });
+
+      page.once("dialog", (d) => void d.dismiss());
+      await row.hover();
+      await row.locator(".delete").click();
+      assert.equal(await page.locator(".thread").count(), 2, "dismissing the question keeps the thread");
+
+      page.once("dialog", (d) => {
+        assert.match(d.message(), /Delete "delete this one" and its history\?/);
+        void d.accept();
+      });
+      await row.hover();
+      await row.locator(".delete").click();
+      await committedReply(page, replyTo("keep this one"));
+      assert.equal(await page.locator(".thread").count(), 1);
+      assert.equal(await page.locator("#messages", { hasText: "delete this one" }).count(), 0);
+      const res = await fetch(`${gw.url}/api/threads/${doomed}/messages`);
+      assert.deepEqual(((await res.json()) as { messages: unknown[] }).messages, []);
+    } finally {
+      await closePage(page);
+      await gw.stop();
+    }
+  });
+
   test("a send that fails keeps the text, and Retry sends it exactly once", async () => {
     const gw = await startTestGateway({ config: { agentUrl: agent().url } });
     const page = await openPage(browser(), `${gw.url}/`);
