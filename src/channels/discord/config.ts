@@ -1,0 +1,61 @@
+// Discord settings: `channels.discord` (shared defaults, the seed's env vars) and `channels.discord.accounts.<id>`
+// (one bot application each).
+import { z } from "zod";
+import { csv, type Env } from "../../config/env.ts";
+import { ConfigError } from "../../config/errors.ts";
+import type { ChannelSection } from "../../config/schema.ts";
+import { channelAccounts } from "../shared/accounts.ts";
+import { idListSchema } from "../shared/settings.ts";
+
+export const DEFAULT_DISCORD_API_BASE = "https://discord.com/api";
+
+export const discordAccountSchema = z.object({
+  token: z
+    .string({
+      error: "required: the bot token from the Developer Portal (or OPENCLAW_CONNECTOR_DISCORD_TOKEN)",
+    })
+    .min(20, "expected the bot token from the Developer Portal's Bot page"),
+  allowedUsers: idListSchema,
+  /** Guild channels the bot listens in (threads follow their parent). Empty: every channel it can read. */
+  allowedChannels: idListSchema,
+  /** In guild channels, answer only when mentioned or replied to. DMs are always addressed. */
+  requireMention: z.boolean().default(true),
+  /** Default: OPENCLAW_CONNECTOR_DISCORD_API_BASE, else https://discord.com/api. */
+  apiBase: z.url().optional(),
+  /** How long the shard's store lease lasts without renewal (a crashed replica's shard is picked up after this). */
+  leaseTtlMs: z.number().int().min(500).max(600_000).default(30_000),
+  /** How long `clawgate start` waits for the gateway's READY (to report a bad token or intent at once). */
+  readyTimeoutMs: z.number().int().min(1000).max(120_000).default(20_000),
+});
+
+export type DiscordAccountConfig = z.output<typeof discordAccountSchema> & { id: string; apiBase: string };
+
+export function discordAccounts(section: ChannelSection, env: Env): DiscordAccountConfig[] {
+  // ocg's `channels add --channel discord --token …` and a botToken spelling both work.
+  const normalized = { ...section, token: section.token ?? section.botToken };
+  delete (normalized as Record<string, unknown>).botToken;
+  return channelAccounts("discord", normalized as ChannelSection, discordAccountSchema).map(
+    ({ account, settings }) => {
+      if (!/^[A-Za-z0-9_-]+$/.test(account)) {
+        throw new ConfigError("channels.discord.accounts", [
+          `account id "${account}": use letters, digits, _ and - only (it appears in session keys)`,
+        ]);
+      }
+      const apiBase =
+        settings.apiBase || env.OPENCLAW_CONNECTOR_DISCORD_API_BASE?.trim() || DEFAULT_DISCORD_API_BASE;
+      return { ...settings, apiBase: apiBase.replace(/\/+$/, ""), id: account };
+    },
+  );
+}
+
+/** The connector seed's variables. OPENCLAW_CONNECTOR_DISCORD_API_BASE is read per account (see apiBase). */
+export function discordFromEnv(env: Env): Record<string, unknown> | undefined {
+  const token = env.OPENCLAW_CONNECTOR_DISCORD_TOKEN?.trim();
+  if (!token) return undefined;
+  const out: Record<string, unknown> = { token };
+  const users = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_USERS);
+  const channels = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_CHANNELS);
+  if (users) out.allowedUsers = users;
+  if (channels) out.allowedChannels = channels;
+  return out;
+}

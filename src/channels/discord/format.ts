@@ -1,0 +1,31 @@
+// Outgoing messages: Discord renders Markdown itself, so text goes as is (2000 characters per message); buttons
+// become message components, up to five to a row.
+import type { Button, MediaItem } from "../types.ts";
+
+export const DISCORD_MAX_TEXT = 2000;
+export const DISCORD_MAX_CUSTOM_ID = 100;
+
+/** Button styles: 1 primary (blurple), 2 secondary (grey), 4 danger (red). */
+export function componentRows(buttons: { label: string; customId: string; style?: Button["style"] }[]) {
+  const rows: { type: 1; components: unknown[] }[] = [];
+  for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
+    rows.push({
+      type: 1,
+      components: buttons.slice(i, i + 5).map((b) => ({
+        type: 2,
+        style: b.style === "danger" ? 4 : b.style === "primary" ? 1 : 2,
+        label: b.label.slice(0, 80),
+        custom_id: b.customId,
+      })),
+    });
+  }
+  return rows;
+}
+
+export function filesOf(media: MediaItem[]) {
+  return media.slice(0, 10).map((m) => ({
+    name: m.filename,
+    data: Buffer.from(m.dataBase64, "base64"),
+    contentType: m.mime,
+  }));
+}
