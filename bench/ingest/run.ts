@@ -281,6 +281,7 @@ for (const sl of slices) {
 console.log(
   "\ntarget      req/s  p50 ms  p99 ms  worst p99  CPU µs/msg    acked  committed  vs baseline: median (range)",
 );
+const baseP99 = median(slices.filter((x) => x.name === "baseline").map((x) => x.result.p99));
 for (const s of servers) {
   const name = s.bench.name;
   const mine = slices.filter((x) => x.name === name);
@@ -302,8 +303,12 @@ for (const s of servers) {
     `${name.padEnd(8)} ${fmt(Math.round(ok / secs), 8)} ${fmt(p50, 7)} ${fmt(p99, 7)} ${fmt(worst, 10)} ${fmt(Math.round(cpu), 11)} ${fmt(s.acked, 8)} ${fmt(got, 10)}${lost ? "!" : " "} ${ratio === undefined ? "" : `${fmt(pct(ratio), 6)} (${pct(Math.min(...ratios))} – ${pct(Math.max(...ratios))})`}`,
   );
   if (ratio !== undefined) {
-    const verdict = ratio >= 0.6 && p99 < 20 ? "meets" : "MISSES";
-    console.log(`         ${verdict} the target (median >= 60 % of baseline, median p99 < 20 ms)`);
+    const throughput = ratio >= 0.6 ? "meets" : "MISSES";
+    const latency = p99 < 20 ? "meets" : "MISSES";
+    // When the baseline itself cannot keep p99 under 20 ms, the machine was too busy to judge latency.
+    const note =
+      baseP99 >= 20 ? ` (the baseline's own p99 was ${baseP99} ms: too busy to judge latency)` : "";
+    console.log(`         throughput ${throughput} >= 60 %; p99 ${latency} < 20 ms${note}`);
   }
 }
 if (args["cpu-prof"]) console.log(`CPU profiles of the server processes: ${profileDir}`);
