@@ -179,6 +179,33 @@ describe("Twilio SMS channel", () => {
     assert.equal(tw.rateLimitNext, 0);
   });
 
+  test("a retry after a 429 on the second part of one delivery does not send the first part again", async () => {
+    // 1590 characters plus the numbered choices is more than one 1600-character message.
+    const text = `${"Choose carefully. ".repeat(88)}Ready?`.slice(-1590);
+    tw.rateLimitAfter = 1;
+    tw.rateLimitNext = 1;
+    await gw.gateway.deliver(
+      { channel: "sms", account: "default", conversationId: "+15557770001" },
+      {
+        text,
+        buttons: [
+          { label: "Yes", value: "pick:yes" },
+          { label: "No", value: "pick:no" },
+        ],
+      },
+      "test-sms-parts-1",
+    );
+    await waitFor(
+      () => tw.sent.find((m) => m.To === "+15557770001" && m.Body?.includes("2. No")),
+      15_000,
+      "the second part after the 429",
+    );
+    const parts = tw.sent.filter((m) => m.To === "+15557770001").map((m) => m.Body ?? "");
+    assert.equal(parts.length, 2, "each part once");
+    assert.ok(parts[0]!.startsWith(text.slice(0, 40)));
+    assert.equal(tw.rateLimitNext, 0, "the second part was refused once");
+  });
+
   test("an outbound image goes as MMS with a signed media URL the gateway serves", async () => {
     await gw.gateway.deliver(
       { channel: "sms", account: "default", conversationId: "+15551230001" },

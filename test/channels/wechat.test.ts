@@ -162,6 +162,36 @@ describe("WeChat Official Account channel", () => {
     }
   });
 
+  test("a retry after a limit on the second part of one delivery does not send the first part again", async () => {
+    // 590 characters plus the numbered choices is more than one 600-character message.
+    const text = `${"Choose carefully. ".repeat(33)}Ready?`.slice(-590);
+    wechat.failNext = { count: 1, errcode: 45011, errmsg: "api minute-quota reach limit", after: 1 };
+    try {
+      await gw.gateway.deliver(
+        { channel: "wechat", account: "default", conversationId: "openid_alice" },
+        {
+          text,
+          buttons: [
+            { label: "Yes", value: "pick:yes" },
+            { label: "No", value: "pick:no" },
+          ],
+        },
+        "test-wechat-parts-1",
+      );
+      await waitFor(
+        () => wechat.sent.find((m) => m.touser === "openid_alice" && m.text?.content.includes("2. No")),
+        15_000,
+        "the second part after the limit",
+      );
+      const parts = wechat.sent.filter((m) => m.touser === "openid_alice").map((m) => m.text!.content);
+      assert.equal(parts.length, 2, "each part once");
+      assert.ok(parts[0]!.startsWith(text.slice(0, 40)));
+      assert.equal(wechat.failNext.count, 0, "the second part was refused once");
+    } finally {
+      wechat.failNext = undefined;
+    }
+  });
+
   test("a wrong signature is refused with 403", async () => {
     const res = await post(
       wechatMessageXml({ content: "forged" }),

@@ -21,6 +21,8 @@ export class FakeTwilio {
   readonly sent: TwilioSent[] = [];
   /** Next N sends answer 429 Too Many Requests. */
   rateLimitNext = 0;
+  /** Accept this many messages before the rateLimitNext 429s begin. */
+  rateLimitAfter = 0;
   #server: Server;
   url = "";
 
@@ -70,7 +72,8 @@ export class FakeTwilio {
     if ((msg.Body?.length ?? 0) > 1600)
       return error(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
     if (msg.MediaUrl.length > 10) return error(400, 21623, "Number of media files exceeds allowed limit.");
-    if (this.rateLimitNext > 0) {
+    if (this.rateLimitNext > 0 && this.rateLimitAfter > 0) this.rateLimitAfter--;
+    else if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
       return error(429, 20429, "Too Many Requests");
     }

@@ -17,8 +17,8 @@ export class FakeWechat {
   readonly appSecret: string;
   readonly sent: WechatSent[] = [];
   tokenRequests = 0;
-  /** Next N custom-send calls answer with this errcode (45009 daily quota, -1 busy …). */
-  failNext: { count: number; errcode: number; errmsg: string } | undefined;
+  /** Next N custom-send calls (after `after` accepted ones) answer with this errcode (45009, 45011, -1 …). */
+  failNext: { count: number; errcode: number; errmsg: string; after?: number } | undefined;
   #valid = new Set<string>();
   #server: Server;
   url = "";
@@ -85,8 +85,11 @@ export class FakeWechat {
       if (Buffer.byteLength(body.text.content) > 2048)
         return reply({ errcode: 45002, errmsg: "content size out of limit" });
       if (this.failNext && this.failNext.count > 0) {
-        this.failNext.count--;
-        return reply({ errcode: this.failNext.errcode, errmsg: this.failNext.errmsg });
+        if (this.failNext.after) this.failNext.after--;
+        else {
+          this.failNext.count--;
+          return reply({ errcode: this.failNext.errcode, errmsg: this.failNext.errmsg });
+        }
       }
       this.sent.push(body);
       return reply({ errcode: 0, errmsg: "ok" });

@@ -10,6 +10,7 @@ import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
@@ -19,6 +20,7 @@ import {
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
+  type SendOptions,
   type SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
@@ -108,7 +110,7 @@ export class SmsAdapter implements ChannelAdapter {
     });
   }
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const mediaUrls: string[] = [];
     const unsent: MediaItem[] = [];
     for (const item of message.media ?? []) {
@@ -119,21 +121,27 @@ export class SmsAdapter implements ChannelAdapter {
     const text = await renderText(this.#ctx, this.#ctx.store, to, { ...message, media: unsent });
     const sender = { from: this.#s.from, messagingServiceSid: this.#s.messagingServiceSid };
     const key = `sms:${this.#s.messagingServiceSid ?? this.#s.from}`;
-    let sid = "";
-    // Numbered choices or media links can push a chunk past the limit: split again, media on the first part.
+    // Numbered choices or media links can push a chunk past the limit: split again, media on the first part,
+    // each part sent once even when the outbox retries after a later one failed.
     const parts = chunkText(text, MAX_TEXT);
-    for (const [i, part] of parts.entries()) {
+    const sid = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, parts, async (part, i) => {
       // A long code sends about one message per second; a Messaging Service spreads over its pool.
       await this.#pacer.take([{ key, ratePerSec: this.#s.messagingServiceSid ? 10 : 1, burst: 3 }]);
       try {
-        sid = await this.#client.sendMessage(sender, to.conversationId, part, i === 0 ? mediaUrls : []);
+        const sent = await this.#client.sendMessage(
+          sender,
+          to.conversationId,
+          part,
+          i === 0 ? mediaUrls : [],
+        );
         this.#health.outbound();
+        return sent;
       } catch (err) {
         if (err instanceof RateLimitedError) this.#pacer.block(key, err.retryAfterMs);
         this.#health.error((err as Error).message);
         throw err;
       }
-    }
+    });
     return { messageId: sid };
   }
 

@@ -8,6 +8,7 @@ import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
@@ -17,6 +18,7 @@ import {
   type OutboundMessage,
   PermanentDeliveryError,
   RateLimitedError,
+  type SendOptions,
   type SentMessage,
 } from "../types.ts";
 import { WECHAT_API_BASE, WechatClient } from "./client.ts";
@@ -129,9 +131,12 @@ export class WechatAdapter implements ChannelAdapter {
     return first;
   }
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const text = await renderText(this.#ctx, this.#ctx.store, to, message);
-    for (const part of chunkText(text, MAX_TEXT)) await this.#sendPaced(to, part);
+    // Numbered choices or media links can push a chunk past the limit: split again, each part sent once.
+    await sendPartsOnce(this.#ctx.store, options.idempotencyKey, chunkText(text, MAX_TEXT), (part) =>
+      this.#sendPaced(to, part),
+    );
     return {};
   }
 
