@@ -158,6 +158,8 @@ function waitForUrl(child: ChildProcess): Promise<string> {
 
 /** The server's CPU time so far (user + system), in microseconds. */
 function cpuOf(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.reject(new Error("a server process died during the run"));
   return new Promise((ok) => {
     const onMessage = (m: { cpuMicros?: number }) => {
       if (m.cpuMicros === undefined) return;
@@ -170,6 +172,7 @@ function cpuOf(child: ChildProcess): Promise<number> {
 }
 
 function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((ok) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     child.once("exit", () => {
