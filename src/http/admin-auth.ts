@@ -4,7 +4,7 @@
 // too), so guessing gains nothing.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
-import { bearerToken, isLoopback, safeEqual, sendError } from "./respond.ts";
+import { bearerToken, isLocalRequest, safeEqual, sendError } from "./respond.ts";
 
 export class AdminAuth {
   readonly #token: string | undefined;
@@ -21,7 +21,8 @@ export class AdminAuth {
     const presented =
       (req.headers["x-openclaw-admin-token"] as string | undefined) ?? bearerToken(req) ?? undefined;
     if (!this.#token) {
-      if (isLoopback(req)) return true;
+      // A request relayed by a reverse proxy on this machine is not local, whatever its socket says.
+      if (isLocalRequest(req)) return true;
       sendError(
         res,
         403,

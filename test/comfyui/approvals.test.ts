@@ -114,11 +114,12 @@ describe("approvals across a restart, and expiry", () => {
       comfyui: { approvals: { ttlSec: 1, sweepIntervalMs: 50 } },
     });
     try {
+      // Listen on the requester's thread before approving: the job's result is a live reply and may be quick.
+      req = await Thread.open(gw.url, "r");
       const admin = await Thread.open(gw.url, "a");
       await admin.send(`/approve ${id}`);
       const ok = await admin.waitFor(/\[Approved\]/);
       assert.match(ok, new RegExp(`\\[Approved\\] ${id}\\nExecuted: [0-9a-f-]{36}`));
-      req = await Thread.open(gw.url, "r");
       await req.waitForReply(/txt2img finished/);
 
       // This gateway's TTL is one second: nobody decides, the sweeper closes it and tells the requester.

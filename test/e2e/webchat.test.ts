@@ -33,8 +33,7 @@ describe("web chat end to end", () => {
 
   it("a message goes to the agent and the reply streams back, then is stored", async () => {
     const thread = await chat.createThread();
-    const events = chat.events(thread, (ev) => ev.type === "reply");
-    await new Promise((r) => setTimeout(r, 50)); // let the SSE subscription register
+    const { done: events } = await chat.subscribe(thread, (ev) => ev.type === "reply");
     const sent = await chat.send(thread, "hello agent");
     assert.equal(sent.status, 202);
     const seen = await events;

@@ -54,8 +54,11 @@ export class WebchatClient {
     }
   }
 
-  /** Opens the thread's SSE stream and collects events until `until` returns true. */
-  async events(
+  /**
+   * Opens the thread's SSE stream. Resolves once the server has registered the subscription (its response
+   * headers arrived); `done` then collects events until `until` returns true.
+   */
+  async subscribe(
     thread: string,
     until: (ev: { type: string; [k: string]: unknown }) => boolean,
     timeoutMs = 10_000,
@@ -67,7 +70,6 @@ export class WebchatClient {
       signal: controller.signal,
     });
     const seen: { type: string; [k: string]: unknown }[] = [];
-    const ready = Promise.resolve();
     const done = (async () => {
       let buf = "";
       try {
@@ -100,7 +102,6 @@ export class WebchatClient {
       }
       return seen;
     })();
-    await ready;
-    return done;
+    return { done };
   }
 }
