@@ -45,6 +45,8 @@ export interface OutboundMessage {
 export interface SendOptions {
   /** The outbox item's idempotency key: the same on every retry of one delivery (LINE's X-Line-Retry-Key). */
   idempotencyKey?: string;
+  /** The inbound event this delivery answers, when it is a reply. */
+  eventId?: string;
 }
 
 export interface SentMessage {

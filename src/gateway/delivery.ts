@@ -84,7 +84,10 @@ export async function deliverOutboxItem(
       messageId = payload.editMessageId;
     } else {
       messageId = (
-        await adapter.send(payload.address, payload.message, { idempotencyKey: item.idempotencyKey })
+        await adapter.send(payload.address, payload.message, {
+          idempotencyKey: item.idempotencyKey,
+          eventId: item.eventId,
+        })
       ).messageId;
     }
     await store.completeOutbound(item.id, owner, JSON.stringify({ messageId }));

@@ -66,7 +66,7 @@ export class WebchatAdapter implements ChannelAdapter {
     this.hub.publish(address.conversationId, {
       type: "reply",
       id,
-      eventId: answeredEventId(id),
+      eventId: options?.eventId,
       text: message.text,
       kind: message.kind,
       buttons: message.buttons,
@@ -93,13 +93,6 @@ export class WebchatAdapter implements ChannelAdapter {
   health() {
     return this.#health.snapshot();
   }
-}
-
-/** Replies to a message are delivered under `reply:<eventId>:<n>` (gateway.ts, delivery.ts). */
-function answeredEventId(idempotencyKey: string | undefined): string | undefined {
-  if (!idempotencyKey?.startsWith("reply:")) return undefined;
-  const end = idempotencyKey.lastIndexOf(":");
-  return end > "reply:".length ? idempotencyKey.slice("reply:".length, end) : undefined;
 }
 
 export const webchatModule: ChannelModule = {
