@@ -12,7 +12,8 @@ export function connectionError(url: string, err: unknown): TargetError {
           ? "connection reset"
           : code
             ? code
-            : ((err as Error)?.message ?? "unknown error");
+            : // fetch wraps the real reason ("bad port", a TLS error …) in its cause.
+              ((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? "unknown error");
   return new TargetError(
     `The agent at ${url} is unreachable (${reason}). Start your model server (for Ollama: \`ollama serve\`) or set agentUrl in clawgate.json / OCG_AGENT_URL. Your message was kept.`,
     { retryable: true, cause: err },
