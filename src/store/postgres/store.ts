@@ -3,6 +3,7 @@
 // a per-lane advisory lock, singletons are rows in `leases`. Every time that decides who may do what is read
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
 import pg from "pg";
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
   InboxEffects,
@@ -19,7 +20,6 @@ import type {
 } from "../types.ts";
 import { postgresMigrations } from "./migrations.ts";
 
-type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** The database clock in epoch milliseconds (transaction start: stable within one claim). */
@@ -653,67 +653,4 @@ function listQuery(
   args.push(filter.limit ?? 100);
   const cond = where.length ? `WHERE ${where.join(" AND ")}` : "";
   return { sql: `SELECT * FROM ${table} ${cond} ORDER BY ${order} DESC LIMIT $${args.length}`, args };
-}
-
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-
-function inboxFromRow(r: Row): InboxItem {
-  return {
-    seq: Number(r.seq),
-    id: String(r.id),
-    sessionKey: String(r.session_key),
-    payload: String(r.payload),
-    receivedAt: Number(r.received_at),
-    state: r.state as QueueState,
-    attempts: Number(r.attempts),
-    availableAt: Number(r.available_at),
-    leaseOwner: str(r.lease_owner),
-    leaseUntil: num(r.lease_until),
-    lastError: str(r.last_error),
-  };
-}
-
-function outboxFromRow(r: Row): OutboxItem {
-  return {
-    id: Number(r.id),
-    idempotencyKey: String(r.idempotency_key),
-    sessionKey: String(r.session_key),
-    channel: String(r.channel),
-    account: String(r.account),
-    payload: String(r.payload),
-    eventId: str(r.event_id) ?? undefined,
-    state: r.state as QueueState,
-    attempts: Number(r.attempts),
-    availableAt: Number(r.available_at),
-    leaseOwner: str(r.lease_owner),
-    leaseUntil: num(r.lease_until),
-    lastError: str(r.last_error),
-    result: str(r.result),
-    createdAt: Number(r.created_at),
-  };
-}
-
-function sessionFromRow(r: Row): SessionInfo {
-  return {
-    key: String(r.key),
-    generation: Number(r.generation),
-    title: str(r.title),
-    lastMessage: str(r.last_message),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-function messageFromRow(r: Row): StoredMessage {
-  return {
-    id: Number(r.id),
-    sessionKey: String(r.session_key),
-    generation: Number(r.generation),
-    role: r.role as StoredMessage["role"],
-    content: String(r.content),
-    eventId: str(r.event_id),
-    author: str(r.author),
-    createdAt: Number(r.created_at),
-  };
 }

@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
   InboxEffects,
@@ -19,8 +20,6 @@ import type {
   StoredMessage,
 } from "../types.ts";
 import { sqliteMigrations } from "./migrations.ts";
-
-type Row = Record<string, SQLInputValue>;
 
 interface PendingEnqueue {
   item: NewInboxItem;
@@ -574,67 +573,4 @@ export class SqliteStore implements Store {
       .get(name, Date.now()) as { owner: string; until: number } | undefined;
     return row ? { owner: row.owner, until: row.until } : undefined;
   }
-}
-
-const str = (v: SQLInputValue) => (v === null || v === undefined ? null : String(v));
-const num = (v: SQLInputValue) => (v === null || v === undefined ? null : Number(v));
-
-function inboxFromRow(r: Row): InboxItem {
-  return {
-    seq: Number(r.seq),
-    id: String(r.id),
-    sessionKey: String(r.session_key),
-    payload: String(r.payload),
-    receivedAt: Number(r.received_at),
-    state: r.state as QueueState,
-    attempts: Number(r.attempts),
-    availableAt: Number(r.available_at),
-    leaseOwner: str(r.lease_owner),
-    leaseUntil: num(r.lease_until),
-    lastError: str(r.last_error),
-  };
-}
-
-function outboxFromRow(r: Row): OutboxItem {
-  return {
-    id: Number(r.id),
-    idempotencyKey: String(r.idempotency_key),
-    sessionKey: String(r.session_key),
-    channel: String(r.channel),
-    account: String(r.account),
-    payload: String(r.payload),
-    eventId: str(r.event_id) ?? undefined,
-    state: r.state as QueueState,
-    attempts: Number(r.attempts),
-    availableAt: Number(r.available_at),
-    leaseOwner: str(r.lease_owner),
-    leaseUntil: num(r.lease_until),
-    lastError: str(r.last_error),
-    result: str(r.result),
-    createdAt: Number(r.created_at),
-  };
-}
-
-function sessionFromRow(r: Row): SessionInfo {
-  return {
-    key: String(r.key),
-    generation: Number(r.generation),
-    title: str(r.title),
-    lastMessage: str(r.last_message),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-function messageFromRow(r: Row): StoredMessage {
-  return {
-    id: Number(r.id),
-    sessionKey: String(r.session_key),
-    generation: Number(r.generation),
-    role: r.role as StoredMessage["role"],
-    content: String(r.content),
-    eventId: str(r.event_id),
-    author: str(r.author),
-    createdAt: Number(r.created_at),
-  };
 }
