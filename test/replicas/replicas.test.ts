@@ -122,7 +122,7 @@ it("three replicas on one PostgreSQL: SIGKILL the poller's replica mid-stream, e
   // Kill the poller's replica while it holds inbox leases, so both its singleton and its in-flight work must
   // be taken over by the others.
   const victimOwner = `${replicas[victim]!.proc.pid}-%`;
-  const inFlight = await waitFor(
+  await waitFor(
     async () => {
       // Pick a moment when it has no Telegram send in flight, so the chat-level check below stays exact (a send
       // in flight at the kill is retried after its outbox lease and may show twice; that case is allowed below).
