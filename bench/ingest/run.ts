@@ -3,7 +3,8 @@
 // Each server runs in its own child process; autocannon drives it from this one. Binds 127.0.0.1 only.
 //
 //   npm run bench:ingest -- [--duration 1] [--warmup 2] [--connections 32] [--rounds 10]
-//                            [--targets baseline,webchat,slack,line] [--cpu-prof]
+//                            [--targets baseline,webchat,slack,line] [--verbose] [--cpu-prof]
+// Results and how to read them: docs/benchmarks.md.
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -43,7 +44,7 @@ const profileDir = join(tmpdir(), "clawgate-bench-profiles");
 
 interface Bench {
   name: string;
-  /** Starts the server; returns its URL and a function counting committed events after it stopped. */
+  /** Starts the server process; `committed()` counts its stored events once it has stopped. */
   start(dir: string): { child: ChildProcess; committed: () => number };
   target(url: string, runId: string): LoadTarget;
 }
