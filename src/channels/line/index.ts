@@ -88,6 +88,7 @@ export class LineAdapter implements ChannelAdapter {
     const payload = parseJsonObject(body);
     if (!payload || !Array.isArray(payload.events))
       return sendError(res, 400, "body must be {events: [...]}");
+    const events: InboundEvent[] = [];
     for (const raw of payload.events) {
       if (!raw || typeof raw !== "object") continue;
       const event = normalizeLineEvent(raw as Record<string, unknown>, {
@@ -100,9 +101,11 @@ export class LineAdapter implements ChannelAdapter {
           (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
       }
       this.#health.inbound();
-      // Every event is durable before LINE hears 200; a redelivery (same webhookEventId) is a duplicate.
-      await this.#ctx.ingest(event);
+      events.push(event);
     }
+    // Every event is durable before LINE hears 200; a redelivery (same webhookEventId) is a duplicate. Ingesting
+    // them together lets one group commit cover the whole webhook; the calls are made in order, so lanes keep it.
+    await Promise.all(events.map((e) => this.#ctx.ingest(e)));
     res.writeHead(200, { "content-type": "application/json" }).end("{}");
   }
 

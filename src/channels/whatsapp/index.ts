@@ -100,9 +100,9 @@ export class WhatsappAdapter implements ChannelAdapter {
           (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
       }
       this.#health.inbound();
-      // Durable before Meta hears 200; a redelivered message id is a duplicate.
-      await this.#ctx.ingest(event);
     }
+    // Durable before Meta hears 200; a redelivered message id is a duplicate. One group commit for the batch.
+    await Promise.all(events.map((e) => this.#ctx.ingest(e)));
     res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED");
   }
 
