@@ -256,16 +256,16 @@ export class PostgresStore implements Store {
   }
 
   async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    const r = await this.#pool.query(
-      `UPDATE inbox SET lease_until = ${NOW_MS} + $1 WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
-      [leaseMs, id, owner],
-    );
-    return r.rowCount === 1;
+    return this.#extendLease("inbox", id, owner, leaseMs);
   }
 
   async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#extendLease("outbox", id, owner, leaseMs);
+  }
+
+  async #extendLease(table: "inbox" | "outbox", id: string | number, owner: string, leaseMs: number) {
     const r = await this.#pool.query(
-      `UPDATE outbox SET lease_until = ${NOW_MS} + $1 WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
+      `UPDATE ${table} SET lease_until = ${NOW_MS} + $1 WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
       [leaseMs, id, owner],
     );
     return r.rowCount === 1;

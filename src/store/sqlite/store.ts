@@ -27,6 +27,10 @@ interface PendingEnqueue {
   reject: (err: unknown) => void;
 }
 
+type Queue = "inbox" | "outbox";
+type Retry = { retryAt: number } | { dead: true };
+type ListFilter = { state?: QueueState; sessionKey?: string; limit?: number };
+
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
@@ -140,29 +144,44 @@ export class SqliteStore implements Store {
 
   async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
     this.#flush();
+    // The inbox has no channel column: a channel list in opts does not apply to it.
+    return this.#claim("inbox", "seq", { ...opts, channels: undefined }).map(inboxFromRow);
+  }
+
+  /**
+   * One claim transaction for either queue: the first `limit` ready items (pending and due, or leased with an
+   * expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`.
+   */
+  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Row[] {
     const now = Date.now();
+    const channelFilter = channels ? `AND i.channel IN (${channels.map(() => "?").join(",") || "''"})` : "";
     return this.#tx(() => {
       const rows = this.#db
         .prepare(
-          `SELECT i.seq FROM inbox i
+          `SELECT i.${key} AS k FROM ${table} i
            WHERE i.state IN ('pending', 'leased')
              AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
-             AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.session_key = i.session_key
-                             AND j.seq < i.seq AND j.state IN ('pending', 'leased'))
-           ORDER BY i.seq LIMIT ?`,
+             ${channelFilter}
+             AND NOT EXISTS (SELECT 1 FROM ${table} j WHERE j.session_key = i.session_key
+                             AND j.${key} < i.${key} AND j.state IN ('pending', 'leased'))
+           ORDER BY i.${key} LIMIT ?`,
         )
-        .all(now, now, opts.limit) as { seq: number }[];
+        .all(now, now, ...(channels ?? []), limit) as { k: number }[];
       const update = this.#db.prepare(
-        `UPDATE inbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-         WHERE seq = ? RETURNING *`,
+        `UPDATE ${table} SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
+         updated_at = ? WHERE ${key} = ? RETURNING *`,
       );
-      return rows.map((r) => inboxFromRow(update.get(opts.owner, now + opts.leaseMs, now, r.seq) as Row));
+      return rows.map((r) => update.get(owner, now + leaseMs, now, r.k) as Row);
     });
   }
 
   async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#extendLease("inbox", id, owner, leaseMs);
+  }
+
+  #extendLease(table: Queue, id: string | number, owner: string, leaseMs: number): boolean {
     const r = this.#db
-      .prepare(`UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
+      .prepare(`UPDATE ${table} SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
       .run(Date.now() + leaseMs, id, owner);
     return r.changes === 1;
   }
@@ -184,16 +203,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  async failInbound(
-    id: string,
-    owner: string,
-    error: string,
-    retry: { retryAt: number } | { dead: true },
-  ): Promise<boolean> {
+  async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
+    return this.#fail("inbox", id, owner, error, retry);
+  }
+
+  #fail(table: Queue, id: string | number, owner: string, error: string, retry: Retry): boolean {
     const dead = "dead" in retry;
     const r = this.#db
       .prepare(
-        `UPDATE inbox SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
+        `UPDATE ${table} SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
          updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
       )
       .run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
@@ -206,12 +224,13 @@ export class SqliteStore implements Store {
     return row ? inboxFromRow(row) : undefined;
   }
 
-  async listInbound(filter: {
-    state?: QueueState;
-    sessionKey?: string;
-    limit?: number;
-  }): Promise<InboxItem[]> {
+  async listInbound(filter: ListFilter): Promise<InboxItem[]> {
     this.#flush();
+    return this.#list("inbox", "seq", filter).map(inboxFromRow);
+  }
+
+  /** Newest first, optionally one state and/or one lane. */
+  #list(table: Queue, order: "seq" | "id", filter: ListFilter): Row[] {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
     if (filter.state) {
@@ -222,8 +241,8 @@ export class SqliteStore implements Store {
       where.push("session_key = ?");
       args.push(filter.sessionKey);
     }
-    const sql = `SELECT * FROM inbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(inboxFromRow);
+    const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} DESC LIMIT ?`;
+    return this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[];
   }
 
   async retryInbound(id: string): Promise<boolean> {
@@ -240,7 +259,7 @@ export class SqliteStore implements Store {
     return this.#stats("inbox");
   }
 
-  #stats(table: "inbox" | "outbox"): QueueStats {
+  #stats(table: Queue): QueueStats {
     const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
     for (const row of this.#db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as {
       state: QueueState;
@@ -283,35 +302,11 @@ export class SqliteStore implements Store {
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    const now = Date.now();
-    const channelFilter = opts.channels
-      ? `AND i.channel IN (${opts.channels.map(() => "?").join(",") || "''"})`
-      : "";
-    return this.#tx(() => {
-      const rows = this.#db
-        .prepare(
-          `SELECT i.id FROM outbox i
-           WHERE i.state IN ('pending', 'leased')
-             AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
-             ${channelFilter}
-             AND NOT EXISTS (SELECT 1 FROM outbox j WHERE j.session_key = i.session_key
-                             AND j.id < i.id AND j.state IN ('pending', 'leased'))
-           ORDER BY i.id LIMIT ?`,
-        )
-        .all(now, now, ...(opts.channels ?? []), opts.limit) as { id: number }[];
-      const update = this.#db.prepare(
-        `UPDATE outbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-         WHERE id = ? RETURNING *`,
-      );
-      return rows.map((r) => outboxFromRow(update.get(opts.owner, now + opts.leaseMs, now, r.id) as Row));
-    });
+    return this.#claim("outbox", "id", opts).map(outboxFromRow);
   }
 
   async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
-    const r = this.#db
-      .prepare(`UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
-      .run(Date.now() + leaseMs, id, owner);
-    return r.changes === 1;
+    return this.#extendLease("outbox", id, owner, leaseMs);
   }
 
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
@@ -324,20 +319,8 @@ export class SqliteStore implements Store {
     return r.changes === 1;
   }
 
-  async failOutbound(
-    id: number,
-    owner: string,
-    error: string,
-    retry: { retryAt: number } | { dead: true },
-  ): Promise<boolean> {
-    const dead = "dead" in retry;
-    const r = this.#db
-      .prepare(
-        `UPDATE outbox SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
-         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-      )
-      .run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
-    return r.changes === 1;
+  async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
+    return this.#fail("outbox", id, owner, error, retry);
   }
 
   async getOutbound(id: number): Promise<OutboxItem | undefined> {
@@ -352,23 +335,8 @@ export class SqliteStore implements Store {
     return row ? outboxFromRow(row) : undefined;
   }
 
-  async listOutbound(filter: {
-    state?: QueueState;
-    sessionKey?: string;
-    limit?: number;
-  }): Promise<OutboxItem[]> {
-    const where: string[] = [];
-    const args: SQLInputValue[] = [];
-    if (filter.state) {
-      where.push("state = ?");
-      args.push(filter.state);
-    }
-    if (filter.sessionKey) {
-      where.push("session_key = ?");
-      args.push(filter.sessionKey);
-    }
-    const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(outboxFromRow);
+  async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
+    return this.#list("outbox", "id", filter).map(outboxFromRow);
   }
 
   async outboxStats(): Promise<QueueStats> {
