@@ -1,46 +1,36 @@
 // LINE settings: `channels.line` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_LINE_* variables.
 import { z } from "zod";
 import { csv, type Env, envBool, envInt } from "../../config/env.ts";
-import { ConfigError, formatIssues } from "../../config/errors.ts";
 import type { ChannelSection } from "../../config/schema.ts";
-
-/** A setting that must be present: the message says where to find it. */
-const required = (where: string) => z.string({ error: `required: ${where}` }).min(1, `required: ${where}`);
+import { sectionSettings } from "../shared/accounts.ts";
+import {
+  apiBaseSchema,
+  bodyLimitSchema,
+  idArraySchema,
+  numericListenSchema,
+  requiredString,
+  webhookPathSchema,
+} from "../shared/settings.ts";
 
 export const LINE_DEFAULTS = { port: 8099, path: "/line/webhook", apiBase: "https://api.line.me" };
 
-const ids = z.array(z.union([z.string(), z.number()]).transform((v) => String(v).trim())).default([]);
-
 export const lineSettingsSchema = z.object({
-  channelSecret: required("the Channel secret from the LINE Developers Console (Basic settings)"),
-  channelAccessToken: required("a long-lived Channel access token (Messaging API tab)"),
-  allowedUsers: ids,
-  allowedGroups: ids,
-  path: z
-    .string()
-    .regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #")
-    .default(LINE_DEFAULTS.path),
-  listen: z
-    .object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(0).max(65535) })
-    .optional(),
+  channelSecret: requiredString("the Channel secret from the LINE Developers Console (Basic settings)"),
+  channelAccessToken: requiredString("a long-lived Channel access token (Messaging API tab)"),
+  allowedUsers: idArraySchema,
+  allowedGroups: idArraySchema,
+  path: webhookPathSchema.default(LINE_DEFAULTS.path),
+  listen: numericListenSchema,
   /** In groups and rooms, answer only messages that mention the bot. */
   requireMention: z.boolean().default(false),
-  apiBase: z
-    .url()
-    .default(LINE_DEFAULTS.apiBase)
-    .transform((u) => u.replace(/\/+$/, "")),
-  bodyLimitBytes: z.number().int().min(1024).max(10_485_760).default(1_048_576),
+  apiBase: apiBaseSchema(LINE_DEFAULTS.apiBase),
+  bodyLimitBytes: bodyLimitSchema,
 });
 
 export type LineSettings = z.output<typeof lineSettingsSchema>;
 
 export function lineSettings(section: ChannelSection): LineSettings {
-  const { enabled: _e, accounts: _a, agentUrl: _u, model: _m, dmPolicy: _d, ...raw } = section;
-  const parsed = lineSettingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError("channels.line", formatIssues(parsed.error.issues, raw, ["channels", "line"]));
-  }
-  return parsed.data;
+  return sectionSettings("line", section, lineSettingsSchema);
 }
 
 /** OPENCLAW_CONNECTOR_LINE_*: configuring LINE this way also opens the seed's own listener (default :8099). */

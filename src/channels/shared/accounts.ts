@@ -46,3 +46,23 @@ export function accountPath(basePath: string, account: string, explicit: string 
   if (explicit) return explicit;
   return account === DEFAULT_ACCOUNT ? basePath : `${basePath.replace(/\/+$/, "")}/${account}`;
 }
+
+/**
+ * Validates a single-account channel's section (no `accounts`): the keys the gateway itself reads are left
+ * out, and errors name the key path (`channels.slack.botToken`).
+ */
+export function sectionSettings<S extends z.ZodType>(
+  channel: string,
+  section: ChannelSection,
+  schema: S,
+): z.output<S> {
+  const { enabled: _e, accounts: _a, agentUrl: _u, model: _m, dmPolicy: _d, ...raw } = section;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `channels.${channel}`,
+      formatIssues(parsed.error.issues, raw, ["channels", channel]),
+    );
+  }
+  return parsed.data;
+}

@@ -2,11 +2,15 @@
 // OPENCLAW_CONNECTOR_WHATSAPP_* variables.
 import { z } from "zod";
 import { csv, type Env, envInt } from "../../config/env.ts";
-import { ConfigError, formatIssues } from "../../config/errors.ts";
 import type { ChannelSection } from "../../config/schema.ts";
-
-/** A setting that must be present: the message says where to find it. */
-const required = (where: string) => z.string({ error: `required: ${where}` }).min(1, `required: ${where}`);
+import { sectionSettings } from "../shared/accounts.ts";
+import {
+  apiBaseSchema,
+  bodyLimitSchema,
+  numericListenSchema,
+  requiredString,
+  webhookPathSchema,
+} from "../shared/settings.ts";
 
 export const WHATSAPP_DEFAULTS = {
   port: 8098,
@@ -22,45 +26,29 @@ const phones = z
   .transform((l) => l.filter(Boolean));
 
 export const whatsappSettingsSchema = z.object({
-  accessToken: required("a Cloud API access token (a System User token for production)"),
-  verifyToken: required("any secret string; enter the same one as the webhook's Verify token"),
-  appSecret: required("clawgate refuses unsigned webhooks (App settings → Basic → App secret)"),
+  accessToken: requiredString("a Cloud API access token (a System User token for production)"),
+  verifyToken: requiredString("any secret string; enter the same one as the webhook's Verify token"),
+  appSecret: requiredString("clawgate refuses unsigned webhooks (App settings → Basic → App secret)"),
   phoneNumberId: z
     .string({ error: "required: the numeric Phone number ID from WhatsApp → API Setup" })
     .regex(/^\d+$/, "the numeric Phone number ID from WhatsApp → API Setup"),
   allowedUsers: phones,
-  path: z
-    .string()
-    .regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #")
-    .default(WHATSAPP_DEFAULTS.path),
-  listen: z
-    .object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(0).max(65535) })
-    .optional(),
-  apiBase: z
-    .url()
-    .default(WHATSAPP_DEFAULTS.apiBase)
-    .transform((u) => u.replace(/\/+$/, "")),
+  path: webhookPathSchema.default(WHATSAPP_DEFAULTS.path),
+  listen: numericListenSchema,
+  apiBase: apiBaseSchema(WHATSAPP_DEFAULTS.apiBase),
   apiVersion: z
     .string()
     .regex(/^v\d+\.\d+$/, "a Graph API version like v23.0")
     .default(WHATSAPP_DEFAULTS.apiVersion),
   /** "upload": images are uploaded to WhatsApp first; "link": WhatsApp fetches a signed media link. */
   mediaMode: z.enum(["upload", "link"]).default("upload"),
-  bodyLimitBytes: z.number().int().min(1024).max(10_485_760).default(1_048_576),
+  bodyLimitBytes: bodyLimitSchema,
 });
 
 export type WhatsappSettings = z.output<typeof whatsappSettingsSchema>;
 
 export function whatsappSettings(section: ChannelSection): WhatsappSettings {
-  const { enabled: _e, accounts: _a, agentUrl: _u, model: _m, dmPolicy: _d, ...raw } = section;
-  const parsed = whatsappSettingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      "channels.whatsapp",
-      formatIssues(parsed.error.issues, raw, ["channels", "whatsapp"]),
-    );
-  }
-  return parsed.data;
+  return sectionSettings("whatsapp", section, whatsappSettingsSchema);
 }
 
 /** OPENCLAW_CONNECTOR_WHATSAPP_*: configuring WhatsApp this way also opens the seed's listener (default :8098). */
