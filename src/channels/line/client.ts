@@ -2,8 +2,8 @@
 // X-Line-Retry-Key, so a retried push is delivered once: LINE answers 409 to a key it already accepted).
 import { createHash } from "node:crypto";
 import { Pacer } from "../../gateway/pacer.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
-import { RateLimitedError } from "../types.ts";
 import type { LineMessage } from "./format.ts";
 
 interface SentResponse {
@@ -47,8 +47,8 @@ export class LineClient {
       { key: "global", ratePerSec: 50, burst: 50 },
       { key: `chat:${chat}`, ratePerSec: 5, burst: 5 },
     ];
-    await this.#pacer.take(keys);
-    try {
+    // LINE limits per bot (channel), not per chat: a 429 holds every send until the limit clears.
+    return pacedCall(this.#pacer, keys, "global", async () => {
       const res = await platformFetch<SentResponse>(`${this.#base}${path}`, {
         method: "POST",
         headers: {
@@ -59,10 +59,6 @@ export class LineClient {
         what,
       });
       return res.body;
-    } catch (err) {
-      // LINE limits per bot (channel), not per chat: hold every send until the limit clears.
-      if (err instanceof RateLimitedError) this.#pacer.block("global", err.retryAfterMs);
-      throw err;
-    }
+    });
   }
 }

@@ -1,6 +1,7 @@
 // The Slack Web API calls clawgate makes, paced per channel and globally. Slack answers most errors with HTTP 200
 // and {ok:false, error}; those are mapped onto the outbox's retry (transient) or dead-letter (everything else).
 import { Pacer } from "../../gateway/pacer.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { platformFetch } from "../shared/platform-fetch.ts";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";
 
@@ -51,8 +52,8 @@ export class SlackClient {
     const keys = [{ key: "global", ratePerSec: 20, burst: 20 }];
     // About one message a second per conversation, with a little burst for a chunked reply.
     if (chat) keys.push({ key: `chat:${chat}`, ratePerSec: 1, burst: 3 });
-    await this.#pacer.take(keys);
-    try {
+    const blockKey = chat ? `chat:${chat}` : "global";
+    return pacedCall(this.#pacer, keys, blockKey, async () => {
       const res = await platformFetch<T>(`${this.#base}/${method}`, {
         method: "POST",
         headers: { authorization: `Bearer ${this.#token}` },
@@ -68,11 +69,7 @@ export class SlackClient {
         throw new SlackApiError(method, code, body.needed);
       }
       return body;
-    } catch (err) {
-      if (err instanceof RateLimitedError)
-        this.#pacer.block(chat ? `chat:${chat}` : "global", err.retryAfterMs);
-      throw err;
-    }
+    });
   }
 
   async authTest(): Promise<{ userId: string; teamId?: string }> {

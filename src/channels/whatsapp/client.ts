@@ -1,6 +1,7 @@
 // The Graph API calls for WhatsApp Cloud: send a message, upload media. Graph errors are {error:{code,…}}; its
 // throughput and pair-rate codes arrive as HTTP 400 and are turned into RateLimitedError here.
 import { Pacer } from "../../gateway/pacer.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";
 
@@ -40,26 +41,26 @@ export class WhatsappClient {
 
   async #call<T>(path: string, body: unknown, chat: string, what: string): Promise<T> {
     // 80 messages/s per number by default; a pair (one customer) takes bursts but about one message per 6 s.
-    await this.#pacer.take([
+    const buckets = [
       { key: "global", ratePerSec: 40, burst: 40 },
       { key: `chat:${chat}`, ratePerSec: 0.5, burst: 20 },
-    ]);
-    try {
-      const res = await platformFetch<T>(`${this.#base}${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${this.#token}` },
-        body,
-        what,
-        timeoutMs: path === "/media" ? 120_000 : 30_000,
-      });
-      return res.body;
-    } catch (err) {
-      const mapped = mapGraphError(err, what);
-      if (mapped instanceof RateLimitedError) {
-        this.#pacer.block(mapped.retryAfterMs >= 60_000 ? "global" : `chat:${chat}`, mapped.retryAfterMs);
+    ];
+    // App limits (a minute or more, see RATE_CODES) hold every send; a shorter wait holds only this chat.
+    const blockKey = (err: RateLimitedError) => (err.retryAfterMs >= 60_000 ? "global" : `chat:${chat}`);
+    return pacedCall(this.#pacer, buckets, blockKey, async () => {
+      try {
+        const res = await platformFetch<T>(`${this.#base}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${this.#token}` },
+          body,
+          what,
+          timeoutMs: path === "/media" ? 120_000 : 30_000,
+        });
+        return res.body;
+      } catch (err) {
+        throw mapGraphError(err, what);
       }
-      throw mapped;
-    }
+    });
   }
 }
 
