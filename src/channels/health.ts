@@ -12,6 +12,17 @@ export class HealthTracker {
   error(message: string) {
     this.#h.lastError = { at: Date.now(), message };
   }
+  /** Runs one delivery: success is the last outbound time, a failure the last error (and is rethrown). */
+  async track<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      const out = await send();
+      this.outbound();
+      return out;
+    } catch (err) {
+      this.error((err as Error).message);
+      throw err;
+    }
+  }
   status(s: ChannelHealth["status"]) {
     this.#h.status = s;
   }

@@ -7,6 +7,7 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { choiceKey, rememberChoices } from "../shared/reply-choices.ts";
 import { idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
@@ -16,7 +17,6 @@ import {
   type ChannelModule,
   type OutboundMessage,
   PermanentDeliveryError,
-  RateLimitedError,
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
@@ -116,18 +116,15 @@ export class KakaoAdapter implements ChannelAdapter {
     const store = this.#ctx.store;
     if (await wasPacked(store, callbackUrl, options.idempotencyKey)) return {};
     const later = await laterParts(store, options.idempotencyKey, callbackUrl);
-    await this.#pacer.take([{ key: "kakao", ratePerSec: 20, burst: 20 }]);
-    try {
-      const response = await this.#render(to, [message, ...later.messages]);
-      await postCallback(store, callbackUrl, receivedAt, response);
-      await rememberPacked(store, callbackUrl, later.keys);
-      this.#health.outbound();
-      return {};
-    } catch (err) {
-      if (err instanceof RateLimitedError) this.#pacer.block("kakao", err.retryAfterMs);
-      this.#health.error((err as Error).message);
-      throw err;
-    }
+    const buckets = [{ key: "kakao", ratePerSec: 20, burst: 20 }];
+    return this.#health.track(() =>
+      pacedCall(this.#pacer, buckets, "kakao", async () => {
+        const response = await this.#render(to, [message, ...later.messages]);
+        await postCallback(store, callbackUrl, receivedAt, response);
+        await rememberPacked(store, callbackUrl, later.keys);
+        return {};
+      }),
+    );
   }
 
   /** Soft allowlist: anyone may write; only listed user ids (botUserKey) are trusted. */

@@ -110,11 +110,12 @@ export class LineAdapter implements ChannelAdapter {
   }
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
-    try {
+    // Each media item yields at least one message (a note when it cannot be sent): only this sends nothing.
+    if (!message.text && !message.media?.length) return {};
+    return this.#health.track(async () => {
       const messages: LineMessage[] = [];
       if (message.text) messages.push(textMessage(message.text));
       for (const m of message.media ?? []) messages.push(...(await this.#mediaMessages(m, to)));
-      if (messages.length === 0) return {};
       const buttons = await Promise.all(
         (message.buttons ?? []).map(async (b) => ({
           label: b.label,
@@ -131,12 +132,8 @@ export class LineAdapter implements ChannelAdapter {
           (i === 0 ? await this.#tryReply(to, part) : undefined) ??
           (await this.#client.push(to.conversationId, part, retryKey));
       }
-      this.#health.outbound();
       return { messageId };
-    } catch (err) {
-      this.#health.error((err as Error).message);
-      throw err;
-    }
+    });
   }
 
   /**

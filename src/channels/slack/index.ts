@@ -118,7 +118,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
-    try {
+    return this.#health.track(async () => {
       let ts: string | undefined;
       const buttons = message.buttons ?? [];
       if (message.text || buttons.length) {
@@ -146,12 +146,8 @@ export class SlackAdapter implements ChannelAdapter {
           comment: m.caption,
         });
       }
-      this.#health.outbound();
       return { messageId: ts };
-    } catch (err) {
-      this.#health.error((err as Error).message);
-      throw err;
-    }
+    });
   }
 
   async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {

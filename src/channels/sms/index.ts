@@ -10,18 +10,18 @@ import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
-import {
-  type ChannelAdapter,
-  type ChannelContext,
-  type ChannelModule,
-  type MediaItem,
-  type OutboundMessage,
-  RateLimitedError,
-  type SendOptions,
-  type SentMessage,
+import type {
+  ChannelAdapter,
+  ChannelContext,
+  ChannelModule,
+  MediaItem,
+  OutboundMessage,
+  SendOptions,
+  SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
 import { smsRoutes } from "./ingress.ts";
@@ -124,24 +124,15 @@ export class SmsAdapter implements ChannelAdapter {
     // Numbered choices or media links can push a chunk past the limit: split again, media on the first part,
     // each part sent once even when the outbox retries after a later one failed.
     const parts = chunkText(text, MAX_TEXT);
-    const sid = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, parts, async (part, i) => {
-      // A long code sends about one message per second; a Messaging Service spreads over its pool.
-      await this.#pacer.take([{ key, ratePerSec: this.#s.messagingServiceSid ? 10 : 1, burst: 3 }]);
-      try {
-        const sent = await this.#client.sendMessage(
-          sender,
-          to.conversationId,
-          part,
-          i === 0 ? mediaUrls : [],
-        );
-        this.#health.outbound();
-        return sent;
-      } catch (err) {
-        if (err instanceof RateLimitedError) this.#pacer.block(key, err.retryAfterMs);
-        this.#health.error((err as Error).message);
-        throw err;
-      }
-    });
+    // A long code sends about one message per second; a Messaging Service spreads over its pool.
+    const buckets = [{ key, ratePerSec: this.#s.messagingServiceSid ? 10 : 1, burst: 3 }];
+    const sid = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, parts, (part, i) =>
+      this.#health.track(() =>
+        pacedCall(this.#pacer, buckets, key, () =>
+          this.#client.sendMessage(sender, to.conversationId, part, i === 0 ? mediaUrls : []),
+        ),
+      ),
+    );
     return { messageId: sid };
   }
 

@@ -8,6 +8,7 @@ import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { pacedCall } from "../shared/paced-call.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
@@ -17,7 +18,6 @@ import {
   type ChannelModule,
   type OutboundMessage,
   PermanentDeliveryError,
-  RateLimitedError,
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
@@ -146,20 +146,15 @@ export class WechatAdapter implements ChannelAdapter {
         "WeChat: this reply missed the 4.5 s passive-reply window and appId/appSecret are not set, so it cannot be sent (set OPENCLAW_CONNECTOR_WECHAT_APP_ID and _APP_SECRET)",
       );
     }
+    const client = this.#client;
     const account = `wechat:${this.#s.appId}`;
-    const user = `${account}:${to.conversationId}`;
-    await this.#pacer.take([
+    const buckets = [
       { key: account, ratePerSec: 20, burst: 20 },
-      { key: user, ratePerSec: 1, burst: 3 },
-    ]);
-    try {
-      await this.#client.sendText(to.conversationId, text);
-      this.#health.outbound();
-    } catch (err) {
-      if (err instanceof RateLimitedError) this.#pacer.block(account, err.retryAfterMs);
-      this.#health.error((err as Error).message);
-      throw err;
-    }
+      { key: `${account}:${to.conversationId}`, ratePerSec: 1, burst: 3 },
+    ];
+    await this.#health.track(() =>
+      pacedCall(this.#pacer, buckets, account, () => client.sendText(to.conversationId, text)),
+    );
   }
 
   /** Soft allowlist: anyone may write; only listed OpenIDs are trusted (others' /run needs approval). */

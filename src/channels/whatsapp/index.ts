@@ -108,7 +108,7 @@ export class WhatsappAdapter implements ChannelAdapter {
 
   async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
     const wa = to.conversationId;
-    try {
+    return this.#health.track(async () => {
       let messageId: string | undefined;
       const buttons = await Promise.all(
         (message.buttons ?? []).map(async (b) => ({
@@ -125,12 +125,8 @@ export class WhatsappAdapter implements ChannelAdapter {
         }
       }
       for (const m of message.media ?? []) messageId = (await this.#sendMedia(wa, m, to)) ?? messageId;
-      this.#health.outbound();
       return { messageId };
-    } catch (err) {
-      this.#health.error((err as Error).message);
-      throw err;
-    }
+    });
   }
 
   /** A file that cannot be sent is replaced by a note saying so: never dropped without a word. */
