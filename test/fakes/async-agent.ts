@@ -3,7 +3,7 @@
 // X-OCG-Signature: sha256=<hex HMAC-SHA256(body, secret)> when it knows the secret.
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface AsyncAgentRequest {
   callbackUrl: string;
@@ -30,8 +30,7 @@ export class FakeAsyncAgent {
   constructor(options: AsyncAgentOptions = {}) {
     this.options = options;
     this.#server = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
+      const raw = await readBody(req);
       if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
         res.writeHead(404).end();
         return;
@@ -44,7 +43,7 @@ export class FakeAsyncAgent {
       const record: AsyncAgentRequest = {
         callbackUrl,
         headers: req.headers,
-        body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        body: JSON.parse(raw.toString("utf8")),
       };
       this.requests.push(record);
       res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ status: "accepted" }));
@@ -61,14 +60,12 @@ export class FakeAsyncAgent {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1/chat/completions`;
+    this.url = `${await listenLocal(this.#server)}/v1/chat/completions`;
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** Resolves once `n` requests have arrived. */

@@ -4,9 +4,9 @@
 // e.g. while no client is connected.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { type WebSocket, WebSocketServer } from "ws";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 type Node = { class_type: string; inputs: Record<string, unknown> };
 type Workflow = Record<string, Node>;
@@ -90,15 +90,13 @@ export class FakeComfyUI {
   }
 
   async listen(port = 0) {
-    await new Promise<void>((r) => this.#server.listen(port, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server, port);
   }
 
   /** Stops answering: connections are refused afterwards (a ComfyUI that is down). */
   async close() {
     for (const set of this.#clients.values()) for (const ws of set) ws.terminate();
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** WebSocket clients connected right now. */
@@ -521,9 +519,7 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await readBody(req)).toString("utf8");
   if (!text) return {};
   try {
     return JSON.parse(text);

@@ -3,7 +3,7 @@
 // SkillPayload Kakao sends to a skill server.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface ReceivedCallback {
   token: string;
@@ -28,14 +28,12 @@ export class FakeKakao {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.port = (this.#server.address() as AddressInfo).port;
+    this.port = Number(new URL(await listenLocal(this.#server)).port);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** A fresh one-time callback URL under `host` (use "localhost" to get a host that is not allowlisted). */
@@ -47,8 +45,7 @@ export class FakeKakao {
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
     this.hits++;
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const raw = await readBody(req);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(body));
@@ -72,7 +69,7 @@ export class FakeKakao {
       return json(400, { status: "FAIL", message: "callback expired" });
     let body: ReceivedCallback["body"];
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(raw.toString("utf8"));
     } catch {
       return json(400, { status: "FAIL", message: "invalid json" });
     }

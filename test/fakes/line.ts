@@ -3,7 +3,7 @@
 // Records what it accepted. Also signs webhook bodies the way LINE does.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface LineCall {
   path: string;
@@ -35,14 +35,12 @@ export class FakeLine {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** A reply token as LINE puts in a webhook event, valid for `ttlMs`. */
@@ -63,8 +61,7 @@ export class FakeLine {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const raw = await readBody(req);
     const path = new URL(req.url ?? "/", this.url).pathname;
     const fail = (status: number, message: string, details?: unknown[]) => {
       this.refused.push({ path, status, message, at: Date.now() });
@@ -84,7 +81,7 @@ export class FakeLine {
     }
     let body: LineCall["body"];
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(raw.toString("utf8"));
     } catch {
       return fail(400, "The request body could not be parsed as JSON");
     }

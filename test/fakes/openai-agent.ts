@@ -1,7 +1,7 @@
 // A fake OpenAI-compatible chat completions server: real HTTP, real SSE framing, the error shapes real servers
 // use. Replies are derived from the request so tests can check that context and the message arrived.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenLocal, readBody } from "./shared.ts";
 
 export interface FakeAgentRequest {
   headers: IncomingMessage["headers"];
@@ -44,9 +44,7 @@ export class FakeAgent {
   }
 
   async start(port = 0): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(port, "127.0.0.1", r));
-    const { port: p } = this.#server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${p}/v1/chat/completions`;
+    this.url = `${await listenLocal(this.#server, port)}/v1/chat/completions`;
     return this;
   }
 
@@ -60,11 +58,10 @@ export class FakeAgent {
       res.writeHead(404, { "content-type": "application/json" });
       return res.end(JSON.stringify({ error: { message: "Not Found", type: "invalid_request_error" } }));
     }
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const raw = await readBody(req);
     let body: FakeAgentRequest["body"];
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(raw.toString("utf8"));
     } catch {
       res.writeHead(400, { "content-type": "application/json" });
       return res.end(JSON.stringify({ error: { message: "invalid JSON body" } }));

@@ -2,7 +2,7 @@
 // with Retry-After) and the external upload URL, recording everything; plus request signing as Slack does it.
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface SlackCall {
   method: string;
@@ -47,14 +47,12 @@ export class FakeSlack {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** The next `count` calls to any of `methods` (default: any method) answer HTTP 429 with Retry-After. */
@@ -67,9 +65,7 @@ export class FakeSlack {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith("/upload/")) return this.#upload(url.pathname.slice(8), body, res);
     if (!url.pathname.startsWith("/api/")) return res.writeHead(404).end("not found");

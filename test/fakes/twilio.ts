@@ -4,8 +4,8 @@
 // verification is checked against an independent implementation.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import twilio from "twilio";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface TwilioSent {
   To: string;
@@ -31,19 +31,16 @@ export class FakeTwilio {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const raw = await readBody(req);
     const error = (status: number, code: number, message: string) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(
@@ -58,7 +55,7 @@ export class FakeTwilio {
     if (!String(req.headers["content-type"]).startsWith("application/x-www-form-urlencoded")) {
       return error(400, 20001, "Invalid content type");
     }
-    const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+    const form = new URLSearchParams(raw.toString("utf8"));
     const msg: TwilioSent = {
       To: form.get("To") ?? "",
       From: form.get("From") ?? undefined,

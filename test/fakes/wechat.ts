@@ -3,8 +3,8 @@
 // WeChat's servers do.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { encryptMessage } from "../../src/channels/wechat/crypto.ts";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface WechatSent {
   touser: string;
@@ -30,14 +30,12 @@ export class FakeWechat {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** Revokes every issued token, as fetching a token elsewhere or expiry does. */
@@ -66,8 +64,7 @@ export class FakeWechat {
       return reply({ access_token: token, expires_in: 7200 });
     }
     if (req.method === "POST" && url.pathname === "/cgi-bin/message/custom/send") {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
+      const raw = await readBody(req);
       const token = url.searchParams.get("access_token") ?? "";
       if (!token) return reply({ errcode: 41001, errmsg: "access_token missing" });
       if (!this.#valid.has(token)) {
@@ -75,7 +72,7 @@ export class FakeWechat {
       }
       let body: WechatSent;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        body = JSON.parse(raw.toString("utf8"));
       } catch {
         return reply({ errcode: 47001, errmsg: "data format error" });
       }

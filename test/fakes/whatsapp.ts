@@ -3,7 +3,7 @@
 // sends it) or plain HTTP 429. Records what it accepted; signs webhooks like Meta (X-Hub-Signature-256).
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface WaSent {
   body: Record<string, unknown>;
@@ -37,14 +37,12 @@ export class FakeWhatsapp {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
   async stop() {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await closeServer(this.#server);
   }
 
   /** The next `count` sends fail with Graph's rate-limit error `code` (HTTP 400), or HTTP 429 when code is 429. */
@@ -62,9 +60,7 @@ export class FakeWhatsapp {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await readBody(req);
     const fail = (status: number, code: number, message: string, type = "OAuthException") => {
       this.refused.push({ status, code, at: Date.now() });
       res.writeHead(status, { "content-type": "application/json" });
