@@ -137,15 +137,7 @@ export class SlackAdapter implements ChannelAdapter {
         );
         ts = r.ts;
       }
-      for (const m of message.media ?? []) {
-        await this.client.uploadFile({
-          channel: to.conversationId,
-          threadTs: to.thread,
-          bytes: Buffer.from(m.dataBase64, "base64"),
-          filename: m.filename,
-          comment: m.caption,
-        });
-      }
+      await this.#upload(to, message.media);
       return { messageId: ts };
     });
   }
@@ -164,7 +156,13 @@ export class SlackAdapter implements ChannelAdapter {
       to.conversationId,
     );
     // Media cannot ride on an edit: upload it into the same thread.
-    for (const m of message.media ?? []) {
+    await this.#upload(to, message.media);
+    this.#health.outbound();
+  }
+
+  /** Files go to the conversation (and thread) of the reply, one upload each, in order. */
+  async #upload(to: DeliveryAddress, media: OutboundMessage["media"]): Promise<void> {
+    for (const m of media ?? []) {
       await this.client.uploadFile({
         channel: to.conversationId,
         threadTs: to.thread,
@@ -173,7 +171,6 @@ export class SlackAdapter implements ChannelAdapter {
         comment: m.caption,
       });
     }
-    this.#health.outbound();
   }
 
   /** A button's toast is shown only to the person who pressed it. */
