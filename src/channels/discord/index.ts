@@ -232,7 +232,11 @@ export class DiscordAdapter implements ChannelAdapter {
 
   // ---- sending ----
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    return this.#health.track(() => this.#send(to, message));
+  }
+
+  async #send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
     const files = filesOf(message.media ?? []);
     const replyTo = to.replyContext?.replyToMessageId;
     const body: MessageBody = {
@@ -247,17 +251,20 @@ export class DiscordAdapter implements ChannelAdapter {
       body,
       files.length ? files : undefined,
     );
-    this.#health.outbound();
+    this.#wrote(sent.id);
     return { messageId: sent.id };
   }
 
-  async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+  edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+    return this.#health.track(() => this.#edit(to, messageId, message));
+  }
+
+  async #edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
     // The final text (through the outbox) may follow the last streamed preview at once: keep the spacing.
     const wait = (this.#lastWrite.get(messageId) ?? 0) + this.capabilities.minEditIntervalMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     await this.client.editMessage(to.thread ?? to.conversationId, messageId, await this.#content(message));
     this.#wrote(messageId);
-    this.#health.outbound();
   }
 
   #wrote(messageId: string) {

@@ -176,7 +176,11 @@ export class TelegramAdapter implements ChannelAdapter {
 
   // ---- sending ----
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+    return this.#health.track(() => this.#send(to, message));
+  }
+
+  async #send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
     const keyboard = await this.#keyboard(message);
     const media = message.media ?? [];
     const base: SendOptions = {
@@ -198,11 +202,14 @@ export class TelegramAdapter implements ChannelAdapter {
       const caption = captionFits ? message.text : item.caption;
       last = await this.#sendMedia(to, item, caption, { ...base, keyboard: isLast ? keyboard : undefined });
     }
-    this.#health.outbound();
     return { messageId: last ? String(last.message_id) : undefined };
   }
 
-  async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+  edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
+    return this.#health.track(() => this.#edit(to, messageId, message));
+  }
+
+  async #edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
     const keyboard = await this.#keyboard(message);
     const id = Number(messageId);
     const text = message.text || "…";
@@ -217,7 +224,6 @@ export class TelegramAdapter implements ChannelAdapter {
         throw err;
       }
     });
-    this.#health.outbound();
   }
 
   async answerAction(event: InboundEvent, text?: string): Promise<void> {
