@@ -5,6 +5,7 @@
 import type { Button, OutboundMessage } from "../channels/types.ts";
 import { addressOf, type DeliveryAddress, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import { addressFromSessionKey } from "../core/session-key.ts";
+import { type Periodic, runPeriodically } from "../gateway/periodic.ts";
 import type { GatewayServices } from "../gateway/services.ts";
 import { type Approval, ApprovalStore, newApprovalId, type Requester } from "./store.ts";
 
@@ -29,8 +30,7 @@ export class ApprovalService {
   readonly #services: GatewayServices;
   readonly #opts: ApprovalOptions;
   readonly #executors = new Map<string, ApprovalExecutor>();
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
+  #sweeper: Periodic | undefined;
 
   constructor(services: GatewayServices, opts: ApprovalOptions) {
     this.#services = services;
@@ -162,23 +162,18 @@ export class ApprovalService {
 
   startSweeper() {
     const leaseMs = Math.max(15_000, this.#opts.sweepIntervalMs * 3);
-    const loop = async () => {
-      if (this.#stopped) return;
+    this.#sweeper = runPeriodically(this.#opts.sweepIntervalMs, async () => {
       try {
         if (await this.#services.store.acquireLease(LEASE, this.#opts.owner, leaseMs)) await this.sweep();
       } catch (err) {
         this.#services.log.warn({ err: (err as Error).message }, "approval expiry sweep failed");
       }
-      if (this.#stopped) return;
-      this.#timer = setTimeout(loop, this.#opts.sweepIntervalMs);
-      this.#timer.unref();
-    };
-    void loop();
+    });
   }
 
   async stop() {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    // A sweep still running is not waited for (it may finish after the lease is released).
+    void this.#sweeper?.stop();
     await this.#services.store.releaseLease(LEASE, this.#opts.owner).catch(() => {});
   }
 

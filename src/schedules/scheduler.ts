@@ -3,6 +3,7 @@
 // gateway restarts mid-tick (a crash between claim and submit loses that one tick rather than doubling it).
 // Ticks missed while no gateway ran fire once, not once per missed tick.
 import { addressFromSessionKey } from "../core/session-key.ts";
+import { type Periodic, runPeriodically } from "../gateway/periodic.ts";
 import type { GatewayServices } from "../gateway/services.ts";
 import { newScheduleId, type Schedule, ScheduleStore } from "./store.ts";
 import { nextTickAfter, validateCron } from "./timing.ts";
@@ -32,9 +33,8 @@ export class Scheduler {
   readonly store: ScheduleStore;
   readonly #services: GatewayServices;
   readonly #opts: SchedulerOptions;
-  #timer: NodeJS.Timeout | undefined;
+  #ticker: Periodic | undefined;
   #stopped = false;
-  #running: Promise<void> = Promise.resolve();
 
   constructor(services: GatewayServices, opts: SchedulerOptions) {
     this.#services = services;
@@ -103,27 +103,18 @@ export class Scheduler {
 
   start() {
     const leaseMs = Math.max(15_000, this.#opts.tickMs * 5);
-    const loop = async () => {
-      if (this.#stopped) return;
-      this.#running = (async () => {
-        try {
-          if (await this.#services.store.acquireLease(LEASE, this.#opts.owner, leaseMs)) await this.runDue();
-        } catch (err) {
-          this.#services.log.warn({ err: (err as Error).message }, "scheduler pass failed");
-        }
-      })();
-      await this.#running;
-      if (this.#stopped) return;
-      this.#timer = setTimeout(loop, this.#opts.tickMs);
-      this.#timer.unref();
-    };
-    void loop();
+    this.#ticker = runPeriodically(this.#opts.tickMs, async () => {
+      try {
+        if (await this.#services.store.acquireLease(LEASE, this.#opts.owner, leaseMs)) await this.runDue();
+      } catch (err) {
+        this.#services.log.warn({ err: (err as Error).message }, "scheduler pass failed");
+      }
+    });
   }
 
   async stop() {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    await this.#ticker?.stop();
     await this.#services.store.releaseLease(LEASE, this.#opts.owner).catch(() => {});
   }
 

@@ -7,6 +7,7 @@ import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
 import { formatSessionKey } from "../../core/session-key.ts";
+import { type Periodic, runPeriodically } from "../../gateway/periodic.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
 import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
@@ -39,7 +40,7 @@ export class JobTracker {
   readonly #lastEventAt = new Map<string, number>();
   readonly #finishing = new Set<string>();
   readonly #chains = new Map<string, Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
+  #reconciler: Periodic | undefined;
   #stopped = false;
 
   constructor(services: GatewayServices, pool: ComfyPool, cfg: ResolvedComfyui, clientId: string) {
@@ -52,22 +53,17 @@ export class JobTracker {
   }
 
   start() {
-    const loop = async () => {
-      if (this.#stopped) return;
-      await this.reconcile().catch((err: Error) =>
-        this.#log.warn({ err: err.message }, "checking open ComfyUI jobs failed"),
-      );
-      if (this.#stopped) return;
-      this.#timer = setTimeout(loop, this.#cfg.reconcileIntervalMs);
-      this.#timer.unref();
-    };
     // First pass at once: deliver what finished while the gateway was down.
-    void loop();
+    this.#reconciler = runPeriodically(this.#cfg.reconcileIntervalMs, () =>
+      this.reconcile().catch((err: Error) =>
+        this.#log.warn({ err: err.message }, "checking open ComfyUI jobs failed"),
+      ),
+    );
   }
 
   async stop() {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    void this.#reconciler?.stop();
     for (const s of this.#streams.values()) s.close();
     // Let a result that is being delivered reach the outbox before the store closes.
     for (let i = 0; i < 50 && this.#finishing.size; i++) await new Promise((r) => setTimeout(r, 20));
