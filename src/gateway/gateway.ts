@@ -112,7 +112,17 @@ export class Gateway {
     return this.#adapters.get(`${channel}:${account}`);
   }
 
+  /** Starts everything; if any part fails, whatever was already started is stopped again before rethrowing. */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.store = this.#providedStore ?? (await openStore(databaseUrl(this.config)));
     this.services = this.#buildServices();
     this.media = await MediaService.open({

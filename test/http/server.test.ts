@@ -16,3 +16,19 @@ it("without an admin token the admin API serves loopback callers, but not reques
     await gw.stop();
   }
 });
+
+it("a port already in use is a clear startup error, and the half-started gateway cleans up after itself", async () => {
+  const first = await startTestGateway();
+  try {
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(startTestGateway({ config: { server: { port } } }), (err: Error) => {
+      assert.match(
+        err.message,
+        new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--port, CLAWGATE_PORT or server\\.port`),
+      );
+      return true;
+    });
+  } finally {
+    await first.stop();
+  }
+});
