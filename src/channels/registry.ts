@@ -1,14 +1,14 @@
 // Every channel module, by name. Adding a channel is one line here.
 import { discordModule } from "./discord/index.ts";
-import { telegramModule } from "./telegram/index.ts";
+import { kakaoModule } from "./kakao/index.ts";
 import { lineModule } from "./line/index.ts";
 import { slackModule } from "./slack/index.ts";
-import { kakaoModule } from "./kakao/index.ts";
 import { smsModule } from "./sms/index.ts";
+import { telegramModule } from "./telegram/index.ts";
 import type { ChannelModule } from "./types.ts";
-import { whatsappModule } from "./whatsapp/index.ts";
 import { webchatModule } from "./webchat/index.ts";
 import { wechatModule } from "./wechat/index.ts";
+import { whatsappModule } from "./whatsapp/index.ts";
 
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,

@@ -5,9 +5,9 @@ import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
 import { registerPair } from "./pair.ts";
+import { registerSchedules } from "./schedules.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
-import { registerSchedules } from "./schedules.ts";
 import { registerStatus } from "./status.ts";
 import { registerTelegramCli } from "./telegram.ts";
 
