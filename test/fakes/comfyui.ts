@@ -53,6 +53,10 @@ export class FakeComfyUI {
   readonly interrupts: unknown[] = [];
   /** Set to make the next executed job fail at a node with execution_error. */
   failNext: { nodeId?: string; message: string } | undefined;
+  /** GET /system_stats requests seen (health checks). */
+  statsRequests = 0;
+  /** While set, GET /system_stats waits for this promise before answering (a health check in flight). */
+  statsGate: Promise<void> | undefined;
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #clients = new Map<string, Set<WebSocket>>();
@@ -134,7 +138,11 @@ export class FakeComfyUI {
     if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
     const key = `${req.method} ${path}`;
     if (path.startsWith("/openclaw/")) return this.#openclaw(req, res, key, body as Record<string, unknown>);
-    if (key === "GET /system_stats") return json(res, 200, this.#systemStats());
+    if (key === "GET /system_stats") {
+      this.statsRequests++;
+      if (this.statsGate) await this.statsGate;
+      return json(res, 200, this.#systemStats());
+    }
     if (key === "GET /prompt") return json(res, 200, { exec_info: { queue_remaining: this.queueRemaining } });
     if (key === "POST /prompt") return this.#submit(res, body as Record<string, unknown>);
     if (key === "GET /queue") {

@@ -22,6 +22,8 @@ export class ComfyPool {
   readonly #log: Logger;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** Bumped by start() and stop(): a check still in flight from an earlier loop must not schedule another. */
+  #generation = 0;
   #onHealthy: ((s: ServerState) => void) | undefined;
 
   constructor(
@@ -42,8 +44,10 @@ export class ComfyPool {
   /** Starts periodic health checks; `onHealthy` runs when a server becomes healthy (connect its socket). */
   start(onHealthy: (s: ServerState) => void) {
     this.#onHealthy = onHealthy;
+    const generation = ++this.#generation;
     const loop = async () => {
       await this.checkAll();
+      if (generation !== this.#generation) return;
       this.#timer = setTimeout(loop, this.#intervalMs);
       this.#timer.unref();
     };
@@ -51,6 +55,9 @@ export class ComfyPool {
   }
 
   stop() {
+    this.#generation++;
+    // A check in flight must not connect a server's socket after the gateway stopped either.
+    this.#onHealthy = undefined;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
