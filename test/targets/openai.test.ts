@@ -144,6 +144,25 @@ describe("OpenAI-compatible target", () => {
     });
   });
 
+  it("error messages (shown to chat users) never carry the agent URL's password or query", async () => {
+    agent.options = {};
+    const withQuery = `${agent.url.replace(/\/$/, "")}?api-key=s3cret-q`;
+    await assert.rejects(run(new OpenAiTarget(opts(withQuery, { retries: 0 })), "x"), (err: TargetError) => {
+      assert.match(err.message, /answered 404/);
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    });
+    const withPassword = agent.url.replace("http://", "http://user:s3cret-p@");
+    await assert.rejects(
+      run(new OpenAiTarget(opts(withPassword, { retries: 0 })), "x"),
+      (err: TargetError) => {
+        assert.match(err.message, /The agent at http:\/\/127\.0\.0\.1:\d+\//);
+        assert.doesNotMatch(err.message, /s3cret/);
+        return true;
+      },
+    );
+  });
+
   it("a server that does not answer within the connect timeout is reported", async () => {
     agent.options = { headerDelayMs: 1000 };
     const target = new OpenAiTarget(opts(agent.url, { connectTimeoutMs: 100, retries: 0 }));

@@ -1,7 +1,10 @@
 // Turns transport and HTTP failures from an OpenAI-compatible server into messages that say what to fix.
+// These messages reach chat users and history, so the agent URL appears without its password or query.
+import { redactUrl } from "../../security/url-guard.ts";
 import { TargetError } from "../types.ts";
 
-export function connectionError(url: string, err: unknown): TargetError {
+export function connectionError(rawUrl: string, err: unknown): TargetError {
+  const url = redactUrl(rawUrl);
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   const reason =
     code === "ECONNREFUSED"
@@ -14,13 +17,21 @@ export function connectionError(url: string, err: unknown): TargetError {
             ? code
             : // fetch wraps the real reason ("bad port", a TLS error …) in its cause.
               ((err as { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? "unknown error");
+  // fetch quotes the whole URL in some reasons (e.g. "… includes credentials: http://user:pass@…").
+  const shownReason = reason.split(rawUrl).join(url);
   return new TargetError(
-    `The agent at ${url} is unreachable (${reason}). Start your model server (for Ollama: \`ollama serve\`) or set agentUrl in clawgate.json / OCG_AGENT_URL. Your message was kept.`,
+    `The agent at ${url} is unreachable (${shownReason}). Start your model server (for Ollama: \`ollama serve\`) or set agentUrl in clawgate.json / OCG_AGENT_URL. Your message was kept.`,
     { retryable: true, cause: err },
   );
 }
 
-export function httpError(url: string, status: number, body: string, model: string | undefined): TargetError {
+export function httpError(
+  rawUrl: string,
+  status: number,
+  body: string,
+  model: string | undefined,
+): TargetError {
+  const url = redactUrl(rawUrl);
   const detail = extractMessage(body);
   const said = detail ? `: ${detail}` : "";
   if (status === 401 || status === 403) {

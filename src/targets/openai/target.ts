@@ -1,6 +1,7 @@
 // OpenAI-compatible chat completions: streamed over SSE, with a fallback for servers that answer with one
 // JSON body. Retries only before the first token, so a user never sees a reply start twice.
 import { setTimeout as sleep } from "node:timers/promises";
+import { redactUrl } from "../../security/url-guard.ts";
 import type { ChatTurn, Target, TargetRequest, TargetResult } from "../types.ts";
 import { TargetError } from "../types.ts";
 import { connectionError, httpError } from "./errors.ts";
@@ -108,7 +109,9 @@ export class OpenAiTarget implements Target {
           const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
           const text = json.choices?.[0]?.message?.content;
           if (typeof text !== "string") {
-            throw new TargetError(`The agent at ${o.url} answered without choices[0].message.content.`);
+            throw new TargetError(
+              `The agent at ${redactUrl(o.url)} answered without choices[0].message.content.`,
+            );
           }
           started.value = true;
           req.onDelta(text);
@@ -128,7 +131,9 @@ export class OpenAiTarget implements Target {
           }
           if (chunk.error) {
             const msg = typeof chunk.error === "string" ? chunk.error : JSON.stringify(chunk.error);
-            throw new TargetError(`The agent at ${o.url} reported an error mid-stream: ${msg.slice(0, 300)}`);
+            throw new TargetError(
+              `The agent at ${redactUrl(o.url)} reported an error mid-stream: ${msg.slice(0, 300)}`,
+            );
           }
           const piece = chunk.choices?.[0]?.delta?.content ?? chunk.choices?.[0]?.message?.content;
           if (piece) {
@@ -161,12 +166,12 @@ export class OpenAiTarget implements Target {
     const secs = (ms: number) => (ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10);
     if (phase === "connect")
       return new TargetError(
-        `The agent at ${o.url} did not respond within ${secs(o.connectTimeoutMs)} s. Is the server up and reachable?`,
+        `The agent at ${redactUrl(o.url)} did not respond within ${secs(o.connectTimeoutMs)} s. Is the server up and reachable?`,
         { retryable: true },
       );
     if (phase === "first-token")
       return new TargetError(
-        `The agent at ${o.url} sent no reply within ${secs(o.firstTokenTimeoutMs)} s (the model may still be loading). Try again, or raise agent.firstTokenTimeoutMs.`,
+        `The agent at ${redactUrl(o.url)} sent no reply within ${secs(o.firstTokenTimeoutMs)} s (the model may still be loading). Try again, or raise agent.firstTokenTimeoutMs.`,
         { retryable: true },
       );
     return new TargetError(
