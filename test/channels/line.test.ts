@@ -150,6 +150,30 @@ describe("line ingress", () => {
     assert.ok(line.refused.some((r) => r.status === 429));
   });
 
+  it("a reply of more than five messages whose second call is refused is retried without repeating the first", async () => {
+    // Text plus five files (each a link note) makes six messages: the reply token takes five, a push the sixth.
+    const files = [1, 2, 3, 4, 5].map((n) => ({
+      dataBase64: Buffer.from(`file ${n}`).toString("base64"),
+      mime: "text/plain",
+      filename: `batch-${n}.txt`,
+    }));
+    line.rateLimitNextPush(1);
+    await gw.gateway.deliver(
+      {
+        channel: "line",
+        account: "default",
+        conversationId: ALICE,
+        replyContext: { replyToken: line.issueReplyToken(), replyTokenAt: Date.now() },
+      },
+      { text: "six messages", media: files },
+      "r2-line-two-batches",
+    );
+    await waitFor(() => line.texts().some((t) => t.startsWith("batch-5.txt")), 15_000, "the second batch");
+    assert.ok(line.refused.some((r) => r.status === 429 && r.path === "/v2/bot/message/push"));
+    const sent = line.texts().filter((t) => t === "six messages" || /^batch-\d\.txt/.test(t));
+    assert.equal(sent.length, 6, `each message once, got ${JSON.stringify(sent)}`);
+  });
+
   it("images go out as https originals with a small preview served from signed media links", async () => {
     await post([lineTextEvent({ text: "/img", userId: ALICE, replyToken: line.issueReplyToken() })]);
     const call = await waitFor(

@@ -24,6 +24,7 @@ export class FakeLine {
   #replyTokens = new Map<string, { expiresAt: number; used: boolean }>();
   #retryKeys = new Map<string, string>();
   #rateLimit = 0;
+  #rateLimitPush = 0;
   #ids = 0;
   #server: Server;
 
@@ -54,6 +55,11 @@ export class FakeLine {
     this.#rateLimit = count;
   }
 
+  /** The next `count` push calls (not replies) get a 429. */
+  rateLimitNextPush(count: number) {
+    this.#rateLimitPush = count;
+  }
+
   texts(): string[] {
     return this.calls.flatMap((c) =>
       c.body.messages.filter((m) => m.type === "text").map((m) => String(m.text)),
@@ -75,8 +81,9 @@ export class FakeLine {
         401,
         "Authentication failed. Confirm that the access token in the authorization header is valid.",
       );
-    if (this.#rateLimit > 0) {
-      this.#rateLimit--;
+    if (this.#rateLimit > 0 || (this.#rateLimitPush > 0 && path === "/v2/bot/message/push")) {
+      if (this.#rateLimit > 0) this.#rateLimit--;
+      else this.#rateLimitPush--;
       return fail(429, "The API rate limit has been exceeded. Try again later.");
     }
     let body: LineCall["body"];

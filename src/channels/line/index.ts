@@ -9,6 +9,7 @@ import { MediaTooLargeError } from "../../media/service.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import type {
   ChannelAdapter,
   ChannelContext,
@@ -124,14 +125,21 @@ export class LineAdapter implements ChannelAdapter {
       );
       messages.push(withQuickReplies(messages.pop()!, buttons));
 
-      let messageId: string | undefined;
-      const parts = batches(messages);
-      for (const [i, part] of parts.entries()) {
-        const retryKey = options.idempotencyKey ? retryKeyFor(`${options.idempotencyKey}:${i}`) : undefined;
-        messageId =
-          (i === 0 ? await this.#tryReply(to, part) : undefined) ??
-          (await this.#client.push(to.conversationId, part, retryKey));
-      }
+      // More than five messages take several calls. When a later call fails, the outbox retries the whole item:
+      // resume after the calls that went out, or the first batch (sent with the reply token, which carries no
+      // retry key) would be pushed a second time.
+      const messageId = await sendPartsOnce(
+        this.#ctx.store,
+        options.idempotencyKey,
+        batches(messages),
+        async (part, i) => {
+          const retryKey = options.idempotencyKey ? retryKeyFor(`${options.idempotencyKey}:${i}`) : undefined;
+          return (
+            (i === 0 ? await this.#tryReply(to, part) : undefined) ??
+            (await this.#client.push(to.conversationId, part, retryKey))
+          );
+        },
+      );
       return { messageId };
     });
   }

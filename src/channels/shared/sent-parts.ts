@@ -11,11 +11,11 @@ const TTL_MS = 24 * 60 * 60 * 1000;
  * Sends `parts` in order through `send`, skipping those an earlier attempt of the same delivery (same
  * idempotency key) already sent. Returns what the last `send` returned.
  */
-export async function sendPartsOnce<T>(
+export async function sendPartsOnce<T, P = string>(
   store: Store,
   idempotencyKey: string | undefined,
-  parts: string[],
-  send: (part: string, index: number) => Promise<T>,
+  parts: P[],
+  send: (part: P, index: number) => Promise<T>,
 ): Promise<T | undefined> {
   const track = idempotencyKey !== undefined && parts.length > 1;
   const start = track ? Number((await store.kvGet(NAMESPACE, idempotencyKey)) ?? 0) : 0;
