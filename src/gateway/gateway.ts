@@ -430,11 +430,12 @@ export class Gateway {
     const onStop = () => controller.abort(signal.reason);
     signal.addEventListener("abort", onStop, { once: true });
     this.#inflight.set(item.sessionKey, controller);
+    let inBand = false;
     try {
       const outcome = await pipeline.handle(event, controller.signal);
       const adapter = this.adapter(event.channel, event.account);
       const finalReply = outcome.replies.at(-1);
-      const inBand = finalReply !== undefined && this.waiters.claim(event.id);
+      inBand = finalReply !== undefined && this.waiters.claim(event.id);
       const outbox =
         adapter && !inBand
           ? planDeliveries(
@@ -456,6 +457,8 @@ export class Gateway {
       this.metrics.processed.inc({ channel: event.channel, outcome: "done" });
       if (outbox.length) this.#outbox?.notify();
     } catch (err) {
+      // The commit failed after the waiter was claimed: answer the waiting webhook now; the retry uses the outbox.
+      if (inBand) this.waiters.settle(event.id, undefined);
       const message = (err as Error).message ?? String(err);
       const dead = item.attempts >= maxAttempts;
       this.log.error({ event: event.id, err, attempt: item.attempts, dead }, "processing an event failed");
