@@ -4,7 +4,13 @@ import { aesKeyFrom, decryptMessage, wechatSignature } from "../../src/channels/
 import { wechatFromEnv } from "../../src/channels/wechat/index.ts";
 import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
-import { encryptedRequest, FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
+import {
+  compatibleRequest,
+  encryptedRequest,
+  FakeWechat,
+  signedQuery,
+  wechatMessageXml,
+} from "../fakes/wechat.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
 const TOKEN = "wechat-test-token";
@@ -281,6 +287,29 @@ describe("WeChat Official Account channel", () => {
     const forged = encryptedRequest(TOKEN, key, wechat.appId, wechatMessageXml({ content: "forged" }));
     forged.query.set("msg_signature", "0".repeat(40));
     assert.equal((await post(forged.body, forged.query, "/wechat/safe")).status, 403);
+  });
+
+  test("compatible mode without an EncodingAESKey: the plaintext fields are read and answered in plaintext", async () => {
+    const key = aesKeyFrom(AES_KEY);
+    const { query, body } = compatibleRequest(
+      TOKEN,
+      key,
+      wechat.appId,
+      wechatMessageXml({ content: "compatible hi" }),
+    );
+    const res = await post(body, query);
+    assert.equal(res.status, 200);
+    assert.equal(parseWechatXml(await res.text()).Content, "echo: compatible hi");
+
+    // Still signed: a wrong signature is refused; a safe-mode body (ciphertext only) says what is missing.
+    const forged = compatibleRequest(TOKEN, key, wechat.appId, wechatMessageXml({ content: "forged" }));
+    forged.query.set("signature", "0".repeat(40));
+    assert.equal((await post(forged.body, forged.query)).status, 403);
+    const safe = encryptedRequest(TOKEN, key, wechat.appId, wechatMessageXml({ content: "safe only" }));
+    const refused = await post(safe.body, safe.query);
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /no encodingAesKey is configured/);
+    assert.equal(agentSaw("forged") + agentSaw("safe only"), 0);
   });
 });
 

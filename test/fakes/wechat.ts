@@ -158,3 +158,15 @@ export function encryptedRequest(token: string, aesKey: Buffer, appId: string, i
     body: `<xml><ToUserName><![CDATA[gh_account]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
   };
 }
+
+/**
+ * Compatible mode: the same query as safe mode (encrypt_type=aes, msg_signature), and a body that carries the
+ * plaintext fields beside Encrypt.
+ */
+export function compatibleRequest(token: string, aesKey: Buffer, appId: string, innerXml: string) {
+  const { query } = encryptedRequest(token, aesKey, appId, innerXml);
+  const encrypt = encryptMessage(aesKey, appId, innerXml);
+  query.set("msg_signature", sha1Sorted([token, query.get("timestamp")!, query.get("nonce")!, encrypt]));
+  const body = innerXml.replace("</xml>", `<Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
+  return { query, body };
+}

@@ -70,18 +70,21 @@ async function receive(
   const q = url.searchParams;
   const timestamp = q.get("timestamp") ?? "";
   const nonce = q.get("nonce") ?? "";
-  const safeMode = q.get("encrypt_type") === "aes";
+  // Compatible mode also sends encrypt_type=aes, but its body carries the plaintext fields beside Encrypt: without
+  // a configured key those are read like a plaintext message (same `signature` check, plaintext answer).
+  const aesRequested = q.get("encrypt_type") === "aes";
+  const safeMode = aesRequested && o.aesKey !== undefined;
   if (!safeMode && !verifyWechatSignature([o.token, timestamp, nonce], q.get("signature") ?? undefined)) {
     return sendText(res, 403, "Verification failed");
-  }
-  if (safeMode && !o.aesKey) {
-    return sendText(res, 400, "encrypted message but no encodingAesKey is configured");
   }
   if (!withinWindow(Number(timestamp), o.windowSec)) return sendText(res, 403, "Stale Request");
 
   let msg: Record<string, unknown>;
   try {
     msg = parseWechatXml(body);
+    if (aesRequested && !safeMode && !field(msg, "MsgType")) {
+      return sendText(res, 400, "encrypted message but no encodingAesKey is configured");
+    }
     if (safeMode) {
       const encrypted = field(msg, "Encrypt");
       if (
