@@ -75,7 +75,8 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req.url ?? "/");
+    if (!url) return sendError(res, 400, `cannot parse the request target ${JSON.stringify(req.url)}`);
     const method = req.method ?? "GET";
     const match = this.router.match(method, url.pathname);
     if (match === undefined) return sendError(res, 404, `no route for ${url.pathname}`);
@@ -95,5 +96,21 @@ export class HttpServer {
       }
     }
     await match.handler(req, res, { body, params: match.params, url });
+  }
+}
+
+/**
+ * The request target as a URL. An origin-form target ("/path?query") is appended to a fixed origin rather than
+ * resolved against it: resolving would read "//host/admin/…" as host "host" and path "/admin/…", so a path a
+ * reverse proxy forwards as harmless would reach another route here, and "//" alone would throw (a 500).
+ */
+function requestUrl(target: string): URL | undefined {
+  try {
+    // Anything else is absolute-form (a proxy-style request line) or "*".
+    return target.startsWith("/")
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, "http://localhost");
+  } catch {
+    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { it } from "node:test";
 import { startTestGateway } from "../helpers/gateway.ts";
 
@@ -30,5 +31,32 @@ it("a port already in use is a clear startup error, and the half-started gateway
     });
   } finally {
     await first.stop();
+  }
+});
+
+/** A raw request: fetch() would normalise the path before sending it. */
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+it("a path starting with // is a path, not a host: it reaches no route and never a 500", async () => {
+  const gw = await startTestGateway();
+  try {
+    const smuggled = await rawGet(gw.url, "//proxy-allowed-prefix/admin/api/status");
+    assert.equal(smuggled.status, 404, smuggled.body);
+    const bare = await rawGet(gw.url, "//");
+    assert.equal(bare.status, 404, bare.body);
+    assert.equal((await rawGet(gw.url, "/admin/api/status")).status, 200);
+  } finally {
+    await gw.stop();
   }
 });
