@@ -205,6 +205,19 @@ describe("telegram channel", () => {
     assert.equal(photo.caption, "Here is a picture");
   });
 
+  test("a 429 on the photo after its text went out: the retry sends the photo, not the text again", async () => {
+    const text = `Too long for a caption: ${"words ".repeat(200)}`.trim();
+    t.fake.rateLimit(4209, 1, 1, "sendPhoto");
+    await t.gw.gateway.deliver(
+      { channel: "telegram", account: "default", conversationId: "4209" },
+      { text, media: [{ dataBase64: PNG_1x1, mime: "image/png", filename: "dot.png" }] },
+      "r2-telegram-text-then-photo",
+    );
+    await waitFor(() => t.fake.messages(BOT.token, 4209).find((m) => m.photo), 15_000, "the photo");
+    assert.equal(t.fake.messages(BOT.token, 4209).filter((m) => m.text === text).length, 1, "the text once");
+    assert.equal(t.fake.messages(BOT.token, 4209).length, 2);
+  });
+
   test("Markdown is shown formatted, and as plain text when Telegram refuses the markup", async () => {
     t.fake.userMessage(BOT.token, { text: "format please", userId: 42, chatId: 4203 });
     await waitFor(

@@ -70,7 +70,7 @@ export class FakeTelegram {
   #sockets = new Set<Socket>();
   #bots = new Map<string, BotState>();
   #nextUpdateId = 1000;
-  #rateLimits = new Map<string, { retryAfter: number; count: number }>();
+  #rateLimits = new Map<string, { retryAfter: number; count: number; method?: string }>();
   #userMessageId = 1;
 
   constructor(bots: FakeBot[]) {
@@ -182,9 +182,9 @@ export class FakeTelegram {
     });
   }
 
-  /** The next `count` sends to this chat answer 429 with parameters.retry_after. */
-  rateLimit(chatId: number | string, retryAfterSec: number, count = 1) {
-    this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count });
+  /** The next `count` sends to this chat (of one method, when given) answer 429 with parameters.retry_after. */
+  rateLimit(chatId: number | string, retryAfterSec: number, count = 1, method?: string) {
+    this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count, method });
   }
 
   messages(token: string, chatId?: number | string): FakeMessage[] {
@@ -264,7 +264,7 @@ export class FakeTelegram {
         const chatId = String(params.chat_id ?? "");
         if (!chatId) return bad("chat_id is empty");
         const limited = this.#rateLimits.get(chatId);
-        if (limited && limited.count > 0) {
+        if (limited && limited.count > 0 && (!limited.method || limited.method === method)) {
           limited.count--;
           return answer(429, {
             ok: false,

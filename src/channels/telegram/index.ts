@@ -5,6 +5,7 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { type BucketSpec, Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
   type ChannelAdapter,
   type ChannelContext,
@@ -12,9 +13,15 @@ import {
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
+  type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { isStatus, type SendOptions, TelegramClient, telegramDescription } from "./client.ts";
+import {
+  isStatus,
+  TelegramClient,
+  type SendOptions as TgSendOptions,
+  telegramDescription,
+} from "./client.ts";
 import { type TelegramAccountConfig, telegramAccounts, telegramFromEnv } from "./config.ts";
 import {
   inlineKeyboard,
@@ -176,32 +183,36 @@ export class TelegramAdapter implements ChannelAdapter {
 
   // ---- sending ----
 
-  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
-    return this.#health.track(() => this.#send(to, message));
+  send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
+    return this.#health.track(() => this.#send(to, message, options));
   }
 
-  async #send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async #send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions): Promise<SentMessage> {
     const keyboard = await this.#keyboard(message);
     const media = message.media ?? [];
-    const base: SendOptions = {
+    const base: TgSendOptions = {
       messageThreadId: topicOf(to),
       replyToMessageId: numberOr(to.replyContext?.replyToMessageId),
     };
-    let last: TgMessage | undefined;
+    const steps: (() => Promise<TgMessage>)[] = [];
     // One photo with a short text: a single message with the text as its caption.
     const captionFits =
       media.length === 1 && !media[0]!.caption && message.text.length <= TELEGRAM_MAX_CAPTION;
     if (message.text && !captionFits) {
-      last = await this.#sendText(to, message.text, {
-        ...base,
-        keyboard: media.length ? undefined : keyboard,
-      });
+      steps.push(() =>
+        this.#sendText(to, message.text, { ...base, keyboard: media.length ? undefined : keyboard }),
+      );
     }
     for (const [i, item] of media.entries()) {
       const isLast = i === media.length - 1;
       const caption = captionFits ? message.text : item.caption;
-      last = await this.#sendMedia(to, item, caption, { ...base, keyboard: isLast ? keyboard : undefined });
+      steps.push(() =>
+        this.#sendMedia(to, item, caption, { ...base, keyboard: isLast ? keyboard : undefined }),
+      );
     }
+    // Text and files are separate calls: when a later one fails (a 429 on the photo), the outbox retries the
+    // whole item, and the retry resumes after the messages that went out instead of sending them again.
+    const last = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, steps, (step) => step());
     return { messageId: last ? String(last.message_id) : undefined };
   }
 
@@ -239,7 +250,7 @@ export class TelegramAdapter implements ChannelAdapter {
     return this.#health.snapshot();
   }
 
-  #sendText(to: DeliveryAddress, text: string, o: SendOptions): Promise<TgMessage> {
+  #sendText(to: DeliveryAddress, text: string, o: TgSendOptions): Promise<TgMessage> {
     return this.#paced(to, () =>
       this.#withFormat(text, (t, parseMode) =>
         this.client.sendMessage(to.conversationId, t, { ...o, parseMode }),
@@ -247,7 +258,7 @@ export class TelegramAdapter implements ChannelAdapter {
     );
   }
 
-  #sendMedia(to: DeliveryAddress, item: MediaItem, caption: string | undefined, o: SendOptions) {
+  #sendMedia(to: DeliveryAddress, item: MediaItem, caption: string | undefined, o: TgSendOptions) {
     const photo = /^image\/(jpeg|png|webp)$/i.test(item.mime);
     const file = { bytes: Buffer.from(item.dataBase64, "base64"), mime: item.mime, filename: item.filename };
     const text = caption?.slice(0, TELEGRAM_MAX_CAPTION);
