@@ -274,6 +274,28 @@ describe("slack ingress", () => {
     const delivered = slack.calls.find((c) => String(c.args.text) === "echo: slow down")!;
     assert.ok(delivered.at - slack.rateLimited[0]!.at >= 900, "respects Retry-After");
   });
+
+  it("a 429 on the upload after the text was posted: the retry uploads the file, not the text again", async () => {
+    slack.rateLimitNext(1, 1, ["files.getUploadURLExternal"]);
+    const png = await testPng();
+    await gw.gateway.deliver(
+      { channel: "slack", account: "default", conversationId: "CRETRY" },
+      {
+        text: "text before a file",
+        media: [{ dataBase64: png.toString("base64"), mime: "image/png", filename: "retry.png" }],
+      },
+      "r2-slack-text-then-upload",
+    );
+    await waitFor(
+      () => slack.callsTo("files.completeUploadExternal").find((c) => c.args.channel_id === "CRETRY"),
+      15_000,
+      "the upload after the 429",
+    );
+    const posts = slack
+      .callsTo("chat.postMessage")
+      .filter((c) => c.args.channel === "CRETRY" && c.args.text === "text before a file");
+    assert.equal(posts.length, 1, "the text is posted once");
+  });
 });
 
 describe("slack with the connector seed's environment", () => {

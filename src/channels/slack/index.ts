@@ -5,11 +5,13 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
 import { HealthTracker } from "../health.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import type {
   ChannelAdapter,
   ChannelContext,
   ChannelModule,
   OutboundMessage,
+  SendOptions,
   SentMessage,
   WebhookRoute,
 } from "../types.ts";
@@ -117,27 +119,33 @@ export class SlackAdapter implements ChannelAdapter {
     ack(res);
   }
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     return this.#health.track(async () => {
       let ts: string | undefined;
       const buttons = message.buttons ?? [];
+      const steps: (() => Promise<void>)[] = [];
       if (message.text || buttons.length) {
-        const text = encodeSlackText(message.text || " ");
-        const r = await this.client.call<{ ok: boolean; ts: string }>(
-          "chat.postMessage",
-          {
-            channel: to.conversationId,
-            text,
-            ...(to.thread ? { thread_ts: to.thread } : {}),
-            ...(buttons.length ? { blocks: slackBlocks(text, buttons) } : {}),
-            unfurl_links: false,
-            unfurl_media: false,
-          },
-          to.conversationId,
-        );
-        ts = r.ts;
+        steps.push(async () => {
+          const text = encodeSlackText(message.text || " ");
+          const r = await this.client.call<{ ok: boolean; ts: string }>(
+            "chat.postMessage",
+            {
+              channel: to.conversationId,
+              text,
+              ...(to.thread ? { thread_ts: to.thread } : {}),
+              ...(buttons.length ? { blocks: slackBlocks(text, buttons) } : {}),
+              unfurl_links: false,
+              unfurl_media: false,
+            },
+            to.conversationId,
+          );
+          ts = r.ts;
+        });
       }
-      await this.#upload(to, message.media);
+      for (const m of message.media ?? []) steps.push(() => this.#upload(to, [m]));
+      // The text and each file are separate calls: when an upload fails, the outbox retries the whole item, and
+      // the retry resumes after what went out instead of posting the text (and earlier files) again.
+      await sendPartsOnce(this.#ctx.store, options.idempotencyKey, steps, (step) => step());
       return { messageId: ts };
     });
   }
