@@ -1,5 +1,8 @@
-// Turns zod issues into messages that name the key path, what was expected and what was found.
+// Turns zod issues into messages that name the key path, what was expected and what was found — except the
+// value of a secret (a token, key or password), which is described by its length only: these messages are
+// printed to the terminal and logs.
 import type { z } from "zod";
+import { isSecretKey, maskConfig } from "./mask.ts";
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -14,7 +17,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
   return issues.map((issue) => {
     const path = [...prefix, ...issue.path.map(String)];
     const where = path.length ? path.join(".") : "(top level)";
-    const found = describe(valueAt(input, issue.path));
+    const value = valueAt(input, issue.path);
+    const key = path.at(-1) ?? "";
+    const found =
+      typeof value === "string" && isSecretKey(key)
+        ? `a secret of ${value.length} characters, not shown`
+        : describe(maskConfig(value));
     return `${where}: ${issue.message.replace(/^Invalid input: /, "")} (found ${found})`;
   });
 }

@@ -145,6 +145,19 @@ describe("configuration", () => {
     assert.match(text, /agentUrl: .*URL.*found the string "not a url"/i);
   });
 
+  it("errors about a secret or a URL never print the secret or the URL's password", () => {
+    const dir = dirWith({
+      "clawgate.json": JSON.stringify({
+        adminToken: "hunter2-short",
+        server: { publicBaseUrl: "https://user:pa55word@ not a url" },
+      }),
+    });
+    const text = configError(() => loadConfig({ cwd: dir, env: {} })).message;
+    assert.match(text, /adminToken: .*found a secret of 13 characters, not shown/);
+    assert.match(text, /server\.publicBaseUrl: /);
+    assert.doesNotMatch(text, /hunter2|pa55word/);
+  });
+
   it("bad env values are reported with the variable's name", () => {
     assert.match(
       configError(() => loadConfig({ cwd: tempDir(), env: { CLAWGATE_PORT: "abc" } })).message,
