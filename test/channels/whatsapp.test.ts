@@ -193,6 +193,26 @@ describe("whatsapp ingress", () => {
     assert.ok(upload.type === "image/png" || upload.type === "image/jpeg");
     assert.ok(upload.bytes.length <= 5 * 1024 * 1024);
   });
+
+  it("a rate limit on the image after its text went out: the retry sends the image, not the text again", async () => {
+    wa.rateLimitNext(1, 130429, 1);
+    const png = await testPng();
+    await gw.gateway.deliver(
+      { channel: "whatsapp", account: "default", conversationId: "15550009999" },
+      {
+        text: "text before an image",
+        media: [{ dataBase64: png.toString("base64"), mime: "image/png", filename: "retry.png" }],
+      },
+      "r2-whatsapp-text-then-image",
+    );
+    await waitFor(
+      () => wa.sent.find((s) => s.body.to === "15550009999" && s.body.type === "image"),
+      15_000,
+      "the image after the limit",
+    );
+    assert.ok(wa.refused.some((r) => r.code === 130429));
+    assert.equal(wa.texts().filter((t) => t === "text before an image").length, 1, "the text once");
+  });
 });
 
 describe("whatsapp configuration", () => {

@@ -25,7 +25,7 @@ export class FakeWhatsapp {
   readonly uploads: WaUpload[] = [];
   readonly refused: { status: number; code: number; at: number }[] = [];
   url = "";
-  #rateLimit = { count: 0, code: 130429 };
+  #rateLimit = { count: 0, code: 130429, skip: 0 };
   #server: Server;
 
   constructor(o: { token?: string; phoneNumberId?: string } = {}) {
@@ -45,9 +45,12 @@ export class FakeWhatsapp {
     await closeServer(this.#server);
   }
 
-  /** The next `count` sends fail with Graph's rate-limit error `code` (HTTP 400), or HTTP 429 when code is 429. */
-  rateLimitNext(count: number, code = 130429) {
-    this.#rateLimit = { count, code };
+  /**
+   * The next `count` sends fail with Graph's rate-limit error `code` (HTTP 400), or HTTP 429 when code is 429;
+   * with `skip`, that many calls succeed first.
+   */
+  rateLimitNext(count: number, code = 130429, skip = 0) {
+    this.#rateLimit = { count, code, skip };
   }
 
   texts(): string[] {
@@ -79,7 +82,8 @@ export class FakeWhatsapp {
         `Unsupported post request. Object with ID '${m[2]}' does not exist`,
         "GraphMethodException",
       );
-    if (this.#rateLimit.count > 0) {
+    if (this.#rateLimit.count > 0 && this.#rateLimit.skip > 0) this.#rateLimit.skip--;
+    else if (this.#rateLimit.count > 0) {
       this.#rateLimit.count--;
       const code = this.#rateLimit.code;
       return code === 429

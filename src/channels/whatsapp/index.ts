@@ -9,12 +9,14 @@ import { MediaTooLargeError } from "../../media/service.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
+import { sendPartsOnce } from "../shared/sent-parts.ts";
 import type {
   ChannelAdapter,
   ChannelContext,
   ChannelModule,
   MediaItem,
   OutboundMessage,
+  SendOptions,
   SentMessage,
   WebhookRoute,
 } from "../types.ts";
@@ -106,7 +108,7 @@ export class WhatsappAdapter implements ChannelAdapter {
     res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED");
   }
 
-  async send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const wa = to.conversationId;
     return this.#health.track(async () => {
       let messageId: string | undefined;
@@ -116,15 +118,21 @@ export class WhatsappAdapter implements ChannelAdapter {
           value: await encodeButtonValue(this.#ctx.store, b.value, BUTTON_ID_MAX),
         })),
       );
+      const steps: (() => Promise<string | undefined>)[] = [];
       if (buttons.length && fitsInteractive(message.text)) {
-        messageId = await this.#client.sendMessage(wa, buttonsBody(wa, message.text, buttons));
+        steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, message.text, buttons)));
       } else {
-        if (message.text) messageId = await this.#client.sendMessage(wa, textBody(wa, message.text));
+        if (message.text) steps.push(() => this.#client.sendMessage(wa, textBody(wa, message.text)));
         if (buttons.length) {
-          messageId = await this.#client.sendMessage(wa, buttonsBody(wa, "Choose an option:", buttons));
+          steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, "Choose an option:", buttons)));
         }
       }
-      for (const m of message.media ?? []) messageId = (await this.#sendMedia(wa, m, to)) ?? messageId;
+      for (const m of message.media ?? []) steps.push(() => this.#sendMedia(wa, m, to));
+      // Each step is its own Graph call: when a later one fails (a rate limit on the image), the outbox retries
+      // the whole item, and the retry resumes after the messages that went out instead of sending them again.
+      await sendPartsOnce(this.#ctx.store, options.idempotencyKey, steps, async (step) => {
+        messageId = (await step()) ?? messageId;
+      });
       return { messageId };
     });
   }
