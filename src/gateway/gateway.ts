@@ -8,7 +8,7 @@ import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl, modelFor } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { addressOf, type DeliveryAddress, type InboundEvent, sessionKeyOf } from "../core/event.ts";
-import { isAdmin } from "../core/policy.ts";
+import { evaluateCommand, isAdmin } from "../core/policy.ts";
 import { formatSessionKey } from "../core/session-key.ts";
 import type { AdminAuth } from "../http/admin-auth.ts";
 import { registerAdminRoutes } from "../http/admin-routes.ts";
@@ -246,10 +246,27 @@ export class Gateway {
       this.#inbox?.notify();
       // /new cancels the reply in progress in this session rather than waiting behind it in the lane.
       const name = event.command?.name ?? (/^\/(new|reset)\b/i.test(event.text.trim()) ? "/new" : undefined);
-      if (name === "/new" || name === "/reset")
+      if ((name === "/new" || name === "/reset") && this.#mayReset(event))
         this.#inflight.get(sessionKey)?.abort(new Error("session reset"));
     }
     return result === "inserted" ? "accepted" : "duplicate";
+  }
+
+  /**
+   * Whether the pipeline would let this sender run /new, so that a /new it will refuse (another bot, a message
+   * not addressed to us, a command policy that denies it) cannot cut off someone's reply. The store-backed
+   * allowlist is not consulted here: a sender trusted only through it waits for its turn in the lane instead.
+   */
+  #mayReset(event: InboundEvent): boolean {
+    const adapter = this.adapter(event.channel, event.account);
+    if (!adapter || event.sender.isBot || !event.addressed) return false;
+    const { adminUsers, overrides, allowFrom } = this.config.policy;
+    const decision = evaluateCommand(
+      this.commands.canonical("/new"),
+      { channel: event.channel, senderId: event.sender.id, trusted: adapter.isTrusted(event) },
+      { adminUsers, overrides, allowFrom },
+    );
+    return decision.kind === "allow";
   }
 
   /** Queues a message for any conversation (bridge deliver, job results, approvals). */
