@@ -178,6 +178,7 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   async #onInteraction(interaction: DcInteraction) {
+    const arrivedAt = Date.now();
     const channel =
       interaction.guild_id && interaction.channel_id
         ? await this.#resolveChannel(interaction.channel_id)
@@ -190,9 +191,9 @@ export class DiscordAdapter implements ChannelAdapter {
     });
     if (!event?.action) return;
     event.action.value = (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? "";
-    this.#health.inbound();
-    await this.#ctx.ingest(event);
     // The pipeline answers with answerAction; if it is busy, acknowledge in time so the button doesn't fail.
+    // Discord's clock started when the press arrived, so the time spent resolving and storing counts too; the
+    // timer is armed before ingest so a quick pipeline answer always finds it.
     const timer = setTimeout(() => {
       this.#pendingAcks.delete(interaction.id);
       this.client.interactionCallback(interaction.id, interaction.token, 6).catch((err: Error) => {
@@ -201,9 +202,11 @@ export class DiscordAdapter implements ChannelAdapter {
           "discord: acknowledging a button press failed",
         );
       });
-    }, INTERACTION_ACK_MS);
+    }, Math.max(0, INTERACTION_ACK_MS - (Date.now() - arrivedAt)));
     timer.unref();
     this.#pendingAcks.set(interaction.id, timer);
+    this.#health.inbound();
+    await this.#ctx.ingest(event);
   }
 
   /** Thread or channel? Known from GUILD_CREATE and THREAD_CREATE, else asked once over REST. */
