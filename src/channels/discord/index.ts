@@ -194,15 +194,18 @@ export class DiscordAdapter implements ChannelAdapter {
     // The pipeline answers with answerAction; if it is busy, acknowledge in time so the button doesn't fail.
     // Discord's clock started when the press arrived, so the time spent resolving and storing counts too; the
     // timer is armed before ingest so a quick pipeline answer always finds it.
-    const timer = setTimeout(() => {
-      this.#pendingAcks.delete(interaction.id);
-      this.client.interactionCallback(interaction.id, interaction.token, 6).catch((err: Error) => {
-        this.#ctx.log.warn(
-          { account: this.account, err: err.message },
-          "discord: acknowledging a button press failed",
-        );
-      });
-    }, Math.max(0, INTERACTION_ACK_MS - (Date.now() - arrivedAt)));
+    const timer = setTimeout(
+      () => {
+        this.#pendingAcks.delete(interaction.id);
+        this.client.interactionCallback(interaction.id, interaction.token, 6).catch((err: Error) => {
+          this.#ctx.log.warn(
+            { account: this.account, err: err.message },
+            "discord: acknowledging a button press failed",
+          );
+        });
+      },
+      Math.max(0, INTERACTION_ACK_MS - (Date.now() - arrivedAt)),
+    );
     timer.unref();
     this.#pendingAcks.set(interaction.id, timer);
     this.#health.inbound();
