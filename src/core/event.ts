@@ -14,6 +14,12 @@ export interface Sender {
   id: string;
   name?: string;
   isBot?: boolean;
+  /**
+   * The id was chosen by the sender, not assigned by a platform (the web chat's `userId`). Such an id only
+   * matches channel-qualified entries (`webchat:alice`) in admin and allow-from lists, so nobody can claim to
+   * be a Telegram admin by typing that admin's number.
+   */
+  selfAsserted?: boolean;
 }
 
 export interface Attachment {

@@ -27,6 +27,8 @@ export interface Principal {
   senderId: string;
   /** On the channel's allowlist (or otherwise trusted, e.g. the local web chat). */
   trusted: boolean;
+  /** A sender-chosen id (see Sender.selfAsserted): only channel-qualified list entries match it. */
+  selfAsserted?: boolean;
 }
 
 export type PolicyDecision =
@@ -52,8 +54,12 @@ export function classify(command: string, config: CommandPolicyConfig): CommandC
 }
 
 /** A list entry matches the bare platform id or the channel-qualified form `telegram:123`. */
-export function listIncludes(list: readonly string[], principal: Pick<Principal, "channel" | "senderId">) {
-  return list.includes(principal.senderId) || list.includes(`${principal.channel}:${principal.senderId}`);
+export function listIncludes(
+  list: readonly string[],
+  principal: Pick<Principal, "channel" | "senderId" | "selfAsserted">,
+) {
+  if (list.includes(`${principal.channel}:${principal.senderId}`)) return true;
+  return !principal.selfAsserted && list.includes(principal.senderId);
 }
 
 export function isAdmin(principal: Principal, config: CommandPolicyConfig): boolean {

@@ -263,7 +263,12 @@ export class Gateway {
     const { adminUsers, overrides, allowFrom } = this.config.policy;
     const decision = evaluateCommand(
       this.commands.canonical("/new"),
-      { channel: event.channel, senderId: event.sender.id, trusted: adapter.isTrusted(event) },
+      {
+        channel: event.channel,
+        senderId: event.sender.id,
+        trusted: adapter.isTrusted(event),
+        selfAsserted: event.sender.selfAsserted,
+      },
       { adminUsers, overrides, allowFrom },
     );
     return decision.kind === "allow";
@@ -364,9 +369,9 @@ export class Gateway {
       adapter: (c, a) => this.adapter(c, a),
       adapters: () => this.adapters(),
       targetFor: (e) => this.targetFor(e),
-      isAdmin: (channel, senderId) =>
+      isAdmin: (channel, senderId, selfAsserted) =>
         isAdmin(
-          { channel, senderId, trusted: true },
+          { channel, senderId, trusted: true, selfAsserted },
           {
             adminUsers: this.config.policy.adminUsers,
             overrides: this.config.policy.overrides,

@@ -51,7 +51,7 @@ export class Pipeline {
     }
     if (event.sender.isBot) return none;
     const trusted = adapter.isTrusted(event) || ((await this.#trust.isAllowlisted?.(event)) ?? false);
-    const admin = s.isAdmin(event.channel, event.sender.id);
+    const admin = s.isAdmin(event.channel, event.sender.id, event.sender.selfAsserted);
     const author = event.sender.name ?? event.sender.id;
 
     if (event.action) {
@@ -92,7 +92,12 @@ export class Pipeline {
       const canonical = s.commands.canonical(command.name);
       const decision = evaluateCommand(
         canonical,
-        { channel: event.channel, senderId: event.sender.id, trusted },
+        {
+          channel: event.channel,
+          senderId: event.sender.id,
+          trusted,
+          selfAsserted: event.sender.selfAsserted,
+        },
         this.policyConfig(),
       );
       if (decision.kind === "deny") {

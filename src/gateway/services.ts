@@ -42,7 +42,8 @@ export interface GatewayServices {
   adapters(): ChannelAdapter[];
   /** The conversation target for a session (per channel/account routing). */
   targetFor(event: InboundEvent): Target;
-  isAdmin(channel: string, senderId: string): boolean;
+  /** `selfAsserted`: the id was chosen by the sender (web chat userId); only `channel:id` entries match it. */
+  isAdmin(channel: string, senderId: string, selfAsserted?: boolean): boolean;
   /** Queues a message to any conversation through the outbox (durable, paced, idempotent by key). */
   deliver(
     address: DeliveryAddress,

@@ -95,3 +95,17 @@ describe("command policy (connector semantics)", () => {
     assert.equal(evaluateCommand("/wipe", who("x"), base()).kind, "deny");
   });
 });
+
+describe("self-asserted ids (the web chat's userId)", () => {
+  const claimed = { channel: "webchat", senderId: "42", trusted: true, selfAsserted: true };
+  it("never match a bare admin id from another platform", () => {
+    const c = base({ adminUsers: ["42"] });
+    assert.equal(evaluateCommand("/approvals", claimed, c).kind, "deny");
+    assert.equal(evaluateCommand("/approvals", { ...claimed, selfAsserted: false }, c).kind, "allow");
+  });
+  it("match channel-qualified entries, in admin and allow-from lists alike", () => {
+    assert.equal(evaluateCommand("/approvals", claimed, base({ adminUsers: ["webchat:42"] })).kind, "allow");
+    const strict = base({ allowFrom: { public: ["42"], run: [], admin: [] } });
+    assert.equal(evaluateCommand("/help", claimed, strict).kind, "deny");
+  });
+});

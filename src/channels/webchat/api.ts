@@ -198,10 +198,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
             channel: "webchat",
             account: WEBCHAT_ACCOUNT,
             conversation: { id: params.id!, kind: "dm" },
-            sender: {
-              id: typeof json.userId === "string" ? json.userId.slice(0, 64) : "local",
-              name: typeof json.userName === "string" ? json.userName.slice(0, 64) : "you",
-            },
+            sender: webchatSender(json),
             text,
             command: lexed.kind === "command" ? lexed.command : undefined,
             attachments: [],
@@ -256,4 +253,15 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
     },
   );
   return routes;
+}
+
+/**
+ * Who wrote a web chat message. Without a `userId` it is the operator ("local"). A `userId` is the caller's own
+ * claim, so it is marked self-asserted: admin and allow-from lists match it only as `webchat:<id>`.
+ */
+function webchatSender(json: Record<string, unknown>): InboundEvent["sender"] {
+  const name = typeof json.userName === "string" ? json.userName.slice(0, 64) : "you";
+  const claimed = typeof json.userId === "string" ? json.userId.slice(0, 64) : "";
+  if (!claimed || claimed === "local") return { id: "local", name };
+  return { id: claimed, name, selfAsserted: true };
 }
