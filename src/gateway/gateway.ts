@@ -219,13 +219,22 @@ export class Gateway {
     if (this.#stopping) return;
     this.#stopping = true;
     this.log.info("shutting down: draining in-flight work");
-    for (const adapter of this.#adapters.values()) await adapter.stop?.().catch(() => {});
-    await this.#server?.close();
-    for (const l of this.#ownListeners) await l.close();
-    await this.#inbox?.stop(15_000);
-    await this.#outbox?.stop(10_000);
-    for (const ext of this.#extensions) await ext.stop?.();
-    await this.store?.close();
+    // Each step runs even when an earlier one fails, so the store is always closed and the process exits 0.
+    const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, what }, "shutdown step failed");
+      }
+    };
+    for (const adapter of this.#adapters.values())
+      await step(`channel ${adapter.channel}`, () => adapter.stop?.());
+    await step("listener", () => this.#server?.close());
+    for (const l of this.#ownListeners) await step("channel listener", () => l.close());
+    await step("inbox", () => this.#inbox?.stop(15_000));
+    await step("outbox", () => this.#outbox?.stop(10_000));
+    for (const ext of this.#extensions) await step(`extension ${ext.name}`, () => ext.stop?.());
+    await step("store", () => this.store?.close());
     this.log.info("stopped");
   }
 

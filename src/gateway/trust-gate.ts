@@ -2,11 +2,21 @@
 // (dmPolicy "pairing") replaces this with a gate that issues pairing codes.
 import type { GatewayServices, TrustGate } from "./services.ts";
 
+/** A stranger is told once per hour; further messages are refused quietly so nobody can make us spam a chat. */
+const REFUSAL_NOTICE_MS = 3_600_000;
+
 export const allowlistGate: TrustGate = {
   async check(event, adapter, services: GatewayServices) {
     const policy = services.config.channels[event.channel]?.dmPolicy ?? "allowlist";
     if (policy === "open") return { allow: true };
     if (event.conversation.kind !== "dm" || policy === "disabled") return { allow: false };
+    const first = await services.store.kvSetIfAbsent(
+      "refusal-notice",
+      `${event.channel}:${event.account}:${event.sender.id}`,
+      "1",
+      REFUSAL_NOTICE_MS,
+    );
+    if (!first) return { allow: false };
     return {
       allow: false,
       reply: {

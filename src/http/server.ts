@@ -24,7 +24,8 @@ export class HttpServer {
     this.#o = options;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err) => {
-        options.log.error({ err, url: req.url }, "request handler failed");
+        // The path only: a query string may carry a token.
+        options.log.error({ err, path: (req.url ?? "").split("?")[0] }, "request handler failed");
         if (!res.headersSent) sendError(res, 500, "internal error; see the gateway log");
         else res.destroy();
       });
