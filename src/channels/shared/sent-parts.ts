@@ -23,8 +23,9 @@ export async function sendPartsOnce<T, P = string>(
   for (let i = start; i < parts.length; i++) {
     result = await send(parts[i]!, i);
     if (!track) continue;
-    if (i < parts.length - 1) await store.kvSet(NAMESPACE, idempotencyKey, String(i + 1), TTL_MS);
-    else if (i > 0) await store.kvDelete(NAMESPACE, idempotencyKey);
+    // Kept after the last part too (until the TTL): a crash before the outbox marks the item done must not make
+    // the retry send everything again.
+    await store.kvSet(NAMESPACE, idempotencyKey, String(i + 1), TTL_MS);
   }
   return result;
 }

@@ -141,7 +141,18 @@ export class ComfyClient {
       await res.body?.cancel();
       throw new ComfyError(`image ${image.filename} is ${declared} bytes, far over the limit`);
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
+    // Read with the same bound when no length was declared (chunked): stop as soon as it is exceeded.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > maxBytes * 4) {
+        await res.body?.cancel().catch(() => {});
+        throw new ComfyError(`image ${image.filename} is over ${maxBytes * 4} bytes, far over the limit`);
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+    const bytes = Buffer.concat(chunks, size);
     return { bytes, mime: res.headers.get("content-type")?.split(";")[0] || mimeOf(image.filename) };
   }
 
