@@ -572,3 +572,12 @@ $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
     await sleep(delay);
   }
 })();
+
+// With several gateway replicas, a reply committed by another replica is announced only on that replica's live
+// stream. While the page is visible, look in the store every few seconds for anything committed since the last
+// message shown. Messages found this way are left unclaimed, so a live event for them still matches (no twins).
+const CATCH_UP_MS = 4000;
+setInterval(() => {
+  if (state.thread && document.visibilityState === "visible")
+    refreshMessages({ forReply: true }).catch(() => {});
+}, CATCH_UP_MS);
