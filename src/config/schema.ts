@@ -88,6 +88,17 @@ export const configSchema = z.object({
       maxAttempts: z.number().int().min(1).max(100).default(8),
     })
     .prefault({}),
+  retention: z
+    .object({
+      /**
+       * Finished inbox and outbox items are deleted after this many days. Finished inbox rows are also what
+       * recognises a platform's redelivery, so keep this longer than any platform retries (days, not minutes).
+       */
+      finishedDays: z.number().min(1).max(3650).default(7),
+      /** How often the cleanup runs. */
+      intervalMs: z.number().int().min(60_000).default(3_600_000),
+    })
+    .prefault({}),
   outbox: z
     .object({
       /**

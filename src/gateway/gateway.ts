@@ -26,6 +26,7 @@ import { registerBuiltinCommands } from "./builtin-commands.ts";
 import { CommandRegistry } from "./commands.ts";
 import { deliverOutboxItem, planDeliveries } from "./delivery.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { type Periodic, runPeriodically } from "./periodic.ts";
 import { Pipeline } from "./pipeline.ts";
 import { QueueWorker } from "./queue-worker.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
@@ -74,6 +75,7 @@ export class Gateway {
   #server: HttpServer | undefined;
   #inbox: QueueWorker<InboxItem> | undefined;
   #outbox: QueueWorker<OutboxItem> | undefined;
+  #retention: Periodic | undefined;
   #ready = false;
   #stopping = false;
 
@@ -195,6 +197,7 @@ export class Gateway {
     await this.#openOwnListeners();
     this.#inbox.start();
     this.#outbox.start();
+    this.#retention = runPeriodically(this.config.retention.intervalMs, () => this.#prune());
     for (const adapter of this.#adapters.values()) {
       await adapter.start?.().catch((err: Error) => {
         this.log.error(
@@ -233,6 +236,7 @@ export class Gateway {
     for (const l of this.#ownListeners) await step("channel listener", () => l.close());
     await step("inbox", () => this.#inbox?.stop(15_000));
     await step("outbox", () => this.#outbox?.stop(10_000));
+    await step("retention", () => this.#retention?.stop());
     for (const ext of this.#extensions) await step(`extension ${ext.name}`, () => ext.stop?.());
     await step("store", () => this.store?.close());
     this.log.info("stopped");
@@ -452,6 +456,21 @@ export class Gateway {
       await server.listen();
       this.#ownListeners.push(server);
       this.log.info({ url: server.url }, "channel listener open");
+    }
+  }
+
+  /** Deletes finished queue items past the retention period and expired kv entries, in batches. */
+  async #prune() {
+    const finishedBefore = Date.now() - this.config.retention.finishedDays * 86_400_000;
+    const limit = 1000;
+    try {
+      for (let round = 0; round < 100 && !this.#stopping; round++) {
+        const n = await this.store.prune({ finishedBefore, limit });
+        if (n.inbox + n.outbox + n.kv > 0) this.log.debug({ ...n }, "retention: pruned");
+        if (n.inbox < limit && n.outbox < limit && n.kv < limit) return;
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "retention: pruning failed; will try again later");
     }
   }
 

@@ -178,6 +178,17 @@ export interface Store {
     opts?: { prefix?: string; limit?: number },
   ): Promise<{ key: string; value: string }[]>;
 
+  // ---- retention ----
+  /**
+   * Deletes, at most `limit` of each: inbox and outbox items finished (done) before `finishedBefore`, and
+   * expired kv entries. Dead-lettered items stay for an operator. Finished inbox rows are the dedup memory, so
+   * `finishedBefore` must lie further back than any platform redelivers.
+   */
+  prune(opts: {
+    finishedBefore: number;
+    limit: number;
+  }): Promise<{ inbox: number; outbox: number; kv: number }>;
+
   // ---- leases for singleton work (a poller per bot, the scheduler) ----
   /** Takes or renews the lease when free, expired or already ours. */
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;

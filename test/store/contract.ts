@@ -288,6 +288,49 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("retention: prunes finished items and expired kv, keeps open and dead items, in bounded batches", async () => {
+      const s = await makeStore();
+      try {
+        for (const id of ["old1", "old2", "open", "dead"]) await s.enqueueInbound(item(id, `lane-${id}`));
+        for (const it of await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 })) {
+          if (it.id.startsWith("old")) await s.completeInbound(it.id, "w");
+          if (it.id === "dead") await s.failInbound(it.id, "w", "x", { dead: true });
+        }
+        const base = { sessionKey: "o", channel: "c", account: "a", payload: "{}" };
+        const sent = await s.enqueueOutbound({ ...base, idempotencyKey: "sent" });
+        await s.enqueueOutbound({ ...base, sessionKey: "o2", idempotencyKey: "waiting" });
+        const [claimed] = await s.claimOutbound({ owner: "w", leaseMs: 10_000, limit: 1 });
+        assert.equal(claimed?.id, sent.id);
+        await s.completeOutbound(sent.id, "w");
+        await s.kvSet("n", "expired", "v", 1);
+        await s.kvSet("n", "forever", "v");
+        await new Promise((r) => setTimeout(r, 10));
+
+        assert.deepEqual(await s.prune({ finishedBefore: Date.now() - 60_000, limit: 100 }), {
+          inbox: 0,
+          outbox: 0,
+          kv: 1,
+        });
+        assert.deepEqual(await s.prune({ finishedBefore: Date.now() + 1000, limit: 1 }), {
+          inbox: 1,
+          outbox: 1,
+          kv: 0,
+        });
+        assert.deepEqual(await s.prune({ finishedBefore: Date.now() + 1000, limit: 100 }), {
+          inbox: 1,
+          outbox: 0,
+          kv: 0,
+        });
+        assert.equal(await s.getInbound("old1"), undefined);
+        assert.equal((await s.getInbound("open"))?.state, "leased");
+        assert.equal((await s.getInbound("dead"))?.state, "dead");
+        assert.equal((await s.findOutboundByKey("waiting"))?.state, "pending");
+        assert.equal(await s.kvGet("n", "forever"), "v");
+      } finally {
+        await s.close();
+      }
+    });
+
     it("leases: one holder at a time, renewable, taken over after expiry", async () => {
       const s = await makeStore();
       try {

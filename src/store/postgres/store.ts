@@ -612,6 +612,29 @@ export class PostgresStore implements Store {
   // ---------------- leases ----------------
 
   /** One statement, so two replicas racing for a free or expired lease cannot both win. */
+  async prune(opts: {
+    finishedBefore: number;
+    limit: number;
+  }): Promise<{ inbox: number; outbox: number; kv: number }> {
+    const { finishedBefore, limit } = opts;
+    const inbox = await this.#pool.query(
+      `DELETE FROM inbox WHERE seq IN
+         (SELECT seq FROM inbox WHERE state = 'done' AND updated_at < $1 ORDER BY seq LIMIT $2)`,
+      [finishedBefore, limit],
+    );
+    const outbox = await this.#pool.query(
+      `DELETE FROM outbox WHERE id IN
+         (SELECT id FROM outbox WHERE state = 'done' AND updated_at < $1 ORDER BY id LIMIT $2)`,
+      [finishedBefore, limit],
+    );
+    const kv = await this.#pool.query(
+      `DELETE FROM kv WHERE (namespace, key) IN
+         (SELECT namespace, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ${NOW_MS} LIMIT $1)`,
+      [limit],
+    );
+    return { inbox: inbox.rowCount ?? 0, outbox: outbox.rowCount ?? 0, kv: kv.rowCount ?? 0 };
+  }
+
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const r = await this.#pool.query(
       `INSERT INTO leases (name, owner, until) VALUES ($1, $2, ${NOW_MS} + $3)

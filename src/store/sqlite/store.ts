@@ -517,6 +517,42 @@ export class SqliteStore implements Store {
     }[];
   }
 
+  // ---------------- retention ----------------
+
+  async prune(opts: {
+    finishedBefore: number;
+    limit: number;
+  }): Promise<{ inbox: number; outbox: number; kv: number }> {
+    this.#flush();
+    const { finishedBefore, limit } = opts;
+    return this.#tx(() => ({
+      inbox: Number(
+        this.#db
+          .prepare(
+            `DELETE FROM inbox WHERE seq IN
+               (SELECT seq FROM inbox WHERE state = 'done' AND updated_at < ? ORDER BY seq LIMIT ?)`,
+          )
+          .run(finishedBefore, limit).changes,
+      ),
+      outbox: Number(
+        this.#db
+          .prepare(
+            `DELETE FROM outbox WHERE id IN
+               (SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? ORDER BY id LIMIT ?)`,
+          )
+          .run(finishedBefore, limit).changes,
+      ),
+      kv: Number(
+        this.#db
+          .prepare(
+            `DELETE FROM kv WHERE rowid IN
+               (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+          )
+          .run(Date.now(), limit).changes,
+      ),
+    }));
+  }
+
   // ---------------- leases ----------------
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
