@@ -1,8 +1,9 @@
 // LINE settings: `channels.line` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_LINE_* variables.
 import { z } from "zod";
-import { csv, type Env, envBool, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 import { sectionSettings } from "../shared/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
   bodyLimitSchema,
@@ -35,24 +36,11 @@ export function lineSettings(section: ChannelSection): LineSettings {
 
 /** OPENCLAW_CONNECTOR_LINE_*: configuring LINE this way also opens the seed's own listener (default :8099). */
 export function lineFromEnv(env: Env): Record<string, unknown> | undefined {
-  const secret = env.OPENCLAW_CONNECTOR_LINE_CHANNEL_SECRET?.trim();
-  const token = env.OPENCLAW_CONNECTOR_LINE_CHANNEL_ACCESS_TOKEN?.trim();
-  if (!secret && !token) return undefined;
-  const out: Record<string, unknown> = {
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_LINE_BIND?.trim() || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_LINE_PORT") ?? LINE_DEFAULTS.port,
-    },
-  };
-  if (secret) out.channelSecret = secret;
-  if (token) out.channelAccessToken = token;
-  const users = csv(env.OPENCLAW_CONNECTOR_LINE_ALLOWED_USERS);
-  const groups = csv(env.OPENCLAW_CONNECTOR_LINE_ALLOWED_GROUPS);
-  if (users) out.allowedUsers = users;
-  if (groups) out.allowedGroups = groups;
-  if (env.OPENCLAW_CONNECTOR_LINE_PATH?.trim()) out.path = env.OPENCLAW_CONNECTOR_LINE_PATH.trim();
-  const mention = envBool(env.OPENCLAW_CONNECTOR_LINE_REQUIRE_MENTION);
-  if (mention !== undefined) out.requireMention = mention;
-  if (env.OPENCLAW_CONNECTOR_LINE_API_BASE?.trim()) out.apiBase = env.OPENCLAW_CONNECTOR_LINE_API_BASE.trim();
-  return out;
+  return seedEnvSection(env, "LINE", {
+    requiredAny: ["CHANNEL_SECRET", "CHANNEL_ACCESS_TOKEN"],
+    strings: { CHANNEL_SECRET: "channelSecret", CHANNEL_ACCESS_TOKEN: "channelAccessToken" },
+    lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_GROUPS: "allowedGroups" },
+    bools: { REQUIRE_MENTION: "requireMention" },
+    defaultPort: LINE_DEFAULTS.port,
+  });
 }

@@ -1,9 +1,10 @@
 // Slack settings: `channels.slack` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_SLACK_* variables.
 // Validated here because `channels.<name>` is a loose object in the core schema.
 import { z } from "zod";
-import { csv, type Env, envBool, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 import { sectionSettings } from "../shared/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
   bodyLimitSchema,
@@ -41,27 +42,11 @@ export function slackSettings(section: ChannelSection): SlackSettings {
 
 /** OPENCLAW_CONNECTOR_SLACK_*: configuring Slack this way also opens the seed's own listener (default :8095). */
 export function slackFromEnv(env: Env): Record<string, unknown> | undefined {
-  const token = env.OPENCLAW_CONNECTOR_SLACK_BOT_TOKEN?.trim();
-  const secret = env.OPENCLAW_CONNECTOR_SLACK_SIGNING_SECRET?.trim();
-  if (!token && !secret) return undefined;
-  const out: Record<string, unknown> = {
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_SLACK_BIND?.trim() || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_SLACK_PORT") ?? SLACK_DEFAULTS.port,
-    },
-  };
-  if (token) out.botToken = token;
-  if (secret) out.signingSecret = secret;
-  const users = csv(env.OPENCLAW_CONNECTOR_SLACK_ALLOWED_USERS);
-  const channels = csv(env.OPENCLAW_CONNECTOR_SLACK_ALLOWED_CHANNELS);
-  if (users) out.allowedUsers = users;
-  if (channels) out.allowedChannels = channels;
-  if (env.OPENCLAW_CONNECTOR_SLACK_PATH?.trim()) out.path = env.OPENCLAW_CONNECTOR_SLACK_PATH.trim();
-  const mention = envBool(env.OPENCLAW_CONNECTOR_SLACK_REQUIRE_MENTION);
-  const thread = envBool(env.OPENCLAW_CONNECTOR_SLACK_REPLY_IN_THREAD);
-  if (mention !== undefined) out.requireMention = mention;
-  if (thread !== undefined) out.replyInThread = thread;
-  if (env.OPENCLAW_CONNECTOR_SLACK_API_BASE?.trim())
-    out.apiBase = env.OPENCLAW_CONNECTOR_SLACK_API_BASE.trim();
-  return out;
+  return seedEnvSection(env, "SLACK", {
+    requiredAny: ["BOT_TOKEN", "SIGNING_SECRET"],
+    strings: { BOT_TOKEN: "botToken", SIGNING_SECRET: "signingSecret" },
+    lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_CHANNELS: "allowedChannels" },
+    bools: { REQUIRE_MENTION: "requireMention", REPLY_IN_THREAD: "replyInThread" },
+    defaultPort: SLACK_DEFAULTS.port,
+  });
 }

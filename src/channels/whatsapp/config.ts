@@ -1,9 +1,10 @@
 // WhatsApp Cloud API settings: `channels.whatsapp` in clawgate.json, or the connector seed's
 // OPENCLAW_CONNECTOR_WHATSAPP_* variables.
 import { z } from "zod";
-import { csv, type Env, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 import { sectionSettings } from "../shared/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
   bodyLimitSchema,
@@ -53,24 +54,15 @@ export function whatsappSettings(section: ChannelSection): WhatsappSettings {
 
 /** OPENCLAW_CONNECTOR_WHATSAPP_*: configuring WhatsApp this way also opens the seed's listener (default :8098). */
 export function whatsappFromEnv(env: Env): Record<string, unknown> | undefined {
-  const e = (name: string) => env[`OPENCLAW_CONNECTOR_WHATSAPP_${name}`]?.trim() || undefined;
-  if (!e("ACCESS_TOKEN") && !e("VERIFY_TOKEN") && !e("PHONE_NUMBER_ID")) return undefined;
-  const out: Record<string, unknown> = {
-    listen: {
-      host: e("BIND") ?? "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_WHATSAPP_PORT") ?? WHATSAPP_DEFAULTS.port,
+  return seedEnvSection(env, "WHATSAPP", {
+    requiredAny: ["ACCESS_TOKEN", "VERIFY_TOKEN", "PHONE_NUMBER_ID"],
+    strings: {
+      ACCESS_TOKEN: "accessToken",
+      VERIFY_TOKEN: "verifyToken",
+      APP_SECRET: "appSecret",
+      PHONE_NUMBER_ID: "phoneNumberId",
     },
-  };
-  const map: [string, string][] = [
-    ["ACCESS_TOKEN", "accessToken"],
-    ["VERIFY_TOKEN", "verifyToken"],
-    ["APP_SECRET", "appSecret"],
-    ["PHONE_NUMBER_ID", "phoneNumberId"],
-    ["PATH", "path"],
-    ["API_BASE", "apiBase"],
-  ];
-  for (const [name, key] of map) if (e(name)) out[key] = e(name);
-  const users = csv(env.OPENCLAW_CONNECTOR_WHATSAPP_ALLOWED_USERS);
-  if (users) out.allowedUsers = users;
-  return out;
+    lists: { ALLOWED_USERS: "allowedUsers" },
+    defaultPort: WHATSAPP_DEFAULTS.port,
+  });
 }
