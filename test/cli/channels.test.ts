@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import {
   addChannel,
   type ChannelRow,
@@ -15,23 +13,8 @@ import {
 import { configSchema } from "../../src/config/schema.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
+import { clawgate } from "../helpers/cli.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";
-
-const run = promisify(execFile);
-const MAIN = resolve(import.meta.dirname, "../../src/cli/main.ts");
-
-async function clawgate(cwd: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, "clawgate.json"), "utf8"));
 
