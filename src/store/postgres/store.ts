@@ -3,6 +3,7 @@
 // a per-lane advisory lock, singletons are rows in `leases`. Every time that decides who may do what is read
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
 import pg from "pg";
+import { GroupCommit } from "../group-commit.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -30,12 +31,6 @@ const MIGRATION_LOCK = 0x636c6177; // "claw"
 const INBOX_LANE_LOCK = 0x636c6701;
 const OUTBOX_LANE_LOCK = 0x636c6702;
 
-interface PendingEnqueue {
-  item: NewInboxItem;
-  resolve: (r: "inserted" | "duplicate") => void;
-  reject: (err: unknown) => void;
-}
-
 export interface PostgresStoreOptions {
   /** Connections in this replica's pool (default 10, or `pool_max` in the URL's query). */
   max?: number;
@@ -49,9 +44,9 @@ export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
-  #pending: PendingEnqueue[] = [];
-  #flushScheduled = false;
-  #flushes = new Set<Promise<void>>();
+  readonly #enqueues = new GroupCommit<NewInboxItem, "inserted" | "duplicate">((items) =>
+    this.#insertInbound(items),
+  );
   #closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -104,9 +99,8 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flushNow();
     this.#closed = true;
-    await Promise.allSettled([...this.#flushes]);
+    await this.#enqueues.settled();
     await this.#pool.end();
   }
 
@@ -137,60 +131,37 @@ export class PostgresStore implements Store {
    */
   enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate"> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ item, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flushNow());
-      }
-    });
+    return this.#enqueues.add(item);
   }
 
-  #flushNow() {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    const p = this.#flush(batch).finally(() => this.#flushes.delete(p));
-    this.#flushes.add(p);
-  }
-
-  async #flush(batch: PendingEnqueue[]): Promise<void> {
+  async #insertInbound(batch: NewInboxItem[]): Promise<("inserted" | "duplicate")[]> {
     // The same id twice in one batch: the first occurrence decides, the others are duplicates.
     const unique = new Map<string, NewInboxItem>();
-    for (const p of batch) if (!unique.has(p.item.id)) unique.set(p.item.id, p.item);
+    for (const item of batch) if (!unique.has(item.id)) unique.set(item.id, item);
     const items = [...unique.values()];
     const now = Date.now();
-    try {
-      const { rows } = await this.#pool.query(
-        `INSERT INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-         SELECT t.id, t.session_key, t.payload, t.received_at, ${NOW_MS}, $5
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-           WITH ORDINALITY AS t(id, session_key, payload, received_at, ord)
-         ORDER BY t.ord
-         ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [
-          items.map((i) => i.id),
-          items.map((i) => i.sessionKey),
-          items.map((i) => i.payload),
-          items.map((i) => i.receivedAt),
-          now,
-        ],
-      );
-      const inserted = new Set(rows.map((r) => r.id as string));
-      for (const p of batch) {
-        const won = inserted.delete(p.item.id);
-        p.resolve(won ? "inserted" : "duplicate");
-      }
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
+    const { rows } = await this.#pool.query(
+      `INSERT INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+       SELECT t.id, t.session_key, t.payload, t.received_at, ${NOW_MS}, $5
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+         WITH ORDINALITY AS t(id, session_key, payload, received_at, ord)
+       ORDER BY t.ord
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        items.map((i) => i.id),
+        items.map((i) => i.sessionKey),
+        items.map((i) => i.payload),
+        items.map((i) => i.receivedAt),
+        now,
+      ],
+    );
+    const inserted = new Set(rows.map((r) => r.id as string));
+    return batch.map((item) => (inserted.delete(item.id) ? "inserted" : "duplicate"));
   }
 
   /** Waits for enqueues already accepted, so a read right after an enqueue sees it. */
-  async #settled() {
-    this.#flushNow();
-    if (this.#flushes.size) await Promise.allSettled([...this.#flushes]);
+  #settled() {
+    return this.#enqueues.settled();
   }
 
   async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {

@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { GroupCommit } from "../group-commit.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -21,12 +22,6 @@ import type {
 } from "../types.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
-interface PendingEnqueue {
-  item: NewInboxItem;
-  resolve: (r: "inserted" | "duplicate") => void;
-  reject: (err: unknown) => void;
-}
-
 type Queue = "inbox" | "outbox";
 type Retry = { retryAt: number } | { dead: true };
 type ListFilter = { state?: QueueState; sessionKey?: string; limit?: number };
@@ -40,8 +35,9 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  #pending: PendingEnqueue[] = [];
-  #flushScheduled = false;
+  readonly #enqueues = new GroupCommit<NewInboxItem, "inserted" | "duplicate">((items) =>
+    this.#insertInbound(items),
+  );
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -73,7 +69,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flush();
+    this.#enqueues.flush();
     this.#closed = true;
     this.#db.close();
   }
@@ -109,41 +105,26 @@ export class SqliteStore implements Store {
 
   enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate"> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ item, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+    return this.#enqueues.add(item);
+  }
+
+  #insertInbound(items: NewInboxItem[]): ("inserted" | "duplicate")[] {
+    const now = Date.now();
+    return this.#tx(() => {
+      const stmt = this.#cached(
+        `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      return items.map((it) =>
+        stmt.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes === 1
+          ? ("inserted" as const)
+          : ("duplicate" as const),
+      );
     });
   }
 
-  #flush() {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    const now = Date.now();
-    try {
-      const results = this.#tx(() => {
-        const stmt = this.#cached(
-          `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        );
-        return batch.map((p) =>
-          stmt.run(p.item.id, p.item.sessionKey, p.item.payload, p.item.receivedAt, now, now).changes === 1
-            ? ("inserted" as const)
-            : ("duplicate" as const),
-        );
-      });
-      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
-  }
-
   async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
-    this.#flush();
+    this.#enqueues.flush();
     // The inbox has no channel column: a channel list in opts does not apply to it.
     return this.#claim("inbox", "seq", { ...opts, channels: undefined }).map(inboxFromRow);
   }
@@ -219,13 +200,13 @@ export class SqliteStore implements Store {
   }
 
   async getInbound(id: string): Promise<InboxItem | undefined> {
-    this.#flush();
+    this.#enqueues.flush();
     const row = this.#db.prepare(`SELECT * FROM inbox WHERE id = ?`).get(id) as Row | undefined;
     return row ? inboxFromRow(row) : undefined;
   }
 
   async listInbound(filter: ListFilter): Promise<InboxItem[]> {
-    this.#flush();
+    this.#enqueues.flush();
     return this.#list("inbox", "seq", filter).map(inboxFromRow);
   }
 
@@ -255,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   async inboxStats(): Promise<QueueStats> {
-    this.#flush();
+    this.#enqueues.flush();
     return this.#stats("inbox");
   }
 
@@ -523,7 +504,7 @@ export class SqliteStore implements Store {
     finishedBefore: number;
     limit: number;
   }): Promise<{ inbox: number; outbox: number; kv: number }> {
-    this.#flush();
+    this.#enqueues.flush();
     const { finishedBefore, limit } = opts;
     return this.#tx(() => ({
       inbox: Number(
