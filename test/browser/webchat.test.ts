@@ -2,23 +2,14 @@
 // the fake OpenAI-compatible server, streaming slowly enough that partial replies are visible. The page's
 // robustness (ordering, retries, buttons) is in webchat-robustness.test.ts.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { describe, test } from "node:test";
 import { startTestGateway, type TestGateway, tempDir, waitFor } from "../helpers/gateway.ts";
+import { UNREACHABLE_AGENT_URL } from "../helpers/unreachable.ts";
 import { closePage, committedReply, openPage, replyTo, type, useBrowserAndAgent } from "./webchat-helpers.ts";
 
 const SCREENSHOT = "/tmp/clawgate-webchat.png";
 const { browser, agent } = useBrowserAndAgent();
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function messagesOf(url: string, thread: string) {
   const res = await fetch(`${url}/api/threads/${thread}/messages`);
@@ -149,7 +140,7 @@ describe("web chat in Chromium", () => {
   test("agent down: the page says the agent is unreachable and keeps the user's message", async () => {
     const gw = await startTestGateway({
       config: {
-        agentUrl: `http://127.0.0.1:${await closedPort()}/v1/chat/completions`,
+        agentUrl: UNREACHABLE_AGENT_URL,
         agent: { retries: 0 },
       },
     });

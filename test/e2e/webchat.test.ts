@@ -1,18 +1,10 @@
 // End to end through the real gateway: web chat API → inbox → pipeline → fake OpenAI-compatible agent → reply.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";
+import { UNREACHABLE_AGENT_URL } from "../helpers/unreachable.ts";
 import { WebchatClient } from "../helpers/webchat.ts";
-
-async function closedPortUrl(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return `http://127.0.0.1:${port}/v1/chat/completions`;
-}
 
 describe("web chat end to end", () => {
   const agent = new FakeAgent({ chunkSize: 2, chunkDelayMs: 5 });
@@ -162,7 +154,7 @@ describe("web chat end to end", () => {
 describe("web chat when the agent is down, and across restarts", () => {
   it("says the agent is unreachable, keeps the message, and keeps history across a restart", async () => {
     const dir = tempDir();
-    const down = await closedPortUrl();
+    const down = UNREACHABLE_AGENT_URL;
     let gw = await startTestGateway({ dir, config: { agentUrl: down, agent: { retries: 0 } } });
     let chat = new WebchatClient(gw.url);
     const thread = await chat.createThread();

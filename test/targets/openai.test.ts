@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { sseData } from "../../src/targets/openai/sse.ts";
 import { OpenAiTarget, type OpenAiTargetOptions } from "../../src/targets/openai/target.ts";
 import type { TargetError } from "../../src/targets/types.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
+import { UNREACHABLE_AGENT_URL } from "../helpers/unreachable.ts";
 
 const event = (text: string): InboundEvent => ({
   id: "t:1",
@@ -44,14 +44,6 @@ async function run(
     onDelta: (t) => deltas.push(t),
   });
   return { result, deltas };
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe("OpenAI-compatible target", () => {
@@ -136,7 +128,7 @@ describe("OpenAI-compatible target", () => {
   });
 
   it("an unreachable agent says so plainly and how to fix it", async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/v1/chat/completions`;
+    const url = UNREACHABLE_AGENT_URL;
     await assert.rejects(run(new OpenAiTarget(opts(url, { retries: 0 })), "x"), (err: TargetError) => {
       assert.match(err.message, /unreachable \(connection refused\).*OCG_AGENT_URL.*Your message was kept/);
       assert.equal(err.retryable, true);
