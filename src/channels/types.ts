@@ -92,7 +92,11 @@ export interface WebhookRoute {
   handler: RouteHandler;
 }
 
-export type IngestResult = "accepted" | "duplicate";
+/**
+ * "duplicate": already in the inbox; "stale": older than the dedup window, ignored. Acknowledge all three the
+ * same way (the platform must stop retrying); only "accepted" will be answered.
+ */
+export type IngestResult = "accepted" | "duplicate" | "stale";
 
 /** What the gateway gives an adapter. */
 export interface ChannelContext {

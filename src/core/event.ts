@@ -53,6 +53,12 @@ export interface InboundEvent {
   /** True when the bot was addressed (mention, reply to the bot, DM). */
   addressed: boolean;
   receivedAt: number;
+  /**
+   * When the platform says the message was sent (ms since epoch), where the payload carries a time. An event
+   * older than the dedup window (`retention.finishedDays`) is acknowledged and ignored: its finished row may
+   * have been pruned, so dedup can no longer vouch that it was not handled already.
+   */
+  sentAt?: number;
   /** Per-platform data needed to answer (LINE reply token, Kakao callback URL, Slack ts …). */
   replyContext?: Record<string, unknown>;
   /** The native payload, kept for debugging only. */

@@ -244,6 +244,15 @@ export class Gateway {
 
   /** Commits an inbound event; called by every channel's ingress. */
   async ingest(event: InboundEvent): Promise<IngestResult> {
+    const window = this.config.retention.finishedDays * 86_400_000;
+    if (event.sentAt !== undefined && event.sentAt < Date.now() - window) {
+      this.log.info(
+        { eventId: event.id, sentAt: new Date(event.sentAt).toISOString() },
+        `ignored an event older than the dedup window (retention.finishedDays = ${this.config.retention.finishedDays})`,
+      );
+      this.metrics.inbound.inc({ channel: event.channel, result: "stale" });
+      return "stale";
+    }
     const sessionKey = sessionKeyOf(event);
     const result = await this.store.enqueueInbound({
       id: event.id,

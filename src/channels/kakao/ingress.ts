@@ -98,7 +98,7 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
   if (choice) event.action = { id, value: choice };
 
   const result = await o.ctx.ingest(event);
-  if (result === "duplicate") {
+  if (result !== "accepted") {
     return sendJson(res, 200, skillResponse("Already received; the answer is on its way."));
   }
   const reply = await o.ctx.awaitReply(id, Math.max(0, o.skillTimeoutMs - (Date.now() - receivedAt)));

@@ -113,7 +113,7 @@ async function receive(
 
   const started = Date.now();
   const result = await o.ctx.ingest(event);
-  if (result === "duplicate") return sendText(res, 200, "success");
+  if (result !== "accepted") return sendText(res, 200, "success");
   const reply = await o.ctx.awaitReply(event.id, Math.max(0, o.passiveReplyMs - (Date.now() - started)));
   if (!reply) return sendText(res, 200, "success"); // delivered later through the customer-service API
   const content = await o.renderPassive(event, reply);
