@@ -4,8 +4,8 @@ import { VERSION } from "../version.ts";
 import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
-import { registerInbox } from "./inbox.ts";
 import { registerPair } from "./pair.ts";
+import { registerQueues } from "./queues.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
 import { registerStart } from "./start.ts";
@@ -24,7 +24,7 @@ export function buildProgram(): Command {
     .option("--port <port>", "listen port (default 8787)");
   registerStart(program);
   registerStatus(program);
-  registerInbox(program);
+  registerQueues(program);
   registerConfig(program);
   registerPair(program);
   registerDevices(program);

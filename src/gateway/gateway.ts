@@ -331,6 +331,12 @@ export class Gateway {
     return first!;
   }
 
+  /** Wakes both queue workers now, e.g. after an operator put dead letters back (instead of the next poll). */
+  wakeQueues() {
+    this.#inbox?.notify();
+    this.#outbox?.notify();
+  }
+
   targetFor(event: InboundEvent): Target {
     const url = agentUrlFor(this.config, event.channel, event.account);
     const model = modelFor(this.config, event.channel);

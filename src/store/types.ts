@@ -148,6 +148,8 @@ export interface Store {
   getOutbound(id: number): Promise<OutboxItem | undefined>;
   findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined>;
   listOutbound(filter: { state?: QueueState; sessionKey?: string; limit?: number }): Promise<OutboxItem[]>;
+  /** Moves a dead delivery back to pending (operator action); it keeps its idempotency key. */
+  retryOutbound(id: number): Promise<boolean>;
   outboxStats(): Promise<QueueStats>;
 
   // ---- sessions and history ----

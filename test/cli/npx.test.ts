@@ -23,9 +23,7 @@ test("npx clawgate version prints the version and no npm warning, whatever Node 
     cwd: ROOT,
     env: { PATH: path, HOME: process.env.HOME, npm_config_cache: cache },
   }).finally(() => rm(cache, { recursive: true, force: true }));
-  const pkg = JSON.parse(
-    await import("node:fs/promises").then((fs) => fs.readFile(`${ROOT}/package.json`, "utf8")),
-  );
+  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
   assert.equal(stdout.trim(), pkg.version);
   assert.doesNotMatch(stderr, /EBADENGINE|npm warn/i, `npx printed warnings:\n${stderr}`);
 });

@@ -182,6 +182,9 @@ export class FakeTelegram {
     });
   }
 
+  /** Chats whose user blocked the bot: every send answers 403 as the Bot API does. */
+  readonly blocked = new Set<string>();
+
   /** The next `count` sends to this chat (of one method, when given) answer 429 with parameters.retry_after. */
   rateLimit(chatId: number | string, retryAfterSec: number, count = 1, method?: string) {
     this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count, method });
@@ -263,6 +266,13 @@ export class FakeTelegram {
       case "editMessageText": {
         const chatId = String(params.chat_id ?? "");
         if (!chatId) return bad("chat_id is empty");
+        if (this.blocked.has(chatId)) {
+          return answer(403, {
+            ok: false,
+            error_code: 403,
+            description: "Forbidden: bot was blocked by the user",
+          });
+        }
         const limited = this.#rateLimits.get(chatId);
         if (limited && limited.count > 0 && (!limited.method || limited.method === method)) {
           limited.count--;

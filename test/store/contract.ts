@@ -223,6 +223,30 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("outbox: a dead delivery goes back to pending by hand, keeping its key; nothing else moves", async () => {
+      const s = await makeStore();
+      try {
+        const base = { sessionKey: "tg:default:9", channel: "telegram", account: "default", payload: "{}" };
+        const dead = await s.enqueueOutbound({ ...base, idempotencyKey: "reply:e1:0" });
+        const [claimed] = await s.claimOutbound({ owner: "o", leaseMs: 10_000, limit: 1 });
+        assert.equal(await s.retryOutbound(dead.id), false, "a leased delivery is not dead");
+        assert.equal(await s.failOutbound(claimed!.id, "o", "403 bot was blocked", { dead: true }), true);
+        assert.deepEqual(
+          (await s.listOutbound({ state: "dead" })).map((x) => x.idempotencyKey),
+          ["reply:e1:0"],
+        );
+        assert.equal(await s.retryOutbound(dead.id), true);
+        assert.equal(await s.retryOutbound(dead.id), false, "already pending");
+        assert.equal(await s.retryOutbound(424242), false, "no such delivery");
+        const again = await s.claimOutbound({ owner: "o2", leaseMs: 10_000, limit: 1 });
+        assert.equal(again[0]?.id, dead.id);
+        assert.equal(again[0]?.idempotencyKey, "reply:e1:0", "the retry keeps its idempotency key");
+        assert.equal((await s.outboxStats()).dead, 0);
+      } finally {
+        await s.close();
+      }
+    });
+
     it("sessions: generations separate context from history", async () => {
       const s = await makeStore();
       try {

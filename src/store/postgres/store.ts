@@ -4,6 +4,7 @@
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
 import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
+import { pendingMigrations } from "../migration-plan.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -80,14 +81,7 @@ export class PostgresStore implements Store {
         `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
       );
       const { rows } = await c.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`);
-      const current = Number(rows[0].v);
-      if (current > postgresMigrations.length) {
-        throw new Error(
-          `the database schema is version ${current} but this clawgate knows only ${postgresMigrations.length}: ` +
-            "upgrade clawgate on every replica before starting it against this database",
-        );
-      }
-      for (let v = current; v < postgresMigrations.length; v++) {
+      for (const v of pendingMigrations(Number(rows[0].v), postgresMigrations)) {
         await c.query(postgresMigrations[v]!);
         await c.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, [
           v + 1,
@@ -304,8 +298,13 @@ export class PostgresStore implements Store {
   }
 
   async retryInbound(id: string): Promise<boolean> {
+    return this.#retryDead("inbox", id);
+  }
+
+  /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
+  async #retryDead(table: "inbox" | "outbox", id: string | number): Promise<boolean> {
     const r = await this.#pool.query(
-      `UPDATE inbox SET state = 'pending', available_at = ${NOW_MS}, attempts = 0, updated_at = $1
+      `UPDATE ${table} SET state = 'pending', available_at = ${NOW_MS}, attempts = 0, updated_at = $1
        WHERE id = $2 AND state = 'dead'`,
       [Date.now(), id],
     );
@@ -398,6 +397,10 @@ export class PostgresStore implements Store {
     const { sql, args } = listQuery("outbox", "id", filter);
     const { rows } = await this.#pool.query(sql, args);
     return rows.map(outboxFromRow);
+  }
+
+  async retryOutbound(id: number): Promise<boolean> {
+    return this.#retryDead("outbox", id);
   }
 
   async outboxStats(): Promise<QueueStats> {

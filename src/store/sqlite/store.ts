@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { GroupCommit } from "../group-commit.ts";
+import { pendingMigrations } from "../migration-plan.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -57,8 +58,7 @@ export class SqliteStore implements Store {
       const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as {
         v: number | null;
       };
-      const current = row.v ?? 0;
-      for (let v = current; v < sqliteMigrations.length; v++) {
+      for (const v of pendingMigrations(row.v ?? 0, sqliteMigrations)) {
         this.#db.exec(sqliteMigrations[v]!);
         this.#db
           .prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`)
@@ -227,11 +227,17 @@ export class SqliteStore implements Store {
   }
 
   async retryInbound(id: string): Promise<boolean> {
+    return this.#retryDead("inbox", id);
+  }
+
+  /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
+  #retryDead(table: "inbox" | "outbox", id: string | number): boolean {
+    const now = Date.now();
     const r = this.#db
       .prepare(
-        `UPDATE inbox SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
+        `UPDATE ${table} SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
       )
-      .run(Date.now(), Date.now(), id);
+      .run(now, now, id);
     return r.changes === 1;
   }
 
@@ -318,6 +324,10 @@ export class SqliteStore implements Store {
 
   async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
     return this.#list("outbox", "id", filter).map(outboxFromRow);
+  }
+
+  async retryOutbound(id: number): Promise<boolean> {
+    return this.#retryDead("outbox", id);
   }
 
   async outboxStats(): Promise<QueueStats> {

@@ -1,8 +1,9 @@
-// An event that keeps failing is dead-lettered; the operator sees why with `clawgate inbox list` and puts it
-// back with `clawgate inbox retry` once the cause is fixed.
+// An event or delivery that keeps failing is dead-lettered; the operator sees why with `clawgate inbox|outbox list`
+// and puts it back with `clawgate inbox|outbox retry` once the cause is fixed.
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { GatewayExtension } from "../../src/gateway/gateway.ts";
+import { BOT, setupTelegram } from "../channels/telegram-helpers.ts";
 import { clawgate } from "../helpers/cli.ts";
 import { startTestGateway, waitFor } from "../helpers/gateway.ts";
 import { WebchatClient } from "../helpers/webchat.ts";
@@ -56,5 +57,40 @@ it("clawgate inbox list shows dead-lettered events with their error; retry proce
     assert.match(bad.stderr, /--state must be one of/);
   } finally {
     await gw.stop();
+  }
+});
+
+it("clawgate outbox list shows a dead delivery and why; retry sends it once, with the same key", async () => {
+  const t = await setupTelegram();
+  try {
+    const port = new URL(t.gw.url).port;
+    t.fake.blocked.add("42");
+    t.fake.userMessage(BOT.token, { text: "are you there?", userId: 42 });
+    const dead = await waitFor(
+      async () => (await t.gw.gateway.store.listOutbound({ state: "dead" }))[0],
+      20_000,
+      "dead delivery",
+    );
+
+    const list = await clawgate(t.gw.dir, "--port", port, "outbox", "list");
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.includes(`key=${dead.idempotencyKey}`), list.stdout);
+    assert.match(list.stdout, /last error: .*bot was blocked by the user/);
+
+    t.fake.blocked.delete("42");
+    const retry = await clawgate(t.gw.dir, "--port", port, "outbox", "retry", String(dead.id));
+    assert.equal(retry.code, 0, retry.stderr);
+    await waitFor(() => t.fake.messages(BOT.token, 42).length === 1, 20_000, "delivered after retry");
+    assert.match(t.fake.messages(BOT.token, 42)[0]!.text, /are you there\?/);
+    assert.equal((await t.gw.gateway.store.getOutbound(dead.id))?.state, "done");
+
+    const again = await clawgate(t.gw.dir, "--port", port, "outbox", "retry", String(dead.id));
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /404 no dead-lettered delivery/);
+    const nonsense = await clawgate(t.gw.dir, "--port", port, "outbox", "retry", "../../x");
+    assert.match(nonsense.stderr, /404/);
+    assert.equal(t.fake.messages(BOT.token, 42).length, 1, "sent exactly once");
+  } finally {
+    await t.close();
   }
 });
