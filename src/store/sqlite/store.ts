@@ -55,14 +55,15 @@ export class SqliteStore implements Store {
       `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`,
     );
     this.#tx(() => {
-      const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get() as {
+      const row = this.#cached(`SELECT MAX(version) AS v FROM schema_migrations`).get() as {
         v: number | null;
       };
       for (const v of pendingMigrations(row.v ?? 0, sqliteMigrations)) {
         this.#db.exec(sqliteMigrations[v]!);
-        this.#db
-          .prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`)
-          .run(v + 1, Date.now());
+        this.#cached(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(
+          v + 1,
+          Date.now(),
+        );
       }
     });
   }
@@ -75,7 +76,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare("SELECT 1").get();
+    this.#cached("SELECT 1").get();
   }
 
   /** Prepared once, then reused: on the per-request hot path compiling a statement costs more than running it. */
@@ -137,18 +138,16 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const channelFilter = channels ? `AND i.channel IN (${channels.map(() => "?").join(",") || "''"})` : "";
     return this.#tx(() => {
-      const rows = this.#db
-        .prepare(
-          `SELECT i.${key} AS k FROM ${table} i
+      const rows = this.#cached(
+        `SELECT i.${key} AS k FROM ${table} i
            WHERE i.state IN ('pending', 'leased')
              AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
              ${channelFilter}
              AND NOT EXISTS (SELECT 1 FROM ${table} j WHERE j.session_key = i.session_key
                              AND j.${key} < i.${key} AND j.state IN ('pending', 'leased'))
            ORDER BY i.${key} LIMIT ?`,
-        )
-        .all(now, now, ...(channels ?? []), limit) as { k: number }[];
-      const update = this.#db.prepare(
+      ).all(now, now, ...(channels ?? []), limit) as { k: number }[];
+      const update = this.#cached(
         `UPDATE ${table} SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
          updated_at = ? WHERE ${key} = ? RETURNING *`,
       );
@@ -161,21 +160,19 @@ export class SqliteStore implements Store {
   }
 
   #extendLease(table: Queue, id: string | number, owner: string, leaseMs: number): boolean {
-    const r = this.#db
-      .prepare(`UPDATE ${table} SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`)
-      .run(Date.now() + leaseMs, id, owner);
+    const r = this.#cached(
+      `UPDATE ${table} SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
+    ).run(Date.now() + leaseMs, id, owner);
     return r.changes === 1;
   }
 
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(() => {
-      const r = this.#db
-        .prepare(
-          `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
+      const r = this.#cached(
+        `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
            WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-        )
-        .run(now, id, owner);
+      ).run(now, id, owner);
       if (r.changes !== 1) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
@@ -190,18 +187,16 @@ export class SqliteStore implements Store {
 
   #fail(table: Queue, id: string | number, owner: string, error: string, retry: Retry): boolean {
     const dead = "dead" in retry;
-    const r = this.#db
-      .prepare(
-        `UPDATE ${table} SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
+    const r = this.#cached(
+      `UPDATE ${table} SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
          updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-      )
-      .run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
+    ).run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
     return r.changes === 1;
   }
 
   async getInbound(id: string): Promise<InboxItem | undefined> {
     this.#enqueues.flush();
-    const row = this.#db.prepare(`SELECT * FROM inbox WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.#cached(`SELECT * FROM inbox WHERE id = ?`).get(id) as Row | undefined;
     return row ? inboxFromRow(row) : undefined;
   }
 
@@ -223,7 +218,7 @@ export class SqliteStore implements Store {
       args.push(filter.sessionKey);
     }
     const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} DESC LIMIT ?`;
-    return this.#db.prepare(sql).all(...args, filter.limit ?? 100) as Row[];
+    return this.#cached(sql).all(...args, filter.limit ?? 100) as Row[];
   }
 
   async retryInbound(id: string): Promise<boolean> {
@@ -233,11 +228,9 @@ export class SqliteStore implements Store {
   /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
   #retryDead(table: "inbox" | "outbox", id: string | number): boolean {
     const now = Date.now();
-    const r = this.#db
-      .prepare(
-        `UPDATE ${table} SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
-      )
-      .run(now, now, id);
+    const r = this.#cached(
+      `UPDATE ${table} SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
+    ).run(now, now, id);
     return r.changes === 1;
   }
 
@@ -248,7 +241,7 @@ export class SqliteStore implements Store {
 
   #stats(table: Queue): QueueStats {
     const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
-    for (const row of this.#db.prepare(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as {
+    for (const row of this.#cached(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as {
       state: QueueState;
       n: number;
     }[])
@@ -259,26 +252,22 @@ export class SqliteStore implements Store {
   // ---------------- outbox ----------------
 
   #enqueueOutbound(item: NewOutboxItem, now: number): { id: number; inserted: boolean } {
-    const r = this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO outbox (idempotency_key, session_key, channel, account, payload, event_id,
+    const r = this.#cached(
+      `INSERT OR IGNORE INTO outbox (idempotency_key, session_key, channel, account, payload, event_id,
            available_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        item.idempotencyKey,
-        item.sessionKey,
-        item.channel,
-        item.account,
-        item.payload,
-        item.eventId ?? null,
-        now,
-        now,
-        now,
-      );
+    ).run(
+      item.idempotencyKey,
+      item.sessionKey,
+      item.channel,
+      item.account,
+      item.payload,
+      item.eventId ?? null,
+      now,
+      now,
+      now,
+    );
     if (r.changes === 1) return { id: Number(r.lastInsertRowid), inserted: true };
-    const row = this.#db
-      .prepare(`SELECT id FROM outbox WHERE idempotency_key = ?`)
-      .get(item.idempotencyKey) as {
+    const row = this.#cached(`SELECT id FROM outbox WHERE idempotency_key = ?`).get(item.idempotencyKey) as {
       id: number;
     };
     return { id: row.id, inserted: false };
@@ -297,12 +286,10 @@ export class SqliteStore implements Store {
   }
 
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
-    const r = this.#db
-      .prepare(
-        `UPDATE outbox SET state = 'done', result = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL,
+    const r = this.#cached(
+      `UPDATE outbox SET state = 'done', result = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL,
          updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-      )
-      .run(result ?? null, Date.now(), id, owner);
+    ).run(result ?? null, Date.now(), id, owner);
     return r.changes === 1;
   }
 
@@ -311,12 +298,12 @@ export class SqliteStore implements Store {
   }
 
   async getOutbound(id: number): Promise<OutboxItem | undefined> {
-    const row = this.#db.prepare(`SELECT * FROM outbox WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.#cached(`SELECT * FROM outbox WHERE id = ?`).get(id) as Row | undefined;
     return row ? outboxFromRow(row) : undefined;
   }
 
   async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
-    const row = this.#db.prepare(`SELECT * FROM outbox WHERE idempotency_key = ?`).get(idempotencyKey) as
+    const row = this.#cached(`SELECT * FROM outbox WHERE idempotency_key = ?`).get(idempotencyKey) as
       | Row
       | undefined;
     return row ? outboxFromRow(row) : undefined;
@@ -337,16 +324,15 @@ export class SqliteStore implements Store {
   // ---------------- sessions and history ----------------
 
   #ensureSession(key: string, now: number, title?: string): SessionInfo {
-    this.#db
-      .prepare(`INSERT OR IGNORE INTO sessions (key, title, created_at, updated_at) VALUES (?, ?, ?, ?)`)
-      .run(key, title ?? null, now, now);
-    if (title)
-      this.#db.prepare(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
-    return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
+    this.#cached(
+      `INSERT OR IGNORE INTO sessions (key, title, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+    ).run(key, title ?? null, now, now);
+    if (title) this.#cached(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
+    return sessionFromRow(this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
   }
 
   async getSession(key: string): Promise<SessionInfo | undefined> {
-    const row = this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
+    const row = this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
     return row ? sessionFromRow(row) : undefined;
   }
 
@@ -362,37 +348,38 @@ export class SqliteStore implements Store {
     return this.#tx(() => {
       const now = Date.now();
       this.#ensureSession(key, now);
-      this.#db
-        .prepare(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`)
-        .run(now, key);
-      return sessionFromRow(this.#db.prepare(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
+      this.#cached(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`).run(
+        now,
+        key,
+      );
+      return sessionFromRow(this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
     });
   }
 
   async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
     const limit = filter.limit ?? 100;
     const rows = filter.prefix
-      ? this.#db
-          .prepare(`SELECT * FROM sessions WHERE substr(key, 1, ?) = ? ORDER BY updated_at DESC, key LIMIT ?`)
-          .all(filter.prefix.length, filter.prefix, limit)
-      : this.#db.prepare(`SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?`).all(limit);
+      ? this.#cached(
+          `SELECT * FROM sessions WHERE substr(key, 1, ?) = ? ORDER BY updated_at DESC, key LIMIT ?`,
+        ).all(filter.prefix.length, filter.prefix, limit)
+      : this.#cached(`SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?`).all(limit);
     return (rows as Row[]).map(sessionFromRow);
   }
 
   async deleteSession(key: string): Promise<void> {
     this.#tx(() => {
-      this.#db.prepare(`DELETE FROM messages WHERE session_key = ?`).run(key);
-      this.#db.prepare(`DELETE FROM sessions WHERE key = ?`).run(key);
+      this.#cached(`DELETE FROM messages WHERE session_key = ?`).run(key);
+      this.#cached(`DELETE FROM sessions WHERE key = ?`).run(key);
     });
   }
 
   #appendMessages(messages: NewMessage[]): StoredMessage[] {
     const out: StoredMessage[] = [];
-    const insert = this.#db.prepare(
+    const insert = this.#cached(
       `INSERT INTO messages (session_key, generation, role, content, event_id, author, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     );
-    const touch = this.#db.prepare(`UPDATE sessions SET updated_at = ?, last_message = ? WHERE key = ?`);
+    const touch = this.#cached(`UPDATE sessions SET updated_at = ?, last_message = ? WHERE key = ?`);
     for (const m of messages) {
       const now = m.createdAt ?? Date.now();
       const session = this.#ensureSession(m.sessionKey, now);
@@ -432,35 +419,30 @@ export class SqliteStore implements Store {
     const cond = where.join(" AND ");
     const rows =
       opts.last !== undefined
-        ? this.#db
-            .prepare(
-              `SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`,
-            )
-            .all(...args, opts.last)
-        : this.#db
-            .prepare(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`)
-            .all(...args, opts.limit ?? 1000);
+        ? this.#cached(
+            `SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+          ).all(...args, opts.last)
+        : this.#cached(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`).all(
+            ...args,
+            opts.limit ?? 1000,
+          );
     return (rows as Row[]).map(messageFromRow);
   }
 
   // ---------------- key-value ----------------
 
   async kvGet(namespace: string, key: string): Promise<string | undefined> {
-    const row = this.#db
-      .prepare(
-        `SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
-      )
-      .get(namespace, key, Date.now()) as { value: string } | undefined;
+    const row = this.#cached(
+      `SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    ).get(namespace, key, Date.now()) as { value: string } | undefined;
     return row?.value;
   }
 
   #kvSet(namespace: string, key: string, value: string, ttlMs?: number) {
-    this.#db
-      .prepare(
-        `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+    this.#cached(
+      `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-      )
-      .run(namespace, key, value, ttlMs ? Date.now() + ttlMs : null);
+    ).run(namespace, key, value, ttlMs ? Date.now() + ttlMs : null);
   }
 
   async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
@@ -469,27 +451,23 @@ export class SqliteStore implements Store {
 
   async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
     const now = Date.now();
-    const r = this.#db
-      .prepare(
-        `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+    const r = this.#cached(
+      `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
          WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
-      )
-      .run(namespace, key, value, ttlMs ? now + ttlMs : null, now);
+    ).run(namespace, key, value, ttlMs ? now + ttlMs : null, now);
     return r.changes === 1;
   }
 
   async kvTake(namespace: string, key: string): Promise<string | undefined> {
-    const row = this.#db
-      .prepare(
-        `DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`,
-      )
-      .get(namespace, key, Date.now()) as { value: string } | undefined;
+    const row = this.#cached(
+      `DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`,
+    ).get(namespace, key, Date.now()) as { value: string } | undefined;
     return row?.value;
   }
 
   async kvDelete(namespace: string, key: string): Promise<void> {
-    this.#db.prepare(`DELETE FROM kv WHERE namespace = ? AND key = ?`).run(namespace, key);
+    this.#cached(`DELETE FROM kv WHERE namespace = ? AND key = ?`).run(namespace, key);
   }
 
   async kvList(
@@ -497,12 +475,10 @@ export class SqliteStore implements Store {
     opts: { prefix?: string; limit?: number } = {},
   ): Promise<{ key: string; value: string }[]> {
     const prefix = opts.prefix ?? "";
-    return this.#db
-      .prepare(
-        `SELECT key, value FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ?
+    return this.#cached(
+      `SELECT key, value FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ?
          AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
-      )
-      .all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as {
+    ).all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as {
       key: string;
       value: string;
     }[];
@@ -518,28 +494,22 @@ export class SqliteStore implements Store {
     const { finishedBefore, limit } = opts;
     return this.#tx(() => ({
       inbox: Number(
-        this.#db
-          .prepare(
-            `DELETE FROM inbox WHERE seq IN
+        this.#cached(
+          `DELETE FROM inbox WHERE seq IN
                (SELECT seq FROM inbox WHERE state = 'done' AND updated_at < ? ORDER BY seq LIMIT ?)`,
-          )
-          .run(finishedBefore, limit).changes,
+        ).run(finishedBefore, limit).changes,
       ),
       outbox: Number(
-        this.#db
-          .prepare(
-            `DELETE FROM outbox WHERE id IN
+        this.#cached(
+          `DELETE FROM outbox WHERE id IN
                (SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? ORDER BY id LIMIT ?)`,
-          )
-          .run(finishedBefore, limit).changes,
+        ).run(finishedBefore, limit).changes,
       ),
       kv: Number(
-        this.#db
-          .prepare(
-            `DELETE FROM kv WHERE rowid IN
+        this.#cached(
+          `DELETE FROM kv WHERE rowid IN
                (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
-          )
-          .run(Date.now(), limit).changes,
+        ).run(Date.now(), limit).changes,
       ),
     }));
   }
@@ -548,24 +518,23 @@ export class SqliteStore implements Store {
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    const r = this.#db
-      .prepare(
-        `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+    const r = this.#cached(
+      `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
          WHERE leases.owner = excluded.owner OR leases.until < ?`,
-      )
-      .run(name, owner, now + ttlMs, now);
+    ).run(name, owner, now + ttlMs, now);
     return r.changes === 1;
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    this.#db.prepare(`DELETE FROM leases WHERE name = ? AND owner = ?`).run(name, owner);
+    this.#cached(`DELETE FROM leases WHERE name = ? AND owner = ?`).run(name, owner);
   }
 
   async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
-    const row = this.#db
-      .prepare(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`)
-      .get(name, Date.now()) as { owner: string; until: number } | undefined;
+    const row = this.#cached(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`).get(
+      name,
+      Date.now(),
+    ) as { owner: string; until: number } | undefined;
     return row ? { owner: row.owner, until: row.until } : undefined;
   }
 }
