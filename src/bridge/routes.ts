@@ -334,9 +334,8 @@ function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
     const name = json.name === undefined ? "unnamed device" : str(json.name, 64);
     if (!name) return refuse(400, "name must be a string of 1-64 characters");
     const platform = json.platform === undefined ? undefined : str(json.platform, 32);
-    const { scopes, unknown } = parseScopes(
-      Array.isArray(json.scopes) ? (json.scopes as string[]) : (json.scopes as string),
-    );
+    const { scopes, unknown, invalid } = parseScopes(json.scopes);
+    if (invalid) return refuse(400, invalid);
     if (unknown.length) return refuse(400, `unknown scope(s): ${unknown.join(", ")}`);
     const boot = await pairing.devices.takeBootstrap(token);
     if (!boot)
