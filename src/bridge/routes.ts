@@ -13,7 +13,7 @@ import { parseScopes } from "../security/pairing/scopes.ts";
 import type { PairingService } from "../security/pairing/service.ts";
 import { decodeSetupCode } from "../security/pairing/setup-code.ts";
 import type { BridgeAuth, BridgeCaller } from "./auth.ts";
-import { fingerprint, type Idempotency } from "./idempotency.ts";
+import { fingerprint, type Idempotency, legacyFingerprint } from "./idempotency.ts";
 import type { BridgeJobs } from "./jobs.ts";
 import { type BridgeJob, bridgeRunners } from "./runner.ts";
 
@@ -135,7 +135,7 @@ async function once(
   const key = json.idempotency_key;
   const scope = `${caller.deviceId}:${route}`;
   const fp = fingerprint(json);
-  const begin = await deps.idem.begin(scope, key as string, fp);
+  const begin = await deps.idem.begin(scope, key as string, fp, legacyFingerprint(json));
   if (begin.kind === "replay") return sendJson(res, begin.status, { ...begin.body, deduped: true });
   if (begin.kind === "mismatch")
     return sendError(res, 409, "idempotency_key was already used with a different request; use a new key");
