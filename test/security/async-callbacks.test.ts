@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { securityExtension } from "../../src/security/extension.ts";
+import { waitText } from "../../src/targets/openai/async-mode.ts";
 import { FakeAsyncAgent } from "../fakes/async-agent.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";
-import { expectMessage, newThread, say } from "./chat.ts";
+import { expectMessage, history, newThread, say } from "./chat.ts";
 
 const SECRET = "callback-secret-for-tests-0123";
 
@@ -80,6 +81,16 @@ describe("async agent callbacks", () => {
 });
 
 describe("async callbacks: expiry and restart", () => {
+  test("waits are said in seconds under a minute, never as 0 min", () => {
+    assert.equal(waitText(1000), "1 s");
+    assert.equal(waitText(400), "1 s");
+    assert.equal(waitText(0), "1 s");
+    assert.equal(waitText(59_000), "59 s");
+    assert.equal(waitText(60_000), "1 min");
+    assert.equal(waitText(90_000), "1 min 30 s");
+    assert.equal(waitText(1_800_000), "30 min");
+  });
+
   test("an expired token answers 410 and the chat is told the agent went quiet", async () => {
     const agent = await new FakeAsyncAgent().start();
     const gw = await startTestGateway({
@@ -97,6 +108,8 @@ describe("async callbacks: expiry and restart", () => {
         "the expiry notice",
         6000,
       );
+      const notice = (await history(gw.url, thread)).find((m) => m.content.includes("did not answer within"));
+      assert.match(notice!.content, /did not answer within 1 s\./, "a 1 s TTL is said in seconds, not 0 min");
       assert.equal(await agent.answer(0, { reply: "too late" }), 410);
     } finally {
       await gw.stop();
