@@ -80,6 +80,62 @@ describe("async agent callbacks", () => {
   });
 });
 
+describe("async callbacks: a signature is bound to its callback token", () => {
+  let gw: TestGateway;
+  let agent: FakeAsyncAgent;
+  before(async () => {
+    agent = await new FakeAsyncAgent({ secret: SECRET }).start();
+    gw = await startTestGateway({
+      config: { agentUrl: agent.url, async: true, callbackPort: 0, callbackSecret: SECRET },
+      extensions: [securityExtension()],
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await agent.stop();
+  });
+
+  test("a signed reply naming one token cannot answer another token's chat, and burns nothing", async () => {
+    const [threadA, threadB] = [await newThread(gw.url), await newThread(gw.url)];
+    const n = agent.requests.length;
+    await say(gw.url, threadA, "question A");
+    await agent.waitForRequests(n + 1);
+    await say(gw.url, threadB, "question B");
+    await agent.waitForRequests(n + 2);
+    const tokenOf = (i: number) => agent.requests[i]!.callbackUrl.split("/").at(-1)!;
+    const forA = { reply: "private answer for A", callbackToken: tokenOf(n) };
+    // The body and signature meant for A, replayed to B's URL.
+    const replayed = await agent.answer(n, forA, { url: agent.requests[n + 1]!.callbackUrl });
+    assert.equal(replayed, 401);
+    assert.ok(
+      !(await history(gw.url, threadB)).some((m) => m.content === "private answer for A"),
+      "B's chat never sees A's reply",
+    );
+    assert.equal(await agent.answer(n, forA), 200, "A's token was not burned");
+    await expectMessage(
+      gw.url,
+      threadA,
+      (m) => m.content === "private answer for A",
+      "A's reply in A's chat",
+    );
+    assert.equal(
+      await agent.answer(n + 1, { reply: "answer for B", callbackToken: tokenOf(n + 1) }),
+      200,
+      "B's token was not burned either",
+    );
+    await expectMessage(gw.url, threadB, (m) => m.content === "answer for B", "B's reply in B's chat");
+  });
+
+  test("a reply without callbackToken (the seed's form) is still accepted", async () => {
+    const thread = await newThread(gw.url);
+    const n = agent.requests.length;
+    await say(gw.url, thread, "seed agent");
+    await agent.waitForRequests(n + 1);
+    assert.equal(await agent.answer(n, { reply: "seed reply", isError: false }), 200);
+    await expectMessage(gw.url, thread, (m) => m.content === "seed reply", "the seed-form reply");
+  });
+});
+
 describe("async callbacks: expiry and restart", () => {
   test("waits are said in seconds under a minute, never as 0 min", () => {
     assert.equal(waitText(1000), "1 s");
