@@ -13,7 +13,7 @@ import { parseScopes } from "../security/pairing/scopes.ts";
 import type { PairingService } from "../security/pairing/service.ts";
 import { decodeSetupCode } from "../security/pairing/setup-code.ts";
 import type { BridgeAuth, BridgeCaller } from "./auth.ts";
-import { fingerprint, type Idempotency } from "./idempotency.ts";
+import { fingerprint, type Idempotency, legacyFingerprint } from "./idempotency.ts";
 import type { BridgeJobs } from "./jobs.ts";
 import { type BridgeJob, bridgeRunners } from "./runner.ts";
 
@@ -135,7 +135,7 @@ async function once(
   const key = json.idempotency_key;
   const scope = `${caller.deviceId}:${route}`;
   const fp = fingerprint(json);
-  const begin = await deps.idem.begin(scope, key as string, fp);
+  const begin = await deps.idem.begin(scope, key as string, fp, legacyFingerprint(json));
   if (begin.kind === "replay") return sendJson(res, begin.status, { ...begin.body, deduped: true });
   if (begin.kind === "mismatch")
     return sendError(res, 409, "idempotency_key was already used with a different request; use a new key");
@@ -334,9 +334,8 @@ function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
     const name = json.name === undefined ? "unnamed device" : str(json.name, 64);
     if (!name) return refuse(400, "name must be a string of 1-64 characters");
     const platform = json.platform === undefined ? undefined : str(json.platform, 32);
-    const { scopes, unknown } = parseScopes(
-      Array.isArray(json.scopes) ? (json.scopes as string[]) : (json.scopes as string),
-    );
+    const { scopes, unknown, invalid } = parseScopes(json.scopes);
+    if (invalid) return refuse(400, invalid);
     if (unknown.length) return refuse(400, `unknown scope(s): ${unknown.join(", ")}`);
     const boot = await pairing.devices.takeBootstrap(token);
     if (!boot)

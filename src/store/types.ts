@@ -172,6 +172,18 @@ export interface Store {
   kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void>;
   /** Inserts only when absent (or expired). True when this call wrote it. */
   kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean>;
+  /**
+   * Compare-and-set: replaces the value only while the live (unexpired) value is exactly `expected`; the TTL
+   * is set as by kvSet. True when this call wrote it. Read-modify-write of one record (a device and its
+   * tokens) retries on false, so concurrent writers, on any replica, never lose each other's change.
+   */
+  kvCompareAndSet(
+    namespace: string,
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs?: number,
+  ): Promise<boolean>;
   /** Deletes and returns the value in one step (single-use tokens). */
   kvTake(namespace: string, key: string): Promise<string | undefined>;
   kvDelete(namespace: string, key: string): Promise<void>;

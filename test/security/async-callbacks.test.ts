@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { securityExtension } from "../../src/security/extension.ts";
+import { waitText } from "../../src/targets/openai/async-mode.ts";
 import { FakeAsyncAgent } from "../fakes/async-agent.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";
-import { expectMessage, newThread, say } from "./chat.ts";
+import { expectMessage, history, newThread, say } from "./chat.ts";
 
 const SECRET = "callback-secret-for-tests-0123";
 
@@ -79,7 +80,73 @@ describe("async agent callbacks", () => {
   });
 });
 
+describe("async callbacks: a signature is bound to its callback token", () => {
+  let gw: TestGateway;
+  let agent: FakeAsyncAgent;
+  before(async () => {
+    agent = await new FakeAsyncAgent({ secret: SECRET }).start();
+    gw = await startTestGateway({
+      config: { agentUrl: agent.url, async: true, callbackPort: 0, callbackSecret: SECRET },
+      extensions: [securityExtension()],
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await agent.stop();
+  });
+
+  test("a signed reply naming one token cannot answer another token's chat, and burns nothing", async () => {
+    const [threadA, threadB] = [await newThread(gw.url), await newThread(gw.url)];
+    const n = agent.requests.length;
+    await say(gw.url, threadA, "question A");
+    await agent.waitForRequests(n + 1);
+    await say(gw.url, threadB, "question B");
+    await agent.waitForRequests(n + 2);
+    const tokenOf = (i: number) => agent.requests[i]!.callbackUrl.split("/").at(-1)!;
+    const forA = { reply: "private answer for A", callbackToken: tokenOf(n) };
+    // The body and signature meant for A, replayed to B's URL.
+    const replayed = await agent.answer(n, forA, { url: agent.requests[n + 1]!.callbackUrl });
+    assert.equal(replayed, 401);
+    assert.ok(
+      !(await history(gw.url, threadB)).some((m) => m.content === "private answer for A"),
+      "B's chat never sees A's reply",
+    );
+    assert.equal(await agent.answer(n, forA), 200, "A's token was not burned");
+    await expectMessage(
+      gw.url,
+      threadA,
+      (m) => m.content === "private answer for A",
+      "A's reply in A's chat",
+    );
+    assert.equal(
+      await agent.answer(n + 1, { reply: "answer for B", callbackToken: tokenOf(n + 1) }),
+      200,
+      "B's token was not burned either",
+    );
+    await expectMessage(gw.url, threadB, (m) => m.content === "answer for B", "B's reply in B's chat");
+  });
+
+  test("a reply without callbackToken (the seed's form) is still accepted", async () => {
+    const thread = await newThread(gw.url);
+    const n = agent.requests.length;
+    await say(gw.url, thread, "seed agent");
+    await agent.waitForRequests(n + 1);
+    assert.equal(await agent.answer(n, { reply: "seed reply", isError: false }), 200);
+    await expectMessage(gw.url, thread, (m) => m.content === "seed reply", "the seed-form reply");
+  });
+});
+
 describe("async callbacks: expiry and restart", () => {
+  test("waits are said in seconds under a minute, never as 0 min", () => {
+    assert.equal(waitText(1000), "1 s");
+    assert.equal(waitText(400), "1 s");
+    assert.equal(waitText(0), "1 s");
+    assert.equal(waitText(59_000), "59 s");
+    assert.equal(waitText(60_000), "1 min");
+    assert.equal(waitText(90_000), "1 min 30 s");
+    assert.equal(waitText(1_800_000), "30 min");
+  });
+
   test("an expired token answers 410 and the chat is told the agent went quiet", async () => {
     const agent = await new FakeAsyncAgent().start();
     const gw = await startTestGateway({
@@ -97,6 +164,8 @@ describe("async callbacks: expiry and restart", () => {
         "the expiry notice",
         6000,
       );
+      const notice = (await history(gw.url, thread)).find((m) => m.content.includes("did not answer within"));
+      assert.match(notice!.content, /did not answer within 1 s\./, "a 1 s TTL is said in seconds, not 0 min");
       assert.equal(await agent.answer(0, { reply: "too late" }), 410);
     } finally {
       await gw.stop();

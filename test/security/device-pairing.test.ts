@@ -112,12 +112,19 @@ describe("device pairing from a chat", () => {
     const expiresIn = (poll2.json.expires_at_ms as number) - Date.now();
     assert.ok(expiresIn > 3500_000 && expiresIn <= 3600_000, "default expiry 1 h");
 
-    // Collected exactly once.
+    // Collected exactly once; a second poll is told the token is gone (410, as documented), not 404.
     const poll3 = await postJson(`${gw.url}/bridge/handshake`, {
       request_id: requestId,
       poll_token: pollToken,
     });
-    assert.equal(poll3.status, 404);
+    assert.equal(poll3.status, 410);
+    assert.equal(poll3.json.status, "collected");
+    assert.equal(poll3.json.token, undefined, "no second token");
+    const wrongAfter = await postJson(`${gw.url}/bridge/handshake`, {
+      request_id: requestId,
+      poll_token: "nope",
+    });
+    assert.equal(wrongAfter.status, 404, "a wrong poll token still learns nothing");
 
     // The token is stored only as a hash.
     const stored = await gw.gateway.store.kvGet("devices", deviceId);

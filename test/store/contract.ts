@@ -312,6 +312,48 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("kv compare-and-set: writes only over the expected live value, and loses no concurrent update", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.kvCompareAndSet("cas", "absent", "x", "y"), false, "no row, nothing to compare");
+        assert.equal(await s.kvGet("cas", "absent"), undefined);
+        await s.kvSet("cas", "k", "v1");
+        assert.equal(await s.kvCompareAndSet("cas", "k", "stale", "v2"), false);
+        assert.equal(await s.kvGet("cas", "k"), "v1", "a failed compare changes nothing");
+        assert.equal(await s.kvCompareAndSet("cas", "k", "v1", "v2"), true);
+        assert.equal(await s.kvGet("cas", "k"), "v2");
+        assert.equal(
+          await s.kvCompareAndSet("cas", "k", "v1", "v3"),
+          false,
+          "the old value no longer matches",
+        );
+        await s.kvSet("cas", "short", "v", 1);
+        await new Promise((r) => setTimeout(r, 10));
+        assert.equal(await s.kvCompareAndSet("cas", "short", "v", "w"), false, "an expired value is absent");
+        assert.equal(await s.kvCompareAndSet("cas", "k", "v2", "v4", 1), true, "the TTL is set like kvSet");
+        await new Promise((r) => setTimeout(r, 10));
+        assert.equal(await s.kvGet("cas", "k"), undefined);
+
+        // 20 writers each add their name to one list with a read-modify-write loop: none is lost.
+        await s.kvSet("cas", "list", "[]");
+        await Promise.all(
+          Array.from({ length: 20 }, async (_, i) => {
+            for (;;) {
+              const raw = (await s.kvGet("cas", "list"))!;
+              const next = JSON.stringify([...(JSON.parse(raw) as number[]), i]);
+              if (await s.kvCompareAndSet("cas", "list", raw, next)) return;
+            }
+          }),
+        );
+        assert.deepEqual(
+          (JSON.parse((await s.kvGet("cas", "list"))!) as number[]).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i),
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
     it("retention: prunes finished items and expired kv, keeps open and dead items, in bounded batches", async () => {
       const s = await makeStore();
       try {

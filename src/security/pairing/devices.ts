@@ -1,6 +1,9 @@
 // Paired devices and their tokens, bootstrap tokens and the approval queue — all in the store's kv, tokens only
 // as SHA-256 hashes. Every single-use step (a bootstrap token, collecting the token after approval) is a
-// kvTake, so two replicas (or two racing requests) can never both succeed.
+// kvTake, so two replicas (or two racing requests) can never both succeed. Every change to a device or a
+// request is a read-modify-write committed with kvCompareAndSet and retried on conflict, so concurrent
+// rotations never drop each other's token and a revoke is never overwritten: once a device is revoked, every
+// later change starts from the revoked record and refuses to issue a token.
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { Store } from "../../store/types.ts";
 import { hashToken, randomToken, shortId, tokenMatches } from "../tokens.ts";
@@ -43,7 +46,8 @@ export interface PairRequest {
   requestedScopes: Scope[];
   createdAt: number;
   expiresAtMs: number;
-  status: "pending" | "approved" | "rejected";
+  /** "collected": the approved device has taken its first token; a later poll is told so (410). */
+  status: "pending" | "approved" | "rejected" | "collected";
   pollHash: string;
   /** The chat where /pair was sent, told when the device shows up. */
   origin?: DeliveryAddress;
@@ -70,6 +74,20 @@ export interface IssuedToken {
 export type VerifyResult =
   | { ok: true; device: DeviceRecord; tokenId: string }
   | { ok: false; reason: "unknown-device" | "wrong-token" | "expired" | "revoked" };
+
+/** A device record changed by another writer this many times in a row: give up rather than spin. */
+const MAX_CAS_ATTEMPTS = 200;
+
+export class ContendedError extends Error {
+  constructor(what: string) {
+    super(`${what} is being changed by too many concurrent requests; try again`);
+    this.name = "ContendedError";
+  }
+}
+
+/** A short random pause between compare-and-set attempts so racing writers spread out. */
+const backoff = (attempt: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 1 + attempt * 2)));
 
 export interface DeviceOptions {
   tokenTtlMs: number;
@@ -152,8 +170,10 @@ export class DeviceRegistry {
 
   /** Approves a pending request: creates the device; its token is issued when the device polls. */
   async approve(id: string, by: string, scopes?: Scope[]): Promise<PairRequest | undefined> {
-    const request = await this.getRequest(id);
-    if (request?.status !== "pending") return undefined;
+    const raw = await this.#store.kvGet(NS_REQ, id);
+    if (!raw) return undefined;
+    const request = JSON.parse(raw) as PairRequest;
+    if (request.status !== "pending") return undefined;
     const now = Date.now();
     const device: DeviceRecord = {
       id: shortId("dev_", 10),
@@ -169,7 +189,7 @@ export class DeviceRegistry {
       approvedBy: by,
       tokens: [],
     };
-    await this.#putDevice(device);
+    await this.#store.kvSet(NS_DEVICE, device.id, JSON.stringify(device));
     const approved: PairRequest = {
       ...request,
       status: "approved",
@@ -177,17 +197,23 @@ export class DeviceRegistry {
       grantedScopes: device.scopes,
       expiresAtMs: now + REQUEST_TTL_MS,
     };
-    await this.#store.kvSet(NS_REQ, id, JSON.stringify(approved), REQUEST_TTL_MS);
+    // Two admins answering at once: one approval (or the rejection) wins, the loser's device is removed.
+    if (!(await this.#store.kvCompareAndSet(NS_REQ, id, raw, JSON.stringify(approved), REQUEST_TTL_MS))) {
+      await this.#store.kvDelete(NS_DEVICE, device.id);
+      return undefined;
+    }
     await this.#store.kvSet(NS_READY, id, device.id, REQUEST_TTL_MS);
     return approved;
   }
 
   async reject(id: string): Promise<PairRequest | undefined> {
-    const request = await this.getRequest(id);
-    if (request?.status !== "pending") return undefined;
+    const raw = await this.#store.kvGet(NS_REQ, id);
+    if (!raw) return undefined;
+    const request = JSON.parse(raw) as PairRequest;
+    if (request.status !== "pending") return undefined;
     const rejected: PairRequest = { ...request, status: "rejected" };
-    await this.#store.kvSet(NS_REQ, id, JSON.stringify(rejected), REQUEST_TTL_MS);
-    return rejected;
+    const ok = await this.#store.kvCompareAndSet(NS_REQ, id, raw, JSON.stringify(rejected), REQUEST_TTL_MS);
+    return ok ? rejected : undefined;
   }
 
   /** Clears the queue: every request not yet collected, and every unused bootstrap token. */
@@ -215,10 +241,18 @@ export class DeviceRegistry {
   > {
     const request = await this.getRequest(id);
     if (!request || !tokenMatches(pollToken, request.pollHash)) return { status: "unknown" };
+    if (request.status === "collected") return { status: "collected" };
     if (request.status !== "approved") return { status: request.status, request };
     const deviceId = await this.#store.kvTake(NS_READY, id);
     if (!deviceId) return { status: "collected" };
-    await this.#store.kvDelete(NS_REQ, id);
+    // The request stays (as collected) until it expires, so a second poll hears 410, not 404.
+    const collected: PairRequest = { ...request, status: "collected" };
+    await this.#store.kvSet(
+      NS_REQ,
+      id,
+      JSON.stringify(collected),
+      Math.max(1, request.expiresAtMs - Date.now()),
+    );
     const issued = await this.issueToken(deviceId);
     if (!issued) return { status: "unknown" };
     return { status: "approved", request, issued };
@@ -236,51 +270,78 @@ export class DeviceRegistry {
     return rows.map((r) => JSON.parse(r.value) as DeviceRecord).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async #putDevice(device: DeviceRecord) {
-    const now = Date.now();
-    device.tokens = device.tokens.filter(
-      (t) => Math.max(t.expiresAt, t.revokedAt ?? 0) > now - TOKEN_TOMBSTONE_MS,
-    );
-    await this.#store.kvSet(NS_DEVICE, device.id, JSON.stringify(device));
+  /**
+   * Read-modify-write of one device with compare-and-set, retried on conflict. `change` mutates the record
+   * it is given (a fresh copy on every attempt) and returns the result, or undefined to write nothing.
+   */
+  async #update<T>(
+    deviceId: string,
+    change: (device: DeviceRecord) => T | undefined,
+  ): Promise<T | undefined> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await this.#store.kvGet(NS_DEVICE, deviceId);
+      if (!raw) return undefined;
+      const device = JSON.parse(raw) as DeviceRecord;
+      const result = change(device);
+      if (result === undefined) return undefined;
+      const now = Date.now();
+      device.tokens = device.tokens.filter(
+        (t) => Math.max(t.expiresAt, t.revokedAt ?? 0) > now - TOKEN_TOMBSTONE_MS,
+      );
+      if (await this.#store.kvCompareAndSet(NS_DEVICE, deviceId, raw, JSON.stringify(device))) return result;
+      await backoff(attempt);
+    }
+    throw new ContendedError(`device ${deviceId}`);
   }
 
-  /** Issues a new token; earlier live tokens keep working for the overlap window only (rotation). */
+  /**
+   * Issues a new token; earlier live tokens keep working for the overlap window only (rotation). The
+   * lifetime is capped at tokenTtlMs. Refused (undefined) once the device is revoked — also when the revoke
+   * lands while this call is retrying. Concurrent rotations each add their token: every token handed out
+   * works until it expires, or until overlapMs after a later rotation commits, or until a revoke.
+   */
   async issueToken(
     deviceId: string,
     opts: { ttlMs?: number; overlapMs?: number } = {},
   ): Promise<IssuedToken | undefined> {
-    const device = await this.getDevice(deviceId);
-    if (!device || device.revokedAt) return undefined;
-    const now = Date.now();
-    const overlapUntil = now + (opts.overlapMs ?? this.#o.overlapMs);
-    for (const t of device.tokens) if (!t.revokedAt && t.expiresAt > overlapUntil) t.expiresAt = overlapUntil;
     const token = randomToken(32);
-    const record: TokenRecord = {
-      id: `bt_${randomToken(9)}`,
-      hash: hashToken(token),
-      createdAt: now,
-      expiresAt: now + (opts.ttlMs ?? this.#o.tokenTtlMs),
-    };
-    device.tokens.push(record);
-    await this.#putDevice(device);
-    return { deviceId, tokenId: record.id, token, expiresAt: record.expiresAt, scopes: device.scopes };
+    const hash = hashToken(token);
+    const ttlMs = Math.min(opts.ttlMs ?? this.#o.tokenTtlMs, this.#o.tokenTtlMs);
+    return this.#update(deviceId, (device) => {
+      if (device.revokedAt) return undefined;
+      const now = Date.now();
+      const overlapUntil = now + (opts.overlapMs ?? this.#o.overlapMs);
+      for (const t of device.tokens)
+        if (!t.revokedAt && t.expiresAt > overlapUntil) t.expiresAt = overlapUntil;
+      const record: TokenRecord = {
+        id: `bt_${randomToken(9)}`,
+        hash,
+        createdAt: now,
+        expiresAt: now + ttlMs,
+      };
+      device.tokens.push(record);
+      return { deviceId, tokenId: record.id, token, expiresAt: record.expiresAt, scopes: device.scopes };
+    });
   }
 
-  /** Revokes a whole device (every token), or one token when tokenId is given. */
+  /**
+   * Revokes a whole device (every token), or one token when tokenId is given. A device revoke is retried
+   * until it commits, and every token the record holds at that moment is revoked with it: a rotation that
+   * committed first loses its token, one that comes later sees the revoked device and issues nothing.
+   */
   async revoke(deviceId: string, tokenId?: string): Promise<DeviceRecord | undefined> {
-    const device = await this.getDevice(deviceId);
-    if (!device) return undefined;
-    const now = Date.now();
-    if (tokenId) {
-      const t = device.tokens.find((x) => x.id === tokenId);
-      if (!t) return undefined;
-      t.revokedAt ??= now;
-    } else {
-      device.revokedAt ??= now;
-      for (const t of device.tokens) t.revokedAt ??= now;
-    }
-    await this.#putDevice(device);
-    return device;
+    return this.#update(deviceId, (device) => {
+      const now = Date.now();
+      if (tokenId) {
+        const t = device.tokens.find((x) => x.id === tokenId);
+        if (!t) return undefined;
+        t.revokedAt ??= now;
+      } else {
+        device.revokedAt ??= now;
+        for (const t of device.tokens) t.revokedAt ??= now;
+      }
+      return device;
+    });
   }
 
   /** Checks a presented token against every token of the device, each in constant time. */

@@ -9,15 +9,49 @@ export function isScope(s: string): s is Scope {
   return (SCOPES as readonly string[]).includes(s);
 }
 
-/** Parses "a,b c" into scopes; unknown names are reported, never silently granted. */
-export function parseScopes(raw: string | string[] | undefined): { scopes: Scope[]; unknown: string[] } {
-  const parts = (Array.isArray(raw) ? raw : (raw ?? "").split(/[\s,]+/)).map((s) => s.trim()).filter(Boolean);
+/** How a value that is not a scope name is shown back to the caller (short, never the whole input). */
+function shown(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/**
+ * Parses "a,b c" or a list of names into scopes; unknown names are reported, never silently granted. Takes
+ * any value (it comes straight from request bodies): anything but a string or a list of strings is reported
+ * in `invalid` (and its parts in `unknown`, so a caller that only checks `unknown` still refuses it).
+ */
+export function parseScopes(raw: unknown): { scopes: Scope[]; unknown: string[]; invalid?: string } {
+  if (raw === undefined || raw === null) return { scopes: [], unknown: [] };
+  if (typeof raw !== "string" && !Array.isArray(raw))
+    return {
+      scopes: [],
+      unknown: [shown(raw)],
+      invalid: `scopes must be a list of scope names (or one comma-separated string), not ${shown(raw)}`,
+    };
+  const parts = typeof raw === "string" ? raw.split(/[\s,]+/) : (raw as unknown[]);
   const scopes: Scope[] = [];
   const unknown: string[] = [];
-  for (const p of parts) {
+  const bad: string[] = [];
+  for (const part of parts) {
+    if (typeof part !== "string") {
+      bad.push(shown(part));
+      continue;
+    }
+    const p = part.trim();
+    if (!p) continue;
     if (isScope(p)) {
       if (!scopes.includes(p)) scopes.push(p);
     } else unknown.push(p);
   }
-  return { scopes, unknown };
+  if (bad.length === 0) return { scopes, unknown };
+  return {
+    scopes,
+    unknown: [...unknown, ...bad],
+    invalid: `scopes must be a list of scope names (strings); got ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ", …" : ""}`,
+  };
 }

@@ -558,6 +558,26 @@ export class PostgresStore implements Store {
     return r.rowCount === 1;
   }
 
+  /**
+   * One UPDATE: a concurrent writer of the same row makes this one wait, and READ COMMITTED then re-checks
+   * the WHERE against the committed row, so of two writers that read the same value only one succeeds.
+   */
+  async kvCompareAndSet(
+    namespace: string,
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs?: number,
+  ): Promise<boolean> {
+    const r = await this.#pool.query(
+      `UPDATE kv SET value = $4,
+         expires_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE ${NOW_MS} + $5::bigint END
+       WHERE namespace = $1 AND key = $2 AND value = $3 AND (expires_at IS NULL OR expires_at > ${NOW_MS})`,
+      [namespace, key, expected, value, ttlMs ? ttlMs : null],
+    );
+    return r.rowCount === 1;
+  }
+
   async kvTake(namespace: string, key: string): Promise<string | undefined> {
     const { rows } = await this.#pool.query(
       `DELETE FROM kv WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > ${NOW_MS})

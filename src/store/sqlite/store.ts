@@ -459,6 +459,23 @@ export class SqliteStore implements Store {
     return r.changes === 1;
   }
 
+  async kvCompareAndSet(
+    namespace: string,
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs?: number,
+  ): Promise<boolean> {
+    const now = Date.now();
+    const r = this.#db
+      .prepare(
+        `UPDATE kv SET value = ?, expires_at = ?
+         WHERE namespace = ? AND key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      )
+      .run(value, ttlMs ? now + ttlMs : null, namespace, key, expected, now);
+    return r.changes === 1;
+  }
+
   async kvTake(namespace: string, key: string): Promise<string | undefined> {
     const row = this.#cached(
       `DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`,

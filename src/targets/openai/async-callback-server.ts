@@ -1,8 +1,9 @@
 // The callback listener of the async agent mode: POST /ocg/callback/<64 hex> on callbackHost:callbackPort.
 // Checks, in this order, so nothing an attacker sends can burn a token: per-address failure limit (429),
 // token shape (404), X-OCG-Signature = "sha256=" + hex HMAC-SHA256(raw body, callbackSecret) when a secret is
-// set (401), body shape (400); then the token is consumed: unknown or used 404, expired 410. The reply goes to
-// the original chat through the outbox, so it survives a restart like any other delivery.
+// set (401), a body naming another callback's token (401: see callbackBinding), body shape (400); then the
+// token is consumed: unknown or used 404, expired 410. The reply goes to the original chat through the outbox,
+// so it survives a restart like any other delivery.
 import type { Logger } from "pino";
 import type { Gateway } from "../../gateway/gateway.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
@@ -10,7 +11,7 @@ import { type Handler, Router } from "../../http/router.ts";
 import { HttpServer } from "../../http/server.ts";
 import { FailureLimiter, retryAfterSec } from "../../security/failure-limiter.ts";
 import { hmac, verifyDigest } from "../../security/hmac.ts";
-import { CALLBACK_TOKEN, type CallbackTokens } from "./async-callbacks.ts";
+import { CALLBACK_TOKEN, type CallbackTokens, callbackBinding } from "./async-callbacks.ts";
 
 export const CALLBACK_BODY_LIMIT = 1024 * 1024;
 
@@ -52,6 +53,7 @@ function guarded(log: Logger, handler: Handler): Handler {
 export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: Logger): HttpServer {
   const secret = gw.config.callbackSecret;
   const failures = new FailureLimiter(30, 60_000);
+  let warnedUnbound = false;
   const router = new Router();
   router.add("GET", "/healthz", (_req, res) => {
     res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
@@ -89,6 +91,21 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
         parsed = JSON.parse(body.toString("utf8"));
       } catch {
         return sendError(res, 400, 'body must be JSON like {"reply":"…","isError":false}');
+      }
+      const binding = callbackBinding(parsed, token);
+      if (binding === "mismatch") {
+        failures.fail(ip);
+        return sendError(
+          res,
+          401,
+          "callbackToken in the body does not name this callback URL's token: a reply signed for one callback cannot answer another",
+        );
+      }
+      if (binding === "unbound" && secret && !warnedUnbound) {
+        warnedUnbound = true;
+        log.warn(
+          'async callbacks are signed without "callbackToken" in the body: a captured signed reply could be posted to another callback URL; have the agent add "callbackToken": "<token from X-OCG-Callback>"',
+        );
       }
       const reply = callbackText(parsed);
       if (!reply) return sendError(res, 400, "reply must be a string or an object with text or content");

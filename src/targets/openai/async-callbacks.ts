@@ -2,7 +2,7 @@
 // naming the chat to answer. The store keeps only the token's SHA-256 → {address, session, expiry}, so a reply
 // still reaches the chat after a restart, and a token is single-use (kvTake). Expired and used tokens leave a
 // tombstone for a day so a late agent hears 410 (expired) rather than 404 (never existed / already used).
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { Store } from "../../store/types.ts";
 
@@ -25,6 +25,19 @@ export type Consumed =
   | { kind: "expired" };
 
 export const CALLBACK_TOKEN = /^[0-9a-f]{64}$/;
+
+/**
+ * Whether a callback body is bound to the URL it was posted to. The seed signs the body alone, so a signed
+ * body would be valid at any callback URL; an agent binds its reply by naming the token in the (signed) body:
+ * `{"reply": "…", "callbackToken": "<the 64 hex of its URL>"}`. The seed's own gateway ignores the extra
+ * field, so a binding agent works with both. "unbound": the seed's form, accepted for compatibility.
+ */
+export function callbackBinding(body: unknown, token: string): "bound" | "unbound" | "mismatch" {
+  if (!body || typeof body !== "object" || !("callbackToken" in body)) return "unbound";
+  const named = (body as { callbackToken?: unknown }).callbackToken;
+  if (typeof named !== "string" || named.length !== token.length) return "mismatch";
+  return timingSafeEqual(Buffer.from(named), Buffer.from(token)) ? "bound" : "mismatch";
+}
 
 const idOf = (token: string) => createHash("sha256").update(token).digest("hex");
 

@@ -17,6 +17,15 @@ export interface AsyncMode {
   stop(): Promise<void>;
 }
 
+/** A wait as people read it: "45 s", "30 min", "1 min 30 s" — seconds under a minute, never "0 min". */
+export function waitText(ms: number): string {
+  const totalSec = Math.max(1, Math.round(ms / 1000));
+  if (totalSec < 60) return `${totalSec} s`;
+  const min = Math.floor(totalSec / 60);
+  const sec = totalSec % 60;
+  return sec === 0 ? `${min} min` : `${min} min ${sec} s`;
+}
+
 /** The base URL agents are told to call: callbackPublicUrl, else the listener with 0.0.0.0 shown as 127.0.0.1. */
 export function advertisedCallbackBase(gw: Gateway, port: number): string {
   const configured = gw.config.security.callbackPublicUrl;
@@ -65,7 +74,7 @@ export async function startAsyncMode(gw: Gateway): Promise<AsyncMode> {
           record.address,
           {
             kind: "error",
-            text: `⚠️ The agent did not answer within ${Math.round(ttlMs / 60_000)} min. Send your message again if you still need it.`,
+            text: `⚠️ The agent did not answer within ${waitText(ttlMs)}. Send your message again if you still need it.`,
           },
           `ocg-expired:${id}`,
         );
