@@ -467,12 +467,10 @@ export class SqliteStore implements Store {
     ttlMs?: number,
   ): Promise<boolean> {
     const now = Date.now();
-    const r = this.#db
-      .prepare(
-        `UPDATE kv SET value = ?, expires_at = ?
+    const r = this.#cached(
+      `UPDATE kv SET value = ?, expires_at = ?
          WHERE namespace = ? AND key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)`,
-      )
-      .run(value, ttlMs ? now + ttlMs : null, namespace, key, expected, now);
+    ).run(value, ttlMs ? now + ttlMs : null, namespace, key, expected, now);
     return r.changes === 1;
   }
 
