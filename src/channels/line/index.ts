@@ -189,19 +189,19 @@ export class LineAdapter implements ChannelAdapter {
         tokenState(owner, "replying"),
         TOKEN_STATE_TTL_MS,
       );
-      if (claimed) return this.#reply(token, age, owner, to, part, key, false);
+      if (claimed) return this.#reply(token, at, owner, to, part, key, false);
       state = parseTokenState(await store.kvGet(TOKEN_NS, token));
     }
     // Another delivery answering the same event took the token: it is spent for us.
     if (!state || state.owner !== owner) return this.#push(to, part, key, 0);
     if (state.step === "sent") return state.messageId;
     if (state.step === "push") return this.#push(to, part, key, 0);
-    return this.#reply(token, age, owner, to, part, key, true);
+    return this.#reply(token, at, owner, to, part, key, true);
   }
 
   async #reply(
     token: string,
-    age: number,
+    tokenAt: number,
     owner: string,
     to: DeliveryAddress,
     part: LineMessage[],
@@ -217,6 +217,8 @@ export class LineAdapter implements ChannelAdapter {
       // 429, 5xx and network errors: the outbox retries, and that retry is in doubt (the request may have
       // arrived). Any other refusal than the token's is permanent, as for every call.
       if (!isInvalidReplyToken(err)) throw err;
+      // Measured from LINE's own event time, after the refusal: the conservative end.
+      const age = Date.now() - tokenAt;
       if (inDoubt && age < IN_DOUBT_FRESH_MS) {
         this.#ctx.log.info(
           { age },
