@@ -40,8 +40,13 @@ export class Pipeline {
     return { adminUsers: p.adminUsers, overrides: p.overrides, allowFrom: p.allowFrom };
   }
 
-  async handle(event: InboundEvent, signal: AbortSignal): Promise<PipelineOutcome> {
+  async handle(incoming: InboundEvent, signal: AbortSignal): Promise<PipelineOutcome> {
     const s = this.#services;
+    // A button clawgate did not make (a LINE rich menu) that put text in the chat: that text is the message.
+    const event =
+      incoming.action && incoming.text.trim() && !s.actions.resolve(incoming.action.value)
+        ? { ...incoming, action: undefined }
+        : incoming;
     const sessionKey = sessionKeyOf(event);
     const adapter = s.adapter(event.channel, event.account);
     const none: PipelineOutcome = { messages: [], replies: [] };
@@ -62,7 +67,11 @@ export class Pipeline {
       await adapter.answerAction?.(event, result.toast).catch((err: Error) => {
         this.#log.warn({ err: err.message }, "answering a button press failed");
       });
-      return { messages: [], replies: result.reply ? [result.reply] : [] };
+      // Where a press cannot be answered with a toast (LINE), its note comes as a message.
+      const note =
+        !adapter.answerAction && result.toast ? { text: result.toast, kind: "notice" as const } : undefined;
+      const reply = result.reply ?? note;
+      return { messages: [], replies: reply ? [reply] : [] };
     }
 
     if (!event.addressed) return none;

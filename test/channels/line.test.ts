@@ -230,6 +230,140 @@ describe("line ingress", () => {
   });
 });
 
+/** How many accepted sends carried a text message with exactly this text. */
+function sentCount(text: string): number {
+  return line.texts().filter((t) => t === text).length;
+}
+
+function postbackEvent(o: { data: unknown; displayText?: string; userId?: string }) {
+  return {
+    type: "postback",
+    mode: "active",
+    timestamp: Date.now(),
+    webhookEventId: `01HPB${Math.random().toString(36).slice(2)}`,
+    source: { type: "user", userId: o.userId ?? ALICE },
+    replyToken: line.issueReplyToken(),
+    postback: { data: o.data, ...(o.displayText === undefined ? {} : { displayText: o.displayText }) },
+  };
+}
+
+describe("line exactly once when a reply's outcome is in doubt", () => {
+  it("a reply LINE took but whose answer was lost is not sent again (the fresh token's refusal means sent)", async () => {
+    line.cutNext("after");
+    await post([lineTextEvent({ text: "lost answer", userId: ALICE, replyToken: line.issueReplyToken() })]);
+    await waitFor(() => sentCount("echo: lost answer") === 1, 10_000, "the reply");
+    // The outbox retries the cut call (backoff about a second): it must find the token used and stop there.
+    await waitFor(
+      async () => (await gw.gateway.store.outboxStats()).pending === 0,
+      15_000,
+      "the retry to finish",
+    );
+    await waitFor(() => line.refused.some((r) => r.message === "Invalid reply token"), 10_000, "the refusal");
+    assert.equal(sentCount("echo: lost answer"), 1, "answered exactly once");
+  });
+
+  it("a reply that never reached LINE is retried with the same reply token", async () => {
+    const replyToken = line.issueReplyToken();
+    line.cutNext("before");
+    await post([lineTextEvent({ text: "never arrived", userId: ALICE, replyToken })]);
+    await waitFor(() => sentCount("echo: never arrived") === 1, 15_000, "the retried reply");
+    const call = line.calls.find((c) => c.body.messages.some((m) => m.text === "echo: never arrived"))!;
+    assert.equal(call.path, "/v2/bot/message/reply");
+    assert.equal(call.body.replyToken, replyToken);
+  });
+
+  it("in doubt with a token too old to tell used from expired: pushed once with the derived retry key", async () => {
+    // The token has expired at LINE by the time the retry comes: a refusal no longer proves the reply went out.
+    const replyToken = line.issueReplyToken(300);
+    line.cutNext("before");
+    await gw.gateway.deliver(
+      {
+        channel: "line",
+        account: "default",
+        conversationId: ALICE,
+        replyContext: { replyToken, replyTokenAt: Date.now() - 30_000 },
+      },
+      { text: "old token in doubt" },
+      "in-doubt-old-token",
+    );
+    await waitFor(() => sentCount("old token in doubt") === 1, 15_000, "the pushed answer");
+    const call = line.calls.find((c) => c.body.messages.some((m) => m.text === "old token in doubt"))!;
+    assert.equal(call.path, "/v2/bot/message/push");
+    assert.equal(call.retryKey, retryKeyFor("in-doubt-old-token:0:0"), "derived from the outbox key");
+  });
+
+  it("a push LINE took but whose answer was lost is repeated with the same retry key; LINE's 409 counts as sent", async () => {
+    line.cutNext("after");
+    await gw.gateway.deliver(
+      { channel: "line", account: "default", conversationId: ALICE },
+      { text: "push answer lost" },
+      "push-answer-lost",
+    );
+    await waitFor(() => line.refused.some((r) => r.status === 409), 15_000, "the repeated push");
+    await waitFor(
+      async () => (await gw.gateway.store.outboxStats()).pending === 0,
+      15_000,
+      "the delivery to finish",
+    );
+    assert.equal(sentCount("push answer lost"), 1);
+  });
+});
+
+describe("line events the gateway must not trust or cannot read", () => {
+  it("a correctly signed event 7 days old with a fresh webhookEventId is acknowledged and never reaches the agent", async () => {
+    const n = agent.requests.length;
+    const old = {
+      ...lineTextEvent({ text: "from last week", userId: ALICE, replyToken: line.issueReplyToken() }),
+      timestamp: Date.now() - 7 * 86_400_000 - 60_000,
+    };
+    assert.equal((await post([old])).status, 200);
+    await post([lineTextEvent({ text: "after the old one", userId: ALICE })]);
+    await waitFor(() => line.texts().includes("echo: after the old one"), 10_000, "the fresh message");
+    assert.equal(agent.requests.length, n + 1);
+    assert.ok(!line.texts().includes("echo: from last week"));
+  });
+
+  it("an event without webhookEventId is dropped and the batch's other events are processed", async () => {
+    const { webhookEventId: _, ...noId } = lineTextEvent({ text: "no id", userId: ALICE });
+    const res = await post([noId, lineTextEvent({ text: "beside the one without id", userId: ALICE })]);
+    assert.equal(res.status, 200);
+    await waitFor(() => line.texts().includes("echo: beside the one without id"), 10_000, "the other event");
+    assert.ok(!agent.requests.some((r) => r.body.messages.at(-1)?.content === "no id"));
+  });
+
+  it("one malformed event (mentionees not a list) does not sink the webhook: the others are taken in", async () => {
+    const bad = lineTextEvent({ text: "@bot malformed", userId: ALICE });
+    (bad.message as Record<string, unknown>).mention = { mentionees: { index: 0, length: 4, isSelf: true } };
+    const noSource = { ...lineTextEvent({ text: "no source", userId: ALICE }), source: "user" };
+    const res = await post([bad, noSource, 42, null, lineTextEvent({ text: "well formed", userId: ALICE })]);
+    assert.equal(res.status, 200);
+    await waitFor(() => line.texts().includes("echo: well formed"), 10_000, "the readable event");
+    const contents = agent.requests.map((r) => r.body.messages.at(-1)?.content);
+    assert.ok(!contents.some((c) => c === "@bot malformed" || c === "malformed" || c === "no source"));
+  });
+});
+
+describe("line postbacks clawgate did not create (rich menus)", () => {
+  it("a postback with displayText is that user's message, and a displayed command runs", async () => {
+    await post([postbackEvent({ data: "action=menu&item=1", displayText: "what is on the menu" })]);
+    await waitFor(() => line.texts().includes("echo: what is on the menu"), 10_000, "the agent's answer");
+    await post([postbackEvent({ data: "richmenu=help", displayText: "/help" })]);
+    await waitFor(() => line.texts().some((t) => t.startsWith("Commands:\n")), 10_000, "the /help answer");
+  });
+
+  it("a postback without displayText gets the same note as other channels' stale buttons", async () => {
+    await post([postbackEvent({ data: "action=buy&itemid=111" })]);
+    await waitFor(() => line.texts().includes("This button is no longer valid."), 10_000, "the note");
+  });
+
+  it("our own quick reply still resolves as the button, not as its displayText", async () => {
+    const n = agent.requests.length;
+    await post([postbackEvent({ data: "pick:beta", displayText: "Beta" })]);
+    await waitFor(() => line.texts().includes("picked beta"), 10_000, "the action's reply");
+    assert.equal(agent.requests.length, n);
+  });
+});
+
 describe("line client", () => {
   it("a push retried with the same retry key is accepted once (409 is success)", async () => {
     const client = new LineClient(line.url, line.token);

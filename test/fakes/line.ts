@@ -1,6 +1,11 @@
 // A fake LINE Messaging API: reply (single-use, expiring reply tokens it issued) and push (X-Line-Retry-Key with
 // 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token and 429 on demand.
 // Records what it accepted. Also signs webhook bodies the way LINE does.
+//
+// Connections can be cut (cutNext) before or after LINE takes a request: LINE's own guide on retries says a
+// request that timed out or failed may still have been delivered ("Retry failed API requests",
+// developers.line.biz/en/docs/messaging-api/retrying-api-request). A latency delays every answer after the
+// request was taken, which is when a crash leaves a delivery in doubt.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
@@ -22,9 +27,12 @@ export class FakeLine {
   readonly refused: { path: string; status: number; message: string; at: number }[] = [];
   url = "";
   #replyTokens = new Map<string, { expiresAt: number; used: boolean }>();
-  #retryKeys = new Map<string, string>();
+  #retryKeys = new Map<string, { requestId: string; sentMessages: { id: string; quoteToken: string }[] }>();
   #rateLimit = 0;
   #rateLimitPush = 0;
+  #cuts: ("before" | "after")[] = [];
+  /** Delay of every answer, after the request was taken. */
+  latencyMs = 0;
   #ids = 0;
   #server: Server;
 
@@ -60,6 +68,14 @@ export class FakeLine {
     this.#rateLimitPush = count;
   }
 
+  /**
+   * Cuts the connection of the next send calls: "before" LINE looked at the request (nothing sent), or "after"
+   * it took it (sent, but the caller never hears so).
+   */
+  cutNext(...when: ("before" | "after")[]) {
+    this.#cuts.push(...when);
+  }
+
   texts(): string[] {
     return this.calls.flatMap((c) =>
       c.body.messages.filter((m) => m.type === "text").map((m) => String(m.text)),
@@ -69,6 +85,8 @@ export class FakeLine {
   async #handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const path = new URL(req.url ?? "/", this.url).pathname;
+    const cut = this.#cuts.length && path.startsWith("/v2/bot/message/") ? this.#cuts.shift() : undefined;
+    if (cut === "before") return void req.socket.destroy();
     const fail = (status: number, message: string, details?: unknown[]) => {
       this.refused.push({ path, status, message, at: Date.now() });
       res.writeHead(status, { "content-type": "application/json" });
@@ -114,19 +132,28 @@ export class FakeLine {
             message: "The retry key is already accepted",
             at: Date.now(),
           });
-          res.writeHead(409, { "content-type": "application/json", "x-line-accepted-request-id": accepted });
-          return res.end(JSON.stringify({ message: "The retry key is already accepted", sentMessages: [] }));
+          // LINE names the request that was accepted and repeats what it sent.
+          res.writeHead(409, {
+            "content-type": "application/json",
+            "x-line-accepted-request-id": accepted.requestId,
+          });
+          return res.end(
+            JSON.stringify({
+              message: "The retry key is already accepted",
+              sentMessages: accepted.sentMessages,
+            }),
+          );
         }
-        this.#retryKeys.set(retryKey, `req-${this.#ids}`);
       }
     }
+    const requestId = `req-${++this.#ids}`;
+    const sentMessages = body.messages.map(() => ({ id: String(++this.#ids), quoteToken: "q" }));
+    if (retryKey !== undefined) this.#retryKeys.set(retryKey, { requestId, sentMessages });
     this.calls.push({ path, body, retryKey, at: Date.now() });
-    res.writeHead(200, { "content-type": "application/json", "x-line-request-id": `req-${++this.#ids}` });
-    res.end(
-      JSON.stringify({
-        sentMessages: body.messages.map(() => ({ id: String(++this.#ids), quoteToken: "q" })),
-      }),
-    );
+    if (cut === "after") return void req.socket.destroy();
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    res.writeHead(200, { "content-type": "application/json", "x-line-request-id": requestId });
+    res.end(JSON.stringify({ sentMessages }));
   }
 }
 

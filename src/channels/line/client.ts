@@ -37,7 +37,11 @@ export class LineClient {
       return r?.sentMessages?.at(-1)?.id;
     } catch (err) {
       // 409 with our retry key: an earlier attempt of this very push was accepted. Nothing left to do.
-      if (err instanceof PlatformClientError && err.status === 409 && retryKey) return undefined;
+      // LINE repeats what that attempt sent.
+      if (err instanceof PlatformClientError && err.status === 409 && retryKey) {
+        const sent = (err.body as SentResponse | undefined)?.sentMessages;
+        return Array.isArray(sent) ? sent.at(-1)?.id : undefined;
+      }
       throw err;
     }
   }

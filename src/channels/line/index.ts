@@ -1,5 +1,6 @@
 // LINE (Messaging API): signed webhooks in; replies use the event's reply token first (single use, short-lived)
 // and fall back to push. Images go out as signed https media links with a preview. Setup: docs/channels/line.md.
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { sendError } from "../../http/respond.ts";
@@ -9,6 +10,7 @@ import { MediaTooLargeError } from "../../media/service.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
+import { PlatformClientError } from "../shared/platform-fetch.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import type {
   ChannelAdapter,
@@ -33,8 +35,16 @@ import {
 } from "./format.ts";
 import { normalizeLineEvent, verifyLineRequest } from "./ingress.ts";
 
-/** LINE accepts a reply token for about a minute; past this age we push instead of trying it. */
+/** LINE accepts a reply token for about a minute; past this age a first attempt pushes instead of trying it. */
 const REPLY_TOKEN_MAX_AGE_MS = 50_000;
+/**
+ * Below this age a token LINE refuses cannot have expired, so it was used: by the earlier, in-doubt attempt of
+ * the same delivery. Well under LINE's minute, since tokens have been seen to expire after about 30 s.
+ */
+const IN_DOUBT_FRESH_MS = 25_000;
+/** Where the reply token's state is kept: as long as the outbox may retry a delivery. */
+const TOKEN_NS = "line-reply-token";
+const TOKEN_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 const ORIGINAL_MAX_BYTES = 10 * 1024 * 1024;
 const NO_PUBLIC_URL =
   "(an image could not be sent: LINE fetches images from an https URL; set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL)";
@@ -91,12 +101,23 @@ export class LineAdapter implements ChannelAdapter {
       return sendError(res, 400, "body must be {events: [...]}");
     const events: InboundEvent[] = [];
     for (const raw of payload.events) {
-      if (!raw || typeof raw !== "object") continue;
-      const event = normalizeLineEvent(raw as Record<string, unknown>, {
-        account: this.account,
-        requireMention: this.#s.requireMention,
-      });
-      if (!event) continue;
+      const read = normalizeLineEvent(raw, { account: this.account, requireMention: this.#s.requireMention });
+      if (read.kind === "unidentified") {
+        this.#ctx.log.info(
+          read.summary,
+          "LINE event without webhookEventId dropped (nothing to deduplicate on)",
+        );
+        continue;
+      }
+      if (read.kind === "unreadable") {
+        this.#ctx.log.warn(
+          { ...read.summary, problems: read.problems },
+          "LINE event skipped: its shape is not what LINE documents",
+        );
+        continue;
+      }
+      if (read.kind !== "event") continue;
+      const event = read.event;
       if (event.action) {
         event.action.value =
           (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
@@ -126,38 +147,94 @@ export class LineAdapter implements ChannelAdapter {
       messages.push(withQuickReplies(messages.pop()!, buttons));
 
       // More than five messages take several calls. When a later call fails, the outbox retries the whole item:
-      // resume after the calls that went out, or the first batch (sent with the reply token, which carries no
-      // retry key) would be pushed a second time.
-      const messageId = await sendPartsOnce(
-        this.#ctx.store,
-        options.idempotencyKey,
-        batches(messages),
-        async (part, i) => {
-          const retryKey = options.idempotencyKey ? retryKeyFor(`${options.idempotencyKey}:${i}`) : undefined;
-          return (
-            (i === 0 ? await this.#tryReply(to, part) : undefined) ??
-            (await this.#client.push(to.conversationId, part, retryKey))
-          );
-        },
+      // resume after the calls that went out, or the first batch would be sent a second time.
+      const key = options.idempotencyKey;
+      const messageId = await sendPartsOnce(this.#ctx.store, key, batches(messages), (part, i) =>
+        i === 0 ? this.#sendFirst(to, part, key) : this.#push(to, part, key, i),
       );
       return { messageId };
     });
   }
 
+  /** Every push carries a retry key derived from the outbox key and the part: a repeat is refused by LINE (409). */
+  #push(to: DeliveryAddress, part: LineMessage[], key: string | undefined, index: number) {
+    return this.#client.push(to.conversationId, part, key ? retryKeyFor(`${key}:${index}`) : undefined);
+  }
+
   /**
-   * Uses the event's reply token when it is fresh and nobody used it yet (claimed in the store, so a retry or a
-   * second chunk never spends it twice). Undefined when the caller should push instead.
+   * The first call of a delivery answers with the event's reply token when it can, exactly once even across a
+   * crash (docs/channels/line.md, "Exactly once"). The token's state is recorded in the store before each
+   * step: "replying" before the reply call, "sent" after it, "push" before falling back to a push. A retry that
+   * finds "replying" does not know whether LINE took the reply: it uses the same token again. LINE accepts it
+   * (the first call never arrived) or refuses it; a refusal of a token that is still fresh means it was used,
+   * so the reply went out. Once the token may have expired, a refusal proves nothing, and we push.
    */
-  async #tryReply(to: DeliveryAddress, messages: LineMessage[]): Promise<string | undefined> {
+  async #sendFirst(
+    to: DeliveryAddress,
+    part: LineMessage[],
+    key: string | undefined,
+  ): Promise<string | undefined> {
     const token = to.replyContext?.replyToken;
     const at = Number(to.replyContext?.replyTokenAt ?? 0);
-    if (typeof token !== "string" || Date.now() - at > REPLY_TOKEN_MAX_AGE_MS) return undefined;
-    if (!(await this.#ctx.store.kvSetIfAbsent("line-reply-token", token, "used", 120_000))) return undefined;
+    if (typeof token !== "string" || !token) return this.#push(to, part, key, 0);
+    const age = Date.now() - at;
+    const store = this.#ctx.store;
+    const owner = key ?? `unkeyed:${randomUUID()}`;
+    let state = parseTokenState(await store.kvGet(TOKEN_NS, token));
+    if (!state) {
+      if (age > REPLY_TOKEN_MAX_AGE_MS) return this.#push(to, part, key, 0);
+      const claimed = await store.kvSetIfAbsent(
+        TOKEN_NS,
+        token,
+        tokenState(owner, "replying"),
+        TOKEN_STATE_TTL_MS,
+      );
+      if (claimed) return this.#reply(token, at, owner, to, part, key, false);
+      state = parseTokenState(await store.kvGet(TOKEN_NS, token));
+    }
+    // Another delivery answering the same event took the token: it is spent for us.
+    if (!state || state.owner !== owner) return this.#push(to, part, key, 0);
+    if (state.step === "sent") return state.messageId;
+    if (state.step === "push") return this.#push(to, part, key, 0);
+    return this.#reply(token, at, owner, to, part, key, true);
+  }
+
+  async #reply(
+    token: string,
+    tokenAt: number,
+    owner: string,
+    to: DeliveryAddress,
+    part: LineMessage[],
+    key: string | undefined,
+    inDoubt: boolean,
+  ): Promise<string | undefined> {
+    const store = this.#ctx.store;
     try {
-      return (await this.#client.reply(token, messages, to.conversationId)) ?? "";
+      const id = await this.#client.reply(token, part, to.conversationId);
+      await store.kvSet(TOKEN_NS, token, tokenState(owner, "sent", id), TOKEN_STATE_TTL_MS);
+      return id;
     } catch (err) {
-      this.#ctx.log.debug({ err: (err as Error).message }, "LINE reply token refused; pushing instead");
-      return undefined;
+      // 429, 5xx and network errors: the outbox retries, and that retry is in doubt (the request may have
+      // arrived). Any other refusal than the token's is permanent, as for every call.
+      if (!isInvalidReplyToken(err)) throw err;
+      // Measured from LINE's own event time, after the refusal: the conservative end.
+      const age = Date.now() - tokenAt;
+      if (inDoubt && age < IN_DOUBT_FRESH_MS) {
+        this.#ctx.log.info(
+          { age },
+          "LINE refused a fresh reply token an earlier attempt used: that reply was sent",
+        );
+        await store.kvSet(TOKEN_NS, token, tokenState(owner, "sent"), TOKEN_STATE_TTL_MS);
+        return undefined;
+      }
+      if (inDoubt) {
+        this.#ctx.log.warn(
+          { age },
+          "LINE reply in doubt and its token too old to tell: pushing it (the user may see it twice)",
+        );
+      } else this.#ctx.log.debug({ age }, "LINE reply token refused (expired); pushing instead");
+      await store.kvSet(TOKEN_NS, token, tokenState(owner, "push"), TOKEN_STATE_TTL_MS);
+      return this.#push(to, part, key, 0);
     }
   }
 
@@ -207,6 +284,32 @@ export class LineAdapter implements ChannelAdapter {
   health() {
     return this.#health.snapshot();
   }
+}
+
+type TokenStep = "replying" | "sent" | "push";
+
+function tokenState(owner: string, step: TokenStep, messageId?: string): string {
+  return JSON.stringify({ owner, step, messageId });
+}
+
+function parseTokenState(
+  raw: string | undefined,
+): { owner: string; step: TokenStep; messageId?: string } | undefined {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw);
+    if (v && typeof v.owner === "string" && ["replying", "sent", "push"].includes(v.step)) return v;
+  } catch {
+    // a value written by an older version ("used"): the token is spent
+  }
+  return { owner: "", step: "push" };
+}
+
+/** LINE's answer to a reply token that was used or has expired: 400 {"message": "Invalid reply token"}. */
+function isInvalidReplyToken(err: unknown): boolean {
+  if (!(err instanceof PlatformClientError) || err.status !== 400) return false;
+  const message = (err.body as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" && /invalid reply token/i.test(message);
 }
 
 export const lineModule: ChannelModule = {

@@ -1,7 +1,10 @@
 // LINE webhooks: X-Line-Signature = base64 HMAC-SHA256(channel secret, raw body), required on every request
 // (even the console's "Verify" with no events). Text messages and postbacks become InboundEvents keyed by
-// webhookEventId, so a redelivery is a duplicate.
+// webhookEventId, so a redelivery is a duplicate. A signature proves who sent a body, not that each event has
+// the shape we expect: every event is checked against a schema, and one we cannot read is skipped (the
+// adapter logs it) while the others of the batch are taken in.
 import type { IncomingHttpHeaders } from "node:http";
+import { z } from "zod";
 import type { ConversationKind, InboundEvent } from "../../core/event.ts";
 import { hmac, verifyDigest } from "../../security/hmac.ts";
 
@@ -22,18 +25,55 @@ export function verifyLineRequest(secret: string, headers: IncomingHttpHeaders, 
   return { ok: true };
 }
 
-interface LineSource {
-  type?: string;
-  userId?: string;
-  groupId?: string;
-  roomId?: string;
-}
+/** A platform id we can key on: a non-empty string with something other than white space in it. */
+const idSchema = z.string().regex(/\S/);
 
-interface Mentionee {
-  index: number;
-  length: number;
-  isSelf?: boolean;
-}
+const sourceSchema = z.object({
+  type: z.string(),
+  userId: idSchema.optional(),
+  groupId: idSchema.optional(),
+  roomId: idSchema.optional(),
+});
+
+const mentioneeSchema = z.object({
+  index: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+  isSelf: z.boolean().optional(),
+});
+
+const baseSchema = z.object({
+  type: z.string(),
+  mode: z.string().optional(),
+  timestamp: z.number().finite().positive().optional(),
+  replyToken: z.string().min(1).optional(),
+  source: sourceSchema,
+});
+
+const messageEventSchema = baseSchema.extend({
+  message: z.object({
+    type: z.string(),
+    text: z.string().optional(),
+    mention: z.object({ mentionees: z.array(mentioneeSchema) }).optional(),
+  }),
+});
+
+const postbackEventSchema = baseSchema.extend({
+  postback: z.object({ data: z.string(), displayText: z.string().optional() }),
+});
+
+type LineSource = z.output<typeof sourceSchema>;
+type Mentionee = z.output<typeof mentioneeSchema>;
+
+/**
+ * What one entry of a webhook's `events` became: an event to ingest; "ignored" for events clawgate does not
+ * answer (follow, stickers, standby mode); "unidentified" for an event without webhookEventId (nothing to
+ * deduplicate on); "unreadable" when its shape is not what LINE documents. `summary` is safe to log: event
+ * type and source, never the text or the reply token.
+ */
+export type LineRead =
+  | { kind: "event"; event: InboundEvent }
+  | { kind: "ignored" | "unidentified"; summary: Record<string, unknown> }
+  | { kind: "unreadable"; summary: Record<string, unknown>; problems: string[] };
 
 function conversationOf(source: LineSource): { id: string; kind: ConversationKind } | undefined {
   if (source.type === "user" && source.userId) return { id: source.userId, kind: "dm" };
@@ -51,49 +91,82 @@ function withoutSelfMentions(text: string, mentionees: Mentionee[]): string {
   return out.trim();
 }
 
+/** Type and source of any value, for a log line: only short strings, nothing from the message itself. */
+function summarize(raw: unknown): Record<string, unknown> {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    return { shape: Array.isArray(raw) ? "array" : typeof raw };
+  const e = raw as Record<string, unknown>;
+  const short = (v: unknown) => (typeof v === "string" ? v.slice(0, 64) : undefined);
+  const src = e.source && typeof e.source === "object" ? (e.source as Record<string, unknown>) : {};
+  return {
+    type: short(e.type),
+    webhookEventId: short(e.webhookEventId),
+    source: {
+      type: short(src.type),
+      userId: short(src.userId),
+      groupId: short(src.groupId),
+      roomId: short(src.roomId),
+    },
+  };
+}
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`);
+}
+
 export function normalizeLineEvent(
-  e: Record<string, unknown>,
+  raw: unknown,
   o: { account: string; requireMention: boolean; now?: number },
-): InboundEvent | undefined {
-  const source = (e.source ?? {}) as LineSource;
-  const conversation = conversationOf(source);
-  const eventId = typeof e.webhookEventId === "string" ? e.webhookEventId : undefined;
-  if (!conversation || !eventId || e.mode === "standby") return undefined;
+): LineRead {
+  const summary = summarize(raw);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    return { kind: "unreadable", summary, problems: ["an event must be an object"] };
+  const e = raw as Record<string, unknown>;
+  const eventId = idSchema.safeParse(e.webhookEventId);
+  if (!eventId.success) return { kind: "unidentified", summary };
+  if ((e.type !== "message" && e.type !== "postback") || e.mode === "standby")
+    return { kind: "ignored", summary };
+
+  const parsed = (e.type === "postback" ? postbackEventSchema : messageEventSchema).safeParse(e);
+  if (!parsed.success) return { kind: "unreadable", summary, problems: problemsOf(parsed.error) };
+  const p = parsed.data;
+  const conversation = conversationOf(p.source);
+  if (!conversation) return { kind: "unreadable", summary, problems: ["source: no user, group or room id"] };
+
+  const id = eventId.data;
+  const now = o.now ?? Date.now();
   const base = {
-    id: `line:${o.account}:${eventId}`,
+    id: `line:${o.account}:${id}`,
     channel: "line",
     account: o.account,
     conversation,
-    sender: { id: source.userId ?? "unknown" },
+    sender: { id: p.source.userId ?? "unknown" },
     attachments: [],
-    receivedAt: o.now ?? Date.now(),
-    replyContext:
-      typeof e.replyToken === "string"
-        ? {
-            replyToken: e.replyToken,
-            replyTokenAt: typeof e.timestamp === "number" ? e.timestamp : Date.now(),
-          }
-        : undefined,
+    receivedAt: now,
+    // LINE's time of the event, kept on redeliveries: an event older than the dedup window is ignored.
+    sentAt: p.timestamp,
+    replyContext: p.replyToken ? { replyToken: p.replyToken, replyTokenAt: p.timestamp ?? now } : undefined,
     native: e,
   };
-  if (e.type === "postback") {
-    const data = (e.postback as { data?: unknown } | undefined)?.data;
-    if (typeof data !== "string") return undefined;
-    return { ...base, text: "", action: { id: eventId, value: data }, addressed: true };
+  if ("postback" in p) {
+    // displayText is what LINE showed in the chat as the user's own message: for a postback clawgate did not
+    // make (a rich menu), the pipeline takes it as the message; our own quick replies resolve as actions.
+    const text = p.postback.displayText?.trim() ?? "";
+    return {
+      kind: "event",
+      event: { ...base, text, action: { id, value: p.postback.data }, addressed: true },
+    };
   }
-  if (e.type !== "message") return undefined;
-  const message = (e.message ?? {}) as {
-    type?: string;
-    id?: string;
-    text?: string;
-    mention?: { mentionees?: Mentionee[] };
-  };
-  if (message.type !== "text" || typeof message.text !== "string") return undefined;
+  const message = p.message;
+  if (message.type !== "text" || message.text === undefined) return { kind: "ignored", summary };
   const mentionees = message.mention?.mentionees ?? [];
   const mentioned = mentionees.some((m) => m.isSelf);
   return {
-    ...base,
-    text: withoutSelfMentions(message.text, mentionees),
-    addressed: conversation.kind === "dm" || mentioned || !o.requireMention,
+    kind: "event",
+    event: {
+      ...base,
+      text: withoutSelfMentions(message.text, mentionees),
+      addressed: conversation.kind === "dm" || mentioned || !o.requireMention,
+    },
   };
 }
