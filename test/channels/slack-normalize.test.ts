@@ -145,6 +145,9 @@ describe("slack normalizers", () => {
     assert.equal(read({ ...base, channel: "" }).kind, "unreadable");
     assert.equal(read({ ...base, ts: 1.2 }).kind, "unreadable");
     assert.equal(read("nope").kind, "unreadable");
+    // Found by the property test: a ":" in an id made "slack:default:::1.000100".
+    assert.equal(read({ ...base, channel: ":" }).kind, "unreadable");
+    assert.equal(read({ ...base, ts: "1:2" }).kind, "unreadable");
     assert.equal(read({ type: "user_change", user: { id: "U1" } }).kind, "ignored");
     assert.equal(read({ ...base, bot_id: "B1", user: undefined }).kind, "ignored");
   });

@@ -48,7 +48,12 @@ export type SlackNormalized =
   | { kind: "ignored" }
   | { kind: "unreadable"; reason: string };
 
-const nonEmpty = z.string().min(1);
+/**
+ * Slack's ids (U…, W…, C…, D…, G…) are upper-case letters and digits; ts is "seconds.micros". Anything else,
+ * a ":" above all, would make event ids ambiguous ("C:1" + "2" and "C" + "1:2"), so it is not read.
+ */
+const slackId = z.string().regex(/^[A-Za-z0-9_-]+$/, "not a Slack id");
+const slackTs = z.string().regex(/^\d+(\.\d+)?$/, "not a Slack ts");
 
 const fileSchema = z.object({
   id: z.string().optional(),
@@ -62,28 +67,28 @@ const fileSchema = z.object({
 const messageEventSchema = z.object({
   type: z.enum(["message", "app_mention"]),
   subtype: z.string().optional(),
-  user: nonEmpty,
-  channel: nonEmpty,
+  user: slackId,
+  channel: slackId,
   channel_type: z.string().optional(),
   text: z.string().optional(),
-  ts: nonEmpty,
-  thread_ts: z.string().optional(),
+  ts: slackTs,
+  thread_ts: slackTs.optional(),
   files: z.array(fileSchema).optional(),
 });
 
 const blockActionsSchema = z.object({
   type: z.literal("block_actions"),
-  user: z.object({ id: nonEmpty }),
-  actions: z.array(z.object({ value: z.string().optional(), action_ts: z.string().optional() })),
-  channel: z.object({ id: nonEmpty }).optional(),
+  user: z.object({ id: slackId }),
+  actions: z.array(z.object({ value: z.string().optional(), action_ts: slackTs.optional() })),
+  channel: z.object({ id: slackId }).optional(),
   container: z
     .object({
-      channel_id: nonEmpty.optional(),
-      message_ts: z.string().optional(),
-      thread_ts: z.string().optional(),
+      channel_id: slackId.optional(),
+      message_ts: slackTs.optional(),
+      thread_ts: slackTs.optional(),
     })
     .optional(),
-  message: z.object({ ts: z.string().optional(), thread_ts: z.string().optional() }).optional(),
+  message: z.object({ ts: slackTs.optional(), thread_ts: slackTs.optional() }).optional(),
   response_url: z.string().optional(),
 });
 
