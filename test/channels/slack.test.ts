@@ -158,6 +158,40 @@ describe("slack ingress", () => {
     assert.equal((await gw.gateway.store.inboxStats()).pending, before);
   });
 
+  it("an event whose event_time is older than retention.finishedDays is acknowledged and never answered", async () => {
+    const n = agent.requests.length;
+    const eightDaysAgo = Math.floor(Date.now() / 1000) - 8 * 86_400;
+    const res = await post(slackEventEnvelope(dm("from last week"), { eventTime: eightDaysAgo }));
+    assert.equal(res.status, 200, "Slack must stop retrying it");
+    assert.equal((await post(slackEventEnvelope(dm("from today")))).status, 200);
+    await waitFor(() => finalTexts().includes("echo: from today"), 10_000, "the fresh reply");
+    const inbox = await gw.gateway.store.listInbound({ limit: 200 });
+    assert.ok(!inbox.some((i) => i.payload.includes("from last week")), "the stale event was not queued");
+    assert.equal(agent.requests.length, n + 1);
+  });
+
+  it("a malformed event in a signed envelope is acknowledged and skipped; the next one is answered", async () => {
+    const before = (await gw.gateway.store.inboxStats()).pending;
+    for (const bad of [
+      dm("bad file", "UALICE", { files: [{ id: "F1", mimetype: 5 }] }),
+      dm("null file", "UALICE", { files: [null] }),
+      dm("bad channel", "UALICE", { channel: "" }),
+      dm("numeric ts", "UALICE", { ts: 1800000000.5 }),
+    ]) {
+      const res = await post(slackEventEnvelope(bad));
+      assert.equal(res.status, 200, `acknowledged: ${JSON.stringify(bad)}`);
+    }
+    const notAnObject = await post({ ...slackEventEnvelope(dm("x")), event: "not an event" });
+    assert.equal(notAnObject.status, 200);
+    assert.equal((await gw.gateway.store.inboxStats()).pending, before, "nothing was queued");
+    const inbox = await gw.gateway.store.listInbound({ limit: 200 });
+    assert.ok(!inbox.some((i) => i.id.includes("undefined") || i.id.includes("::")));
+    const health = gw.gateway.adapter("slack", "default")!.health();
+    assert.match(health.lastError?.message ?? "", /could not read a signed event_callback payload.*event/);
+    assert.equal((await post(slackEventEnvelope(dm("after the bad ones")))).status, 200);
+    await waitFor(() => finalTexts().includes("echo: after the bad ones"), 10_000, "the good reply");
+  });
+
   it("ignores bot messages and the bot's own messages", async () => {
     const n = agent.requests.length;
     await post(slackEventEnvelope(dm("from a bot", "UOTHERBOT", { bot_id: "B9" })));

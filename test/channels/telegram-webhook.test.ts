@@ -80,6 +80,35 @@ describe("telegram webhook mode", () => {
     assert.equal(t.fake.messages(BOT.token, 43).length, 1);
   });
 
+  test("an update older than retention.finishedDays and an unreadable one are acknowledged, not answered", async () => {
+    const url = `${t.gw.url}/telegram/default/webhook`;
+    const send = (update: unknown) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET },
+        body: JSON.stringify(update),
+      });
+    const message = (text: unknown, date: number) => ({
+      message_id: 10,
+      from: { id: 43, is_bot: false, first_name: "T" },
+      chat: { id: 4301, type: "private" },
+      date,
+      text,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const before = t.agent.requests.length;
+    const stale = await send({ update_id: 778001, message: message("last week", now - 8 * 86_400) });
+    assert.equal(stale.status, 200, "Telegram must stop resending it");
+    const poison = await send({ update_id: 778002, message: message({ not: "text" }, now) });
+    assert.equal(poison.status, 200, "resending would not make it readable");
+    assert.ok(await t.gw.gateway.store.kvGet("telegram:unreadable", "default:778002"));
+    const good = await send({ update_id: 778003, message: message("today", now) });
+    assert.equal(good.status, 200);
+    await waitFor(() => t.fake.messages(BOT.token, 4301).some((m) => m.text === "echo: today"), 10_000);
+    assert.equal(t.agent.requests.length, before + 1, "only the fresh, readable update reached the agent");
+    assert.equal(t.fake.messages(BOT.token, 4301).length, 1);
+  });
+
   test("`delete-webhook` removes it; errors from the CLI say what to do", async () => {
     const out = await cli(t.gw.dir, env, "delete-webhook");
     assert.match(out.stdout, /Webhook deleted/);

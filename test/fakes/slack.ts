@@ -163,7 +163,7 @@ export function slackSignature(secret: string, body: string, timestampSec = Math
 /** An event_callback envelope as the Events API delivers it. */
 export function slackEventEnvelope(
   event: Record<string, unknown>,
-  o: { eventId?: string; botUserId?: string } = {},
+  o: { eventId?: string; botUserId?: string; eventTime?: number } = {},
 ) {
   return {
     token: "deprecated-verification-token",
@@ -172,7 +172,7 @@ export function slackEventEnvelope(
     event,
     type: "event_callback",
     event_id: o.eventId ?? `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
-    event_time: Math.floor(Date.now() / 1000),
+    event_time: o.eventTime ?? Math.floor(Date.now() / 1000),
     authorizations: [{ team_id: "T1", user_id: o.botUserId ?? "UBOT", is_bot: true }],
   };
 }

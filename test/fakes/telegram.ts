@@ -123,6 +123,14 @@ export class FakeTelegram {
       replyToBot?: boolean;
       entities?: unknown[];
       isBot?: boolean;
+      /** Unix seconds; default now. */
+      date?: number;
+      /** Replaces the `from` user (GroupAnonymousBot, the "Telegram" service user 777000 …). */
+      from?: Record<string, unknown>;
+      /** The chat the message is sent on behalf of: the group itself (anonymous admin) or a channel. */
+      senderChat?: { id: number; type: "supergroup" | "group" | "channel"; title?: string };
+      /** A channel post Telegram copied into the channel's discussion group. */
+      automaticForward?: boolean;
     },
   ): Record<string, unknown> {
     const state = this.#state(token);
@@ -131,18 +139,20 @@ export class FakeTelegram {
     const chatId = o.chatId ?? userId;
     const message: Record<string, unknown> = {
       message_id: this.#userMessageId++,
-      from: {
+      from: o.from ?? {
         id: userId,
         is_bot: o.isBot ?? false,
         first_name: "Test",
         username: o.username ?? `user${userId}`,
       },
+      ...(o.senderChat ? { sender_chat: o.senderChat } : {}),
+      ...(o.automaticForward ? { is_automatic_forward: true } : {}),
       chat: {
         id: chatId,
         type: chatType,
         ...(chatType === "private" ? {} : { title: "Group", is_forum: o.topic !== undefined }),
       },
-      date: Math.floor(Date.now() / 1000),
+      date: o.date ?? Math.floor(Date.now() / 1000),
       text: o.text,
       ...(o.entities ? { entities: o.entities } : {}),
       ...(o.topic !== undefined ? { message_thread_id: o.topic, is_topic_message: true } : {}),

@@ -18,7 +18,12 @@ import type {
 import { SlackClient } from "./client.ts";
 import { type SlackSettings, slackFromEnv, slackSettings } from "./config.ts";
 import { encodeSlackText, slackBlocks } from "./format.ts";
-import { normalizeSlackAction, normalizeSlackEvent, verifySlackRequest } from "./ingress.ts";
+import {
+  normalizeSlackAction,
+  normalizeSlackEvent,
+  type SlackNormalized,
+  verifySlackRequest,
+} from "./ingress.ts";
 
 /** 200 with an empty body: Slack only needs the status. */
 function ack(res: ServerResponse): void {
@@ -94,25 +99,37 @@ export class SlackAdapter implements ChannelAdapter {
       replyInThread: this.#s.replyInThread,
     };
     const type = String(req.headers["content-type"] ?? "");
-    let event: InboundEvent | undefined;
+    let r: SlackNormalized;
+    let payload: Record<string, unknown> | undefined;
     if (type.startsWith("application/x-www-form-urlencoded")) {
       // Interactivity: payload=<JSON>. Slash commands (no payload) are not used by clawgate: acknowledged.
       const form = new URLSearchParams(body.toString("utf8"));
       const raw = form.get("payload");
       if (raw === null) return ack(res);
-      const payload = parseJsonObject(Buffer.from(raw));
+      payload = parseJsonObject(Buffer.from(raw));
       if (!payload) return sendError(res, 400, "payload is not a JSON object");
-      event = normalizeSlackAction(payload, opts);
+      r = normalizeSlackAction(payload, opts);
     } else {
-      const payload = parseJsonObject(body);
+      payload = parseJsonObject(body);
       if (!payload) return sendError(res, 400, "body is not a JSON object");
       if (payload.type === "url_verification") {
         return sendJson(res, 200, { challenge: String(payload.challenge ?? "") });
       }
       if (payload.type !== "event_callback") return ack(res);
-      event = normalizeSlackEvent(payload, opts);
+      r = normalizeSlackEvent(payload, opts);
     }
-    if (!event) return ack(res);
+    if (r.kind === "unreadable") {
+      // Signed by Slack, so not an attack, and resending it would not make it readable: acknowledged and logged.
+      const message = `slack: could not read a signed ${String(payload.type)} payload, skipped: ${r.reason}`;
+      this.#health.error(message);
+      this.#ctx.log.error(
+        { channel: "slack", eventId: payload.event_id, type: payload.type, reason: r.reason },
+        message,
+      );
+      return ack(res);
+    }
+    if (r.kind === "ignored") return ack(res);
+    const event = r.event;
     this.#health.inbound();
     // Durable before Slack hears 200; a retry (X-Slack-Retry-Num) of the same message is a duplicate here.
     await this.#ctx.ingest(event);

@@ -1,6 +1,9 @@
 // Slack Events API and interactivity requests: verify the v0 signature within the 5-minute window, answer
-// url_verification, and turn message / app_mention events and block_actions presses into InboundEvents.
+// url_verification, and turn message / app_mention events and block_actions presses into InboundEvents. The
+// payload's shape is checked before it is read: a malformed event is reported as unreadable (the caller logs and
+// acknowledges it), never a crash and never an id with "undefined" or an empty sender or conversation.
 import type { IncomingHttpHeaders } from "node:http";
+import { z } from "zod";
 import type { Attachment, ConversationKind, InboundEvent } from "../../core/event.ts";
 import { hmac, verifyDigest, withinWindow } from "../../security/hmac.ts";
 import { decodeSlackText } from "./format.ts";
@@ -39,13 +42,55 @@ export interface SlackNormalizeOptions {
   now?: number;
 }
 
-interface SlackFile {
-  id?: string;
-  name?: string;
-  mimetype?: string;
-  size?: number;
-  url_private?: string;
-}
+/** What became of a payload: an event, nothing for us, or a payload whose fields have the wrong shape. */
+export type SlackNormalized =
+  | { kind: "event"; event: InboundEvent }
+  | { kind: "ignored" }
+  | { kind: "unreadable"; reason: string };
+
+/**
+ * Slack's ids (U…, W…, C…, D…, G…) are upper-case letters and digits; ts is "seconds.micros". Anything else,
+ * a ":" above all, would make event ids ambiguous ("C:1" + "2" and "C" + "1:2"), so it is not read.
+ */
+const slackId = z.string().regex(/^[A-Za-z0-9_-]+$/, "not a Slack id");
+const slackTs = z.string().regex(/^\d+(\.\d+)?$/, "not a Slack ts");
+
+const fileSchema = z.object({
+  id: z.string().optional(),
+  name: z.string().optional(),
+  mimetype: z.string().optional(),
+  size: z.number().optional(),
+  url_private: z.string().optional(),
+});
+
+/** A message / app_mention event, as far as clawgate reads it. */
+const messageEventSchema = z.object({
+  type: z.enum(["message", "app_mention"]),
+  subtype: z.string().optional(),
+  user: slackId,
+  channel: slackId,
+  channel_type: z.string().optional(),
+  text: z.string().optional(),
+  ts: slackTs,
+  thread_ts: slackTs.optional(),
+  files: z.array(fileSchema).optional(),
+});
+
+const blockActionsSchema = z.object({
+  type: z.literal("block_actions"),
+  user: z.object({ id: slackId }),
+  actions: z.array(z.object({ value: z.string().optional(), action_ts: slackTs.optional() })),
+  channel: z.object({ id: slackId }).optional(),
+  container: z
+    .object({
+      channel_id: slackId.optional(),
+      message_ts: slackTs.optional(),
+      thread_ts: slackTs.optional(),
+    })
+    .optional(),
+  message: z.object({ ts: slackTs.optional(), thread_ts: slackTs.optional() }).optional(),
+  response_url: z.string().optional(),
+});
 
 const HANDLED_SUBTYPES = new Set([undefined, "file_share", "thread_broadcast"]);
 
@@ -59,105 +104,137 @@ function kindOf(channelType: unknown, channelId: string): ConversationKind {
 /** In channels a reply starts (or continues) a thread, and the thread is the session. DMs stay flat. */
 function threadOf(kind: ConversationKind, threadTs: unknown, ts: unknown, replyInThread: boolean) {
   if (typeof threadTs === "string" && threadTs) return threadTs;
-  if (replyInThread && kind !== "dm" && typeof ts === "string") return ts;
+  if (replyInThread && kind !== "dm" && typeof ts === "string" && ts) return ts;
   return undefined;
 }
 
+function issues(error: z.ZodError, prefix: string): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${[prefix, ...i.path].join(".")}: ${i.message}`)
+    .join("; ");
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The envelope's event_time (Unix seconds) as InboundEvent.sentAt, when it is a usable number. */
+function sentAtOf(payload: Record<string, unknown>): { sentAt?: number } {
+  const t = payload.event_time;
+  return typeof t === "number" && Number.isFinite(t) && t > 0 ? { sentAt: t * 1000 } : {};
+}
+
 /**
- * One event_callback → an InboundEvent, or undefined for what we do not handle (edits, bot messages, our own
+ * One event_callback → an InboundEvent, or ignored for what we do not handle (edits, bot messages, our own
  * messages, other event types). The id is channel + ts, not event_id: Slack sends both `message` and
  * `app_mention` (different event_ids) for one mention, and both must be one event; retries keep channel + ts.
  */
 export function normalizeSlackEvent(
   payload: Record<string, unknown>,
   o: SlackNormalizeOptions,
-): InboundEvent | undefined {
-  const e = payload.event as Record<string, unknown> | undefined;
-  if (!e || (e.type !== "message" && e.type !== "app_mention")) return undefined;
-  if (e.bot_id || e.subtype === "bot_message" || !HANDLED_SUBTYPES.has(e.subtype as string | undefined))
-    return undefined;
-  const user = typeof e.user === "string" ? e.user : undefined;
-  const channel = typeof e.channel === "string" ? e.channel : undefined;
-  const ts = typeof e.ts === "string" ? e.ts : undefined;
-  if (!user || !channel || !ts) return undefined;
+): SlackNormalized {
+  const raw = payload.event;
+  if (!isRecord(raw)) return { kind: "unreadable", reason: "event: not an object" };
+  // Other event types (user_change, team_join …) have other shapes, and bot messages carry no user: decided on
+  // before the message's own fields are checked.
+  if (raw.type !== "message" && raw.type !== "app_mention") return { kind: "ignored" };
+  if (raw.bot_id || raw.subtype === "bot_message") return { kind: "ignored" };
+  if (typeof raw.subtype === "string" ? !HANDLED_SUBTYPES.has(raw.subtype) : raw.subtype !== undefined)
+    return { kind: "ignored" };
+  const parsed = messageEventSchema.safeParse(raw);
+  if (!parsed.success) return { kind: "unreadable", reason: issues(parsed.error, "event") };
+  const e = parsed.data;
+  const { user, channel, ts } = e;
   const botUserId = o.botUserId ?? botUserFromAuthorizations(payload);
-  if (botUserId && user === botUserId) return undefined;
+  if (botUserId && user === botUserId) return { kind: "ignored" };
 
-  const raw = typeof e.text === "string" ? e.text : "";
-  const mentionRe = botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, "g") : undefined;
-  const mentioned = e.type === "app_mention" || (mentionRe ? mentionRe.test(raw) : false);
-  let text = mentionRe ? raw.replace(mentionRe, " ") : raw;
+  const text0 = e.text ?? "";
+  // The id comes from the payload (authorizations): escaped, so "(" or "*" in it is matched as itself.
+  const mentionRe = botUserId ? new RegExp(`<@${escapeRe(botUserId)}(\\|[^>]*)?>`, "g") : undefined;
+  const mentioned = e.type === "app_mention" || (mentionRe ? mentionRe.test(text0) : false);
+  if (mentionRe) mentionRe.lastIndex = 0;
+  let text = mentionRe ? text0.replace(mentionRe, " ") : text0;
   // Without a known bot id, an app_mention still starts with the mention of the bot: drop that one.
   if (!mentionRe && e.type === "app_mention") text = text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>/, " ");
   text = decodeSlackText(text).trim();
 
   const kind = kindOf(e.channel_type, channel);
-  const attachments: Attachment[] = Array.isArray(e.files)
-    ? (e.files as SlackFile[]).map((f) => ({
-        kind: f.mimetype?.startsWith("image/") ? "image" : "file",
-        name: f.name,
-        mime: f.mimetype,
-        size: f.size,
-        url: f.url_private,
-        platformId: f.id,
-      }))
-    : [];
+  const attachments: Attachment[] = (e.files ?? []).map((f) => ({
+    kind: f.mimetype?.startsWith("image/") ? "image" : "file",
+    name: f.name,
+    mime: f.mimetype,
+    size: f.size,
+    url: f.url_private,
+    platformId: f.id,
+  }));
   return {
-    id: `slack:${o.account}:${channel}:${ts}`,
-    channel: "slack",
-    account: o.account,
-    conversation: { id: channel, kind, thread: threadOf(kind, e.thread_ts, ts, o.replyInThread) },
-    sender: { id: user },
-    text,
-    attachments,
-    addressed: kind === "dm" || mentioned || !o.requireMention,
-    receivedAt: o.now ?? Date.now(),
-    replyContext: { ts, user },
-    native: payload,
+    kind: "event",
+    event: {
+      id: `slack:${o.account}:${channel}:${ts}`,
+      channel: "slack",
+      account: o.account,
+      conversation: { id: channel, kind, thread: threadOf(kind, e.thread_ts, ts, o.replyInThread) },
+      sender: { id: user },
+      text,
+      attachments,
+      addressed: kind === "dm" || mentioned || !o.requireMention,
+      receivedAt: o.now ?? Date.now(),
+      ...sentAtOf(payload),
+      replyContext: { ts, user },
+      native: payload,
+    },
   };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function botUserFromAuthorizations(payload: Record<string, unknown>): string | undefined {
   const auth = payload.authorizations;
   if (!Array.isArray(auth)) return undefined;
-  const bot = auth.find((a) => a && typeof a === "object" && (a as { is_bot?: boolean }).is_bot);
+  const bot = auth.find((a) => isRecord(a) && a.is_bot === true);
   const id = (bot as { user_id?: unknown } | undefined)?.user_id;
-  return typeof id === "string" ? id : undefined;
+  return typeof id === "string" && id ? id : undefined;
 }
 
 /** block_actions (a Block Kit button press) → an InboundEvent carrying the button's value. */
 export function normalizeSlackAction(
   payload: Record<string, unknown>,
   o: SlackNormalizeOptions,
-): InboundEvent | undefined {
-  if (payload.type !== "block_actions") return undefined;
-  const actions = Array.isArray(payload.actions) ? (payload.actions as Record<string, unknown>[]) : [];
-  const action = actions[0];
-  const user = (payload.user as { id?: unknown } | undefined)?.id;
-  const container = (payload.container ?? {}) as Record<string, unknown>;
-  const message = (payload.message ?? {}) as Record<string, unknown>;
-  const channel = (payload.channel as { id?: unknown } | undefined)?.id ?? container.channel_id;
-  if (!action || typeof action.value !== "string" || typeof user !== "string" || typeof channel !== "string")
-    return undefined;
-  const actionTs = typeof action.action_ts === "string" ? action.action_ts : String(o.now ?? Date.now());
+): SlackNormalized {
+  if (payload.type !== "block_actions") return { kind: "ignored" };
+  const parsed = blockActionsSchema.safeParse(payload);
+  if (!parsed.success) return { kind: "unreadable", reason: issues(parsed.error, "payload") };
+  const p = parsed.data;
+  const action = p.actions[0];
+  const user = p.user.id;
+  const channel = p.channel?.id ?? p.container?.channel_id;
+  // A link button has no value: Slack opens the link, nothing comes back to answer.
+  if (!action || typeof action.value !== "string" || !channel) return { kind: "ignored" };
+  const actionTs = action.action_ts || String(o.now ?? Date.now());
   const kind = kindOf(undefined, channel);
-  const messageTs = message.ts ?? container.message_ts;
+  const messageTs = p.message?.ts ?? p.container?.message_ts;
   return {
-    id: `slack:${o.account}:action:${channel}:${actionTs}:${user}`,
-    channel: "slack",
-    account: o.account,
-    conversation: {
-      id: channel,
-      kind,
-      thread: threadOf(kind, message.thread_ts ?? container.thread_ts, messageTs, o.replyInThread),
+    kind: "event",
+    event: {
+      id: `slack:${o.account}:action:${channel}:${actionTs}:${user}`,
+      channel: "slack",
+      account: o.account,
+      conversation: {
+        id: channel,
+        kind,
+        thread: threadOf(kind, p.message?.thread_ts ?? p.container?.thread_ts, messageTs, o.replyInThread),
+      },
+      sender: { id: user },
+      text: "",
+      attachments: [],
+      action: { id: actionTs, value: action.value },
+      addressed: true,
+      receivedAt: o.now ?? Date.now(),
+      replyContext: { user, messageTs, responseUrl: p.response_url },
+      native: payload,
     },
-    sender: { id: user },
-    text: "",
-    attachments: [],
-    action: { id: actionTs, value: action.value },
-    addressed: true,
-    receivedAt: o.now ?? Date.now(),
-    replyContext: { user, messageTs, responseUrl: payload.response_url },
-    native: payload,
   };
 }

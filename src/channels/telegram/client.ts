@@ -2,7 +2,7 @@
 // (429 → RateLimitedError with parameters.retry_after; other 4xx → PlatformClientError carrying the status and
 // Telegram's description). The token is part of the URL, so URLs never reach a log.
 import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
-import type { TgMessage, TgUpdate, TgUser } from "./types.ts";
+import type { TgMessage, TgUser } from "./types.ts";
 
 export interface TelegramClientOptions {
   token: string;
@@ -75,9 +75,12 @@ export class TelegramClient {
     return this.call<TgUser>("getMe", {}, { timeoutMs: 15_000 });
   }
 
-  /** Long poll: holds the request up to `timeoutSec` until updates arrive. */
-  getUpdates(offset: number | undefined, timeoutSec: number, signal: AbortSignal): Promise<TgUpdate[]> {
-    return this.call<TgUpdate[]>(
+  /**
+   * Long poll: holds the request up to `timeoutSec` until updates arrive. The updates are returned unread:
+   * normalizeUpdate checks each one's shape.
+   */
+  async getUpdates(offset: number | undefined, timeoutSec: number, signal: AbortSignal): Promise<unknown[]> {
+    const updates = await this.call<unknown>(
       "getUpdates",
       {
         ...(offset !== undefined ? { offset } : {}),
@@ -87,6 +90,9 @@ export class TelegramClient {
       },
       { timeoutMs: (timeoutSec + 15) * 1000, signal },
     );
+    if (!Array.isArray(updates))
+      throw new Error(`Telegram getUpdates: expected a list of updates, got ${typeof updates}`);
+    return updates;
   }
 
   sendMessage(chatId: string, text: string, o: SendOptions = {}): Promise<TgMessage> {

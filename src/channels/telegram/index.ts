@@ -2,6 +2,7 @@
 // sendMessage and streams by editing that message, paced per chat, per group and per bot.
 import { createHash, randomUUID } from "node:crypto";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { cutText } from "../../core/text-cut.ts";
 import { type BucketSpec, Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
@@ -26,16 +27,20 @@ import { type TelegramAccountConfig, telegramAccounts, telegramFromEnv } from ".
 import {
   inlineKeyboard,
   markdownToTelegramHtml,
+  TELEGRAM_MAX_CALLBACK_ANSWER,
   TELEGRAM_MAX_CALLBACK_BYTES,
   TELEGRAM_MAX_CAPTION,
   TELEGRAM_MAX_TEXT,
 } from "./format.ts";
 import { type BotIdentity, normalizeUpdate } from "./normalize.ts";
 import { TelegramPoller } from "./polling.ts";
-import type { TgMessage, TgUpdate } from "./types.ts";
+import type { TgMessage } from "./types.ts";
 import { telegramWebhookRoute } from "./webhook.ts";
 
 const COMMANDS_NS = "telegram:commands";
+/** Updates that could not be read, kept for an operator to look at (see #recordUnreadable). */
+export const UNREADABLE_NS = "telegram:unreadable";
+const UNREADABLE_KEEP_MS = 30 * 86_400_000;
 /** Longest a send waits for the pacer in place; longer waits go back to the outbox as a rate limit. */
 const MAX_INLINE_WAIT_MS = 5000;
 
@@ -141,16 +146,25 @@ export class TelegramAdapter implements ChannelAdapter {
     return this.#me;
   }
 
-  /** Commits updates in order; an update we ignore (not addressed, another bot's command) is simply skipped. */
-  async #commit(updates: TgUpdate[]) {
+  /**
+   * Commits updates in order; an update we ignore (not addressed, another bot's command) is simply skipped. One
+   * that cannot be read is recorded as dead and skipped too: it must not hold back the updates after it.
+   */
+  async #commit(updates: unknown[]) {
     const me = await this.#identity();
     for (const update of updates) {
-      const event = normalizeUpdate(update, {
+      const r = normalizeUpdate(update, {
         account: this.account,
         bot: me,
         requireMention: this.#cfg.requireMention,
       });
-      if (!event || (!event.addressed && !event.action)) continue;
+      if (r.kind === "unreadable") {
+        await this.#recordUnreadable(update, r.updateId, r.reason);
+        continue;
+      }
+      if (r.kind === "ignored") continue;
+      const event = r.event;
+      if (!event.addressed && !event.action) continue;
       if (event.action) {
         // A long value rode on the button as a reference; an expired one resolves to "" (answered as stale).
         event.action.value = (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? "";
@@ -160,12 +174,34 @@ export class TelegramAdapter implements ChannelAdapter {
     }
   }
 
+  /**
+   * A dead update: logged with its update_id and kept (namespace telegram:unreadable, key <account>:<update_id>,
+   * for UNREADABLE_KEEP_MS) so an operator can see what Telegram sent; the health record says so too.
+   */
+  async #recordUnreadable(update: unknown, updateId: number | undefined, reason: string) {
+    const message = `telegram: could not read update ${updateId ?? "(no update_id)"} of account "${this.account}", skipped: ${reason}`;
+    this.#ctx.log.error({ account: this.account, updateId, reason }, message);
+    this.#health.error(message);
+    let raw: string;
+    try {
+      raw = JSON.stringify(update) ?? String(update);
+    } catch {
+      raw = String(update);
+    }
+    await this.#ctx.store.kvSet(
+      UNREADABLE_NS,
+      `${this.account}:${updateId ?? createHash("sha256").update(raw).digest("hex").slice(0, 16)}`,
+      JSON.stringify({ at: new Date().toISOString(), reason, update: cutText(raw, 16_384) }),
+      UNREADABLE_KEEP_MS,
+    );
+  }
+
   /** setMyCommands only when the list differs from what this bot last published (hash kept in the store). */
   async #publishCommands() {
     if (!this.#cfg.setCommands || !this.#ctx.commandList) return;
     const commands = this.#ctx
       .commandList()
-      .map((c) => ({ command: c.name.replace(/^\//, ""), description: c.description.slice(0, 256) }))
+      .map((c) => ({ command: c.name.replace(/^\//, ""), description: cutText(c.description, 256) }))
       .filter((c) => /^[a-z0-9_]{1,32}$/.test(c.command) && c.description.length > 0);
     const hash = createHash("sha256").update(JSON.stringify(commands)).digest("hex");
     const key = String(this.#me!.id);
@@ -239,7 +275,10 @@ export class TelegramAdapter implements ChannelAdapter {
 
   async answerAction(event: InboundEvent, text?: string): Promise<void> {
     if (!event.action) return;
-    await this.client.answerCallbackQuery(event.action.id, text?.slice(0, 200));
+    await this.client.answerCallbackQuery(
+      event.action.id,
+      text === undefined ? undefined : cutText(text, TELEGRAM_MAX_CALLBACK_ANSWER),
+    );
   }
 
   isTrusted(event: InboundEvent): boolean {
@@ -261,7 +300,7 @@ export class TelegramAdapter implements ChannelAdapter {
   #sendMedia(to: DeliveryAddress, item: MediaItem, caption: string | undefined, o: TgSendOptions) {
     const photo = /^image\/(jpeg|png|webp)$/i.test(item.mime);
     const file = { bytes: Buffer.from(item.dataBase64, "base64"), mime: item.mime, filename: item.filename };
-    const text = caption?.slice(0, TELEGRAM_MAX_CAPTION);
+    const text = caption === undefined ? undefined : cutText(caption, TELEGRAM_MAX_CAPTION);
     return this.#paced(to, () =>
       this.#withFormat(text ?? "", (t, parseMode) =>
         this.client.sendFile(photo ? "photo" : "document", to.conversationId, file, t || undefined, {
@@ -290,7 +329,7 @@ export class TelegramAdapter implements ChannelAdapter {
     const buttons = [];
     for (const b of message.buttons) {
       const data = await encodeButtonValue(this.#ctx.store, b.value, TELEGRAM_MAX_CALLBACK_BYTES);
-      buttons.push({ text: b.label.slice(0, 64), data });
+      buttons.push({ text: b.label, data });
     }
     return inlineKeyboard(buttons);
   }

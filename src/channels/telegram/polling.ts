@@ -7,7 +7,6 @@ import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
 import type { Store } from "../../store/types.ts";
 import type { HealthTracker } from "../health.ts";
 import { isStatus, type TelegramClient, telegramDescription } from "./client.ts";
-import type { TgUpdate } from "./types.ts";
 
 const OFFSET_NS = "telegram:offset";
 
@@ -22,8 +21,11 @@ export interface PollerOptions {
   health: HealthTracker;
   pollTimeoutSec: number;
   leaseTtlMs: number;
-  /** Commits the batch; throws when the inbox could not take it (the batch is then asked for again). */
-  handle(updates: TgUpdate[]): Promise<void>;
+  /**
+   * Commits the batch; throws when the inbox could not take it (the batch is then asked for again). An update it
+   * cannot read must not throw: it is recorded and skipped, or it would be asked for again forever.
+   */
+  handle(updates: unknown[]): Promise<void>;
 }
 
 export class TelegramPoller {
@@ -76,9 +78,10 @@ export class TelegramPoller {
     const offset = saved === undefined ? undefined : Number(saved);
     const updates = await client.getUpdates(offset, pollTimeoutSec, signal);
     if (updates.length === 0) return;
-    updates.sort((a, b) => a.update_id - b.update_id);
+    updates.sort((a, b) => updateIdOf(a) - updateIdOf(b));
     await handle(updates);
-    await store.kvSet(OFFSET_NS, botId, String(updates.at(-1)!.update_id + 1));
+    const last = updateIdOf(updates.at(-1));
+    if (last >= 0) await store.kvSet(OFFSET_NS, botId, String(last + 1));
   }
 
   /** Logs what went wrong in words an operator can act on; returns how long to wait before the next poll. */
@@ -103,6 +106,12 @@ export class TelegramPoller {
     if (this.#failures === 1 || backoff >= 60_000 || isStatus(err, 409)) log.error(message);
     return isStatus(err, 409) ? Math.max(backoff, 5000) : backoff;
   }
+}
+
+/** Telegram's update ids are positive; -1 stands for an element without one (it sorts first, moves nothing). */
+function updateIdOf(update: unknown): number {
+  const id = (update as { update_id?: unknown } | null)?.update_id;
+  return Number.isSafeInteger(id) && (id as number) >= 0 ? (id as number) : -1;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

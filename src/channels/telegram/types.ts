@@ -1,64 +1,91 @@
-// The parts of the Bot API's wire types that clawgate reads (https://core.telegram.org/bots/api#available-types).
+// The parts of the Bot API's wire types that clawgate reads (https://core.telegram.org/bots/api#available-types),
+// as schemas: an update is checked at the boundary, so the normalizer only ever sees the shapes it reads.
+// Unknown fields are allowed (and dropped); a field clawgate reads with the wrong type makes the update unreadable.
+import { z } from "zod";
 
-export interface TgUser {
-  id: number;
-  is_bot: boolean;
-  first_name: string;
-  last_name?: string;
-  username?: string;
-}
+const id = z.number().int().refine(Number.isSafeInteger, "not a safe integer");
 
-export interface TgChat {
-  id: number;
-  type: "private" | "group" | "supergroup" | "channel";
-  title?: string;
-  username?: string;
-  is_forum?: boolean;
-}
+export const tgUserSchema = z.object({
+  id,
+  is_bot: z.boolean().optional(),
+  first_name: z.string().optional(),
+  last_name: z.string().optional(),
+  username: z.string().optional(),
+});
 
-export interface TgEntity {
-  type: string;
-  offset: number;
-  length: number;
-  user?: TgUser;
-}
+export const tgChatSchema = z.object({
+  id,
+  /** "private" | "group" | "supergroup" | "channel"; kept open for types Telegram may add. */
+  type: z.string(),
+  title: z.string().optional(),
+  username: z.string().optional(),
+  is_forum: z.boolean().optional(),
+});
 
-export interface TgPhotoSize {
-  file_id: string;
-  file_unique_id: string;
-  width: number;
-  height: number;
-  file_size?: number;
-}
+const entitySchema = z.object({
+  type: z.string(),
+  offset: z.number().int().min(0),
+  length: z.number().int().min(0),
+  user: tgUserSchema.optional(),
+});
 
-export interface TgMessage {
-  message_id: number;
-  message_thread_id?: number;
-  is_topic_message?: boolean;
-  from?: TgUser;
-  chat: TgChat;
-  date: number;
-  text?: string;
-  caption?: string;
-  entities?: TgEntity[];
-  caption_entities?: TgEntity[];
-  reply_to_message?: TgMessage;
-  photo?: TgPhotoSize[];
-  document?: { file_id: string; file_name?: string; mime_type?: string; file_size?: number };
-  voice?: { file_id: string; mime_type?: string; file_size?: number };
-  audio?: { file_id: string; file_name?: string; mime_type?: string; file_size?: number };
-  video?: { file_id: string; file_name?: string; mime_type?: string; file_size?: number };
-}
+const fileSchema = z.object({
+  file_id: z.string().min(1),
+  file_name: z.string().optional(),
+  mime_type: z.string().optional(),
+  file_size: z.number().optional(),
+});
 
-export interface TgCallbackQuery {
-  id: string;
-  from: TgUser;
-  message?: TgMessage;
-  data?: string;
-}
+const photoSizeSchema = z.object({
+  file_id: z.string().min(1),
+  file_unique_id: z.string().optional(),
+  width: z.number(),
+  height: z.number(),
+  file_size: z.number().optional(),
+});
 
-export interface TgUpdate {
-  update_id: number;
-  message?: TgMessage;
-  callback_query?: TgCallbackQuery;
-}
+export const tgMessageSchema = z.object({
+  message_id: id,
+  message_thread_id: id.optional(),
+  is_topic_message: z.boolean().optional(),
+  from: tgUserSchema.optional(),
+  /** Set when the message was sent on behalf of a chat: an anonymous group admin, or a channel. */
+  sender_chat: tgChatSchema.optional(),
+  /** A channel post that Telegram copied into the channel's discussion group. */
+  is_automatic_forward: z.boolean().optional(),
+  chat: tgChatSchema,
+  /** Unix seconds; 0 for an inaccessible message (a button under a message older than Telegram keeps). */
+  date: z.number().int().min(0).optional(),
+  text: z.string().optional(),
+  caption: z.string().optional(),
+  entities: z.array(entitySchema).optional(),
+  caption_entities: z.array(entitySchema).optional(),
+  // Only who wrote the message answered is read (is it a reply to the bot?), so it is not checked any deeper.
+  reply_to_message: z.object({ message_id: id, from: tgUserSchema.optional() }).optional(),
+  photo: z.array(photoSizeSchema).optional(),
+  document: fileSchema.optional(),
+  voice: fileSchema.optional(),
+  audio: fileSchema.optional(),
+  video: fileSchema.optional(),
+});
+
+export const tgCallbackQuerySchema = z.object({
+  id: z.string().min(1),
+  from: tgUserSchema,
+  message: tgMessageSchema.optional(),
+  data: z.string().optional(),
+});
+
+export const tgUpdateSchema = z.object({
+  update_id: id,
+  message: tgMessageSchema.optional(),
+  callback_query: tgCallbackQuerySchema.optional(),
+});
+
+export type TgUser = z.output<typeof tgUserSchema>;
+export type TgChat = z.output<typeof tgChatSchema>;
+export type TgEntity = z.output<typeof entitySchema>;
+export type TgMessage = z.output<typeof tgMessageSchema>;
+export type TgCallbackQuery = z.output<typeof tgCallbackQuerySchema>;
+/** What the Bot API sends; read it with normalizeUpdate, which checks it against tgUpdateSchema. */
+export type TgUpdate = z.output<typeof tgUpdateSchema>;

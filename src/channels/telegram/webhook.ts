@@ -4,12 +4,12 @@
 import { sendError, sendJson } from "../../http/respond.ts";
 import { safeEqualString } from "../../security/hmac.ts";
 import type { WebhookRoute } from "../types.ts";
-import type { TgUpdate } from "./types.ts";
 
 export function telegramWebhookRoute(o: {
   path: string;
   secret: string;
-  handle(update: TgUpdate): Promise<void>;
+  /** Commits the update; one it cannot read is recorded and acknowledged, so Telegram stops resending it. */
+  handle(update: unknown): Promise<void>;
   onError(err: Error): void;
 }): WebhookRoute {
   return {
@@ -21,7 +21,7 @@ export function telegramWebhookRoute(o: {
       if (typeof presented !== "string" || !safeEqualString(presented, o.secret)) {
         return sendError(res, 401, "missing or wrong X-Telegram-Bot-Api-Secret-Token");
       }
-      let update: TgUpdate;
+      let update: { update_id?: unknown } | null;
       try {
         update = JSON.parse(body.toString("utf8"));
       } catch {
