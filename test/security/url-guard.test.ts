@@ -7,7 +7,12 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { cleartextAllowedHost, isPublicAddress } from "../../src/security/ip-ranges.ts";
 import { setupUrlProblem } from "../../src/security/pairing/setup-code.ts";
-import { assertUrlAllowed, guardedFetch, UrlRefusedError } from "../../src/security/url-guard.ts";
+import {
+  assertUrlAllowed,
+  guardedFetch,
+  RedirectRefusedError,
+  UrlRefusedError,
+} from "../../src/security/url-guard.ts";
 
 describe("cleartext pairing URLs", () => {
   test("private hosts may use http:// and ws://", () => {
@@ -128,6 +133,44 @@ describe("fetches on a user's behalf", () => {
         guardedFetch(`http://127.0.0.1:${port}/secret`, { allowPrivate: true }, { maxBytes: 4 }),
         /larger than 4 bytes/,
       );
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("redirects of a guarded fetch", () => {
+  test("a POST never follows a redirect; a GET re-checks the caller's rule at every hop", async () => {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      if (req.url === "/hop") res.writeHead(307, { location: `http://127.0.0.1:${port}/elsewhere` }).end();
+      else if (req.url === "/away") res.writeHead(302, { location: `http://localhost:${port}/x` }).end();
+      else res.writeHead(200).end("landed");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const policy = { allowHosts: ["127.0.0.1", "localhost"] };
+    try {
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/hop`, policy, { method: "POST", body: "{}" }),
+        (err: Error) => err instanceof RedirectRefusedError && /307 \(a redirect\)/.test(err.message),
+      );
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/hop`, policy, { maxRedirects: 0 }),
+        RedirectRefusedError,
+      );
+      assert.deepEqual(hits, ["POST /hop", "GET /hop"], "the redirect target was never asked");
+      const followed = await guardedFetch(`http://127.0.0.1:${port}/hop`, policy);
+      assert.equal(followed.body.toString(), "landed");
+      // A redirect to a host the caller's own rule refuses is refused before it is requested.
+      hits.length = 0;
+      const onlyIp = (u: URL) => (u.hostname === "127.0.0.1" ? undefined : "not on the allowlist");
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/away`, policy, { checkUrl: onlyIp }),
+        /localhost.*not on the allowlist/,
+      );
+      assert.deepEqual(hits, ["GET /away"]);
     } finally {
       server.close();
     }
