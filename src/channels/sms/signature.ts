@@ -16,7 +16,9 @@ export function twilioSignature(authToken: string, url: string, params: URLSearc
     .filter(([k, v]) => {
       // A repeated name with the same value counts once (Twilio's validator keeps distinct values only).
       const id = JSON.stringify([k, v]);
-      return seen.has(id) ? false : (seen.add(id), true);
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
     })
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   const data = url + pairs.map(([k, v]) => k + v).join("");
