@@ -227,14 +227,15 @@ describe("WeChat Official Account channel", () => {
 
   test("plaintext mode: a signed URL used again with another body is refused as a replay", async () => {
     const query = signedQuery(TOKEN);
-    const first = await post(wechatMessageXml({ content: "genuine", msgId: "990000001" }), query);
+    const genuine = wechatMessageXml({ content: "genuine", msgId: "990000001" });
+    const first = await post(genuine, query);
     assert.match(await first.text(), /echo: genuine/);
     // The captured URL with a forged body (another text, from the same allowlisted user).
     const forged = await post(wechatMessageXml({ content: "forged with a captured URL" }), query);
     assert.equal(forged.status, 403);
     assert.match(await forged.text(), /Replayed Request/);
     // The same URL with the same body is WeChat retrying that message: acknowledged, handled once.
-    const retry = await post(wechatMessageXml({ content: "genuine", msgId: "990000001" }), query);
+    const retry = await post(genuine, query);
     assert.equal(retry.status, 200);
     assert.equal(agentSaw("genuine"), 1);
     assert.equal(agentSaw("forged with a captured URL"), 0);
