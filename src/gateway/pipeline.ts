@@ -59,9 +59,11 @@ export class Pipeline {
       const result = handler
         ? await handler({ event, sessionKey, value: event.action.value, trusted, admin, services: s })
         : { toast: "This button is no longer valid." };
-      await adapter.answerAction?.(event, result.toast).catch((err: Error) => {
-        this.#log.warn({ err: err.message }, "answering a button press failed");
-      });
+      await adapter
+        .answerAction?.(event, result.toast, { replied: Boolean(result.reply) })
+        .catch((err: Error) => {
+          this.#log.warn({ err: err.message }, "answering a button press failed");
+        });
       return { messages: [], replies: result.reply ? [result.reply] : [] };
     }
 
