@@ -423,6 +423,19 @@ describe("whatsapp payload normalizer (property)", () => {
     );
   });
 
+  it("kinds it does not handle (a Flow's reply, a sticker) are ignored without a warning", () => {
+    for (const m of [
+      { type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { response_json: "{}" } } },
+      { type: "sticker", sticker: { id: "1" } },
+    ]) {
+      const r = normalizeWhatsappPayload(
+        waMessagePayload(PHONE, { from: "15551230001", id: "wamid.K", ...m }),
+        opts,
+      );
+      assert.deepEqual(r, { events: [], skipped: [] });
+    }
+  });
+
   it("fixed cases: a null change, a change whose value is not an object", () => {
     const ok = waText("15551230001", "still here", "wamid.FIXED1");
     for (const bad of [null, 0, "x", { field: "messages", value: null }, { field: "messages", value: [] }]) {

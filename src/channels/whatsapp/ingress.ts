@@ -66,10 +66,11 @@ const typeSchemas = {
     }),
   }),
   interactive: z.looseObject({
-    interactive: z.union([
-      z.looseObject({ type: z.literal("button_reply"), button_reply: titled }),
-      z.looseObject({ type: z.literal("list_reply"), list_reply: titled }),
-    ]),
+    interactive: z.looseObject({
+      type: z.string(),
+      button_reply: titled.optional(),
+      list_reply: titled.optional(),
+    }),
   }),
   button: z.looseObject({
     button: z.looseObject({
@@ -151,7 +152,7 @@ function normalizeMessage(
     ? (typeSchemas as Record<string, z.ZodType>)[m.type]
     : undefined;
   const typed = schema?.safeParse(raw);
-  if (typed && !typed.success) return `a ${m.type} message: ${problem(typed.error)}`;
+  if (typed && !typed.success) return `a message of type ${m.type}: ${problem(typed.error)}`;
   const d = typed?.data as Record<string, never> | undefined;
   if (m.type === "text") text = (d!.text as { body: string }).body;
   else if (m.type === "image") {
@@ -161,10 +162,13 @@ function normalizeMessage(
     attachments.push({ kind: "image", mime: image.mime_type, platformId: image.id });
   } else if (m.type === "interactive") {
     const i = d!.interactive as {
+      type: string;
       button_reply?: { id: string; title?: string };
       list_reply?: typeof i.button_reply;
     };
-    const reply = (i.button_reply ?? i.list_reply)!;
+    if (i.type !== "button_reply" && i.type !== "list_reply") return undefined; // a Flow's reply and the like
+    const reply = i[i.type];
+    if (!reply) return `an interactive ${i.type} without its ${i.type} object`;
     // The adapter decides: one of our buttons is an action; a button we did not make is its title as text.
     action = { id: m.id, value: reply.id };
     text = reply.title ?? "";
