@@ -7,6 +7,8 @@
 // carry any body for the whole window. So each (timestamp, nonce) pair is remembered in the store's kv for the
 // window (shared by replicas) together with a hash of the body it came with: the same pair with another body is
 // refused; with the same body it is WeChat's own retry of that message, which dedup answers as a duplicate.
+// (WeChat retries up to three times when it has no answer in 5 s, with the same query string and body; a
+// flat refusal of a reused pair would turn those retries into errors the user sees as "service failure".)
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
