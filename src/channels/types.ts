@@ -106,6 +106,11 @@ export interface ChannelContext {
   readonly env: Env;
   /** This process's owner id for store leases (singleton work: a poller per bot, a gateway shard). */
   readonly owner?: string;
+  /**
+   * Whether a button value is one the gateway's buttons carry (a registered action prefix): a press of a button
+   * the gateway did not make (a template's or another app's) can then be read as the text it showed instead.
+   */
+  isActionValue?(value: string): boolean;
   /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
   commandList?(): { name: string; description: string }[];
   /** Commits the event to the inbox; resolves once it is durable. */
@@ -142,7 +147,10 @@ export interface ChannelAdapter {
   stop?(): Promise<void>;
   send(to: DeliveryAddress, message: OutboundMessage, options?: SendOptions): Promise<SentMessage>;
   edit?(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void>;
-  /** Acknowledge a button press on platforms that require it (Telegram callback_query, Discord interaction). */
+  /**
+   * Acknowledge a button press on platforms that require it (Telegram callback_query, Discord interaction).
+   * Channels without toasts leave it out: the pipeline then sends the note as a message.
+   */
   answerAction?(event: InboundEvent, text?: string): Promise<void>;
   /** Whether the sender/conversation is on this channel's allowlist. */
   isTrusted(event: InboundEvent): boolean;

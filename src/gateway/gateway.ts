@@ -376,6 +376,7 @@ export class Gateway {
       env: this.env,
       owner: this.owner,
       commandList: () => this.commands.list().map((c) => ({ name: c.name, description: c.description })),
+      isActionValue: (value) => this.actions.resolve(value) !== undefined,
       publishMedia: (item, address) => this.media.publish(item, address),
       deliver: (address, message, key) => this.deliver(address, message, key, { record: false }),
       ingest: (event) => this.ingest(event),

@@ -67,7 +67,8 @@ export class Pipeline {
       await adapter.answerAction?.(event, result.toast).catch((err: Error) => {
         this.#log.warn({ err: err.message }, "answering a button press failed");
       });
-      // Where a press cannot be answered with a toast (LINE), its note comes as a message.
+      // Where a press cannot be answered with a toast (LINE, WhatsApp, Kakao, SMS), its note comes as a message,
+      // in the same commit as the press is marked done, so a retry never sends it twice.
       const note =
         !adapter.answerAction && result.toast ? { text: result.toast, kind: "notice" as const } : undefined;
       const reply = result.reply ?? note;

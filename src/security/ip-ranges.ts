@@ -1,6 +1,7 @@
 // Address classification for two policies: which hosts a cleartext (http:// / ws://) pairing URL may name, and
-// which addresses a fetch made on a chat user's behalf must never reach. Pure; IPv4-mapped IPv6 addresses are
-// matched against the IPv4 rules by node's BlockList.
+// which addresses a fetch made on a chat user's behalf must never reach. Pure; IPv4-mapped IPv6 addresses
+// (::ffff:0:0/96) are matched against the IPv4 rules by node's BlockList; the other IPv6 ranges that embed an
+// IPv4 address (IPv4-compatible, SIIT, NAT64, 6to4) are refused whole.
 import { BlockList, isIP } from "node:net";
 
 function blockList(v4: [string, number][], v6: [string, number][]): BlockList {
@@ -49,8 +50,11 @@ const NOT_PUBLIC = blockList(
     ["240.0.0.0", 4],
   ],
   [
-    ["::", 128],
-    ["::1", 128],
+    // ::/96 (IPv4-compatible, deprecated) holds "::", "::1" and "::127.0.0.1"; ::ffff:0:0:0/96 is SIIT's
+    // IPv4-translated form (RFC 2765; not ::ffff:0:0/96, which is IPv4-mapped and checked as IPv4). Both embed
+    // an IPv4 address that a stack or translator may reach, so neither range is public.
+    ["::", 96],
+    ["::ffff:0:0:0", 96],
     ["64:ff9b::", 96],
     ["64:ff9b:1::", 48],
     ["100::", 64],

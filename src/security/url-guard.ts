@@ -4,7 +4,8 @@
 // (`security.allowPrivateFetch`, or the host listed in `security.fetchAllowHosts`).
 //
 // Use `guardedFetch` when you can: it re-checks the addresses at connect time (so a DNS answer that changes
-// between the check and the connection cannot slip through) and re-checks every redirect. `assertUrlAllowed`
+// between the check and the connection cannot slip through), re-checks every redirect (address and the
+// caller's own rule, such as a host allowlist) and never lets a POST follow one. `assertUrlAllowed`
 // is the pre-check for callers that must use another client.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
@@ -21,10 +22,12 @@ export interface FetchPolicy {
 
 export class UrlRefusedError extends Error {
   readonly url: string;
-  constructor(url: string, reason: string) {
-    super(
-      `refused to fetch ${redactUrl(url)}: ${reason}. An operator can allow it with security.fetchAllowHosts or security.allowPrivateFetch.`,
-    );
+  constructor(
+    url: string,
+    reason: string,
+    hint = "An operator can allow it with security.fetchAllowHosts or security.allowPrivateFetch.",
+  ) {
+    super(`refused to fetch ${redactUrl(url)}: ${reason}.${hint ? ` ${hint}` : ""}`);
     this.name = "UrlRefusedError";
     this.url = url;
   }
@@ -138,32 +141,67 @@ export interface GuardedResponse {
 }
 
 export interface GuardedFetchOptions {
-  method?: "GET" | "HEAD";
+  method?: "GET" | "HEAD" | "POST";
   headers?: Record<string, string>;
+  /** A POST body. A POST is never replayed to a redirect target: its redirects are refused. */
+  body?: Buffer | string;
   /** Largest body accepted (default 8 MB); a larger one is an error, not a truncation. */
   maxBytes?: number;
+  /** Redirects followed (default 3), each hop checked again; 0 refuses every redirect. */
   maxRedirects?: number;
+  /**
+   * The caller's own rule for every URL reached, the first and each redirect target (a host allowlist):
+   * returns why a URL is refused, or undefined to allow it. Applied on top of the address check, never instead.
+   */
+  checkUrl?: (u: URL) => string | undefined;
   timeoutMs?: number;
 }
 
-/** GETs a URL on a user's behalf with the guard applied to the first URL and every redirect. */
+/** A redirect the caller did not allow (a POST, `maxRedirects: 0`, or too many hops): never followed. */
+export class RedirectRefusedError extends Error {
+  readonly status: number;
+  constructor(url: string, status: number, why: string) {
+    super(`${redactUrl(url)} answered ${status} (a redirect), which is not followed: ${why}`);
+    this.name = "RedirectRefusedError";
+    this.status = status;
+  }
+}
+
+/**
+ * Fetches a URL that came from outside (a chat message, a webhook payload, a callback URL in a request) with
+ * the guard applied to the first URL and every redirect: private addresses refused at check and at connect
+ * time, the caller's `checkUrl` applied to each hop, at most `maxRedirects` hops, and no redirect for a POST.
+ */
 export async function guardedFetch(
   url: string | URL,
   policy: FetchPolicy,
   opts: GuardedFetchOptions = {},
 ): Promise<GuardedResponse> {
-  const maxRedirects = opts.maxRedirects ?? 3;
-  let current = await assertUrlAllowed(url, policy);
+  const maxRedirects = opts.method === "POST" ? 0 : (opts.maxRedirects ?? 3);
+  let current = await checked(url, policy, opts);
   for (let hop = 0; ; hop++) {
     const res = await requestOnce(current, policy, opts);
     const location = res.headers.location;
     if (res.status >= 300 && res.status < 400 && location) {
-      if (hop >= maxRedirects) throw new UrlRefusedError(current.href, `more than ${maxRedirects} redirects`);
-      current = await assertUrlAllowed(new URL(location, current), policy);
+      if (hop >= maxRedirects) {
+        throw new RedirectRefusedError(
+          current.href,
+          res.status,
+          maxRedirects === 0 ? "redirects are refused here" : `more than ${maxRedirects} redirects`,
+        );
+      }
+      current = await checked(new URL(location, current), policy, opts);
       continue;
     }
     return res;
   }
+}
+
+async function checked(url: string | URL, policy: FetchPolicy, opts: GuardedFetchOptions): Promise<URL> {
+  const u = parse(url);
+  const why = opts.checkUrl?.(u);
+  if (why) throw new UrlRefusedError(u.href, why, "");
+  return assertUrlAllowed(u, policy);
 }
 
 function requestOnce(u: URL, policy: FetchPolicy, opts: GuardedFetchOptions): Promise<GuardedResponse> {
@@ -203,6 +241,6 @@ function requestOnce(u: URL, policy: FetchPolicy, opts: GuardedFetchOptions): Pr
     );
     req.on("timeout", () => req.destroy(new Error(`fetching ${redactUrl(u.href)} timed out`)));
     req.on("error", reject);
-    req.end();
+    req.end(opts.body);
   });
 }

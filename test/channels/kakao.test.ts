@@ -7,7 +7,9 @@ import {
   parseHostRules,
 } from "../../src/channels/kakao/callback-hosts.ts";
 import { SHORTENED_NOTE, skillResponse } from "../../src/channels/kakao/format.ts";
-import { kakaoFromEnv } from "../../src/channels/kakao/index.ts";
+import { kakaoFromEnv, kakaoModule } from "../../src/channels/kakao/index.ts";
+import type { ChannelContext } from "../../src/channels/types.ts";
+import { ConfigError } from "../../src/config/errors.ts";
 import type { GatewayExtension } from "../../src/gateway/gateway.ts";
 import { FakeKakao, skillPayload } from "../fakes/kakao.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
@@ -114,6 +116,33 @@ describe("KakaoTalk (Open Builder skill) channel", () => {
       assert.equal(kakao.rateLimitNext.count, 0);
     } finally {
       agent.options = {};
+    }
+  });
+
+  test("a callback host answering 307 is not followed to the other address; the delivery fails for good", async () => {
+    const other = await new FakeKakao().start();
+    agent.options = { headerDelayMs: 1200 };
+    try {
+      kakao.redirectNext = other.callbackUrl();
+      const callbackUrl = kakao.callbackUrl();
+      const res = await post(skillPayload({ userId: "kakao_slow", utterance: "go elsewhere", callbackUrl }));
+      assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+      const dead = await waitFor(
+        async () => {
+          const all = await gw.gateway.store.listOutbound({ sessionKey: "kakao:default:kakao_slow" });
+          return all.find((i) => i.state === "dead" && i.payload.includes("go elsewhere"));
+        },
+        10_000,
+        "the callback delivery dead-lettered",
+      );
+      assert.match(dead.lastError ?? "", /307 \(a redirect\), which is not followed/);
+      assert.equal(kakao.redirectNext, undefined, "the allowlisted host was called once");
+      assert.equal(other.hits, 0, "the redirect target was never reached");
+      assert.equal(other.received.length, 0);
+    } finally {
+      agent.options = {};
+      kakao.redirectNext = undefined;
+      await other.stop();
     }
   });
 
@@ -359,6 +388,30 @@ describe("Kakao formatting and settings", () => {
     const local = parseHostRules(["http://127.0.0.1:9000"]);
     assert.ok(callbackAllowed(local, "http://127.0.0.1:9000/cb"));
     assert.equal(callbackAllowed(local, "http://127.0.0.1:9001/cb"), false);
+  });
+
+  test("a malformed callbackHosts entry is a configuration error naming the key, not a TypeError", () => {
+    for (const entry of [
+      "http://exa mple.com:9000",
+      "https://",
+      "ftp://cb.example",
+      "bad host",
+      "cb.example/path",
+    ]) {
+      assert.throws(
+        () => kakaoModule.create({ callbackHosts: ["bot-api.kakao.com", entry] }, {} as ChannelContext),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError, `${entry}: ${err.name} ${err.message}`);
+          assert.match(err.message, /channels\.kakao\.callbackHosts: /);
+          assert.ok(err.message.includes(JSON.stringify(entry)), err.message);
+          return true;
+        },
+      );
+    }
+    // Valid spellings still start.
+    assert.doesNotThrow(() =>
+      parseHostRules(["bot-api.kakao.com", "*.kakao.com", "http://127.0.0.1:9000", "https://[::1]:8443"]),
+    );
   });
 
   test("the seed's env vars: only OPENCLAW_CONNECTOR_KAKAO_ENABLED=true turns the adapter on, on port 8096", () => {

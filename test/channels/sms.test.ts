@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
 import twilio from "twilio";
-import { smsFromEnv } from "../../src/channels/sms/index.ts";
-import { twilioSignature, verifyTwilioSignature } from "../../src/channels/sms/signature.ts";
+import { smsFromEnv, smsModule } from "../../src/channels/sms/index.ts";
+import {
+  signedUrlCandidates,
+  twilioSignature,
+  verifyTwilioSignature,
+} from "../../src/channels/sms/signature.ts";
+import type { ChannelContext } from "../../src/channels/types.ts";
+import { ConfigError } from "../../src/config/errors.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { FakeTwilio, inboundParams, twilioSign } from "../fakes/twilio.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
 const PUBLIC_URL = "https://sms.example.com:8443/sms/webhook";
+/** A second account whose public URL has no port: Twilio may sign it with or without :443. */
+const DEFAULT_PORT_URL = "https://sms.example.com/sms/webhook/dflt";
 const PNG_1x1 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
@@ -33,9 +42,9 @@ describe("Twilio SMS channel", () => {
             accountSid: tw.accountSid,
             authToken: tw.authToken,
             from: "+15550001111",
-            publicUrl: PUBLIC_URL,
             allowedUsers: "+1 555 123 0001, +15551230002",
             apiBase: tw.url,
+            accounts: { default: { publicUrl: PUBLIC_URL }, dflt: { publicUrl: DEFAULT_PORT_URL } },
           },
         },
       },
@@ -47,8 +56,13 @@ describe("Twilio SMS channel", () => {
     await tw?.stop();
   });
 
-  const post = (params: Record<string, string>, signature?: string | null, signUrl = PUBLIC_URL) =>
-    fetch(`${gw.url}/sms/webhook`, {
+  const post = (
+    params: Record<string, string>,
+    signature?: string | null,
+    signUrl = PUBLIC_URL,
+    path = "/sms/webhook",
+  ) =>
+    fetch(`${gw.url}${path}`, {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
@@ -80,6 +94,36 @@ describe("Twilio SMS channel", () => {
     const missing = await post(params, null);
     assert.equal(missing.status, 401);
     assert.equal(agentSaw("local url"), 0);
+  });
+
+  test("signatures over the URL with or without the port are accepted as Twilio's validator accepts them", async () => {
+    // Each spelling signed by the twilio SDK itself; the status is what its validateRequest says.
+    const cases: [string, string, string, number][] = [
+      ["/sms/webhook", PUBLIC_URL, "port 8443 as configured", 200],
+      ["/sms/webhook", "https://sms.example.com/sms/webhook", "port removed", 200],
+      ["/sms/webhook", "https://sms.example.com:443/sms/webhook", "another port (443)", 403],
+      ["/sms/webhook", "http://sms.example.com:8443/sms/webhook", "another scheme", 403],
+      ["/sms/webhook/dflt", DEFAULT_PORT_URL, "no port, as configured", 200],
+      ["/sms/webhook/dflt", "https://sms.example.com:443/sms/webhook/dflt", "default port added", 200],
+      ["/sms/webhook/dflt", "https://sms.example.com:80/sms/webhook/dflt", "the other default port", 403],
+      ["/sms/webhook/dflt", "https://sms.example.com:8443/sms/webhook/dflt", "another port", 403],
+    ];
+    for (const [i, [path, signUrl, what, status]] of cases.entries()) {
+      const params = inboundParams(tw.accountSid, { body: `port spelling ${i}`, from: "+15551230002" });
+      const configured = path === "/sms/webhook" ? PUBLIC_URL : DEFAULT_PORT_URL;
+      const sig = twilioSign(tw.authToken, signUrl, params);
+      assert.equal(twilio.validateRequest(tw.authToken, sig, configured, params), status === 200, what);
+      const res = await post(params, sig, signUrl, path);
+      assert.equal(res.status, status, `${what}: ${signUrl}`);
+      if (status === 200) {
+        await waitFor(() => tw.sent.find((m) => m.Body === `echo: port spelling ${i}`), 10_000, what);
+      }
+    }
+    const params = inboundParams(tw.accountSid, { body: "wrong signature" });
+    const wrong = twilioSign("not-the-auth-token", DEFAULT_PORT_URL, params);
+    assert.equal((await post(params, wrong, DEFAULT_PORT_URL, "/sms/webhook/dflt")).status, 403);
+    assert.equal(agentSaw("wrong signature"), 0);
+    for (const i of cases.keys()) assert.equal(agentSaw(`port spelling ${i}`), cases[i]![3] === 200 ? 1 : 0);
   });
 
   // Twilio signs the URL and parameters only (no timestamp), so there is no stale-timestamp check on this
@@ -236,6 +280,76 @@ describe("Twilio signature", () => {
       false,
     );
     assert.equal(verifyTwilioSignature("other", url, new URLSearchParams(params), ours), false);
+  });
+
+  test("we accept exactly the URL spellings twilio's validateRequest accepts (differential property)", () => {
+    const configured = fc.record({
+      scheme: fc.constantFrom("https", "http", "HTTPS"),
+      host: fc.constantFrom("sms.example.com", "SMS.Example.com", "[2001:db8::1]", "user@sms.example.com"),
+      port: fc.constantFrom("", ":443", ":80", ":8443"),
+      path: fc.constantFrom("/sms/webhook", "", "/sms/it's", "/a b"),
+      query: fc.constantFrom("", "?x=1", "?q=it's&x=a%20b", "?"),
+    });
+    const url = (c: { scheme: string; host: string; port: string; path: string; query: string }) =>
+      `${c.scheme}://${c.host}${c.port}${c.path}${c.query}`;
+    fc.assert(
+      fc.property(
+        configured,
+        configured,
+        fc.dictionary(fc.constantFrom("Body", "From", "To", "A"), fc.string(), { maxKeys: 3 }),
+        (a, b, params) => {
+          const publicUrl = url(a);
+          // Sign over a spelling near the configured one: its own parts with some swapped for b's.
+          const signUrl = url({ ...a, port: b.port, ...(b.scheme === "HTTPS" ? { scheme: b.scheme } : {}) });
+          const sig = twilio.getExpectedTwilioSignature("tok", signUrl, params);
+          const theirs = twilio.validateRequest("tok", sig, publicUrl, params);
+          const ours = verifyTwilioSignature("tok", publicUrl, new URLSearchParams(params), sig);
+          assert.equal(ours, theirs, `configured ${publicUrl}, signed ${signUrl}`);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // The candidates for a URL without a port: as is and with the scheme's default port.
+    assert.deepEqual(signedUrlCandidates("https://x.example/sms").slice(0, 2), [
+      "https://x.example/sms",
+      "https://x.example:443/sms",
+    ]);
+    // Lenient base64 spellings of a right signature are refused, as Twilio's validator refuses them.
+    const p = { Body: "x" };
+    const sig = twilio.getExpectedTwilioSignature("tok", "https://x.example/sms", p);
+    for (const variant of [
+      sig.replace(/=+$/, ""),
+      sig.replaceAll("+", "-").replaceAll("/", "_"),
+      `${sig}!`,
+    ]) {
+      if (variant === sig) continue;
+      assert.equal(twilio.validateRequest("tok", variant, "https://x.example/sms", p), false);
+      assert.equal(
+        verifyTwilioSignature("tok", "https://x.example/sms", new URLSearchParams(p), variant),
+        false,
+      );
+    }
+  });
+
+  test("a missing or unusable publicUrl is a configuration error naming the key", () => {
+    const base = { accountSid: `AC${"0".repeat(32)}`, authToken: "t", from: "+1555" };
+    const ctx = { config: { server: {} } } as unknown as ChannelContext;
+    const problems = (section: Record<string, unknown>) => {
+      try {
+        smsModule.create(section, ctx);
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, `${(err as Error).name}: ${(err as Error).message}`);
+        return err.message;
+      }
+      assert.fail("accepted");
+    };
+    assert.match(problems(base), /channels\.sms\.publicUrl: required/);
+    assert.match(
+      problems({ ...base, accounts: { ops: {} } }),
+      /channels\.sms\.accounts\.ops\.publicUrl: required/,
+    );
+    assert.match(problems({ ...base, publicUrl: "ftp://x.example/sms" }), /channels\.sms\.publicUrl: /);
+    assert.match(problems({ ...base, publicUrl: "https://x.example/sms", accountSid: "nope" }), /accountSid/);
   });
 
   test("the seed-style env vars configure SMS with its own listener on 8094", () => {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { ChannelContext } from "../../src/channels/types.ts";
 import { aesKeyFrom, decryptMessage, wechatSignature } from "../../src/channels/wechat/crypto.ts";
-import { wechatFromEnv } from "../../src/channels/wechat/index.ts";
+import { wechatFromEnv, wechatModule } from "../../src/channels/wechat/index.ts";
 import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
+import { ConfigError } from "../../src/config/errors.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import {
   compatibleRequest,
@@ -215,6 +217,40 @@ describe("WeChat Official Account channel", () => {
     assert.equal(await res.text(), "Stale Request");
   });
 
+  test("GET verification with a stale timestamp is refused", async () => {
+    const q = signedQuery(TOKEN, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    q.set("echostr", "echo-old");
+    const res = await fetch(`${gw.url}/wechat/webhook?${q}`);
+    assert.equal(res.status, 403);
+    assert.equal(await res.text(), "Stale Request");
+  });
+
+  test("plaintext mode: a signed URL used again with another body is refused as a replay", async () => {
+    const query = signedQuery(TOKEN);
+    const genuine = wechatMessageXml({ content: "genuine", msgId: "990000001" });
+    const first = await post(genuine, query);
+    assert.match(await first.text(), /echo: genuine/);
+    // The captured URL with a forged body (another text, from the same allowlisted user).
+    const forged = await post(wechatMessageXml({ content: "forged with a captured URL" }), query);
+    assert.equal(forged.status, 403);
+    assert.match(await forged.text(), /Replayed Request/);
+    // The same URL with the same body is WeChat retrying that message: acknowledged, handled once.
+    const retry = await post(genuine, query);
+    assert.equal(retry.status, 200);
+    assert.equal(agentSaw("genuine"), 1);
+    assert.equal(agentSaw("forged with a captured URL"), 0);
+  });
+
+  test("a correctly signed message whose CreateTime is over 7 days old is acknowledged and ignored", async () => {
+    const old = Math.floor(Date.now() / 1000) - 7 * 86_400 - 3600;
+    const res = await post(wechatMessageXml({ content: "from last week", createTime: old }));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "success");
+    const fresh = await post(wechatMessageXml({ content: "from today" }));
+    assert.match(await fresh.text(), /echo: from today/);
+    assert.equal(agentSaw("from last week"), 0);
+  });
+
   test("a replayed message (same MsgId) reaches the agent once", async () => {
     const xml = wechatMessageXml({ content: "only once", msgId: "777000111" });
     const first = await post(xml);
@@ -363,6 +399,36 @@ describe("WeChat daily API quota (errcode 45009) on the rest of a long reply", (
     assert.ok(item.availableAt >= Date.now() + 50_000, "retried after about a minute");
     assert.equal(wechat.sent.length, 0);
   });
+});
+
+test("a malformed encodingAesKey is a configuration error naming the key, at start-up", () => {
+  const ctx = {} as ChannelContext;
+  const valid = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+  for (const bad of [
+    valid.slice(1),
+    `${valid}H`,
+    `${valid.slice(0, 42)}=`,
+    `${valid.slice(0, 42)}-`,
+    " ".repeat(43),
+  ]) {
+    assert.throws(
+      () => wechatModule.create({ token: "t", appId: "wx1", encodingAesKey: bad }, ctx),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError, `${JSON.stringify(bad)}: ${err.name} ${err.message}`);
+        assert.match(
+          err.message,
+          /channels\.wechat\.encodingAesKey: must be the 43-character EncodingAESKey/,
+        );
+        assert.doesNotMatch(err.message, new RegExp(valid.slice(5, 20)), "the key itself is not printed");
+        return true;
+      },
+    );
+  }
+  assert.throws(
+    () =>
+      wechatModule.create({ accounts: { ops: { token: "t", appId: "wx1", encodingAesKey: "short" } } }, ctx),
+    /channels\.wechat\.accounts\.ops\.encodingAesKey/,
+  );
 });
 
 test("the connector seed's env vars configure WeChat with its own listener on 8097", () => {

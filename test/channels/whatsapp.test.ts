@@ -2,6 +2,8 @@
 // Graph API.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
+import { normalizeWhatsappPayload } from "../../src/channels/whatsapp/ingress.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { FakeWhatsapp, hubSignature, waMessagePayload, waText } from "../fakes/whatsapp.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
@@ -184,6 +186,111 @@ describe("whatsapp ingress", () => {
     await waitFor(() => wa.texts().includes("picked beta"), 10_000, "the action's reply");
   });
 
+  it("a signed message whose timestamp is 7 days old is acknowledged and ignored", async () => {
+    const old = String(Math.floor(Date.now() / 1000) - 7 * 86_400 - 3600);
+    const stale = waMessagePayload(wa.phoneNumberId, {
+      ...waText(ALICE, "last week", "wamid.OLD1"),
+      timestamp: old,
+    });
+    assert.equal((await post(stale)).status, 200);
+    assert.equal(await gw.gateway.store.getInbound("whatsapp:default:wamid.OLD1"), undefined);
+    await post(message(ALICE, "this week"));
+    await waitFor(() => wa.texts().includes("echo: this week"), 10_000, "the fresh message's reply");
+    assert.equal(agent.requests.filter((r) => r.body.messages.at(-1)?.content === "last week").length, 0);
+  });
+
+  it("buttons clawgate did not make: the title is the user's message, commands included", async () => {
+    const press = (id: string, m: Record<string, unknown>) =>
+      post(waMessagePayload(wa.phoneNumberId, { from: ALICE, id, ...m }));
+    const saw = (t: string) => agent.requests.some((r) => r.body.messages.at(-1)?.content === t);
+    // A reply button from a message another tool sent.
+    await press("wamid.FOREIGN1", {
+      type: "interactive",
+      interactive: { type: "button_reply", button_reply: { id: "promo-42", title: "Tell me more" } },
+    });
+    await waitFor(() => saw("Tell me more"), 10_000, "the button title reaching the agent");
+    // A list row.
+    await press("wamid.FOREIGN2", {
+      type: "interactive",
+      interactive: {
+        type: "list_reply",
+        list_reply: { id: "row-7", title: "Opening hours", description: "When are you open?" },
+      },
+    });
+    await waitFor(() => saw("Opening hours"), 10_000, "the list row title reaching the agent");
+    // A template's quick-reply button (type "button": payload and text).
+    await press("wamid.FOREIGN3", { type: "button", button: { payload: "TPL_YES", text: "Yes please" } });
+    await waitFor(() => saw("Yes please"), 10_000, "the template button text reaching the agent");
+    // A title that is a command runs the command.
+    await press("wamid.FOREIGN4", {
+      type: "interactive",
+      interactive: { type: "button_reply", button_reply: { id: "menu-help", title: "/pick" } },
+    });
+    await waitFor(
+      () => wa.sent.filter((x) => x.body.type === "interactive" && x.body.to === ALICE).length >= 2,
+      10_000,
+      "/pick answered again",
+    );
+  });
+
+  it("a button that is no longer valid, or has no title to read, is answered with a note", async () => {
+    const notes = () => wa.texts().filter((t) => t === "This button is no longer valid.").length;
+    const before = notes();
+    // One of ours whose long value expired from the store: its title is not sent to the agent.
+    await post(
+      waMessagePayload(wa.phoneNumberId, {
+        from: ALICE,
+        id: "wamid.EXPIRED1",
+        type: "interactive",
+        interactive: { type: "button_reply", button_reply: { id: "~bv:gone", title: "Alpha" } },
+      }),
+    );
+    await waitFor(() => notes() === before + 1, 10_000, "the note for an expired button");
+    // Someone else's button without a title.
+    await post(
+      waMessagePayload(wa.phoneNumberId, {
+        from: ALICE,
+        id: "wamid.NOTITLE1",
+        type: "button",
+        button: { payload: "SOMETHING" },
+      }),
+    );
+    await waitFor(() => notes() === before + 2, 10_000, "the note for a button without text");
+    assert.equal(agent.requests.filter((r) => r.body.messages.at(-1)?.content === "Alpha").length, 0);
+  });
+
+  it("a batch with unreadable parts: the readable messages are taken in, the rest skipped", async () => {
+    const good1 = waText(ALICE, "survivor one", "wamid.SURVIVE1");
+    const good2 = waText(BOB, "survivor two", "wamid.SURVIVE2");
+    const payload = waMessagePayload(wa.phoneNumberId, good1) as { entry: { changes: unknown[] }[] };
+    const value = (payload.entry[0]!.changes[0] as { value: { messages: unknown[] } }).value;
+    value.messages.push(
+      { from: ALICE, type: "text", text: { body: "no id" } },
+      { from: 15551230001, id: "wamid.NUMFROM", type: "text", text: { body: "number sender" } },
+      { from: "", id: "wamid.EMPTYFROM", type: "text", text: { body: "empty sender" } },
+      { from: ALICE, id: "wamid.BADTEXT", type: "text", text: "not an object" },
+      null,
+      "a string",
+    );
+    payload.entry[0]!.changes.unshift(null, 5, { field: "messages", value: "oops" });
+    (payload.entry as unknown[]).push(
+      null,
+      { changes: null },
+      waMessagePayload(wa.phoneNumberId, good2).entry,
+    );
+    (payload.entry as unknown[]).push(
+      (waMessagePayload(wa.phoneNumberId, good2) as { entry: unknown[] }).entry[0],
+    );
+    assert.equal((await post(payload)).status, 200);
+    const store = gw.gateway.store;
+    assert.ok(await store.getInbound("whatsapp:default:wamid.SURVIVE1"));
+    assert.ok(await store.getInbound("whatsapp:default:wamid.SURVIVE2"));
+    assert.equal(await store.getInbound("whatsapp:default:undefined"), undefined);
+    for (const id of ["wamid.NUMFROM", "wamid.EMPTYFROM", "wamid.BADTEXT"])
+      assert.equal(await store.getInbound(`whatsapp:default:${id}`), undefined, id);
+    await waitFor(() => wa.texts().includes("echo: survivor two"), 10_000, "the second survivor answered");
+  });
+
   it("images are uploaded as JPEG/PNG within 5 MB, then sent by media id", async () => {
     await post(message(ALICE, "/img"));
     const sent = await waitFor(() => wa.sent.find((s) => s.body.type === "image"), 10_000, "image message");
@@ -212,6 +319,135 @@ describe("whatsapp ingress", () => {
     );
     assert.ok(wa.refused.some((r) => r.code === 130429));
     assert.equal(wa.texts().filter((t) => t === "text before an image").length, 1, "the text once");
+  });
+});
+
+describe("whatsapp payload normalizer (property)", () => {
+  const PHONE = "123456";
+  const opts = { account: "default", phoneNumberId: PHONE };
+  const junk = fc.oneof(
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.integer(),
+    fc.string(),
+    fc.boolean(),
+    fc.array(fc.anything(), { maxLength: 2 }),
+    fc.anything(),
+  );
+  const okMessage = fc.record({
+    from: fc.stringMatching(/^[1-9]\d{6,14}$/),
+    id: fc.uuid().map((u) => `wamid.ok.${u}`),
+    timestamp: fc.constant(String(Math.floor(Date.now() / 1000))),
+    type: fc.constant("text"),
+    text: fc.record({ body: fc.string({ minLength: 1 }) }),
+  });
+  // A message-like object with any of its fields replaced by something of another type.
+  const badMessage = fc.record(
+    {
+      from: fc.oneof(junk, fc.constant(""), fc.constant("  ")),
+      id: fc.oneof(junk, fc.constant("")),
+      timestamp: junk,
+      type: fc.oneof(
+        fc.constantFrom("text", "image", "interactive", "button", "sticker", "__proto__", "constructor"),
+        junk,
+      ),
+      text: junk,
+      image: junk,
+      interactive: junk,
+      button: junk,
+    },
+    { requiredKeys: [] },
+  );
+  const change = (messages: fc.Arbitrary<unknown>) =>
+    fc.record({
+      field: fc.constant("messages"),
+      value: fc.record({
+        metadata: fc.constant({ phone_number_id: PHONE }),
+        contacts: fc.oneof(junk, fc.array(fc.oneof(junk, fc.record({ wa_id: junk, profile: junk })))),
+        messages,
+      }),
+    });
+  const payload = fc.record({
+    object: fc.constant("whatsapp_business_account"),
+    entry: fc.array(
+      fc.oneof(
+        junk,
+        fc.record({
+          changes: fc.oneof(
+            junk,
+            fc.array(
+              fc.oneof(
+                junk,
+                change(fc.oneof(junk, fc.array(fc.oneof(okMessage, badMessage, junk), { maxLength: 4 }))),
+                fc.record({ field: junk, value: junk }),
+              ),
+              { maxLength: 4 },
+            ),
+          ),
+        }),
+      ),
+      { maxLength: 4 },
+    ),
+  });
+
+  it("never throws, never makes an id or address from nothing, and keeps every readable message", () => {
+    fc.assert(
+      fc.property(payload, (p) => {
+        const { events } = normalizeWhatsappPayload(p, opts);
+        for (const e of events) {
+          const native = e.native as { id: string; from: string };
+          // The id is the platform's own id, a non-empty string: never "undefined" or "[object Object]".
+          assert.equal(typeof native.id, "string");
+          assert.ok(native.id.trim().length > 0);
+          assert.equal(e.id, `whatsapp:default:${native.id.trim()}`);
+          assert.ok(e.sender.id.trim().length > 0 && e.conversation.id.trim().length > 0, JSON.stringify(e));
+          assert.equal(typeof e.text, "string");
+        }
+        // Every well-formed message in a well-formed change is taken in, whatever its neighbours are.
+        const expected: string[] = [];
+        for (const entry of p.entry as { changes?: unknown }[]) {
+          if (!entry || typeof entry !== "object" || !Array.isArray(entry.changes)) continue;
+          for (const c of entry.changes as { field?: unknown; value?: { messages?: unknown } }[]) {
+            if (!c || typeof c !== "object" || c.field !== "messages" || !Array.isArray(c.value?.messages))
+              continue;
+            for (const m of c.value.messages as { id?: unknown }[]) {
+              if (typeof m?.id === "string" && m.id.startsWith("wamid.ok."))
+                expected.push(`whatsapp:default:${m.id}`);
+            }
+          }
+        }
+        const got = new Set(events.map((e) => e.id));
+        for (const id of expected) assert.ok(got.has(id), `lost ${id}`);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("kinds it does not handle (a Flow's reply, a sticker) are ignored without a warning", () => {
+    for (const m of [
+      { type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { response_json: "{}" } } },
+      { type: "sticker", sticker: { id: "1" } },
+    ]) {
+      const r = normalizeWhatsappPayload(
+        waMessagePayload(PHONE, { from: "15551230001", id: "wamid.K", ...m }),
+        opts,
+      );
+      assert.deepEqual(r, { events: [], skipped: [] });
+    }
+  });
+
+  it("fixed cases: a null change, a change whose value is not an object", () => {
+    const ok = waText("15551230001", "still here", "wamid.FIXED1");
+    for (const bad of [null, 0, "x", { field: "messages", value: null }, { field: "messages", value: [] }]) {
+      const p = waMessagePayload(PHONE, ok) as { entry: { changes: unknown[] }[] };
+      p.entry[0]!.changes.unshift(bad);
+      const { events } = normalizeWhatsappPayload(p, opts);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        ["whatsapp:default:wamid.FIXED1"],
+        JSON.stringify(bad),
+      );
+    }
   });
 });
 

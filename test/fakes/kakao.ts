@@ -19,6 +19,11 @@ export class FakeKakao {
   hits = 0;
   /** Next N callbacks answer 429 with this Retry-After (seconds). */
   rateLimitNext: { count: number; retryAfterSec: number } | undefined;
+  /**
+   * The next callback is answered 307 to this URL. Kakao's endpoint does not redirect; this is an allowlisted
+   * host gone wrong (compromised, or a proxy in front of it), which a gateway must not follow elsewhere.
+   */
+  redirectNext: string | undefined;
   #tokens = new Map<string, { issuedAt: number; used: boolean }>();
   #server: Server;
   port = 0;
@@ -52,6 +57,12 @@ export class FakeKakao {
     };
     const m = /^\/v1\/bots\/callback\/([0-9a-f]+)$/.exec(req.url ?? "");
     const entry = m ? this.#tokens.get(m[1]!) : undefined;
+    if (this.redirectNext) {
+      const location = this.redirectNext;
+      this.redirectNext = undefined;
+      res.writeHead(307, { location }).end();
+      return;
+    }
     if (req.method !== "POST" || !m || !entry)
       return json(404, { status: "FAIL", message: "invalid callback" });
     if (this.rateLimitNext && this.rateLimitNext.count > 0) {

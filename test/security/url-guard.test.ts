@@ -4,9 +4,15 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { cleartextAllowedHost, isPublicAddress } from "../../src/security/ip-ranges.ts";
 import { setupUrlProblem } from "../../src/security/pairing/setup-code.ts";
-import { assertUrlAllowed, guardedFetch, UrlRefusedError } from "../../src/security/url-guard.ts";
+import {
+  assertUrlAllowed,
+  guardedFetch,
+  RedirectRefusedError,
+  UrlRefusedError,
+} from "../../src/security/url-guard.ts";
 
 describe("cleartext pairing URLs", () => {
   test("private hosts may use http:// and ws://", () => {
@@ -66,6 +72,10 @@ describe("fetches on a user's behalf", () => {
       "fd00::1",
       "fe80::1",
       "::ffff:127.0.0.1",
+      "::127.0.0.1",
+      "::ffff:0:127.0.0.1",
+      "::ffff:0:a9fe:a9fe",
+      "::10.0.0.1",
       "0.0.0.0",
       "224.0.0.1",
     ])
@@ -84,6 +94,10 @@ describe("fetches on a user's behalf", () => {
       "http://127.0.0.1/",
       "http://0x7f000001/",
       "http://[::ffff:127.0.0.1]/",
+      "http://[::127.0.0.1]/",
+      "http://[::ffff:0:127.0.0.1]/",
+      "http://[0:0:0:0:ffff:0:7f00:1]/",
+      "http://[::169.254.169.254]/latest/meta-data",
       "http://169.254.169.254/latest/meta-data",
       "http://sneaky.test/",
       "http://meta.test/",
@@ -122,5 +136,97 @@ describe("fetches on a user's behalf", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("redirects of a guarded fetch", () => {
+  test("a POST never follows a redirect; a GET re-checks the caller's rule at every hop", async () => {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      if (req.url === "/hop") res.writeHead(307, { location: `http://127.0.0.1:${port}/elsewhere` }).end();
+      else if (req.url === "/away") res.writeHead(302, { location: `http://localhost:${port}/x` }).end();
+      else res.writeHead(200).end("landed");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const policy = { allowHosts: ["127.0.0.1", "localhost"] };
+    try {
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/hop`, policy, { method: "POST", body: "{}" }),
+        (err: Error) => err instanceof RedirectRefusedError && /307 \(a redirect\)/.test(err.message),
+      );
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/hop`, policy, { maxRedirects: 0 }),
+        RedirectRefusedError,
+      );
+      assert.deepEqual(hits, ["POST /hop", "GET /hop"], "the redirect target was never asked");
+      const followed = await guardedFetch(`http://127.0.0.1:${port}/hop`, policy);
+      assert.equal(followed.body.toString(), "landed");
+      // A redirect to a host the caller's own rule refuses is refused before it is requested.
+      hits.length = 0;
+      const onlyIp = (u: URL) => (u.hostname === "127.0.0.1" ? undefined : "not on the allowlist");
+      await assert.rejects(
+        guardedFetch(`http://127.0.0.1:${port}/away`, policy, { checkUrl: onlyIp }),
+        /localhost.*not on the allowlist/,
+      );
+      assert.deepEqual(hits, ["GET /away"]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("IPv6 spellings of a blocked IPv4 address", () => {
+  // A few blocked IPv4 ranges: loopback, RFC 1918, link-local (cloud metadata), CGNAT, "this network".
+  const blockedV4 = fc
+    .constantFrom<[number, number]>(
+      [0x7f000000, 8],
+      [0x0a000000, 8],
+      [0xac100000, 12],
+      [0xc0a80000, 16],
+      [0xa9fe0000, 16],
+      [0x64400000, 10],
+      [0x00000000, 8],
+    )
+    .chain(([net, bits]) =>
+      fc.integer({ min: 0, max: 2 ** (32 - bits) - 1 }).map((host) => (net | host) >>> 0),
+    );
+  const dotted = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
+  const hex = (v: number) => `${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`;
+  // Every prefix an IPv6 stack (or a translator in front of it) may map onto IPv4, in full and compressed form.
+  const spellings = (v: number): string[] => [
+    `::ffff:${dotted(v)}`,
+    `::ffff:${hex(v)}`,
+    `0:0:0:0:0:ffff:${dotted(v)}`,
+    `::${dotted(v)}`,
+    `::${hex(v)}`,
+    `0:0:0:0:0:0:${hex(v)}`,
+    `::ffff:0:${dotted(v)}`,
+    `0:0:0:0:ffff:0:${hex(v)}`,
+    `64:ff9b::${dotted(v)}`,
+    `64:ff9b:1::${hex(v)}`,
+    `2002:${hex(v)}::1`,
+  ];
+
+  test("each is refused, as a literal and inside a URL", async () => {
+    await fc.assert(
+      fc.asyncProperty(blockedV4, fc.integer({ min: 0, max: 10 }), fc.boolean(), async (v, i, upper) => {
+        let ip = spellings(v)[i]!;
+        if (upper) ip = ip.toUpperCase();
+        assert.equal(isPublicAddress(ip), false, ip);
+        await assert.rejects(
+          assertUrlAllowed(`http://[${ip}]/`, {}, async () => []),
+          UrlRefusedError,
+          ip,
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("public IPv6 addresses stay allowed", () => {
+    for (const ip of ["2606:4700::1111", "2a00:1450:4001:80b::200e", "2001:4860:4860::8888"])
+      assert.equal(isPublicAddress(ip), true, ip);
   });
 });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { csv, type Env, envBool, envInt } from "../../config/env.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../gateway/pacer.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
 import { pacedCall } from "../shared/paced-call.ts";
@@ -20,8 +21,8 @@ import {
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { KAKAO_CALLBACK_HOSTS, parseHostRules } from "./callback-hosts.ts";
-import { postCallback } from "./client.ts";
+import { explicitHosts, hostRuleProblem, KAKAO_CALLBACK_HOSTS, parseHostRules } from "./callback-hosts.ts";
+import { type CallbackGuard, postCallback } from "./client.ts";
 import { type SkillOutput, type SkillResponse, skillResponse } from "./format.ts";
 import { kakaoRoutes } from "./ingress.ts";
 import { laterParts, rememberPacked, wasPacked } from "./reply-parts.ts";
@@ -35,7 +36,14 @@ const settingsSchema = z.looseObject({
   allowedUsers: idListSchema,
   path: pathSchema,
   listen: listenSchema,
-  callbackHosts: idListSchema.transform((v) => (v.length ? v : KAKAO_CALLBACK_HOSTS)),
+  callbackHosts: idListSchema
+    .superRefine((entries, ctx) => {
+      entries.forEach((entry) => {
+        const problem = hostRuleProblem(entry);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: entry });
+      });
+    })
+    .transform((v) => (v.length ? v : KAKAO_CALLBACK_HOSTS)),
   skillTimeoutMs: z.coerce.number().int().min(0).max(4500).default(SKILL_TIMEOUT_MS),
 });
 type KakaoSettings = z.output<typeof settingsSchema>;
@@ -58,6 +66,7 @@ export class KakaoAdapter implements ChannelAdapter {
   readonly #health = new HealthTracker();
   readonly #pacer = new Pacer();
   readonly #allowed: Set<string>;
+  readonly #guard: CallbackGuard;
 
   constructor(account: string, settings: KakaoSettings, ctx: ChannelContext) {
     this.account = account;
@@ -65,7 +74,12 @@ export class KakaoAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.listen = settings.listen;
     this.#allowed = new Set(settings.allowedUsers);
-    parseHostRules(settings.callbackHosts); // fail at startup on a malformed entry
+    const rules = parseHostRules(settings.callbackHosts);
+    const policy = fetchPolicyFromConfig(ctx.config);
+    this.#guard = {
+      rules,
+      policy: { ...policy, allowHosts: [...(policy.allowHosts ?? []), ...explicitHosts(rules)] },
+    };
     this.#health.status("running");
   }
 
@@ -74,7 +88,7 @@ export class KakaoAdapter implements ChannelAdapter {
       account: this.account,
       path: accountPath(KAKAO_DEFAULT_PATH, this.account, this.#s.path),
       skillTimeoutMs: this.#s.skillTimeoutMs,
-      callbackRules: parseHostRules(this.#s.callbackHosts),
+      callbackRules: this.#guard.rules,
       ctx: this.#ctx,
       health: this.#health,
       render: (event, reply) =>
@@ -120,7 +134,7 @@ export class KakaoAdapter implements ChannelAdapter {
     return this.#health.track(() =>
       pacedCall(this.#pacer, buckets, "kakao", async () => {
         const response = await this.#render(to, [message, ...later.messages]);
-        await postCallback(store, callbackUrl, receivedAt, response);
+        await postCallback(store, callbackUrl, receivedAt, response, this.#guard);
         await rememberPacked(store, callbackUrl, later.keys);
         return {};
       }),

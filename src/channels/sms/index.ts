@@ -3,6 +3,7 @@
 // expiring media URLs. Buttons become numbered choices.
 import { z } from "zod";
 import { csv, type Env, envInt } from "../../config/env.ts";
+import { ConfigError } from "../../config/errors.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
@@ -44,7 +45,9 @@ const settingsSchema = z
       .string()
       .regex(/^MG[0-9a-fA-F]{32}$/, "must be a Messaging Service SID (MG…)")
       .optional(),
-    publicUrl: z.url().optional(),
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: "must be the full http(s) URL Twilio calls (its webhook URL)" })
+      .optional(),
     allowedUsers: idListSchema,
     path: pathSchema,
     listen: listenSchema,
@@ -88,9 +91,10 @@ export class SmsAdapter implements ChannelAdapter {
     const base = ctx.config.server.publicBaseUrl?.replace(/\/+$/, "");
     const publicUrl = settings.publicUrl ?? (base ? `${base}${this.#path}` : undefined);
     if (!publicUrl) {
-      throw new Error(
-        `channels.sms: set publicUrl (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL) to the exact webhook URL configured in Twilio, e.g. https://example.com${this.#path}; Twilio signs that URL`,
-      );
+      const key = account === "default" ? "channels.sms" : `channels.sms.accounts.${account}`;
+      throw new ConfigError("channels.sms", [
+        `${key}.publicUrl: required, the exact webhook URL configured in Twilio (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL), e.g. https://example.com${this.#path}; Twilio signs that URL (or set server.publicBaseUrl) (found nothing)`,
+      ]);
     }
     this.#publicUrl = publicUrl;
     this.#client = new TwilioClient(settings.apiBase, settings.accountSid, settings.authToken);

@@ -35,7 +35,15 @@ const settingsSchema = z
     token: z.string().min(1, "token is required (OPENCLAW_CONNECTOR_WECHAT_TOKEN)"),
     appId: z.string().min(1).optional(),
     appSecret: z.string().min(1).optional(),
-    encodingAesKey: z.string().length(43, "must be the 43-character EncodingAESKey").optional(),
+    /** Checked here, so a malformed key stops start-up with its key path instead of failing at the first message. */
+    encodingAesKey: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9+/]{43}$/,
+        "must be the 43-character EncodingAESKey from the WeChat console (letters, digits, + and /; it decodes to 32 bytes)",
+      )
+      .refine((k) => Buffer.from(`${k}=`, "base64").length === 32, "must decode to a 32-byte AES key")
+      .optional(),
     allowedUsers: idListSchema,
     path: pathSchema,
     listen: listenSchema,

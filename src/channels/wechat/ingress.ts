@@ -1,6 +1,15 @@
-// WeChat webhook: GET echoes echostr after the signature check; POST verifies the signature (plaintext) or
-// msg_signature (safe mode), the timestamp window, parses the hardened XML, decrypts, normalizes, commits the
-// event, and then answers with a passive reply if the answer is ready within 4.5 s, otherwise "success".
+// WeChat webhook: GET echoes echostr after the signature and timestamp checks; POST verifies the signature
+// (plaintext) or msg_signature (safe mode), the timestamp window, parses the hardened XML, decrypts, normalizes,
+// commits the event, and then answers with a passive reply if the answer is ready within 4.5 s, otherwise
+// "success".
+//
+// In plaintext mode the signature covers only token, timestamp and nonce, not the body: one captured URL would
+// carry any body for the whole window. So each (timestamp, nonce) pair is remembered in the store's kv for the
+// window (shared by replicas) together with a hash of the body it came with: the same pair with another body is
+// refused; with the same body it is WeChat's own retry of that message, which dedup answers as a duplicate.
+// (WeChat retries up to three times when it has no answer in 5 s, with the same query string and body; a
+// flat refusal of a reused pair would turn those retries into errors the user sees as "service failure".)
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
 import { sendText } from "../../http/respond.ts";
@@ -20,6 +29,7 @@ import {
 
 /** WeChat waits ~5 s for the passive reply; answer a little earlier. */
 export const PASSIVE_REPLY_MS = 4500;
+const USED_NONCES = "wechat-nonce";
 
 export interface WechatIngressOptions {
   account: string;
@@ -56,6 +66,7 @@ function verifyEcho(o: WechatIngressOptions, res: ServerResponse, url: URL) {
   if (!verifyWechatSignature([o.token, timestamp, nonce], q.get("signature") ?? undefined)) {
     return sendText(res, 403, "Verification failed");
   }
+  if (!withinWindow(Number(timestamp), o.windowSec)) return sendText(res, 403, "Stale Request");
   o.ctx.log.info({ channel: "wechat", account: o.account }, "WeChat server verification succeeded");
   sendText(res, 200, echostr);
 }
@@ -78,6 +89,13 @@ async function receive(
     return sendText(res, 403, "Verification failed");
   }
   if (!withinWindow(Number(timestamp), o.windowSec)) return sendText(res, 403, "Stale Request");
+  if (!safeMode && !(await firstUseOf(o, timestamp, nonce, body))) {
+    o.ctx.log.warn(
+      { channel: "wechat", account: o.account, timestamp },
+      "refused a WeChat request that reused a signed timestamp and nonce with another body (a replay)",
+    );
+    return sendText(res, 403, "Replayed Request: this timestamp and nonce were already used");
+  }
 
   let msg: Record<string, unknown>;
   try {
@@ -142,6 +160,19 @@ async function receive(
   );
 }
 
+/**
+ * Records the (timestamp, nonce) pair with the body's hash, atomically across replicas. False when the pair was
+ * already used with a different body. Kept until the timestamp has left the window on both sides.
+ */
+async function firstUseOf(o: WechatIngressOptions, timestamp: string, nonce: string, body: Buffer) {
+  const key = createHash("sha256").update(`${o.account}\n${timestamp}\n${nonce}`).digest("hex");
+  const digest = createHash("sha256").update(body).digest("hex");
+  const ttlMs = (2 * o.windowSec + 60) * 1000;
+  if (await o.ctx.store.kvSetIfAbsent(USED_NONCES, key, digest, ttlMs)) return true;
+  const seen = await o.ctx.store.kvGet(USED_NONCES, key);
+  return seen === undefined ? o.ctx.store.kvSetIfAbsent(USED_NONCES, key, digest, ttlMs) : seen === digest;
+}
+
 /** A native message → InboundEvent; undefined for types we ignore; "malformed" when required fields lack. */
 export function normalizeWechat(
   msg: Record<string, unknown>,
@@ -153,6 +184,8 @@ export function normalizeWechat(
   if (!from || !to || !type) return "malformed";
   const createTime = field(msg, "CreateTime");
   const msgId = field(msg, "MsgId");
+  // CreateTime is in seconds; an event older than the dedup window is acknowledged and ignored by ingest.
+  const sentSec = /^\d{1,12}$/.test(createTime) ? Number(createTime) : undefined;
   const base = {
     channel: "wechat",
     account,
@@ -160,6 +193,7 @@ export function normalizeWechat(
     sender: { id: from },
     addressed: true,
     receivedAt: Date.now(),
+    ...(sentSec ? { sentAt: sentSec * 1000 } : {}),
     replyContext: { accountId: to },
     native: msg,
   };

@@ -92,20 +92,42 @@ export class WhatsappAdapter implements ChannelAdapter {
     if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
     const payload = parseJsonObject(body);
     if (!payload) return sendError(res, 400, "body is not a JSON object");
-    const events = normalizeWhatsappPayload(payload, {
+    const { events, skipped } = normalizeWhatsappPayload(payload, {
       account: this.account,
       phoneNumberId: this.#s.phoneNumberId,
     });
+    if (skipped.length) {
+      // Signed by Meta, so not an attack: a shape we cannot read. The rest of the batch is still taken in.
+      this.#ctx.log.warn(
+        { channel: "whatsapp", skipped: skipped.slice(0, 20), count: skipped.length },
+        "skipped parts of a WhatsApp webhook that could not be read",
+      );
+    }
     for (const event of events) {
-      if (event.action) {
-        event.action.value =
-          (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
-      }
+      if (event.action) await this.#readButton(event);
       this.#health.inbound();
     }
     // Durable before Meta hears 200; a redelivered message id is a duplicate. One group commit for the batch.
     await Promise.all(events.map((e) => this.#ctx.ingest(e)));
     res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED");
+  }
+
+  /**
+   * A press of one of our buttons stays an action (a long value is looked up; an expired one is answered "no
+   * longer valid" by the gateway). A button we did not make (a template's quick reply, another tool's message)
+   * is what it showed: its title becomes the user's message, commands included; without a title it is an
+   * action nobody handles, answered like any stale button.
+   */
+  async #readButton(event: InboundEvent): Promise<void> {
+    const carried = event.action!.value;
+    const decoded = await decodeButtonValue(this.#ctx.store, carried);
+    const ours = decoded !== carried || (this.#ctx.isActionValue?.(carried) ?? true);
+    if (ours) {
+      event.action!.value = decoded ?? carried;
+      event.text = "";
+    } else if (event.text.trim()) {
+      event.action = undefined;
+    }
   }
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
