@@ -60,16 +60,40 @@ function loadDotEnv(dir: string, env: Env): Env {
   return { ...fromFile, ...env };
 }
 
+/**
+ * Lays `over` (environment, flags) onto `base` (the file). Undefined leaves of `over` change nothing. A file
+ * value of the wrong type (`"server": "oops"`, `[]`, `5`, `null`) is kept as it is, so validation refuses it with
+ * its key path instead of an overlay silently replacing it with defaults.
+ */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
-  return out;
+  if (!isPlainObject(over)) return over;
+  if (base !== undefined && !isPlainObject(base)) return base;
+  const out: Record<string, unknown> = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(over)) {
+    const merged = deepMerge(out[k], v);
+    if (merged !== undefined) out[k] = merged;
+  }
+  return base === undefined && Object.keys(out).length === 0 ? undefined : out;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** No setting is nested anywhere near this deep; deeper input is refused before anything walks it. */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** The key path of a value nested deeper than `max` (walked without recursion), or undefined. */
+export function pathDeeperThan(value: unknown, max: number): string | undefined {
+  const stack: { v: unknown; path: string[] }[] = [{ v: value, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (path.length >= max) return path.slice(0, max).join(".");
+    for (const [k, child] of Object.entries(v)) stack.push({ v: child, path: [...path, k] });
+  }
+  return undefined;
+}
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
@@ -79,6 +103,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const fileValue = source ? readJson(source) : {};
   if (!isPlainObject(fileValue)) {
     throw new ConfigError(source ?? "config", ["(top level): expected a JSON object"]);
+  }
+  const tooDeep = pathDeeperThan(fileValue, MAX_CONFIG_DEPTH);
+  if (tooDeep) {
+    throw new ConfigError(source ?? "config", [
+      `${tooDeep}: nested deeper than ${MAX_CONFIG_DEPTH} levels; no setting is that deep`,
+    ]);
   }
   let merged = deepMerge(fileValue, coreEnvOverlay(env));
   for (const [name, mapper] of Object.entries(opts.channelEnv ?? {})) {
