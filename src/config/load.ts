@@ -101,12 +101,26 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const source = findConfigPath(opts, baseEnv, cwd);
   const env = loadDotEnv(source ? dirname(source) : cwd, baseEnv);
   const fileValue = source ? readJson(source) : {};
+  const config = resolveConfig(fileValue, env, { ...opts, cwd }, source ?? "configuration");
+  return { config, source, env };
+}
+
+/**
+ * The configuration a file's JSON value gives once the environment and flags are laid over it, validated:
+ * what `loadConfig` returns, for callers that hold the JSON already (`clawgate channels add`).
+ */
+export function resolveConfig(
+  fileValue: unknown,
+  env: Env,
+  opts: Pick<LoadOptions, "host" | "port" | "channelEnv" | "cwd"> = {},
+  source = "configuration",
+): Config {
   if (!isPlainObject(fileValue)) {
-    throw new ConfigError(source ?? "config", ["(top level): expected a JSON object"]);
+    throw new ConfigError(source, ["(top level): expected a JSON object"]);
   }
   const tooDeep = pathDeeperThan(fileValue, MAX_CONFIG_DEPTH);
   if (tooDeep) {
-    throw new ConfigError(source ?? "config", [
+    throw new ConfigError(source, [
       `${tooDeep}: nested deeper than ${MAX_CONFIG_DEPTH} levels; no setting is that deep`,
     ]);
   }
@@ -118,12 +132,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   merged = deepMerge(merged, { server: { host: opts.host, port: opts.port } });
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(source ?? "configuration", formatIssues(parsed.error.issues, merged));
+    throw new ConfigError(source, formatIssues(parsed.error.issues, merged));
   }
   const config = parsed.data;
   if (config.verbose && config.logLevel === "info") config.logLevel = "debug";
-  config.dataDir = resolve(cwd, config.dataDir);
-  return { config, source, env };
+  config.dataDir = resolve(opts.cwd ?? process.cwd(), config.dataDir);
+  return config;
 }
 
 /** channel/account agentUrl > OCG_AGENT_URL > file-level agentUrl > Ollama's default. */

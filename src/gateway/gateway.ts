@@ -2,7 +2,6 @@
 // ingress → inbox (commit) → ack → inbox worker → pipeline → outbox (same commit) → outbox worker → channel.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { channelModules } from "../channels/registry.ts";
 import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } from "../channels/types.ts";
 import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl, modelFor } from "../config/load.ts";
@@ -23,6 +22,7 @@ import type { Target } from "../targets/types.ts";
 import { VERSION } from "../version.ts";
 import { ActionRegistry } from "./actions.ts";
 import { registerBuiltinCommands } from "./builtin-commands.ts";
+import { createChannelAdapters } from "./channel-setup.ts";
 import { CommandRegistry } from "./commands.ts";
 import { deliverOutboxItem, planDeliveries } from "./delivery.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -408,17 +408,8 @@ export class Gateway {
   }
 
   #createChannels() {
-    const ctx = this.channelContext();
-    for (const [name, mod] of Object.entries(channelModules)) {
-      const section = this.config.channels[name];
-      const enabled = name === "webchat" ? this.config.webchat.enabled : section && section.enabled !== false;
-      if (!enabled) continue;
-      for (const adapter of mod.create(section ?? {}, ctx)) {
-        const key = `${adapter.channel}:${adapter.account}`;
-        if (this.#adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
-        this.#adapters.set(key, adapter);
-      }
-    }
+    for (const adapter of createChannelAdapters(this.config, this.channelContext()))
+      this.#adapters.set(`${adapter.channel}:${adapter.account}`, adapter);
   }
 
   #mountRoutes(adapter: ChannelAdapter) {
