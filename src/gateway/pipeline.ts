@@ -53,16 +53,19 @@ export class Pipeline {
       return none;
     }
     if (event.sender.isBot) return none;
+    // Group chatter not addressed to the bot costs nothing more.
+    if (!event.action && !event.addressed) return none;
     const trusted = adapter.isTrusted(event) || ((await this.#trust.isAllowlisted?.(event)) ?? false);
-    // A sender on no allowlist has a small reply budget (every SMS reply is paid for); `dmPolicy: open` means
-    // the operator answers everyone, so those senders count as users.
-    const budgeted = !trusted && s.config.channels[event.channel]?.dmPolicy !== "open";
+    const admin = s.isAdmin(event.channel, event.sender.id, event.sender.selfAsserted);
+    // A sender on no allowlist has a small reply budget (every SMS reply is paid for). Admins are people the
+    // operator named, and `dmPolicy: open` means the operator answers everyone: neither is budgeted.
+    const budgeted = !trusted && !admin && s.config.channels[event.channel]?.dmPolicy !== "open";
     const budgetKey = `${event.channel}:${event.account}:${event.sender.id}`;
     if (budgeted && !(await this.#budget.available(budgetKey))) {
       this.#log.debug({ event: event.id, sender: event.sender.id }, "untrusted sender over its reply budget");
       return none;
     }
-    const outcome = await this.#decide(event, adapter, trusted, signal);
+    const outcome = await this.#decide(event, adapter, trusted, admin, signal);
     if (budgeted && outcome.replies.length > 0 && !(await this.#budget.take(budgetKey))) {
       this.#log.info({ event: event.id, sender: event.sender.id }, "untrusted sender over its reply budget");
       return none;
@@ -74,12 +77,12 @@ export class Pipeline {
     event: InboundEvent,
     adapter: ChannelAdapter,
     trusted: boolean,
+    admin: boolean,
     signal: AbortSignal,
   ): Promise<PipelineOutcome> {
     const s = this.#services;
     const sessionKey = sessionKeyOf(event);
     const none: PipelineOutcome = { messages: [], replies: [] };
-    const admin = s.isAdmin(event.channel, event.sender.id, event.sender.selfAsserted);
     const author = event.sender.name ?? event.sender.id;
 
     if (event.action) {

@@ -19,6 +19,7 @@ describe("floods and limits", () => {
       config: {
         agentUrl: agent.url,
         agent: { stream: false },
+        policy: { adminUsers: ["boss"] },
         limits: { inboundTextChars: 500, answerChars: 1000 },
         channels: {
           flood: { allowFrom: ["friend", "chatty", "big", "pic"] },
@@ -79,6 +80,12 @@ describe("floods and limits", () => {
     await settled();
     assert.ok(repliesTo("flood", "mixer").length <= 3, repliesTo("flood", "mixer").join(" | "));
     assert.equal(agent.requests.length, calls);
+  });
+
+  it("an admin on no channel allowlist is not held to the strangers' budget", async () => {
+    for (let i = 0; i < 5; i++) await from("flood", "boss", `/nope${i}`);
+    await settled();
+    assert.equal(repliesTo("flood", "boss").length, 5);
   });
 
   it("a trusted user flooding commands is told to slow down once per window", async () => {
