@@ -27,7 +27,7 @@ import { CommandRegistry } from "./commands.ts";
 import { deliverOutboxItem, planDeliveries } from "./delivery.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { type Periodic, runPeriodically } from "./periodic.ts";
-import { Pipeline } from "./pipeline.ts";
+import { capAnswer, Pipeline } from "./pipeline.ts";
 import { QueueWorker } from "./queue-worker.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
 import type { DeliverOptions, GatewayServices, TrustGate } from "./services.ts";
@@ -305,6 +305,9 @@ export class Gateway {
   ) {
     const adapter = this.adapter(address.channel, address.account);
     if (!adapter) throw new Error(`no channel ${address.channel}/${address.account} is configured`);
+    // Answers that arrive later (async agent callbacks, job results) are capped like streamed ones.
+    const cap = this.config.limits.answerChars;
+    if (message.text.length > cap) message = { ...message, text: capAnswer(message.text, cap) };
     const sessionKey = formatSessionKey({
       channel: address.channel,
       account: address.account,
