@@ -138,6 +138,11 @@ export interface ChannelAdapter {
   readonly channel: string;
   readonly account: string;
   readonly capabilities: ChannelCapabilities;
+  /**
+   * The bot's own name where commands can name a bot (`/run@MyComfyBot` on Telegram): a command naming
+   * another bot is then not answered. Undefined until known, or on platforms without that syntax.
+   */
+  readonly botName?: string;
   /** Routes served on the main listener (and on the seed's own port when one is configured). */
   routes?(): WebhookRoute[];
   /** Own listener for connector-seed compatibility: `OPENCLAW_CONNECTOR_<P>_BIND` / `_PORT`. */

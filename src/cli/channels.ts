@@ -5,11 +5,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { channelModules } from "../channels/registry.ts";
-import { formatIssues } from "../config/errors.ts";
-import { agentUrlFor } from "../config/load.ts";
+import { channelEnvMappers, channelModules } from "../channels/registry.ts";
+import { ConfigError, formatIssues } from "../config/errors.ts";
+import { agentUrlFor, resolveConfig } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import { type Config, configSchema } from "../config/schema.ts";
+import { checkChannels } from "../gateway/channel-setup.ts";
 import { adminCall, fail, type GlobalOptions, load } from "./context.ts";
 
 export function registerChannels(program: Command) {
@@ -68,12 +69,27 @@ export function registerChannels(program: Command) {
       }
       const path = configFilePath(cmd, true);
       const doc = readDoc(path);
-      addChannel(doc, opts.channel, opts.account, settings);
+      const target = addChannel(doc, opts.channel, opts.account, settings);
+      let remaining: string[] = [];
+      if (opts.channel in channelModules) {
+        const typed = typeSettings(doc, target, stringLeaves(settings), process.env);
+        if (typed.refused.length > 0) {
+          fail(
+            `not saved, clawgate start would refuse these settings:\n${typed.refused.map((p) => `  - ${p}`).join("\n")}`,
+          );
+        }
+        remaining = typed.remaining.filter((p) => p.startsWith(`channels.${opts.channel}`));
+      }
       await writeValidated(path, doc);
       const section = (doc.channels as Record<string, unknown>)[opts.channel];
       console.log(
         `Saved ${opts.channel}${opts.account ? `/${opts.account}` : ""} to ${path}:\n${JSON.stringify(maskConfig(section), null, 2)}\nRestart clawgate to apply.`,
       );
+      if (remaining.length > 0) {
+        process.stderr.write(
+          `clawgate: note: start will refuse ${opts.channel} until these are fixed:\n${remaining.map((p) => `  - ${p}`).join("\n")}\n`,
+        );
+      }
     });
 
   channels
@@ -205,6 +221,73 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 }
 
 type Doc = Record<string, unknown>;
+
+/** The settings given as plain strings on the command line (not JSON, not true/false), by key path. */
+export function stringLeaves(settings: Record<string, unknown>, prefix: string[] = []) {
+  const out: { path: string[]; raw: string }[] = [];
+  for (const [k, v] of Object.entries(settings)) {
+    if (typeof v === "string") out.push({ path: [...prefix, k], raw: v });
+    else if (isObject(v)) out.push(...stringLeaves(v, [...prefix, k]));
+  }
+  return out;
+}
+
+/**
+ * A command line only gives strings; the channel's own validation (what `start` runs) decides what each one
+ * is: a number where a number is expected (`--listen.port 18099`), a list where a list is (`--allowedUsers
+ * U1,U2`), else the string. A setting no reading of which is valid is refused. Returns the problems left that
+ * are not about the given settings (a required secret not given yet, say).
+ */
+export function typeSettings(
+  doc: Doc,
+  target: string[],
+  leaves: { path: string[]; raw: string }[],
+  env: Record<string, string | undefined>,
+): { refused: string[]; remaining: string[] } {
+  const refused: string[] = [];
+  const about = (problems: string[], key: string) =>
+    problems.filter((p) => p.startsWith(`${key}:`) || p.startsWith(`${key}.`));
+  for (const { path, raw } of leaves) {
+    const full = [...target, ...path];
+    const key = full.join(".");
+    const candidates: unknown[] = [];
+    const n = Number(raw);
+    if (raw.trim() !== "" && Number.isFinite(n) && String(n) === raw) candidates.push(n);
+    candidates.push(raw);
+    candidates.push(
+      raw
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+    let last: string[] = [];
+    let chosen = false;
+    for (const value of candidates) {
+      setPath(doc, full, value);
+      last = about(startProblems(doc, env), key);
+      if (last.length === 0) {
+        chosen = true;
+        break;
+      }
+    }
+    if (!chosen) {
+      setPath(doc, full, raw);
+      refused.push(...last);
+    }
+  }
+  return { refused, remaining: refused.length ? [] : startProblems(doc, env) };
+}
+
+/** What `clawgate start` would say about this file: the schema, then every channel's own validation. */
+function startProblems(doc: Doc, env: Record<string, string | undefined>): string[] {
+  try {
+    const config = resolveConfig(structuredClone(doc), env, { channelEnv: channelEnvMappers() });
+    return checkChannels(config, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -215,12 +298,13 @@ function deepAssign(base: Record<string, unknown>, over: Record<string, unknown>
   }
 }
 
+/** Writes the settings into the section (or account); returns the key path they were written under. */
 export function addChannel(
   doc: Doc,
   channel: string,
   account: string | undefined,
   settings: Record<string, unknown>,
-) {
+): string[] {
   if (!isObject(doc.channels)) doc.channels = {};
   const channels = doc.channels as Record<string, Record<string, unknown>>;
   channels[channel] ??= {};
@@ -231,7 +315,7 @@ export function addChannel(
   if (!account || (account === "default" && !usesAccounts)) {
     section.enabled = true;
     deepAssign(section, settings);
-    return;
+    return ["channels", channel];
   }
   if (!usesAccounts) {
     // The section's own keys were the default account; keep it alive next to the new one.
@@ -243,6 +327,7 @@ export function addChannel(
   const acc = accounts[account];
   acc.enabled = true;
   deepAssign(acc, settings);
+  return ["channels", channel, "accounts", account];
 }
 
 export function removeChannel(doc: Doc, channel: string, account: string | undefined): string {

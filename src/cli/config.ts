@@ -3,17 +3,27 @@ import type { Command } from "commander";
 import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import { configJsonSchema } from "../config/write-json-schema.ts";
-import { load } from "./context.ts";
+import { checkChannels } from "../gateway/channel-setup.ts";
+import { fail, load } from "./context.ts";
 
 export function registerConfig(program: Command) {
   const config = program.command("config").description("inspect the configuration");
   config
     .command("check")
-    .description("validate the configuration and print the effective settings, secrets masked")
+    .description(
+      "validate the configuration as `clawgate start` does (channel settings included) and print the effective settings, secrets masked",
+    )
     .option("--json", "print JSON only")
     .action((opts: { json?: boolean }, cmd: Command) => {
       const loaded = load(cmd);
       const c = loaded.config;
+      // The same channel validation start runs (each channel's own create()), without starting anything.
+      const problems = checkChannels(c, loaded.env);
+      if (problems.length > 0) {
+        fail(
+          `Invalid configuration in ${loaded.source ?? "the environment"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
+      }
       const effective = {
         source: loaded.source ?? "(no config file: defaults and environment)",
         listen: `http://${c.server.host}:${c.server.port}`,

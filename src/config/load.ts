@@ -60,16 +60,40 @@ function loadDotEnv(dir: string, env: Env): Env {
   return { ...fromFile, ...env };
 }
 
+/**
+ * Lays `over` (environment, flags) onto `base` (the file). Undefined leaves of `over` change nothing. A file
+ * value of the wrong type (`"server": "oops"`, `[]`, `5`, `null`) is kept as it is, so validation refuses it with
+ * its key path instead of an overlay silently replacing it with defaults.
+ */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
-  return out;
+  if (!isPlainObject(over)) return over;
+  if (base !== undefined && !isPlainObject(base)) return base;
+  const out: Record<string, unknown> = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(over)) {
+    const merged = deepMerge(out[k], v);
+    if (merged !== undefined) out[k] = merged;
+  }
+  return base === undefined && Object.keys(out).length === 0 ? undefined : out;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** No setting is nested anywhere near this deep; deeper input is refused before anything walks it. */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** The key path of a value nested deeper than `max` (walked without recursion), or undefined. */
+export function pathDeeperThan(value: unknown, max: number): string | undefined {
+  const stack: { v: unknown; path: string[] }[] = [{ v: value, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (path.length >= max) return path.slice(0, max).join(".");
+    for (const [k, child] of Object.entries(v)) stack.push({ v: child, path: [...path, k] });
+  }
+  return undefined;
+}
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
@@ -77,8 +101,28 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const source = findConfigPath(opts, baseEnv, cwd);
   const env = loadDotEnv(source ? dirname(source) : cwd, baseEnv);
   const fileValue = source ? readJson(source) : {};
+  const config = resolveConfig(fileValue, env, { ...opts, cwd }, source ?? "configuration");
+  return { config, source, env };
+}
+
+/**
+ * The configuration a file's JSON value gives once the environment and flags are laid over it, validated:
+ * what `loadConfig` returns, for callers that hold the JSON already (`clawgate channels add`).
+ */
+export function resolveConfig(
+  fileValue: unknown,
+  env: Env,
+  opts: Pick<LoadOptions, "host" | "port" | "channelEnv" | "cwd"> = {},
+  source = "configuration",
+): Config {
   if (!isPlainObject(fileValue)) {
-    throw new ConfigError(source ?? "config", ["(top level): expected a JSON object"]);
+    throw new ConfigError(source, ["(top level): expected a JSON object"]);
+  }
+  const tooDeep = pathDeeperThan(fileValue, MAX_CONFIG_DEPTH);
+  if (tooDeep) {
+    throw new ConfigError(source, [
+      `${tooDeep}: nested deeper than ${MAX_CONFIG_DEPTH} levels; no setting is that deep`,
+    ]);
   }
   let merged = deepMerge(fileValue, coreEnvOverlay(env));
   for (const [name, mapper] of Object.entries(opts.channelEnv ?? {})) {
@@ -88,12 +132,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   merged = deepMerge(merged, { server: { host: opts.host, port: opts.port } });
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(source ?? "configuration", formatIssues(parsed.error.issues, merged));
+    throw new ConfigError(source, formatIssues(parsed.error.issues, merged));
   }
   const config = parsed.data;
   if (config.verbose && config.logLevel === "info") config.logLevel = "debug";
-  config.dataDir = resolve(cwd, config.dataDir);
-  return { config, source, env };
+  config.dataDir = resolve(opts.cwd ?? process.cwd(), config.dataDir);
+  return config;
 }
 
 /** channel/account agentUrl > OCG_AGENT_URL > file-level agentUrl > Ollama's default. */

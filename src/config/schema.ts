@@ -81,6 +81,25 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  /** Caps that protect the process, the agent and the operator's bill (docs/security.md). */
+  limits: z
+    .object({
+      /** Longer messages are refused with a note and never reach the agent (a command is capped at 4096). */
+      inboundTextChars: z.number().int().min(1).max(1_000_000).default(16_000),
+      /** Longer answers are cut here, and the user is told the answer was cut. */
+      answerChars: z.number().int().min(200).max(1_000_000).default(20_000),
+      /**
+       * A sender on no allowlist (and not admitted by `dmPolicy: open`) gets at most `replies` replies of any
+       * kind per `windowSec`, then silence until the window passes.
+       */
+      untrusted: z
+        .object({
+          replies: z.number().int().min(0).max(1000).default(3),
+          windowSec: z.number().int().min(1).max(604_800).default(600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   inbox: z
     .object({
       concurrency: z.number().int().min(1).max(256).default(8),

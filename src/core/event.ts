@@ -1,5 +1,6 @@
 // The one normalized shape every channel turns its native payloads into.
 import type { ParsedCommand } from "./command-lexer.ts";
+import { formatSessionKey } from "./session-key.ts";
 
 export type ConversationKind = "dm" | "group" | "channel";
 
@@ -74,9 +75,14 @@ export interface DeliveryAddress {
   replyContext?: Record<string, unknown>;
 }
 
+/** The event's session key; parts are escaped (src/core/session-key.ts) so the key parses back to this address. */
 export function sessionKeyOf(event: Pick<InboundEvent, "channel" | "account" | "conversation">): string {
-  const base = `${event.channel}:${event.account}:${event.conversation.id}`;
-  return event.conversation.thread ? `${base}:${event.conversation.thread}` : base;
+  return formatSessionKey({
+    channel: event.channel,
+    account: event.account,
+    conversationId: event.conversation.id,
+    thread: event.conversation.thread,
+  });
 }
 
 export function addressOf(event: InboundEvent): DeliveryAddress {

@@ -34,31 +34,54 @@ export interface CommandRateLimits {
   perChannelPerMinute: number;
 }
 
+/**
+ * Over the limit, a sender is told once ("slow down") and then ignored until the window lets them in again, so
+ * a flood of commands cannot turn into a flood of replies.
+ */
+export type RateCheck = { ok: true } | { ok: false; message: string; notify: boolean };
+
 export class CommandRateLimiter {
   readonly #user: SlidingWindowLimiter;
   readonly #channel: SlidingWindowLimiter;
+  /** Per refused key: until when it has been told; refusals before then are silent. */
+  readonly #told = new Map<string, number>();
 
   constructor(limits: CommandRateLimits) {
     this.#user = new SlidingWindowLimiter(limits.perUserPerMinute, 60_000);
     this.#channel = new SlidingWindowLimiter(limits.perChannelPerMinute, 60_000);
   }
 
-  check(channelKey: string, userKey: string, now: number): { ok: true } | { ok: false; message: string } {
-    const u = this.#user.take(`${channelKey}|${userKey}`, now);
+  check(channelKey: string, userKey: string, now: number): RateCheck {
+    const userKeyFull = `${channelKey}|${userKey}`;
+    const u = this.#user.take(userKeyFull, now);
     if (!u.ok) {
-      return {
-        ok: false,
-        message: `Slow down: too many commands from you. Try again in ${secs(u.retryAfterMs)} s.`,
-      };
+      return this.#refuse(
+        `u:${userKeyFull}`,
+        now,
+        u.retryAfterMs,
+        `Slow down: too many commands from you. Try again in ${secs(u.retryAfterMs)} s.`,
+      );
     }
     const c = this.#channel.take(channelKey, now);
     if (!c.ok) {
-      return {
-        ok: false,
-        message: `Slow down: this chat sent too many commands. Try again in ${secs(c.retryAfterMs)} s.`,
-      };
+      return this.#refuse(
+        `c:${channelKey}`,
+        now,
+        c.retryAfterMs,
+        `Slow down: this chat sent too many commands. Try again in ${secs(c.retryAfterMs)} s.`,
+      );
     }
     return { ok: true };
+  }
+
+  #refuse(key: string, now: number, retryAfterMs: number, message: string): RateCheck {
+    const until = this.#told.get(key);
+    const notify = until === undefined || until <= now;
+    if (notify) {
+      this.#told.set(key, now + retryAfterMs);
+      if (this.#told.size > 10_000) for (const [k, t] of this.#told) if (t <= now) this.#told.delete(k);
+    }
+    return { ok: false, message, notify };
   }
 }
 

@@ -2,7 +2,6 @@
 // ingress → inbox (commit) → ack → inbox worker → pipeline → outbox (same commit) → outbox worker → channel.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { channelModules } from "../channels/registry.ts";
 import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } from "../channels/types.ts";
 import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl, modelFor } from "../config/load.ts";
@@ -23,11 +22,12 @@ import type { Target } from "../targets/types.ts";
 import { VERSION } from "../version.ts";
 import { ActionRegistry } from "./actions.ts";
 import { registerBuiltinCommands } from "./builtin-commands.ts";
+import { createChannelAdapters } from "./channel-setup.ts";
 import { CommandRegistry } from "./commands.ts";
 import { deliverOutboxItem, planDeliveries } from "./delivery.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { type Periodic, runPeriodically } from "./periodic.ts";
-import { Pipeline } from "./pipeline.ts";
+import { capAnswer, Pipeline } from "./pipeline.ts";
 import { QueueWorker } from "./queue-worker.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
 import type { DeliverOptions, GatewayServices, TrustGate } from "./services.ts";
@@ -305,6 +305,9 @@ export class Gateway {
   ) {
     const adapter = this.adapter(address.channel, address.account);
     if (!adapter) throw new Error(`no channel ${address.channel}/${address.account} is configured`);
+    // Answers that arrive later (async agent callbacks, job results) are capped like streamed ones.
+    const cap = this.config.limits.answerChars;
+    if (message.text.length > cap) message = { ...message, text: capAnswer(message.text, cap) };
     const sessionKey = formatSessionKey({
       channel: address.channel,
       account: address.account,
@@ -415,17 +418,8 @@ export class Gateway {
   }
 
   #createChannels() {
-    const ctx = this.channelContext();
-    for (const [name, mod] of Object.entries(channelModules)) {
-      const section = this.config.channels[name];
-      const enabled = name === "webchat" ? this.config.webchat.enabled : section && section.enabled !== false;
-      if (!enabled) continue;
-      for (const adapter of mod.create(section ?? {}, ctx)) {
-        const key = `${adapter.channel}:${adapter.account}`;
-        if (this.#adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
-        this.#adapters.set(key, adapter);
-      }
-    }
+    for (const adapter of createChannelAdapters(this.config, this.channelContext()))
+      this.#adapters.set(`${adapter.channel}:${adapter.account}`, adapter);
   }
 
   #mountRoutes(adapter: ChannelAdapter) {

@@ -1,6 +1,11 @@
 // Token buckets keyed by whatever a channel needs (global, per chat, per group). `take` waits until every
 // named bucket has a token, so a platform is never sent more than its documented rate. Blocking a chat for a
 // 429 only delays that chat's key.
+//
+// A rate is a promise about what the platform sees. A request taken on time can arrive late (a busy machine, a
+// slow network) and the next one on time, so two arrive closer than the rate allows: call `settle` with the
+// same specs when the platform has answered, and a spacing bucket (burst 1, "one per interval") counts its
+// next interval from that answer instead of from the take. `run` does take → call → settle.
 
 export interface BucketSpec {
   key: string;
@@ -53,6 +58,31 @@ export class Pacer {
           { once: true },
         );
       });
+    }
+  }
+
+  /**
+   * The platform answered a call made with these specs: each spacing bucket (burst 1) starts its next
+   * interval now, so consecutive calls arrive at least one interval apart whatever the first one's transit.
+   * Buckets with a larger burst are left alone: restarting them would throw away refill owed to other calls.
+   */
+  settle(specs: BucketSpec[]) {
+    const now = this.#now();
+    for (const spec of specs) {
+      if (spec.burst > 1) continue;
+      const b = this.#refill(spec, now);
+      b.tokens = Math.min(b.tokens, 0);
+      b.updatedAt = now;
+    }
+  }
+
+  /** take → call → settle (also when the call fails: the platform may have counted it). */
+  async run<T>(specs: BucketSpec[], call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.take(specs, signal);
+    try {
+      return await call();
+    } finally {
+      this.settle(specs);
     }
   }
 

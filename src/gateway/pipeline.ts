@@ -1,15 +1,17 @@
 // What happens to one inbox item: trust → command or conversation → reply. Returns what to commit; the
 // caller commits it atomically with marking the item done, so a crash anywhere means a clean retry.
 import type { Logger } from "pino";
-import type { OutboundMessage } from "../channels/types.ts";
+import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
 import { lexCommand } from "../core/command-lexer.ts";
 import { addressOf, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import { type CommandPolicyConfig, evaluateCommand } from "../core/policy.ts";
 import { CommandRateLimiter } from "../core/rate-limit.ts";
+import { cutText } from "../core/text-cut.ts";
 import type { NewMessage } from "../store/types.ts";
 import { type ChatTurn, TargetError } from "../targets/types.ts";
 import type { CommandContext } from "./commands.ts";
 import type { Metrics } from "./metrics.ts";
+import { ReplyBudget } from "./reply-budget.ts";
 import type { GatewayServices, TrustGate } from "./services.ts";
 import { StreamPublisher } from "./stream-publisher.ts";
 
@@ -26,6 +28,7 @@ export class Pipeline {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #limiter: CommandRateLimiter;
+  readonly #budget: ReplyBudget;
 
   constructor(services: GatewayServices, trust: TrustGate, metrics: Metrics) {
     this.#services = services;
@@ -33,6 +36,7 @@ export class Pipeline {
     this.#metrics = metrics;
     this.#log = services.log;
     this.#limiter = new CommandRateLimiter(services.config.policy.rateLimits);
+    this.#budget = new ReplyBudget(services.store, services.config.limits.untrusted);
   }
 
   policyConfig(): CommandPolicyConfig {
@@ -47,7 +51,6 @@ export class Pipeline {
       incoming.action && incoming.text.trim() && !s.actions.resolve(incoming.action.value)
         ? { ...incoming, action: undefined }
         : incoming;
-    const sessionKey = sessionKeyOf(event);
     const adapter = s.adapter(event.channel, event.account);
     const none: PipelineOutcome = { messages: [], replies: [] };
     if (!adapter) {
@@ -55,8 +58,36 @@ export class Pipeline {
       return none;
     }
     if (event.sender.isBot) return none;
+    // Group chatter not addressed to the bot costs nothing more.
+    if (!event.action && !event.addressed) return none;
     const trusted = adapter.isTrusted(event) || ((await this.#trust.isAllowlisted?.(event)) ?? false);
     const admin = s.isAdmin(event.channel, event.sender.id, event.sender.selfAsserted);
+    // A sender on no allowlist has a small reply budget (every SMS reply is paid for). Admins are people the
+    // operator named, and `dmPolicy: open` means the operator answers everyone: neither is budgeted.
+    const budgeted = !trusted && !admin && s.config.channels[event.channel]?.dmPolicy !== "open";
+    const budgetKey = `${event.channel}:${event.account}:${event.sender.id}`;
+    if (budgeted && !(await this.#budget.available(budgetKey))) {
+      this.#log.debug({ event: event.id, sender: event.sender.id }, "untrusted sender over its reply budget");
+      return none;
+    }
+    const outcome = await this.#decide(event, adapter, trusted, admin, signal);
+    if (budgeted && outcome.replies.length > 0 && !(await this.#budget.take(budgetKey))) {
+      this.#log.info({ event: event.id, sender: event.sender.id }, "untrusted sender over its reply budget");
+      return none;
+    }
+    return outcome;
+  }
+
+  async #decide(
+    event: InboundEvent,
+    adapter: ChannelAdapter,
+    trusted: boolean,
+    admin: boolean,
+    signal: AbortSignal,
+  ): Promise<PipelineOutcome> {
+    const s = this.#services;
+    const sessionKey = sessionKeyOf(event);
+    const none: PipelineOutcome = { messages: [], replies: [] };
     const author = event.sender.name ?? event.sender.id;
 
     if (event.action) {
@@ -77,14 +108,37 @@ export class Pipeline {
 
     if (!event.addressed) return none;
 
-    const lexed = event.command
-      ? { kind: "command" as const, command: event.command }
-      : lexCommand(event.text);
+    let lexed = lexCommand(event.text, { botName: adapter.botName });
+    // A channel may have parsed the command already (Discord slash commands carry no "/" text).
+    if (lexed.kind === "none" && event.command) lexed = { kind: "command", command: event.command };
+    if (lexed.kind === "elsewhere") {
+      this.#log.debug({ event: event.id, mention: lexed.mention }, "a command for another bot; not ours");
+      return none;
+    }
+    if (lexed.kind === "error" || lexed.kind === "command") {
+      // Rate-limit before answering anything, errors and unknown commands included; over the limit the
+      // sender is told once per window and otherwise ignored.
+      const limited = this.#limiter.check(
+        `${event.channel}:${event.conversation.id}`,
+        event.sender.id,
+        Date.now(),
+      );
+      if (!limited.ok) {
+        if (!limited.notify) {
+          this.#log.debug(
+            { event: event.id, sender: event.sender.id },
+            "command over the rate limit; ignored",
+          );
+          return none;
+        }
+        return this.#reply(sessionKey, event, "command", { text: limited.message, kind: "error" });
+      }
+    }
     if (lexed.kind === "error") {
       return this.#reply(sessionKey, event, "command", { text: lexed.message, kind: "error" });
     }
     if (lexed.kind === "command") {
-      const command = lexed.command;
+      const command = event.command ?? lexed.command;
       const spec = s.commands.resolve(command.name);
       if (!spec) {
         return this.#reply(sessionKey, event, "command", {
@@ -92,13 +146,6 @@ export class Pipeline {
           kind: "error",
         });
       }
-      const limited = this.#limiter.check(
-        `${event.channel}:${event.conversation.id}`,
-        event.sender.id,
-        Date.now(),
-      );
-      if (!limited.ok)
-        return this.#reply(sessionKey, event, "command", { text: limited.message, kind: "error" });
       const canonical = s.commands.canonical(command.name);
       const decision = evaluateCommand(
         canonical,
@@ -154,6 +201,24 @@ export class Pipeline {
         this.#log.info({ event: event.id, sender: event.sender.id }, "untrusted sender refused");
         return { messages: [], replies: gate.reply ? [gate.reply] : [] };
       }
+    }
+    if (!event.text.trim()) {
+      // Until the target takes pictures and files, an empty prompt would only get an answer to nothing.
+      if (event.attachments.length === 0) return none;
+      return { messages: [], replies: [{ text: TEXT_ONLY_NOTE, kind: "notice" }] };
+    }
+    const maxIn = s.config.limits.inboundTextChars;
+    if (event.text.length > maxIn) {
+      this.#log.info({ event: event.id, chars: event.text.length }, "message over limits.inboundTextChars");
+      return {
+        messages: [],
+        replies: [
+          {
+            text: `Your message is ${event.text.length} characters long; the limit here is ${maxIn}. Please send a shorter one (it was not passed on).`,
+            kind: "error",
+          },
+        ],
+      };
     }
     return this.#converse(event, sessionKey, signal);
   }
@@ -217,7 +282,9 @@ export class Pipeline {
           replies: result.notice ? [{ text: result.notice, kind: "notice" }] : [],
         };
       }
-      const text = result.text.trim() ? result.text : "(the agent returned an empty reply)";
+      const text = result.text.trim()
+        ? capAnswer(result.text, s.config.limits.answerChars)
+        : "(the agent returned an empty reply)";
       return {
         messages: [userMessage, { sessionKey, role: "assistant", content: text, eventId: event.id }],
         replies: [{ text, kind: "reply" }],
@@ -241,4 +308,14 @@ export class Pipeline {
       };
     }
   }
+}
+
+export const TEXT_ONLY_NOTE =
+  "I can only read text here: pictures, voice notes and files are not passed on. Please write your message as text.";
+
+/** An answer longer than the cap keeps its start and says it was cut (limits.answerChars). */
+export function capAnswer(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const note = `\n\n[The answer was cut here: it was ${text.length} characters long; the limit is ${limit}.]`;
+  return cutText(text, limit - note.length).trimEnd() + note;
 }

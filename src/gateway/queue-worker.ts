@@ -55,6 +55,11 @@ export class QueueWorker<T> {
 
   async #run() {
     while (this.#running) {
+      // Let I/O in between batches: with a store that answers synchronously (SQLite), claims and items that
+      // need no network would otherwise chain in microtasks and starve every HTTP request, /healthz included,
+      // until the whole backlog is drained.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.#running) break;
       const free = this.#o.concurrency - this.#inflight.size;
       let claimed: T[] = [];
       if (free > 0) {

@@ -1,12 +1,18 @@
 // Shows a reply while the agent is still writing it. Channels with a live view (web chat) get every delta;
 // channels that can edit get one message that is edited at most once per `minEditIntervalMs`, always with the
 // latest text. The final, complete text goes through the outbox as an edit of that same message.
+//
+// The interval is a promise about what the platform sees, so it is measured from the platform's answer to the
+// previous edit (a request that was slow to arrive must not bring the next one closer), plus a small margin;
+// finish() keeps it for the final edit too, which the outbox sends as soon as the answer is committed.
 import type { Logger } from "pino";
 import type { ChannelAdapter } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
 import type { Store } from "../store/types.ts";
 
 const CURSOR = " ▍";
+/** Added to minEditIntervalMs: timers fire late, never early, but clocks and platforms round. */
+export const EDIT_MARGIN_MS = 50;
 const STREAM_NS = "stream-message";
 
 export interface LivePreview {
@@ -56,7 +62,7 @@ export class StreamPublisher {
     }
     if (!this.#adapter.capabilities.edit || !this.#adapter.edit || this.#failed) return;
     if (this.#timer) return;
-    const wait = Math.max(0, this.#lastEditAt + this.#adapter.capabilities.minEditIntervalMs - Date.now());
+    const wait = this.#untilNextEdit();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#inflight = this.#inflight.then(() => this.#push());
@@ -89,11 +95,23 @@ export class StreamPublisher {
     }
   }
 
-  /** Stops previews and waits for one in flight; returns the message the final reply should replace. */
+  /**
+   * Stops previews and waits for one in flight, then until the next edit would be allowed (the final reply edits
+   * the same message through the outbox); returns the message the final reply should replace.
+   */
   async finish(): Promise<string | undefined> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#inflight;
+    const wait = this.#lastEditAt > 0 ? this.#untilNextEdit() : 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     return this.#messageId;
+  }
+
+  /** Milliseconds until an edit may be sent: minEditIntervalMs + margin after the platform answered the last. */
+  #untilNextEdit(): number {
+    if (this.#lastEditAt === 0) return 0;
+    const interval = this.#adapter.capabilities.minEditIntervalMs;
+    return Math.max(0, this.#lastEditAt + interval + EDIT_MARGIN_MS - Date.now());
   }
 }

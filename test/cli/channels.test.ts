@@ -47,7 +47,7 @@ describe("clawgate channels add | remove | list", () => {
       authToken: "super-secret-token-value",
       from: "+15550001111",
       allowedUsers: ["+15551230001"],
-      listen: { port: "8094" },
+      listen: { port: 8094 },
       agentUrl: "http://10.0.0.5:8080/v1/chat/completions",
     });
     assert.equal(statSync(join(dir, "clawgate.json")).mode & 0o777, 0o600);

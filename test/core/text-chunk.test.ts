@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import fc from "fast-check";
 import { chunkText } from "../../src/core/text-chunk.ts";
 
 it("leaves short text alone", () => {
@@ -28,4 +29,43 @@ it("does not split a surrogate pair (emoji) in half", () => {
   const chunks = chunkText(text, 5);
   for (const c of chunks) assert.ok(!/[\uD800-\uDBFF]$/.test(c), "no dangling high surrogate");
   assert.equal(chunks.join(""), text);
+});
+
+it("an astral character with limit 1 is one chunk (it used to loop for ever)", () => {
+  assert.deepEqual(chunkText("𐀀", 1), ["𐀀"]);
+  assert.deepEqual(chunkText("a𐀀b", 1), ["a", "𐀀", "b"]);
+  assert.deepEqual(chunkText("😀😀", 3), ["😀", "😀"]);
+});
+
+it("refuses a limit that is not a finite number ≥ 1", () => {
+  for (const bad of [Number.NaN, 0, -5, 0.5, Number.POSITIVE_INFINITY])
+    assert.throws(() => chunkText("hello", bad), RangeError, String(bad));
+  assert.deepEqual(chunkText("abcd", 2.7), ["ab", "cd"]);
+});
+
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+it("property: terminates, chunks fit, no half pairs, nothing lost but whitespace at cuts", () => {
+  const text = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 300 }),
+    fc.string({ unit: fc.constantFrom("a", " ", "\n", ". ", "😀", "𐀀", "。", "é"), maxLength: 300 }),
+  );
+  fc.assert(
+    fc.property(text, fc.integer({ min: 1, max: 40 }), (input, limit) => {
+      const chunks = chunkText(input, limit);
+      let pos = 0;
+      for (const c of chunks) {
+        const points = [...c];
+        assert.ok(c.length <= limit || points.length === 1, `chunk ${JSON.stringify(c)} > ${limit}`);
+        assert.ok(!isLow(c.charCodeAt(0)) && !isHigh(c.charCodeAt(c.length - 1)), "half a pair at a cut");
+        const at = input.indexOf(c, pos);
+        assert.ok(at >= pos, "chunks come from the input in order");
+        assert.match(input.slice(pos, at), /^\s*$/);
+        pos = at + c.length;
+      }
+      assert.match(input.slice(pos), /^\s*$/);
+    }),
+    { numRuns: 3000 },
+  );
 });

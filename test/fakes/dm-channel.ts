@@ -1,10 +1,11 @@
 // A minimal channel for trust tests: POST /<name>/in {senderId, text, kind?} ingests a message like a webhook
 // would; replies are recorded in `sent`. Its own allowlist (`allowFrom` in its config section) is the
-// adapter's isTrusted, so the DM pairing gate is what admits anyone else.
+// adapter's isTrusted, so the DM pairing gate is what admits anyone else. `attachments` in the body are
+// carried as they are (a picture-only message); `botName` in the config section is the adapter's bot name.
 
 import type { ChannelAdapter, ChannelModule, OutboundMessage } from "../../src/channels/types.ts";
 import { lexCommand } from "../../src/core/command-lexer.ts";
-import type { DeliveryAddress } from "../../src/core/event.ts";
+import type { Attachment, DeliveryAddress } from "../../src/core/event.ts";
 import { sendJson } from "../../src/http/respond.ts";
 
 export interface SentRecord {
@@ -19,6 +20,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
       const allowFrom = (section.allowFrom as string[] | undefined) ?? [];
       let seq = 0;
       const adapter: ChannelAdapter = {
+        ...(typeof section.botName === "string" ? { botName: section.botName } : {}),
         channel: name,
         account: "default",
         capabilities: {
@@ -38,6 +40,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
                 senderId: string;
                 text: string;
                 kind?: "dm" | "group";
+                attachments?: Attachment[];
               };
               const lexed = lexCommand(j.text);
               const result = await ctx.ingest({
@@ -51,7 +54,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
                 sender: { id: j.senderId, name: `user ${j.senderId}` },
                 text: j.text,
                 command: lexed.kind === "command" ? lexed.command : undefined,
-                attachments: [],
+                attachments: j.attachments ?? [],
                 addressed: true,
                 receivedAt: Date.now(),
               });
