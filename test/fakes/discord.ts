@@ -227,11 +227,13 @@ export class FakeDiscord {
     mentionBot?: boolean;
     replyToBotMessage?: string;
     bot?: boolean;
+    /** A snowflake of another time (an old message replayed). */
+    id?: string;
   }): Record<string, unknown> {
     const author = { id: o.userId ?? "500", username: `user${o.userId ?? "500"}`, bot: o.bot ?? false };
     const content = o.mentionBot ? `<@${this.bot.id}> ${o.content}` : o.content;
     const msg = {
-      id: this.snowflake(),
+      id: o.id ?? this.snowflake(),
       channel_id: o.channelId,
       ...(o.guildId ? { guild_id: o.guildId } : {}),
       author,
