@@ -109,7 +109,7 @@ export class FakeDiscord {
   #increment = 0;
   #rateLimits = new Map<string, { retryAfter: number; count: number }>();
   #interactions = new Map<string, FakeInteraction>();
-  #loseAnswers: { method: string; path: RegExp }[] = [];
+  #loseAnswers: { method: string; path: RegExp; hold: boolean }[] = [];
   /** Application commands by scope: "global" or a guild id (bulk overwrites replace a scope's list). */
   readonly commands = new Map<string, FakeCommand[]>();
   /** How long an interaction may go unanswered (Discord: 3 s). */
@@ -159,10 +159,11 @@ export class FakeDiscord {
 
   /**
    * The next request matching is carried out but its answer is lost (the connection drops before the response),
-   * like a crash or a network failure between Discord doing it and the client hearing about it.
+   * like a network failure between Discord doing it and the client hearing about it. `hold`: the answer never
+   * comes and the connection stays open (the client is to be killed meanwhile).
    */
-  loseNextAnswer(method: string, path: RegExp) {
-    this.#loseAnswers.push({ method, path });
+  loseNextAnswer(method: string, path: RegExp, o: { hold?: boolean } = {}) {
+    this.#loseAnswers.push({ method, path, hold: o.hold === true });
   }
 
   /** A slash command typed by a user: only commands the application registered (globally or in the guild). */
@@ -375,10 +376,11 @@ export class FakeDiscord {
     const call: DcFakeCall = { method, path, body, at: Date.now(), status: 200 };
     this.calls.push(call);
     const lose = this.#loseAnswers.findIndex((l) => l.method === method && l.path.test(path));
-    if (lose !== -1) this.#loseAnswers.splice(lose, 1);
+    const lost = lose === -1 ? undefined : this.#loseAnswers.splice(lose, 1)[0];
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
-      if (lose !== -1) res.socket?.destroy();
+      if (lost?.hold) return;
+      if (lost) res.socket?.destroy();
       else this.#send(res, status, payload, headers);
     };
     const webhookLike = path.startsWith("/interactions/") || path.startsWith("/webhooks/");

@@ -99,10 +99,11 @@ export class DiscordClient {
     return this.#call(() => this.rest.get(`/channels/${id}`) as Promise<DcChannel>);
   }
 
-  createMessage(channelId: string, body: MessageBody, files?: RawFile[]): Promise<DcMessage> {
+  /** `once`: no retry inside the client (the caller records the attempt and checks before sending again). */
+  createMessage(channelId: string, body: MessageBody, files?: RawFile[], once = false): Promise<DcMessage> {
     return this.#call(
       () =>
-        this.rest.post(`/channels/${channelId}/messages`, {
+        (once ? this.#once : this.rest).post(`/channels/${channelId}/messages`, {
           body: { ...body, ...NO_PINGS },
           files,
         }) as Promise<DcMessage>,

@@ -261,8 +261,9 @@ export class DiscordAdapter implements ChannelAdapter {
         : {}),
     };
     const channelId = to.thread ?? to.conversationId;
-    const toChannel = () => this.client.createMessage(channelId, body, files.length ? files : undefined);
     const slash = slashContextOf(to);
+    const toChannel = () =>
+      this.client.createMessage(channelId, body, files.length ? files : undefined, slash !== undefined);
     const id = slash
       ? await this.#replies.send(
           slash,

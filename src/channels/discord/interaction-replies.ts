@@ -13,7 +13,12 @@ import type { RawFile } from "@discordjs/rest";
 import type { Logger } from "pino";
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { Store } from "../../store/types.ts";
-import { type DiscordClient, isDeadInteraction, type MessageBody } from "./client.ts";
+import {
+  type DiscordClient,
+  type DiscordRefusedError,
+  isDeadInteraction,
+  type MessageBody,
+} from "./client.ts";
 import { snowflakeAt } from "./schema.ts";
 import type { DcMessage } from "./types.ts";
 
@@ -27,6 +32,8 @@ const ORIGINAL_NS = "discord-original";
 const RECORD_TTL_MS = 24 * 60 * 60_000;
 /** Clock skew and request time allowed when looking for a message an earlier attempt may have created. */
 const LOOKBACK_MS = 10_000;
+/** An interaction this young may still be waiting for its acknowledgement (Discord allows 3 s). */
+const ACK_GRACE_MS = 5000;
 
 export interface SlashReplyContext {
   interactionId: string;
@@ -143,6 +150,11 @@ export class InteractionReplies {
         return sent.id;
       } catch (err) {
         if (via === "channel" || !isDeadInteraction(err)) throw err;
+        // Another replica may have stored the command and answered it before this one's acknowledgement landed:
+        // Discord does not know the token for that moment. Try again shortly rather than give up on it.
+        if (Date.now() - c.at < ACK_GRACE_MS && (err as DiscordRefusedError).code === 10015) {
+          throw new Error(`Discord does not know the interaction yet: ${(err as Error).message}`);
+        }
         this.#log.info(
           { account: this.#account, interaction: c.interactionId, err: (err as Error).message },
           "discord: the interaction token is no longer valid; answering in the channel",
