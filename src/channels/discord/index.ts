@@ -1,6 +1,7 @@
 // The Discord channel: one adapter per bot. Receives over the gateway socket (one shard, held by a store lease so
-// replicas never connect it twice), answers over REST, streams by editing the reply, and turns button presses
-// (message component interactions) into actions.
+// replicas never connect it twice), answers over REST, streams by editing the reply, turns button presses
+// (message component interactions) into actions, and publishes the chat commands as slash commands whose answers
+// go through the interaction (interaction-replies.ts).
 import { randomUUID } from "node:crypto";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
