@@ -88,6 +88,25 @@ describe("discord payloads", () => {
     );
   });
 
+  test("a channel message whose answer was lost is not posted twice (enforced nonce)", async () => {
+    const dm = "860000000000000005";
+    t.fake.loseNextAnswer("POST", new RegExp(`^/channels/${dm}/messages$`));
+    t.fake.userMessage({ content: "/whoami", channelId: dm });
+    const posts = () =>
+      t.fake.calls.filter((c) => c.method === "POST" && c.path === `/channels/${dm}/messages`);
+    await waitFor(
+      async () => {
+        const items = await t.gw.gateway.store.listOutbound({ sessionKey: `discord:default:${dm}` });
+        return items.length === 1 && items[0]!.state === "done";
+      },
+      20_000,
+      "the answer delivered",
+    );
+    assert.ok(posts().length >= 2, "the lost one was sent again");
+    assert.equal(posts()[0]!.body.nonce, posts()[1]!.body.nonce, "with the same nonce");
+    assert.equal(t.fake.messagesIn(dm).length, 1, "Discord kept one message");
+  });
+
   test("a button label and a toast cut at Discord's limits keep the emoji whole or leave it out", async () => {
     const dm = "860000000000000004";
     t.fake.userMessage({ content: "/emoji", channelId: dm });

@@ -33,6 +33,7 @@ export interface DcFakeMessage {
   interactionId?: string;
   /** 64 ephemeral (only the user sees it; not listed in the channel), 128 loading ("thinking…"). */
   flags?: number;
+  nonce?: string;
   components?: unknown[];
   message_reference?: { message_id: string };
   allowed_mentions?: unknown;
@@ -59,6 +60,8 @@ interface Session {
 
 const INTENT_MESSAGE_CONTENT = 1 << 15;
 const DISCORD_EPOCH_MS = 1_420_070_400_000;
+/** "The past few minutes" in which Discord checks an enforced nonce. */
+const NONCE_WINDOW_MS = 2 * 60_000;
 const COMMAND_NAME = /^[-_'\p{Ll}\p{Lo}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 
 interface FakeInteraction {
@@ -460,7 +463,20 @@ export class FakeDiscord {
       }
       if (!content && files.length === 0)
         return answer(400, { message: "Cannot send an empty message", code: 50006 });
+      // enforce_nonce: a message this author created with the same nonce in the past few minutes is returned
+      // instead of creating another (https://discord.com/developers/docs/resources/message#create-message).
+      const nonce =
+        typeof body.nonce === "string" || typeof body.nonce === "number" ? String(body.nonce) : undefined;
+      if (nonce !== undefined && String(nonce).length > 25) {
+        return answer(400, { message: "Invalid Form Body", code: 50035 });
+      }
+      const same =
+        body.enforce_nonce === true && nonce !== undefined
+          ? this.messages.find((m) => m.nonce === nonce && Date.now() - m.createdAt < NONCE_WINDOW_MS)
+          : undefined;
+      if (same) return answer(200, this.#wire(same), headers);
       const msg: DcFakeMessage = {
+        ...(nonce !== undefined ? { nonce } : {}),
         id: this.snowflake(),
         channel_id: channelId,
         content,

@@ -1,6 +1,7 @@
 // Discord REST through @discordjs/rest (it keeps Discord's per-route rate-limit buckets and waits out short
 // limits itself). Long waits are handed back to the outbox as RateLimitedError so only that channel's lane
 // waits; refusals become PermanentDeliveryError with Discord's message.
+import { createHash } from "node:crypto";
 import { DiscordAPIError, HTTPError, RateLimitError, type RawFile, REST } from "@discordjs/rest";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";
 import type { DcChannel, DcMessage, DcUser } from "./types.ts";
@@ -14,6 +15,14 @@ export interface MessageBody {
   message_reference?: { message_id: string; fail_if_not_exists: boolean };
   attachments?: { id: number; filename: string }[];
   flags?: number;
+  /** With enforce_nonce, Discord returns the message it already created with this nonce in the past few minutes. */
+  nonce?: string;
+  enforce_nonce?: boolean;
+}
+
+/** A channel message's nonce (at most 25 characters) derived from the outbox idempotency key: the same on retries. */
+export function nonceOf(idempotencyKey: string): string {
+  return createHash("sha256").update(idempotencyKey).digest("base64url").slice(0, 25);
 }
 
 /** Nobody is pinged by what an agent writes: no @everyone, roles or users unless Discord is told otherwise. */

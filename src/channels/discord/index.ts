@@ -20,7 +20,7 @@ import type {
 import { publishSlashCommands } from "./application-commands.ts";
 import { ButtonPresses } from "./button-presses.ts";
 import { ChannelCache } from "./channel-cache.ts";
-import { DiscordClient, type MessageBody } from "./client.ts";
+import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
 import { type DiscordAccountConfig, discordAccounts, discordFromEnv } from "./config.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
@@ -263,8 +263,11 @@ export class DiscordAdapter implements ChannelAdapter {
     };
     const channelId = to.thread ?? to.conversationId;
     const slash = slashContextOf(to);
+    // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
+    const key = options.idempotencyKey;
+    const once = key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
     const toChannel = () =>
-      this.client.createMessage(channelId, body, files.length ? files : undefined, slash !== undefined);
+      this.client.createMessage(channelId, once, files.length ? files : undefined, slash !== undefined);
     const id = slash
       ? await this.#replies.send(
           slash,
