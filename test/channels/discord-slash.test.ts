@@ -203,3 +203,22 @@ test("commandGuilds publishes in those guilds and empties the global list; a res
     await fake.stop();
   }
 });
+
+test("a slash command in a channel outside allowedChannels gets a note only its user sees", async () => {
+  const t = await setupDiscord({ discord: { allowedChannels: [GENERAL] } });
+  const quiet = "710000000000000010";
+  try {
+    t.fake.channels.set(quiet, { id: quiet, type: 0, guild_id: GUILD });
+    await waitFor(() => t.fake.commands.get("global"), 10_000, "the commands published");
+    const before = t.agent.requests.length;
+    const i = t.fake.slashCommand("help", { channelId: quiet, guildId: GUILD });
+    const response = await waitFor(() => t.fake.interactionResponses.find((r) => r.id === i.id), 5000);
+    assert.equal(response.type, 4);
+    assert.equal(response.data?.flags, 64, "ephemeral");
+    assert.match(String(response.data?.content), /don't answer in this channel/);
+    assert.equal(t.fake.messagesIn(quiet).filter((m) => !((m.flags ?? 0) & 64)).length, 0, "nothing public");
+    assert.equal(t.agent.requests.length, before);
+  } finally {
+    await t.close();
+  }
+});
