@@ -1,7 +1,14 @@
-// A fake Discord: REST under /api/v10 (gateway/bot, users/@me, channels, messages create/edit with JSON or
-// multipart, interaction callbacks and follow-ups) with Bot-token auth, rate-limit headers and 429s on demand, and
-// a gateway WebSocket (the `ws` package) speaking the real protocol: HELLO, IDENTIFY → READY, heartbeat ACK,
-// dispatches with sequence numbers, RESUME → replay + RESUMED, and close codes 4004/4014.
+// A fake Discord: REST under /api/v10 (gateway/bot, users/@me, channels, messages create/edit/list with JSON or
+// multipart, application commands, interaction callbacks, the interaction webhook: original response and
+// follow-ups) with Bot-token auth, rate-limit headers and 429s on demand, and a gateway WebSocket (the `ws`
+// package) speaking the real protocol: HELLO, IDENTIFY → READY, heartbeat ACK, dispatches with sequence numbers,
+// RESUME → replay + RESUMED, and close codes 4004/4014.
+//
+// Interactions follow Discord's rules (https://discord.com/developers/docs/interactions/receiving-and-responding):
+// the first response must come within 3 s (later: 404, code 10062 Unknown interaction) and only once (400, code
+// 40060); the token then works for 15 minutes on /webhooks/{application.id}/{token} (later: 401, code 50027
+// Invalid Webhook Token; a token whose interaction was never acknowledged: 404, code 10015 Unknown Webhook).
+// Ids are real snowflakes: their top bits are the creation time in ms since 2015-01-01.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -22,6 +29,11 @@ export interface DcFakeMessage {
   id: string;
   channel_id: string;
   content: string;
+  /** Set on interaction responses and follow-ups: the interaction they answer. */
+  interactionId?: string;
+  /** 64 ephemeral (only the user sees it; not listed in the channel), 128 loading ("thinking…"). */
+  flags?: number;
+  nonce?: string;
   components?: unknown[];
   message_reference?: { message_id: string };
   allowed_mentions?: unknown;
@@ -47,6 +59,34 @@ interface Session {
 }
 
 const INTENT_MESSAGE_CONTENT = 1 << 15;
+const DISCORD_EPOCH_MS = 1_420_070_400_000;
+/** "The past few minutes" in which Discord checks an enforced nonce. */
+const NONCE_WINDOW_MS = 2 * 60_000;
+const COMMAND_NAME = /^[-_'\p{Ll}\p{Lo}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+
+interface FakeInteraction {
+  id: string;
+  token: string;
+  channelId: string;
+  createdAt: number;
+  /** The callback type it was answered with. */
+  response?: number;
+  originalId?: string;
+  expired?: boolean;
+}
+
+export interface FakeCommand {
+  id: string;
+  name: string;
+  type: number;
+  description: string;
+  options?: { type: number; name: string; description: string; required?: boolean; max_length?: number }[];
+}
+
+/** Discord's snowflake for a time: ms since 2015 in the top 42 bits, then worker, process and increment. */
+export function snowflakeAt(ms: number, increment = 0): string {
+  return String((BigInt(Math.floor(ms - DISCORD_EPOCH_MS)) << 22n) | BigInt(increment & 0xfff));
+}
 
 export class FakeDiscord {
   readonly calls: DcFakeCall[] = [];
@@ -69,9 +109,16 @@ export class FakeDiscord {
   #sockets = new Set<Socket>();
   #sessions = new Map<string, Session>();
   #current: Session | undefined;
-  #nextId = 900_000_000_000_000_000n;
+  #increment = 0;
   #rateLimits = new Map<string, { retryAfter: number; count: number }>();
-  #acked = new Set<string>();
+  #interactions = new Map<string, FakeInteraction>();
+  #loseAnswers: { method: string; path: RegExp; hold: boolean }[] = [];
+  /** Application commands by scope: "global" or a guild id (bulk overwrites replace a scope's list). */
+  readonly commands = new Map<string, FakeCommand[]>();
+  /** How long an interaction may go unanswered (Discord: 3 s). */
+  ackWindowMs = 3000;
+  /** How long an interaction token works (Discord: 15 minutes). */
+  tokenTtlMs = 15 * 60_000;
 
   constructor(bot: FakeDiscordBot) {
     this.bot = bot;
@@ -104,7 +151,62 @@ export class FakeDiscord {
   // ---- test controls ----
 
   snowflake(): string {
-    return String(this.#nextId++);
+    return snowflakeAt(Date.now(), this.#increment++);
+  }
+
+  /** The interaction token stops working, as it does 15 minutes after the interaction. */
+  expireInteraction(id: string) {
+    const i = this.#interactions.get(id);
+    if (i) i.expired = true;
+  }
+
+  /**
+   * The next request matching is carried out but its answer is lost (the connection drops before the response),
+   * like a network failure between Discord doing it and the client hearing about it. `hold`: the answer never
+   * comes and the connection stays open (the client is to be killed meanwhile).
+   */
+  loseNextAnswer(method: string, path: RegExp, o: { hold?: boolean } = {}) {
+    this.#loseAnswers.push({ method, path, hold: o.hold === true });
+  }
+
+  /** A slash command typed by a user: only commands the application registered (globally or in the guild). */
+  slashCommand(
+    name: string,
+    o: { args?: string; channelId: string; guildId?: string; userId?: string; id?: string },
+  ): Record<string, unknown> {
+    const command = [
+      ...(this.commands.get("global") ?? []),
+      ...(this.commands.get(o.guildId ?? "") ?? []),
+    ].find((c) => c.name === name);
+    if (!command) throw new Error(`fake discord: /${name} is not a registered application command`);
+    const user = { id: o.userId ?? "500", username: `user${o.userId ?? "500"}` };
+    const interaction = {
+      id: o.id ?? this.snowflake(),
+      application_id: this.bot.id,
+      type: 2,
+      token: `itoken-${randomUUID()}`,
+      channel_id: o.channelId,
+      ...(o.guildId ? { guild_id: o.guildId, member: { user } } : { user }),
+      data: {
+        id: command.id,
+        name,
+        type: 1,
+        ...(o.args !== undefined ? { options: [{ name: "args", type: 3, value: o.args }] } : {}),
+      },
+    };
+    this.#track(interaction);
+    this.dispatch("INTERACTION_CREATE", interaction);
+    return interaction;
+  }
+
+  #track(i: { id: string; token: string; channel_id: string }) {
+    const createdAt = Number(BigInt(i.id) >> 22n) + DISCORD_EPOCH_MS;
+    this.#interactions.set(i.id, { id: i.id, token: i.token, channelId: i.channel_id, createdAt });
+  }
+
+  /** The answer the user sees to an interaction: the original response and its follow-ups, in order. */
+  answersTo(interactionId: string): DcFakeMessage[] {
+    return this.messages.filter((m) => m.interactionId === interactionId);
   }
 
   get connected(): boolean {
@@ -129,11 +231,13 @@ export class FakeDiscord {
     mentionBot?: boolean;
     replyToBotMessage?: string;
     bot?: boolean;
+    /** A snowflake of another time (an old message replayed). */
+    id?: string;
   }): Record<string, unknown> {
     const author = { id: o.userId ?? "500", username: `user${o.userId ?? "500"}`, bot: o.bot ?? false };
     const content = o.mentionBot ? `<@${this.bot.id}> ${o.content}` : o.content;
     const msg = {
-      id: this.snowflake(),
+      id: o.id ?? this.snowflake(),
       channel_id: o.channelId,
       ...(o.guildId ? { guild_id: o.guildId } : {}),
       author,
@@ -174,6 +278,7 @@ export class FakeDiscord {
       },
       data: { custom_id: customId, component_type: 2 },
     };
+    this.#track(interaction);
     this.dispatch("INTERACTION_CREATE", interaction);
     return interaction;
   }
@@ -273,9 +378,13 @@ export class FakeDiscord {
     }
     const call: DcFakeCall = { method, path, body, at: Date.now(), status: 200 };
     this.calls.push(call);
+    const lose = this.#loseAnswers.findIndex((l) => l.method === method && l.path.test(path));
+    const lost = lose === -1 ? undefined : this.#loseAnswers.splice(lose, 1)[0];
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
-      this.#send(res, status, payload, headers);
+      if (lost?.hold) return;
+      if (lost) res.socket?.destroy();
+      else this.#send(res, status, payload, headers);
     };
     const webhookLike = path.startsWith("/interactions/") || path.startsWith("/webhooks/");
     if (!webhookLike && req.headers.authorization !== `Bot ${this.bot.token}`) {
@@ -285,6 +394,20 @@ export class FakeDiscord {
     const messageRoute = /^\/channels\/(\d+)\/messages(?:\/(\d+))?$/.exec(path);
     const callbackRoute = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
     const followUpRoute = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
+    const originalRoute = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(path);
+    const commandsRoute = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
+    if (commandsRoute) return this.#commandsRoute(method, commandsRoute[1]!, commandsRoute[2], body, answer);
+    if (method === "GET" && messageRoute && !messageRoute[2]) {
+      // Newest first; `after` lists those created after an id (https://discord.com/developers/docs/resources/message#get-channel-messages).
+      const after = BigInt(url.searchParams.get("after") ?? "0");
+      const limit = Math.min(100, Number(url.searchParams.get("limit") ?? 50));
+      const listed = this.messagesIn(messageRoute[1]!)
+        .filter((m) => !(m.flags! & 64) && BigInt(m.id) > after)
+        .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+        .slice(0, limit)
+        .map((m) => this.#wire(m));
+      return answer(200, listed);
+    }
     if (method === "GET" && path === "/gateway/bot") {
       return answer(200, {
         url: this.wsUrl,
@@ -340,7 +463,20 @@ export class FakeDiscord {
       }
       if (!content && files.length === 0)
         return answer(400, { message: "Cannot send an empty message", code: 50006 });
+      // enforce_nonce: a message this author created with the same nonce in the past few minutes is returned
+      // instead of creating another (https://discord.com/developers/docs/resources/message#create-message).
+      const nonce =
+        typeof body.nonce === "string" || typeof body.nonce === "number" ? String(body.nonce) : undefined;
+      if (nonce !== undefined && String(nonce).length > 25) {
+        return answer(400, { message: "Invalid Form Body", code: 50035 });
+      }
+      const same =
+        body.enforce_nonce === true && nonce !== undefined
+          ? this.messages.find((m) => m.nonce === nonce && Date.now() - m.createdAt < NONCE_WINDOW_MS)
+          : undefined;
+      if (same) return answer(200, this.#wire(same), headers);
       const msg: DcFakeMessage = {
+        ...(nonce !== undefined ? { nonce } : {}),
         id: this.snowflake(),
         channel_id: channelId,
         content,
@@ -360,11 +496,25 @@ export class FakeDiscord {
     }
     if (method === "POST" && callbackRoute) {
       const id = callbackRoute[1]!;
-      if (this.#acked.has(id))
+      const interaction = this.#interactions.get(id);
+      const unknown = { message: "Unknown interaction", code: 10062 };
+      if (!interaction || interaction.token !== callbackRoute[2]) return answer(404, unknown);
+      if (interaction.response !== undefined)
         return answer(400, { message: "Interaction has already been acknowledged.", code: 40060 });
+      if (Date.now() - interaction.createdAt > this.ackWindowMs) return answer(404, unknown);
       if (![4, 5, 6, 7].includes(Number(body.type)))
         return answer(400, { message: "Invalid Form Body", code: 50035 });
-      this.#acked.add(id);
+      interaction.response = Number(body.type);
+      const data = (body.data ?? {}) as Record<string, unknown>;
+      if (interaction.response === 4 || interaction.response === 5) {
+        // The original response is a message in the channel; a deferred one shows "thinking…" until edited.
+        const flags = (Number(data.flags ?? 0) & 64) | (interaction.response === 5 ? 128 : 0);
+        const content = interaction.response === 4 && typeof data.content === "string" ? data.content : "";
+        interaction.originalId = this.#store(interaction.channelId, content, {
+          interactionId: id,
+          flags,
+        }).id;
+      }
       this.interactionResponses.push({
         id,
         type: Number(body.type),
@@ -373,11 +523,119 @@ export class FakeDiscord {
       });
       return answer(204, null);
     }
-    if (method === "POST" && followUpRoute) {
-      this.followUps.push({ token: followUpRoute[2]!, body });
-      return answer(200, { id: this.snowflake(), content: body.content });
+    if (followUpRoute || originalRoute) {
+      const [, appId, token] = (followUpRoute ?? originalRoute)!;
+      const interaction = [...this.#interactions.values()].find((i) => i.token === token);
+      if (appId !== this.bot.id || !interaction || interaction.response === undefined) {
+        return answer(404, { message: "Unknown Webhook", code: 10015 });
+      }
+      if (interaction.expired || Date.now() - interaction.createdAt > this.tokenTtlMs) {
+        return answer(401, { message: "Invalid Webhook Token", code: 50027 });
+      }
+      const content = typeof body.content === "string" ? body.content : "";
+      if (content.length > 2000) {
+        return answer(400, { message: "Invalid Form Body", code: 50035 });
+      }
+      if (method === "PATCH" && originalRoute) {
+        const msg = this.messages.find((m) => m.id === interaction.originalId);
+        if (!msg) return answer(404, { message: "Unknown Message", code: 10008 });
+        msg.content = content;
+        msg.flags = (msg.flags ?? 0) & ~128;
+        if (body.components) msg.components = body.components as unknown[];
+        if (files.length) msg.files = files.map((f) => ({ name: f.name, size: f.size, type: f.type }));
+        msg.edits.push({ content, at: Date.now() });
+        return answer(200, this.#wire(msg));
+      }
+      if (method === "POST" && followUpRoute) {
+        this.followUps.push({ token, body });
+        if (!content && files.length === 0)
+          return answer(400, { message: "Cannot send an empty message", code: 50006 });
+        const msg = this.#store(interaction.channelId, content, {
+          interactionId: interaction.id,
+          flags: Number(body.flags ?? 0) & 64,
+          components: body.components as unknown[] | undefined,
+          files,
+        });
+        return answer(200, this.#wire(msg));
+      }
     }
     answer(404, { message: "404: Not Found", code: 0 });
+  }
+
+  #commandsRoute(
+    method: string,
+    appId: string,
+    guildId: string | undefined,
+    body: unknown,
+    answer: (status: number, payload: unknown) => void,
+  ) {
+    if (appId !== this.bot.id) return answer(403, { message: "Missing Access", code: 50001 });
+    const scope = guildId ?? "global";
+    if (method === "GET") return answer(200, this.commands.get(scope) ?? []);
+    if (method !== "PUT") return answer(405, { message: "405: Method Not Allowed", code: 0 });
+    // Bulk overwrite (https://discord.com/developers/docs/interactions/application-commands): the list replaces
+    // the scope's commands; an invalid one refuses the whole request.
+    const list = Array.isArray(body) ? (body as Record<string, unknown>[]) : undefined;
+    const invalid = (why: string) =>
+      answer(400, { message: "Invalid Form Body", code: 50035, errors: { _errors: [{ message: why }] } });
+    if (!list) return invalid("expected an array of commands");
+    if (list.length > 100) return invalid("at most 100 commands");
+    const names = new Set<string>();
+    for (const c of list) {
+      const name = String(c.name ?? "");
+      const description = String(c.description ?? "");
+      if (!COMMAND_NAME.test(name)) return invalid(`invalid command name ${name}`);
+      if (names.has(name)) return invalid(`duplicate command name ${name}`);
+      names.add(name);
+      if (description.length < 1 || description.length > 100) return invalid(`description of ${name}`);
+      for (const opt of (c.options ?? []) as Record<string, unknown>[]) {
+        const d = String(opt.description ?? "");
+        if (!COMMAND_NAME.test(String(opt.name ?? "")) || d.length < 1 || d.length > 100)
+          return invalid(`option of ${name}`);
+      }
+    }
+    const previous = new Map((this.commands.get(scope) ?? []).map((c) => [c.name, c.id]));
+    const stored = list.map((c) => ({
+      ...(c as unknown as FakeCommand),
+      type: Number(c.type ?? 1),
+      id: previous.get(String(c.name)) ?? this.snowflake(),
+    }));
+    this.commands.set(scope, stored);
+    return answer(200, stored);
+  }
+
+  #store(
+    channelId: string,
+    content: string,
+    o: { interactionId?: string; flags?: number; components?: unknown[]; files?: File[] } = {},
+  ): DcFakeMessage {
+    const msg: DcFakeMessage = {
+      id: this.snowflake(),
+      channel_id: channelId,
+      content,
+      ...(o.interactionId ? { interactionId: o.interactionId } : {}),
+      ...(o.flags ? { flags: o.flags } : {}),
+      components: o.components,
+      files: (o.files ?? []).map((f) => ({ name: f.name, size: f.size, type: f.type })),
+      createdAt: Date.now(),
+      edits: [],
+    };
+    this.messages.push(msg);
+    return msg;
+  }
+
+  /** A stored message as Discord sends it: interaction answers are webhook messages of the application. */
+  #wire(m: DcFakeMessage) {
+    return {
+      id: m.id,
+      channel_id: m.channel_id,
+      content: m.content,
+      author: { id: this.bot.id, username: this.bot.username, bot: true },
+      ...(m.flags ? { flags: m.flags } : {}),
+      ...(m.interactionId
+        ? { webhook_id: this.bot.id, interaction_metadata: { id: m.interactionId, type: 2 } }
+        : {}),
+    };
   }
 
   #send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) {

@@ -1,6 +1,7 @@
 // Discord REST through @discordjs/rest (it keeps Discord's per-route rate-limit buckets and waits out short
 // limits itself). Long waits are handed back to the outbox as RateLimitedError so only that channel's lane
 // waits; refusals become PermanentDeliveryError with Discord's message.
+import { createHash } from "node:crypto";
 import { DiscordAPIError, HTTPError, RateLimitError, type RawFile, REST } from "@discordjs/rest";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";
 import type { DcChannel, DcMessage, DcUser } from "./types.ts";
@@ -14,6 +15,14 @@ export interface MessageBody {
   message_reference?: { message_id: string; fail_if_not_exists: boolean };
   attachments?: { id: number; filename: string }[];
   flags?: number;
+  /** With enforce_nonce, Discord returns the message it already created with this nonce in the past few minutes. */
+  nonce?: string;
+  enforce_nonce?: boolean;
+}
+
+/** A channel message's nonce (at most 25 characters) derived from the outbox idempotency key: the same on retries. */
+export function nonceOf(idempotencyKey: string): string {
+  return createHash("sha256").update(idempotencyKey).digest("base64url").slice(0, 25);
 }
 
 /** Nobody is pinged by what an agent writes: no @everyone, roles or users unless Discord is told otherwise. */
@@ -21,15 +30,74 @@ const NO_PINGS = { allowed_mentions: { parse: [], replied_user: false } };
 
 export class DiscordClient {
   readonly rest: REST;
+  /**
+   * For calls that create a message and carry no idempotency key (interaction follow-ups): no retry inside the
+   * client, where a lost answer would post the message twice. The caller records the attempt and checks.
+   */
+  readonly #once: REST;
 
   constructor(o: { token: string; apiBase: string }) {
-    this.rest = new REST({
+    const options = {
       api: o.apiBase,
       version: "10",
       timeout: 15_000,
-      retries: 2,
-      rejectOnRateLimit: (data) => data.timeToReset > MAX_INLINE_RATE_LIMIT_MS,
-    }).setToken(o.token);
+      rejectOnRateLimit: (data: { timeToReset: number }) => data.timeToReset > MAX_INLINE_RATE_LIMIT_MS,
+    };
+    this.rest = new REST({ ...options, retries: 2 }).setToken(o.token);
+    this.#once = new REST({ ...options, retries: 0 }).setToken(o.token);
+  }
+
+  /** Bulk overwrite of the application's commands, globally or in one guild. */
+  putCommands(applicationId: string, guildId: string | undefined, commands: unknown[]): Promise<unknown> {
+    const route = guildId
+      ? `/applications/${applicationId}/guilds/${guildId}/commands`
+      : `/applications/${applicationId}/commands`;
+    return this.#call(() => this.rest.put(route as `/${string}`, { body: commands }));
+  }
+
+  /** The channel's messages created after `afterId` (newest first, at most 100). */
+  messagesAfter(channelId: string, afterId: string): Promise<DcMessage[]> {
+    return this.#call(
+      () =>
+        this.rest.get(`/channels/${channelId}/messages`, {
+          query: new URLSearchParams({ after: afterId, limit: "100" }),
+        }) as Promise<DcMessage[]>,
+    );
+  }
+
+  /** Replaces the interaction's original response (the deferred "thinking…" message). */
+  editOriginal(
+    applicationId: string,
+    token: string,
+    body: MessageBody,
+    files?: RawFile[],
+  ): Promise<DcMessage> {
+    return this.#call(
+      () =>
+        this.rest.patch(`/webhooks/${applicationId}/${token}/messages/@original`, {
+          body: { ...body, ...NO_PINGS },
+          files,
+          auth: false,
+        }) as Promise<DcMessage>,
+    );
+  }
+
+  /** One more message in answer to the interaction (wait=true: Discord returns it, with its id). */
+  createFollowUp(
+    applicationId: string,
+    token: string,
+    body: MessageBody,
+    files?: RawFile[],
+  ): Promise<DcMessage> {
+    return this.#call(
+      () =>
+        this.#once.post(`/webhooks/${applicationId}/${token}`, {
+          body: { ...body, ...NO_PINGS },
+          files,
+          query: new URLSearchParams({ wait: "true" }),
+          auth: false,
+        }) as Promise<DcMessage>,
+    );
   }
 
   me(): Promise<DcUser> {
@@ -40,10 +108,11 @@ export class DiscordClient {
     return this.#call(() => this.rest.get(`/channels/${id}`) as Promise<DcChannel>);
   }
 
-  createMessage(channelId: string, body: MessageBody, files?: RawFile[]): Promise<DcMessage> {
+  /** `once`: no retry inside the client (the caller records the attempt and checks before sending again). */
+  createMessage(channelId: string, body: MessageBody, files?: RawFile[], once = false): Promise<DcMessage> {
     return this.#call(
       () =>
-        this.rest.post(`/channels/${channelId}/messages`, {
+        (once ? this.#once : this.rest).post(`/channels/${channelId}/messages`, {
           body: { ...body, ...NO_PINGS },
           files,
         }) as Promise<DcMessage>,
@@ -59,20 +128,16 @@ export class DiscordClient {
     );
   }
 
-  /** Interaction response: 6 = deferred update (acknowledge, change nothing), 4 = reply with a message. */
-  interactionCallback(id: string, token: string, type: 4 | 6, data?: MessageBody): Promise<unknown> {
+  /**
+   * Interaction response: 4 = reply with a message, 5 = deferred reply (the user sees "thinking…" until the
+   * original response is edited), 6 = deferred update (acknowledge a button, change nothing).
+   */
+  interactionCallback(id: string, token: string, type: 4 | 5 | 6, data?: MessageBody): Promise<unknown> {
     return this.#call(() =>
       this.rest.post(`/interactions/${id}/${token}/callback`, {
         body: { type, ...(data ? { data } : {}) },
         auth: false,
       }),
-    );
-  }
-
-  /** A follow-up message after an interaction was acknowledged (flags 64: only the presser sees it). */
-  followUp(applicationId: string, token: string, data: MessageBody): Promise<unknown> {
-    return this.#call(() =>
-      this.rest.post(`/webhooks/${applicationId}/${token}`, { body: data, auth: false }),
     );
   }
 
@@ -104,6 +169,14 @@ export function mapError(err: unknown): Error {
   }
   if (err instanceof HTTPError) return new Error(`Discord: HTTP ${err.status} ${err.message}`);
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * The interaction token cannot be used (any more): 10015 Unknown Webhook (never acknowledged, or Discord lost it),
+ * 10062 Unknown interaction (not acknowledged within 3 s), 50027 Invalid Webhook Token (older than 15 minutes).
+ */
+export function isDeadInteraction(err: unknown): boolean {
+  return err instanceof DiscordRefusedError && [10015, 10062, 50027].includes(Number(err.code));
 }
 
 /** A 4xx from Discord: retrying will not help. `code` is Discord's JSON error code (40060: already acknowledged). */

@@ -20,6 +20,10 @@ export const discordAccountSchema = z.object({
   allowedChannels: idListSchema,
   /** In guild channels, answer only when mentioned or replied to. DMs are always addressed. */
   requireMention: z.boolean().default(true),
+  /** Publish the gateway's chat commands as slash commands at start (a bulk overwrite of the application's set). */
+  slashCommands: z.boolean().default(true),
+  /** Publish them in these guilds only (they show up at once there); empty: globally, in every guild and DM. */
+  commandGuilds: idListSchema,
   /** Default: OPENCLAW_CONNECTOR_DISCORD_API_BASE, else https://discord.com/api. */
   apiBase: z.url().optional(),
   /** How long the shard's store lease lasts without renewal (a crashed replica's shard is picked up after this). */

@@ -1,9 +1,12 @@
 // Outgoing messages: Discord renders Markdown itself, so text goes as is (2000 characters per message); buttons
 // become message components, up to five to a row.
+import { cutText } from "../../core/text-cut.ts";
 import type { Button, MediaItem } from "../types.ts";
 
 export const DISCORD_MAX_TEXT = 2000;
 export const DISCORD_MAX_CUSTOM_ID = 100;
+/** Button labels: at most 80 characters. */
+export const DISCORD_MAX_LABEL = 80;
 
 /** Button styles: 1 primary (blurple), 2 secondary (grey), 4 danger (red). */
 export function componentRows(buttons: { label: string; customId: string; style?: Button["style"] }[]) {
@@ -14,7 +17,7 @@ export function componentRows(buttons: { label: string; customId: string; style?
       components: buttons.slice(i, i + 5).map((b) => ({
         type: 2,
         style: b.style === "danger" ? 4 : b.style === "primary" ? 1 : 2,
-        label: b.label.slice(0, 80),
+        label: cutText(b.label, DISCORD_MAX_LABEL, "…"),
         custom_id: b.customId,
       })),
     });

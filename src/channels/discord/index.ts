@@ -1,9 +1,11 @@
 // The Discord channel: one adapter per bot. Receives over the gateway socket (one shard, held by a store lease so
-// replicas never connect it twice), answers over REST, streams by editing the reply, and turns button presses
-// (message component interactions) into actions.
+// replicas never connect it twice), answers over REST, streams by editing the reply, turns button presses
+// (message component interactions) into actions, and publishes the chat commands as slash commands whose answers
+// go through the interaction (interaction-replies.ts).
 import { randomUUID } from "node:crypto";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { cutText } from "../../core/text-cut.ts";
 import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
@@ -12,17 +14,19 @@ import type {
   ChannelContext,
   ChannelModule,
   OutboundMessage,
+  SendOptions,
   SentMessage,
 } from "../types.ts";
-import { DiscordClient, DiscordRefusedError, type MessageBody } from "./client.ts";
+import { publishSlashCommands } from "./application-commands.ts";
+import { ButtonPresses } from "./button-presses.ts";
+import { ChannelCache } from "./channel-cache.ts";
+import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
 import { type DiscordAccountConfig, discordAccounts, discordFromEnv } from "./config.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
+import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
 import { runShard } from "./shard.ts";
-import type { DcChannel, DcInteraction, DcMessage } from "./types.ts";
-
-/** Discord shows "This interaction failed" after 3 s without an answer: acknowledge before that. */
-const INTERACTION_ACK_MS = 2000;
+import type { DcInteraction } from "./types.ts";
 
 export class DiscordAdapter implements ChannelAdapter {
   readonly channel = "discord";
@@ -41,13 +45,17 @@ export class DiscordAdapter implements ChannelAdapter {
   readonly #health = new HealthTracker();
   readonly #allowedUsers: Set<string>;
   readonly #allowedChannels: Set<string>;
-  readonly #channels = new Map<string, DcChannel>();
-  readonly #pendingAcks = new Map<string, NodeJS.Timeout>();
+  readonly #channels: ChannelCache;
+  readonly #presses: ButtonPresses;
   /** When each recent message was last written: edits of one message stay minEditIntervalMs apart. */
   readonly #lastWrite = new Map<string, number>();
   /** The bot's user id, which is also its application id; Discord tokens start with it in base64. */
   readonly #botId: string;
+  /** The application id: from READY, else the bot's user id (the same for every bot application). */
+  #appId: string;
+  readonly #replies: InteractionReplies;
   #singleton: Singleton | undefined;
+  #published: Promise<void> | undefined;
   #firstOutcome: { resolve(v: string | undefined): void; promise: Promise<string | undefined> };
 
   constructor(cfg: DiscordAccountConfig, ctx: ChannelContext) {
@@ -58,11 +66,26 @@ export class DiscordAdapter implements ChannelAdapter {
     this.#allowedUsers = new Set(cfg.allowedUsers);
     this.#allowedChannels = new Set(cfg.allowedChannels);
     this.#botId = Buffer.from(cfg.token.split(".")[0]!, "base64").toString("utf8");
+    this.#appId = this.#botId;
     let resolve!: (v: string | undefined) => void;
     const promise = new Promise<string | undefined>((r) => {
       resolve = r;
     });
     this.#firstOutcome = { resolve, promise };
+    this.#channels = new ChannelCache({ client: this.client, log: ctx.log, account: this.account });
+    this.#presses = new ButtonPresses({
+      client: this.client,
+      log: ctx.log,
+      account: this.account,
+      botId: this.#botId,
+    });
+    this.#replies = new InteractionReplies({
+      client: this.client,
+      store: ctx.store,
+      log: ctx.log,
+      account: this.account,
+      botId: this.#botId,
+    });
   }
 
   async start() {
@@ -92,6 +115,7 @@ export class DiscordAdapter implements ChannelAdapter {
             log,
             onDispatch: (p) => this.#onDispatch(p),
             onReady: () => {
+              this.#publishCommands();
               this.#health.status("running");
               this.#firstOutcome.resolve(undefined);
             },
@@ -130,103 +154,88 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   async stop() {
-    for (const t of this.#pendingAcks.values()) clearTimeout(t);
-    this.#pendingAcks.clear();
+    this.#presses.stop();
     await this.#singleton?.stop();
+    await Promise.all([this.#published, this.#replies.stop()]);
     this.#health.status("stopped");
+  }
+
+  /** Once per process, when the shard is first up here: the chat commands become slash commands. */
+  #publishCommands() {
+    if (this.#published || !this.#cfg.slashCommands || !this.#ctx.commandList) return;
+    this.#published = publishSlashCommands({
+      client: this.client,
+      applicationId: this.#appId,
+      guilds: this.#cfg.commandGuilds,
+      list: this.#ctx.commandList(),
+      log: this.#ctx.log,
+      account: this.account,
+    });
   }
 
   // ---- receiving ----
 
   async #onDispatch(p: GatewayDispatchPayload) {
+    if (this.#channels.learn(p)) return;
     switch (p.t) {
-      case "GUILD_CREATE":
-        for (const c of [...(p.d.channels ?? []), ...(p.d.threads ?? [])]) {
-          this.#channels.set(c.id, {
-            id: c.id,
-            type: c.type,
-            guild_id: p.d.id,
-            parent_id: (c as DcChannel).parent_id,
-          });
-        }
-        return;
-      case "THREAD_CREATE":
-      case "CHANNEL_CREATE":
-      case "CHANNEL_UPDATE":
-        this.#channels.set(p.d.id, p.d as unknown as DcChannel);
+      case "READY":
+        this.#appId = p.d.application?.id ?? this.#botId;
         return;
       case "MESSAGE_CREATE":
-        return this.#onMessage(p.d as unknown as DcMessage);
+        return this.#onMessage(p.d);
       case "INTERACTION_CREATE":
-        return this.#onInteraction(p.d as unknown as DcInteraction);
+        return this.#onInteraction(p.d as unknown as Partial<DcInteraction> | null);
       default:
         return;
     }
   }
 
-  async #onMessage(msg: DcMessage) {
-    const channel = msg.guild_id ? await this.#resolveChannel(msg.channel_id) : undefined;
+  #skipped = (reason: string) => this.#ctx.log.warn({ account: this.account }, `discord: ${reason}`);
+
+  async #onMessage(msg: { guild_id?: unknown; channel_id?: unknown } | null) {
+    const channel = await this.#channels.resolve(msg?.guild_id, msg?.channel_id);
     const event = normalizeMessage(msg, {
       account: this.account,
       botId: this.#botId,
       requireMention: this.#cfg.requireMention,
       channel,
+      onInvalid: this.#skipped,
     });
     if (!event?.addressed || !this.#listensIn(event)) return;
     this.#health.inbound();
     await this.#ctx.ingest(event);
   }
 
-  async #onInteraction(interaction: DcInteraction) {
+  async #onInteraction(interaction: Partial<DcInteraction> | null) {
     const arrivedAt = Date.now();
-    const channel =
-      interaction.guild_id && interaction.channel_id
-        ? await this.#resolveChannel(interaction.channel_id)
-        : undefined;
+    const channel = await this.#channels.resolve(interaction?.guild_id, interaction?.channel_id);
     const event = normalizeInteraction(interaction, {
       account: this.account,
       botId: this.#botId,
       requireMention: false,
       channel,
+      onInvalid: this.#skipped,
     });
+    if (event?.replyContext?.slash) return this.#onSlashCommand(event);
     if (!event?.action) return;
     event.action.value = (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? "";
-    // The pipeline answers with answerAction; if it is busy, acknowledge in time so the button doesn't fail.
-    // Discord's clock started when the press arrived, so the time spent resolving and storing counts too; the
-    // timer is armed before ingest so a quick pipeline answer always finds it.
-    const timer = setTimeout(
-      () => {
-        this.#pendingAcks.delete(interaction.id);
-        this.client.interactionCallback(interaction.id, interaction.token, 6).catch((err: Error) => {
-          this.#ctx.log.warn(
-            { account: this.account, err: err.message },
-            "discord: acknowledging a button press failed",
-          );
-        });
-      },
-      Math.max(0, INTERACTION_ACK_MS - (Date.now() - arrivedAt)),
-    );
-    timer.unref();
-    this.#pendingAcks.set(interaction.id, timer);
+    this.#presses.arm(event.action.id, String(event.replyContext?.interactionToken), arrivedAt);
     this.#health.inbound();
     await this.#ctx.ingest(event);
   }
 
-  /** Thread or channel? Known from GUILD_CREATE and THREAD_CREATE, else asked once over REST. */
-  async #resolveChannel(id: string): Promise<DcChannel | undefined> {
-    const known = this.#channels.get(id);
-    if (known) return known;
-    try {
-      const c = await this.client.channel(id);
-      this.#channels.set(id, c);
-      return c;
-    } catch (err) {
-      this.#ctx.log.warn(
-        { account: this.account, channel: id, err: (err as Error).message },
-        "discord: channel lookup failed",
-      );
-      return undefined;
+  /** A slash command: acknowledged (deferred) before it is stored, answered through the interaction later. */
+  async #onSlashCommand(event: InboundEvent) {
+    const id = String(event.replyContext!.interactionId);
+    const token = String(event.replyContext!.interactionToken);
+    if (!this.#listensIn(event)) {
+      const note = { content: "I don't answer in this channel.", flags: 64 };
+      await this.client.interactionCallback(id, token, 4, note).catch(() => {});
+      return;
     }
+    this.#replies.defer(id, token);
+    this.#health.inbound();
+    await this.#ctx.ingest(event);
   }
 
   /** With allowedChannels set, guild channels (and their threads) outside the list are not listened to. */
@@ -238,11 +247,11 @@ export class DiscordAdapter implements ChannelAdapter {
 
   // ---- sending ----
 
-  send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
-    return this.#health.track(() => this.#send(to, message));
+  send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
+    return this.#health.track(() => this.#send(to, message, options));
   }
 
-  async #send(to: DeliveryAddress, message: OutboundMessage): Promise<SentMessage> {
+  async #send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions): Promise<SentMessage> {
     const files = filesOf(message.media ?? []);
     const replyTo = to.replyContext?.replyToMessageId;
     const body: MessageBody = {
@@ -252,13 +261,24 @@ export class DiscordAdapter implements ChannelAdapter {
         ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } }
         : {}),
     };
-    const sent = await this.client.createMessage(
-      to.thread ?? to.conversationId,
-      body,
-      files.length ? files : undefined,
-    );
-    this.#wrote(sent.id);
-    return { messageId: sent.id };
+    const channelId = to.thread ?? to.conversationId;
+    const slash = slashContextOf(to);
+    // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
+    const key = options.idempotencyKey;
+    const once = key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
+    const toChannel = () =>
+      this.client.createMessage(channelId, once, files.length ? files : undefined, slash !== undefined);
+    const id = slash
+      ? await this.#replies.send(
+          slash,
+          body,
+          files.length ? files : undefined,
+          options.idempotencyKey,
+          toChannel,
+        )
+      : (await toChannel()).id;
+    this.#wrote(id);
+    return { messageId: id };
   }
 
   edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
@@ -291,31 +311,14 @@ export class DiscordAdapter implements ChannelAdapter {
       });
     }
     return {
-      content: message.text.slice(0, DISCORD_MAX_TEXT),
+      content: cutText(message.text, DISCORD_MAX_TEXT),
       ...(buttons.length ? { components: componentRows(buttons) } : {}),
     };
   }
 
-  /**
-   * Answers a button press: with an ephemeral message (only the presser sees it) or a silent acknowledgement. When
-   * the press was already acknowledged (here after 2 s, or by another replica) the text goes as a follow-up.
-   */
-  async answerAction(event: InboundEvent, text?: string): Promise<void> {
-    const ctx = event.replyContext ?? {};
-    const id = String(ctx.interactionId ?? event.action?.id ?? "");
-    const token = String(ctx.interactionToken ?? "");
-    const appId = String(ctx.applicationId ?? this.#botId);
-    if (!id || !token) return;
-    const pending = this.#pendingAcks.get(id);
-    if (pending) clearTimeout(pending);
-    this.#pendingAcks.delete(id);
-    const data = text ? { content: text.slice(0, DISCORD_MAX_TEXT), flags: 64 } : undefined;
-    try {
-      await this.client.interactionCallback(id, token, data ? 4 : 6, data);
-    } catch (err) {
-      if (!(err instanceof DiscordRefusedError && err.code === 40060)) throw err;
-      if (data) await this.client.followUp(appId, token, data);
-    }
+  /** Answers a button press (see button-presses.ts). */
+  answerAction(event: InboundEvent, text?: string): Promise<void> {
+    return this.#presses.answer(event, text);
   }
 
   isTrusted(event: InboundEvent): boolean {
