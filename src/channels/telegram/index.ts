@@ -63,6 +63,11 @@ export class TelegramAdapter implements ChannelAdapter {
   readonly #allowedUsers: Set<string>;
   readonly #allowedChats: Set<string>;
   #me: BotIdentity | undefined;
+
+  /** The bot's @username: commands addressed to another bot (`/run@otherbot`) are not ours. */
+  get botName(): string | undefined {
+    return this.#me?.username || undefined;
+  }
   #poller: TelegramPoller | undefined;
 
   constructor(cfg: TelegramAccountConfig, ctx: ChannelContext) {
@@ -358,6 +363,10 @@ export class TelegramAdapter implements ChannelAdapter {
     } catch (err) {
       if (err instanceof RateLimitedError) this.#pacer.block(chatKey, err.retryAfterMs);
       throw err;
+    } finally {
+      // The next call to this chat waits a whole interval from Telegram's answer, not from our request, so two
+      // calls never arrive closer than the limit however long this one was in transit.
+      this.#pacer.settle(specs);
     }
   }
 }
