@@ -155,6 +155,22 @@ describe("telegram channel", () => {
     );
   });
 
+  test("in a private chat, a command addressed to another bot is not answered", async () => {
+    const before = t.fake.messages(BOT.token, 42).length;
+    t.fake.userMessage(BOT.token, { text: "/help@second_test_bot, now", userId: 42 });
+    t.fake.userMessage(BOT.token, { text: "/whoami@clawgate_test_bot", userId: 42 });
+    await waitFor(
+      () => t.fake.messages(BOT.token, 42).some((m) => /Your id:/.test(m.text)),
+      10_000,
+      "the /whoami answer",
+    );
+    const texts = t.fake
+      .messages(BOT.token, 42)
+      .slice(before)
+      .map((m) => m.text);
+    assert.equal(texts.length, 1, `only /whoami@thisbot is answered: ${texts.join(" | ")}`);
+  });
+
   test("forum topics are separate sessions and replies stay in their topic", async () => {
     const group = -100888;
     t.fake.userMessage(BOT.token, {
