@@ -88,6 +88,10 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
           requestedBy: `${event.channel}:${event.sender.id}`,
         },
       );
+      if (job.unconfirmed)
+        return {
+          text: `⏳ ${id}: ComfyUI ${job.serverName} did not answer in time — job ${job.promptId}\nIt may already be running there, so it was not sent to another server (it could run twice). clawgate keeps asking ${job.serverName} and sends the images here if it runs, or tells you if it never got the job.`,
+        };
       return {
         text: `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}\nThe images will be sent here when they are ready.`,
       };

@@ -2,6 +2,7 @@
 // they do not (a restart, a dropped socket, a job that finished while the gateway was down). Results and
 // errors go to the chat that asked through the outbox with per-job idempotency keys, so nothing is sent twice
 // however many paths (socket, reconciler, replicas) notice the same ending.
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
@@ -13,7 +14,8 @@ import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./cli
 import type { ResolvedComfyui } from "./config.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
 import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
-import type { ComfyPool, ServerState } from "./pool.ts";
+import { jobMark, locateJob } from "./locate.ts";
+import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
 import { ProgressMessage, progressLine } from "./progress.ts";
 import type { InputValue } from "./templates.ts";
 
@@ -82,17 +84,39 @@ export class JobTracker {
     stream.ensure();
   }
 
+  /** The WebSocket client id this gateway submits with (events of its jobs come to it). */
+  get clientId() {
+    return this.#clientId;
+  }
+
   async submit(req: SubmitRequest): Promise<JobRecord> {
-    const { server, result } = await this.#pool.submit(async (s) => {
-      this.connect(s);
-      return s.client.submit(req.workflow, this.#clientId, {
-        clawgate: { template: req.template, source: req.source },
-      });
-    });
+    // One id per job, sent with every attempt: a server that got it although it did not answer can be asked.
+    const jobId = randomUUID();
     const nodeTypes: Record<string, string> = {};
     for (const [id, n] of Object.entries(req.workflow))
       nodeTypes[id] = String((n as { class_type?: string }).class_type);
-    return this.adopt(result.promptId, server, req, nodeTypes, `queue number ${result.number}`);
+    try {
+      const { server, result } = await this.#pool.submit(
+        async (s) => {
+          this.connect(s);
+          const r = await s.client.submit(req.workflow, this.#clientId, {
+            promptId: jobId,
+            extra: jobMark(jobId, { template: req.template, source: req.source }),
+          });
+          return { promptId: r.promptId, note: `queue number ${r.number}` };
+        },
+        async (s) => {
+          const found = await locateJob(s.client, jobId);
+          return found ? { promptId: found, note: "answered late, found in its queue" } : undefined;
+        },
+      );
+      return this.adopt(result.promptId, server, req, nodeTypes, result.note, this.#clientId);
+    } catch (err) {
+      if (!(err instanceof SubmitOutcomeUnknown)) throw err;
+      // Maybe queued there: follow it under our id until the server says (see #confirm).
+      const job = await this.adopt(jobId, err.server, req, nodeTypes, err.message, this.#clientId, true);
+      return job;
+    }
   }
 
   /** Follows a job someone else submitted (the ComfyUI-OpenClaw extension) to deliver its results. */
@@ -102,6 +126,8 @@ export class JobTracker {
     req: Omit<SubmitRequest, "workflow">,
     nodeTypes: Record<string, string> = {},
     note = "",
+    clientId?: string,
+    unconfirmed = false,
   ): Promise<JobRecord> {
     this.connect(server);
     const now = Date.now();
@@ -121,10 +147,12 @@ export class JobTracker {
       createdAt: now,
       updatedAt: now,
       nodeTypes,
+      clientId,
+      ...(unconfirmed ? { unconfirmed: true } : {}),
       trace: [
         {
           at: now,
-          event: "submitted",
+          event: unconfirmed ? "submit_unanswered" : "submitted",
           detail: `to ${server.name} (${server.client.url})${note ? `, ${note}` : ""}`,
         },
       ],
@@ -208,6 +236,7 @@ export class JobTracker {
       const job = await this.jobs.get(id);
       if (!job || !isOpen(job)) return;
       job.state = "running";
+      job.unconfirmed = undefined;
       job.startedAt = Date.now();
       job.trace.push({ at: Date.now(), event: "execution_start", detail: server });
       await this.jobs.put(job);
@@ -262,6 +291,7 @@ export class JobTracker {
     const client = this.#clientFor(job.server);
     const pool = this.#pool.byUrl(job.server);
     if (pool) this.connect(pool);
+    if (job.unconfirmed && !(await this.#confirm(job, client))) return;
     let entry = await client.history(job.promptId);
     if (!entry) {
       const q = await client.queue();
@@ -275,6 +305,34 @@ export class JobTracker {
       }
     }
     await this.#settle(job, entry);
+  }
+
+  /**
+   * An unconfirmed job: asks its server (a server that does not answer throws, and the job keeps waiting).
+   * Found: followed from now on, under the id the server gave it. Missing while the server answers for longer
+   * than a late submit could take: it never got there, and the user is told to run it again.
+   */
+  async #confirm(job: JobRecord, client: ComfyClient): Promise<boolean> {
+    const found = await locateJob(client, job.promptId);
+    if (found) {
+      job.unconfirmed = undefined;
+      job.missingSince = undefined;
+      job.trace.push({ at: Date.now(), event: "confirmed", detail: `the server has the job as ${found}` });
+      if (found !== job.promptId) await this.jobs.rekey(job, found);
+      else await this.jobs.put(job);
+      return true;
+    }
+    const now = Date.now();
+    if (job.missingSince === undefined) {
+      job.missingSince = now;
+      await this.jobs.put(job);
+      return false;
+    }
+    if (now - job.missingSince < 4 * this.#cfg.requestTimeoutMs) return false;
+    await this.#failed(job, {
+      message: `ComfyUI at ${job.server} did not answer the submit in time and never queued the job. Run it again.`,
+    });
+    return false;
   }
 
   /** Ends a job from its history entry. */
