@@ -7,6 +7,7 @@ import type { Gateway, GatewayExtension } from "../../gateway/gateway.ts";
 import { registerScheduleAdminRoutes } from "../../schedules/admin-routes.ts";
 import { registerScheduleCommands } from "../../schedules/commands.ts";
 import { Scheduler } from "../../schedules/scheduler.ts";
+import { stableClientId } from "./client-id.ts";
 import { RUN_APPROVAL_KIND, registerComfyCommands } from "./commands.ts";
 import { type ResolvedComfyui, resolveComfyui } from "./config.ts";
 import { JobTracker } from "./jobs.ts";
@@ -47,7 +48,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         timeoutMs: cfg.requestTimeoutMs,
         headers,
       });
-      const tracker = new JobTracker(s, pool, cfg, `clawgate-${gw.owner}`);
+      const tracker = new JobTracker(s, pool, cfg, stableClientId(gw.config.dataDir, cfg.clientId));
       const runner = new TemplateRunner(cfg.templatesDir, tracker);
       const approvals = new ApprovalService(s, { ...cfg.approvals, owner: gw.owner });
       const scheduler = new Scheduler(s, {
