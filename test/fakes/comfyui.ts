@@ -92,6 +92,7 @@ export class FakeComfyUI {
   #interruptRequested = false;
   #number = 0;
   #fileSeq = 0;
+  #approvalSeq = 0;
   #held = new Set<string>();
   #png: Buffer | undefined;
   url = "";
@@ -294,7 +295,7 @@ export class FakeComfyUI {
       const known = this.options.openclawTemplates.some((t) => t.id === body.template_id);
       if (!known) return json(res, 404, { ok: false, error: "template_not_found" });
       if (body.require_approval) {
-        const id = `apr_fake${String(this.openclawApprovals.size + 1).padStart(6, "0")}`;
+        const id = `apr_fake${String(++this.#approvalSeq).padStart(6, "0")}`;
         this.openclawApprovals.set(id, body);
         return json(res, 202, {
           ok: true,

@@ -32,6 +32,8 @@ export const comfyuiConfigSchema = z.object({
   healthIntervalMs: z.number().int().min(100).default(10_000),
   /** How often unfinished jobs without live events are re-checked through /history. */
   reconcileIntervalMs: z.number().int().min(100).default(5_000),
+  /** How often jobs whose events go to another client (the extension's) are looked up in /queue and /history. */
+  pollIntervalMs: z.number().int().min(100).default(1_000),
   /** Least time between two edits of a progress message. */
   progressIntervalMs: z.number().int().min(0).default(1_500),
   requestTimeoutMs: z.number().int().min(100).default(15_000),

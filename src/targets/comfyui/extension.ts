@@ -81,7 +81,8 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
       runtime = { cfg, pool, tracker, runner, approvals, scheduler };
       ext.runtime = runtime;
 
-      if (cfg.target === "comfyui-openclaw") registerOpenClawCommands(gw.commands, { cfg, pool, tracker });
+      if (cfg.target === "comfyui-openclaw")
+        registerOpenClawCommands(gw.commands, { cfg, pool, tracker, services: s });
       else {
         registerComfyCommands(gw.commands, { runner, tracker, pool, approvals });
         registerApprovalCommands(gw.commands, gw.actions, approvals);

@@ -13,6 +13,7 @@ import type { GatewayServices } from "../../gateway/services.ts";
 import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
+import { followMode, isDue, queuePlace } from "./follow.ts";
 import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
 import { jobMark, locateJob } from "./locate.ts";
 import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
@@ -56,7 +57,8 @@ export class JobTracker {
 
   start() {
     // First pass at once: deliver what finished while the gateway was down.
-    this.#reconciler = runPeriodically(this.#cfg.reconcileIntervalMs, () =>
+    const every = Math.min(this.#cfg.reconcileIntervalMs, this.#cfg.pollIntervalMs);
+    this.#reconciler = runPeriodically(every, () =>
       this.reconcile().catch((err: Error) =>
         this.#log.warn({ err: err.message }, "checking open ComfyUI jobs failed"),
       ),
@@ -235,12 +237,7 @@ export class JobTracker {
     if (e.type === "execution_start") {
       const job = await this.jobs.get(id);
       if (!job || !isOpen(job)) return;
-      job.state = "running";
-      job.unconfirmed = undefined;
-      job.startedAt = Date.now();
-      job.trace.push({ at: Date.now(), event: "execution_start", detail: server });
-      await this.jobs.put(job);
-      this.#progressFor(job)?.update(`⏳ ${job.template} started on ${job.serverName}`);
+      await this.#started(job, server);
       return;
     }
     const terminal = ["execution_success", "execution_error", "execution_interrupted"].includes(e.type);
@@ -271,15 +268,25 @@ export class JobTracker {
     }
   }
 
-  // ---- reconciling (restart, lost socket) ----
+  async #started(job: JobRecord, detail: string) {
+    job.state = "running";
+    job.unconfirmed = undefined;
+    job.startedAt = Date.now();
+    job.trace.push({ at: Date.now(), event: "execution_start", detail });
+    await this.jobs.put(job);
+    this.#progressFor(job)?.update(`⏳ ${job.template} started on ${job.serverName}`);
+  }
+
+  // ---- reconciling (restart, lost socket) and polling (jobs whose events go elsewhere) ----
 
   async reconcile() {
     const open = await this.jobs.open();
     const now = Date.now();
     for (const job of open) {
       if (this.#stopped) return;
-      const last = this.#lastEventAt.get(job.promptId);
-      if (last && now - last < this.#cfg.reconcileIntervalMs) continue;
+      const mode = followMode(job, this.#clientId);
+      if (!isDue(mode, this.#lastEventAt.get(job.promptId), now, this.#cfg)) continue;
+      this.#lastEventAt.set(job.promptId, now);
       await this.#recheck(job).catch((err: Error) => {
         if (!(err instanceof ComfyError && err.unreachable))
           this.#log.warn({ promptId: job.promptId, err: err.message }, "re-checking a ComfyUI job failed");
@@ -294,8 +301,14 @@ export class JobTracker {
     if (job.unconfirmed && !(await this.#confirm(job, client))) return;
     let entry = await client.history(job.promptId);
     if (!entry) {
-      const q = await client.queue();
-      if (q.running.includes(job.promptId) || q.pending.includes(job.promptId)) return;
+      const place = queuePlace(await client.queue(), job.promptId);
+      if (place?.running && job.state === "queued")
+        await this.#started(job, `${job.server} (seen in /queue)`);
+      else if (place && !place.running && followMode(job, this.#clientId) === "poll")
+        this.#progressFor(job)?.update(
+          `⏳ ${job.template} queued on ${job.serverName} (${place.ahead} ahead)`,
+        );
+      if (place) return;
       entry = await client.history(job.promptId);
       if (!entry) {
         await this.#failed(job, {
