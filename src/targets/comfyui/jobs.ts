@@ -3,6 +3,7 @@
 // errors go to the chat that asked through the outbox with per-job idempotency keys, so nothing is sent twice
 // however many paths (socket, reconciler, replicas) notice the same ending.
 import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
@@ -10,6 +11,8 @@ import type { DeliveryAddress } from "../../core/event.ts";
 import { formatSessionKey } from "../../core/session-key.ts";
 import { type Periodic, runPeriodically } from "../../gateway/periodic.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
+import { MediaFiles } from "../../media/files.ts";
+import { keepInHistory } from "../../media/history-refs.ts";
 import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
@@ -380,7 +383,7 @@ export class JobTracker {
       const text =
         `✅ ${job.template} finished${seconds} — ${media.length ? `${media.length} image${media.length > 1 ? "s" : ""}` : "no images in the output"} (job ${job.promptId})` +
         (notes.length ? `\n${notes.join("\n")}` : "");
-      await this.#deliver(job, { text, media: media.length ? media : undefined }, "result");
+      await this.#deliver(job, { text, media: media.length ? media : undefined }, "result", media);
       job.state = "done";
       job.images = media.length;
       job.finishedAt = Date.now();
@@ -446,9 +449,29 @@ export class JobTracker {
     return true;
   }
 
-  async #deliver(job: JobRecord, message: Parameters<GatewayServices["deliver"]>[1], kind: string) {
+  /**
+   * Queues a message for the job's chat. Images for a chat whose history is shown again (the web chat: a tab
+   * opened after the job ended sees only history) are kept in the media store and referenced from history.
+   */
+  async #deliver(
+    job: JobRecord,
+    message: Parameters<GatewayServices["deliver"]>[1],
+    kind: string,
+    images: MediaItem[] = [],
+  ) {
     try {
-      await this.#services.deliver(job.deliverTo, message, `comfyui:${kind}:${job.promptId}`);
+      const keep = images.length > 0 && HISTORY_WITH_MEDIA.has(job.deliverTo.channel) && message.text;
+      const r = await this.#services.deliver(
+        job.deliverTo,
+        message,
+        `comfyui:${kind}:${job.promptId}`,
+        keep ? { record: false } : undefined,
+      );
+      if (keep && r.inserted) {
+        const files = new MediaFiles(resolve(this.#services.config.dataDir, "media"));
+        const text = await keepInHistory(files, keep, images, HISTORY_MEDIA_KEEP_SEC);
+        await this.#services.record(job.sessionKey, "system", text);
+      }
     } catch (err) {
       // No channel for that address any more (removed from the config): the job still ends, visibly in /trace.
       job.trace.push({ at: Date.now(), event: "delivery_failed", detail: (err as Error).message });
@@ -540,5 +563,10 @@ function errorOf(d: Record<string, unknown>): NonNullable<JobRecord["error"]> {
     traceback: tb,
   };
 }
+
+/** Channels whose history is shown to users again (and so needs the images in it). */
+const HISTORY_WITH_MEDIA = new Set(["webchat"]);
+/** As long as the job record. */
+const HISTORY_MEDIA_KEEP_SEC = 30 * 86_400;
 
 export const short = (promptId: string) => promptId.slice(0, 8);
