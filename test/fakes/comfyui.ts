@@ -42,6 +42,13 @@ export interface FakeComfyOptions {
    * may time out although the job is queued and then runs.
    */
   answerDelayMs?: number;
+  /**
+   * POST /interrupt honours `prompt_id` (ComfyUI since 2025). false is the 2024 server: it interrupts whatever
+   * is running, whichever id was sent.
+   */
+  interruptByPromptId?: boolean;
+  /** A CPU-only server outside a git checkout: device "cpu" (its "VRAM" is system RAM), version "unknown". */
+  cpuOnly?: boolean;
   /** Answer GET /openclaw/jobs with 501 jobs_host_contract_unsupported (the extension on an older ComfyUI). */
   openclawJobsUnsupported?: boolean;
   /** Templates the extension lists (GET /openclaw/templates), with their allowed inputs. */
@@ -105,6 +112,8 @@ export class FakeComfyUI {
       imagesPerJob: 1,
       openclawToken: "",
       honorPromptId: true,
+      interruptByPromptId: true,
+      cpuOnly: false,
       answerDelayMs: 0,
       openclawJobsUnsupported: false,
       openclawTemplates: [{ id: "txt2img", allowed_inputs: ["prompt", "steps"] }],
@@ -217,7 +226,8 @@ export class FakeComfyUI {
     if (key === "POST /interrupt") {
       this.interrupts.push(body);
       const id = (body as { prompt_id?: string }).prompt_id;
-      if (this.#running && (!id || id === this.#running.promptId)) this.#interruptRequested = true;
+      const targeted = id && this.options.interruptByPromptId;
+      if (this.#running && (!targeted || id === this.#running.promptId)) this.#interruptRequested = true;
       return json(res, 200, {});
     }
     if (key === "GET /history") {
@@ -494,6 +504,30 @@ export class FakeComfyUI {
   }
 
   #systemStats() {
+    if (this.options.cpuOnly)
+      return {
+        system: {
+          os: "posix",
+          ram_total: 8_000_000_000,
+          ram_free: 5_000_000_000,
+          comfyui_version: "unknown",
+          python_version: "3.11.2",
+          pytorch_version: "2.4.0+cpu",
+          embedded_python: false,
+          argv: ["main.py", "--cpu"],
+        },
+        devices: [
+          {
+            name: "cpu",
+            type: "cpu",
+            index: null,
+            vram_total: 8_000_000_000,
+            vram_free: 5_000_000_000,
+            torch_vram_total: 8_000_000_000,
+            torch_vram_free: 5_000_000_000,
+          },
+        ],
+      };
     return {
       system: {
         os: "posix",

@@ -236,15 +236,21 @@ export function describePromptError(
     | Record<string, { class_type?: string; errors?: { message?: string; details?: string }[] }>
     | undefined,
 ): string {
-  const head =
-    typeof error === "string"
-      ? error
-      : [error?.message, error?.details].filter(Boolean).join(": ") || "unknown error";
+  const head = typeof error === "string" ? error : joinMessage(error?.message, error?.details);
   const nodes = Object.entries(nodeErrors ?? {}).map(([id, n]) => {
     const msgs = (n.errors ?? []).map((e) => `${e.message}${e.details ? ` [${e.details}]` : ""}`).join("; ");
     return `node ${id} (${n.class_type ?? "?"}): ${msgs}`;
   });
   return nodes.length ? `${head} — ${nodes.join(" | ")}` : head;
+}
+
+/** "Cannot execute because node X does not exist. (Node ID '#5')": a sentence keeps its full stop. */
+export function joinMessage(message: string | undefined, details: string | undefined): string {
+  const m = message?.trim();
+  const d = details?.trim();
+  if (!m) return d || "unknown error";
+  if (!d) return m;
+  return /[.!?]$/.test(m) ? `${m} (${d})` : `${m}: ${d}`;
 }
 
 export function mimeOf(filename: string): string {

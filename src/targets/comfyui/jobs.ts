@@ -21,6 +21,7 @@ import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
 import { jobMark, locateJob } from "./locate.ts";
 import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
 import { ProgressMessage, progressLine } from "./progress.ts";
+import { runSeconds } from "./run-time.ts";
 import type { InputValue } from "./templates.ts";
 
 export interface SubmitRequest {
@@ -48,6 +49,7 @@ export class JobTracker {
   readonly #chains = new Map<string, Promise<void>>();
   #reconciler: Periodic | undefined;
   #stopped = false;
+  readonly #startedAt = Date.now();
 
   constructor(services: GatewayServices, pool: ComfyPool, cfg: ResolvedComfyui, clientId: string) {
     this.#services = services;
@@ -193,9 +195,14 @@ export class JobTracker {
           await client.deleteQueued([job.promptId]);
           await this.#stopped_(job, "removed from the queue");
           lines.push(`${short(job.promptId)}: removed from the queue`);
-        } else {
+        } else if (q.running.includes(job.promptId)) {
+          // Checked first: a server without per-prompt interrupt stops whatever is running.
           await client.interrupt(job.promptId);
           lines.push(`${short(job.promptId)}: interrupt sent`);
+        } else {
+          lines.push(
+            `${short(job.promptId)}: not running on ${job.serverName} right now (it may have just ended); nothing was interrupted`,
+          );
         }
       } catch (err) {
         lines.push(`${short(job.promptId)}: ${(err as Error).message}`);
@@ -379,7 +386,12 @@ export class JobTracker {
       }
       if (!entry) return; // the reconciler will find it
       const { media, notes } = await this.#collectImages(client, entry);
-      const seconds = job.startedAt ? ` in ${Math.round((Date.now() - job.startedAt) / 1000)} s` : "";
+      const took = runSeconds(entry, {
+        startedAt: job.startedAt,
+        trackerStartedAt: this.#startedAt,
+        now: Date.now(),
+      });
+      const seconds = took !== undefined ? ` in ${took} s` : "";
       const text =
         `✅ ${job.template} finished${seconds} — ${media.length ? `${media.length} image${media.length > 1 ? "s" : ""}` : "no images in the output"} (job ${job.promptId})` +
         (notes.length ? `\n${notes.join("\n")}` : "");

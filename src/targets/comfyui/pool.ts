@@ -166,8 +166,13 @@ export class ComfyPool {
       if (!s.healthy)
         return `ComfyUI ${s.name} (${s.client.url}): ${state}${s.lastError ? ` — ${s.lastError}` : ""}`;
       const dev = s.stats?.devices?.[0];
-      const vram = dev?.vram_total ? `, VRAM ${gb(dev.vram_free)}/${gb(dev.vram_total)} GB free` : "";
-      const version = s.stats?.system?.comfyui_version ? ` v${s.stats.system.comfyui_version}` : "";
+      // On a CPU-only server the "device" is the CPU and its "VRAM" is system RAM.
+      const memory = dev?.type === "cpu" ? "RAM" : "VRAM";
+      const vram = dev?.vram_total
+        ? `, ${memory} ${gb(dev.vram_free)}/${gb(dev.vram_total)} GB free${dev.type === "cpu" ? " (CPU only)" : ""}`
+        : "";
+      const v = s.stats?.system?.comfyui_version;
+      const version = v && v !== "unknown" ? ` v${v.replace(/^v/, "")}` : "";
       return `ComfyUI ${s.name} (${s.client.url}): up${version}, queue ${s.queueRemaining}${vram}`;
     });
   }
