@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { MediaFiles } from "../../src/media/files.ts";
 import { keepInHistory, splitMediaRefs } from "../../src/media/history-refs.ts";
 import { FakeComfyUI } from "../fakes/comfyui.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { type ComfyGateway, startComfyGateway, Thread } from "./helpers.ts";
 
@@ -46,6 +47,31 @@ describe("web chat history keeps ComfyUI result images", () => {
       assert.equal(meta.width, 64);
     }
     assert.equal(messages.filter((m) => /txt2img finished/.test(m.content)).length, 1);
+
+    // Opening the thread in a browser shows the images under the result.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${gw.url}/#closed-tab`);
+      const bubble = page.locator(".msg[data-msg-id]", { hasText: "txt2img finished" });
+      await bubble.waitFor({ timeout: 10_000 });
+      await page.waitForFunction(
+        () => [...document.querySelectorAll(".msg[data-msg-id] img")].length === 2,
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.equal(await bubble.locator("img").count(), 2);
+      assert.match(
+        (await bubble.locator("img").first().getAttribute("src")) ?? "",
+        /^data:image\/png;base64,/,
+      );
+      assert.doesNotMatch(await bubble.innerText(), /media:/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
