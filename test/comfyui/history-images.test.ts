@@ -67,7 +67,7 @@ describe("web chat history keeps ComfyUI result images", () => {
         (await bubble.locator("img").first().getAttribute("src")) ?? "",
         /^data:image\/png;base64,/,
       );
-      assert.doesNotMatch(await bubble.innerText(), /media:/);
+      assert.doesNotMatch((await bubble.textContent()) ?? "", /media:/);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
