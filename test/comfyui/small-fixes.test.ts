@@ -63,12 +63,23 @@ describe("ComfyUI details users noticed", () => {
     chat0.close();
     await gw.stop();
     // Back with another client id and slow checks: the job ends unnoticed, and another user's prompt runs.
+    const logFrom = comfy.requestLog.length;
     gw = await startComfyGateway({
       servers: [comfy.url],
       dir,
       comfyui: { clientId: "replica-b", reconcileIntervalMs: 60_000, pollIntervalMs: 60_000 },
     });
     try {
+      // Its start-up look at open jobs (history, then queue) finds ours still queued; only then does it end.
+      await waitFor(
+        () => {
+          const log = comfy.requestLog.slice(logFrom);
+          const asked = log.indexOf(`GET /history/${jobId}`);
+          return asked !== -1 && log.indexOf("GET /queue", asked) !== -1;
+        },
+        5000,
+        "the start-up check",
+      );
       comfy.options.steps = 1;
       comfy.release();
       await waitFor(() => comfy.historyOf(jobId), 5000, "our job to finish");

@@ -73,6 +73,8 @@ export class FakeComfyUI {
   /** Every /prompt request, including refused ones. */
   readonly promptRequests: unknown[] = [];
   readonly interrupts: unknown[] = [];
+  /** Every request as "METHOD /path" (without the query), in order. */
+  readonly requestLog: string[] = [];
   /** Set to make the next executed job fail at a node with execution_error. */
   failNext: { nodeId?: string; message: string } | undefined;
   /** GET /system_stats requests seen (health checks). */
@@ -185,6 +187,7 @@ export class FakeComfyUI {
     if (this.stallGate) await this.stallGate;
     if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
     const key = `${req.method} ${path}`;
+    this.requestLog.push(key);
     if (path.startsWith("/openclaw/")) return this.#openclaw(req, res, key, body as Record<string, unknown>);
     if (key === "GET /system_stats") {
       this.statsRequests++;

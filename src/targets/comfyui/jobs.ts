@@ -3,7 +3,6 @@
 // errors go to the chat that asked through the outbox with per-job idempotency keys, so nothing is sent twice
 // however many paths (socket, reconciler, replicas) notice the same ending.
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
@@ -11,14 +10,13 @@ import type { DeliveryAddress } from "../../core/event.ts";
 import { formatSessionKey } from "../../core/session-key.ts";
 import { type Periodic, runPeriodically } from "../../gateway/periodic.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
-import { MediaFiles } from "../../media/files.ts";
-import { keepInHistory } from "../../media/history-refs.ts";
 import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
+import { deliverToChat } from "./delivery.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
 import { followMode, isDue, queuePlace } from "./follow.ts";
 import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
-import { jobMark, locateJob } from "./locate.ts";
+import { jobMark, locateJob, unconfirmedStep } from "./locate.ts";
 import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
 import { ProgressMessage, progressLine } from "./progress.ts";
 import { runSeconds } from "./run-time.ts";
@@ -337,25 +335,30 @@ export class JobTracker {
    */
   async #confirm(job: JobRecord, client: ComfyClient): Promise<boolean> {
     const found = await locateJob(client, job.promptId);
-    if (found) {
-      job.unconfirmed = undefined;
-      job.missingSince = undefined;
-      job.trace.push({ at: Date.now(), event: "confirmed", detail: `the server has the job as ${found}` });
-      if (found !== job.promptId) await this.jobs.rekey(job, found);
-      else await this.jobs.put(job);
-      return true;
-    }
-    const now = Date.now();
-    if (job.missingSince === undefined) {
-      job.missingSince = now;
-      await this.jobs.put(job);
+    const step = unconfirmedStep(found, job.missingSince, Date.now(), 4 * this.#cfg.requestTimeoutMs);
+    if (step.kind === "lost") {
+      await this.#failed(job, {
+        message: `ComfyUI at ${job.server} did not answer the submit in time and never queued the job. Run it again.`,
+      });
       return false;
     }
-    if (now - job.missingSince < 4 * this.#cfg.requestTimeoutMs) return false;
-    await this.#failed(job, {
-      message: `ComfyUI at ${job.server} did not answer the submit in time and never queued the job. Run it again.`,
+    if (step.kind === "wait") {
+      if (job.missingSince !== step.missingSince) {
+        job.missingSince = step.missingSince;
+        await this.jobs.put(job);
+      }
+      return false;
+    }
+    job.unconfirmed = undefined;
+    job.missingSince = undefined;
+    job.trace.push({
+      at: Date.now(),
+      event: "confirmed",
+      detail: `the server has the job as ${step.promptId}`,
     });
-    return false;
+    if (step.promptId !== job.promptId) await this.jobs.rekey(job, step.promptId);
+    else await this.jobs.put(job);
+    return true;
   }
 
   /** Ends a job from its history entry. */
@@ -461,10 +464,6 @@ export class JobTracker {
     return true;
   }
 
-  /**
-   * Queues a message for the job's chat. Images for a chat whose history is shown again (the web chat: a tab
-   * opened after the job ended sees only history) are kept in the media store and referenced from history.
-   */
   async #deliver(
     job: JobRecord,
     message: Parameters<GatewayServices["deliver"]>[1],
@@ -472,18 +471,7 @@ export class JobTracker {
     images: MediaItem[] = [],
   ) {
     try {
-      const keep = images.length > 0 && HISTORY_WITH_MEDIA.has(job.deliverTo.channel) && message.text;
-      const r = await this.#services.deliver(
-        job.deliverTo,
-        message,
-        `comfyui:${kind}:${job.promptId}`,
-        keep ? { record: false } : undefined,
-      );
-      if (keep && r.inserted) {
-        const files = new MediaFiles(resolve(this.#services.config.dataDir, "media"));
-        const text = await keepInHistory(files, keep, images, HISTORY_MEDIA_KEEP_SEC);
-        await this.#services.record(job.sessionKey, "system", text);
-      }
+      await deliverToChat(this.#services, job, message, `comfyui:${kind}:${job.promptId}`, images);
     } catch (err) {
       // No channel for that address any more (removed from the config): the job still ends, visibly in /trace.
       job.trace.push({ at: Date.now(), event: "delivery_failed", detail: (err as Error).message });
@@ -575,10 +563,5 @@ function errorOf(d: Record<string, unknown>): NonNullable<JobRecord["error"]> {
     traceback: tb,
   };
 }
-
-/** Channels whose history is shown to users again (and so needs the images in it). */
-const HISTORY_WITH_MEDIA = new Set(["webchat"]);
-/** As long as the job record. */
-const HISTORY_MEDIA_KEEP_SEC = 30 * 86_400;
 
 export const short = (promptId: string) => promptId.slice(0, 8);

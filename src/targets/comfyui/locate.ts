@@ -43,3 +43,18 @@ export async function locateJob(client: ComfyClient, jobId: string): Promise<str
   if (await client.history(jobId)) return jobId;
   return findInHistory(await client.recentHistory(HISTORY_SCAN), jobId);
 }
+
+/**
+ * What to do with a job whose submit was not answered, after asking its server (`found`: its prompt id there).
+ * Missing while the server answers is only final after `graceMs`: a late submit may still be in its hands.
+ */
+export function unconfirmedStep(
+  found: string | undefined,
+  missingSince: number | undefined,
+  now: number,
+  graceMs: number,
+): { kind: "found"; promptId: string } | { kind: "wait"; missingSince: number } | { kind: "lost" } {
+  if (found) return { kind: "found", promptId: found };
+  if (missingSince === undefined) return { kind: "wait", missingSince: now };
+  return now - missingSince < graceMs ? { kind: "wait", missingSince } : { kind: "lost" };
+}
