@@ -16,7 +16,7 @@ async function pair(a: ConstructorParameters<typeof FakeComfyUI>[0]) {
   const slow = await FakeComfyUI.start({ steps: 1, stepMs: 5, ...a });
   const other = await FakeComfyUI.start({ steps: 1, stepMs: 5 });
   fakes.push(slow, other);
-  const gw = await startComfyGateway({ servers: [slow.url, other.url], comfyui: { requestTimeoutMs: 500 } });
+  const gw = await startComfyGateway({ servers: [slow.url, other.url], comfyui: { requestTimeoutMs: 1000 } });
   // Both checked healthy: the first listed (the slow one) is then the first choice.
   await waitFor(() => gw.ext.runtime!.pool.servers.every((s) => s.healthy === true), 8000, "health checks");
   return { slow, other, gw };
@@ -25,7 +25,7 @@ async function pair(a: ConstructorParameters<typeof FakeComfyUI>[0]) {
 describe("no double execution across the pool", () => {
   for (const honorPromptId of [true, false]) {
     it(`a server that answers the submit too late but queued it keeps the job (${honorPromptId ? "client-chosen prompt_id" : "2024 server that ignores prompt_id"})`, async () => {
-      const { slow, other, gw } = await pair({ answerDelayMs: 1500, honorPromptId });
+      const { slow, other, gw } = await pair({ answerDelayMs: 2500, honorPromptId });
       try {
         const chat = await Thread.open(gw.url, `late${honorPromptId}`);
         await chat.send("/run txt2img a red fox seed=7");

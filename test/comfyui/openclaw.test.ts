@@ -16,8 +16,9 @@ describe("comfyui-openclaw", () => {
   before(async () => {
     comfy = await FakeComfyUI.start({
       openclawToken: TOKEN,
-      steps: 6,
-      stepMs: 60,
+      // Long enough that a 100 ms poll sees the job running even on a busy machine.
+      steps: 10,
+      stepMs: 80,
       openclawTemplates: [
         { id: "txt2img", allowed_inputs: ["prompt", "steps"] },
         { id: "portrait", allowed_inputs: ["steps", "positive_prompt", "prompt"] },
