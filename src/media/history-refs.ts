@@ -1,8 +1,8 @@
 // Media kept for a conversation's history. The store's history holds text only, so a delivered image that must
 // stay visible (the web chat shows history when a thread is reopened) is saved in the media store
 // (<dataDir>/media) and named in the stored text by a reference line `![<filename>](media:<stored name>)`.
-// Readers of history split those lines off again and load the bytes. Only messages clawgate wrote carry
-// references: a user typing one gets nothing (see splitMediaRefs' callers).
+// Readers of history split those lines off again and load the bytes. Only "system" messages (written by
+// clawgate itself) are read for references: a user or an agent writing one gets nothing.
 import type { MediaItem } from "../channels/types.ts";
 import { extensionFor, isImage, normalizeMime } from "./content-type.ts";
 import type { MediaFiles } from "./files.ts";

@@ -48,6 +48,27 @@ describe("web chat history keeps ComfyUI result images", () => {
     }
     assert.equal(messages.filter((m) => /txt2img finished/.test(m.content)).length, 1);
 
+    // A reference written by anyone but clawgate (a user, an agent) is text, never a file read.
+    const key = "webchat:default:closed-tab";
+    const stored = (await gw.gateway.store.listMessages(key, { limit: 100 })).find((m) =>
+      m.content.includes("media:"),
+    )!;
+    const ref = stored.content.slice(stored.content.indexOf("\n!["));
+    await gw.gateway.store.appendMessages([
+      { sessionKey: key, role: "assistant", content: `agent says${ref}` },
+      { sessionKey: key, role: "user", content: `user says${ref}` },
+    ]);
+    const again = (
+      (await (await fetch(`${gw.url}/api/threads/closed-tab/messages`)).json()) as {
+        messages: ApiMessage[];
+      }
+    ).messages;
+    for (const who of ["agent says", "user says"]) {
+      const m = again.find((x) => x.content.startsWith(who))!;
+      assert.equal(m.media, undefined, who);
+      assert.ok(m.content.includes("media:"), "shown as written");
+    }
+
     // Opening the thread in a browser shows the images under the result.
     const browser = await launchChromium();
     try {

@@ -162,9 +162,10 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
           sendJson(res, 200, {
             messages: await Promise.all(
               messages.map(async (m) => {
-                // Images a delivery kept for history (ComfyUI results); users' own text is taken as typed.
+                // Images a delivery kept for history (ComfyUI results, written as "system" messages by clawgate
+                // itself); what users and agents wrote is taken as written.
                 const { text, refs } =
-                  m.role === "user" ? { text: m.content, refs: [] } : splitMediaRefs(m.content);
+                  m.role === "system" ? splitMediaRefs(m.content) : { text: m.content, refs: [] };
                 const media = refs.length ? await loadMediaRefs(mediaFiles, refs) : undefined;
                 return {
                   id: m.id,
