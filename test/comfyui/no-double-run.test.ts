@@ -64,6 +64,8 @@ describe("no double execution across the pool", () => {
       assert.match(reply, /not sent to another server/);
       const jobId = /job ([0-9a-f-]{36})/.exec(reply)![1]!;
       assert.equal(other.promptRequests.length, 0, "nothing was sent to the second server");
+      await chat.send(`/history ${jobId}`);
+      assert.match(await chat.waitFor(/^Job .*\nTemplate/), /State: sent, but the server has not confirmed/);
 
       slow.stallGate = undefined;
       other.stallGate = undefined;

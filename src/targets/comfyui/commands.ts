@@ -214,6 +214,7 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
 }
 
 function stateLine(j: JobRecord): string {
+  if (j.unconfirmed) return "sent, but the server has not confirmed it has the job";
   if (j.state === "running" && j.progress) return `running ${j.progress.value}/${j.progress.max}`;
   return j.state;
 }
