@@ -112,7 +112,7 @@ export class JobTracker {
         },
         async (s) => {
           const found = await locateJob(s.client, jobId);
-          return found ? { promptId: found, note: "answered late, found in its queue" } : undefined;
+          return found ? { promptId: found, note: "answered late; the server has the job" } : undefined;
         },
       );
       return this.adopt(result.promptId, server, req, nodeTypes, result.note, this.#clientId);
