@@ -264,7 +264,7 @@ function renderCommitted(m, claimed) {
       insert(hr);
     }
     if (gen !== undefined) state.lastGeneration = gen;
-    const el = bubble(m.role, m.content, { eventId: m.eventId });
+    const el = bubble(m.role, m.content, { eventId: m.eventId, media: m.media });
     el.dataset.msgId = String(m.id);
     el.claimed = claimed;
     insert(el);
@@ -449,7 +449,8 @@ function placeReply(ev) {
   }
   if (target) {
     target.matched = true;
-    decorate(target, ev);
+    // History may have brought the images already (kept for history): only the buttons are missing then.
+    decorate(target, target.querySelector("img") ? { ...ev, media: [] } : ev);
     return;
   }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";

@@ -79,7 +79,7 @@ describe("approvals", () => {
     assert.match(
       told,
       new RegExp(
-        `\\[Rejected\\] ${id}: /run txt2img prompt="a dark alley"\\nReason: too dark for the gallery`,
+        `\\[Rejected\\] ${id}: /run txt2img prompt="a dark alley" seed=\\d+\\nReason: too dark for the gallery`,
       ),
     );
     await admins.send(`/approve ${id}`);

@@ -44,6 +44,41 @@ describe("ComfyUI across restarts", () => {
     }
   });
 
+  it("after a restart the gateway hears the running job's events again (stable client id): started, progress, result", async () => {
+    const comfy = await FakeComfyUI.start({ hold: true, steps: 3, stepMs: 30 });
+    fakes.push(comfy);
+    const dir = tempDir("clawgate-follow-");
+    let gw = await startComfyGateway({ servers: [comfy.url], dir });
+    let chat = await Thread.open(gw.url, "f");
+    await chat.send("/run txt2img a quiet valley");
+    const promptId = /job ([0-9a-f-]{36})/.exec(await chat.waitFor(/Queued/))![1]!;
+    chat.close();
+    await gw.stop();
+    await waitFor(() => comfy.connectedClients() === 0, 5000, "the gateway's socket to close");
+
+    // Long reconcile interval: what arrives must come from ComfyUI's events, not from polling /history.
+    gw = await startComfyGateway({ servers: [comfy.url], dir, comfyui: { reconcileIntervalMs: 60_000 } });
+    try {
+      chat = await Thread.open(gw.url, "f");
+      await waitFor(() => comfy.connectedClients() === 1, 5000, "the restarted gateway to connect");
+      comfy.release();
+      await chat.waitForReply(new RegExp(`txt2img finished.*\\(job ${promptId}\\)`));
+      const live = chat.events.filter((e) => e.type === "delta").map((e) => String(e.data.text));
+      assert.ok(
+        live.some((t) => /txt2img started on comfyui/.test(t)),
+        `expected a live "started", saw ${JSON.stringify(live)}`,
+      );
+      assert.ok(
+        live.some((t) => /step 3\/3/.test(t)),
+        "progress came through",
+      );
+      assert.equal(comfy.submissions[0]!.clientId, gw.ext.runtime!.tracker.clientId);
+      chat.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it("a schedule fires each tick once, across a restart", async () => {
     const comfy = await FakeComfyUI.start({ steps: 1, stepMs: 5 });
     fakes.push(comfy);

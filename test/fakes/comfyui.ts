@@ -31,6 +31,28 @@ export interface FakeComfyOptions {
   imagesPerJob?: number;
   /** Serve the ComfyUI-OpenClaw extension's /openclaw/* routes, requiring this X-OpenClaw-Admin-Token. */
   openclawToken?: string;
+  /**
+   * Use a client-chosen `prompt_id` from POST /prompt (ComfyUI since mid-2025:
+   * `prompt_id = str(json_data.get("prompt_id", uuid.uuid4()))`, duplicates are not refused). false is the
+   * 2024 server that ignores the field and answers with its own random id.
+   */
+  honorPromptId?: boolean;
+  /**
+   * POST /prompt queues the job at once but answers only after this many ms (a busy CPU server): the client
+   * may time out although the job is queued and then runs.
+   */
+  answerDelayMs?: number;
+  /**
+   * POST /interrupt honours `prompt_id` (ComfyUI since 2025). false is the 2024 server: it interrupts whatever
+   * is running, whichever id was sent.
+   */
+  interruptByPromptId?: boolean;
+  /** A CPU-only server outside a git checkout: device "cpu" (its "VRAM" is system RAM), version "unknown". */
+  cpuOnly?: boolean;
+  /** Answer GET /openclaw/jobs with 501 jobs_host_contract_unsupported (the extension on an older ComfyUI). */
+  openclawJobsUnsupported?: boolean;
+  /** Templates the extension lists (GET /openclaw/templates), with their allowed inputs. */
+  openclawTemplates?: { id: string; allowed_inputs?: string[] }[];
 }
 
 const KNOWN_NODES = new Set([
@@ -51,12 +73,24 @@ export class FakeComfyUI {
   /** Every /prompt request, including refused ones. */
   readonly promptRequests: unknown[] = [];
   readonly interrupts: unknown[] = [];
+  /** Every request as "METHOD /path" (without the query), in order. */
+  readonly requestLog: string[] = [];
   /** Set to make the next executed job fail at a node with execution_error. */
   failNext: { nodeId?: string; message: string } | undefined;
   /** GET /system_stats requests seen (health checks). */
   statsRequests = 0;
   /** While set, GET /system_stats waits for this promise before answering (a health check in flight). */
   statsGate: Promise<void> | undefined;
+  /** Drop the next POST /prompt unanswered and unqueued (a server restarted while the request was in flight). */
+  dropNextSubmit = false;
+  /** While set, every HTTP request waits for this promise before it is handled (a stalled server). */
+  stallGate: Promise<void> | undefined;
+  /** Bodies of the extension's POST routes, by path (what the extension read). */
+  readonly openclawRequests: { key: string; body: Record<string, unknown> }[] = [];
+  /** Pending approvals on the extension: id → the trigger that asked. */
+  readonly openclawApprovals = new Map<string, Record<string, unknown>>();
+  /** Make the next approve answer with execution_error instead of running the job. */
+  openclawApproveError: string | undefined;
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #clients = new Map<string, Set<WebSocket>>();
@@ -67,12 +101,26 @@ export class FakeComfyUI {
   #interruptRequested = false;
   #number = 0;
   #fileSeq = 0;
+  #approvalSeq = 0;
   #held = new Set<string>();
   #png: Buffer | undefined;
   url = "";
 
   constructor(options: FakeComfyOptions = {}) {
-    this.options = { steps: 3, stepMs: 20, hold: false, imagesPerJob: 1, openclawToken: "", ...options };
+    this.options = {
+      steps: 3,
+      stepMs: 20,
+      hold: false,
+      imagesPerJob: 1,
+      openclawToken: "",
+      honorPromptId: true,
+      interruptByPromptId: true,
+      cpuOnly: false,
+      answerDelayMs: 0,
+      openclawJobsUnsupported: false,
+      openclawTemplates: [{ id: "txt2img", allowed_inputs: ["prompt", "steps"] }],
+      ...options,
+    };
     this.#server = createServer((req, res) => {
       this.#route(req, res).catch((err: Error) => {
         if (!res.headersSent) json(res, 500, { error: err.message });
@@ -135,8 +183,11 @@ export class FakeComfyUI {
         ? url.pathname.slice(4)
         : url.pathname;
     const body = req.method === "POST" ? await readJson(req) : undefined;
+    // Stalled after reading the request: a submit the client gave up on is still handled when the stall ends.
+    if (this.stallGate) await this.stallGate;
     if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
     const key = `${req.method} ${path}`;
+    this.requestLog.push(key);
     if (path.startsWith("/openclaw/")) return this.#openclaw(req, res, key, body as Record<string, unknown>);
     if (key === "GET /system_stats") {
       this.statsRequests++;
@@ -144,7 +195,20 @@ export class FakeComfyUI {
       return json(res, 200, this.#systemStats());
     }
     if (key === "GET /prompt") return json(res, 200, { exec_info: { queue_remaining: this.queueRemaining } });
-    if (key === "POST /prompt") return this.#submit(res, body as Record<string, unknown>);
+    if (key === "POST /prompt") {
+      if (this.dropNextSubmit) {
+        this.dropNextSubmit = false;
+        this.promptRequests.push(body);
+        req.socket.destroy();
+        return;
+      }
+      const accepted = this.#submit(res, body as Record<string, unknown>, this.options.answerDelayMs);
+      if (accepted && this.options.answerDelayMs) {
+        await sleep(this.options.answerDelayMs);
+        if (!res.destroyed) json(res, 200, accepted);
+      }
+      return;
+    }
     if (key === "GET /queue") {
       const row = (q: QueuedPrompt) => [q.number, q.promptId, q.prompt, q.extraData, outputsOf(q.prompt)];
       return json(res, 200, {
@@ -165,10 +229,16 @@ export class FakeComfyUI {
     if (key === "POST /interrupt") {
       this.interrupts.push(body);
       const id = (body as { prompt_id?: string }).prompt_id;
-      if (this.#running && (!id || id === this.#running.promptId)) this.#interruptRequested = true;
+      const targeted = id && this.options.interruptByPromptId;
+      if (this.#running && (!targeted || id === this.#running.promptId)) this.#interruptRequested = true;
       return json(res, 200, {});
     }
-    if (key === "GET /history") return json(res, 200, Object.fromEntries(this.#history));
+    if (key === "GET /history") {
+      // ?max_items=N: the N most recent entries, as ComfyUI's get_history(max_items) does.
+      const max = Number(url.searchParams.get("max_items") ?? "");
+      const all = [...this.#history.entries()];
+      return json(res, 200, Object.fromEntries(Number.isInteger(max) && max > 0 ? all.slice(-max) : all));
+    }
     if (req.method === "GET" && path.startsWith("/history/")) {
       const id = decodeURIComponent(path.slice("/history/".length));
       const entry = this.#history.get(id);
@@ -192,43 +262,133 @@ export class FakeComfyUI {
       this.#cancel(decodeURIComponent(cancel[1]!));
       return json(res, 200, {});
     }
-    return json(res, 404, { error: `no route ${key}` });
+    return notFound(res);
   }
 
-  /** The ComfyUI-OpenClaw extension: a constant-time token check in the real one; equality is enough here. */
+  /**
+   * The ComfyUI-OpenClaw extension: a constant-time token check in the real one; equality is enough here.
+   * A route that does not exist gets aiohttp's plain-text "404: Not Found" (what ComfyUI answers without the
+   * extension); a route that exists answers an unknown object with a JSON 404 ({ok:false, error}).
+   */
   #openclaw(req: IncomingMessage, res: ServerResponse, key: string, body: Record<string, unknown>) {
     const token = this.options.openclawToken;
-    if (!token) return json(res, 404, { error: "not found" });
+    if (!token) return notFound(res);
     if (req.headers["x-openclaw-admin-token"] !== token)
       return json(res, 403, { ok: false, error: "forbidden" });
-    if (key === "GET /openclaw/health") return json(res, 200, { ok: true, version: "0.9.0" });
-    if (key === "GET /openclaw/templates") return json(res, 200, { templates: [{ id: "txt2img" }] });
-    if (key === "GET /openclaw/approvals") return json(res, 200, { approvals: [] });
+    if (req.method === "POST") this.openclawRequests.push({ key, body });
+    const path = key.slice(key.indexOf(" ") + 1);
+    if (key === "GET /openclaw/health") return json(res, 200, { ok: true, version: "1.0.7" });
+    if (key === "GET /openclaw/templates")
+      return json(res, 200, { ok: true, templates: this.options.openclawTemplates });
+    if (key === "GET /openclaw/jobs") {
+      if (this.options.openclawJobsUnsupported)
+        return json(res, 501, {
+          ok: false,
+          error: "jobs_host_contract_unsupported",
+          detail: "this ComfyUI has no /api/jobs",
+        });
+      return json(res, 200, { ok: true, jobs: this.#jobs().jobs });
+    }
+    if (key === "GET /openclaw/approvals")
+      return json(res, 200, {
+        ok: true,
+        approvals: [...this.openclawApprovals.entries()].map(([id, t]) => ({
+          approval_id: id,
+          template_id: t.template_id,
+          status: "pending",
+          expires_at: "2030-01-01T00:00:00Z",
+        })),
+      });
+    if (key === "GET /openclaw/schedules")
+      return json(res, 200, {
+        ok: true,
+        schedules: [{ schedule_id: "sch_nightly", name: "nightly", template_id: "txt2img", enabled: true }],
+      });
     if (key === "POST /openclaw/triggers/fire") {
-      if (body.require_approval)
+      const known = this.options.openclawTemplates.some((t) => t.id === body.template_id);
+      if (!known) return json(res, 404, { ok: false, error: "template_not_found" });
+      if (body.require_approval) {
+        const id = `apr_fake${String(++this.#approvalSeq).padStart(6, "0")}`;
+        this.openclawApprovals.set(id, body);
         return json(res, 202, {
+          ok: true,
           pending: true,
-          approval_id: "apr_fake000001",
+          approval_id: id,
           expires_at: "2030-01-01T00:00:00Z",
         });
-      const prompt: Workflow = {
-        "3": { class_type: "KSampler", inputs: { steps: 2 } },
-        "9": { class_type: "SaveImage", inputs: { filename_prefix: "openclaw" } },
-      };
-      const fake = { writeHead: () => fake, end: () => {} } as unknown as ServerResponse;
-      this.#submit(fake, { prompt, client_id: "openclaw-extension" });
-      const q = this.submissions.at(-1)!;
+      }
+      const promptId = this.#extensionSubmit(body);
       return json(res, 200, {
         triggered: true,
-        prompt_id: q.promptId,
+        prompt_id: promptId,
         trace_id: body.trace_id,
         deduped: false,
       });
     }
-    return json(res, 404, { error: `no route ${key}` });
+    const approval = /^\/openclaw\/approvals\/([^/]+)\/(approve|reject)$/.exec(path);
+    if (req.method === "POST" && approval) {
+      const id = decodeURIComponent(approval[1]!);
+      const trigger = this.openclawApprovals.get(id);
+      if (!trigger) return json(res, 404, { ok: false, error: "approval_not_found" });
+      this.openclawApprovals.delete(id);
+      if (approval[2] === "reject") return json(res, 200, { ok: true, approval_id: id, status: "rejected" });
+      const failure = this.openclawApproveError;
+      this.openclawApproveError = undefined;
+      if (failure)
+        return json(res, 200, {
+          ok: true,
+          approval_id: id,
+          status: "approved",
+          executed: false,
+          execution_error: failure,
+        });
+      const promptId = this.#extensionSubmit(trigger);
+      return json(res, 200, {
+        ok: true,
+        approval_id: id,
+        status: "approved",
+        executed: true,
+        prompt_id: promptId,
+      });
+    }
+    const schedule = /^\/openclaw\/schedules\/([^/]+)\/run$/.exec(path);
+    if (req.method === "POST" && schedule) {
+      if (decodeURIComponent(schedule[1]!) !== "sch_nightly")
+        return json(res, 404, { ok: false, error: "schedule_not_found" });
+      const promptId = this.#extensionSubmit({ template_id: "txt2img", inputs: {} });
+      return json(res, 200, { ok: true, schedule_id: "sch_nightly", prompt_id: promptId });
+    }
+    const trace = /^\/openclaw\/trace\/([^/]+)$/.exec(path);
+    if (req.method === "GET" && trace) {
+      const id = decodeURIComponent(trace[1]!);
+      if (!this.submissions.some((q) => q.promptId === id))
+        return json(res, 404, { ok: false, error: "trace_not_found" });
+      return json(res, 200, { ok: true, prompt_id: id, events: [] });
+    }
+    return notFound(res);
   }
 
-  #submit(res: ServerResponse, body: Record<string, unknown>) {
+  /** The extension queues the template with its own random client id: its events reach no other client. */
+  #extensionSubmit(trigger: Record<string, unknown>): string {
+    const prompt: Workflow = {
+      "3": { class_type: "KSampler", inputs: { steps: 2 } },
+      "9": { class_type: "SaveImage", inputs: { filename_prefix: "openclaw" } },
+    };
+    const fake = { writeHead: () => fake, end: () => {} } as unknown as ServerResponse;
+    this.#submit(fake, {
+      prompt,
+      client_id: `openclaw-${randomUUID().replace(/-/g, "")}`,
+      extra_data: { openclaw: { inputs: trigger.inputs } },
+    });
+    return this.submissions.at(-1)!.promptId;
+  }
+
+  /** Queues a valid prompt; with `defer`, returns the answer instead of sending it (the caller sends it late). */
+  #submit(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    defer = 0,
+  ): Record<string, unknown> | undefined {
     this.promptRequests.push(body);
     const prompt = body.prompt as Workflow | undefined;
     if (!prompt || typeof prompt !== "object") {
@@ -294,21 +454,29 @@ export class FakeComfyUI {
         node_errors: nodeErrors,
       });
     }
-    const promptId = typeof body.prompt_id === "string" ? body.prompt_id : randomUUID();
+    const promptId =
+      this.options.honorPromptId && body.prompt_id !== undefined ? String(body.prompt_id) : randomUUID();
+    const clientId = typeof body.client_id === "string" ? body.client_id : undefined;
     const q: QueuedPrompt = {
       number: this.#number++,
       promptId,
       prompt,
-      clientId: typeof body.client_id === "string" ? body.client_id : undefined,
-      extraData: (body.extra_data as Record<string, unknown>) ?? {},
+      clientId,
+      // ComfyUI keeps extra_data with the client id in it; /queue rows and history show it.
+      extraData: {
+        ...((body.extra_data as Record<string, unknown>) ?? {}),
+        ...(clientId ? { client_id: clientId } : {}),
+      },
       createdAt: Date.now(),
     };
     this.submissions.push(q);
     this.#queue.push(q);
     if (this.options.hold) this.#held.add(promptId);
-    json(res, 200, { prompt_id: promptId, number: q.number, node_errors: {} });
+    const answer = { prompt_id: promptId, number: q.number, node_errors: {} };
+    if (!defer) json(res, 200, answer);
     this.#broadcastStatus();
     void this.#pump();
+    return defer ? answer : undefined;
   }
 
   #cancel(id: string) {
@@ -339,6 +507,30 @@ export class FakeComfyUI {
   }
 
   #systemStats() {
+    if (this.options.cpuOnly)
+      return {
+        system: {
+          os: "posix",
+          ram_total: 8_000_000_000,
+          ram_free: 5_000_000_000,
+          comfyui_version: "unknown",
+          python_version: "3.11.2",
+          pytorch_version: "2.4.0+cpu",
+          embedded_python: false,
+          argv: ["main.py", "--cpu"],
+        },
+        devices: [
+          {
+            name: "cpu",
+            type: "cpu",
+            index: null,
+            vram_total: 8_000_000_000,
+            vram_free: 5_000_000_000,
+            torch_vram_total: 8_000_000_000,
+            torch_vram_free: 5_000_000_000,
+          },
+        ],
+      };
     return {
       system: {
         os: "posix",
@@ -520,10 +712,18 @@ function outputsOf(prompt: Workflow): string[] {
     .map(([id]) => id);
 }
 
-function json(res: ServerResponse, status: number, body: unknown) {
+function json(res: ServerResponse, status: number, body: unknown): undefined {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+  return undefined;
+}
+
+/** aiohttp's answer for a route nobody registered. */
+function notFound(res: ServerResponse): undefined {
+  res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+  res.end("404: Not Found");
+  return undefined;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

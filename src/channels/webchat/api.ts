@@ -4,11 +4,14 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
 import type { Handler } from "../../http/router.ts";
+import { MediaFiles } from "../../media/files.ts";
+import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
@@ -52,6 +55,7 @@ const STATIC: Record<string, [string, string]> = {
 };
 
 export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
+  const mediaFiles = new MediaFiles(resolve(ctx.config.dataDir, "media"));
   const guard =
     (h: Handler): Handler =>
     (req, res, c) => {
@@ -156,15 +160,25 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
               lastError: item.lastError,
             }));
           sendJson(res, 200, {
-            messages: messages.map((m) => ({
-              id: m.id,
-              role: m.role,
-              content: m.content,
-              author: m.author,
-              eventId: m.eventId,
-              generation: m.generation,
-              createdAt: m.createdAt,
-            })),
+            messages: await Promise.all(
+              messages.map(async (m) => {
+                // Images a delivery kept for history (ComfyUI results, written as "system" messages by clawgate
+                // itself); what users and agents wrote is taken as written.
+                const { text, refs } =
+                  m.role === "system" ? splitMediaRefs(m.content) : { text: m.content, refs: [] };
+                const media = refs.length ? await loadMediaRefs(mediaFiles, refs) : undefined;
+                return {
+                  id: m.id,
+                  role: m.role,
+                  content: text,
+                  author: m.author,
+                  eventId: m.eventId,
+                  generation: m.generation,
+                  createdAt: m.createdAt,
+                  ...(media?.length ? { media } : {}),
+                };
+              }),
+            ),
             pending,
             hasMore: page.length > limit,
           });

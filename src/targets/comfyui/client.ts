@@ -16,6 +16,8 @@ export interface HistoryEntry {
 export interface QueueState {
   running: string[];
   pending: string[];
+  /** extra_data of each queued or running prompt, by prompt id (clawgate marks its jobs there). */
+  extra?: Record<string, Record<string, unknown>>;
 }
 
 export interface SystemStats {
@@ -27,15 +29,26 @@ export class ComfyError extends Error {
   readonly status?: number;
   /** Connection refused, timeout, 5xx: the server is not usable right now. */
   readonly unreachable: boolean;
+  /**
+   * The request may have reached the server although no answer came (a timeout, a connection cut after the
+   * body was sent): for POST /prompt the job may be queued there.
+   */
+  readonly outcomeUnknown: boolean;
   readonly nodeErrors?: Record<string, unknown>;
   constructor(
     message: string,
-    opts: { status?: number; unreachable?: boolean; nodeErrors?: Record<string, unknown> } = {},
+    opts: {
+      status?: number;
+      unreachable?: boolean;
+      outcomeUnknown?: boolean;
+      nodeErrors?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = "ComfyError";
     this.status = opts.status;
     this.unreachable = opts.unreachable ?? false;
+    this.outcomeUnknown = opts.outcomeUnknown ?? false;
     this.nodeErrors = opts.nodeErrors;
   }
 }
@@ -56,11 +69,24 @@ export class ComfyClient {
     return `${this.url.replace(/^http/, "ws")}/ws?clientId=${encodeURIComponent(clientId)}`;
   }
 
-  async submit(prompt: Record<string, unknown>, clientId: string, extra?: Record<string, unknown>) {
+  /**
+   * POST /prompt. `promptId` is sent as the client-chosen prompt_id (ComfyUI since mid-2025 uses it; older
+   * servers ignore it and answer with their own, which is what the result carries).
+   */
+  async submit(
+    prompt: Record<string, unknown>,
+    clientId: string,
+    opts: { promptId?: string; extra?: Record<string, unknown> } = {},
+  ) {
     const res = await this.#fetch(
       "POST",
       "/prompt",
-      { prompt, client_id: clientId, ...(extra ? { extra_data: extra } : {}) },
+      {
+        prompt,
+        client_id: clientId,
+        ...(opts.promptId ? { prompt_id: opts.promptId } : {}),
+        ...(opts.extra ? { extra_data: opts.extra } : {}),
+      },
       [400],
     );
     const body = (await res.json().catch(() => ({}))) as {
@@ -99,7 +125,18 @@ export class ComfyClient {
       queue_pending?: unknown[][];
     };
     const ids = (rows: unknown[][] | undefined) => (rows ?? []).map((r) => String(r[1]));
-    return { running: ids(body.queue_running), pending: ids(body.queue_pending) };
+    const extra: Record<string, Record<string, unknown>> = {};
+    for (const r of [...(body.queue_running ?? []), ...(body.queue_pending ?? [])])
+      if (r[3] && typeof r[3] === "object") extra[String(r[1])] = r[3] as Record<string, unknown>;
+    return { running: ids(body.queue_running), pending: ids(body.queue_pending), extra };
+  }
+
+  /** The most recent history entries (GET /history?max_items=N), by prompt id. */
+  async recentHistory(maxItems: number): Promise<Record<string, HistoryEntry>> {
+    return (await (await this.#fetch("GET", `/history?max_items=${maxItems}`)).json()) as Record<
+      string,
+      HistoryEntry
+    >;
   }
 
   async queueRemaining(): Promise<number> {
@@ -167,13 +204,16 @@ export class ComfyClient {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      const why =
-        e.name === "TimeoutError"
-          ? `no answer within ${this.#timeoutMs / 1000} s`
-          : (e.cause?.code ?? e.message);
-      throw new ComfyError(`ComfyUI at ${this.url} is not reachable (${why}). Is it running?`, {
-        unreachable: true,
-      });
+      const timedOut = e.name === "TimeoutError";
+      const why = timedOut ? `no answer within ${this.#timeoutMs / 1000} s` : (e.cause?.code ?? e.message);
+      // Refused or unresolvable: nothing was sent. Anything else may have reached the server.
+      const unsent = !timedOut && NOT_SENT.has(e.cause?.code ?? "");
+      throw new ComfyError(
+        timedOut
+          ? `ComfyUI at ${this.url} did not answer within ${this.#timeoutMs / 1000} s`
+          : `ComfyUI at ${this.url} is not reachable (${why}). Is it running?`,
+        { unreachable: true, outcomeUnknown: method !== "GET" && !unsent },
+      );
     }
     if (res.ok || okStatuses.includes(res.status)) return res;
     const text = (await res.text().catch(() => "")).slice(0, 200);
@@ -187,6 +227,8 @@ export class ComfyClient {
   }
 }
 
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
 /** "Prompt outputs failed validation — node 3 (KSampler): Value 0 smaller than min of 1 [steps, 0]". */
 export function describePromptError(
   error: { type?: string; message?: string; details?: string } | string | undefined,
@@ -194,15 +236,21 @@ export function describePromptError(
     | Record<string, { class_type?: string; errors?: { message?: string; details?: string }[] }>
     | undefined,
 ): string {
-  const head =
-    typeof error === "string"
-      ? error
-      : [error?.message, error?.details].filter(Boolean).join(": ") || "unknown error";
+  const head = typeof error === "string" ? error : joinMessage(error?.message, error?.details);
   const nodes = Object.entries(nodeErrors ?? {}).map(([id, n]) => {
     const msgs = (n.errors ?? []).map((e) => `${e.message}${e.details ? ` [${e.details}]` : ""}`).join("; ");
     return `node ${id} (${n.class_type ?? "?"}): ${msgs}`;
   });
   return nodes.length ? `${head} — ${nodes.join(" | ")}` : head;
+}
+
+/** "Cannot execute because node X does not exist. (Node ID '#5')": a sentence keeps its full stop. */
+export function joinMessage(message: string | undefined, details: string | undefined): string {
+  const m = message?.trim();
+  const d = details?.trim();
+  if (!m) return d || "unknown error";
+  if (!d) return m;
+  return /[.!?]$/.test(m) ? `${m} (${d})` : `${m}: ${d}`;
 }
 
 export function mimeOf(filename: string): string {

@@ -7,7 +7,7 @@ import { ComfyError } from "./client.ts";
 import { isOpen, type JobRecord } from "./job-store.ts";
 import { type JobTracker, short } from "./jobs.ts";
 import type { ComfyPool } from "./pool.ts";
-import { describeRun, type TemplateRunner } from "./runner.ts";
+import { describeRun, seedLine, type TemplateRunner } from "./runner.ts";
 import { describeTemplate, type InputValue, TemplateError } from "./templates.ts";
 
 export interface ComfyCommandDeps {
@@ -64,6 +64,8 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
           ...(words.length
             ? Object.keys(prepared.inputs).filter((k) => prepared.inputs[k] === words.join(" "))
             : []),
+          // The seed actually used (a random one too), so what is approved can be run again.
+          ...Object.keys(prepared.inputs).filter((k) => /(^|_)seed$/.test(k)),
         ]),
       ];
       if (needsApproval || command.flags.approval || command.flags.a) {
@@ -88,8 +90,13 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
           requestedBy: `${event.channel}:${event.sender.id}`,
         },
       );
+      if (job.unconfirmed)
+        return {
+          text: `⏳ ${id}: ComfyUI ${job.serverName} did not answer in time — job ${job.promptId}\nIt may already be running there, so it was not sent to another server (it could run twice). clawgate keeps asking ${job.serverName} and sends the images here if it runs, or tells you if it never got the job.`,
+        };
+      const seeds = seedLine(job.inputs);
       return {
-        text: `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}\nThe images will be sent here when they are ready.`,
+        text: `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}${seeds ? `\n${seeds}` : ""}\nThe images will be sent here when they are ready.`,
       };
     }),
   });
@@ -207,6 +214,7 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
 }
 
 function stateLine(j: JobRecord): string {
+  if (j.unconfirmed) return "sent, but the server has not confirmed it has the job";
   if (j.state === "running" && j.progress) return `running ${j.progress.value}/${j.progress.max}`;
   return j.state;
 }

@@ -18,6 +18,11 @@ export const comfyuiConfigSchema = z.object({
   target: z.enum(["comfyui", "comfyui-openclaw"]).default("comfyui"),
   /** One or more servers; several form a pool. Default http://127.0.0.1:8188. */
   servers: z.array(server).min(1).optional(),
+  /** WebSocket client id (per replica); default an id kept in <dataDir>/comfyui-client-id. */
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   /** Default <dataDir>/templates. */
   templatesDir: z.string().optional(),
   /** Sent as X-OpenClaw-Admin-Token to the ComfyUI-OpenClaw extension (OPENCLAW_CONNECTOR_ADMIN_TOKEN). */
@@ -27,6 +32,8 @@ export const comfyuiConfigSchema = z.object({
   healthIntervalMs: z.number().int().min(100).default(10_000),
   /** How often unfinished jobs without live events are re-checked through /history. */
   reconcileIntervalMs: z.number().int().min(100).default(5_000),
+  /** How often jobs whose events go to another client (the extension's) are looked up in /queue and /history. */
+  pollIntervalMs: z.number().int().min(100).default(1_000),
   /** Least time between two edits of a progress message. */
   progressIntervalMs: z.number().int().min(0).default(1_500),
   requestTimeoutMs: z.number().int().min(100).default(15_000),
@@ -88,6 +95,7 @@ export function resolveComfyui(config: Config, env: Env): ResolvedComfyui | unde
     servers,
     templatesDir,
     adminToken: env.OPENCLAW_CONNECTOR_ADMIN_TOKEN || base.adminToken,
+    clientId: env.CLAWGATE_COMFYUI_CLIENT_ID?.trim() || base.clientId,
     maxImageMB: maxMb && maxMb > 0 ? maxMb : base.maxImageMB,
     approvals: {
       ...base.approvals,

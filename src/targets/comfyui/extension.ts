@@ -7,6 +7,7 @@ import type { Gateway, GatewayExtension } from "../../gateway/gateway.ts";
 import { registerScheduleAdminRoutes } from "../../schedules/admin-routes.ts";
 import { registerScheduleCommands } from "../../schedules/commands.ts";
 import { Scheduler } from "../../schedules/scheduler.ts";
+import { stableClientId } from "./client-id.ts";
 import { RUN_APPROVAL_KIND, registerComfyCommands } from "./commands.ts";
 import { type ResolvedComfyui, resolveComfyui } from "./config.ts";
 import { JobTracker } from "./jobs.ts";
@@ -47,7 +48,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         timeoutMs: cfg.requestTimeoutMs,
         headers,
       });
-      const tracker = new JobTracker(s, pool, cfg, `clawgate-${gw.owner}`);
+      const tracker = new JobTracker(s, pool, cfg, stableClientId(gw.config.dataDir, cfg.clientId));
       const runner = new TemplateRunner(cfg.templatesDir, tracker);
       const approvals = new ApprovalService(s, { ...cfg.approvals, owner: gw.owner });
       const scheduler = new Scheduler(s, {
@@ -80,7 +81,8 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
       runtime = { cfg, pool, tracker, runner, approvals, scheduler };
       ext.runtime = runtime;
 
-      if (cfg.target === "comfyui-openclaw") registerOpenClawCommands(gw.commands, { cfg, pool, tracker });
+      if (cfg.target === "comfyui-openclaw")
+        registerOpenClawCommands(gw.commands, { cfg, pool, tracker, services: s });
       else {
         registerComfyCommands(gw.commands, { runner, tracker, pool, approvals });
         registerApprovalCommands(gw.commands, gw.actions, approvals);

@@ -35,6 +35,15 @@ export interface JobRecord {
   nodeTypes: Record<string, string>;
   error?: { nodeId?: string; nodeType?: string; message: string; traceback?: string };
   images?: number;
+  /**
+   * The server did not answer the submit in time: the job may or may not be queued there. Set until the server
+   * shows it (then it is followed as usual) or, answering, keeps not having it (then it failed).
+   */
+  unconfirmed?: boolean;
+  /** When the server first answered without having an unconfirmed job. */
+  missingSince?: number;
+  /** The WebSocket client id the job was submitted with; events go only there. */
+  clientId?: string;
   /** Notable events for /trace. */
   trace: { at: number; event: string; detail?: string }[];
 }
@@ -66,6 +75,14 @@ export class JobStore {
     await this.#store.kvSet(JOBS, job.promptId, JSON.stringify(job), KEEP_MS);
     if (isOpen(job)) await this.#store.kvSet(OPEN, job.promptId, job.server, KEEP_MS);
     else await this.#store.kvDelete(OPEN, job.promptId);
+  }
+
+  /** Moves a job to the id its server gave it (a server that ignored the client-chosen prompt_id). */
+  async rekey(job: JobRecord, promptId: string) {
+    await this.#store.kvDelete(OPEN, job.promptId);
+    await this.#store.kvDelete(JOBS, job.promptId);
+    job.promptId = promptId;
+    await this.put(job);
   }
 
   async open(): Promise<JobRecord[]> {

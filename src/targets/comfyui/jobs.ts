@@ -2,6 +2,7 @@
 // they do not (a restart, a dropped socket, a job that finished while the gateway was down). Results and
 // errors go to the chat that asked through the outbox with per-job idempotency keys, so nothing is sent twice
 // however many paths (socket, reconciler, replicas) notice the same ending.
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
@@ -11,10 +12,14 @@ import { type Periodic, runPeriodically } from "../../gateway/periodic.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
 import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
+import { deliverToChat } from "./delivery.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
+import { followMode, isDue, queuePlace } from "./follow.ts";
 import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
-import type { ComfyPool, ServerState } from "./pool.ts";
+import { jobMark, locateJob, unconfirmedStep } from "./locate.ts";
+import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
 import { ProgressMessage, progressLine } from "./progress.ts";
+import { runSeconds } from "./run-time.ts";
 import type { InputValue } from "./templates.ts";
 
 export interface SubmitRequest {
@@ -42,6 +47,7 @@ export class JobTracker {
   readonly #chains = new Map<string, Promise<void>>();
   #reconciler: Periodic | undefined;
   #stopped = false;
+  readonly #startedAt = Date.now();
 
   constructor(services: GatewayServices, pool: ComfyPool, cfg: ResolvedComfyui, clientId: string) {
     this.#services = services;
@@ -54,7 +60,8 @@ export class JobTracker {
 
   start() {
     // First pass at once: deliver what finished while the gateway was down.
-    this.#reconciler = runPeriodically(this.#cfg.reconcileIntervalMs, () =>
+    const every = Math.min(this.#cfg.reconcileIntervalMs, this.#cfg.pollIntervalMs);
+    this.#reconciler = runPeriodically(every, () =>
       this.reconcile().catch((err: Error) =>
         this.#log.warn({ err: err.message }, "checking open ComfyUI jobs failed"),
       ),
@@ -82,17 +89,39 @@ export class JobTracker {
     stream.ensure();
   }
 
+  /** The WebSocket client id this gateway submits with (events of its jobs come to it). */
+  get clientId() {
+    return this.#clientId;
+  }
+
   async submit(req: SubmitRequest): Promise<JobRecord> {
-    const { server, result } = await this.#pool.submit(async (s) => {
-      this.connect(s);
-      return s.client.submit(req.workflow, this.#clientId, {
-        clawgate: { template: req.template, source: req.source },
-      });
-    });
+    // One id per job, sent with every attempt: a server that got it although it did not answer can be asked.
+    const jobId = randomUUID();
     const nodeTypes: Record<string, string> = {};
     for (const [id, n] of Object.entries(req.workflow))
       nodeTypes[id] = String((n as { class_type?: string }).class_type);
-    return this.adopt(result.promptId, server, req, nodeTypes, `queue number ${result.number}`);
+    try {
+      const { server, result } = await this.#pool.submit(
+        async (s) => {
+          this.connect(s);
+          const r = await s.client.submit(req.workflow, this.#clientId, {
+            promptId: jobId,
+            extra: jobMark(jobId, { template: req.template, source: req.source }),
+          });
+          return { promptId: r.promptId, note: `queue number ${r.number}` };
+        },
+        async (s) => {
+          const found = await locateJob(s.client, jobId);
+          return found ? { promptId: found, note: "answered late; the server has the job" } : undefined;
+        },
+      );
+      return this.adopt(result.promptId, server, req, nodeTypes, result.note, this.#clientId);
+    } catch (err) {
+      if (!(err instanceof SubmitOutcomeUnknown)) throw err;
+      // Maybe queued there: follow it under our id until the server says (see #confirm).
+      const job = await this.adopt(jobId, err.server, req, nodeTypes, err.message, this.#clientId, true);
+      return job;
+    }
   }
 
   /** Follows a job someone else submitted (the ComfyUI-OpenClaw extension) to deliver its results. */
@@ -102,6 +131,8 @@ export class JobTracker {
     req: Omit<SubmitRequest, "workflow">,
     nodeTypes: Record<string, string> = {},
     note = "",
+    clientId?: string,
+    unconfirmed = false,
   ): Promise<JobRecord> {
     this.connect(server);
     const now = Date.now();
@@ -121,10 +152,12 @@ export class JobTracker {
       createdAt: now,
       updatedAt: now,
       nodeTypes,
+      clientId,
+      ...(unconfirmed ? { unconfirmed: true } : {}),
       trace: [
         {
           at: now,
-          event: "submitted",
+          event: unconfirmed ? "submit_unanswered" : "submitted",
           detail: `to ${server.name} (${server.client.url})${note ? `, ${note}` : ""}`,
         },
       ],
@@ -160,9 +193,14 @@ export class JobTracker {
           await client.deleteQueued([job.promptId]);
           await this.#stopped_(job, "removed from the queue");
           lines.push(`${short(job.promptId)}: removed from the queue`);
-        } else {
+        } else if (q.running.includes(job.promptId)) {
+          // Checked first: a server without per-prompt interrupt stops whatever is running.
           await client.interrupt(job.promptId);
           lines.push(`${short(job.promptId)}: interrupt sent`);
+        } else {
+          lines.push(
+            `${short(job.promptId)}: not running on ${job.serverName} right now (it may have just ended); nothing was interrupted`,
+          );
         }
       } catch (err) {
         lines.push(`${short(job.promptId)}: ${(err as Error).message}`);
@@ -207,11 +245,7 @@ export class JobTracker {
     if (e.type === "execution_start") {
       const job = await this.jobs.get(id);
       if (!job || !isOpen(job)) return;
-      job.state = "running";
-      job.startedAt = Date.now();
-      job.trace.push({ at: Date.now(), event: "execution_start", detail: server });
-      await this.jobs.put(job);
-      this.#progressFor(job)?.update(`⏳ ${job.template} started on ${job.serverName}`);
+      await this.#started(job, server);
       return;
     }
     const terminal = ["execution_success", "execution_error", "execution_interrupted"].includes(e.type);
@@ -242,15 +276,25 @@ export class JobTracker {
     }
   }
 
-  // ---- reconciling (restart, lost socket) ----
+  async #started(job: JobRecord, detail: string) {
+    job.state = "running";
+    job.unconfirmed = undefined;
+    job.startedAt = Date.now();
+    job.trace.push({ at: Date.now(), event: "execution_start", detail });
+    await this.jobs.put(job);
+    this.#progressFor(job)?.update(`⏳ ${job.template} started on ${job.serverName}`);
+  }
+
+  // ---- reconciling (restart, lost socket) and polling (jobs whose events go elsewhere) ----
 
   async reconcile() {
     const open = await this.jobs.open();
     const now = Date.now();
     for (const job of open) {
       if (this.#stopped) return;
-      const last = this.#lastEventAt.get(job.promptId);
-      if (last && now - last < this.#cfg.reconcileIntervalMs) continue;
+      const mode = followMode(job, this.#clientId);
+      if (!isDue(mode, this.#lastEventAt.get(job.promptId), now, this.#cfg)) continue;
+      this.#lastEventAt.set(job.promptId, now);
       await this.#recheck(job).catch((err: Error) => {
         if (!(err instanceof ComfyError && err.unreachable))
           this.#log.warn({ promptId: job.promptId, err: err.message }, "re-checking a ComfyUI job failed");
@@ -262,10 +306,17 @@ export class JobTracker {
     const client = this.#clientFor(job.server);
     const pool = this.#pool.byUrl(job.server);
     if (pool) this.connect(pool);
+    if (job.unconfirmed && !(await this.#confirm(job, client))) return;
     let entry = await client.history(job.promptId);
     if (!entry) {
-      const q = await client.queue();
-      if (q.running.includes(job.promptId) || q.pending.includes(job.promptId)) return;
+      const place = queuePlace(await client.queue(), job.promptId);
+      if (place?.running && job.state === "queued")
+        await this.#started(job, `${job.server} (seen in /queue)`);
+      else if (place && !place.running && followMode(job, this.#clientId) === "poll")
+        this.#progressFor(job)?.update(
+          `⏳ ${job.template} queued on ${job.serverName} (${place.ahead} ahead)`,
+        );
+      if (place) return;
       entry = await client.history(job.promptId);
       if (!entry) {
         await this.#failed(job, {
@@ -275,6 +326,39 @@ export class JobTracker {
       }
     }
     await this.#settle(job, entry);
+  }
+
+  /**
+   * An unconfirmed job: asks its server (a server that does not answer throws, and the job keeps waiting).
+   * Found: followed from now on, under the id the server gave it. Missing while the server answers for longer
+   * than a late submit could take: it never got there, and the user is told to run it again.
+   */
+  async #confirm(job: JobRecord, client: ComfyClient): Promise<boolean> {
+    const found = await locateJob(client, job.promptId);
+    const step = unconfirmedStep(found, job.missingSince, Date.now(), 4 * this.#cfg.requestTimeoutMs);
+    if (step.kind === "lost") {
+      await this.#failed(job, {
+        message: `ComfyUI at ${job.server} did not answer the submit in time and never queued the job. Run it again.`,
+      });
+      return false;
+    }
+    if (step.kind === "wait") {
+      if (job.missingSince !== step.missingSince) {
+        job.missingSince = step.missingSince;
+        await this.jobs.put(job);
+      }
+      return false;
+    }
+    job.unconfirmed = undefined;
+    job.missingSince = undefined;
+    job.trace.push({
+      at: Date.now(),
+      event: "confirmed",
+      detail: `the server has the job as ${step.promptId}`,
+    });
+    if (step.promptId !== job.promptId) await this.jobs.rekey(job, step.promptId);
+    else await this.jobs.put(job);
+    return true;
   }
 
   /** Ends a job from its history entry. */
@@ -305,11 +389,16 @@ export class JobTracker {
       }
       if (!entry) return; // the reconciler will find it
       const { media, notes } = await this.#collectImages(client, entry);
-      const seconds = job.startedAt ? ` in ${Math.round((Date.now() - job.startedAt) / 1000)} s` : "";
+      const took = runSeconds(entry, {
+        startedAt: job.startedAt,
+        trackerStartedAt: this.#startedAt,
+        now: Date.now(),
+      });
+      const seconds = took !== undefined ? ` in ${took} s` : "";
       const text =
         `✅ ${job.template} finished${seconds} — ${media.length ? `${media.length} image${media.length > 1 ? "s" : ""}` : "no images in the output"} (job ${job.promptId})` +
         (notes.length ? `\n${notes.join("\n")}` : "");
-      await this.#deliver(job, { text, media: media.length ? media : undefined }, "result");
+      await this.#deliver(job, { text, media: media.length ? media : undefined }, "result", media);
       job.state = "done";
       job.images = media.length;
       job.finishedAt = Date.now();
@@ -375,9 +464,14 @@ export class JobTracker {
     return true;
   }
 
-  async #deliver(job: JobRecord, message: Parameters<GatewayServices["deliver"]>[1], kind: string) {
+  async #deliver(
+    job: JobRecord,
+    message: Parameters<GatewayServices["deliver"]>[1],
+    kind: string,
+    images: MediaItem[] = [],
+  ) {
     try {
-      await this.#services.deliver(job.deliverTo, message, `comfyui:${kind}:${job.promptId}`);
+      await deliverToChat(this.#services, job, message, `comfyui:${kind}:${job.promptId}`, images);
     } catch (err) {
       // No channel for that address any more (removed from the config): the job still ends, visibly in /trace.
       job.trace.push({ at: Date.now(), event: "delivery_failed", detail: (err as Error).message });

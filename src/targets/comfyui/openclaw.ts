@@ -2,13 +2,28 @@
 // call its endpoints (templates, triggers, approvals, schedules, traces live there) with
 // X-OpenClaw-Admin-Token. Jobs it starts are still followed through ComfyUI's own /ws and /history, so the
 // images come back to the chat the same way.
-import { addressOf } from "../../core/event.ts";
+import { addressOf, type DeliveryAddress, type InboundEvent } from "../../core/event.ts";
 import type { CommandRegistry } from "../../gateway/commands.ts";
+import type { GatewayServices } from "../../gateway/services.ts";
 import { ComfyError } from "./client.ts";
 import { friendly } from "./commands.ts";
 import type { ResolvedComfyui } from "./config.ts";
 import type { JobTracker } from "./jobs.ts";
+import { approvedText, describe404, promptKeyFor } from "./openclaw-rules.ts";
 import type { ComfyPool, ServerState } from "./pool.ts";
+
+/** Who asked for an extension approval (the extension does not know chats), kept to deliver its result. */
+const REQUESTS = "openclaw-approval";
+/** clawgate's own record of a decision, with the reject reason the extension does not keep. */
+const DECISIONS = "openclaw-approval-decision";
+const KEEP_MS = 7 * 86_400_000;
+
+interface ApprovalRequest {
+  deliverTo: DeliveryAddress;
+  requestedBy: string;
+  template: string;
+  inputs: Record<string, string>;
+}
 
 export class OpenClawClient {
   readonly #server: ServerState;
@@ -25,10 +40,12 @@ export class OpenClawClient {
     return this.#server;
   }
 
+  /** `object` names what the path is about ("template \"x\""), for a 404 of a route that exists. */
   async call(
     method: "GET" | "POST",
     path: string,
     body?: unknown,
+    object?: string,
   ): Promise<{ status: number; json: Record<string, unknown> }> {
     const url = this.#server.client.url + path;
     let res: Response;
@@ -50,7 +67,15 @@ export class OpenClawClient {
         },
       );
     }
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    const text = await res.text().catch(() => "");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const isObject = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
+    const json = (isObject ? parsed : {}) as Record<string, unknown>;
     if (res.status === 403) {
       throw new ComfyError(
         this.#token
@@ -61,7 +86,7 @@ export class OpenClawClient {
     }
     if (res.status === 404)
       throw new ComfyError(
-        `${path} is not there (HTTP 404): is the ComfyUI-OpenClaw extension installed on ${this.#server.client.url}?`,
+        describe404(isObject ? json : undefined, { path, server: this.#server.client.url, object }),
         { status: 404 },
       );
     if (!res.ok && res.status !== 202)
@@ -93,10 +118,37 @@ const first = (o: Record<string, unknown>, ...keys: string[]) => {
 
 export function registerOpenClawCommands(
   commands: CommandRegistry,
-  deps: { cfg: ResolvedComfyui; pool: ComfyPool; tracker: JobTracker },
+  deps: { cfg: ResolvedComfyui; pool: ComfyPool; tracker: JobTracker; services: GatewayServices },
 ) {
-  const { cfg, pool, tracker } = deps;
+  const { cfg, pool, tracker, services } = deps;
+  const store = services.store;
+  const here = (event: InboundEvent): DeliveryAddress => ({ ...addressOf(event), replyContext: undefined });
+  /** The allowed inputs the extension lists for a template (empty when it cannot say). */
+  const allowedInputs = async (c: OpenClawClient, id: string): Promise<unknown> => {
+    const { json } = await c.call("GET", "/openclaw/templates").catch(() => ({ json: {} }));
+    return itemsOf(json, "templates").find((t) => first(t, "id", "template_id", "name") === id)
+      ?.allowed_inputs;
+  };
   const client = () => new OpenClawClient(pool.ranked()[0]!, cfg.adminToken, cfg.requestTimeoutMs);
+  const readRequest = async (approvalId: string): Promise<ApprovalRequest | undefined> => {
+    const raw = await store.kvGet(REQUESTS, approvalId);
+    return raw ? (JSON.parse(raw) as ApprovalRequest) : undefined;
+  };
+  /** The requester hears the decision in their own chat (the admin's answer goes to the admin's). */
+  const tellRequester = async (
+    request: ApprovalRequest | undefined,
+    text: string,
+    key: string,
+    event: InboundEvent,
+  ) => {
+    if (!request) return;
+    const same =
+      request.deliverTo.channel === event.channel &&
+      request.deliverTo.account === event.account &&
+      request.deliverTo.conversationId === event.conversation.id;
+    if (same) return;
+    await services.deliver(request.deliverTo, { text }, key).catch(() => {});
+  };
   const list = (
     name: string,
     usage: string,
@@ -128,16 +180,31 @@ export function registerOpenClawCommands(
       const [id, ...words] = command.positional;
       if (!id) return { text: "Usage: /run <template> [k=v ...] [text] [--approval]", kind: "error" };
       const inputs: Record<string, string> = { ...command.kv };
-      if (words.length) inputs.prompt ??= words.join(" ");
       const c = client();
+      if (words.length) inputs[promptKeyFor(await allowedInputs(c, id))] ??= words.join(" ");
       const traceId = `cg_${event.id.replace(/[^A-Za-z0-9]/g, "").slice(-24)}`;
-      const { status, json } = await c.call("POST", "/openclaw/triggers/fire", {
-        template_id: id,
-        inputs,
-        trace_id: traceId,
-        require_approval: Boolean(needsApproval || command.flags.approval || command.flags.a),
-      });
+      const { status, json } = await c.call(
+        "POST",
+        "/openclaw/triggers/fire",
+        {
+          template_id: id,
+          inputs,
+          trace_id: traceId,
+          require_approval: Boolean(needsApproval || command.flags.approval || command.flags.a),
+        },
+        `template "${id}"`,
+      );
       if (status === 202 || json.pending) {
+        const approvalId = first(json, "approval_id");
+        if (approvalId) {
+          const request: ApprovalRequest = {
+            deliverTo: here(event),
+            requestedBy: `${event.channel}:${event.sender.id}`,
+            template: id,
+            inputs,
+          };
+          await store.kvSet(REQUESTS, approvalId, JSON.stringify(request), KEEP_MS);
+        }
         return {
           text: `[Approval Requested]\nID: ${String(json.approval_id)}\nTrace: ${traceId}\nExpires: ${String(json.expires_at ?? "?")}`,
         };
@@ -151,7 +218,7 @@ export function registerOpenClawCommands(
       await tracker.adopt(promptId, c.server, {
         template: id,
         inputs,
-        deliverTo: { ...addressOf(event), replyContext: undefined },
+        deliverTo: here(event),
         requestedBy: `${event.channel}:${event.sender.id}`,
         source: "chat",
       });
@@ -168,13 +235,25 @@ export function registerOpenClawCommands(
     "templates",
     (o) => `${first(o, "id", "template_id", "name")}`,
   );
-  list(
-    "/jobs",
-    "Jobs",
-    "/openclaw/jobs",
-    "jobs",
-    (o) => `${first(o, "prompt_id", "id")}: ${first(o, "status", "state") ?? "?"}`,
-  );
+  commands.register({
+    name: "/jobs",
+    description: "Jobs",
+    defaultClass: "admin",
+    handler: friendly(async () => {
+      let items: Record<string, unknown>[];
+      try {
+        items = itemsOf((await client().call("GET", "/openclaw/jobs")).json, "jobs");
+      } catch (err) {
+        // 501 jobs_host_contract_unsupported: the extension on a ComfyUI without /api/jobs.
+        if (!(err instanceof ComfyError && err.status === 501)) throw err;
+        return { text: await nativeQueueView(pool, tracker) };
+      }
+      const lines = items.map(
+        (o) => `• ${first(o, "prompt_id", "id")}: ${first(o, "status", "state") ?? "?"}`,
+      );
+      return { text: lines.length ? `Jobs (${lines.length}):\n${lines.join("\n")}` : "Jobs: none." };
+    }),
+  });
   list(
     "/approvals",
     "Pending approvals",
@@ -198,16 +277,43 @@ export function registerOpenClawCommands(
     usage: "/approve <id>",
     description: "Approve a pending request on ComfyUI-OpenClaw",
     defaultClass: "admin",
-    handler: friendly(async ({ command }) => {
+    handler: friendly(async ({ event, command }) => {
       const id = command.positional[0];
       if (!id) return { text: "Usage: /approve <id>", kind: "error" };
-      const { json } = await client().call("POST", `/openclaw/approvals/${encodeURIComponent(id)}/approve`, {
-        auto_execute: true,
-      });
+      const c = client();
+      const { json } = await c.call(
+        "POST",
+        `/openclaw/approvals/${encodeURIComponent(id)}/approve`,
+        { auto_execute: true, actor: `${event.channel}:${event.sender.id}` },
+        `approval "${id}"`,
+      );
+      const text = approvedText(id, json);
       const promptId = first(json, "prompt_id", "executed_prompt_id");
-      return {
-        text: promptId ? `[Approved] ${id}\nExecuted: ${promptId}` : `[Approved] ${id} (Not Executed)`,
-      };
+      const request = await readRequest(id);
+      await store.kvSet(
+        DECISIONS,
+        id,
+        JSON.stringify({
+          decision: "approved",
+          by: `${event.channel}:${event.sender.id}`,
+          at: Date.now(),
+          promptId,
+        }),
+        KEEP_MS,
+      );
+      if (promptId) {
+        // Followed like any job: the images go to whoever asked (this chat when clawgate did not see the ask).
+        await tracker.adopt(promptId, c.server, {
+          template: request?.template ?? first(json, "template_id") ?? "approved job",
+          inputs: request?.inputs ?? {},
+          deliverTo: request?.deliverTo ?? here(event),
+          requestedBy: request?.requestedBy ?? `approved by ${event.channel}:${event.sender.id}`,
+          source: "approval",
+          approvalId: id,
+        });
+      }
+      await tellRequester(request, text, `comfyui:openclaw-approved:${id}`, event);
+      return { text };
     }),
   });
   commands.register({
@@ -215,12 +321,27 @@ export function registerOpenClawCommands(
     usage: "/reject <id> [reason]",
     description: "Reject a pending request on ComfyUI-OpenClaw",
     defaultClass: "admin",
-    handler: friendly(async ({ command }) => {
+    handler: friendly(async ({ event, command }) => {
       const id = command.positional[0];
       if (!id) return { text: "Usage: /reject <id> [reason]", kind: "error" };
       const reason = command.rest.slice(command.rest.indexOf(id) + id.length).trim();
-      await client().call("POST", `/openclaw/approvals/${encodeURIComponent(id)}/reject`, { reason });
-      return { text: `[Rejected] ${id}${reason ? `\nReason: ${reason}` : ""}` };
+      const actor = `${event.channel}:${event.sender.id}`;
+      // The extension reads `actor` (and keeps no reason): the reason stays in clawgate's record.
+      await client().call(
+        "POST",
+        `/openclaw/approvals/${encodeURIComponent(id)}/reject`,
+        { actor },
+        `approval "${id}"`,
+      );
+      await store.kvSet(
+        DECISIONS,
+        id,
+        JSON.stringify({ decision: "rejected", by: actor, at: Date.now(), reason: reason || undefined }),
+        KEEP_MS,
+      );
+      const text = `[Rejected] ${id}${reason ? `\nReason: ${reason}` : ""}`;
+      await tellRequester(await readRequest(id), text, `comfyui:openclaw-rejected:${id}`, event);
+      return { text };
     }),
   });
   commands.register({
@@ -228,16 +349,32 @@ export function registerOpenClawCommands(
     usage: "/schedule run <id>",
     description: "Trigger a ComfyUI-OpenClaw schedule now",
     defaultClass: "admin",
-    handler: friendly(async ({ command }) => {
+    handler: friendly(async ({ event, command }) => {
       const [verb, id] = command.positional;
       if (verb !== "run" || !id)
         return {
           text: "Usage: /schedule run <id> (pause/resume are managed in ComfyUI-OpenClaw)",
           kind: "error",
         };
-      const { json } = await client().call("POST", `/openclaw/schedules/${encodeURIComponent(id)}/run`);
+      const c = client();
+      const { json } = await c.call(
+        "POST",
+        `/openclaw/schedules/${encodeURIComponent(id)}/run`,
+        undefined,
+        `schedule "${id}"`,
+      );
+      const promptId = first(json, "prompt_id");
+      if (promptId)
+        await tracker.adopt(promptId, c.server, {
+          template: first(json, "template_id") ?? `schedule ${id}`,
+          inputs: {},
+          deliverTo: here(event),
+          requestedBy: `${event.channel}:${event.sender.id}`,
+          source: "schedule",
+          scheduleId: id,
+        });
       return {
-        text: `▶️ Schedule ${id} triggered${first(json, "prompt_id") ? ` — job ${first(json, "prompt_id")}` : ""}`,
+        text: `▶️ Schedule ${id} triggered${promptId ? ` — job ${promptId}\nThe images will be sent here when they are ready.` : ""}`,
       };
     }),
   });
@@ -249,7 +386,12 @@ export function registerOpenClawCommands(
     handler: friendly(async ({ command }) => {
       const id = command.positional[0];
       if (!id) return { text: "Usage: /trace <prompt id>", kind: "error" };
-      const { json } = await client().call("GET", `/openclaw/trace/${encodeURIComponent(id)}`);
+      const { json } = await client().call(
+        "GET",
+        `/openclaw/trace/${encodeURIComponent(id)}`,
+        undefined,
+        `trace for "${id}"`,
+      );
       return { text: `Trace ${id}:\n${JSON.stringify(json, null, 2).slice(0, 3500)}` };
     }),
   });
@@ -282,4 +424,26 @@ export function registerOpenClawCommands(
       return { text: `No job ${id}.`, kind: "error" };
     }),
   });
+}
+
+/** /jobs when the extension cannot list jobs: clawgate's own open jobs and each server's native queue. */
+async function nativeQueueView(pool: ComfyPool, tracker: JobTracker): Promise<string> {
+  const open = await tracker.jobs.open();
+  const queues = await Promise.all(
+    pool.servers.map(async (s) => {
+      try {
+        const q = await s.client.queue();
+        return `${s.name}: ${q.running.length} running, ${q.pending.length} pending`;
+      } catch {
+        return `${s.name}: unreachable`;
+      }
+    }),
+  );
+  return [
+    "ComfyUI-OpenClaw cannot list jobs on this ComfyUI (501 jobs_host_contract_unsupported); ComfyUI's own queue:",
+    ...(open.length
+      ? open.map((j) => `• ${j.promptId} ${j.template} — ${j.state} on ${j.serverName}`)
+      : ["No active jobs from this chat gateway."]),
+    `Queue — ${queues.join("; ")}`,
+  ].join("\n");
 }

@@ -108,8 +108,16 @@ export class ComfyPool {
   /**
    * Runs `submit` on the best server, moving on to the next when one is unreachable. A refusal that is about
    * the workflow itself (HTTP 400) is not retried elsewhere: another server would refuse it too.
+   *
+   * POST /prompt is not idempotent, so a submit whose outcome is unknown (no answer in time) is not simply
+   * retried elsewhere: `locate` asks that server whether it has the job. Found: it is the job. Answered without
+   * it: the next server is tried. No answer either: SubmitOutcomeUnknown, and no other server is tried, since
+   * the first may still run it (waiting beats running it twice).
    */
-  async submit<T>(submit: (s: ServerState) => Promise<T>): Promise<{ server: ServerState; result: T }> {
+  async submit<T>(
+    submit: (s: ServerState) => Promise<T>,
+    locate: (s: ServerState) => Promise<T | undefined>,
+  ): Promise<{ server: ServerState; result: T }> {
     const failures: string[] = [];
     for (const s of this.ranked()) {
       try {
@@ -119,7 +127,20 @@ export class ComfyPool {
         return { server: s, result };
       } catch (err) {
         if (!(err instanceof ComfyError) || !err.unreachable) throw err;
-        failures.push(err.message);
+        if (err.outcomeUnknown) {
+          let found: T | undefined;
+          try {
+            found = await locate(s);
+          } catch {
+            throw new SubmitOutcomeUnknown(s, err.message);
+          }
+          if (found !== undefined) {
+            this.#log.warn({ comfyui: s.client.url }, "ComfyUI answered late but has the job; following it");
+            s.sentSinceCheck++;
+            return { server: s, result: found };
+          }
+        }
+        failures.push(err.message + (err.outcomeUnknown ? " (and it has not queued the job)." : ""));
         if (s.healthy !== false) {
           s.healthy = false;
           s.lastError = err.message;
@@ -145,10 +166,28 @@ export class ComfyPool {
       if (!s.healthy)
         return `ComfyUI ${s.name} (${s.client.url}): ${state}${s.lastError ? ` — ${s.lastError}` : ""}`;
       const dev = s.stats?.devices?.[0];
-      const vram = dev?.vram_total ? `, VRAM ${gb(dev.vram_free)}/${gb(dev.vram_total)} GB free` : "";
-      const version = s.stats?.system?.comfyui_version ? ` v${s.stats.system.comfyui_version}` : "";
+      // On a CPU-only server the "device" is the CPU and its "VRAM" is system RAM.
+      const memory = dev?.type === "cpu" ? "RAM" : "VRAM";
+      const vram = dev?.vram_total
+        ? `, ${memory} ${gb(dev.vram_free)}/${gb(dev.vram_total)} GB free${dev.type === "cpu" ? " (CPU only)" : ""}`
+        : "";
+      const v = s.stats?.system?.comfyui_version;
+      const version = v && v !== "unknown" ? ` v${v.replace(/^v/, "")}` : "";
       return `ComfyUI ${s.name} (${s.client.url}): up${version}, queue ${s.queueRemaining}${vram}`;
     });
+  }
+}
+
+/** A server took the submit but did not answer, nor answer whether it has the job: it may still run it. */
+export class SubmitOutcomeUnknown extends ComfyError {
+  readonly server: ServerState;
+  constructor(server: ServerState, why: string) {
+    super(
+      `${why}, nor said whether it has the job. It may still run it there, so the job was not sent to another server (that could run it twice).`,
+      { unreachable: true, outcomeUnknown: true },
+    );
+    this.name = "SubmitOutcomeUnknown";
+    this.server = server;
   }
 }
 

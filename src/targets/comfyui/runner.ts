@@ -82,3 +82,11 @@ export function describeRun(template: string, inputs: Record<string, InputValue>
   });
   return `/run ${template}${parts.length ? ` ${parts.join(" ")}` : ""}`;
 }
+
+/** The seeds a run uses ("Seed: 123" / "Seeds: seed=1, noise_seed=2"), so a random seed can be reused. */
+export function seedLine(inputs: Record<string, InputValue>): string | undefined {
+  const seeds = Object.entries(inputs).filter(([k, v]) => /(^|_)seed$/.test(k) && typeof v === "number");
+  if (!seeds.length) return undefined;
+  if (seeds.length === 1 && seeds[0]![0] === "seed") return `Seed: ${seeds[0]![1]}`;
+  return `Seeds: ${seeds.map(([k, v]) => `${k}=${v}`).join(", ")}`;
+}
