@@ -141,6 +141,10 @@ describe("web chat API", () => {
       { "x-forwarded-for": "203.0.113.7" },
       { forwarded: "for=203.0.113.7;proto=https" },
       { "x-real-ip": "203.0.113.7" },
+      // Cloudflare (cloudflared on this host), Akamai and other CDNs name the client these ways.
+      { "cf-connecting-ip": "203.0.113.7" },
+      { "true-client-ip": "203.0.113.7" },
+      { "x-client-ip": "203.0.113.7" },
     ];
     for (const header of relayed) {
       const refused = await get("/api/threads", header);

@@ -1,18 +1,31 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { it } from "node:test";
-import { startTestGateway } from "../helpers/gateway.ts";
+import { pino } from "pino";
+import { Router } from "../../src/http/router.ts";
+import { HttpServer } from "../../src/http/server.ts";
+import { startTestGateway, waitFor } from "../helpers/gateway.ts";
 
 it("without an admin token the admin API serves loopback callers, but not requests relayed by a local proxy", async () => {
   const gw = await startTestGateway();
   try {
     const direct = await fetch(`${gw.url}/admin/api/status`);
     assert.equal(direct.status, 200);
-    const proxied = await fetch(`${gw.url}/admin/api/status`, {
-      headers: { "x-forwarded-for": "203.0.113.9" },
-    });
-    assert.equal(proxied.status, 403);
-    assert.match(((await proxied.json()) as { error: string }).error, /loopback-only: set adminToken/);
+    for (const header of [
+      "x-forwarded-for",
+      "forwarded",
+      "x-real-ip",
+      "cf-connecting-ip",
+      "true-client-ip",
+      "x-client-ip",
+    ]) {
+      const proxied = await fetch(`${gw.url}/admin/api/status`, {
+        headers: { [header]: header === "forwarded" ? "for=203.0.113.9" : "203.0.113.9" },
+      });
+      assert.equal(proxied.status, 403, header);
+      assert.match(((await proxied.json()) as { error: string }).error, /loopback-only: set adminToken/);
+    }
   } finally {
     await gw.stop();
   }
@@ -58,5 +71,56 @@ it("a path starting with // is a path, not a host: it reaches no route and never
     assert.equal((await rawGet(gw.url, "/admin/api/status")).status, 200);
   } finally {
     await gw.stop();
+  }
+});
+
+it("a client that goes away in the middle of its body is a debug line, not an error with a stack", async () => {
+  const lines: { level: number; msg: string; path?: string; err?: unknown }[] = [];
+  const log = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const router = new Router();
+  let reached = false;
+  let headersSeen = false;
+  router.add(
+    "POST",
+    "/upload",
+    (_req, res) => {
+      reached = true;
+      res.end("ok");
+    },
+    {
+      authorize: () => {
+        headersSeen = true;
+        return { ok: true };
+      },
+    },
+  );
+  const server = new HttpServer(router, {
+    host: "127.0.0.1",
+    port: 0,
+    bodyLimitBytes: 1_000_000,
+    requestTimeoutMs: 30_000,
+    log,
+  });
+  await server.listen();
+  try {
+    const socket = connect(server.address.port, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write("POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n");
+    socket.write("x".repeat(1000));
+    // Once the server is reading the body, hang up as a slow client on a flaky network would.
+    await waitFor(() => headersSeen, 5000, "the server reading the request");
+    socket.destroy();
+    const seen = await waitFor(() => lines.find((l) => l.path === "/upload"), 10_000, "the log line");
+    assert.match(seen.msg, /closed the connection/);
+    assert.equal(seen.level, 20, "debug");
+    assert.equal(seen.err, undefined, "no stack trace");
+    assert.deepEqual(
+      lines.filter((l) => l.level >= 40),
+      [],
+      "nothing at warn or error",
+    );
+    assert.equal(reached, false);
+  } finally {
+    await server.close();
   }
 });

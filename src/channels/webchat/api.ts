@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
-import type { Handler } from "../../http/router.ts";
+import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
@@ -20,18 +20,20 @@ const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
 
-function authorized(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
-  if (isLocalRequest(req)) return true;
-  const presented = bearerToken(req);
-  if (token && presented && safeEqual(presented, token)) return true;
-  sendError(
-    res,
-    401,
-    token
-      ? "web chat token required: send Authorization: Bearer <webchat.token>"
-      : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
-  );
-  return false;
+/** The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; before any body is read. */
+function authorizer(token: string | undefined): Authorize {
+  return (req) => {
+    if (isLocalRequest(req)) return { ok: true };
+    const presented = bearerToken(req);
+    if (token && presented && safeEqual(presented, token)) return { ok: true };
+    return {
+      ok: false,
+      status: 401,
+      error: token
+        ? "web chat token required: send Authorization: Bearer <webchat.token>"
+        : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
+    };
+  };
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -52,12 +54,8 @@ const STATIC: Record<string, [string, string]> = {
 };
 
 export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
-  const guard =
-    (h: Handler): Handler =>
-    (req, res, c) => {
-      if (!authorized(req, res, token)) return;
-      return h(req, res, c);
-    };
+  const authorize = authorizer(token);
+  const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
   const thread =
     (h: Handler): Handler =>
     (req, res, c) => {
@@ -69,6 +67,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
   const routes: WebhookRoute[] = Object.entries(STATIC).map(([path, [file, type]]) => ({
     method: "GET" as const,
     path,
+    kind: "webchat" as const,
     handler: (_req: IncomingMessage, res: ServerResponse) => {
       // Read per request: small files, and edits show without a restart.
       const body = readFileSync(WEB_DIR + file);
