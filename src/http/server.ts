@@ -31,19 +31,32 @@ export interface HttpServerOptions {
   log: Logger;
   /** The listener's own names for the Host and Origin rules; default: its bound address and loopback names. */
   hosts?: HostPolicy;
+  /** Bytes of request bodies buffered at once across the listener (default BODY_BUDGET_BYTES); beyond, 503. */
+  bodyBudgetBytes?: number;
 }
+
+/**
+ * Request bodies are buffered in memory (the largest route takes 25 MB: a bridge delivery with files), so the
+ * listener caps what it buffers at once: each body reserves its declared length (or its route's limit when sent
+ * chunked) before it is read, and a request that would go past the budget is answered 503 with Retry-After
+ * before its body is read. Authenticated callers only ever get this far.
+ */
+export const BODY_BUDGET_BYTES = 96 * 1024 * 1024;
 
 export class HttpServer {
   readonly router: Router;
   readonly #o: HttpServerOptions;
   readonly #hosts: HostPolicy;
   readonly #server: Server;
+  readonly #bodyBudget: number;
+  #buffering = 0;
   #address: { host: string; port: number } | undefined;
 
   constructor(router: Router, options: HttpServerOptions) {
     this.router = router;
     this.#o = options;
     this.#hosts = options.hosts ?? hostPolicy({ bindHost: options.host });
+    this.#bodyBudget = options.bodyBudgetBytes ?? BODY_BUDGET_BYTES;
     const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
       this.#handle(req, res, expectsContinue).catch((err) => {
         // The path only: a query string may carry a token.
@@ -135,12 +148,25 @@ export class HttpServer {
           error: `send JSON with Content-Type: application/json${type ? ` (got ${type.slice(0, 100)})` : ""}`,
         });
     }
-    let body: Buffer = Buffer.alloc(0);
-    if (method !== "GET" && method !== "HEAD") {
-      const limit = match.bodyLimitBytes ?? this.#o.bodyLimitBytes;
+    if (method === "GET" || method === "HEAD")
+      return match.handler(req, res, { body: Buffer.alloc(0), params: match.params, url, caller });
+    const limit = match.bodyLimitBytes ?? this.#o.bodyLimitBytes;
+    const declared = Number(req.headers["content-length"]);
+    const tooLarge = Number.isFinite(declared) && declared > limit;
+    // Held until the handler is done with the body, not just until it is read.
+    const reserve = tooLarge || !hasBody(req.headers) ? 0 : Number.isFinite(declared) ? declared : limit;
+    if (this.#buffering + reserve > this.#bodyBudget)
+      return refuseEarly(req, res, {
+        ok: false,
+        status: 503,
+        error: "the gateway is receiving too much at once; retry shortly",
+        headers: { "retry-after": "1" },
+      });
+    this.#buffering += reserve;
+    try {
+      let body: Buffer;
       try {
-        const declared = Number(req.headers["content-length"]);
-        if (expectsContinue && !(declared > limit)) res.writeContinue();
+        if (expectsContinue && !tooLarge) res.writeContinue();
         body = await readBody(req, limit);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
@@ -149,8 +175,10 @@ export class HttpServer {
         }
         throw err;
       }
+      await match.handler(req, res, { body, params: match.params, url, caller });
+    } finally {
+      this.#buffering -= reserve;
     }
-    await match.handler(req, res, { body, params: match.params, url, caller });
   }
 
   /** The Host and Origin rules of the route's kind; undefined when the request may go on. */

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { Router } from "../../src/http/router.ts";
 import { HttpServer } from "../../src/http/server.ts";
 import { startTestGateway, waitFor } from "../helpers/gateway.ts";
+import { headOnly } from "./raw.ts";
 
 it("without an admin token the admin API serves loopback callers, but not requests relayed by a local proxy", async () => {
   const gw = await startTestGateway();
@@ -120,6 +121,56 @@ it("a client that goes away in the middle of its body is a debug line, not an er
       "nothing at warn or error",
     );
     assert.equal(reached, false);
+  } finally {
+    await server.close();
+  }
+});
+
+it("bodies buffered at once are capped: past the budget a request is answered 503 before its body is read", async () => {
+  const router = new Router();
+  router.add("POST", "/upload", (_req, res, { body }) => {
+    res.end(`got ${body.length}`);
+  });
+  const server = new HttpServer(router, {
+    host: "127.0.0.1",
+    port: 0,
+    bodyLimitBytes: 800,
+    bodyBudgetBytes: 1000,
+    requestTimeoutMs: 30_000,
+    log: pino({ level: "silent" }),
+  });
+  await server.listen();
+  const head = (extra = "") => `POST /upload HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 600\n${extra}`;
+  try {
+    // The first upload has its share reserved (the server says "go on") and is still sending.
+    const first = await headOnly(server.url, head("Expect: 100-continue"));
+    assert.equal(first.status, 100);
+    const second = await headOnly(server.url, head());
+    assert.equal(second.status, 503, second.text);
+    assert.match(second.text, /retry-after: 1/i);
+    const chunked = await headOnly(
+      server.url,
+      "POST /upload HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked",
+    );
+    assert.equal(chunked.status, 503, "a chunked body reserves its route's limit");
+    // Once the first is done, there is room again.
+    let answer = "";
+    first.socket.on("data", (c) => (answer += c));
+    first.socket.write("x".repeat(600));
+    await waitFor(() => answer.includes("got 600"), 10_000, "the first upload's answer");
+    first.socket.destroy();
+    const third = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port: server.address.port, path: "/upload", method: "POST" },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end("y".repeat(600));
+    });
+    assert.equal(third, 200);
   } finally {
     await server.close();
   }

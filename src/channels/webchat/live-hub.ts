@@ -1,7 +1,7 @@
 // Live updates for the web chat: server-sent events per thread. Subscribers are plain HTTP responses.
 //
 // A reply being written is sent as increments: each `delta` carries the text added since what this subscriber
-// was last sent, and the offset where it starts, so an answer of n bytes costs n bytes per subscriber, not
+// was last sent, and the offset where it starts (0 when the preview changed rather than grew), so an answer of n bytes costs n bytes per subscriber, not
 // n²/chunk. Writes respect backpressure: while a subscriber's socket is full, previews for it are not written
 // but merged (only the latest text is remembered, which the stream already holds), and the missing part goes
 // out as one increment once the socket drains. Other events (accepted, reply, toast) are always written; a
@@ -34,8 +34,8 @@ const MAX_STREAMS = 64;
 
 interface Subscriber {
   res: ServerResponse;
-  /** Per reply being written: how many characters of it this subscriber has been sent. */
-  sent: Map<string, number>;
+  /** Per reply being written: the preview this subscriber has been sent (shared with the caller, not copied). */
+  sent: Map<string, string>;
   /** Latest text of previews held back while the socket is full. */
   held: Map<string, string>;
   full: boolean;
@@ -112,13 +112,14 @@ export class LiveHub {
   }
 
   #sendDelta(sub: Subscriber, eventId: string, textSoFar: string) {
-    let offset = sub.sent.get(eventId) ?? 0;
-    // A shorter text than was sent (a retried attempt starting over) restarts the preview.
-    if (offset > textSoFar.length) offset = 0;
-    if (offset === textSoFar.length) return;
+    const before = sub.sent.get(eventId) ?? "";
+    if (textSoFar === before) return;
+    // A preview usually grows; one that changes what was shown (a progress line, a retry starting over)
+    // replaces it from offset 0.
+    const offset = textSoFar.length > before.length && textSoFar.startsWith(before) ? before.length : 0;
     const event: LiveEvent = { type: "delta", eventId, offset, text: textSoFar.slice(offset) };
     sub.sent.delete(eventId);
-    sub.sent.set(eventId, textSoFar.length);
+    sub.sent.set(eventId, textSoFar);
     if (sub.sent.size > MAX_STREAMS) sub.sent.delete(sub.sent.keys().next().value!);
     this.#write(sub, `event: delta\ndata: ${JSON.stringify(event)}\n\n`);
   }
