@@ -425,7 +425,9 @@ export class Gateway {
 
   #mountRoutes(adapter: ChannelAdapter) {
     for (const route of adapter.routes?.() ?? []) {
-      this.router.add(route.method, route.path, route.handler, route);
+      // A channel's routes are platform webhooks unless they say otherwise (the web chat's do), whatever
+      // path the operator gave them.
+      this.router.add(route.method, route.path, route.handler, { ...route, defaultKind: "webhook" });
     }
   }
 
@@ -462,7 +464,7 @@ export class Gateway {
         );
       }
       for (const route of adapter.routes?.() ?? []) {
-        entry.router.add(route.method, route.path, route.handler, route);
+        entry.router.add(route.method, route.path, route.handler, { ...route, defaultKind: "webhook" });
       }
     }
     for (const { host, port, router } of byAddress.values()) {

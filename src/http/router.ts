@@ -27,8 +27,10 @@ export type Authorize = (
 export interface RouteOptions {
   prefix?: boolean;
   bodyLimitBytes?: number;
-  /** Default: declared by the handler (see `declareRoute`), else judged by the path (`kindForPath`). */
+  /** Default: declared by the handler (see `declareRoute`), else `defaultKind`, else judged by the path. */
   kind?: RouteKind;
+  /** The kind of an undeclared route, instead of judging it by its path (`kindForPath`). */
+  defaultKind?: RouteKind;
   authorize?: Authorize;
 }
 
@@ -82,7 +84,7 @@ export class Router {
     const entry: Entry = {
       handler,
       bodyLimitBytes: opts.bodyLimitBytes,
-      kind: opts.kind ?? handler.route?.kind ?? kindForPath(path),
+      kind: opts.kind ?? handler.route?.kind ?? opts.defaultKind ?? kindForPath(path),
       authorize: opts.authorize ?? handler.route?.authorize,
     };
     if (!path.includes(":") && !opts.prefix) {

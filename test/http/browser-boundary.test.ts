@@ -13,6 +13,8 @@ import { raw } from "./raw.ts";
 
 const sent: SentRecord[] = [];
 channelModules.csrfdm = dmChannelModule("csrfdm", sent);
+// A channel whose webhook path the operator put under /api/: still a webhook, not the web chat.
+channelModules.api = dmChannelModule("api", sent);
 
 const EVIL = "http://evil.example";
 const JSON_TYPE = { "content-type": "application/json" };
@@ -26,7 +28,7 @@ describe("browser boundary (no admin token)", () => {
     gw = await startTestGateway({
       config: {
         agentUrl: agent.url,
-        channels: { csrfdm: { dmPolicy: "pairing" } },
+        channels: { csrfdm: { dmPolicy: "pairing" }, api: { dmPolicy: "open" } },
         server: { publicBaseUrl: "https://gw.example.net", allowedHosts: ["box.lan"] },
       },
       env: { OPENCLAW_BRIDGE_ENABLED: "1" },
@@ -171,6 +173,13 @@ describe("browser boundary (no admin token)", () => {
       body: JSON.stringify({ senderId: "someone", text: "hi" }),
     });
     assert.equal(hook.status, 200, hook.body);
+    const underApi = await raw(gw.url, {
+      method: "POST",
+      path: "/api/in",
+      headers: { ...rebound, "content-type": "text/plain", origin: EVIL },
+      body: JSON.stringify({ senderId: "someone", text: "hi" }),
+    });
+    assert.equal(underApi.status, 200, underApi.body);
     assert.equal((await raw(gw.url, { path: "/healthz", headers: rebound })).status, 200);
 
     // The gateway's own names: loopback spellings, the public URL's host, server.allowedHosts.
