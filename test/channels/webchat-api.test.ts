@@ -170,6 +170,22 @@ describe("web chat API", () => {
     }
     assert.equal((await get("/api/threads")).status, 200, "plain loopback needs no token");
   });
+
+  it("guessing the token from one address is cut off: 10 wrong tokens, then 429 even for the right one", async () => {
+    // Relayed by a local proxy, so the gateway sees a remote caller (all from the proxy's address).
+    const remote = { "x-forwarded-for": "198.51.100.23" };
+    assert.equal((await get("/api/threads", remote)).status, 401, "no token: not a guess");
+    for (let i = 0; i < 10; i++) {
+      const r = await get("/api/threads", { ...remote, authorization: `Bearer wrong-guess-${i}-0123456789` });
+      assert.equal(r.status, 401);
+    }
+    const blocked = await fetch(`${gw.url}/api/threads`, {
+      headers: { ...remote, authorization: `Bearer ${token}` },
+    });
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers.get("retry-after")) >= 1);
+    assert.equal((await get("/api/threads")).status, 200, "the operator on loopback is not locked out");
+  });
 });
 
 describe("web chat streaming of a long answer", () => {

@@ -9,6 +9,7 @@ import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
 import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
+import { FailureLimiter, retryAfterSec } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
@@ -20,12 +21,28 @@ const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
 
-/** The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; before any body is read. */
+/**
+ * The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; decided before any body is
+ * read. Wrong tokens are counted per address: after 10 in a minute that address is refused (429) until the
+ * window passes, a right token too. A missing token is not a guess and is not counted (a page opened without
+ * its #token makes a few such calls).
+ */
 function authorizer(token: string | undefined): Authorize {
+  const failures = new FailureLimiter(10, 60_000);
   return (req) => {
     if (isLocalRequest(req)) return { ok: true };
+    const ip = req.socket.remoteAddress ?? "unknown";
+    const blocked = failures.blockedForMs(ip);
+    if (blocked > 0)
+      return {
+        ok: false,
+        status: 429,
+        error: "too many wrong web chat tokens from this address; wait and try again",
+        headers: { "retry-after": retryAfterSec(blocked) },
+      };
     const presented = bearerToken(req);
     if (token && presented && safeEqual(presented, token)) return { ok: true };
+    if (presented) failures.fail(ip);
     return {
       ok: false,
       status: 401,
