@@ -391,9 +391,22 @@ function handleFrame(frame) {
       appendLive(el, pendingBubble(ev.eventId));
       state.streams.set(ev.eventId, el);
     }
-    keepingScroll(() => {
-      setText(el.querySelector(".text"), "assistant", ev.text);
-    });
+    // Deltas are increments: `text` follows the first `offset` characters of the reply so far. One that starts
+    // past what we have (frames we never saw) waits for the next full picture: a reconnect or the reply.
+    const shown = el.streamText ?? "";
+    const offset = Number.isInteger(ev.offset) ? ev.offset : 0;
+    if (offset > shown.length || typeof ev.text !== "string") return;
+    el.streamText = shown.slice(0, offset) + ev.text;
+    // Rendering is the costly part: at most once per frame, with the latest text.
+    if (!el.renderQueued) {
+      el.renderQueued = true;
+      requestAnimationFrame(() => {
+        el.renderQueued = false;
+        keepingScroll(() => {
+          setText(el.querySelector(".text"), "assistant", el.streamText);
+        });
+      });
+    }
   } else if (ev.type === "accepted") {
     // Another tab (or an API client) sent a message to this thread.
     if (

@@ -1,10 +1,10 @@
 // Who is calling the bridge: X-OpenClaw-Device-Id + X-OpenClaw-Device-Token, checked against paired devices'
 // token hashes, or against the static OPENCLAW_BRIDGE_DEVICE_TOKEN (scopes then come from X-OpenClaw-Scopes,
 // and OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS may restrict the ids). Failures are rate-limited per address; every
-// authenticated device has its own request budget.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// authenticated device has its own request budget. Everything is decided from the headers, before the body.
+import type { IncomingMessage } from "node:http";
 import { SlidingWindowLimiter } from "../core/rate-limit.ts";
-import { sendError } from "../http/respond.ts";
+import type { Authorize, Refusal } from "../http/router.ts";
 import type { BridgeConfig } from "../security/config.ts";
 import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
 import { safeEqualString } from "../security/hmac.ts";
@@ -39,47 +39,47 @@ export class BridgeAuth {
     this.#budget = new SlidingWindowLimiter(config.rateLimitPerMinute, 60_000);
   }
 
-  /** The caller when authenticated, holding `scope` (if given) and within budget; else the refusal is sent. */
-  async authenticate(
-    req: IncomingMessage,
-    res: ServerResponse,
-    scope?: Scope,
-  ): Promise<BridgeCaller | undefined> {
+  /**
+   * The bridge routes' `authorize` step (src/http/router.ts): from the headers alone, before any body is read.
+   * The caller when authenticated, holding `scope` (if given) and within budget; else the refusal.
+   */
+  authorizer(scope?: Scope): Authorize {
+    return async (req) => {
+      const r = await this.check(req, scope);
+      return r.ok ? { ok: true, caller: r.caller } : r;
+    };
+  }
+
+  async check(req: IncomingMessage, scope?: Scope): Promise<{ ok: true; caller: BridgeCaller } | Refusal> {
     const ip = req.socket.remoteAddress ?? "unknown";
     const blocked = this.#failures.blockedForMs(ip);
-    if (blocked > 0) {
-      res.setHeader("retry-after", retryAfterSec(blocked));
-      sendError(res, 429, "too many failed bridge authentications from this address; wait and try again");
-      return undefined;
-    }
+    if (blocked > 0)
+      return refuse(429, "too many failed bridge authentications from this address; wait and try again", {
+        headers: { "retry-after": retryAfterSec(blocked) },
+      });
     const deviceId = header(req, "x-openclaw-device-id");
     const token = header(req, "x-openclaw-device-token");
     if (!deviceId || !token) {
       this.#failures.fail(ip);
-      sendError(res, 401, "bridge calls need X-OpenClaw-Device-Id and X-OpenClaw-Device-Token headers");
-      return undefined;
+      return refuse(401, "bridge calls need X-OpenClaw-Device-Id and X-OpenClaw-Device-Token headers");
     }
     if (!DEVICE_ID.test(deviceId)) {
       this.#failures.fail(ip);
-      sendError(res, 400, "X-OpenClaw-Device-Id must be 1-128 of A-Z a-z 0-9 _ . : -");
-      return undefined;
+      return refuse(400, "X-OpenClaw-Device-Id must be 1-128 of A-Z a-z 0-9 _ . : -");
     }
-    const caller = await this.#identify(deviceId, token, req, res, ip);
-    if (!caller) return undefined;
-    if (scope && !caller.scopes.includes(scope)) {
-      sendError(res, 403, `this device lacks the ${scope} scope`, { required_scope: scope });
-      return undefined;
-    }
-    const budget = this.#budget.take(caller.deviceId, Date.now());
-    if (!budget.ok) {
-      res.setHeader("retry-after", retryAfterSec(budget.retryAfterMs));
-      sendError(
-        res,
+    const caller = await this.#identify(deviceId, token, req, ip);
+    if (!caller.ok) return caller;
+    if (scope && !caller.caller.scopes.includes(scope))
+      return refuse(403, `this device lacks the ${scope} scope`, { extra: { required_scope: scope } });
+    const budget = this.#budget.take(caller.caller.deviceId, Date.now());
+    if (!budget.ok)
+      return refuse(
         429,
         `over this device's budget of ${this.#config.rateLimitPerMinute} requests per minute`,
+        {
+          headers: { "retry-after": retryAfterSec(budget.retryAfterMs) },
+        },
       );
-      return undefined;
-    }
     return caller;
   }
 
@@ -87,32 +87,33 @@ export class BridgeAuth {
     deviceId: string,
     token: string,
     req: IncomingMessage,
-    res: ServerResponse,
     ip: string,
-  ): Promise<BridgeCaller | undefined> {
+  ): Promise<{ ok: true; caller: BridgeCaller } | Refusal> {
     const staticToken = this.#config.deviceToken;
     if (staticToken && safeEqualString(token, staticToken)) {
       const allowed = this.#config.allowedDeviceIds;
       if (allowed.length > 0 && !allowed.includes(deviceId)) {
         this.#failures.fail(ip);
-        sendError(res, 403, `device ${deviceId} is not in OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS`);
-        return undefined;
+        return refuse(403, `device ${deviceId} is not in OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS`);
       }
       const { scopes, unknown } = parseScopes(header(req, "x-openclaw-scopes"));
-      if (unknown.length) {
-        sendError(res, 400, `unknown scope(s) in X-OpenClaw-Scopes: ${unknown.join(", ")}`);
-        return undefined;
-      }
-      return { deviceId, scopes, kind: "static" };
+      if (unknown.length) return refuse(400, `unknown scope(s) in X-OpenClaw-Scopes: ${unknown.join(", ")}`);
+      return { ok: true, caller: { deviceId, scopes, kind: "static" } };
     }
     const result = await this.#devices.verify(deviceId, token);
     if (!result.ok) {
       this.#failures.fail(ip);
-      sendError(res, 401, REASONS[result.reason], { reason: result.reason });
-      return undefined;
+      return refuse(401, REASONS[result.reason], { extra: { reason: result.reason } });
     }
-    return { deviceId, scopes: result.device.scopes, kind: "paired", tokenId: result.tokenId };
+    return {
+      ok: true,
+      caller: { deviceId, scopes: result.device.scopes, kind: "paired", tokenId: result.tokenId },
+    };
   }
+}
+
+function refuse(status: number, error: string, more: Pick<Refusal, "headers" | "extra"> = {}): Refusal {
+  return { ok: false, status, error, ...more };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

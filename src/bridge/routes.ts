@@ -9,7 +9,7 @@ import type { Gateway } from "../gateway/gateway.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
 import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
-import { parseScopes } from "../security/pairing/scopes.ts";
+import { parseScopes, type Scope } from "../security/pairing/scopes.ts";
 import type { PairingService } from "../security/pairing/service.ts";
 import { decodeSetupCode } from "../security/pairing/setup-code.ts";
 import type { BridgeAuth, BridgeCaller } from "./auth.ts";
@@ -53,22 +53,52 @@ const str = (v: unknown, max: number): string | undefined =>
 export function registerBridgeRoutes(deps: BridgeDeps) {
   const { gw } = deps;
   const handshakeFailures = new FailureLimiter(gw.config.security.pairing.handshakePerMinute, 60_000);
+  const { auth } = deps;
+  // Every route authenticates from the headers before its body is read (src/http/router.ts `authorize`), so an
+  // unauthenticated caller never makes the gateway buffer a body; the handshake, whose credential is in the
+  // body, is refused up front while its address is over the failure limit.
+  const route = (scope: Scope | undefined, opts: { bodyLimitBytes?: number } = {}) => ({
+    kind: "bridge" as const,
+    authorize: auth.authorizer(scope),
+    ...opts,
+  });
   for (const prefix of BRIDGE_PREFIXES) {
-    gw.router.add("GET", `${prefix}/health`, health(deps));
-    gw.router.add("GET", `${prefix}/config`, configRead(deps));
-    gw.router.add("GET", `${prefix}/jobs/:id`, jobStatus(deps));
-    gw.router.add("POST", `${prefix}/submit`, submit(deps), { bodyLimitBytes: LIMITS.submitBodyBytes });
-    gw.router.add("POST", `${prefix}/deliver`, deliver(deps), { bodyLimitBytes: LIMITS.deliverBodyBytes });
+    gw.router.add("GET", `${prefix}/health`, health(deps), route(undefined));
+    gw.router.add("GET", `${prefix}/config`, configRead(deps), route("config:read"));
+    gw.router.add("GET", `${prefix}/jobs/:id`, jobStatus(deps), route("job:status"));
+    gw.router.add(
+      "POST",
+      `${prefix}/submit`,
+      submit(deps),
+      route("job:submit", { bodyLimitBytes: LIMITS.submitBodyBytes }),
+    );
+    gw.router.add(
+      "POST",
+      `${prefix}/deliver`,
+      deliver(deps),
+      route("delivery:send", { bodyLimitBytes: LIMITS.deliverBodyBytes }),
+    );
     gw.router.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
+      kind: "bridge",
+      authorize: (req) => {
+        const blocked = handshakeFailures.blockedForMs(req.socket.remoteAddress ?? "unknown");
+        return blocked > 0
+          ? {
+              ok: false,
+              status: 429,
+              error: "too many failed pairing attempts from this address; wait and try again",
+              headers: { "retry-after": retryAfterSec(blocked) },
+            }
+          : { ok: true };
+      },
       bodyLimitBytes: LIMITS.handshakeBodyBytes,
     });
-    gw.router.add("POST", `${prefix}/token/rotate`, rotate(deps), { bodyLimitBytes: 4096 });
+    gw.router.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
   }
 }
 
-function health({ gw, auth, jobs }: BridgeDeps): Handler {
-  return async (req, res) => {
-    if (!(await auth.authenticate(req, res))) return;
+function health({ gw, jobs }: BridgeDeps): Handler {
+  return async (_req, res) => {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
@@ -78,9 +108,8 @@ function health({ gw, auth, jobs }: BridgeDeps): Handler {
   };
 }
 
-function configRead({ gw, auth }: BridgeDeps): Handler {
-  return async (req, res) => {
-    if (!(await auth.authenticate(req, res, "config:read"))) return;
+function configRead({ gw }: BridgeDeps): Handler {
+  return async (_req, res) => {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
@@ -92,10 +121,9 @@ function configRead({ gw, auth }: BridgeDeps): Handler {
   };
 }
 
-function jobStatus({ auth, jobs }: BridgeDeps): Handler {
-  return async (req, res, { params }) => {
-    const caller = await auth.authenticate(req, res, "job:status");
-    if (!caller) return;
+function jobStatus({ jobs }: BridgeDeps): Handler {
+  return async (_req, res, { params, caller: c }) => {
+    const caller = c as BridgeCaller;
     const job = await jobs.get(params.id!);
     if (!job || job.deviceId !== caller.deviceId)
       return sendError(res, 404, `no job ${params.id} for this device`);
@@ -164,10 +192,9 @@ function requireKey(res: ServerResponse, json: Json): boolean {
 }
 
 function submit(deps: BridgeDeps): Handler {
-  const { gw, auth, jobs } = deps;
-  return async (req, res, { body }) => {
-    const caller = await auth.authenticate(req, res, "job:submit");
-    if (!caller) return;
+  const { gw, jobs } = deps;
+  return async (_req, res, { body, caller: c }) => {
+    const caller = c as BridgeCaller;
     const json = parseObject(body);
     if (!json) return sendError(res, 400, "body must be a JSON object");
     if (!requireKey(res, json)) return;
@@ -226,11 +253,10 @@ function submit(deps: BridgeDeps): Handler {
 }
 
 function deliver(deps: BridgeDeps): Handler {
-  const { gw, auth } = deps;
+  const { gw } = deps;
   const maxFileBytes = gw.config.bridge.maxFileBytes;
-  return async (req, res, { body }) => {
-    const caller = await auth.authenticate(req, res, "delivery:send");
-    if (!caller) return;
+  return async (_req, res, { body, caller: c }) => {
+    const caller = c as BridgeCaller;
     const json = parseObject(body);
     if (!json) return sendError(res, 400, "body must be a JSON object");
     if (!requireKey(res, json)) return;
@@ -362,10 +388,9 @@ function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
   };
 }
 
-function rotate({ gw, auth, pairing }: BridgeDeps): Handler {
-  return async (req: IncomingMessage, res: ServerResponse, { body }) => {
-    const caller = await auth.authenticate(req, res);
-    if (!caller) return;
+function rotate({ gw, pairing }: BridgeDeps): Handler {
+  return async (_req: IncomingMessage, res: ServerResponse, { body, caller: c }) => {
+    const caller = c as BridgeCaller;
     if (caller.kind !== "paired")
       return sendError(
         res,

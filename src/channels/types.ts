@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import type { Env } from "../config/env.ts";
 import type { ChannelSection, Config } from "../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
-import type { Handler } from "../http/router.ts";
+import type { RouteKind } from "../http/boundary.ts";
+import type { Authorize, Handler } from "../http/router.ts";
 import type { Store } from "../store/types.ts";
 
 export interface ChannelCapabilities {
@@ -89,6 +90,10 @@ export interface WebhookRoute {
   prefix?: boolean;
   /** Largest body accepted before answering 413. */
   bodyLimitBytes?: number;
+  /** What the route is (src/http/boundary.ts); default "webhook" (platform calls: no Host or Origin rule). */
+  kind?: RouteKind;
+  /** Decides from the headers, before the body is read, whether the caller may go on. */
+  authorize?: Authorize;
   handler: RouteHandler;
 }
 

@@ -40,6 +40,12 @@ export const configSchema = z.object({
       bodyLimitBytes: z.number().int().positive().default(1_048_576),
       requestTimeoutMs: z.number().int().positive().default(30_000),
       publicBaseUrl: z.url().optional(),
+      /**
+       * Further names (host names or IP addresses, no port) the gateway answers to on its admin, bridge, web chat
+       * and media routes, besides the bound address, localhost, 127.0.0.1, [::1] and the public URLs' hosts.
+       * Any other Host header is refused with 421 (DNS rebinding). "*" turns the check off.
+       */
+      allowedHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
     })
     .prefault({}),
   dataDir: z.string().default("./data"),

@@ -11,6 +11,7 @@ import { evaluateCommand, isAdmin } from "../core/policy.ts";
 import { formatSessionKey } from "../core/session-key.ts";
 import type { AdminAuth } from "../http/admin-auth.ts";
 import { registerAdminRoutes } from "../http/admin-routes.ts";
+import { hostPolicy } from "../http/boundary.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
 import { Router } from "../http/router.ts";
 import { HttpServer } from "../http/server.ts";
@@ -192,6 +193,7 @@ export class Gateway {
       bodyLimitBytes: s.bodyLimitBytes,
       requestTimeoutMs: s.requestTimeoutMs,
       log: this.log,
+      hosts: this.#hostPolicy(s.host),
     });
     await this.#server.listen();
     await this.#openOwnListeners();
@@ -424,11 +426,20 @@ export class Gateway {
 
   #mountRoutes(adapter: ChannelAdapter) {
     for (const route of adapter.routes?.() ?? []) {
-      this.router.add(route.method, route.path, route.handler, {
-        prefix: route.prefix,
-        bodyLimitBytes: route.bodyLimitBytes,
-      });
+      // A channel's routes are platform webhooks unless they say otherwise (the web chat's do), whatever
+      // path the operator gave them.
+      this.router.add(route.method, route.path, route.handler, { ...route, defaultKind: "webhook" });
     }
+  }
+
+  /** The names a listener bound to `bindHost` answers to (Host and Origin rules, src/http/boundary.ts). */
+  #hostPolicy(bindHost: string) {
+    const c = this.config;
+    return hostPolicy({
+      bindHost,
+      publicUrls: [c.server.publicBaseUrl, c.security.pairing.publicUrl],
+      extra: c.server.allowedHosts,
+    });
   }
 
   // Connector-seed compatibility: a channel configured with its own bind/port also listens there.
@@ -444,15 +455,17 @@ export class Gateway {
         // Media links are served here too: the seed's tunnel points at the channel's own port.
         for (const route of this.media.routes())
           entry.router.add(route.method, route.path, route.handler, route);
-        entry.router.add("GET", "/healthz", (_req, res) => {
-          res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-        });
+        entry.router.add(
+          "GET",
+          "/healthz",
+          (_req, res) => {
+            res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+          },
+          { kind: "health" },
+        );
       }
       for (const route of adapter.routes?.() ?? []) {
-        entry.router.add(route.method, route.path, route.handler, {
-          prefix: route.prefix,
-          bodyLimitBytes: route.bodyLimitBytes,
-        });
+        entry.router.add(route.method, route.path, route.handler, { ...route, defaultKind: "webhook" });
       }
     }
     for (const { host, port, router } of byAddress.values()) {
@@ -462,6 +475,7 @@ export class Gateway {
         bodyLimitBytes: this.config.server.bodyLimitBytes,
         requestTimeoutMs: this.config.server.requestTimeoutMs,
         log: this.log,
+        hosts: this.#hostPolicy(host),
       });
       await server.listen();
       this.#ownListeners.push(server);

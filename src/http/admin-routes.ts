@@ -1,15 +1,13 @@
-// The admin HTTP API used by the CLI (and later the console). Every route passes AdminAuth first.
+// The admin HTTP API used by the CLI (and later the console). Every route passes AdminAuth before its body is read.
 import type { Gateway } from "../gateway/gateway.ts";
 import type { QueueState } from "../store/types.ts";
 import { AdminAuth } from "./admin-auth.ts";
 import { sendError, sendJson } from "./respond.ts";
-import type { Handler } from "./router.ts";
+import { declareRoute, type Handler } from "./router.ts";
 
+/** An admin route: the server checks the admin boundary (Host, Origin, JSON, AdminAuth) before the body. */
 export function adminHandler(auth: AdminAuth, handler: Handler): Handler {
-  return (req, res, ctx) => {
-    if (!auth.check(req, res)) return;
-    return handler(req, res, ctx);
-  };
+  return declareRoute(handler, { kind: "admin", authorize: auth.authorize });
 }
 
 export function registerAdminRoutes(gw: Gateway) {

@@ -10,6 +10,13 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The client went away before its body was complete: its business, not a fault of ours. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super("the client closed the connection before the request body was complete");
+  }
+}
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
@@ -30,6 +37,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on("error", reject);
+    // Node reports a connection closed mid-body as an "aborted" ECONNRESET error, and then "close".
+    req.on("error", (err) => reject(req.complete ? err : new ClientGoneError()));
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientGoneError());
+    });
   });
 }

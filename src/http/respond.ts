@@ -2,6 +2,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isLoopbackAddress, isProxied } from "./boundary.ts";
 
 export function sendJson(
   res: ServerResponse,
@@ -39,17 +40,16 @@ export function sendError(
 }
 
 export function isLoopback(req: IncomingMessage): boolean {
-  const a = req.socket.remoteAddress ?? "";
-  return a === "127.0.0.1" || a === "::1" || a === "::ffff:127.0.0.1" || a.startsWith("127.");
+  return isLoopbackAddress(req.socket.remoteAddress ?? "");
 }
 
 /**
- * A request from this machine that no proxy relayed. A reverse proxy on the same host connects from loopback,
- * so loopback alone would let anyone it forwards for in without a token; a forwarding header means it is not local.
+ * A request from this machine that no proxy relayed. A reverse proxy or tunnel on the same host connects from
+ * loopback, so loopback alone would let anyone it forwards for in without a token; any client-naming header
+ * (X-Forwarded-For, Forwarded, X-Real-IP, CF-Connecting-IP, True-Client-IP, X-Client-IP, …) means it is not local.
  */
 export function isLocalRequest(req: IncomingMessage): boolean {
-  const h = req.headers;
-  return isLoopback(req) && !h["x-forwarded-for"] && !h.forwarded && !h["x-real-ip"];
+  return isLoopback(req) && !isProxied(req.headers);
 }
 
 /** Constant-time comparison of two secrets of any length. */

@@ -1,55 +1,109 @@
 // A small router for node:http: exact paths in a map (the webhook hot path is one lookup), prefix routes in a
-// list, `:param` segments for the web chat API.
+// list, `:param` segments for the web chat API. Each route has a kind (src/http/boundary.ts) and may have an
+// `authorize` step, both applied by the server before the body is read.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { kindForPath, type RouteKind } from "./boundary.ts";
+
+/** A refusal the server sends for a route: status, a reason a person can act on, extra headers and fields. */
+export interface Refusal {
+  ok: false;
+  status: number;
+  error: string;
+  headers?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}
+
+export type Authorization = { ok: true; caller?: unknown } | Refusal;
+
+/**
+ * Decides from the request line and headers alone whether the caller may go on. It runs before a byte of the
+ * body is read, so an unauthenticated caller costs no memory; `caller` reaches the handler as `ctx.caller`.
+ */
+export type Authorize = (
+  req: IncomingMessage,
+  params: Record<string, string>,
+) => Authorization | Promise<Authorization>;
+
+export interface RouteOptions {
+  prefix?: boolean;
+  bodyLimitBytes?: number;
+  /** Default: declared by the handler (see `declareRoute`), else `defaultKind`, else judged by the path. */
+  kind?: RouteKind;
+  /** The kind of an undeclared route, instead of judging it by its path (`kindForPath`). */
+  defaultKind?: RouteKind;
+  authorize?: Authorize;
+}
+
+export interface HandlerContext {
+  body: Buffer;
+  params: Record<string, string>;
+  url: URL;
+  /** What the route's `authorize` step returned for this request. */
+  caller?: unknown;
+}
+
+export type Handler = ((
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: HandlerContext,
+) => Promise<void> | void) & { route?: Pick<RouteOptions, "kind" | "authorize"> };
+
+/** A handler that carries its kind and authorization wherever it is registered. */
+export function declareRoute(handler: Handler, route: Pick<RouteOptions, "kind" | "authorize">): Handler {
+  const wrapped: Handler = (req, res, ctx) => handler(req, res, ctx);
+  wrapped.route = { ...handler.route, ...route };
+  return wrapped;
+}
 
 export interface RouteMatch {
   handler: Handler;
   params: Record<string, string>;
   bodyLimitBytes?: number;
+  kind: RouteKind;
+  authorize?: Authorize;
 }
 
-export type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: { body: Buffer; params: Record<string, string>; url: URL },
-) => Promise<void> | void;
+interface Entry {
+  handler: Handler;
+  bodyLimitBytes?: number;
+  kind: RouteKind;
+  authorize?: Authorize;
+}
 
-interface PatternRoute {
+interface PatternRoute extends Entry {
   method: string;
   parts: string[];
   prefix: boolean;
-  handler: Handler;
-  bodyLimitBytes?: number;
 }
 
 export class Router {
-  readonly #exact = new Map<string, { handler: Handler; bodyLimitBytes?: number }>();
+  readonly #exact = new Map<string, Entry>();
   readonly #patterns: PatternRoute[] = [];
 
-  add(
-    method: string,
-    path: string,
-    handler: Handler,
-    opts: { prefix?: boolean; bodyLimitBytes?: number } = {},
-  ) {
+  add(method: string, path: string, handler: Handler, opts: RouteOptions = {}) {
+    const entry: Entry = {
+      handler,
+      bodyLimitBytes: opts.bodyLimitBytes,
+      kind: opts.kind ?? handler.route?.kind ?? opts.defaultKind ?? kindForPath(path),
+      authorize: opts.authorize ?? handler.route?.authorize,
+    };
     if (!path.includes(":") && !opts.prefix) {
       const key = `${method} ${path}`;
       if (this.#exact.has(key)) throw new Error(`route ${key} is registered twice`);
-      this.#exact.set(key, { handler, bodyLimitBytes: opts.bodyLimitBytes });
+      this.#exact.set(key, entry);
       return;
     }
     this.#patterns.push({
+      ...entry,
       method,
       parts: path.split("/").filter(Boolean),
       prefix: opts.prefix ?? false,
-      handler,
-      bodyLimitBytes: opts.bodyLimitBytes,
     });
   }
 
   match(method: string, pathname: string): RouteMatch | "method-not-allowed" | undefined {
     const exact = this.#exact.get(`${method} ${pathname}`);
-    if (exact) return { handler: exact.handler, params: {}, bodyLimitBytes: exact.bodyLimitBytes };
+    if (exact) return { ...exact, params: {} };
     const parts = pathname.split("/").filter(Boolean);
     let pathMatched = false;
     for (const r of this.#patterns) {
@@ -59,11 +113,17 @@ export class Router {
         pathMatched = true;
         continue;
       }
-      return { handler: r.handler, params, bodyLimitBytes: r.bodyLimitBytes };
+      return {
+        handler: r.handler,
+        params,
+        bodyLimitBytes: r.bodyLimitBytes,
+        kind: r.kind,
+        authorize: r.authorize,
+      };
     }
     if (method === "HEAD") {
       const get = this.#exact.get(`GET ${pathname}`);
-      if (get) return { handler: get.handler, params: {} };
+      if (get) return { ...get, params: {} };
     }
     for (const key of this.#exact.keys()) if (key.endsWith(` ${pathname}`)) pathMatched = true;
     return pathMatched ? "method-not-allowed" : undefined;

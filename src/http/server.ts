@@ -1,9 +1,27 @@
-// One node:http listener: routing, body limits (413), timeouts, and errors that never crash the process.
+// One node:http listener: routing, the boundary rules of each route's kind (Host, Origin, authorization, content
+// type: src/http/boundary.ts), body limits (413), timeouts, and errors that never crash the process.
+//
+// Order for every request, all from the request line and headers before a byte of the body is read:
+// Host (421) → Origin (403) → the route's `authorize` (its own 401/403/429) → content type (415) → declared
+// size (413). A refusal sent before the body is read carries `Connection: close`, so a client that is still
+// sending stops, and nothing it sends is buffered. A client that sent `Expect: 100-continue` is told to go on
+// only once all of these have passed.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { BodyTooLargeError, readBody } from "./body.ts";
+import { BodyTooLargeError, ClientGoneError, readBody } from "./body.ts";
+import {
+  type HostPolicy,
+  hasBody,
+  hostAllowed,
+  hostChecked,
+  hostPolicy,
+  isJsonContentType,
+  jsonOnly,
+  originAllowed,
+  originChecked,
+} from "./boundary.ts";
 import { sendError } from "./respond.ts";
-import type { Router } from "./router.ts";
+import type { Refusal, Router } from "./router.ts";
 
 export interface HttpServerOptions {
   host: string;
@@ -11,25 +29,50 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   log: Logger;
+  /** The listener's own names for the Host and Origin rules; default: its bound address and loopback names. */
+  hosts?: HostPolicy;
+  /** Bytes of request bodies buffered at once across the listener (default BODY_BUDGET_BYTES); beyond, 503. */
+  bodyBudgetBytes?: number;
 }
+
+/**
+ * Request bodies are buffered in memory (the largest route takes 25 MB: a bridge delivery with files), so the
+ * listener caps what it buffers at once: each body reserves its declared length (or its route's limit when sent
+ * chunked) before it is read, and a request that would go past the budget is answered 503 with Retry-After
+ * before its body is read. Authenticated callers only ever get this far.
+ */
+export const BODY_BUDGET_BYTES = 96 * 1024 * 1024;
 
 export class HttpServer {
   readonly router: Router;
   readonly #o: HttpServerOptions;
+  readonly #hosts: HostPolicy;
   readonly #server: Server;
+  readonly #bodyBudget: number;
+  #buffering = 0;
   #address: { host: string; port: number } | undefined;
 
   constructor(router: Router, options: HttpServerOptions) {
     this.router = router;
     this.#o = options;
-    this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err) => {
+    this.#hosts = options.hosts ?? hostPolicy({ bindHost: options.host });
+    this.#bodyBudget = options.bodyBudgetBytes ?? BODY_BUDGET_BYTES;
+    const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+      this.#handle(req, res, expectsContinue).catch((err) => {
         // The path only: a query string may carry a token.
-        options.log.error({ err, path: (req.url ?? "").split("?")[0] }, "request handler failed");
+        const path = (req.url ?? "").split("?")[0];
+        if (err instanceof ClientGoneError) {
+          options.log.debug({ path }, "client closed the connection before its request was complete");
+          return;
+        }
+        options.log.error({ err, path }, "request handler failed");
         if (!res.headersSent) sendError(res, 500, "internal error; see the gateway log");
         else res.destroy();
       });
-    });
+    };
+    this.#server = createServer((req, res) => serve(req, res, false));
+    // Without this listener Node answers "100 Continue" at once, inviting the body before we know the caller.
+    this.#server.on("checkContinue", (req, res) => serve(req, res, true));
     this.#server.requestTimeout = options.requestTimeoutMs;
     this.#server.headersTimeout = Math.min(options.requestTimeoutMs, 20_000);
     this.#server.keepAliveTimeout = 5_000;
@@ -75,18 +118,55 @@ export class HttpServer {
     });
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse) {
+  async #handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) {
     const url = requestUrl(req.url ?? "/");
     if (!url) return sendError(res, 400, `cannot parse the request target ${JSON.stringify(req.url)}`);
     const method = req.method ?? "GET";
     const match = this.router.match(method, url.pathname);
-    if (match === undefined) return sendError(res, 404, `no route for ${url.pathname}`);
+    if (match === undefined)
+      return refuseEarly(req, res, { ok: false, status: 404, error: `no route for ${url.pathname}` });
     if (match === "method-not-allowed")
-      return sendError(res, 405, `${method} is not allowed on ${url.pathname}`);
-    let body: Buffer = Buffer.alloc(0);
-    if (method !== "GET" && method !== "HEAD") {
-      const limit = match.bodyLimitBytes ?? this.#o.bodyLimitBytes;
+      return refuseEarly(req, res, {
+        ok: false,
+        status: 405,
+        error: `${method} is not allowed on ${url.pathname}`,
+      });
+    const refusal = this.#boundary(req, method, match);
+    if (refusal) return refuseEarly(req, res, refusal);
+    let caller: unknown;
+    if (match.authorize) {
+      const verdict = await match.authorize(req, match.params);
+      if (!verdict.ok) return refuseEarly(req, res, verdict);
+      caller = verdict.caller;
+    }
+    if (jsonOnly(match.kind, method) && (hasBody(req.headers) || req.headers["content-type"] !== undefined)) {
+      const type = req.headers["content-type"];
+      if (!isJsonContentType(type))
+        return refuseEarly(req, res, {
+          ok: false,
+          status: 415,
+          error: `send JSON with Content-Type: application/json${type ? ` (got ${type.slice(0, 100)})` : ""}`,
+        });
+    }
+    if (method === "GET" || method === "HEAD")
+      return match.handler(req, res, { body: Buffer.alloc(0), params: match.params, url, caller });
+    const limit = match.bodyLimitBytes ?? this.#o.bodyLimitBytes;
+    const declared = Number(req.headers["content-length"]);
+    const tooLarge = Number.isFinite(declared) && declared > limit;
+    // Held until the handler is done with the body, not just until it is read.
+    const reserve = tooLarge || !hasBody(req.headers) ? 0 : Number.isFinite(declared) ? declared : limit;
+    if (this.#buffering + reserve > this.#bodyBudget)
+      return refuseEarly(req, res, {
+        ok: false,
+        status: 503,
+        error: "the gateway is receiving too much at once; retry shortly",
+        headers: { "retry-after": "1" },
+      });
+    this.#buffering += reserve;
+    try {
+      let body: Buffer;
       try {
+        if (expectsContinue && !tooLarge) res.writeContinue();
         body = await readBody(req, limit);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
@@ -95,9 +175,44 @@ export class HttpServer {
         }
         throw err;
       }
+      await match.handler(req, res, { body, params: match.params, url, caller });
+    } finally {
+      this.#buffering -= reserve;
     }
-    await match.handler(req, res, { body, params: match.params, url });
   }
+
+  /** The Host and Origin rules of the route's kind; undefined when the request may go on. */
+  #boundary(
+    req: IncomingMessage,
+    method: string,
+    match: { kind: Parameters<typeof hostChecked>[0] },
+  ): Refusal | undefined {
+    const host = req.headers.host;
+    if (hostChecked(match.kind) && !hostAllowed(this.#hosts, host))
+      return {
+        ok: false,
+        status: 421,
+        error: `this gateway does not answer to the name ${JSON.stringify(host)}: add it to server.allowedHosts (or set server.publicBaseUrl) if it is yours`,
+      };
+    const origin = req.headers.origin;
+    if (originChecked(match.kind) && origin !== undefined && !originAllowed(this.#hosts, origin, host))
+      return {
+        ok: false,
+        status: 403,
+        error: `requests from pages of another origin (${origin.slice(0, 200)}) are refused on ${method} ${match.kind} routes`,
+      };
+    return undefined;
+  }
+}
+
+/**
+ * Sends a refusal before the body was read. A client that announced a body gets `Connection: close`: Node then
+ * closes the socket once the answer is out instead of reading (and discarding) the rest of what it sends.
+ */
+function refuseEarly(req: IncomingMessage, res: ServerResponse, r: Refusal) {
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  if (hasBody(req.headers)) res.setHeader("connection", "close");
+  sendError(res, r.status, r.error, r.extra);
 }
 
 /**

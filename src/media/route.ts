@@ -12,6 +12,7 @@ export function mediaRoute(path: string, key: Buffer, files: MediaFiles): Webhoo
     method: "GET",
     path,
     prefix: true,
+    kind: "media",
     handler: async (_req, res, { params }) => {
       // A trailing "/<name>" after the token is allowed (some clients like a file name in the URL).
       const token = (params["*"] ?? "").split("/")[0] ?? "";

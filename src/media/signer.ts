@@ -1,7 +1,8 @@
 // Signed, expiring media links. A token is base64url(JSON claim) + "." + base64url(HMAC-SHA256(key, claim part)):
 // the claim names the file, the conversation it was made for and when it expires, so a link cannot be pointed at
-// another file, reused for another chat after the fact, or kept alive past its expiry. Pure: no I/O.
-import { hmac, safeEqualBytes } from "../security/hmac.ts";
+// another file, reused for another chat after the fact, or kept alive past its expiry. A token has exactly one
+// spelling: any other string, however it decodes, is refused. Pure: no I/O.
+import { hmac, safeEqualString } from "../security/hmac.ts";
 
 export interface MediaClaim {
   /** Stored file name under <dataDir>/media. */
@@ -39,8 +40,11 @@ export function verifyMediaToken(key: Buffer, token: string, nowMs = Date.now())
   const dot = token.indexOf(".");
   if (dot <= 0 || token.length > 4096) return { ok: false, reason: "invalid" };
   const payload = token.slice(0, dot);
-  const presented = Buffer.from(token.slice(dot + 1), "base64url");
-  if (!safeEqualBytes(hmac("sha256", key, payload), presented)) return { ok: false, reason: "invalid" };
+  // Compared as text against the one canonical spelling: Node's base64url decoder ignores stray characters and
+  // the unused low bits of the last character, so comparing decoded bytes would accept many spellings of one
+  // signature. (The payload needs no such care: the MAC covers its exact text.)
+  const expected = hmac("sha256", key, payload).toString("base64url");
+  if (!safeEqualString(token.slice(dot + 1), expected)) return { ok: false, reason: "invalid" };
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));

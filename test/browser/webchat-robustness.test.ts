@@ -25,6 +25,16 @@ describe("web chat page robustness in Chromium", () => {
     try {
       await type(page, "first question");
       await page.locator(".msg.streaming").waitFor();
+      // The bubble shows the reply's beginning, put together from increments (more than one of 3 characters).
+      const partial = await page.locator(".msg.streaming .text").evaluate(
+        (el) =>
+          new Promise<string>((resolve) => {
+            const check = () =>
+              (el.textContent ?? "").length > 6 ? resolve(el.textContent!) : setTimeout(check, 10);
+            check();
+          }),
+      );
+      assert.ok(replyTo("first question").startsWith(partial), partial);
       await type(page, "second question");
       // When the first reply is complete the second message is still waiting or streaming, below it.
       await committedReply(page, replyTo("first question"));

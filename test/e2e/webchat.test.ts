@@ -29,9 +29,15 @@ describe("web chat end to end", () => {
     const sent = await chat.send(thread, "hello agent");
     assert.equal(sent.status, 202);
     const seen = await events;
-    const deltas = seen.filter((e) => e.type === "delta").map((e) => e.text as string);
+    const deltas = seen.filter((e) => e.type === "delta") as unknown as { offset: number; text: string }[];
     assert.ok(deltas.length >= 3, `expected streamed deltas, got ${deltas.length}`);
-    assert.ok(deltas[0]!.length < deltas.at(-1)!.length, "the reply grows while streaming");
+    // Deltas are increments (docs/webchat-api.md): each continues where the one before ended.
+    let shown = "";
+    for (const d of deltas) {
+      assert.equal(d.offset, shown.length, "the reply grows while streaming");
+      shown += d.text;
+    }
+    assert.equal(shown, "echo: hello agent");
     assert.equal(seen.at(-1)?.text, "echo: hello agent");
     const reply = await chat.reply(thread, sent.eventId);
     assert.equal(reply.role, "assistant");

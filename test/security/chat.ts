@@ -8,7 +8,11 @@ export interface HistoryMessage {
 }
 
 export async function newThread(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/threads`, { method: "POST", body: "{}" });
+  const res = await fetch(`${base}/api/threads`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   return ((await res.json()) as { id: string }).id;
 }
 

@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
-import type { Handler } from "../../http/router.ts";
+import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
 import { MediaFiles } from "../../media/files.ts";
 import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
+import { FailureLimiter, retryAfterSec } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
@@ -23,18 +24,36 @@ const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
 
-function authorized(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
-  if (isLocalRequest(req)) return true;
-  const presented = bearerToken(req);
-  if (token && presented && safeEqual(presented, token)) return true;
-  sendError(
-    res,
-    401,
-    token
-      ? "web chat token required: send Authorization: Bearer <webchat.token>"
-      : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
-  );
-  return false;
+/**
+ * The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; decided before any body is
+ * read. Wrong tokens are counted per address: after 10 in a minute that address is refused (429) until the
+ * window passes, a right token too. A missing token is not a guess and is not counted (a page opened without
+ * its #token makes a few such calls).
+ */
+function authorizer(token: string | undefined): Authorize {
+  const failures = new FailureLimiter(10, 60_000);
+  return (req) => {
+    if (isLocalRequest(req)) return { ok: true };
+    const ip = req.socket.remoteAddress ?? "unknown";
+    const blocked = failures.blockedForMs(ip);
+    if (blocked > 0)
+      return {
+        ok: false,
+        status: 429,
+        error: "too many wrong web chat tokens from this address; wait and try again",
+        headers: { "retry-after": retryAfterSec(blocked) },
+      };
+    const presented = bearerToken(req);
+    if (token && presented && safeEqual(presented, token)) return { ok: true };
+    if (presented) failures.fail(ip);
+    return {
+      ok: false,
+      status: 401,
+      error: token
+        ? "web chat token required: send Authorization: Bearer <webchat.token>"
+        : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
+    };
+  };
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -56,12 +75,8 @@ const STATIC: Record<string, [string, string]> = {
 
 export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
   const mediaFiles = new MediaFiles(resolve(ctx.config.dataDir, "media"));
-  const guard =
-    (h: Handler): Handler =>
-    (req, res, c) => {
-      if (!authorized(req, res, token)) return;
-      return h(req, res, c);
-    };
+  const authorize = authorizer(token);
+  const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
   const thread =
     (h: Handler): Handler =>
     (req, res, c) => {
@@ -73,6 +88,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
   const routes: WebhookRoute[] = Object.entries(STATIC).map(([path, [file, type]]) => ({
     method: "GET" as const,
     path,
+    kind: "webchat" as const,
     handler: (_req: IncomingMessage, res: ServerResponse) => {
       // Read per request: small files, and edits show without a restart.
       const body = readFileSync(WEB_DIR + file);

@@ -54,7 +54,7 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 
   preview(address: DeliveryAddress, eventId: string, textSoFar: string) {
-    this.hub.publish(address.conversationId, { type: "delta", eventId, text: textSoFar });
+    this.hub.preview(address.conversationId, eventId, textSoFar);
   }
 
   async send(

@@ -1,9 +1,11 @@
 // The callback listener of the async agent mode: POST /ocg/callback/<64 hex> on callbackHost:callbackPort.
-// Checks, in this order, so nothing an attacker sends can burn a token: per-address failure limit (429),
-// token shape (404), X-OCG-Signature = "sha256=" + hex HMAC-SHA256(raw body, callbackSecret) when a secret is
-// set (401), a body naming another callback's token (401: see callbackBinding), body shape (400); then the
-// token is consumed: unknown or used 404, expired 410. The reply goes to the original chat through the outbox,
-// so it survives a restart like any other delivery.
+// The callback listener of the async agent mode: POST /ocg/callback/<64 hex> on callbackHost:callbackPort.
+// Checks, in this order, so nothing an attacker sends can burn a token: per-address failure limit (429), token
+// shape (404), a signature header of the right shape — all three from the headers, before the body is read —
+// then X-OCG-Signature = "sha256=" + hex HMAC-SHA256(raw body, callbackSecret) when a secret is set (401), a
+// body naming another callback's token (401: see callbackBinding), body shape (400); then the token is
+// consumed: unknown or used 404, expired 410. The reply goes to the original chat through the outbox, so it
+// survives a restart like any other delivery.
 import type { Logger } from "pino";
 import type { Gateway } from "../../gateway/gateway.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
@@ -38,6 +40,15 @@ export function callbackText(body: unknown): { text: string; isError: boolean } 
   return { text, isError: isError === true };
 }
 
+const BAD_SIGNATURE =
+  "X-OCG-Signature is missing or wrong: sign the raw body with HMAC-SHA256(callbackSecret) as sha256=<hex>";
+
+/** The hex digest of an `X-OCG-Signature: sha256=<64 hex>` header; undefined when it has another shape. */
+function signatureHex(header: string | string[] | undefined): string | undefined {
+  const m = typeof header === "string" ? /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim()) : null;
+  return m?.[1];
+}
+
 /** Errors are answered here so the server's generic handler never logs the URL, which holds the token. */
 function guarded(log: Logger, handler: Handler): Handler {
   return async (req, res, ctx) => {
@@ -55,35 +66,25 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
   const failures = new FailureLimiter(30, 60_000);
   let warnedUnbound = false;
   const router = new Router();
-  router.add("GET", "/healthz", (_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-  });
+  router.add(
+    "GET",
+    "/healthz",
+    (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+    },
+    { kind: "health" },
+  );
   router.add(
     "POST",
     "/ocg/callback/:token",
     guarded(log, async (req, res, { body, params }) => {
       const ip = req.socket.remoteAddress ?? "unknown";
-      const blocked = failures.blockedForMs(ip);
-      if (blocked > 0) {
-        res.setHeader("retry-after", retryAfterSec(blocked));
-        return sendError(res, 429, "too many failed callbacks from this address; wait and try again");
-      }
       const token = params.token ?? "";
-      if (!CALLBACK_TOKEN.test(token)) {
-        failures.fail(ip);
-        return sendError(res, 404, "unknown callback token");
-      }
       if (secret) {
-        const header = req.headers["x-ocg-signature"];
-        const presented =
-          typeof header === "string" && header.startsWith("sha256=") ? header.slice(7) : undefined;
+        const presented = signatureHex(req.headers["x-ocg-signature"]);
         if (!verifyDigest(hmac("sha256", secret, body), presented, "hex")) {
           failures.fail(ip);
-          return sendError(
-            res,
-            401,
-            "X-OCG-Signature is missing or wrong: sign the raw body with HMAC-SHA256(callbackSecret) as sha256=<hex>",
-          );
+          return sendError(res, 401, BAD_SIGNATURE);
         }
       }
       let parsed: unknown;
@@ -145,7 +146,32 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
       log.debug({ session: record.sessionKey, event: record.eventId }, "async agent reply accepted");
       sendJson(res, 200, { ok: true });
     }),
-    { bodyLimitBytes: CALLBACK_BODY_LIMIT },
+    {
+      kind: "callback",
+      bodyLimitBytes: CALLBACK_BODY_LIMIT,
+      // What the headers and the path can tell, before the body is read: the address's failures, the token's
+      // shape, and a signature header of the right shape when a secret is set (the signature covers the body).
+      authorize: (req, params) => {
+        const ip = req.socket.remoteAddress ?? "unknown";
+        const blocked = failures.blockedForMs(ip);
+        if (blocked > 0)
+          return {
+            ok: false,
+            status: 429,
+            error: "too many failed callbacks from this address; wait and try again",
+            headers: { "retry-after": retryAfterSec(blocked) },
+          };
+        if (!CALLBACK_TOKEN.test(params.token ?? "")) {
+          failures.fail(ip);
+          return { ok: false, status: 404, error: "unknown callback token" };
+        }
+        if (secret && !signatureHex(req.headers["x-ocg-signature"])) {
+          failures.fail(ip);
+          return { ok: false, status: 401, error: BAD_SIGNATURE };
+        }
+        return { ok: true };
+      },
+    },
   );
   return new HttpServer(router, {
     host: gw.config.callbackHost ?? "0.0.0.0",
