@@ -31,6 +31,11 @@ export const configSchema = z.object({
   callbackHost: z.string().optional(),
   callbackSecret: z.string().optional(),
   callbackTokenTTL: z.number().int().positive().optional(),
+  /**
+   * Refuse async callbacks whose signed body does not name its own token (`callbackToken`): binds every
+   * signature to one callback URL. Off by default because the channel-gateway seed's agents do not send it.
+   */
+  callbackRequireToken: z.boolean().default(false),
 
   // ---- clawgate ----
   server: z

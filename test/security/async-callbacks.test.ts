@@ -136,6 +136,39 @@ describe("async callbacks: a signature is bound to its callback token", () => {
   });
 });
 
+describe("async callbacks with callbackRequireToken", () => {
+  test("a body that does not name its token is refused without burning it; one that does is delivered", async () => {
+    const agent = await new FakeAsyncAgent({ secret: SECRET }).start();
+    const gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        async: true,
+        callbackPort: 0,
+        callbackSecret: SECRET,
+        callbackRequireToken: true,
+      },
+      extensions: [securityExtension()],
+    });
+    try {
+      const thread = await newThread(gw.url);
+      await say(gw.url, thread, "strict agent");
+      await agent.waitForRequests(1);
+      assert.equal(
+        await agent.answer(0, { reply: "unbound reply" }),
+        401,
+        "the seed's unbound form is refused",
+      );
+      const token = agent.requests[0]!.callbackUrl.split("/").at(-1)!;
+      assert.equal(await agent.answer(0, { reply: "bound reply", callbackToken: token }), 200, "not burned");
+      await expectMessage(gw.url, thread, (m) => m.content === "bound reply", "the bound reply");
+      assert.ok(!(await history(gw.url, thread)).some((m) => m.content === "unbound reply"));
+    } finally {
+      await gw.stop();
+      await agent.stop();
+    }
+  });
+});
+
 describe("async callbacks: expiry and restart", () => {
   test("waits are said in seconds under a minute, never as 0 min", () => {
     assert.equal(waitText(1000), "1 s");

@@ -102,6 +102,14 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
           "callbackToken in the body does not name this callback URL's token: a reply signed for one callback cannot answer another",
         );
       }
+      if (binding === "unbound" && gw.config.callbackRequireToken) {
+        failures.fail(ip);
+        return sendError(
+          res,
+          401,
+          'the body must name this callback\'s token ("callbackToken": "<token from X-OCG-Callback>"): callbackRequireToken is on',
+        );
+      }
       if (binding === "unbound" && secret && !warnedUnbound) {
         warnedUnbound = true;
         log.warn(
