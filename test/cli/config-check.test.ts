@@ -59,7 +59,7 @@ describe("clawgate config check", () => {
     assert.ok(await startRefusal(dir), "start refuses it too");
   });
 
-  test("a plain error from a channel (SMS without its public URL) is reported under the channel", async () => {
+  test("a channel's own settings error (SMS without its public URL) is reported with its key path", async () => {
     const dir = tempDir();
     writeJson(dir, {
       channels: {
@@ -68,7 +68,7 @@ describe("clawgate config check", () => {
     });
     const check = await clawgate(dir, "config", "check");
     assert.notEqual(check.code, 0);
-    assert.match(check.stderr, /channels\.sms: set publicUrl/);
+    assert.match(check.stderr, /channels\.sms\.publicUrl: required/);
     assert.ok(await startRefusal(dir));
   });
 
