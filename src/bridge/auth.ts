@@ -52,11 +52,8 @@ export class BridgeAuth {
 
   async check(req: IncomingMessage, scope?: Scope): Promise<{ ok: true; caller: BridgeCaller } | Refusal> {
     const ip = req.socket.remoteAddress ?? "unknown";
-    const blocked = this.#failures.blockedForMs(ip);
-    if (blocked > 0)
-      return refuse(429, "too many failed bridge authentications from this address; wait and try again", {
-        headers: { "retry-after": retryAfterSec(blocked) },
-      });
+    const blocked = this.#failures.refusal(ip, "failed bridge authentications from this address");
+    if (blocked) return blocked;
     const deviceId = header(req, "x-openclaw-device-id");
     const token = header(req, "x-openclaw-device-token");
     if (!deviceId || !token) {

@@ -8,7 +8,7 @@ import { addressFromSessionKey } from "../core/session-key.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
-import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
+import { FailureLimiter } from "../security/failure-limiter.ts";
 import { parseScopes, type Scope } from "../security/pairing/scopes.ts";
 import type { PairingService } from "../security/pairing/service.ts";
 import { decodeSetupCode } from "../security/pairing/setup-code.ts";
@@ -80,17 +80,13 @@ export function registerBridgeRoutes(deps: BridgeDeps) {
     );
     gw.router.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
       kind: "bridge",
-      authorize: (req) => {
-        const blocked = handshakeFailures.blockedForMs(req.socket.remoteAddress ?? "unknown");
-        return blocked > 0
-          ? {
-              ok: false,
-              status: 429,
-              error: "too many failed pairing attempts from this address; wait and try again",
-              headers: { "retry-after": retryAfterSec(blocked) },
-            }
-          : { ok: true };
-      },
+      authorize: (req) =>
+        handshakeFailures.refusal(
+          req.socket.remoteAddress ?? "unknown",
+          "failed pairing attempts from this address",
+        ) ?? {
+          ok: true,
+        },
       bodyLimitBytes: LIMITS.handshakeBodyBytes,
     });
     gw.router.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
@@ -300,12 +296,8 @@ function deliver(deps: BridgeDeps): Handler {
 function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
   const { pairing } = deps;
   return async (req, res, { body }) => {
+    // The route's authorize step already refused a blocked address before the body was read.
     const ip = req.socket.remoteAddress ?? "unknown";
-    const blocked = failures.blockedForMs(ip);
-    if (blocked > 0) {
-      res.setHeader("retry-after", retryAfterSec(blocked));
-      return sendError(res, 429, "too many failed pairing attempts from this address; wait and try again");
-    }
     const refuse = (status: number, error: string, extra: Json = {}) => {
       failures.fail(ip);
       sendError(res, status, error, extra);

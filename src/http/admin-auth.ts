@@ -3,7 +3,7 @@
 // once an address reaches the limit, every attempt from it is refused until the window passes (a right token
 // too), so guessing gains nothing. Decided from the headers alone, before any body is read.
 import type { IncomingMessage } from "node:http";
-import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
+import { FailureLimiter } from "../security/failure-limiter.ts";
 import { bearerToken, isLocalRequest, safeEqual } from "./respond.ts";
 import type { Authorization } from "./router.ts";
 
@@ -28,14 +28,8 @@ export class AdminAuth {
         error: "admin API is loopback-only: set adminToken (or OPENCLAW_ADMIN_TOKEN) to allow remote calls",
       };
     }
-    const blocked = this.#failures.blockedForMs(ip);
-    if (blocked > 0)
-      return {
-        ok: false,
-        status: 429,
-        error: "too many failed admin attempts; wait and try again",
-        headers: { "retry-after": retryAfterSec(blocked) },
-      };
+    const blocked = this.#failures.refusal(ip, "failed admin attempts");
+    if (blocked) return blocked;
     const presented =
       (req.headers["x-openclaw-admin-token"] as string | undefined) ?? bearerToken(req) ?? undefined;
     if (presented && safeEqual(presented, this.#token)) return { ok: true };

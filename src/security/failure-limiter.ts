@@ -6,6 +6,7 @@
 // alone would limit nothing. IPv4-mapped IPv6 (::ffff:192.0.2.1) counts as the IPv4 address. The table is
 // bounded: past MAX_KEYS addresses the stale ones go, then the oldest.
 import { isIP } from "node:net";
+import type { Refusal } from "../http/router.ts";
 
 export const MAX_KEYS = 10_000;
 
@@ -23,6 +24,18 @@ export class FailureLimiter {
   blockedForMs(address: string, now = Date.now()): number {
     const hits = this.#live(addressKey(address), now);
     return hits.length >= this.limit ? hits[0]! + this.windowMs - now : 0;
+  }
+
+  /** The 429 answer for a blocked address ("too many <what>; wait and try again"), or undefined. */
+  refusal(address: string, what: string, now = Date.now()): Refusal | undefined {
+    const blocked = this.blockedForMs(address, now);
+    if (blocked <= 0) return undefined;
+    return {
+      ok: false,
+      status: 429,
+      error: `too many ${what}; wait and try again`,
+      headers: { "retry-after": retryAfterSec(blocked) },
+    };
   }
 
   fail(address: string, now = Date.now()) {

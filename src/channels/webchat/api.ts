@@ -12,7 +12,7 @@ import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../
 import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
 import { MediaFiles } from "../../media/files.ts";
 import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
-import { FailureLimiter, retryAfterSec } from "../../security/failure-limiter.ts";
+import { FailureLimiter } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
 
@@ -35,14 +35,8 @@ function authorizer(token: string | undefined): Authorize {
   return (req) => {
     if (isLocalRequest(req)) return { ok: true };
     const ip = req.socket.remoteAddress ?? "unknown";
-    const blocked = failures.blockedForMs(ip);
-    if (blocked > 0)
-      return {
-        ok: false,
-        status: 429,
-        error: "too many wrong web chat tokens from this address; wait and try again",
-        headers: { "retry-after": retryAfterSec(blocked) },
-      };
+    const blocked = failures.refusal(ip, "wrong web chat tokens from this address");
+    if (blocked) return blocked;
     const presented = bearerToken(req);
     if (token && presented && safeEqual(presented, token)) return { ok: true };
     if (presented) failures.fail(ip);

@@ -11,7 +11,7 @@ import type { Gateway } from "../../gateway/gateway.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
 import { type Handler, Router } from "../../http/router.ts";
 import { HttpServer } from "../../http/server.ts";
-import { FailureLimiter, retryAfterSec } from "../../security/failure-limiter.ts";
+import { FailureLimiter } from "../../security/failure-limiter.ts";
 import { hmac, verifyDigest } from "../../security/hmac.ts";
 import { CALLBACK_TOKEN, type CallbackTokens, callbackBinding } from "./async-callbacks.ts";
 
@@ -161,14 +161,8 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
       // shape, and a signature header of the right shape when a secret is set (the signature covers the body).
       authorize: (req, params) => {
         const ip = req.socket.remoteAddress ?? "unknown";
-        const blocked = failures.blockedForMs(ip);
-        if (blocked > 0)
-          return {
-            ok: false,
-            status: 429,
-            error: "too many failed callbacks from this address; wait and try again",
-            headers: { "retry-after": retryAfterSec(blocked) },
-          };
+        const blocked = failures.refusal(ip, "failed callbacks from this address");
+        if (blocked) return blocked;
         if (!CALLBACK_TOKEN.test(params.token ?? "")) {
           failures.fail(ip);
           return { ok: false, status: 404, error: "unknown callback token" };
