@@ -124,22 +124,11 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
         (j) =>
           `• ${short(j.promptId)} ${j.template} — ${stateLine(j)} on ${j.serverName}${j.requestedBy ? `, for ${j.requestedBy}` : ""}`,
       );
-      const queues = await Promise.all(
-        pool.servers.map(async (s) => {
-          try {
-            const q = await s.client.queue();
-            return `${s.name}: ${q.running.length} running, ${q.pending.length} pending`;
-          } catch {
-            return `${s.name}: unreachable`;
-          }
-        }),
-      );
+      const queues = await pool.queueSummary();
       return {
-        text: [
-          open.length ? `Active jobs (${open.length}):` : "No active jobs.",
-          ...lines,
-          `Queue — ${queues.join("; ")}`,
-        ].join("\n"),
+        text: [open.length ? `Active jobs (${open.length}):` : "No active jobs.", ...lines, queues].join(
+          "\n",
+        ),
       };
     }),
   });

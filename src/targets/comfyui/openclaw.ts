@@ -429,21 +429,12 @@ export function registerOpenClawCommands(
 /** /jobs when the extension cannot list jobs: clawgate's own open jobs and each server's native queue. */
 async function nativeQueueView(pool: ComfyPool, tracker: JobTracker): Promise<string> {
   const open = await tracker.jobs.open();
-  const queues = await Promise.all(
-    pool.servers.map(async (s) => {
-      try {
-        const q = await s.client.queue();
-        return `${s.name}: ${q.running.length} running, ${q.pending.length} pending`;
-      } catch {
-        return `${s.name}: unreachable`;
-      }
-    }),
-  );
+  const queues = await pool.queueSummary();
   return [
     "ComfyUI-OpenClaw cannot list jobs on this ComfyUI (501 jobs_host_contract_unsupported); ComfyUI's own queue:",
     ...(open.length
       ? open.map((j) => `• ${j.promptId} ${j.template} — ${j.state} on ${j.serverName}`)
       : ["No active jobs from this chat gateway."]),
-    `Queue — ${queues.join("; ")}`,
+    queues,
   ].join("\n");
 }

@@ -159,6 +159,20 @@ export class ComfyPool {
     );
   }
 
+  /** "name: N running, M pending" per server, asked now (for /jobs). */
+  queueSummary(): Promise<string> {
+    return Promise.all(
+      this.servers.map(async (s) => {
+        try {
+          const q = await s.client.queue();
+          return `${s.name}: ${q.running.length} running, ${q.pending.length} pending`;
+        } catch {
+          return `${s.name}: unreachable`;
+        }
+      }),
+    ).then((lines) => `Queue — ${lines.join("; ")}`);
+  }
+
   /** One line per server for /status. */
   statusLines(): string[] {
     return this.servers.map((s) => {
