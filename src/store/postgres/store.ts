@@ -4,7 +4,7 @@
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
 import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
-import { pendingMigrations } from "../migration-plan.ts";
+import { runMigrations } from "../migrate.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -74,21 +74,33 @@ export class PostgresStore implements Store {
   async migrate(): Promise<void> {
     // Replicas starting together: the advisory lock makes one of them apply the migrations while the others
     // wait, then find nothing left to do. DDL is transactional in PostgreSQL, so a failed step leaves nothing.
-    await this.#tx(async (c) => {
-      await c.query(`SELECT pg_advisory_xact_lock($1, 0)`, [MIGRATION_LOCK]);
-      if (this.#schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
-      await c.query(
-        `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
-      );
-      const { rows } = await c.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`);
-      for (const v of pendingMigrations(Number(rows[0].v), postgresMigrations)) {
-        await c.query(postgresMigrations[v]!);
-        await c.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, [
-          v + 1,
-          Date.now(),
-        ]);
-      }
-    });
+    await runMigrations(
+      {
+        exclusive: (fn) =>
+          this.#tx(async (c) => {
+            await c.query(`SELECT pg_advisory_xact_lock($1, 0)`, [MIGRATION_LOCK]);
+            if (this.#schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
+            return fn({
+              currentVersion: async () => {
+                await c.query(
+                  `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+                );
+                const { rows } = await c.query(
+                  `SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`,
+                );
+                return Number(rows[0].v);
+              },
+              apply: async (sql) => void (await c.query(sql)),
+              record: async (version) =>
+                void (await c.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, [
+                  version,
+                  Date.now(),
+                ])),
+            });
+          }),
+      },
+      postgresMigrations,
+    );
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { GroupCommit } from "../group-commit.ts";
-import { pendingMigrations } from "../migration-plan.ts";
+import { runMigrations } from "../migrate.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type {
   ClaimOptions,
@@ -51,21 +51,38 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.#db.exec(
-      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`,
+    await runMigrations(
+      {
+        // One BEGIN IMMEDIATE transaction: a second process on the same file waits, then finds nothing to do.
+        // Nothing else uses this connection before migrate() resolves, so awaiting inside it is safe.
+        exclusive: async (fn) => {
+          this.#db.exec("BEGIN IMMEDIATE");
+          try {
+            const out = await fn({
+              currentVersion: async () => {
+                this.#db.exec(
+                  `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)`,
+                );
+                const row = this.#db.prepare(`SELECT MAX(version) AS v FROM schema_migrations`).get();
+                return Number(row?.v ?? 0);
+              },
+              apply: async (sql) => this.#db.exec(sql),
+              record: async (version) => {
+                this.#db
+                  .prepare(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`)
+                  .run(version, Date.now());
+              },
+            });
+            this.#db.exec("COMMIT");
+            return out;
+          } catch (err) {
+            this.#db.exec("ROLLBACK");
+            throw err;
+          }
+        },
+      },
+      sqliteMigrations,
     );
-    this.#tx(() => {
-      const row = this.#cached(`SELECT MAX(version) AS v FROM schema_migrations`).get() as {
-        v: number | null;
-      };
-      for (const v of pendingMigrations(row.v ?? 0, sqliteMigrations)) {
-        this.#db.exec(sqliteMigrations[v]!);
-        this.#cached(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`).run(
-          v + 1,
-          Date.now(),
-        );
-      }
-    });
   }
 
   async close(): Promise<void> {
