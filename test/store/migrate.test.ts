@@ -11,7 +11,9 @@ function memoryDialect(version: number) {
       const out = await fn({
         currentVersion: async () => db.version,
         apply: async (sql) => void log.push(sql),
-        record: async (v) => void (db.version = v),
+        record: async (v) => {
+          db.version = v;
+        },
       });
       db.committed = true;
       return out;
