@@ -7,6 +7,8 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { GroupCommit } from "../group-commit.ts";
 import { runMigrations } from "../migrate.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
+import type { ListFilter, MessageFilter, Queue, Sql } from "../sql.ts";
+import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
   InboxEffects,
@@ -23,9 +25,8 @@ import type {
 } from "../types.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
-type Queue = "inbox" | "outbox";
 type Retry = { retryAt: number } | { dead: true };
-type ListFilter = { state?: QueueState; sessionKey?: string; limit?: number };
+type Arg = SQLInputValue;
 
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
@@ -106,6 +107,27 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
+  /** A shared statement (src/store/sql.ts) in SQLite's spelling, with the clock bound last when it reads it. */
+  #q(q: Sql, args: Arg[]): [StatementSync, Arg[]] {
+    const { text, now } = SQL.sqliteText(q);
+    return [this.#cached(text), now ? [...args, Date.now()] : args];
+  }
+
+  #run(q: Sql, ...args: Arg[]): number {
+    const [stmt, values] = this.#q(q, args);
+    return Number(stmt.run(...values).changes);
+  }
+
+  #get(q: Sql, ...args: Arg[]): Row | undefined {
+    const [stmt, values] = this.#q(q, args);
+    return stmt.get(...values) as Row | undefined;
+  }
+
+  #all(q: Sql, ...args: Arg[]): Row[] {
+    const [stmt, values] = this.#q(q, args);
+    return stmt.all(...values) as Row[];
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
   #tx<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
@@ -126,6 +148,8 @@ export class SqliteStore implements Store {
     return this.#enqueues.add(item);
   }
 
+  // Row by row inside the group commit's one transaction: with a single in-process writer, a statement costs
+  // microseconds and only the COMMIT's fsync is worth sharing (PostgreSQL instead sends the batch as one statement).
   #insertInbound(items: NewInboxItem[]): ("inserted" | "duplicate")[] {
     const now = Date.now();
     return this.#tx(() => {
@@ -149,7 +173,9 @@ export class SqliteStore implements Store {
 
   /**
    * One claim transaction for either queue: the first `limit` ready items (pending and due, or leased with an
-   * expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`.
+   * expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`. SQLite has one
+   * writer at a time (BEGIN IMMEDIATE), so the read and the leases cannot race another claimer; PostgreSQL's
+   * claim needs row and lane locks for that and is written separately.
    */
   #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Row[] {
     const now = Date.now();
@@ -173,24 +199,13 @@ export class SqliteStore implements Store {
   }
 
   async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#extendLease("inbox", id, owner, leaseMs);
-  }
-
-  #extendLease(table: Queue, id: string | number, owner: string, leaseMs: number): boolean {
-    const r = this.#cached(
-      `UPDATE ${table} SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-    ).run(Date.now() + leaseMs, id, owner);
-    return r.changes === 1;
+    return this.#run(SQL.extendLease.inbox, leaseMs, id, owner) === 1;
   }
 
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(() => {
-      const r = this.#cached(
-        `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
-           WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-      ).run(now, id, owner);
-      if (r.changes !== 1) return false;
+      if (this.#run(SQL.completeInbound, now, id, owner) !== 1) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
       for (const kv of effects.kv ?? []) this.#kvSet(kv.namespace, kv.key, kv.value, kv.ttlMs);
@@ -204,51 +219,24 @@ export class SqliteStore implements Store {
 
   #fail(table: Queue, id: string | number, owner: string, error: string, retry: Retry): boolean {
     const dead = "dead" in retry;
-    const r = this.#cached(
-      `UPDATE ${table} SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
-         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-    ).run(dead ? "dead" : "pending", dead ? Date.now() : retry.retryAt, error, Date.now(), id, owner);
-    return r.changes === 1;
+    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
+    return this.#run(SQL.fail[table], dead ? "dead" : "pending", delay, error, Date.now(), id, owner) === 1;
   }
 
   async getInbound(id: string): Promise<InboxItem | undefined> {
     this.#enqueues.flush();
-    const row = this.#cached(`SELECT * FROM inbox WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.#get(SQL.getById.inbox, id);
     return row ? inboxFromRow(row) : undefined;
   }
 
   async listInbound(filter: ListFilter): Promise<InboxItem[]> {
     this.#enqueues.flush();
-    return this.#list("inbox", "seq", filter).map(inboxFromRow);
-  }
-
-  /** Newest first, optionally one state and/or one lane. */
-  #list(table: Queue, order: "seq" | "id", filter: ListFilter): Row[] {
-    const where: string[] = [];
-    const args: SQLInputValue[] = [];
-    if (filter.state) {
-      where.push("state = ?");
-      args.push(filter.state);
-    }
-    if (filter.sessionKey) {
-      where.push("session_key = ?");
-      args.push(filter.sessionKey);
-    }
-    const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} DESC LIMIT ?`;
-    return this.#cached(sql).all(...args, filter.limit ?? 100) as Row[];
+    const { q, args } = SQL.listQueue("inbox", filter);
+    return this.#all(q, ...args).map(inboxFromRow);
   }
 
   async retryInbound(id: string): Promise<boolean> {
-    return this.#retryDead("inbox", id);
-  }
-
-  /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
-  #retryDead(table: "inbox" | "outbox", id: string | number): boolean {
-    const now = Date.now();
-    const r = this.#cached(
-      `UPDATE ${table} SET state = 'pending', available_at = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'dead'`,
-    ).run(now, now, id);
-    return r.changes === 1;
+    return this.#run(SQL.retryDead.inbox, Date.now(), id) === 1;
   }
 
   async inboxStats(): Promise<QueueStats> {
@@ -258,36 +246,26 @@ export class SqliteStore implements Store {
 
   #stats(table: Queue): QueueStats {
     const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
-    for (const row of this.#cached(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`).all() as {
-      state: QueueState;
-      n: number;
-    }[])
-      stats[row.state] = row.n;
+    for (const row of this.#all(SQL.stats[table])) stats[row.state as QueueState] = Number(row.n);
     return stats;
   }
 
   // ---------------- outbox ----------------
 
   #enqueueOutbound(item: NewOutboxItem, now: number): { id: number; inserted: boolean } {
-    const r = this.#cached(
-      `INSERT OR IGNORE INTO outbox (idempotency_key, session_key, channel, account, payload, event_id,
-           available_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      item.idempotencyKey,
-      item.sessionKey,
-      item.channel,
-      item.account,
-      item.payload,
-      item.eventId ?? null,
-      now,
-      now,
+    const { idempotencyKey: key, sessionKey, channel, account, payload, eventId } = item;
+    const row = this.#get(
+      SQL.enqueueOutbound,
+      key,
+      sessionKey,
+      channel,
+      account,
+      payload,
+      eventId ?? null,
       now,
     );
-    if (r.changes === 1) return { id: Number(r.lastInsertRowid), inserted: true };
-    const row = this.#cached(`SELECT id FROM outbox WHERE idempotency_key = ?`).get(item.idempotencyKey) as {
-      id: number;
-    };
-    return { id: row.id, inserted: false };
+    if (row) return { id: Number(row.id), inserted: true };
+    return { id: Number(this.#get(SQL.outboxIdByKey, key)!.id), inserted: false };
   }
 
   async enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }> {
@@ -299,15 +277,11 @@ export class SqliteStore implements Store {
   }
 
   async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#extendLease("outbox", id, owner, leaseMs);
+    return this.#run(SQL.extendLease.outbox, leaseMs, id, owner) === 1;
   }
 
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
-    const r = this.#cached(
-      `UPDATE outbox SET state = 'done', result = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL,
-         updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'leased'`,
-    ).run(result ?? null, Date.now(), id, owner);
-    return r.changes === 1;
+    return this.#run(SQL.completeOutbound, result ?? null, Date.now(), id, owner) === 1;
   }
 
   async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
@@ -315,23 +289,22 @@ export class SqliteStore implements Store {
   }
 
   async getOutbound(id: number): Promise<OutboxItem | undefined> {
-    const row = this.#cached(`SELECT * FROM outbox WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.#get(SQL.getById.outbox, id);
     return row ? outboxFromRow(row) : undefined;
   }
 
   async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
-    const row = this.#cached(`SELECT * FROM outbox WHERE idempotency_key = ?`).get(idempotencyKey) as
-      | Row
-      | undefined;
+    const row = this.#get(SQL.outboxByKey, idempotencyKey);
     return row ? outboxFromRow(row) : undefined;
   }
 
   async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
-    return this.#list("outbox", "id", filter).map(outboxFromRow);
+    const { q, args } = SQL.listQueue("outbox", filter);
+    return this.#all(q, ...args).map(outboxFromRow);
   }
 
   async retryOutbound(id: number): Promise<boolean> {
-    return this.#retryDead("outbox", id);
+    return this.#run(SQL.retryDead.outbox, Date.now(), id) === 1;
   }
 
   async outboxStats(): Promise<QueueStats> {
@@ -340,126 +313,74 @@ export class SqliteStore implements Store {
 
   // ---------------- sessions and history ----------------
 
-  #ensureSession(key: string, now: number, title?: string): SessionInfo {
-    this.#cached(
-      `INSERT OR IGNORE INTO sessions (key, title, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-    ).run(key, title ?? null, now, now);
-    if (title) this.#cached(`UPDATE sessions SET title = ? WHERE key = ? AND title IS NULL`).run(title, key);
-    return sessionFromRow(this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
-  }
-
   async getSession(key: string): Promise<SessionInfo | undefined> {
-    const row = this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
+    const row = this.#get(SQL.getSession, key);
     return row ? sessionFromRow(row) : undefined;
   }
 
   async touchSession(key: string, title?: string): Promise<SessionInfo> {
     // Read first: when the session exists and has its title (or none is offered) the write below would change
     // nothing, and skipping it saves a transaction and an fsync on every web chat message.
-    const row = this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row | undefined;
+    const row = this.#get(SQL.getSession, key);
     if (row && (!title || row.title !== null)) return sessionFromRow(row);
-    return this.#tx(() => this.#ensureSession(key, Date.now(), title));
+    return sessionFromRow(this.#get(SQL.ensureSession, key, title ?? null, Date.now())!);
   }
 
   async resetSession(key: string): Promise<SessionInfo> {
-    return this.#tx(() => {
-      const now = Date.now();
-      this.#ensureSession(key, now);
-      this.#cached(`UPDATE sessions SET generation = generation + 1, updated_at = ? WHERE key = ?`).run(
-        now,
-        key,
-      );
-      return sessionFromRow(this.#cached(`SELECT * FROM sessions WHERE key = ?`).get(key) as Row);
-    });
+    return sessionFromRow(this.#get(SQL.resetSession, key, Date.now())!);
   }
 
   async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
     const limit = filter.limit ?? 100;
     const rows = filter.prefix
-      ? this.#cached(
-          `SELECT * FROM sessions WHERE substr(key, 1, ?) = ? ORDER BY updated_at DESC, key LIMIT ?`,
-        ).all(filter.prefix.length, filter.prefix, limit)
-      : this.#cached(`SELECT * FROM sessions ORDER BY updated_at DESC, key LIMIT ?`).all(limit);
-    return (rows as Row[]).map(sessionFromRow);
+      ? this.#all(SQL.listSessionsByPrefix, filter.prefix, limit)
+      : this.#all(SQL.listSessions, limit);
+    return rows.map(sessionFromRow);
   }
 
   async deleteSession(key: string): Promise<void> {
     this.#tx(() => {
-      this.#cached(`DELETE FROM messages WHERE session_key = ?`).run(key);
-      this.#cached(`DELETE FROM sessions WHERE key = ?`).run(key);
+      this.#run(SQL.deleteMessages, key);
+      this.#run(SQL.deleteSession, key);
     });
   }
 
   #appendMessages(messages: NewMessage[]): StoredMessage[] {
-    const out: StoredMessage[] = [];
-    const insert = this.#cached(
-      `INSERT INTO messages (session_key, generation, role, content, event_id, author, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    );
-    const touch = this.#cached(`UPDATE sessions SET updated_at = ?, last_message = ? WHERE key = ?`);
-    for (const m of messages) {
+    return messages.map((m) => {
       const now = m.createdAt ?? Date.now();
-      const session = this.#ensureSession(m.sessionKey, now);
-      const row = insert.get(
-        m.sessionKey,
-        session.generation,
-        m.role,
-        m.content,
-        m.eventId ?? null,
-        m.author ?? null,
+      const { generation } = this.#get(SQL.touchForMessage, m.sessionKey, now, m.content.slice(0, 200))!;
+      const { sessionKey, role, content, eventId, author } = m;
+      const row = this.#get(
+        SQL.insertMessage,
+        sessionKey,
+        Number(generation),
+        role,
+        content,
+        eventId ?? null,
+        author ?? null,
         now,
-      ) as Row;
-      touch.run(now, m.content.slice(0, 200), m.sessionKey);
-      out.push(messageFromRow(row));
-    }
-    return out;
+      );
+      return messageFromRow(row!);
+    });
   }
 
   async appendMessages(messages: NewMessage[]): Promise<StoredMessage[]> {
     return this.#tx(() => this.#appendMessages(messages));
   }
 
-  async listMessages(
-    key: string,
-    opts: { generation?: number; limit?: number; afterId?: number; last?: number } = {},
-  ): Promise<StoredMessage[]> {
-    const where = ["session_key = ?"];
-    const args: SQLInputValue[] = [key];
-    if (opts.generation !== undefined) {
-      where.push("generation = ?");
-      args.push(opts.generation);
-    }
-    if (opts.afterId !== undefined) {
-      where.push("id > ?");
-      args.push(opts.afterId);
-    }
-    const cond = where.join(" AND ");
-    const rows =
-      opts.last !== undefined
-        ? this.#cached(
-            `SELECT * FROM (SELECT * FROM messages WHERE ${cond} ORDER BY id DESC LIMIT ?) ORDER BY id`,
-          ).all(...args, opts.last)
-        : this.#cached(`SELECT * FROM messages WHERE ${cond} ORDER BY id LIMIT ?`).all(
-            ...args,
-            opts.limit ?? 1000,
-          );
-    return (rows as Row[]).map(messageFromRow);
+  async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {
+    const { q, args } = SQL.listMessages(key, opts);
+    return this.#all(q, ...args).map(messageFromRow);
   }
 
   // ---------------- key-value ----------------
 
   async kvGet(namespace: string, key: string): Promise<string | undefined> {
-    const row = this.#cached(
-      `SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
-    ).get(namespace, key, Date.now()) as { value: string } | undefined;
-    return row?.value;
+    return this.#get(SQL.kvGet, namespace, key)?.value as string | undefined;
   }
 
   #kvSet(namespace: string, key: string, value: string, ttlMs?: number) {
-    this.#cached(
-      `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-    ).run(namespace, key, value, ttlMs ? Date.now() + ttlMs : null);
+    this.#run(SQL.kvSet, namespace, key, value, ttlMs || null);
   }
 
   async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
@@ -467,13 +388,7 @@ export class SqliteStore implements Store {
   }
 
   async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
-    const now = Date.now();
-    const r = this.#cached(
-      `INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-         WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
-    ).run(namespace, key, value, ttlMs ? now + ttlMs : null, now);
-    return r.changes === 1;
+    return this.#run(SQL.kvSetIfAbsent, namespace, key, value, ttlMs || null) === 1;
   }
 
   async kvCompareAndSet(
@@ -483,37 +398,23 @@ export class SqliteStore implements Store {
     value: string,
     ttlMs?: number,
   ): Promise<boolean> {
-    const now = Date.now();
-    const r = this.#cached(
-      `UPDATE kv SET value = ?, expires_at = ?
-         WHERE namespace = ? AND key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)`,
-    ).run(value, ttlMs ? now + ttlMs : null, namespace, key, expected, now);
-    return r.changes === 1;
+    return this.#run(SQL.kvCompareAndSet, namespace, key, expected, ttlMs || null, value) === 1;
   }
 
   async kvTake(namespace: string, key: string): Promise<string | undefined> {
-    const row = this.#cached(
-      `DELETE FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING value`,
-    ).get(namespace, key, Date.now()) as { value: string } | undefined;
-    return row?.value;
+    return this.#get(SQL.kvTake, namespace, key)?.value as string | undefined;
   }
 
   async kvDelete(namespace: string, key: string): Promise<void> {
-    this.#cached(`DELETE FROM kv WHERE namespace = ? AND key = ?`).run(namespace, key);
+    this.#run(SQL.kvDelete, namespace, key);
   }
 
   async kvList(
     namespace: string,
     opts: { prefix?: string; limit?: number } = {},
   ): Promise<{ key: string; value: string }[]> {
-    const prefix = opts.prefix ?? "";
-    return this.#cached(
-      `SELECT key, value FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ?
-         AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
-    ).all(namespace, prefix.length, prefix, Date.now(), opts.limit ?? 1000) as {
-      key: string;
-      value: string;
-    }[];
+    const rows = this.#all(SQL.kvList, namespace, opts.prefix ?? "", opts.limit ?? 1000);
+    return rows.map((r) => ({ key: String(r.key), value: String(r.value) }));
   }
 
   // ---------------- retention ----------------
@@ -525,48 +426,24 @@ export class SqliteStore implements Store {
     this.#enqueues.flush();
     const { finishedBefore, limit } = opts;
     return this.#tx(() => ({
-      inbox: Number(
-        this.#cached(
-          `DELETE FROM inbox WHERE seq IN
-               (SELECT seq FROM inbox WHERE state = 'done' AND updated_at < ? ORDER BY seq LIMIT ?)`,
-        ).run(finishedBefore, limit).changes,
-      ),
-      outbox: Number(
-        this.#cached(
-          `DELETE FROM outbox WHERE id IN
-               (SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? ORDER BY id LIMIT ?)`,
-        ).run(finishedBefore, limit).changes,
-      ),
-      kv: Number(
-        this.#cached(
-          `DELETE FROM kv WHERE rowid IN
-               (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
-        ).run(Date.now(), limit).changes,
-      ),
+      inbox: this.#run(SQL.pruneInbox, finishedBefore, limit),
+      outbox: this.#run(SQL.pruneOutbox, finishedBefore, limit),
+      kv: this.#run(SQL.pruneKv, limit),
     }));
   }
 
   // ---------------- leases ----------------
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    const r = this.#cached(
-      `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-         WHERE leases.owner = excluded.owner OR leases.until < ?`,
-    ).run(name, owner, now + ttlMs, now);
-    return r.changes === 1;
+    return this.#run(SQL.acquireLease, name, owner, ttlMs) === 1;
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    this.#cached(`DELETE FROM leases WHERE name = ? AND owner = ?`).run(name, owner);
+    this.#run(SQL.releaseLease, name, owner);
   }
 
   async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
-    const row = this.#cached(`SELECT owner, until FROM leases WHERE name = ? AND until >= ?`).get(
-      name,
-      Date.now(),
-    ) as { owner: string; until: number } | undefined;
-    return row ? { owner: row.owner, until: row.until } : undefined;
+    const row = this.#get(SQL.leaseHolder, name);
+    return row ? { owner: String(row.owner), until: Number(row.until) } : undefined;
   }
 }
