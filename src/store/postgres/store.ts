@@ -5,8 +5,9 @@
 import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
 import { runMigrations } from "../migrate.ts";
-import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
-import type { ListFilter, MessageFilter, Queue, Sql } from "../sql.ts";
+import { PortableStore } from "../portable.ts";
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
+import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
@@ -16,16 +17,12 @@ import type {
   NewMessage,
   NewOutboxItem,
   OutboxItem,
-  QueueState,
-  QueueStats,
-  SessionInfo,
   Store,
   StoredMessage,
 } from "../types.ts";
 import { postgresMigrations } from "./migrations.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
-type Retry = { retryAt: number } | { dead: true };
 const { NOW_MS } = SQL;
 
 /** Advisory-lock namespaces (first key of the two-int form); the second key is hashtext(session_key). */
@@ -42,7 +39,7 @@ export interface PostgresStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore extends PortableStore implements Store {
   readonly kind = "postgres" as const;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
@@ -52,6 +49,7 @@ export class PostgresStore implements Store {
   #closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
+    super();
     const parsed = new URL(url);
     const poolMax = Number(parsed.searchParams.get("pool_max") ?? "");
     const schema = opts.schema ?? parsed.searchParams.get("schema") ?? undefined;
@@ -140,12 +138,20 @@ export class PostgresStore implements Store {
     return (await this.#q(q, values, c)).rows[0];
   }
 
-  async #all(q: Sql, values: unknown[]): Promise<Row[]> {
+  protected async all(q: Sql, values: unknown[]): Promise<Row[]> {
     return (await this.#q(q, values)).rows;
   }
 
-  async #changed(q: Sql, values: unknown[]): Promise<boolean> {
-    return (await this.#q(q, values)).rowCount === 1;
+  protected one(q: Sql, values: unknown[]): Promise<Row | undefined> {
+    return this.#one(q, values);
+  }
+
+  protected async changes(q: Sql, values: unknown[]): Promise<number> {
+    return (await this.#q(q, values)).rowCount ?? 0;
+  }
+
+  protected settled(): Promise<void> {
+    return this.#enqueues.settled();
   }
 
   // ---------------- inbox ----------------
@@ -179,13 +185,8 @@ export class PostgresStore implements Store {
     return batch.map((item) => (inserted.delete(item.id) ? "inserted" : "duplicate"));
   }
 
-  /** Waits for enqueues already accepted, so a read right after an enqueue sees it. */
-  #settled() {
-    return this.#enqueues.settled();
-  }
-
   async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
-    await this.#settled();
+    await this.settled();
     const rows = await this.#claim("inbox", INBOX_LANE_LOCK, opts);
     return rows.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
   }
@@ -217,14 +218,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#changed(SQL.extendLease.inbox, [leaseMs, id, owner]);
-  }
-
-  async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#changed(SQL.extendLease.outbox, [leaseMs, id, owner]);
-  }
-
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(async (c) => {
@@ -235,50 +228,6 @@ export class PostgresStore implements Store {
         await this.#q(SQL.kvSet, [kv.namespace, kv.key, kv.value, kv.ttlMs || null], c);
       return true;
     });
-  }
-
-  async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("inbox", id, owner, error, retry);
-  }
-
-  /** retryAt is the caller's clock; it is turned into a delay and added to the database clock. */
-  async #fail(
-    table: Queue,
-    id: string | number,
-    owner: string,
-    error: string,
-    retry: Retry,
-  ): Promise<boolean> {
-    const dead = "dead" in retry;
-    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
-    return this.#changed(SQL.fail[table], [dead ? "dead" : "pending", delay, error, Date.now(), id, owner]);
-  }
-
-  async getInbound(id: string): Promise<InboxItem | undefined> {
-    await this.#settled();
-    const row = await this.#one(SQL.getById.inbox, [id]);
-    return row ? inboxFromRow(row) : undefined;
-  }
-
-  async listInbound(filter: ListFilter): Promise<InboxItem[]> {
-    await this.#settled();
-    const { q, args } = SQL.listQueue("inbox", filter);
-    return (await this.#all(q, args)).map(inboxFromRow);
-  }
-
-  async retryInbound(id: string): Promise<boolean> {
-    return this.#changed(SQL.retryDead.inbox, [Date.now(), id]);
-  }
-
-  async inboxStats(): Promise<QueueStats> {
-    await this.#settled();
-    return this.#stats("inbox");
-  }
-
-  async #stats(table: Queue): Promise<QueueStats> {
-    const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
-    for (const row of await this.#all(SQL.stats[table], [])) stats[row.state as QueueState] = Number(row.n);
-    return stats;
   }
 
   // ---------------- outbox ----------------
@@ -307,63 +256,7 @@ export class PostgresStore implements Store {
     return rows.map(outboxFromRow).sort((a, b) => a.id - b.id);
   }
 
-  async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
-    return this.#changed(SQL.completeOutbound, [result ?? null, Date.now(), id, owner]);
-  }
-
-  async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("outbox", id, owner, error, retry);
-  }
-
-  async getOutbound(id: number): Promise<OutboxItem | undefined> {
-    const row = await this.#one(SQL.getById.outbox, [id]);
-    return row ? outboxFromRow(row) : undefined;
-  }
-
-  async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
-    const row = await this.#one(SQL.outboxByKey, [idempotencyKey]);
-    return row ? outboxFromRow(row) : undefined;
-  }
-
-  async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
-    const { q, args } = SQL.listQueue("outbox", filter);
-    return (await this.#all(q, args)).map(outboxFromRow);
-  }
-
-  async retryOutbound(id: number): Promise<boolean> {
-    return this.#changed(SQL.retryDead.outbox, [Date.now(), id]);
-  }
-
-  async outboxStats(): Promise<QueueStats> {
-    return this.#stats("outbox");
-  }
-
   // ---------------- sessions and history ----------------
-
-  async getSession(key: string): Promise<SessionInfo | undefined> {
-    const row = await this.#one(SQL.getSession, [key]);
-    return row ? sessionFromRow(row) : undefined;
-  }
-
-  async touchSession(key: string, title?: string): Promise<SessionInfo> {
-    // Read first: on every web chat message the session usually exists with its title, and skipping the
-    // no-op upsert saves a commit (a WAL flush) on the hot path.
-    const existing = await this.getSession(key);
-    if (existing && (existing.title !== null || !title)) return existing;
-    return sessionFromRow((await this.#one(SQL.ensureSession, [key, title ?? null, Date.now()]))!);
-  }
-
-  async resetSession(key: string): Promise<SessionInfo> {
-    return sessionFromRow((await this.#one(SQL.resetSession, [key, Date.now()]))!);
-  }
-
-  async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
-    const limit = filter.limit ?? 100;
-    const rows = filter.prefix
-      ? await this.#all(SQL.listSessionsByPrefix, [filter.prefix, limit])
-      : await this.#all(SQL.listSessions, [limit]);
-    return rows.map(sessionFromRow);
-  }
 
   async deleteSession(key: string): Promise<void> {
     await this.#tx(async (c) => {
@@ -389,50 +282,7 @@ export class PostgresStore implements Store {
     return this.#tx((c) => this.#appendMessages(c, messages));
   }
 
-  async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {
-    const { q, args } = SQL.listMessages(key, opts);
-    return (await this.#all(q, args)).map(messageFromRow);
-  }
-
   // ---------------- key-value ----------------
-
-  async kvGet(namespace: string, key: string): Promise<string | undefined> {
-    return (await this.#one(SQL.kvGet, [namespace, key]))?.value as string | undefined;
-  }
-
-  async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
-    await this.#q(SQL.kvSet, [namespace, key, value, ttlMs || null]);
-  }
-
-  async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
-    return this.#changed(SQL.kvSetIfAbsent, [namespace, key, value, ttlMs || null]);
-  }
-
-  async kvCompareAndSet(
-    namespace: string,
-    key: string,
-    expected: string,
-    value: string,
-    ttlMs?: number,
-  ): Promise<boolean> {
-    return this.#changed(SQL.kvCompareAndSet, [namespace, key, expected, ttlMs || null, value]);
-  }
-
-  async kvTake(namespace: string, key: string): Promise<string | undefined> {
-    return (await this.#one(SQL.kvTake, [namespace, key]))?.value as string | undefined;
-  }
-
-  async kvDelete(namespace: string, key: string): Promise<void> {
-    await this.#q(SQL.kvDelete, [namespace, key]);
-  }
-
-  async kvList(
-    namespace: string,
-    opts: { prefix?: string; limit?: number } = {},
-  ): Promise<{ key: string; value: string }[]> {
-    const rows = await this.#all(SQL.kvList, [namespace, opts.prefix ?? "", opts.limit ?? 1000]);
-    return rows.map((r) => ({ key: r.key as string, value: r.value as string }));
-  }
 
   // ---------------- retention and leases ----------------
 
@@ -445,19 +295,6 @@ export class PostgresStore implements Store {
     const outbox = await this.#q(SQL.pruneOutbox, [finishedBefore, limit]);
     const kv = await this.#q(SQL.pruneKv, [limit]);
     return { inbox: inbox.rowCount ?? 0, outbox: outbox.rowCount ?? 0, kv: kv.rowCount ?? 0 };
-  }
-
-  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.#changed(SQL.acquireLease, [name, owner, ttlMs]);
-  }
-
-  async releaseLease(name: string, owner: string): Promise<void> {
-    await this.#q(SQL.releaseLease, [name, owner]);
-  }
-
-  async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
-    const row = await this.#one(SQL.leaseHolder, [name]);
-    return row ? { owner: String(row.owner), until: Number(row.until) } : undefined;
   }
 }
 

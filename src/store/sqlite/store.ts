@@ -6,8 +6,9 @@ import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { GroupCommit } from "../group-commit.ts";
 import { runMigrations } from "../migrate.ts";
-import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
-import type { ListFilter, MessageFilter, Queue, Sql } from "../sql.ts";
+import { PortableStore } from "../portable.ts";
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
+import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
@@ -17,15 +18,11 @@ import type {
   NewMessage,
   NewOutboxItem,
   OutboxItem,
-  QueueState,
-  QueueStats,
-  SessionInfo,
   Store,
   StoredMessage,
 } from "../types.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
-type Retry = { retryAt: number } | { dead: true };
 type Arg = SQLInputValue;
 
 export interface SqliteStoreOptions {
@@ -33,7 +30,7 @@ export interface SqliteStoreOptions {
   synchronous?: "FULL" | "NORMAL";
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
@@ -44,6 +41,7 @@ export class SqliteStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
+    super();
     this.path = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
@@ -128,6 +126,22 @@ export class SqliteStore implements Store {
     return stmt.all(...values) as Row[];
   }
 
+  protected async one(q: Sql, args: unknown[]): Promise<Row | undefined> {
+    return this.#get(q, ...(args as Arg[]));
+  }
+
+  protected async all(q: Sql, args: unknown[]): Promise<Row[]> {
+    return this.#all(q, ...(args as Arg[]));
+  }
+
+  protected async changes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#run(q, ...(args as Arg[]));
+  }
+
+  protected async settled(): Promise<void> {
+    this.#enqueues.flush();
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
   #tx<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
@@ -198,10 +212,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#run(SQL.extendLease.inbox, leaseMs, id, owner) === 1;
-  }
-
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(() => {
@@ -211,43 +221,6 @@ export class SqliteStore implements Store {
       for (const kv of effects.kv ?? []) this.#kvSet(kv.namespace, kv.key, kv.value, kv.ttlMs);
       return true;
     });
-  }
-
-  async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("inbox", id, owner, error, retry);
-  }
-
-  #fail(table: Queue, id: string | number, owner: string, error: string, retry: Retry): boolean {
-    const dead = "dead" in retry;
-    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
-    return this.#run(SQL.fail[table], dead ? "dead" : "pending", delay, error, Date.now(), id, owner) === 1;
-  }
-
-  async getInbound(id: string): Promise<InboxItem | undefined> {
-    this.#enqueues.flush();
-    const row = this.#get(SQL.getById.inbox, id);
-    return row ? inboxFromRow(row) : undefined;
-  }
-
-  async listInbound(filter: ListFilter): Promise<InboxItem[]> {
-    this.#enqueues.flush();
-    const { q, args } = SQL.listQueue("inbox", filter);
-    return this.#all(q, ...args).map(inboxFromRow);
-  }
-
-  async retryInbound(id: string): Promise<boolean> {
-    return this.#run(SQL.retryDead.inbox, Date.now(), id) === 1;
-  }
-
-  async inboxStats(): Promise<QueueStats> {
-    this.#enqueues.flush();
-    return this.#stats("inbox");
-  }
-
-  #stats(table: Queue): QueueStats {
-    const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
-    for (const row of this.#all(SQL.stats[table])) stats[row.state as QueueState] = Number(row.n);
-    return stats;
   }
 
   // ---------------- outbox ----------------
@@ -276,67 +249,7 @@ export class SqliteStore implements Store {
     return this.#claim("outbox", "id", opts).map(outboxFromRow);
   }
 
-  async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#run(SQL.extendLease.outbox, leaseMs, id, owner) === 1;
-  }
-
-  async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
-    return this.#run(SQL.completeOutbound, result ?? null, Date.now(), id, owner) === 1;
-  }
-
-  async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("outbox", id, owner, error, retry);
-  }
-
-  async getOutbound(id: number): Promise<OutboxItem | undefined> {
-    const row = this.#get(SQL.getById.outbox, id);
-    return row ? outboxFromRow(row) : undefined;
-  }
-
-  async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
-    const row = this.#get(SQL.outboxByKey, idempotencyKey);
-    return row ? outboxFromRow(row) : undefined;
-  }
-
-  async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
-    const { q, args } = SQL.listQueue("outbox", filter);
-    return this.#all(q, ...args).map(outboxFromRow);
-  }
-
-  async retryOutbound(id: number): Promise<boolean> {
-    return this.#run(SQL.retryDead.outbox, Date.now(), id) === 1;
-  }
-
-  async outboxStats(): Promise<QueueStats> {
-    return this.#stats("outbox");
-  }
-
   // ---------------- sessions and history ----------------
-
-  async getSession(key: string): Promise<SessionInfo | undefined> {
-    const row = this.#get(SQL.getSession, key);
-    return row ? sessionFromRow(row) : undefined;
-  }
-
-  async touchSession(key: string, title?: string): Promise<SessionInfo> {
-    // Read first: when the session exists and has its title (or none is offered) the write below would change
-    // nothing, and skipping it saves a transaction and an fsync on every web chat message.
-    const row = this.#get(SQL.getSession, key);
-    if (row && (!title || row.title !== null)) return sessionFromRow(row);
-    return sessionFromRow(this.#get(SQL.ensureSession, key, title ?? null, Date.now())!);
-  }
-
-  async resetSession(key: string): Promise<SessionInfo> {
-    return sessionFromRow(this.#get(SQL.resetSession, key, Date.now())!);
-  }
-
-  async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
-    const limit = filter.limit ?? 100;
-    const rows = filter.prefix
-      ? this.#all(SQL.listSessionsByPrefix, filter.prefix, limit)
-      : this.#all(SQL.listSessions, limit);
-    return rows.map(sessionFromRow);
-  }
 
   async deleteSession(key: string): Promise<void> {
     this.#tx(() => {
@@ -368,53 +281,10 @@ export class SqliteStore implements Store {
     return this.#tx(() => this.#appendMessages(messages));
   }
 
-  async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {
-    const { q, args } = SQL.listMessages(key, opts);
-    return this.#all(q, ...args).map(messageFromRow);
-  }
-
   // ---------------- key-value ----------------
-
-  async kvGet(namespace: string, key: string): Promise<string | undefined> {
-    return this.#get(SQL.kvGet, namespace, key)?.value as string | undefined;
-  }
 
   #kvSet(namespace: string, key: string, value: string, ttlMs?: number) {
     this.#run(SQL.kvSet, namespace, key, value, ttlMs || null);
-  }
-
-  async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
-    this.#kvSet(namespace, key, value, ttlMs);
-  }
-
-  async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
-    return this.#run(SQL.kvSetIfAbsent, namespace, key, value, ttlMs || null) === 1;
-  }
-
-  async kvCompareAndSet(
-    namespace: string,
-    key: string,
-    expected: string,
-    value: string,
-    ttlMs?: number,
-  ): Promise<boolean> {
-    return this.#run(SQL.kvCompareAndSet, namespace, key, expected, ttlMs || null, value) === 1;
-  }
-
-  async kvTake(namespace: string, key: string): Promise<string | undefined> {
-    return this.#get(SQL.kvTake, namespace, key)?.value as string | undefined;
-  }
-
-  async kvDelete(namespace: string, key: string): Promise<void> {
-    this.#run(SQL.kvDelete, namespace, key);
-  }
-
-  async kvList(
-    namespace: string,
-    opts: { prefix?: string; limit?: number } = {},
-  ): Promise<{ key: string; value: string }[]> {
-    const rows = this.#all(SQL.kvList, namespace, opts.prefix ?? "", opts.limit ?? 1000);
-    return rows.map((r) => ({ key: String(r.key), value: String(r.value) }));
   }
 
   // ---------------- retention ----------------
@@ -433,17 +303,4 @@ export class SqliteStore implements Store {
   }
 
   // ---------------- leases ----------------
-
-  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.#run(SQL.acquireLease, name, owner, ttlMs) === 1;
-  }
-
-  async releaseLease(name: string, owner: string): Promise<void> {
-    this.#run(SQL.releaseLease, name, owner);
-  }
-
-  async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
-    const row = this.#get(SQL.leaseHolder, name);
-    return row ? { owner: String(row.owner), until: Number(row.until) } : undefined;
-  }
 }

@@ -1,0 +1,198 @@
+// The Store methods that are one portable statement (src/store/sql.ts) and no transaction, written once for
+// both stores. A store supplies how to run a statement and how to wait for its pending inbound enqueues; what
+// needs a transaction (SQLite's are synchronous, PostgreSQL's hold a pooled connection) or a dialect's own
+// SQL (claims, the inbound batch insert) stays in the store.
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "./rows.ts";
+import type { ListFilter, MessageFilter, Queue, Sql } from "./sql.ts";
+import * as SQL from "./sql.ts";
+import type { InboxItem, OutboxItem, QueueState, QueueStats, SessionInfo, StoredMessage } from "./types.ts";
+
+type Retry = { retryAt: number } | { dead: true };
+
+export abstract class PortableStore {
+  /** The first row the statement returns. */
+  protected abstract one(q: Sql, args: unknown[]): Promise<Row | undefined>;
+  protected abstract all(q: Sql, args: unknown[]): Promise<Row[]>;
+  /** How many rows the statement changed. */
+  protected abstract changes(q: Sql, args: unknown[]): Promise<number>;
+  /** Inbound enqueues already accepted are committed, so a read right after an enqueue sees it. */
+  protected abstract settled(): Promise<void>;
+
+  async #changed(q: Sql, args: unknown[]): Promise<boolean> {
+    return (await this.changes(q, args)) === 1;
+  }
+
+  // ---------------- queues ----------------
+
+  async extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#changed(SQL.extendLease.inbox, [leaseMs, id, owner]);
+  }
+
+  async extendOutboundLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    return this.#changed(SQL.extendLease.outbox, [leaseMs, id, owner]);
+  }
+
+  async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
+    return this.#fail("inbox", id, owner, error, retry);
+  }
+
+  async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
+    return this.#fail("outbox", id, owner, error, retry);
+  }
+
+  /** retryAt is the caller's clock; it becomes a delay added to the store's clock (PostgreSQL: the database's). */
+  async #fail(
+    table: Queue,
+    id: string | number,
+    owner: string,
+    error: string,
+    retry: Retry,
+  ): Promise<boolean> {
+    const dead = "dead" in retry;
+    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
+    return this.#changed(SQL.fail[table], [dead ? "dead" : "pending", delay, error, Date.now(), id, owner]);
+  }
+
+  async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
+    return this.#changed(SQL.completeOutbound, [result ?? null, Date.now(), id, owner]);
+  }
+
+  async getInbound(id: string): Promise<InboxItem | undefined> {
+    await this.settled();
+    const row = await this.one(SQL.getById.inbox, [id]);
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  async getOutbound(id: number): Promise<OutboxItem | undefined> {
+    const row = await this.one(SQL.getById.outbox, [id]);
+    return row ? outboxFromRow(row) : undefined;
+  }
+
+  async findOutboundByKey(idempotencyKey: string): Promise<OutboxItem | undefined> {
+    const row = await this.one(SQL.outboxByKey, [idempotencyKey]);
+    return row ? outboxFromRow(row) : undefined;
+  }
+
+  async listInbound(filter: ListFilter): Promise<InboxItem[]> {
+    await this.settled();
+    const { q, args } = SQL.listQueue("inbox", filter);
+    return (await this.all(q, args)).map(inboxFromRow);
+  }
+
+  async listOutbound(filter: ListFilter): Promise<OutboxItem[]> {
+    const { q, args } = SQL.listQueue("outbox", filter);
+    return (await this.all(q, args)).map(outboxFromRow);
+  }
+
+  /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
+  async retryInbound(id: string): Promise<boolean> {
+    return this.#changed(SQL.retryDead.inbox, [Date.now(), id]);
+  }
+
+  async retryOutbound(id: number): Promise<boolean> {
+    return this.#changed(SQL.retryDead.outbox, [Date.now(), id]);
+  }
+
+  async inboxStats(): Promise<QueueStats> {
+    await this.settled();
+    return this.#stats("inbox");
+  }
+
+  async outboxStats(): Promise<QueueStats> {
+    return this.#stats("outbox");
+  }
+
+  async #stats(table: Queue): Promise<QueueStats> {
+    const stats: QueueStats = { pending: 0, leased: 0, done: 0, dead: 0 };
+    for (const row of await this.all(SQL.stats[table], [])) stats[row.state as QueueState] = Number(row.n);
+    return stats;
+  }
+
+  // ---------------- sessions and history ----------------
+
+  async getSession(key: string): Promise<SessionInfo | undefined> {
+    const row = await this.one(SQL.getSession, [key]);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async touchSession(key: string, title?: string): Promise<SessionInfo> {
+    // Read first: on every web chat message the session usually exists with its title, and skipping the
+    // no-op upsert saves a commit (an fsync or a WAL flush) on the hot path.
+    const existing = await this.getSession(key);
+    if (existing && (existing.title !== null || !title)) return existing;
+    return sessionFromRow((await this.one(SQL.ensureSession, [key, title ?? null, Date.now()]))!);
+  }
+
+  async resetSession(key: string): Promise<SessionInfo> {
+    return sessionFromRow((await this.one(SQL.resetSession, [key, Date.now()]))!);
+  }
+
+  async listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]> {
+    const limit = filter.limit ?? 100;
+    const rows = filter.prefix
+      ? await this.all(SQL.listSessionsByPrefix, [filter.prefix, limit])
+      : await this.all(SQL.listSessions, [limit]);
+    return rows.map(sessionFromRow);
+  }
+
+  async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {
+    const { q, args } = SQL.listMessages(key, opts);
+    return (await this.all(q, args)).map(messageFromRow);
+  }
+
+  // ---------------- key-value ----------------
+
+  async kvGet(namespace: string, key: string): Promise<string | undefined> {
+    return (await this.one(SQL.kvGet, [namespace, key]))?.value as string | undefined;
+  }
+
+  async kvSet(namespace: string, key: string, value: string, ttlMs?: number): Promise<void> {
+    await this.changes(SQL.kvSet, [namespace, key, value, ttlMs || null]);
+  }
+
+  async kvSetIfAbsent(namespace: string, key: string, value: string, ttlMs?: number): Promise<boolean> {
+    return this.#changed(SQL.kvSetIfAbsent, [namespace, key, value, ttlMs || null]);
+  }
+
+  async kvCompareAndSet(
+    namespace: string,
+    key: string,
+    expected: string,
+    value: string,
+    ttlMs?: number,
+  ): Promise<boolean> {
+    return this.#changed(SQL.kvCompareAndSet, [namespace, key, expected, ttlMs || null, value]);
+  }
+
+  async kvTake(namespace: string, key: string): Promise<string | undefined> {
+    return (await this.one(SQL.kvTake, [namespace, key]))?.value as string | undefined;
+  }
+
+  async kvDelete(namespace: string, key: string): Promise<void> {
+    await this.changes(SQL.kvDelete, [namespace, key]);
+  }
+
+  async kvList(
+    namespace: string,
+    opts: { prefix?: string; limit?: number } = {},
+  ): Promise<{ key: string; value: string }[]> {
+    const rows = await this.all(SQL.kvList, [namespace, opts.prefix ?? "", opts.limit ?? 1000]);
+    return rows.map((r) => ({ key: String(r.key), value: String(r.value) }));
+  }
+
+  // ---------------- leases ----------------
+
+  /** One statement, so two replicas racing for a free or expired lease cannot both win. */
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.#changed(SQL.acquireLease, [name, owner, ttlMs]);
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.changes(SQL.releaseLease, [name, owner]);
+  }
+
+  async leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined> {
+    const row = await this.one(SQL.leaseHolder, [name]);
+    return row ? { owner: String(row.owner), until: Number(row.until) } : undefined;
+  }
+}
