@@ -282,9 +282,7 @@ export class PostgresStore extends PortableStore implements Store {
     return this.#tx((c) => this.#appendMessages(c, messages));
   }
 
-  // ---------------- key-value ----------------
-
-  // ---------------- retention and leases ----------------
+  // ---------------- retention ----------------
 
   async prune(opts: {
     finishedBefore: number;

@@ -281,13 +281,10 @@ export class SqliteStore extends PortableStore implements Store {
     return this.#tx(() => this.#appendMessages(messages));
   }
 
-  // ---------------- key-value ----------------
-
+  // An inbox item's kv effects, inside completeInbound's transaction.
   #kvSet(namespace: string, key: string, value: string, ttlMs?: number) {
     this.#run(SQL.kvSet, namespace, key, value, ttlMs || null);
   }
-
-  // ---------------- retention ----------------
 
   async prune(opts: {
     finishedBefore: number;
@@ -301,6 +298,4 @@ export class SqliteStore extends PortableStore implements Store {
       kv: this.#run(SQL.pruneKv, limit),
     }));
   }
-
-  // ---------------- leases ----------------
 }
