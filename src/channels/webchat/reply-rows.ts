@@ -1,9 +1,10 @@
 // Which stored history row a delivery shows, so the page finds it by id (two replies may well say the same).
 // A reply to a message: its rows are written with the inbox commit, before any delivery, in the order of the
 // replies, and the delivery's idempotency key ends with the reply's index (the web chat never splits a reply).
-// A notification (job results, approvals): the gateway writes its row next to the delivery, with no link to it;
-// it is the oldest row without an eventId, written since this process started, with the same text and no
-// delivery of its own yet. When the row is not written yet, the frame names none and the page shows the event.
+// A notification (job results, approvals): the gateway writes its row right after queueing the delivery, with no
+// link to it; it is the oldest row without an eventId, written since the delivery was queued, with the same text
+// and no delivery of its own yet. When the row is not written yet, the frame names none and the page shows the
+// event.
 import { splitMediaRefs } from "../../media/history-refs.ts";
 import type { Store, StoredMessage } from "../../store/types.ts";
 
@@ -13,7 +14,6 @@ const REPLY_ROLES = new Set(["assistant", "system", "error"]);
 
 export class ReplyRows {
   readonly #store: Store;
-  readonly #since = Date.now() - 1000;
   /** Rows already named by a notification, per thread (bounded like LOOK_BACK). */
   readonly #taken = new Map<string, number[]>();
 
@@ -34,9 +34,13 @@ export class ReplyRows {
       if (!Number.isInteger(index)) return undefined;
       return rows.filter((m) => m.eventId === opts.eventId)[index]?.id;
     }
+    const queued = opts.idempotencyKey
+      ? (await this.#store.findOutboundByKey(opts.idempotencyKey))?.createdAt
+      : undefined;
+    if (queued === undefined) return undefined;
     const taken = this.#taken.get(sessionKey) ?? [];
     const row = rows.find(
-      (m) => !m.eventId && m.createdAt >= this.#since && !taken.includes(m.id) && sameText(m, text),
+      (m) => !m.eventId && m.createdAt >= queued && !taken.includes(m.id) && sameText(m, text),
     );
     if (!row) return undefined;
     taken.push(row.id);
