@@ -1,3 +1,18 @@
+// @ts-check
+/**
+ * @typedef {import("../src/channels/webchat/frames.ts").Frame} Frame
+ * @typedef {import("../src/channels/webchat/frames.ts").ReplyFrame} ReplyFrame
+ * @typedef {import("../src/channels/webchat/frames.ts").FrameMedia} FrameMedia
+ * @typedef {import("../src/channels/webchat/frames.ts").ApiMessage} ApiMessage
+ * @typedef {import("../src/channels/webchat/frames.ts").ApiMessagesPage} ApiMessagesPage
+ * @typedef {import("../src/channels/webchat/frames.ts").ApiThread} ApiThread
+ * @typedef {import("../src/channels/types.ts").Button} Button
+ * A message bubble, with what the page remembers about it.
+ * @typedef {HTMLDivElement & {
+ *   content?: string; matched?: boolean; streamText?: string; renderQueued?: boolean
+ * }} Bubble
+ * @typedef {{ eventId?: string | null; media?: FrameMedia[]; buttons?: Button[] }} BubbleExtra
+ */
 // The web chat page: threads on the left, messages on the right, replies streamed over server-sent events.
 // Plain browser JavaScript, no build step. A token (for non-loopback use) is read from #token=… once and kept.
 // Message text only ever reaches the DOM through textContent: nothing from the server is parsed as HTML.
@@ -16,24 +31,32 @@ addEventListener("hashchange", () => {
   if (new URLSearchParams(location.hash.slice(1)).has("token")) location.reload();
 });
 const token = localStorage.getItem("clawgate-token");
+/** @type {Record<string, string>} */
 const authHeaders = token ? { authorization: `Bearer ${token}` } : {};
 
-const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The page's own elements (index.html): always there. */
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 const state = {
+  /** @type {string | null} */
   thread: null,
   lastId: 0,
+  /** @type {number | undefined} */
   lastGeneration: undefined,
-  /** eventId → the bubble showing that reply while it streams */
+  /** eventId → the bubble showing that reply while it streams
+   * @type {Map<string, Bubble>} */
   streams: new Map(),
+  /** @type {AbortController | null} */
   abort: null,
   /** refreshMessages calls run one after another so two catch-ups never render the same message twice */
   refreshing: Promise.resolve(),
-  /** ids of reply events already placed in this thread */
+  /** ids of reply events already placed in this thread
+   * @type {Set<string>} */
   placed: new Set(),
 };
 
 class HttpError extends Error {
+  /** @param {number} status @param {string} message */
   constructor(status, message) {
     super(message);
     this.status = status;
@@ -45,6 +68,12 @@ function randomId() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>} the JSON the route answers with (docs/webchat-api.md)
+ */
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
@@ -56,6 +85,7 @@ async function api(method, path, body) {
   return json;
 }
 
+/** @param {number} status @param {string | undefined} error */
 function explain(status, error) {
   if (status === 401) {
     return `${error || "not authorized"}. Open this page as /#token=<your webchat token> to sign in.`;
@@ -64,20 +94,24 @@ function explain(status, error) {
 }
 
 /** Errors from actions the user took (sending, buttons). Cleared by the next success. */
+/** @param {string} text */
 function banner(text) {
   $("banner").hidden = !text;
   $("banner").textContent = text || "";
 }
 
 /** The connection to the gateway: hidden while connected. */
+/** @param {string} text */
 function connection(text) {
   $("connection").hidden = !text;
   $("connection").textContent = text || "";
   document.body.classList.toggle("offline", Boolean(text));
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let toastTimer;
 /** A short acknowledgement (of a button press) that disappears by itself. */
+/** @param {string} text */
 function toast(text) {
   $("toast").textContent = text;
   $("toast").hidden = false;
@@ -89,7 +123,9 @@ function toast(text) {
 
 // ---- threads ----
 
+/** @returns {Promise<ApiThread[]>} */
 async function loadThreads() {
+  /** @type {{ threads: ApiThread[] }} */
   const { threads } = await api("GET", "/api/threads");
   const nav = $("threads");
   nav.replaceChildren();
@@ -123,10 +159,13 @@ async function loadThreads() {
 
 // ---- rendering ----
 
+/** @type {Record<string, string>} */
 const ROLE_LABEL = { error: "Error", system: "Gateway", command: "" };
 
 /** A message bubble. `role` is user | assistant | system | command | error; text is set as plain text. */
+/** @param {string} role @param {string} text @param {BubbleExtra} [extra] */
 function bubble(role, text, extra = {}) {
+  /** @type {Bubble} */
   const div = document.createElement("div");
   div.className = `msg ${role}`;
   if (role === "error") div.setAttribute("role", "alert");
@@ -151,6 +190,7 @@ function bubble(role, text, extra = {}) {
  * **bold** — are rebuilt as elements whose text is set with textContent. Everything else stays plain text.
  * What people typed is shown exactly as typed.
  */
+/** @param {HTMLElement} el @param {string} role @param {string} text */
 function setText(el, role, text) {
   if (role !== "assistant" && role !== "system") {
     el.textContent = text;
@@ -173,6 +213,7 @@ function setText(el, role, text) {
   appendInline(el, text.slice(at));
 }
 
+/** @param {HTMLElement} el @param {string} text */
 function appendInline(el, text) {
   const inline = /`([^`\n]+)`|\*\*([^*\n]+)\*\*/g;
   let at = 0;
@@ -187,6 +228,7 @@ function appendInline(el, text) {
 }
 
 /** Images and buttons a live reply carried (history keeps only the text). */
+/** @param {HTMLElement} div @param {BubbleExtra} extra */
 function decorate(div, extra) {
   for (const m of extra.media ?? []) {
     if (!/^image\//.test(m.mime || "") || !m.dataBase64) continue;
@@ -218,6 +260,10 @@ function nearBottom() {
 }
 
 /** Runs a DOM change and keeps the view at the bottom if it was there (never yanks a reader upwards). */
+/**
+ * @template T
+ * @param {() => T} change
+ */
 function keepingScroll(change) {
   const stick = nearBottom();
   const result = change();
@@ -229,6 +275,7 @@ function firstLive() {
   return $("messages").querySelector(":scope > .live");
 }
 
+/** @param {Bubble} el @param {Element} [after] */
 function appendLive(el, after) {
   keepingScroll(() => {
     if (after?.isConnected) after.after(el);
@@ -239,14 +286,16 @@ function appendLive(el, after) {
 }
 
 /** The live bubble of a message this page sent, found by event id or by the clientMessageId it ends with. */
+/** @param {string} eventId @returns {Bubble | undefined} */
 function pendingBubble(eventId) {
-  for (const el of $("messages").querySelectorAll(":scope > .msg.live.outgoing")) {
+  for (const el of $("messages").querySelectorAll(/** @type {"div"} */ (":scope > .msg.live.outgoing"))) {
     if (el.dataset.eventId === eventId || eventId.endsWith(`:${el.dataset.clientId}`)) return el;
   }
   return undefined;
 }
 
-function renderCommitted(m, claimed) {
+/** @param {ApiMessage} m */
+function renderCommitted(m) {
   if ($("messages").querySelector(`:scope > [data-msg-id="${m.id}"]`)) return;
   keepingScroll(() => {
     // The live bubble this message replaces goes first, so it is never the insertion point.
@@ -255,7 +304,7 @@ function renderCommitted(m, claimed) {
       state.streams.get(m.eventId)?.remove();
       state.streams.delete(m.eventId);
     }
-    const insert = (el) => $("messages").insertBefore(el, firstLive());
+    const insert = (/** @type {HTMLElement} */ el) => $("messages").insertBefore(el, firstLive());
     const gen = m.generation;
     if (state.lastGeneration !== undefined && gen !== undefined && gen !== state.lastGeneration) {
       const hr = document.createElement("div");
@@ -266,25 +315,25 @@ function renderCommitted(m, claimed) {
     if (gen !== undefined) state.lastGeneration = gen;
     const el = bubble(m.role, m.content, { eventId: m.eventId, media: m.media });
     el.dataset.msgId = String(m.id);
-    el.claimed = claimed;
     insert(el);
   });
   state.lastId = Math.max(state.lastId, m.id);
 }
 
 /**
- * Fetches what the store has after the last message shown: the catch-up after any gap. Messages fetched
- * because a reply event arrived are left for placeReply to match; any others will never see their event.
+ * Fetches what the store has after the last message shown: the catch-up after any gap. A reply event for a
+ * message fetched here finds it by its id (placeReply).
  */
-function refreshMessages({ forReply = false } = {}) {
+function refreshMessages() {
   const run = state.refreshing.then(async () => {
     const thread = state.thread;
     if (!thread) return;
+    /** @type {ApiMessagesPage} */
     let page;
     do {
       page = await api("GET", `/api/threads/${thread}/messages?after=${state.lastId}`);
       if (thread !== state.thread) return; // the user switched threads meanwhile
-      for (const m of page.messages) renderCommitted(m, !forReply);
+      for (const m of page.messages) renderCommitted(m);
     } while (page.hasMore && page.messages.length > 0);
     const { pending } = page;
     for (const p of pending) {
@@ -307,11 +356,14 @@ function refreshMessages({ forReply = false } = {}) {
 
 /** Opens the thread's event stream and keeps it open. Resolves once the first attempt connected or failed, so
  * a message sent right after opening a thread cannot outrun the stream that will carry its reply. */
+/** @param {string} thread */
 function listen(thread) {
   state.abort?.abort();
   const ctrl = new AbortController();
   state.abort = ctrl;
-  let settle;
+  /** @type {() => void} */
+  let settle = () => {};
+  /** @type {Promise<void>} */
   const ready = new Promise((r) => {
     settle = r;
   });
@@ -334,7 +386,9 @@ function listen(thread) {
         // events from here on arrive on the stream that is already open.
         refreshMessages().catch((e) => banner(e.message));
         loadThreads().catch(() => {});
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body)
+          .pipeThrough(/** @type {TransformStream<Uint8Array, string>} */ (new TextDecoderStream()))
+          .getReader();
         let buf = "";
         for (;;) {
           const { value, done } = await reader.read();
@@ -363,6 +417,7 @@ function listen(thread) {
   return ready;
 }
 
+/** @param {string} frame one server-sent event (its lines, without the blank line after it) */
 function handleFrame(frame) {
   const data = frame
     .split("\n")
@@ -370,6 +425,7 @@ function handleFrame(frame) {
     .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
     .join("\n");
   if (!data) return;
+  /** @type {Frame} */
   let ev;
   try {
     ev = JSON.parse(data);
@@ -403,7 +459,7 @@ function handleFrame(frame) {
       requestAnimationFrame(() => {
         el.renderQueued = false;
         keepingScroll(() => {
-          setText(el.querySelector(".text"), "assistant", el.streamText);
+          setText(/** @type {HTMLElement} */ (el.querySelector(".text")), "assistant", el.streamText ?? "");
         });
       });
     }
@@ -420,7 +476,7 @@ function handleFrame(frame) {
   } else if (ev.type === "toast") {
     toast(ev.text);
   } else if (ev.type === "reply") {
-    refreshMessages({ forReply: true })
+    refreshMessages()
       .then(() => {
         placeReply(ev);
       })
@@ -429,38 +485,25 @@ function handleFrame(frame) {
   }
 }
 
-/** Live error replies carry a ⚠️ prefix that history does not. */
-const normalized = (text) => (text ?? "").replace(/^⚠️\s*/u, "").trim();
-
 /**
  * Each reply event stands for one delivered message. History has the text of most of them, but buttons and
- * images exist only in the event, and a few replies (answers to button presses) are not in history at all.
- * A reply to a message names it (eventId): it matches the stored reply with that eventId and text. A
- * notification names nothing: it matches the latest unclaimed stored message without an eventId and with its
- * text; notifications arrive in order, so everything before the match is claimed too. Without a match the
- * reply is shown from the event itself.
+ * images exist only in the event, and a few replies (answers to button presses, refusals) are not in history at
+ * all. A reply names the history row it shows (messageId) when it has one: that row gets the event's buttons and
+ * images, whatever its text (two replies may well say the same). Without a row on the page, the reply is shown
+ * from the event itself, under the row's id when it names one, so a later catch-up does not show it twice.
+ * @param {ReplyFrame} ev
  */
 function placeReply(ev) {
   if (ev.id) {
     if (state.placed.has(ev.id)) return; // the same delivery repeated after a gateway crash
     state.placed.add(ev.id);
   }
-  const committed = [
-    ...$("messages").querySelectorAll(":scope > .msg[data-msg-id]:not(.user):not(.command)"),
-  ];
-  const sameText = (el) => normalized(el.content) === normalized(ev.text);
-  let target;
-  if (ev.eventId) {
-    target = committed.find((el) => !el.matched && el.dataset.eventId === ev.eventId && sameText(el));
-  } else {
-    for (let i = committed.length - 1; i >= 0 && !committed[i].claimed; i--) {
-      if (committed[i].dataset.eventId || !sameText(committed[i])) continue;
-      target = committed[i];
-      for (let j = 0; j <= i; j++) committed[j].claimed = true;
-      break;
-    }
-  }
+  const rowId = Number.isInteger(ev.messageId) ? ev.messageId : undefined;
+  /** @type {Bubble | null} */
+  const target =
+    rowId === undefined ? null : $("messages").querySelector(`:scope > .msg[data-msg-id="${rowId}"]`);
   if (target) {
+    if (target.matched) return;
     target.matched = true;
     // History may have brought the images already (kept for history): only the buttons are missing then.
     decorate(target, target.querySelector("img") ? { ...ev, media: [] } : ev);
@@ -468,13 +511,14 @@ function placeReply(ev) {
   }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
   const shown = bubble(role, ev.text, ev);
-  shown.claimed = true;
   shown.matched = true;
+  if (rowId !== undefined) shown.dataset.msgId = String(rowId);
   keepingScroll(() => $("messages").insertBefore(shown, firstLive()));
 }
 
 // ---- actions ----
 
+/** @param {string} id */
 async function openThread(id) {
   state.thread = id;
   state.lastId = 0;
@@ -483,11 +527,13 @@ async function openThread(id) {
   state.placed.clear();
   $("messages").replaceChildren();
   history.replaceState(null, "", `#${id}`);
-  for (const el of document.querySelectorAll(".thread")) el.classList.toggle("active", el.dataset.id === id);
+  for (const el of document.querySelectorAll(/** @type {"button"} */ (".thread")))
+    el.classList.toggle("active", el.dataset.id === id);
   await Promise.all([listen(id), refreshMessages()]);
   $("input").focus();
 }
 
+/** @param {ApiThread} t */
 async function deleteThread(t) {
   if (!confirm(`Delete "${t.title || "New chat"}" and its history? This cannot be undone.`)) return;
   await api("DELETE", `/api/threads/${t.id}`);
@@ -513,6 +559,7 @@ async function newThread() {
   await openThread(t.id);
 }
 
+/** @param {Bubble} el */
 async function post(el) {
   el.classList.remove("failed");
   el.querySelector(".retry")?.remove();
@@ -541,12 +588,13 @@ async function post(el) {
   loadThreads().catch(() => {});
 }
 
+/** @param {string} text */
 async function send(text) {
   if (!state.thread) await newThread();
   const el = bubble("user", text);
   el.classList.add("pending", "outgoing");
   el.dataset.clientId = randomId();
-  el.dataset.thread = state.thread;
+  el.dataset.thread = /** @type {string} */ (state.thread); // newThread() set it or threw
   appendLive(el);
   $("messages").scrollTop = $("messages").scrollHeight;
   await post(el);
@@ -554,15 +602,16 @@ async function send(text) {
 
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
-  const text = $("input").value;
+  const input = /** @type {HTMLTextAreaElement} */ ($("input"));
+  const text = input.value;
   if (!text.trim()) return;
-  $("input").value = "";
+  input.value = "";
   send(text).catch((err) => banner(`Not sent: ${err.message}`));
 });
 $("input").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
-    $("composer").requestSubmit();
+    /** @type {HTMLFormElement} */ ($("composer")).requestSubmit();
   }
 });
 $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
@@ -580,7 +629,11 @@ $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
       else $("input").focus();
       return;
     } catch (e) {
-      connection(e instanceof HttpError ? e.message : `Cannot reach the gateway (${e.message}) — retrying…`);
+      connection(
+        e instanceof HttpError
+          ? e.message
+          : `Cannot reach the gateway (${e instanceof Error ? e.message : e}) — retrying…`,
+      );
       if (e instanceof HttpError && e.status === 401) return;
     }
     await sleep(delay);
@@ -589,9 +642,8 @@ $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
 
 // With several gateway replicas, a reply committed by another replica is announced only on that replica's live
 // stream. While the page is visible, look in the store every few seconds for anything committed since the last
-// message shown. Messages found this way are left unclaimed, so a live event for them still matches (no twins).
+// message shown. A live event for a message found this way finds its row by id (no twins).
 const CATCH_UP_MS = 4000;
 setInterval(() => {
-  if (state.thread && document.visibilityState === "visible")
-    refreshMessages({ forReply: true }).catch(() => {});
+  if (state.thread && document.visibilityState === "visible") refreshMessages().catch(() => {});
 }, CATCH_UP_MS);

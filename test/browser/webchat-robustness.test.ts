@@ -90,6 +90,53 @@ describe("web chat page robustness in Chromium", () => {
     }
   });
 
+  test("two notifications with the same text are each shown once, each with its own buttons", async () => {
+    const gw = await startTestGateway({ config: { agentUrl: agent().url } });
+    const page = await openPage(browser(), `${gw.url}/`);
+    try {
+      await type(page, "start");
+      await committedReply(page, replyTo("start"));
+      const thread = (await page.locator(".thread.active").getAttribute("data-id"))!;
+      const to = { channel: "webchat", account: "default", conversationId: thread };
+      // Both are in history before the page hears of the first: the page must tell them apart by id, not text.
+      await Promise.all([
+        gw.gateway.deliver(
+          to,
+          { text: "Render done.", buttons: [{ label: "Upscale first", value: "up:1" }] },
+          "test-same-1",
+        ),
+        gw.gateway.deliver(
+          to,
+          { text: "Render done.", buttons: [{ label: "Upscale second", value: "up:2" }] },
+          "test-same-2",
+        ),
+      ]);
+      await page.locator("button", { hasText: "Upscale second" }).waitFor();
+      await page.locator("button", { hasText: "Upscale first" }).waitFor();
+      // Events arrive in order: once this reply is in, every event before it has been handled.
+      await type(page, "and then?");
+      await committedReply(page, replyTo("and then?"));
+      const shown = await page.locator("#messages .msg .text").allTextContents();
+      assert.deepEqual(shown, [
+        "start",
+        replyTo("start"),
+        "Render done.",
+        "Render done.",
+        "and then?",
+        replyTo("and then?"),
+      ]);
+      assert.deepEqual(
+        await page.locator("#messages .msg .buttons").allTextContents(),
+        ["Upscale first", "Upscale second"],
+        "each notification keeps its own button, once",
+      );
+      assert.equal(await page.locator("#messages .msg[data-msg-id]", { hasText: "Render done." }).count(), 2);
+    } finally {
+      await closePage(page);
+      await gw.stop();
+    }
+  });
+
   test("code blocks, inline code and bold in replies are shown as such, and stay text", async () => {
     const markdown = [
       "Run `npm test` first:",

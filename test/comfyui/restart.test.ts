@@ -44,6 +44,47 @@ describe("ComfyUI across restarts", () => {
     }
   });
 
+  it("a result still being fetched when the gateway stops is delivered: stop waits for it", async () => {
+    const comfy = await FakeComfyUI.start({ hold: true, steps: 1, stepMs: 5 });
+    fakes.push(comfy);
+    const dir = tempDir("clawgate-stopwait-");
+    let gw = await startComfyGateway({ servers: [comfy.url], dir, comfyui: { reconcileIntervalMs: 60_000 } });
+    let chat = await Thread.open(gw.url, "s");
+    await chat.send("/run txt2img a harbour at dusk");
+    const promptId = /job ([0-9a-f-]{36})/.exec(await chat.waitFor(/Queued/))![1]!;
+    chat.close();
+    // The job ends; the gateway hears it and asks for the outputs, and the server stalls before answering.
+    let unstall!: () => void;
+    comfy.stallGate = new Promise((r) => {
+      unstall = r;
+    });
+    comfy.release();
+    await waitFor(
+      () => comfy.stalled.includes(`GET /history/${promptId}`),
+      5000,
+      "the gateway to ask for the finished job's outputs",
+    );
+    const stopped = gw.stop();
+    // The job tracker is stopping once its event socket closes. It used to wait one second at most before
+    // letting the store close under a result being fetched; the server answers later than that.
+    await waitFor(() => comfy.connectedClients() === 0, 10_000, "the tracker to start stopping");
+    await new Promise((r) => setTimeout(r, 1500));
+    comfy.stallGate = undefined;
+    unstall();
+    await stopped;
+    // The server is gone for good: the result can only come from what was queued before the stop.
+    await comfy.close();
+    fakes.splice(fakes.indexOf(comfy), 1);
+    gw = await startComfyGateway({ servers: [comfy.url], dir, comfyui: { reconcileIntervalMs: 60_000 } });
+    try {
+      chat = await Thread.open(gw.url, "s");
+      assert.match(await chat.waitFor(/txt2img finished/), new RegExp(`1 image \\(job ${promptId}\\)`));
+      chat.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it("after a restart the gateway hears the running job's events again (stable client id): started, progress, result", async () => {
     const comfy = await FakeComfyUI.start({ hold: true, steps: 3, stepMs: 30 });
     fakes.push(comfy);

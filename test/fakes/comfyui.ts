@@ -85,6 +85,8 @@ export class FakeComfyUI {
   dropNextSubmit = false;
   /** While set, every HTTP request waits for this promise before it is handled (a stalled server). */
   stallGate: Promise<void> | undefined;
+  /** Requests that have waited at stallGate ("GET /history/<id>"), to know a client is stuck there. */
+  readonly stalled: string[] = [];
   /** Bodies of the extension's POST routes, by path (what the extension read). */
   readonly openclawRequests: { key: string; body: Record<string, unknown> }[] = [];
   /** Pending approvals on the extension: id → the trigger that asked. */
@@ -184,7 +186,10 @@ export class FakeComfyUI {
         : url.pathname;
     const body = req.method === "POST" ? await readJson(req) : undefined;
     // Stalled after reading the request: a submit the client gave up on is still handled when the stall ends.
-    if (this.stallGate) await this.stallGate;
+    if (this.stallGate) {
+      this.stalled.push(`${req.method} ${url.pathname}`);
+      await this.stallGate;
+    }
     if (req.method === "POST" && body === undefined) return json(res, 400, { error: "invalid JSON" });
     const key = `${req.method} ${path}`;
     this.requestLog.push(key);

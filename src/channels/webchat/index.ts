@@ -12,6 +12,7 @@ import type {
 } from "../types.ts";
 import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
+import { ReplyRows } from "./reply-rows.ts";
 
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
@@ -27,10 +28,12 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly hub = new LiveHub();
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
+  readonly #rows: ReplyRows;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
     this.#ctx = ctx;
+    this.#rows = new ReplyRows(ctx.store);
     this.#health.status("running");
   }
 
@@ -63,10 +66,14 @@ export class WebchatAdapter implements ChannelAdapter {
     options?: SendOptions,
   ): Promise<SentMessage> {
     const id = options?.idempotencyKey;
+    const messageId = await this.#rows
+      .find(`webchat:${address.account}:${address.conversationId}`, message.text, options ?? {})
+      .catch(() => undefined);
     this.hub.publish(address.conversationId, {
       type: "reply",
       id,
       eventId: options?.eventId,
+      messageId,
       text: message.text,
       kind: message.kind,
       buttons: message.buttons,

@@ -8,24 +8,10 @@
 // subscriber that lets more than MAX_BUFFERED_BYTES pile up anyway is disconnected — the page reconnects and
 // catches up from history.
 import type { ServerResponse } from "node:http";
+import type { Frame } from "./frames.ts";
 
-export type LiveEvent =
-  /** `text` is what follows the first `offset` characters (UTF-16 code units) of the reply so far. */
-  | { type: "delta"; eventId: string; offset: number; text: string }
-  | {
-      type: "reply";
-      /** The delivery's idempotency key: the same if a delivery is repeated after a crash. */
-      id?: string;
-      /** The message this answers, when it answers one (absent for notifications such as job results). */
-      eventId?: string;
-      text: string;
-      kind?: string;
-      buttons?: unknown;
-      media?: unknown;
-    }
-  | { type: "accepted"; eventId: string; text: string }
-  /** A short acknowledgement of a button press ("noted", "This button is no longer valid."); not stored. */
-  | { type: "toast"; text: string };
+/** What the stream carries: the frame types the page reads too (frames.ts). */
+export type LiveEvent = Frame;
 
 /** Bytes a subscriber may leave unread in our buffers before it is cut off. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;

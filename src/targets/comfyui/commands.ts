@@ -5,9 +5,10 @@ import { addressOf } from "../../core/event.ts";
 import type { CommandContext, CommandRegistry, CommandResult } from "../../gateway/commands.ts";
 import { ComfyError } from "./client.ts";
 import { isOpen, type JobRecord } from "./job-store.ts";
-import { type JobTracker, short } from "./jobs.ts";
+import type { JobTracker } from "./jobs.ts";
 import type { ComfyPool } from "./pool.ts";
 import { describeRun, seedLine, type TemplateRunner } from "./runner.ts";
+import { short } from "./stop-jobs.ts";
 import { describeTemplate, type InputValue, TemplateError } from "./templates.ts";
 
 export interface ComfyCommandDeps {

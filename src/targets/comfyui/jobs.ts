@@ -4,22 +4,34 @@
 // however many paths (socket, reconciler, replicas) notice the same ending.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import sharp from "sharp";
 import type { MediaItem } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
-import { formatSessionKey } from "../../core/session-key.ts";
 import { type Periodic, runPeriodically } from "../../gateway/periodic.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
-import { ComfyClient, ComfyError, type HistoryEntry, type ImageRef } from "./client.ts";
+import { ComfyClient, ComfyError, type HistoryEntry } from "./client.ts";
 import type { ResolvedComfyui } from "./config.ts";
 import { deliverToChat } from "./delivery.ts";
 import { type ComfyEvent, ComfyEventStream } from "./events.ts";
 import { followMode, isDue, queuePlace } from "./follow.ts";
 import { isOpen, type JobRecord, JobStore } from "./job-store.ts";
+import {
+  ending,
+  eventStep,
+  historyStep,
+  isTerminalEvent,
+  neverQueued,
+  newJob,
+  type Outcome,
+  progressText,
+  serverLost,
+  startedStep,
+} from "./lifecycle.ts";
 import { jobMark, locateJob, unconfirmedStep } from "./locate.ts";
+import { collectImages } from "./outputs.ts";
 import { type ComfyPool, type ServerState, SubmitOutcomeUnknown } from "./pool.ts";
-import { ProgressMessage, progressLine } from "./progress.ts";
+import { type ProgressMessage, ProgressMessages } from "./progress.ts";
 import { runSeconds } from "./run-time.ts";
+import { stopJobs } from "./stop-jobs.ts";
 import type { InputValue } from "./templates.ts";
 
 export interface SubmitRequest {
@@ -41,10 +53,13 @@ export class JobTracker {
   readonly #log: Logger;
   readonly #clientId: string;
   readonly #streams = new Map<string, ComfyEventStream>();
-  readonly #progress = new Map<string, ProgressMessage>();
+  readonly #progress: ProgressMessages;
   readonly #lastEventAt = new Map<string, number>();
   readonly #finishing = new Set<string>();
   readonly #chains = new Map<string, Promise<void>>();
+  /** Endings and delayed re-checks in flight (stop() waits for them). */
+  readonly #work = new Set<Promise<unknown>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
   #reconciler: Periodic | undefined;
   #stopped = false;
   readonly #startedAt = Date.now();
@@ -56,6 +71,7 @@ export class JobTracker {
     this.#log = services.log;
     this.#clientId = clientId;
     this.jobs = new JobStore(services.store);
+    this.#progress = new ProgressMessages(cfg.progressIntervalMs, services.log);
   }
 
   start() {
@@ -68,12 +84,16 @@ export class JobTracker {
     );
   }
 
+  /** Settles once nothing the tracker started is still running: the store may close after it. */
   async stop() {
     this.#stopped = true;
-    void this.#reconciler?.stop();
     for (const s of this.#streams.values()) s.close();
-    // Let a result that is being delivered reach the outbox before the store closes.
-    for (let i = 0; i < 50 && this.#finishing.size; i++) await new Promise((r) => setTimeout(r, 20));
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await this.#reconciler?.stop();
+    // Events already received finish; a result being delivered reaches the outbox.
+    while (this.#chains.size || this.#work.size)
+      await Promise.allSettled([...this.#chains.values(), ...this.#work]);
   }
 
   /** Opens the event stream of a server (called when it becomes healthy, and before submitting). */
@@ -136,84 +156,39 @@ export class JobTracker {
   ): Promise<JobRecord> {
     this.connect(server);
     const now = Date.now();
-    const job: JobRecord = {
-      promptId,
-      server: server.client.url,
-      serverName: server.name,
-      template: req.template,
-      inputs: req.inputs,
-      deliverTo: req.deliverTo,
-      sessionKey: formatSessionKey({ ...req.deliverTo }),
-      requestedBy: req.requestedBy,
-      source: req.source,
-      approvalId: req.approvalId,
-      scheduleId: req.scheduleId,
-      state: "queued",
-      createdAt: now,
-      updatedAt: now,
-      nodeTypes,
-      clientId,
-      ...(unconfirmed ? { unconfirmed: true } : {}),
-      trace: [
-        {
-          at: now,
-          event: unconfirmed ? "submit_unanswered" : "submitted",
-          detail: `to ${server.name} (${server.client.url})${note ? `, ${note}` : ""}`,
-        },
-      ],
-    };
+    const job = newJob(
+      {
+        promptId,
+        server: server.client.url,
+        serverName: server.name,
+        req,
+        nodeTypes,
+        note,
+        clientId,
+        unconfirmed,
+      },
+      now,
+    );
     await this.jobs.put(job);
     this.#lastEventAt.set(job.promptId, now);
     return job;
   }
 
   /** Interrupts running jobs and removes queued ones; without ids, every open job of this gateway. */
-  async stopJobs(ids: string[]): Promise<string[]> {
-    const lines: string[] = [];
-    const targets = ids.length
-      ? await Promise.all(ids.map((id) => this.jobs.find(id)))
-      : await this.jobs.open();
-    if (!ids.length) {
-      // The seed's global interrupt: whatever is running on every server stops, ours or not.
-      for (const s of this.#pool.servers) await s.client.interrupt().catch(() => {});
-    }
-    for (const [i, job] of targets.entries()) {
-      if (!job) {
-        lines.push(`${ids[i]}: no such job (see /jobs)`);
-        continue;
-      }
-      if (!isOpen(job)) {
-        lines.push(`${short(job.promptId)}: already ${job.state}`);
-        continue;
-      }
-      const client = this.#clientFor(job.server);
-      try {
-        const q = await client.queue();
-        if (q.pending.includes(job.promptId)) {
-          await client.deleteQueued([job.promptId]);
-          await this.#stopped_(job, "removed from the queue");
-          lines.push(`${short(job.promptId)}: removed from the queue`);
-        } else if (q.running.includes(job.promptId)) {
-          // Checked first: a server without per-prompt interrupt stops whatever is running.
-          await client.interrupt(job.promptId);
-          lines.push(`${short(job.promptId)}: interrupt sent`);
-        } else {
-          lines.push(
-            `${short(job.promptId)}: not running on ${job.serverName} right now (it may have just ended); nothing was interrupted`,
-          );
-        }
-      } catch (err) {
-        lines.push(`${short(job.promptId)}: ${(err as Error).message}`);
-      }
-    }
-    return lines;
+  stopJobs(ids: string[]): Promise<string[]> {
+    return stopJobs(ids, {
+      jobs: this.jobs,
+      servers: this.#pool.servers,
+      clientFor: (url) => this.#clientFor(url),
+      removed: (job) => this.#end(job, { kind: "stopped", how: "removed from the queue" }),
+    });
   }
 
   // ---- events ----
 
   #onEvent(server: string, e: ComfyEvent) {
     const id = e.data.prompt_id;
-    if (!id) return;
+    if (!id || this.#stopped) return;
     this.#lastEventAt.set(id, Date.now());
     // One job's events are handled in order, so a late "started" never overwrites "done".
     const prev = this.#chains.get(id) ?? Promise.resolve();
@@ -229,60 +204,44 @@ export class JobTracker {
   }
 
   async #handle(server: string, id: string, e: ComfyEvent) {
-    if (e.type === "progress") {
-      const job = await this.jobs.get(id);
-      if (!job || !isOpen(job)) return;
-      const value = Number(e.data.value);
-      const max = Number(e.data.max);
-      const node = e.data.node ? String(e.data.node) : undefined;
-      job.progress = { value, max, node };
-      this.#progressFor(job)?.update(
-        `⏳ ${job.template} on ${job.serverName}: ${progressLine(value, max, node, node ? job.nodeTypes[node] : undefined)}`,
-      );
+    const step = eventStep(e);
+    if (step.kind === "ignore") return;
+    const job = await this.jobs.get(id);
+    if (!job) {
+      if (isTerminalEvent(e.type)) this.#lookAgain(id);
+      return;
+    }
+    if (!isOpen(job)) return;
+    if (step.kind === "progress") {
+      job.progress = { value: step.value, max: step.max, node: step.node };
       // Progress is kept in memory for the chat; the record is written at start and end only.
-      return;
-    }
-    if (e.type === "execution_start") {
-      const job = await this.jobs.get(id);
-      if (!job || !isOpen(job)) return;
-      await this.#started(job, server);
-      return;
-    }
-    const terminal = ["execution_success", "execution_error", "execution_interrupted"].includes(e.type);
-    if (terminal && !(await this.jobs.get(id))) {
-      // The job ended before submit() stored its record (a very fast job): look again in a moment.
-      const t = setTimeout(() => {
-        void this.jobs
+      this.#progressFor(job)?.update(progressText(job, step.value, step.max, step.node));
+    } else if (step.kind === "started") await this.#started(job, server);
+    else if (step.kind === "success") await this.#complete(job, undefined, 10);
+    else await this.#end(job, step.outcome);
+  }
+
+  /** The job ended before submit() stored its record (a very fast job): look again in a moment. */
+  #lookAgain(id: string) {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.#track(
+        this.jobs
           .get(id)
           .then((j) => (j && isOpen(j) ? this.#recheck(j) : undefined))
-          .catch(() => {});
-      }, 300);
-      t.unref();
-      return;
-    }
-    if (e.type === "execution_success" || (e.type === "executing" && e.data.node === null)) {
-      const job = await this.jobs.get(id);
-      if (job && isOpen(job)) await this.#complete(job, undefined, 10);
-      return;
-    }
-    if (e.type === "execution_error") {
-      const job = await this.jobs.get(id);
-      if (job && isOpen(job)) await this.#failed(job, errorOf(e.data));
-      return;
-    }
-    if (e.type === "execution_interrupted") {
-      const job = await this.jobs.get(id);
-      if (job && isOpen(job)) await this.#stopped_(job, "interrupted");
-    }
+          .catch(() => {}),
+      );
+    }, 300);
+    t.unref();
+    this.#timers.add(t);
   }
 
   async #started(job: JobRecord, detail: string) {
-    job.state = "running";
-    job.unconfirmed = undefined;
-    job.startedAt = Date.now();
-    job.trace.push({ at: Date.now(), event: "execution_start", detail });
+    const step = startedStep(job, detail, Date.now());
+    Object.assign(job, step.patch);
+    job.trace.push(step.trace);
     await this.jobs.put(job);
-    this.#progressFor(job)?.update(`⏳ ${job.template} started on ${job.serverName}`);
+    this.#progressFor(job)?.update(step.progress);
   }
 
   // ---- reconciling (restart, lost socket) and polling (jobs whose events go elsewhere) ----
@@ -318,14 +277,11 @@ export class JobTracker {
         );
       if (place) return;
       entry = await client.history(job.promptId);
-      if (!entry) {
-        await this.#failed(job, {
-          message: `ComfyUI at ${job.server} no longer knows this job (was it restarted or its history cleared?). Run it again.`,
-        });
-        return;
-      }
+      if (!entry) return this.#end(job, serverLost(job.server));
     }
-    await this.#settle(job, entry);
+    const step = historyStep(entry);
+    if (step.kind === "ended") await this.#end(job, step.outcome);
+    else if (step.kind === "complete") await this.#complete(job, entry, 0);
   }
 
   /**
@@ -337,9 +293,7 @@ export class JobTracker {
     const found = await locateJob(client, job.promptId);
     const step = unconfirmedStep(found, job.missingSince, Date.now(), 4 * this.#cfg.requestTimeoutMs);
     if (step.kind === "lost") {
-      await this.#failed(job, {
-        message: `ComfyUI at ${job.server} did not answer the submit in time and never queued the job. Run it again.`,
-      });
+      await this.#end(job, neverQueued(job.server));
       return false;
     }
     if (step.kind === "wait") {
@@ -361,25 +315,11 @@ export class JobTracker {
     return true;
   }
 
-  /** Ends a job from its history entry. */
-  async #settle(job: JobRecord, entry: HistoryEntry) {
-    const status = entry.status;
-    const messages = status?.messages ?? [];
-    const err = messages.find(([t]) => t === "execution_error");
-    const interrupted = messages.find(([t]) => t === "execution_interrupted");
-    if (err) return this.#failed(job, errorOf(err[1]));
-    if (interrupted) return this.#stopped_(job, "interrupted");
-    if (status?.status_str === "error")
-      return this.#failed(job, { message: "ComfyUI reported an error without details" });
-    if (status && status.completed === false && status.status_str !== "success") return;
-    await this.#complete(job, entry, 0);
-  }
-
   // ---- endings ----
 
+  /** A successful job: its outputs are collected and sent with the result. */
   async #complete(job: JobRecord, known: HistoryEntry | undefined, retries: number) {
-    if (!this.#claim(job.promptId)) return;
-    try {
+    await this.#finish(job, async () => {
       const client = this.#clientFor(job.server);
       let entry = known;
       for (let i = 0; !entry && i <= retries; i++) {
@@ -387,81 +327,48 @@ export class JobTracker {
         entry = await client.history(job.promptId);
         if (!entry && i < retries) await new Promise((r) => setTimeout(r, 100 * (i + 1)));
       }
-      if (!entry) return; // the reconciler will find it
-      const { media, notes } = await this.#collectImages(client, entry);
-      const took = runSeconds(entry, {
+      if (!entry) return undefined; // the reconciler will find it
+      const { media, notes } = await collectImages((ref, max) => client.view(ref, max), entry, this.#cfg);
+      const seconds = runSeconds(entry, {
         startedAt: job.startedAt,
         trackerStartedAt: this.#startedAt,
         now: Date.now(),
       });
-      const seconds = took !== undefined ? ` in ${took} s` : "";
-      const text =
-        `✅ ${job.template} finished${seconds} — ${media.length ? `${media.length} image${media.length > 1 ? "s" : ""}` : "no images in the output"} (job ${job.promptId})` +
-        (notes.length ? `\n${notes.join("\n")}` : "");
-      await this.#deliver(job, { text, media: media.length ? media : undefined }, "result", media);
-      job.state = "done";
-      job.images = media.length;
-      job.finishedAt = Date.now();
-      job.trace.push({
-        at: Date.now(),
-        event: "done",
-        detail: `${media.length} image(s) delivered${notes.length ? `; ${notes.join("; ")}` : ""}`,
-      });
-      await this.jobs.put(job);
-      await this.#endProgress(job, `✅ ${job.template} done`);
-    } finally {
-      this.#finishing.delete(job.promptId);
-    }
+      return { outcome: { kind: "done", images: media.length, notes, seconds }, media };
+    });
   }
 
-  async #failed(job: JobRecord, error: NonNullable<JobRecord["error"]>) {
-    if (!this.#claim(job.promptId)) return;
-    try {
-      const where = error.nodeId
-        ? ` at node ${error.nodeId}${error.nodeType ? ` (${error.nodeType})` : ""}`
-        : "";
-      await this.#deliver(
-        job,
-        { text: `❌ ${job.template} failed${where}: ${error.message} (job ${job.promptId})`, kind: "error" },
-        "error",
-      );
-      job.state = "error";
-      job.error = error;
-      job.finishedAt = Date.now();
-      job.trace.push({
-        at: Date.now(),
-        event: "execution_error",
-        detail: `${where.trim()} ${error.message}`.trim(),
-      });
-      await this.jobs.put(job);
-      await this.#endProgress(job, `❌ ${job.template} failed`);
-    } finally {
-      this.#finishing.delete(job.promptId);
-    }
+  #end(job: JobRecord, outcome: Outcome) {
+    return this.#finish(job, async () => ({ outcome, media: [] }));
   }
 
-  async #stopped_(job: JobRecord, how: string) {
-    if (!this.#claim(job.promptId)) return;
-    try {
-      await this.#deliver(
-        job,
-        { text: `⏹ ${job.template} stopped (${how}) (job ${job.promptId})`, kind: "notice" },
-        "stopped",
-      );
-      job.state = "stopped";
-      job.finishedAt = Date.now();
-      job.trace.push({ at: Date.now(), event: "stopped", detail: how });
+  /** Ends a job once however many paths notice: its message goes out, then the record and progress line follow. */
+  async #finish(job: JobRecord, decide: () => Promise<{ outcome: Outcome; media: MediaItem[] } | undefined>) {
+    if (this.#finishing.has(job.promptId)) return;
+    this.#finishing.add(job.promptId);
+    const work = (async () => {
+      const decided = await decide();
+      if (!decided) return;
+      const { outcome, media } = decided;
+      const end = ending(job, outcome, Date.now());
+      const message = media.length ? { ...end.message, media } : end.message;
+      await this.#deliver(job, message, end.deliveryKind, media);
+      Object.assign(job, end.patch);
+      job.trace.push(end.trace);
       await this.jobs.put(job);
-      await this.#endProgress(job, `⏹ ${job.template} stopped`);
-    } finally {
-      this.#finishing.delete(job.promptId);
-    }
+      await this.#endProgress(job, end.progress);
+    })().finally(() => this.#finishing.delete(job.promptId));
+    await this.#track(work);
   }
 
-  #claim(promptId: string): boolean {
-    if (this.#finishing.has(promptId)) return false;
-    this.#finishing.add(promptId);
-    return true;
+  /** Work that stop() waits for, so a result being delivered reaches the outbox before the store closes. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#work.add(work);
+    void work.then(
+      () => this.#work.delete(work),
+      () => this.#work.delete(work),
+    );
+    return work;
   }
 
   async #deliver(
@@ -483,85 +390,15 @@ export class JobTracker {
   }
 
   async #endProgress(job: JobRecord, text: string) {
-    const p = this.#progress.get(job.promptId);
-    this.#progress.delete(job.promptId);
     this.#lastEventAt.delete(job.promptId);
-    await p?.finish(text).catch(() => {});
+    await this.#progress.finish(job.promptId, text);
   }
 
   #progressFor(job: JobRecord): ProgressMessage | undefined {
-    let p = this.#progress.get(job.promptId);
-    if (p) return p;
-    const adapter = this.#services.adapter(job.deliverTo.channel, job.deliverTo.account);
-    if (!adapter) return undefined;
-    p = new ProgressMessage({
-      adapter,
-      address: job.deliverTo,
-      key: `comfyui:${job.promptId}`,
-      intervalMs: this.#cfg.progressIntervalMs,
-      log: this.#log,
-      onMessageId: () => {},
-    });
-    this.#progress.set(job.promptId, p);
-    return p;
-  }
-
-  /** Output images (type "output" first, previews only when there is nothing else), within the limits. */
-  async #collectImages(
-    client: ComfyClient,
-    entry: HistoryEntry,
-  ): Promise<{ media: MediaItem[]; notes: string[] }> {
-    const all: ImageRef[] = [];
-    for (const out of Object.values(entry.outputs ?? {}))
-      all.push(...(out.images ?? []), ...(out.gifs ?? []));
-    const saved = all.filter((i) => i.type === "output");
-    const refs = saved.length ? saved : all;
-    const max = this.#cfg.maxImages;
-    const maxBytes = Math.floor(this.#cfg.maxImageMB * 1024 * 1024);
-    const media: MediaItem[] = [];
-    const notes: string[] = [];
-    if (refs.length > max)
-      notes.push(`(${refs.length - max} more image(s) not sent: the limit is ${max} per job)`);
-    for (const ref of refs.slice(0, max)) {
-      try {
-        let { bytes, mime } = await client.view(ref, maxBytes);
-        let filename = ref.filename;
-        if (bytes.length > maxBytes && mime.startsWith("image/")) {
-          // Too big to send as is: a high-quality JPEG at most 2048 px usually fits.
-          bytes = await sharp(bytes)
-            .resize(2048, 2048, { fit: "inside", withoutEnlargement: true })
-            .jpeg({ quality: 85 })
-            .toBuffer();
-          mime = "image/jpeg";
-          filename = filename.replace(/\.[^.]+$/, "") + ".jpg";
-        }
-        if (bytes.length > maxBytes) {
-          notes.push(
-            `(${ref.filename} not sent: ${(bytes.length / 1048576).toFixed(1)} MB is over the ${this.#cfg.maxImageMB} MB limit)`,
-          );
-          continue;
-        }
-        media.push({ dataBase64: bytes.toString("base64"), mime, filename });
-      } catch (err) {
-        notes.push(`(${ref.filename} could not be fetched: ${(err as Error).message})`);
-      }
-    }
-    return { media, notes };
+    return this.#progress.for(job, this.#services.adapter(job.deliverTo.channel, job.deliverTo.account));
   }
 
   #clientFor(url: string): ComfyClient {
     return this.#pool.byUrl(url)?.client ?? new ComfyClient(url, { timeoutMs: this.#cfg.requestTimeoutMs });
   }
 }
-
-function errorOf(d: Record<string, unknown>): NonNullable<JobRecord["error"]> {
-  const tb = Array.isArray(d.traceback) ? (d.traceback as string[]).slice(-3).join("").trim() : undefined;
-  return {
-    nodeId: d.node_id !== undefined ? String(d.node_id) : undefined,
-    nodeType: d.node_type ? String(d.node_type) : undefined,
-    message: String(d.exception_message ?? "unknown error").trim(),
-    traceback: tb,
-  };
-}
-
-export const short = (promptId: string) => promptId.slice(0, 8);

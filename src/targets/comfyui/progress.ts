@@ -83,6 +83,40 @@ export class ProgressMessage {
   }
 }
 
+/** One progress message per open job, made on first use and finished with the job. */
+export class ProgressMessages {
+  readonly #byJob = new Map<string, ProgressMessage>();
+  readonly #intervalMs: number;
+  readonly #log: Logger;
+
+  constructor(intervalMs: number, log: Logger) {
+    this.#intervalMs = intervalMs;
+    this.#log = log;
+  }
+
+  /** Undefined when the job's chat has no channel any more. */
+  for(job: { promptId: string; deliverTo: DeliveryAddress }, adapter: ChannelAdapter | undefined) {
+    let p = this.#byJob.get(job.promptId);
+    if (p || !adapter) return p;
+    p = new ProgressMessage({
+      adapter,
+      address: job.deliverTo,
+      key: `comfyui:${job.promptId}`,
+      intervalMs: this.#intervalMs,
+      log: this.#log,
+      onMessageId: () => {},
+    });
+    this.#byJob.set(job.promptId, p);
+    return p;
+  }
+
+  async finish(promptId: string, text: string) {
+    const p = this.#byJob.get(promptId);
+    this.#byJob.delete(promptId);
+    await p?.finish(text).catch(() => {});
+  }
+}
+
 /** "step 3/20 ▓▓▓░░░░░░░ 15% (node 3 KSampler)" */
 export function progressLine(value: number, max: number, node?: string, nodeType?: string): string {
   const pct = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 0;
