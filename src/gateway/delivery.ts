@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import {
   type ChannelAdapter,
   type OutboundMessage,
+  type OutboxPayload,
   PermanentDeliveryError,
   RateLimitedError,
 } from "../channels/types.ts";
@@ -11,13 +12,6 @@ import type { DeliveryAddress } from "../core/event.ts";
 import { chunkText } from "../core/text-chunk.ts";
 import { backoffMs, type NewOutboxItem, type OutboxItem, type Store } from "../store/types.ts";
 import type { Metrics } from "./metrics.ts";
-
-export interface OutboxPayload {
-  address: DeliveryAddress;
-  message: OutboundMessage;
-  /** Replace this already-sent message (the streamed preview) instead of sending a new one. */
-  editMessageId?: string;
-}
 
 export const MAX_DELIVERY_ATTEMPTS = 10;
 const MAX_RATE_LIMITED_ATTEMPTS = 60;
