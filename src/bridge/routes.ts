@@ -1,11 +1,13 @@
 // The bridge API (docs/security.md#bridge-api): served under /bridge/* and /openclaw/bridge/* on the main
 // listener when bridge.enabled (OPENCLAW_BRIDGE_ENABLED) is set.
+
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MediaItem } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
 import { addressFromSessionKey } from "../core/session-key.ts";
-import type { Gateway } from "../gateway/gateway.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
+import { readJsonObject } from "../http/json-body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
 import { FailureLimiter } from "../security/failure-limiter.ts";
@@ -29,7 +31,7 @@ export const LIMITS = {
 export const BRIDGE_PREFIXES = ["/bridge", "/openclaw/bridge"];
 
 export interface BridgeDeps {
-  gw: Gateway;
+  gw: ExtensionHost;
   pairing: PairingService;
   auth: BridgeAuth;
   jobs: BridgeJobs;
@@ -38,14 +40,7 @@ export interface BridgeDeps {
 
 type Json = Record<string, unknown>;
 
-function parseObject(body: Buffer): Json | undefined {
-  try {
-    const v = JSON.parse(body.toString("utf8") || "{}");
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const parseObject = (body: Buffer): Json | undefined => readJsonObject(body, { emptyIsObject: true });
 
 const str = (v: unknown, max: number): string | undefined =>
   typeof v === "string" && v.trim() && v.length <= max ? v.trim() : undefined;
@@ -63,22 +58,22 @@ export function registerBridgeRoutes(deps: BridgeDeps) {
     ...opts,
   });
   for (const prefix of BRIDGE_PREFIXES) {
-    gw.router.add("GET", `${prefix}/health`, health(deps), route(undefined));
-    gw.router.add("GET", `${prefix}/config`, configRead(deps), route("config:read"));
-    gw.router.add("GET", `${prefix}/jobs/:id`, jobStatus(deps), route("job:status"));
-    gw.router.add(
+    gw.routes.add("GET", `${prefix}/health`, health(deps), route(undefined));
+    gw.routes.add("GET", `${prefix}/config`, configRead(deps), route("config:read"));
+    gw.routes.add("GET", `${prefix}/jobs/:id`, jobStatus(deps), route("job:status"));
+    gw.routes.add(
       "POST",
       `${prefix}/submit`,
       submit(deps),
       route("job:submit", { bodyLimitBytes: LIMITS.submitBodyBytes }),
     );
-    gw.router.add(
+    gw.routes.add(
       "POST",
       `${prefix}/deliver`,
       deliver(deps),
       route("delivery:send", { bodyLimitBytes: LIMITS.deliverBodyBytes }),
     );
-    gw.router.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
+    gw.routes.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
       kind: "bridge",
       authorize: (req) =>
         handshakeFailures.refusal(
@@ -89,7 +84,7 @@ export function registerBridgeRoutes(deps: BridgeDeps) {
         },
       bodyLimitBytes: LIMITS.handshakeBodyBytes,
     });
-    gw.router.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
+    gw.routes.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
   }
 }
 
@@ -98,7 +93,7 @@ function health({ gw, jobs }: BridgeDeps): Handler {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
-      uptime_sec: Math.round((Date.now() - gw.startedAt) / 1000),
+      uptime_sec: Math.round((Date.now() - gw.services.startedAt) / 1000),
       job_queue_depth: jobs.depth,
     });
   };
@@ -109,7 +104,7 @@ function configRead({ gw }: BridgeDeps): Handler {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
-      channels: gw
+      channels: gw.services
         .adapters()
         .map((a) => ({ channel: a.channel, account: a.account, capabilities: a.capabilities })),
       limits: { inputs_bytes: LIMITS.inputsBytes, text_chars: LIMITS.textChars, files: LIMITS.files },
@@ -137,12 +132,12 @@ function jobStatus({ jobs }: BridgeDeps): Handler {
 }
 
 /** Parses a session-key target and checks the channel account exists. */
-function resolveTarget(gw: Gateway, raw: unknown, field: string): DeliveryAddress | string | undefined {
+function resolveTarget(gw: ExtensionHost, raw: unknown, field: string): DeliveryAddress | string | undefined {
   if (raw === undefined || raw === null || raw === "") return undefined;
   if (typeof raw !== "string") return `${field} must be a session key like telegram:123456 or slack:T1:C123`;
   const address = addressFromSessionKey(raw);
   if (!address) return `${field} "${raw}" is not a session key (channel:account:conversation[:thread])`;
-  if (!gw.adapter(address.channel, address.account))
+  if (!gw.services.adapter(address.channel, address.account))
     return `${field}: no channel ${address.channel}/${address.account} is configured`;
   return address;
 }
@@ -283,7 +278,7 @@ function deliver(deps: BridgeDeps): Handler {
     }
     if (!text.trim() && media.length === 0) return sendError(res, 400, "give text or files to deliver");
     await once(deps, res, caller, "deliver", json, async () => {
-      const r = await gw.deliver(
+      const r = await gw.services.deliver(
         target,
         { text, media: media.length ? media : undefined },
         `bridge:deliver:${caller.deviceId}:${fingerprint(json.idempotency_key)}`,
