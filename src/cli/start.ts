@@ -1,9 +1,9 @@
 // `clawgate start`: run the gateway until SIGTERM/SIGINT, then drain and exit.
 import type { Command } from "commander";
-import { extensionFactories } from "../gateway/extensions.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
 import { load } from "./context.ts";
+import { extensionFactories } from "./extensions.ts";
 
 export function registerStart(program: Command) {
   program
