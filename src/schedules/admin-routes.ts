@@ -1,6 +1,7 @@
 // /admin/api/schedules: what `clawgate schedules …` calls. Guarded by the admin token like the rest of the
 // admin API.
 import type { ExtensionHost } from "../gateway/host.ts";
+import { readJsonObject } from "../http/json-body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { parseInterval } from "./timing.ts";
@@ -10,12 +11,8 @@ export function registerScheduleAdminRoutes(gw: ExtensionHost, scheduler: Schedu
     sendJson(res, 200, { ok: true, schedules: await scheduler.store.list() }),
   );
   gw.adminRoutes.add("POST", "/admin/api/schedules", async (_req, res, { body }) => {
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(body.toString("utf8") || "{}");
-    } catch {
-      return sendError(res, 400, "body must be JSON");
-    }
+    const json = readJsonObject(body, { emptyIsObject: true });
+    if (!json) return sendError(res, 400, "body must be a JSON object");
     const every =
       typeof json.every === "string"
         ? parseInterval(json.every)

@@ -7,23 +7,11 @@ import { sendError, sendJson } from "../../http/respond.ts";
 import type { Handler } from "../../http/router.ts";
 import { publicDevice } from "./devices.ts";
 import { parseScopes } from "./scopes.ts";
-import { describeApproval, PairingError, type PairingService } from "./service.ts";
+import { describeApproval, type PairingService } from "./service.ts";
 
 export function registerAdminPairingRoutes(gw: ExtensionHost, pairing: PairingService) {
   const route = (method: string, path: string, handler: Handler) =>
-    gw.adminRoutes.add(
-      method,
-      path,
-      async (req, res, ctx) => {
-        try {
-          await handler(req, res, ctx);
-        } catch (err) {
-          if (err instanceof PairingError) return sendError(res, err.status, err.message);
-          throw err;
-        }
-      },
-      { bodyLimitBytes: 16 * 1024 },
-    );
+    gw.adminRoutes.add(method, path, handler, { bodyLimitBytes: 16 * 1024 });
   const body = (raw: Buffer) => readJsonObject(raw, { emptyIsObject: true }) ?? {};
 
   route("POST", "/admin/api/pair", async (_req, res, ctx) => {

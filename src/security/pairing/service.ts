@@ -1,20 +1,20 @@
 // One place for pairing decisions, shared by the /pair chat command, the admin API (CLI) and the bridge
 // handshake: device setup codes and their approval queue, and DM pairing codes.
+
 import type { OutboundMessage } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { ExtensionHost } from "../../gateway/host.ts";
+import { HttpError } from "../../http/errors.ts";
 import { DeviceRegistry, type PairRequest, publicRequest } from "./devices.ts";
 import { type DmPairing, type DmPairingRequest, looksLikeDmCode, publicDmRequest } from "./dm-pairing.ts";
 import type { Scope } from "./scopes.ts";
 import { encodeSetupCode, setupUrlProblem } from "./setup-code.ts";
 
 /** A refusal whose message tells the admin what to change. */
-export class PairingError extends Error {
-  readonly status: number;
+export class PairingError extends HttpError {
   constructor(message: string, status = 400) {
-    super(message);
+    super(status, message);
     this.name = "PairingError";
-    this.status = status;
   }
 }
 
