@@ -3,7 +3,7 @@ import type { ChannelContext } from "../channels/types.ts";
 import { isAdmin } from "../core/policy.ts";
 import { VERSION } from "../version.ts";
 import type { Gateway } from "./gateway.ts";
-import type { StatusProvider } from "./host.ts";
+import type { ExtensionHost, StatusProvider } from "./host.ts";
 import type { GatewayServices } from "./services.ts";
 
 export function channelContextOf(gw: Gateway): ChannelContext {
@@ -19,6 +19,26 @@ export function channelContextOf(gw: Gateway): ChannelContext {
     deliver: (address, message, key) => gw.deliver(address, message, key, { record: false }),
     ingest: (event) => gw.ingest(event),
     awaitReply: (eventId, timeoutMs) => gw.waiters.wait(eventId, timeoutMs),
+  };
+}
+
+/** The host an extension gets: the gateway's registries and the registration points, nothing else. */
+export function hostOf(
+  gw: Gateway,
+  parts: Pick<ExtensionHost, "adminRoutes" | "status" | "trustGate" | "targetDecorators">,
+): ExtensionHost {
+  return {
+    ...parts,
+    log: gw.log,
+    config: gw.config,
+    env: gw.env,
+    owner: gw.owner,
+    services: gw.services,
+    store: gw.store,
+    commands: gw.commands,
+    actions: gw.actions,
+    routes: gw.router,
+    url: () => gw.url,
   };
 }
 

@@ -7,7 +7,7 @@ import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } fr
 import type { Env } from "../config/env.ts";
 import { databaseUrl } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { type DeliveryAddress, type InboundEvent, sessionKeyOf } from "../core/event.ts";
+import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
 import { adminRoutes, registerAdminRoutes } from "../http/admin-routes.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
@@ -26,17 +26,17 @@ import { registerBuiltinCommands } from "./builtin-commands.ts";
 import { createChannelAdapters } from "./channel-setup.ts";
 import { isResetCommand, mayRunCommand } from "./command-rule.ts";
 import { CommandRegistry } from "./commands.ts";
-import { channelContextOf, servicesOf } from "./contexts.ts";
+import { channelContextOf, hostOf, servicesOf } from "./contexts.ts";
 import { enqueueDelivery } from "./delivery.ts";
 import type { ExtensionHost, GatewayExtension, StatusProvider } from "./host.ts";
-import { InflightSessions } from "./inbox.ts";
+import { commitInbound, InflightSessions } from "./inbox.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
 import { startRetention } from "./retention.ts";
-import type { DeliverOptions, GatewayServices, TrustGate } from "./services.ts";
+import type { DeliverOptions, GatewayServices } from "./services.ts";
 import { TargetResolver } from "./target-resolver.ts";
-import { allowlistGate } from "./trust-gate.ts";
+import { TrustGateSlot } from "./trust-gate.ts";
 import { createQueueWorkers } from "./workers.ts";
 
 export type { ExtensionHost, GatewayExtension } from "./host.ts";
@@ -69,7 +69,7 @@ export class Gateway {
   readonly host: ExtensionHost;
   readonly #statusProviders: StatusProvider[] = [];
   readonly #targets: TargetResolver;
-  #trustGate: TrustGate = allowlistGate;
+  readonly #trustGate = new TrustGateSlot();
   readonly #adapters = new Map<string, ChannelAdapter>();
   readonly #inflight = new InflightSessions();
   readonly #extensions: GatewayExtension[] = [];
@@ -83,17 +83,11 @@ export class Gateway {
 
   /** Builds a gateway: store, channels, routes, workers and extensions, all ready for `start()`. */
   static async create(options: GatewayOptions): Promise<Gateway> {
-    const store = options.store ?? (await openStore(databaseUrl(options.config)));
-    let media: MediaService;
-    try {
-      media = await MediaService.open({ config: options.config, env: options.env, store, log: options.log });
-    } catch (err) {
-      await store.close().catch(() => {});
-      throw err;
-    }
+    const { config, env, log } = options;
+    const store = options.store ?? (await openStore(databaseUrl(config)));
     let gw: Gateway;
     try {
-      gw = new Gateway(options, store, media);
+      gw = new Gateway(options, store, await MediaService.open({ config, env, store, log }));
     } catch (err) {
       await store.close().catch(() => {});
       throw err;
@@ -120,14 +114,7 @@ export class Gateway {
     this.#targets = new TargetResolver(this.config);
     this.services = servicesOf(this, this.#statusProviders);
     for (const route of media.routes()) this.router.add(route.method, route.path, route.handler, route);
-    const pipeline = new Pipeline(
-      this.services,
-      {
-        check: (...a) => this.#trustGate.check(...a),
-        isAllowlisted: async (e) => (await this.#trustGate.isAllowlisted?.(e)) ?? false,
-      },
-      this.metrics,
-    );
+    const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics);
     registerBuiltinCommands(this.commands, pipeline);
     for (const adapter of createChannelAdapters(this.config, this.channelContext()))
       this.#adapters.set(`${adapter.channel}:${adapter.account}`, adapter);
@@ -141,22 +128,12 @@ export class Gateway {
       adapters: () => this.adapters(),
       wakeQueues: () => this.wakeQueues(),
     });
-    this.host = {
-      log: this.log,
-      config: this.config,
-      env: this.env,
-      owner: this.owner,
-      services: this.services,
-      store,
-      commands: this.commands,
-      actions: this.actions,
-      routes: this.router,
+    this.host = hostOf(this, {
       adminRoutes: admin,
       status: { add: (provider) => this.#statusProviders.push(provider) },
-      trustGate: { set: (gate) => (this.#trustGate = gate) },
-      targetDecorators: { add: (decorator) => this.#targets.add(decorator) },
-      url: () => this.url,
-    };
+      trustGate: this.#trustGate,
+      targetDecorators: this.#targets,
+    });
     const workers = createQueueWorkers(this.config, {
       store,
       owner: this.owner,
@@ -249,31 +226,15 @@ export class Gateway {
 
   /** Commits an inbound event; called by every channel's ingress. */
   async ingest(event: InboundEvent): Promise<IngestResult> {
-    const window = this.config.retention.finishedDays * 86_400_000;
-    if (event.sentAt !== undefined && event.sentAt < Date.now() - window) {
-      this.log.info(
-        { eventId: event.id, sentAt: new Date(event.sentAt).toISOString() },
-        `ignored an event older than the dedup window (retention.finishedDays = ${this.config.retention.finishedDays})`,
-      );
-      this.metrics.inbound.inc({ channel: event.channel, result: "stale" });
-      return "stale";
-    }
-    const sessionKey = sessionKeyOf(event);
-    const result = await this.store.enqueueInbound({
-      id: event.id,
-      sessionKey,
-      payload: JSON.stringify(event),
-      receivedAt: event.receivedAt,
+    return commitInbound(event, {
+      config: this.config,
+      store: this.store,
+      log: this.log,
+      metrics: this.metrics,
+      inflight: this.#inflight,
+      notifyInbox: () => this.#inbox.notify(),
+      mayReset: (e) => this.#mayReset(e),
     });
-    const accepted = result === "inserted";
-    this.metrics.inbound.inc({ channel: event.channel, result: accepted ? "accepted" : "duplicate" });
-    if (accepted) {
-      this.#inbox.notify();
-      // /new cancels the reply in progress in this session rather than waiting behind it in the lane. The
-      // store-backed allowlist is not consulted: a sender trusted only through it waits for its turn instead.
-      if (this.#mayReset(event)) this.#inflight.cancel(sessionKey, new Error("session reset"));
-    }
-    return accepted ? "accepted" : "duplicate";
   }
 
   /** Whether this event is a /new that the pipeline would let its sender run (the same rule). */

@@ -1,9 +1,10 @@
-// The inbox item lifecycle, as delivery.ts is for the outbox: run the pipeline under a per-session abort (so
+// The inbox item lifecycle, as delivery.ts is for the outbox: commit an inbound event, run the pipeline under a per-session abort (so
 // /new can cut off the reply in progress), commit the replies with marking the item done, answer an in-band
 // waiter, and on failure schedule a retry with backoff or dead-letter the item.
 import type { Logger } from "pino";
-import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
-import { addressOf, type InboundEvent } from "../core/event.ts";
+import type { ChannelAdapter, IngestResult, OutboundMessage } from "../channels/types.ts";
+import type { Config } from "../config/schema.ts";
+import { addressOf, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import { backoffMs, type InboxItem, type Store } from "../store/types.ts";
 import { planDeliveries } from "./delivery.ts";
 import type { Metrics } from "./metrics.ts";
@@ -35,6 +36,46 @@ export class InflightSessions {
       if (this.#controllers.get(sessionKey) === controller) this.#controllers.delete(sessionKey);
     }
   }
+}
+
+export interface IngestDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  inflight: InflightSessions;
+  notifyInbox(): void;
+  /** A /new its sender may run: it cancels the reply in progress in the session. */
+  mayReset(event: InboundEvent): boolean;
+}
+
+/** Commits an inbound event to the inbox (the first step of its lifecycle); stale events are acknowledged only. */
+export async function commitInbound(event: InboundEvent, d: IngestDeps): Promise<IngestResult> {
+  const days = d.config.retention.finishedDays;
+  if (event.sentAt !== undefined && event.sentAt < Date.now() - days * 86_400_000) {
+    d.log.info(
+      { eventId: event.id, sentAt: new Date(event.sentAt).toISOString() },
+      `ignored an event older than the dedup window (retention.finishedDays = ${days})`,
+    );
+    d.metrics.inbound.inc({ channel: event.channel, result: "stale" });
+    return "stale";
+  }
+  const sessionKey = sessionKeyOf(event);
+  const result = await d.store.enqueueInbound({
+    id: event.id,
+    sessionKey,
+    payload: JSON.stringify(event),
+    receivedAt: event.receivedAt,
+  });
+  const accepted = result === "inserted";
+  d.metrics.inbound.inc({ channel: event.channel, result: accepted ? "accepted" : "duplicate" });
+  if (accepted) {
+    d.notifyInbox();
+    // /new cancels the reply in progress in this session rather than waiting behind it in the lane. The
+    // store-backed allowlist is not consulted: a sender trusted only through it waits for its turn instead.
+    if (d.mayReset(event)) d.inflight.cancel(sessionKey, new Error("session reset"));
+  }
+  return accepted ? "accepted" : "duplicate";
 }
 
 export interface InboxDeps {
