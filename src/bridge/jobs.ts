@@ -36,7 +36,7 @@ export class BridgeJobs {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const raw = await this.#gw.store.kvGet(NS, id);
+    const raw = await this.#gw.kv.kvGet(NS, id);
     if (!raw) return undefined;
     const r = JSON.parse(raw) as JobRecord;
     const lost =
@@ -51,7 +51,7 @@ export class BridgeJobs {
   }
 
   async #put(record: JobRecord) {
-    await this.#gw.store.kvSet(NS, record.id, JSON.stringify(record), TTL_MS);
+    await this.#gw.kv.kvSet(NS, record.id, JSON.stringify(record), TTL_MS);
   }
 
   /** Records the job as queued and starts it; resolves once the record is durable. */

@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.ts";
 import type { InboundEvent } from "../core/event.ts";
 import type { AdminRouteRegistry } from "../http/admin-routes.ts";
 import type { Router } from "../http/router.ts";
-import type { Store } from "../store/types.ts";
+import type { KvStore, LeaseStore } from "../store/facets.ts";
 import type { Target } from "../targets/types.ts";
 import type { ActionRegistry } from "./actions.ts";
 import type { CommandRegistry } from "./commands.ts";
@@ -21,7 +21,7 @@ export type StatusProvider = () => Promise<string | undefined>;
 /** Registers HTTP routes on the gateway's main listener (the kind is declared by the route or judged by its path). */
 export type RouteRegistry = Pick<Router, "add">;
 
-export type { AdminRouteRegistry };
+export type { AdminRouteRegistry, KvStore, LeaseStore };
 
 export interface ExtensionHost {
   readonly log: Logger;
@@ -31,8 +31,10 @@ export interface ExtensionHost {
   readonly owner: string;
   /** What command handlers and targets use: deliver, record, adapters, targetFor, isAdmin … */
   readonly services: GatewayServices;
-  /** The durable store (kv, leases and the tables a feature owns). Keep to the calls your feature needs. */
-  readonly store: Store;
+  /** Key-value entries with expiry, shared by every replica (the store's kv table). */
+  readonly kv: KvStore;
+  /** Named leases, for work that must run in one replica at a time. */
+  readonly leases: LeaseStore;
   /** Chat commands (`/name`), with the command policy applied by the pipeline before a handler runs. */
   readonly commands: CommandRegistry;
   /** Button values a command's reply offers, resolved when pressed. */

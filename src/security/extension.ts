@@ -22,7 +22,7 @@ export function securityExtension(): SecurityExtension {
   const ext: SecurityExtension = {
     name: "security",
     async setup(gw: ExtensionHost) {
-      const dm = new DmPairing(gw.store, (address, message, key, opts) =>
+      const dm = new DmPairing(gw.kv, (address, message, key, opts) =>
         gw.services.deliver(address, message, key, opts),
       );
       gw.trustGate.set(dm);
@@ -37,7 +37,7 @@ export function securityExtension(): SecurityExtension {
           pairing,
           auth: new BridgeAuth(gw.config.bridge, pairing.devices),
           jobs,
-          idem: new Idempotency(gw.store),
+          idem: new Idempotency(gw.kv),
         });
       }
       if (gw.config.async) ext.asyncMode = await startAsyncMode(gw);

@@ -34,7 +34,7 @@ export class PairingService {
   constructor(gw: ExtensionHost, dm: DmPairing) {
     this.#gw = gw;
     const p = gw.config.security.pairing;
-    this.devices = new DeviceRegistry(gw.store, {
+    this.devices = new DeviceRegistry(gw.kv, {
       tokenTtlMs: p.tokenTtlSec * 1000,
       overlapMs: p.rotationOverlapSec * 1000,
     });

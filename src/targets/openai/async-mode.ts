@@ -44,7 +44,7 @@ export function advertisedCallbackBase(gw: ExtensionHost, port: number): string 
 
 export async function startAsyncMode(gw: ExtensionHost): Promise<AsyncMode> {
   const ttlMs = (gw.config.callbackTokenTTL ?? 1800) * 1000;
-  const tokens = new CallbackTokens(gw.store, ttlMs);
+  const tokens = new CallbackTokens(gw.kv, ttlMs);
   const log = gw.log.child({ component: "async-callbacks" });
   const server = createCallbackServer(gw, tokens, log);
   await server.listen();
@@ -68,7 +68,7 @@ export async function startAsyncMode(gw: ExtensionHost): Promise<AsyncMode> {
     if (sweeping) return;
     sweeping = true;
     try {
-      if (!(await gw.store.acquireLease(LEASE, gw.owner, everyMs * 3))) return;
+      if (!(await gw.leases.acquireLease(LEASE, gw.owner, everyMs * 3))) return;
       await tokens.sweep(async (record, id) => {
         await gw.services.deliver(
           record.address,
@@ -94,7 +94,7 @@ export async function startAsyncMode(gw: ExtensionHost): Promise<AsyncMode> {
     async stop() {
       clearInterval(timer);
       await server.close();
-      await gw.store.releaseLease(LEASE, gw.owner).catch(() => {});
+      await gw.leases.releaseLease(LEASE, gw.owner).catch(() => {});
     },
   };
 }
