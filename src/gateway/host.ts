@@ -43,7 +43,7 @@ export interface ExtensionHost {
   readonly routes: RouteRegistry;
   /** Routes under /admin/api guarded by the admin token. */
   readonly adminRoutes: AdminRouteRegistry;
-  /** Extra lines for /status and the admin status. */
+  /** Extra lines for the /status chat command. */
   readonly status: { add(provider: StatusProvider): void };
   /** Decides about senders a channel does not trust (default: the channel's dmPolicy; DM pairing replaces it). */
   readonly trustGate: { set(gate: TrustGate): void };
