@@ -27,7 +27,7 @@ const { config, env } = loadConfig({ cwd: dir, env: {}, channelEnv: channelEnvMa
 const log = createLogger(config.logLevel, { pretty: false });
 const store = new IngestOnlyStore(join(dir, "clawgate.db"));
 await store.migrate();
-const gateway = new Gateway({ config, env, log, store });
+const gateway = await Gateway.create({ config, env, log, store });
 await gateway.start();
 process.send?.({ url: gateway.url });
 

@@ -5,8 +5,8 @@
 import type { Button, OutboundMessage } from "../channels/types.ts";
 import { addressOf, type DeliveryAddress, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import { addressFromSessionKey } from "../core/session-key.ts";
-import { type Periodic, runPeriodically } from "../gateway/periodic.ts";
 import type { GatewayServices } from "../gateway/services.ts";
+import { type Periodic, runPeriodically } from "../runtime/periodic.ts";
 import { type Approval, ApprovalStore, newApprovalId, type Requester } from "./store.ts";
 
 /** Runs an approved request; returns the line both sides are told ("Executed: <prompt id>"). */

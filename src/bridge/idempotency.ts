@@ -2,7 +2,7 @@
 // does the work and stores its answer for 24 h; a repeat gets that answer back with deduped:true and nothing
 // is done again. The same key with a different body is a client bug and is refused.
 import { createHash } from "node:crypto";
-import type { Store } from "../store/types.ts";
+import type { KvStore } from "../store/facets.ts";
 
 const NS = "bridge:idem";
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -84,9 +84,9 @@ export function legacyFingerprint(value: unknown): string | undefined {
 }
 
 export class Idempotency {
-  readonly #store: Store;
+  readonly #store: KvStore;
 
-  constructor(store: Store) {
+  constructor(store: KvStore) {
     this.#store = store;
   }
 

@@ -1,7 +1,7 @@
 // Bridge jobs: accepted at once, run in the background by a BridgeJobRunner, their status kept in the store for
 // 24 h (GET /bridge/jobs/:id), and their result (or error) delivered to `delivery_target` through the outbox.
 // A job whose process died mid-run is reported failed once its timeout has passed, never "running" forever.
-import type { Gateway } from "../gateway/gateway.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
 import type { BridgeJob, BridgeJobRunner } from "./runner.ts";
 
 const NS = "bridge:job";
@@ -24,10 +24,10 @@ export interface JobRecord {
 }
 
 export class BridgeJobs {
-  readonly #gw: Gateway;
+  readonly #gw: ExtensionHost;
   readonly #running = new Map<string, AbortController>();
 
-  constructor(gw: Gateway) {
+  constructor(gw: ExtensionHost) {
     this.#gw = gw;
   }
 
@@ -36,7 +36,7 @@ export class BridgeJobs {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const raw = await this.#gw.store.kvGet(NS, id);
+    const raw = await this.#gw.kv.kvGet(NS, id);
     if (!raw) return undefined;
     const r = JSON.parse(raw) as JobRecord;
     const lost =
@@ -51,7 +51,7 @@ export class BridgeJobs {
   }
 
   async #put(record: JobRecord) {
-    await this.#gw.store.kvSet(NS, record.id, JSON.stringify(record), TTL_MS);
+    await this.#gw.kv.kvSet(NS, record.id, JSON.stringify(record), TTL_MS);
   }
 
   /** Records the job as queued and starts it; resolves once the record is durable. */
@@ -87,7 +87,7 @@ export class BridgeJobs {
         files: result.files?.length ?? 0,
       };
       if (job.deliveryTarget && !result.deferred && (result.text || result.files?.length)) {
-        await this.#gw.deliver(
+        await this.#gw.services.deliver(
           job.deliveryTarget,
           { text: result.text ?? "", media: result.files, kind: "reply" },
           `bridge:job:${job.id}`,
@@ -103,7 +103,7 @@ export class BridgeJobs {
       done = { ...record, status: "failed", finishedAt: Date.now(), error: message };
       this.#gw.log.warn({ job: job.id, device: job.deviceId, err: message }, "bridge job failed");
       if (job.deliveryTarget && !controller.signal.aborted) {
-        await this.#gw
+        await this.#gw.services
           .deliver(
             job.deliveryTarget,
             { text: `⚠️ Job ${job.id} failed: ${message}`, kind: "error" },

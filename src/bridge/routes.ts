@@ -1,20 +1,22 @@
 // The bridge API (docs/security.md#bridge-api): served under /bridge/* and /openclaw/bridge/* on the main
 // listener when bridge.enabled (OPENCLAW_BRIDGE_ENABLED) is set.
+
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { MediaItem } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
 import { addressFromSessionKey } from "../core/session-key.ts";
-import type { Gateway } from "../gateway/gateway.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
+import { readJsonObject } from "../http/json-body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
 import { FailureLimiter } from "../security/failure-limiter.ts";
-import { parseScopes, type Scope } from "../security/pairing/scopes.ts";
+import type { Scope } from "../security/pairing/scopes.ts";
 import type { PairingService } from "../security/pairing/service.ts";
-import { decodeSetupCode } from "../security/pairing/setup-code.ts";
 import type { BridgeAuth, BridgeCaller } from "./auth.ts";
 import { fingerprint, type Idempotency, legacyFingerprint } from "./idempotency.ts";
 import type { BridgeJobs } from "./jobs.ts";
+import { handshake, rotate } from "./pairing-routes.ts";
 import { type BridgeJob, bridgeRunners } from "./runner.ts";
 
 export const LIMITS = {
@@ -29,25 +31,18 @@ export const LIMITS = {
 export const BRIDGE_PREFIXES = ["/bridge", "/openclaw/bridge"];
 
 export interface BridgeDeps {
-  gw: Gateway;
+  gw: ExtensionHost;
   pairing: PairingService;
   auth: BridgeAuth;
   jobs: BridgeJobs;
   idem: Idempotency;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function parseObject(body: Buffer): Json | undefined {
-  try {
-    const v = JSON.parse(body.toString("utf8") || "{}");
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseObject = (body: Buffer): Json | undefined => readJsonObject(body, { emptyIsObject: true });
 
-const str = (v: unknown, max: number): string | undefined =>
+export const str = (v: unknown, max: number): string | undefined =>
   typeof v === "string" && v.trim() && v.length <= max ? v.trim() : undefined;
 
 export function registerBridgeRoutes(deps: BridgeDeps) {
@@ -63,22 +58,22 @@ export function registerBridgeRoutes(deps: BridgeDeps) {
     ...opts,
   });
   for (const prefix of BRIDGE_PREFIXES) {
-    gw.router.add("GET", `${prefix}/health`, health(deps), route(undefined));
-    gw.router.add("GET", `${prefix}/config`, configRead(deps), route("config:read"));
-    gw.router.add("GET", `${prefix}/jobs/:id`, jobStatus(deps), route("job:status"));
-    gw.router.add(
+    gw.routes.add("GET", `${prefix}/health`, health(deps), route(undefined));
+    gw.routes.add("GET", `${prefix}/config`, configRead(deps), route("config:read"));
+    gw.routes.add("GET", `${prefix}/jobs/:id`, jobStatus(deps), route("job:status"));
+    gw.routes.add(
       "POST",
       `${prefix}/submit`,
       submit(deps),
       route("job:submit", { bodyLimitBytes: LIMITS.submitBodyBytes }),
     );
-    gw.router.add(
+    gw.routes.add(
       "POST",
       `${prefix}/deliver`,
       deliver(deps),
       route("delivery:send", { bodyLimitBytes: LIMITS.deliverBodyBytes }),
     );
-    gw.router.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
+    gw.routes.add("POST", `${prefix}/handshake`, handshake(deps, handshakeFailures), {
       kind: "bridge",
       authorize: (req) =>
         handshakeFailures.refusal(
@@ -89,7 +84,7 @@ export function registerBridgeRoutes(deps: BridgeDeps) {
         },
       bodyLimitBytes: LIMITS.handshakeBodyBytes,
     });
-    gw.router.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
+    gw.routes.add("POST", `${prefix}/token/rotate`, rotate(deps), route(undefined, { bodyLimitBytes: 4096 }));
   }
 }
 
@@ -98,7 +93,7 @@ function health({ gw, jobs }: BridgeDeps): Handler {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
-      uptime_sec: Math.round((Date.now() - gw.startedAt) / 1000),
+      uptime_sec: Math.round((Date.now() - gw.services.startedAt) / 1000),
       job_queue_depth: jobs.depth,
     });
   };
@@ -109,7 +104,7 @@ function configRead({ gw }: BridgeDeps): Handler {
     sendJson(res, 200, {
       ok: true,
       version: gw.services.version,
-      channels: gw
+      channels: gw.services
         .adapters()
         .map((a) => ({ channel: a.channel, account: a.account, capabilities: a.capabilities })),
       limits: { inputs_bytes: LIMITS.inputsBytes, text_chars: LIMITS.textChars, files: LIMITS.files },
@@ -137,12 +132,12 @@ function jobStatus({ jobs }: BridgeDeps): Handler {
 }
 
 /** Parses a session-key target and checks the channel account exists. */
-function resolveTarget(gw: Gateway, raw: unknown, field: string): DeliveryAddress | string | undefined {
+function resolveTarget(gw: ExtensionHost, raw: unknown, field: string): DeliveryAddress | string | undefined {
   if (raw === undefined || raw === null || raw === "") return undefined;
   if (typeof raw !== "string") return `${field} must be a session key like telegram:123456 or slack:T1:C123`;
   const address = addressFromSessionKey(raw);
   if (!address) return `${field} "${raw}" is not a session key (channel:account:conversation[:thread])`;
-  if (!gw.adapter(address.channel, address.account))
+  if (!gw.services.adapter(address.channel, address.account))
     return `${field}: no channel ${address.channel}/${address.account} is configured`;
   return address;
 }
@@ -283,126 +278,12 @@ function deliver(deps: BridgeDeps): Handler {
     }
     if (!text.trim() && media.length === 0) return sendError(res, 400, "give text or files to deliver");
     await once(deps, res, caller, "deliver", json, async () => {
-      const r = await gw.deliver(
+      const r = await gw.services.deliver(
         target,
         { text, media: media.length ? media : undefined },
         `bridge:deliver:${caller.deviceId}:${fingerprint(json.idempotency_key)}`,
       );
       return { status: 200, body: { ok: true, status: "queued", delivery_id: r.id } };
-    });
-  };
-}
-
-function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
-  const { pairing } = deps;
-  return async (req, res, { body }) => {
-    // The route's authorize step already refused a blocked address before the body was read.
-    const ip = req.socket.remoteAddress ?? "unknown";
-    const refuse = (status: number, error: string, extra: Json = {}) => {
-      failures.fail(ip);
-      sendError(res, status, error, extra);
-    };
-    const json = parseObject(body);
-    if (!json) return refuse(400, "body must be a JSON object");
-
-    // A poll: the device asks whether an admin has answered.
-    if (json.request_id !== undefined) {
-      const id = str(json.request_id, 64);
-      const pollToken = str(json.poll_token, 200);
-      if (!id || !pollToken) return refuse(400, "a poll needs request_id and poll_token");
-      const r = await pairing.devices.poll(id, pollToken);
-      switch (r.status) {
-        case "unknown":
-          return refuse(404, "no such pairing request (expired, cleaned up, or a wrong poll_token)", {
-            status: "unknown",
-          });
-        case "pending":
-          return sendJson(res, 202, {
-            ok: true,
-            status: "pending",
-            request_id: id,
-            poll_after_sec: 2,
-            expires_at_ms: r.request.expiresAtMs,
-          });
-        case "rejected":
-          return sendError(res, 403, "an admin rejected this device", { status: "rejected" });
-        case "collected":
-          return sendError(res, 410, "this request's token was already collected; pair again", {
-            status: "collected",
-          });
-        case "approved":
-          return sendJson(res, 200, {
-            ok: true,
-            status: "approved",
-            device_id: r.issued.deviceId,
-            token_id: r.issued.tokenId,
-            token: r.issued.token,
-            scopes: r.issued.scopes,
-            expires_at_ms: r.issued.expiresAt,
-          });
-      }
-    }
-
-    // A new handshake: present the bootstrap token from the setup code.
-    const token =
-      str(json.bootstrap_token, 200) ??
-      str(json.bootstrapToken, 200) ??
-      (typeof json.setup_code === "string" ? decodeSetupCode(json.setup_code)?.bootstrapToken : undefined);
-    if (!token) return refuse(400, "give bootstrap_token (or setup_code) from the setup code");
-    const name = json.name === undefined ? "unnamed device" : str(json.name, 64);
-    if (!name) return refuse(400, "name must be a string of 1-64 characters");
-    const platform = json.platform === undefined ? undefined : str(json.platform, 32);
-    const { scopes, unknown, invalid } = parseScopes(json.scopes);
-    if (invalid) return refuse(400, invalid);
-    if (unknown.length) return refuse(400, `unknown scope(s): ${unknown.join(", ")}`);
-    const boot = await pairing.devices.takeBootstrap(token);
-    if (!boot)
-      return refuse(
-        401,
-        "bootstrap token is unknown, already used or expired: ask an admin for a new setup code (/pair)",
-      );
-    const { request, pollToken } = await pairing.devices.createRequest({
-      name,
-      platform,
-      requestedScopes: scopes,
-      origin: boot.origin,
-      address: ip,
-    });
-    await pairing.notifyOrigin(request);
-    sendJson(res, 202, {
-      ok: true,
-      status: "pending",
-      request_id: request.id,
-      poll_token: pollToken,
-      poll_after_sec: 2,
-      expires_at_ms: request.expiresAtMs,
-    });
-  };
-}
-
-function rotate({ gw, pairing }: BridgeDeps): Handler {
-  return async (_req: IncomingMessage, res: ServerResponse, { body, caller: c }) => {
-    const caller = c as BridgeCaller;
-    if (caller.kind !== "paired")
-      return sendError(
-        res,
-        400,
-        "only paired devices have tokens to rotate; the static token is set by the operator",
-      );
-    const json = parseObject(body) ?? {};
-    const ttl = json.ttl_sec;
-    if (ttl !== undefined && (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 60 || ttl > 86_400))
-      return sendError(res, 400, "ttl_sec must be a whole number from 60 to 86400");
-    const issued = await pairing.devices.issueToken(caller.deviceId, { ttlMs: ttl ? ttl * 1000 : undefined });
-    if (!issued) return sendError(res, 401, "device token was revoked: pair the device again");
-    sendJson(res, 200, {
-      ok: true,
-      device_id: issued.deviceId,
-      token_id: issued.tokenId,
-      token: issued.token,
-      scopes: issued.scopes,
-      expires_at_ms: issued.expiresAt,
-      previous_token_valid_until_ms: Date.now() + gw.config.security.pairing.rotationOverlapSec * 1000,
     });
   };
 }

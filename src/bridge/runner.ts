@@ -9,7 +9,7 @@
 import type { MediaItem } from "../channels/types.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { formatSessionKey } from "../core/session-key.ts";
-import type { Gateway } from "../gateway/gateway.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
 import { TargetError } from "../targets/types.ts";
 
 export interface BridgeJob {
@@ -58,10 +58,10 @@ export class BridgeRunnerRegistry {
   }
 }
 
-const registries = new WeakMap<Gateway, BridgeRunnerRegistry>();
+const registries = new WeakMap<ExtensionHost, BridgeRunnerRegistry>();
 
 /** The gateway's bridge runner registry (created on first use, whichever module asks first). */
-export function bridgeRunners(gw: Gateway): BridgeRunnerRegistry {
+export function bridgeRunners(gw: ExtensionHost): BridgeRunnerRegistry {
   let r = registries.get(gw);
   if (!r) {
     r = new BridgeRunnerRegistry(agentRunner(gw));
@@ -81,7 +81,7 @@ export function inputText(inputs: Record<string, unknown>): string | undefined {
 }
 
 /** Sends the inputs' text to the target conversation's agent, as one turn without history. */
-export function agentRunner(gw: Gateway): BridgeJobRunner {
+export function agentRunner(gw: ExtensionHost): BridgeJobRunner {
   return {
     name: "agent",
     accepts: (job) => !job.templateId && inputText(job.inputs) !== undefined,
@@ -103,7 +103,7 @@ export function agentRunner(gw: Gateway): BridgeJobRunner {
         ? formatSessionKey({ ...where, conversationId: where.conversationId })
         : `bridge:default:${job.deviceId}`;
       try {
-        const result = await gw
+        const result = await gw.services
           .targetFor(event)
           .run({ event, sessionKey, history: [], signal, onDelta: () => {} });
         return result.kind === "deferred" ? { deferred: true } : { text: result.text };

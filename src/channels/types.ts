@@ -174,3 +174,11 @@ export interface ChannelModule {
   /** Builds one adapter per enabled account. Throws a clear error on invalid settings. */
   create(section: ChannelSection, ctx: ChannelContext): ChannelAdapter[];
 }
+
+/** What an outbox item's payload holds (the gateway writes it, a channel may read queued parts back). */
+export interface OutboxPayload {
+  address: DeliveryAddress;
+  message: OutboundMessage;
+  /** Replace this already-sent message (the streamed preview) instead of sending a new one. */
+  editMessageId?: string;
+}

@@ -1,9 +1,9 @@
 // `clawgate start`: run the gateway until SIGTERM/SIGINT, then drain and exit.
 import type { Command } from "commander";
-import { extensionFactories } from "../gateway/extensions.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
 import { load } from "./context.ts";
+import { extensionFactories } from "./extensions.ts";
 
 export function registerStart(program: Command) {
   program
@@ -13,8 +13,8 @@ export function registerStart(program: Command) {
       const loaded = load(cmd);
       const log = createLogger(loaded.config.logLevel);
       if (loaded.source) log.info({ config: loaded.source }, "configuration loaded");
-      const gateway = new Gateway({ config: loaded.config, env: loaded.env, log });
-      for (const make of extensionFactories) gateway.use(make());
+      const extensions = extensionFactories.map((make) => make());
+      let gateway: Gateway | undefined;
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
@@ -25,16 +25,17 @@ export function registerStart(program: Command) {
           process.exit(1);
         }, 30_000);
         force.unref();
-        await gateway.stop();
+        await gateway?.stop();
         process.exit(0);
       };
       process.on("SIGTERM", () => void shutdown("SIGTERM"));
       process.on("SIGINT", () => void shutdown("SIGINT"));
       try {
+        gateway = await Gateway.create({ config: loaded.config, env: loaded.env, log, extensions });
         await gateway.start();
       } catch (err) {
         log.fatal({ err: (err as Error).message }, "could not start");
-        await gateway.stop().catch(() => {});
+        await gateway?.stop().catch(() => {});
         process.exit(1);
       }
       process.stdout.isTTY && console.log(`\nclawgate is running: open ${gateway.url} in your browser.\n`);

@@ -4,19 +4,47 @@ import type { Logger } from "pino";
 import {
   type ChannelAdapter,
   type OutboundMessage,
+  type OutboxPayload,
   PermanentDeliveryError,
   RateLimitedError,
 } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
+import { formatSessionKey } from "../core/session-key.ts";
 import { chunkText } from "../core/text-chunk.ts";
 import { backoffMs, type NewOutboxItem, type OutboxItem, type Store } from "../store/types.ts";
 import type { Metrics } from "./metrics.ts";
+import { capAnswer } from "./pipeline.ts";
+import type { DeliverOptions } from "./services.ts";
 
-export interface OutboxPayload {
-  address: DeliveryAddress;
-  message: OutboundMessage;
-  /** Replace this already-sent message (the streamed preview) instead of sending a new one. */
-  editMessageId?: string;
+/**
+ * Queues a message for any conversation (bridge deliver, job results, approvals): capped like a streamed answer,
+ * split at the channel's limit, and recorded in the session's history unless `opts.record` is false.
+ */
+export async function enqueueDelivery(
+  store: Store,
+  adapter: ChannelAdapter,
+  address: DeliveryAddress,
+  message: OutboundMessage,
+  idempotencyKey: string,
+  opts: DeliverOptions,
+  answerChars: number,
+): Promise<{ id: number; inserted: boolean }> {
+  // Answers that arrive later (async agent callbacks, job results) are capped like streamed ones.
+  if (message.text.length > answerChars) message = { ...message, text: capAnswer(message.text, answerChars) };
+  const { channel, account, conversationId, thread } = address;
+  const sessionKey = formatSessionKey({ channel, account, conversationId, thread });
+  const items = planDeliveries(adapter, address, sessionKey, idempotencyKey, [message]);
+  let first: { id: number; inserted: boolean } | undefined;
+  for (const item of items) {
+    const r = await store.enqueueOutbound(item);
+    first ??= r;
+  }
+  // Keep the conversation's history complete (the web chat shows it); "system" is not sent as agent context.
+  if (first?.inserted && message.text && opts.record !== false) {
+    const role = opts.historyRole ?? (message.kind === "error" ? "error" : "system");
+    await store.appendMessages([{ sessionKey, role, content: message.text }]);
+  }
+  return first!;
 }
 
 export const MAX_DELIVERY_ATTEMPTS = 10;

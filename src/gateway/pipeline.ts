@@ -4,11 +4,12 @@ import type { Logger } from "pino";
 import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
 import { lexCommand } from "../core/command-lexer.ts";
 import { addressOf, type InboundEvent, sessionKeyOf } from "../core/event.ts";
-import { type CommandPolicyConfig, evaluateCommand } from "../core/policy.ts";
+import type { CommandPolicyConfig } from "../core/policy.ts";
 import { CommandRateLimiter } from "../core/rate-limit.ts";
 import { cutText } from "../core/text-cut.ts";
 import type { NewMessage } from "../store/types.ts";
 import { type ChatTurn, TargetError } from "../targets/types.ts";
+import { decideCommand } from "./command-rule.ts";
 import type { CommandContext } from "./commands.ts";
 import type { Metrics } from "./metrics.ts";
 import { ReplyBudget } from "./reply-budget.ts";
@@ -147,16 +148,7 @@ export class Pipeline {
         });
       }
       const canonical = s.commands.canonical(command.name);
-      const decision = evaluateCommand(
-        canonical,
-        {
-          channel: event.channel,
-          senderId: event.sender.id,
-          trusted,
-          selfAsserted: event.sender.selfAsserted,
-        },
-        this.policyConfig(),
-      );
+      const decision = decideCommand(canonical, event, trusted, s.config.policy);
       if (decision.kind === "deny") {
         this.#log.info({ event: event.id, command: canonical, reason: decision.reason }, "command denied");
         return this.#reply(sessionKey, event, "command", { text: decision.message, kind: "error" });

@@ -1,14 +1,22 @@
 // /healthz: the process is up. /readyz: store answers and listeners are open. /metrics: Prometheus text.
-import type { Gateway } from "../gateway/gateway.ts";
+import type { Gauge, Registry } from "prom-client";
+import type { Store } from "../store/types.ts";
 import { sendJson, sendText } from "./respond.ts";
+import type { Router } from "./router.ts";
 
-export function registerHealthRoutes(gw: Gateway) {
-  gw.router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { ok: true }), { kind: "health" });
-  gw.router.add(
+export interface HealthSource {
+  store: Store;
+  ready(): boolean;
+  metrics: { registry: Registry; queueDepth: Gauge<"queue" | "state"> };
+}
+
+export function registerHealthRoutes(router: Router, gw: HealthSource) {
+  router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { ok: true }), { kind: "health" });
+  router.add(
     "GET",
     "/readyz",
     async (_req, res) => {
-      if (!gw.ready) return sendJson(res, 503, { ok: false, reason: "starting or shutting down" });
+      if (!gw.ready()) return sendJson(res, 503, { ok: false, reason: "starting or shutting down" });
       try {
         await gw.store.ping();
       } catch (err) {
@@ -18,7 +26,7 @@ export function registerHealthRoutes(gw: Gateway) {
     },
     { kind: "health" },
   );
-  gw.router.add(
+  router.add(
     "GET",
     "/metrics",
     async (_req, res) => {

@@ -20,6 +20,7 @@ import {
   originAllowed,
   originChecked,
 } from "./boundary.ts";
+import { HttpError } from "./errors.ts";
 import { sendError } from "./respond.ts";
 import type { Refusal, Router } from "./router.ts";
 
@@ -65,6 +66,7 @@ export class HttpServer {
           options.log.debug({ path }, "client closed the connection before its request was complete");
           return;
         }
+        if (err instanceof HttpError && !res.headersSent) return sendError(res, err.status, err.message);
         options.log.error({ err, path }, "request handler failed");
         if (!res.headersSent) sendError(res, 500, "internal error; see the gateway log");
         else res.destroy();

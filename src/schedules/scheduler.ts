@@ -3,8 +3,8 @@
 // gateway restarts mid-tick (a crash between claim and submit loses that one tick rather than doubling it).
 // Ticks missed while no gateway ran fire once, not once per missed tick.
 import { addressFromSessionKey } from "../core/session-key.ts";
-import { type Periodic, runPeriodically } from "../gateway/periodic.ts";
 import type { GatewayServices } from "../gateway/services.ts";
+import { type Periodic, runPeriodically } from "../runtime/periodic.ts";
 import { newScheduleId, type Schedule, ScheduleStore } from "./store.ts";
 import { nextTickAfter, validateCron } from "./timing.ts";
 

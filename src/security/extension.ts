@@ -4,9 +4,9 @@ import { BridgeAuth } from "../bridge/auth.ts";
 import { Idempotency } from "../bridge/idempotency.ts";
 import { BridgeJobs } from "../bridge/jobs.ts";
 import { registerBridgeRoutes } from "../bridge/routes.ts";
-import type { Gateway, GatewayExtension } from "../gateway/gateway.ts";
-import { registerAdminPairingRoutes } from "../http/admin-pairing-routes.ts";
+import type { ExtensionHost, GatewayExtension } from "../gateway/host.ts";
 import { type AsyncMode, startAsyncMode } from "../targets/openai/async-mode.ts";
+import { registerAdminPairingRoutes } from "./pairing/admin-routes.ts";
 import { DmPairing } from "./pairing/dm-pairing.ts";
 import { registerPairCommand } from "./pairing/pair-command.ts";
 import { PairingService } from "./pairing/service.ts";
@@ -21,11 +21,11 @@ export function securityExtension(): SecurityExtension {
   let jobs: BridgeJobs | undefined;
   const ext: SecurityExtension = {
     name: "security",
-    async setup(gw: Gateway) {
-      const dm = new DmPairing(gw.store, (address, message, key, opts) =>
-        gw.deliver(address, message, key, opts),
+    async setup(gw: ExtensionHost) {
+      const dm = new DmPairing(gw.kv, (address, message, key, opts) =>
+        gw.services.deliver(address, message, key, opts),
       );
-      gw.trustGate = dm;
+      gw.trustGate.set(dm);
       const pairing = new PairingService(gw, dm);
       ext.pairing = pairing;
       registerPairCommand(gw.commands, gw.actions, pairing);
@@ -37,11 +37,11 @@ export function securityExtension(): SecurityExtension {
           pairing,
           auth: new BridgeAuth(gw.config.bridge, pairing.devices),
           jobs,
-          idem: new Idempotency(gw.store),
+          idem: new Idempotency(gw.kv),
         });
       }
       if (gw.config.async) ext.asyncMode = await startAsyncMode(gw);
-      gw.statusProviders.push(async () => {
+      gw.status.add(async () => {
         const waiting = (await pairing.pending()).length;
         return waiting ? `Pairing: ${waiting} request(s) waiting for an admin` : undefined;
       });

@@ -38,7 +38,7 @@ async function startExpectingFailure(fake: FakeDiscord, token = DC_BOT.token): P
     channelEnv: channelEnvMappers(),
   });
   config.server.port = 0;
-  const gateway = new Gateway({ config, env, log: createLogger("silent", { pretty: false }) });
+  const gateway = await Gateway.create({ config, env, log: createLogger("silent", { pretty: false }) });
   try {
     await gateway.start();
   } catch (err) {

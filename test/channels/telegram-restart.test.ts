@@ -92,7 +92,7 @@ test("a token Telegram rejects stops startup with a clear error", async () => {
       channelEnv: channelEnvMappers(),
     });
     config.server.port = 0;
-    const gateway = new Gateway({ config, env, log: createLogger("silent", { pretty: false }) });
+    const gateway = await Gateway.create({ config, env, log: createLogger("silent", { pretty: false }) });
     await assert.rejects(
       gateway.start(),
       (err: Error) =>

@@ -30,7 +30,12 @@ test("a failed inbox commit releases the in-band waiter instead of leaving the w
   config.server.port = 0;
   const store = new FlakyCompleteStore(join(dir, "clawgate.db"));
   await store.migrate();
-  const gateway = new Gateway({ config, env, log: createLogger("silent", { pretty: false }), store });
+  const gateway = await Gateway.create({
+    config,
+    env,
+    log: createLogger("silent", { pretty: false }),
+    store,
+  });
   await gateway.start();
   try {
     const event: InboundEvent = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { Pacer } from "../../src/gateway/pacer.ts";
+import { Pacer } from "../../src/runtime/pacer.ts";
 
 it("lets a burst through, then spaces sends at the rate of the tightest bucket", () => {
   let now = 0;

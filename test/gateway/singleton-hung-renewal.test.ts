@@ -2,7 +2,7 @@
 // singleton work: the holder stops before its lease can expire, and only then does another replica take over.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runSingleton } from "../../src/gateway/singleton.ts";
+import { runSingleton } from "../../src/runtime/singleton.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { waitFor } from "../helpers/gateway.ts";
 

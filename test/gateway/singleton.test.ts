@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import pg from "pg";
-import { runSingleton } from "../../src/gateway/singleton.ts";
+import { runSingleton } from "../../src/runtime/singleton.ts";
 import { PostgresStore } from "../../src/store/postgres/store.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";

@@ -40,8 +40,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   writeConfig(dir, opts.config);
   const { config, env } = loadConfig({ cwd: dir, env: { ...opts.env }, channelEnv: channelEnvMappers() });
   const log = createLogger(process.env.CLAWGATE_TEST_LOG ?? "silent", { pretty: false });
-  const gateway = new Gateway({ config, env, log });
-  for (const ext of opts.extensions ?? []) gateway.use(ext);
+  const gateway = await Gateway.create({ config, env, log, extensions: opts.extensions });
   await gateway.start();
   return { gateway, url: gateway.url, dir, stop: () => gateway.stop() };
 }

@@ -56,8 +56,7 @@ test("no secret appears in the log, whatever happens", async () => {
   const { config, env: merged } = loadConfig({ cwd: dir, env, channelEnv: channelEnvMappers() });
   const log = createLogger("trace", { pretty: false, destination: sink });
   log.info({ config }, "effective configuration");
-  const gateway = new Gateway({ config, env: merged, log });
-  gateway.use(securityExtension());
+  const gateway = await Gateway.create({ config, env: merged, log, extensions: [securityExtension()] });
   await gateway.start();
   const url = gateway.url;
   const minted: string[] = [];

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
-import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
+import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import type {

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { csv, type Env, envBool, envInt } from "../../config/env.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import { Pacer } from "../../gateway/pacer.ts";
+import { Pacer } from "../../runtime/pacer.ts";
 import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";

@@ -2,9 +2,8 @@
 // each `reply:<eventId>:<n>`). The first part to go out collects the parts queued after it for the same
 // callback and sends them all in that one callback; the later parts then find themselves already sent.
 import { createHash } from "node:crypto";
-import type { OutboxPayload } from "../../gateway/delivery.ts";
 import type { Store } from "../../store/types.ts";
-import type { OutboundMessage } from "../types.ts";
+import type { OutboundMessage, OutboxPayload } from "../types.ts";
 
 const PACKED_NAMESPACE = "kakao-callback-parts";
 /** Long enough for later parts held up behind a restart to still find they were sent. */

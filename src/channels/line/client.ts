@@ -1,7 +1,7 @@
 // The LINE Messaging API calls clawgate makes: reply (with the single-use reply token) and push (with
 // X-Line-Retry-Key, so a retried push is delivered once: LINE answers 409 to a key it already accepted).
 import { createHash } from "node:crypto";
-import { Pacer } from "../../gateway/pacer.ts";
+import { Pacer } from "../../runtime/pacer.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
 import type { LineMessage } from "./format.ts";

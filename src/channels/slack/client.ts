@@ -1,6 +1,6 @@
 // The Slack Web API calls clawgate makes, paced per channel and globally. Slack answers most errors with HTTP 200
 // and {ok:false, error}; those are mapped onto the outbox's retry (transient) or dead-letter (everything else).
-import { Pacer } from "../../gateway/pacer.ts";
+import { Pacer } from "../../runtime/pacer.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { platformFetch } from "../shared/platform-fetch.ts";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";

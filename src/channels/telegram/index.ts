@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
-import { type BucketSpec, Pacer } from "../../gateway/pacer.ts";
+import { type BucketSpec, Pacer } from "../../runtime/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";

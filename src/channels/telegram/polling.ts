@@ -3,7 +3,7 @@
 // only after every update of a batch was committed to the inbox, so a crash re-asks for exactly what was not
 // yet committed and the inbox drops the redeliveries by event id.
 import type { Logger } from "pino";
-import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
+import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
 import type { Store } from "../../store/types.ts";
 import type { HealthTracker } from "../health.ts";
 import { isStatus, type TelegramClient, telegramDescription } from "./client.ts";

@@ -5,7 +5,7 @@ import type { Env } from "../../config/env.ts";
 import { csv, envInt } from "../../config/env.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
-import { Pacer } from "../../gateway/pacer.ts";
+import { Pacer } from "../../runtime/pacer.ts";
 import { HealthTracker } from "../health.ts";
 import { accountPath, channelAccounts } from "../shared/accounts.ts";
 import { pacedCall } from "../shared/paced-call.ts";

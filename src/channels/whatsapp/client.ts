@@ -1,6 +1,6 @@
 // The Graph API calls for WhatsApp Cloud: send a message, upload media. Graph errors are {error:{code,…}}; its
 // throughput and pair-rate codes arrive as HTTP 400 and are turned into RateLimitedError here.
-import { Pacer } from "../../gateway/pacer.ts";
+import { Pacer } from "../../runtime/pacer.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { PlatformClientError, platformFetch } from "../shared/platform-fetch.ts";
 import { PermanentDeliveryError, RateLimitedError } from "../types.ts";

@@ -5,7 +5,7 @@
 // rotations never drop each other's token and a revoke is never overwritten: once a device is revoked, every
 // later change starts from the revoked record and refuses to issue a token.
 import type { DeliveryAddress } from "../../core/event.ts";
-import type { Store } from "../../store/types.ts";
+import type { KvStore } from "../../store/facets.ts";
 import { hashToken, randomToken, shortId, tokenMatches } from "../tokens.ts";
 import { DEFAULT_SCOPES, type Scope } from "./scopes.ts";
 
@@ -95,10 +95,10 @@ export interface DeviceOptions {
 }
 
 export class DeviceRegistry {
-  readonly #store: Store;
+  readonly #store: KvStore;
   readonly #o: DeviceOptions;
 
-  constructor(store: Store, options: DeviceOptions) {
+  constructor(store: KvStore, options: DeviceOptions) {
     this.#store = store;
     this.#o = options;
   }

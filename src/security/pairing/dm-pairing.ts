@@ -6,7 +6,7 @@ import type { ChannelAdapter, OutboundMessage } from "../../channels/types.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import type { DeliverOptions, GatewayServices, TrustGate } from "../../gateway/services.ts";
 import { allowlistGate } from "../../gateway/trust-gate.ts";
-import type { Store } from "../../store/types.ts";
+import type { KvStore } from "../../store/facets.ts";
 import { randomChars } from "../tokens.ts";
 
 export const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -51,10 +51,10 @@ export function looksLikeDmCode(s: string): boolean {
 }
 
 export class DmPairing implements TrustGate {
-  readonly #store: Store;
+  readonly #store: KvStore;
   readonly #deliver: Deliver;
 
-  constructor(store: Store, deliver: Deliver) {
+  constructor(store: KvStore, deliver: Deliver) {
     this.#store = store;
     this.#deliver = deliver;
   }

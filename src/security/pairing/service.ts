@@ -1,20 +1,20 @@
 // One place for pairing decisions, shared by the /pair chat command, the admin API (CLI) and the bridge
 // handshake: device setup codes and their approval queue, and DM pairing codes.
+
 import type { OutboundMessage } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
-import type { Gateway } from "../../gateway/gateway.ts";
+import type { ExtensionHost } from "../../gateway/host.ts";
+import { HttpError } from "../../http/errors.ts";
 import { DeviceRegistry, type PairRequest, publicRequest } from "./devices.ts";
 import { type DmPairing, type DmPairingRequest, looksLikeDmCode, publicDmRequest } from "./dm-pairing.ts";
 import type { Scope } from "./scopes.ts";
 import { encodeSetupCode, setupUrlProblem } from "./setup-code.ts";
 
 /** A refusal whose message tells the admin what to change. */
-export class PairingError extends Error {
-  readonly status: number;
+export class PairingError extends HttpError {
   constructor(message: string, status = 400) {
-    super(message);
+    super(status, message);
     this.name = "PairingError";
-    this.status = status;
   }
 }
 
@@ -29,12 +29,12 @@ export type Approved = { kind: "device"; request: PairRequest } | { kind: "dm"; 
 export class PairingService {
   readonly devices: DeviceRegistry;
   readonly dm: DmPairing;
-  readonly #gw: Gateway;
+  readonly #gw: ExtensionHost;
 
-  constructor(gw: Gateway, dm: DmPairing) {
+  constructor(gw: ExtensionHost, dm: DmPairing) {
     this.#gw = gw;
     const p = gw.config.security.pairing;
-    this.devices = new DeviceRegistry(gw.store, {
+    this.devices = new DeviceRegistry(gw.kv, {
       tokenTtlMs: p.tokenTtlSec * 1000,
       overlapMs: p.rotationOverlapSec * 1000,
     });
@@ -44,7 +44,7 @@ export class PairingService {
   /** The URL devices are told to connect to. */
   setupUrl(): string {
     const c = this.#gw.config;
-    return (c.security.pairing.publicUrl ?? c.server.publicBaseUrl ?? this.#gw.url).replace(/\/+$/, "");
+    return (c.security.pairing.publicUrl ?? c.server.publicBaseUrl ?? this.#gw.url()).replace(/\/+$/, "");
   }
 
   async createSetup(by: string, origin?: DeliveryAddress): Promise<SetupCode> {
@@ -117,9 +117,11 @@ export class PairingService {
         { label: "Reject", value: `pair:reject:${request.id}`, style: "danger" },
       ],
     };
-    await this.#gw.deliver(request.origin, message, `pair:request:${request.id}`).catch((err: Error) => {
-      this.#gw.log.warn({ err: err.message }, "could not tell the pairing chat about a device request");
-    });
+    await this.#gw.services
+      .deliver(request.origin, message, `pair:request:${request.id}`)
+      .catch((err: Error) => {
+        this.#gw.log.warn({ err: err.message }, "could not tell the pairing chat about a device request");
+      });
   }
 }
 

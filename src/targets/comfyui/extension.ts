@@ -3,7 +3,7 @@
 // ComfyUI is not configured (see config.ts for how that is decided).
 import { registerApprovalCommands } from "../../approvals/commands.ts";
 import { ApprovalService } from "../../approvals/service.ts";
-import type { Gateway, GatewayExtension } from "../../gateway/gateway.ts";
+import type { ExtensionHost, GatewayExtension } from "../../gateway/host.ts";
 import { registerScheduleAdminRoutes } from "../../schedules/admin-routes.ts";
 import { registerScheduleCommands } from "../../schedules/commands.ts";
 import { Scheduler } from "../../schedules/scheduler.ts";
@@ -29,7 +29,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
   let runtime: ComfyuiRuntime | undefined;
   const ext: GatewayExtension & { runtime?: ComfyuiRuntime } = {
     name: "comfyui",
-    setup(gw: Gateway) {
+    setup(gw: ExtensionHost) {
       const cfg = resolveComfyui(gw.config, gw.env);
       if (!cfg) {
         gw.log.debug(
@@ -89,7 +89,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         registerScheduleCommands(gw.commands, scheduler);
       }
       registerScheduleAdminRoutes(gw, scheduler);
-      gw.statusProviders.push(async () => {
+      gw.status.add(async () => {
         const open = await tracker.jobs.open();
         return [...pool.statusLines(), `ComfyUI jobs in progress: ${open.length}`].join("\n");
       });

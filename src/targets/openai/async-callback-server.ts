@@ -7,7 +7,7 @@
 // consumed: unknown or used 404, expired 410. The reply goes to the original chat through the outbox, so it
 // survives a restart like any other delivery.
 import type { Logger } from "pino";
-import type { Gateway } from "../../gateway/gateway.ts";
+import type { ExtensionHost } from "../../gateway/host.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
 import { type Handler, Router } from "../../http/router.ts";
 import { HttpServer } from "../../http/server.ts";
@@ -61,7 +61,7 @@ function guarded(log: Logger, handler: Handler): Handler {
   };
 }
 
-export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: Logger): HttpServer {
+export function createCallbackServer(gw: ExtensionHost, tokens: CallbackTokens, log: Logger): HttpServer {
   const secret = gw.config.callbackSecret;
   const failures = new FailureLimiter(30, 60_000);
   let warnedUnbound = false;
@@ -131,7 +131,7 @@ export function createCallbackServer(gw: Gateway, tokens: CallbackTokens, log: L
         );
       const { record, id } = consumed;
       try {
-        await gw.deliver(
+        await gw.services.deliver(
           record.address,
           {
             text: reply.isError ? `⚠️ ${reply.text}` : reply.text || "(the agent returned an empty reply)",

@@ -4,7 +4,7 @@
 // tombstone for a day so a late agent hears 410 (expired) rather than 404 (never existed / already used).
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { DeliveryAddress } from "../../core/event.ts";
-import type { Store } from "../../store/types.ts";
+import type { KvStore } from "../../store/facets.ts";
 
 const NS = "ocg:cb";
 const NS_DONE = "ocg:cb-done";
@@ -42,10 +42,10 @@ export function callbackBinding(body: unknown, token: string): "bound" | "unboun
 const idOf = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export class CallbackTokens {
-  readonly #store: Store;
+  readonly #store: KvStore;
   readonly #ttlMs: number;
 
-  constructor(store: Store, ttlMs: number) {
+  constructor(store: KvStore, ttlMs: number) {
     this.#store = store;
     this.#ttlMs = ttlMs;
   }

@@ -1,7 +1,7 @@
 // Wires the async agent mode when `async: true`: the callback listener, the target switch (every conversation
 // whose target is the OpenAI-compatible agent goes through AsyncOpenAiTarget), and the expiry sweeper — a
 // singleton under a store lease, so with several replicas exactly one tells chats that their agent went quiet.
-import type { Gateway } from "../../gateway/gateway.ts";
+import type { ExtensionHost } from "../../gateway/host.ts";
 import type { HttpServer } from "../../http/server.ts";
 import { createCallbackServer } from "./async-callback-server.ts";
 import { CallbackTokens } from "./async-callbacks.ts";
@@ -27,7 +27,7 @@ export function waitText(ms: number): string {
 }
 
 /** The base URL agents are told to call: callbackPublicUrl, else the listener with 0.0.0.0 shown as 127.0.0.1. */
-export function advertisedCallbackBase(gw: Gateway, port: number): string {
+export function advertisedCallbackBase(gw: ExtensionHost, port: number): string {
   const configured = gw.config.security.callbackPublicUrl;
   if (configured) return configured.replace(/\/+$/, "");
   const host = gw.config.callbackHost ?? "0.0.0.0";
@@ -42,9 +42,9 @@ export function advertisedCallbackBase(gw: Gateway, port: number): string {
   return `http://${shown}:${port}`;
 }
 
-export async function startAsyncMode(gw: Gateway): Promise<AsyncMode> {
+export async function startAsyncMode(gw: ExtensionHost): Promise<AsyncMode> {
   const ttlMs = (gw.config.callbackTokenTTL ?? 1800) * 1000;
-  const tokens = new CallbackTokens(gw.store, ttlMs);
+  const tokens = new CallbackTokens(gw.kv, ttlMs);
   const log = gw.log.child({ component: "async-callbacks" });
   const server = createCallbackServer(gw, tokens, log);
   await server.listen();
@@ -52,7 +52,7 @@ export async function startAsyncMode(gw: Gateway): Promise<AsyncMode> {
   log.info({ url: callbackBase() }, "async agent callback listener open");
 
   const targets = new WeakMap<object, AsyncOpenAiTarget>();
-  gw.setTargetResolver((_event, fallback) => {
+  gw.targetDecorators.add((_event, fallback) => {
     if (!(fallback instanceof OpenAiTarget)) return fallback;
     let t = targets.get(fallback);
     if (!t) {
@@ -68,9 +68,9 @@ export async function startAsyncMode(gw: Gateway): Promise<AsyncMode> {
     if (sweeping) return;
     sweeping = true;
     try {
-      if (!(await gw.store.acquireLease(LEASE, gw.owner, everyMs * 3))) return;
+      if (!(await gw.leases.acquireLease(LEASE, gw.owner, everyMs * 3))) return;
       await tokens.sweep(async (record, id) => {
-        await gw.deliver(
+        await gw.services.deliver(
           record.address,
           {
             kind: "error",
@@ -94,7 +94,7 @@ export async function startAsyncMode(gw: Gateway): Promise<AsyncMode> {
     async stop() {
       clearInterval(timer);
       await server.close();
-      await gw.store.releaseLease(LEASE, gw.owner).catch(() => {});
+      await gw.leases.releaseLease(LEASE, gw.owner).catch(() => {});
     },
   };
 }

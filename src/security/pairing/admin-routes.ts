@@ -1,39 +1,18 @@
 // Admin API for pairing and devices (used by `clawgate pair` and `clawgate devices`). Every route passes
 // AdminAuth; tokens appear only in the one answer that creates them.
 import QRCode from "qrcode";
-import type { Gateway } from "../gateway/gateway.ts";
-import { publicDevice } from "../security/pairing/devices.ts";
-import { parseScopes } from "../security/pairing/scopes.ts";
-import { describeApproval, PairingError, type PairingService } from "../security/pairing/service.ts";
-import { adminHandler } from "./admin-routes.ts";
-import { sendError, sendJson } from "./respond.ts";
-import type { Handler } from "./router.ts";
+import type { ExtensionHost } from "../../gateway/host.ts";
+import { readJsonObject } from "../../http/json-body.ts";
+import { sendError, sendJson } from "../../http/respond.ts";
+import type { Handler } from "../../http/router.ts";
+import { publicDevice } from "./devices.ts";
+import { parseScopes } from "./scopes.ts";
+import { describeApproval, type PairingService } from "./service.ts";
 
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(body.toString("utf8") || "{}");
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function registerAdminPairingRoutes(gw: Gateway, pairing: PairingService) {
+export function registerAdminPairingRoutes(gw: ExtensionHost, pairing: PairingService) {
   const route = (method: string, path: string, handler: Handler) =>
-    gw.router.add(
-      method,
-      path,
-      adminHandler(gw.adminAuth, async (req, res, ctx) => {
-        try {
-          await handler(req, res, ctx);
-        } catch (err) {
-          if (err instanceof PairingError) return sendError(res, err.status, err.message);
-          throw err;
-        }
-      }),
-      { bodyLimitBytes: 16 * 1024 },
-    );
-  const body = (raw: Buffer) => parseObject(raw) ?? {};
+    gw.adminRoutes.add(method, path, handler, { bodyLimitBytes: 16 * 1024 });
+  const body = (raw: Buffer) => readJsonObject(raw, { emptyIsObject: true }) ?? {};
 
   route("POST", "/admin/api/pair", async (_req, res, ctx) => {
     const setup = await pairing.createSetup("admin-api");

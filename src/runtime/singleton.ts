@@ -1,10 +1,10 @@
 // Singleton work across replicas: something that must run in exactly one process of a deployment at a time
 // (the scheduler, the async-callback expiry sweep, a Telegram poller, a Discord shard). The heartbeat itself is
-// src/channels/shared/lease-keeper.ts; this module adds the loop around it that most callers want.
+// src/runtime/lease-keeper.ts; this module adds the loop around it that most callers want.
 import type { Logger } from "pino";
-import { LeaseKeeper } from "../channels/shared/lease-keeper.ts";
 import { createLogger } from "../log.ts";
 import type { Store } from "../store/types.ts";
+import { LeaseKeeper } from "./lease-keeper.ts";
 
 export interface SingletonOptions {
   log?: Logger;

@@ -3,7 +3,7 @@
 // the work is told to stop at once — and also when no renewal has been confirmed for most of the TTL (a store that
 // hangs instead of failing), so the work stops before the lease can expire under it and another replica starts.
 import type { Logger } from "pino";
-import type { Store } from "../../store/types.ts";
+import type { Store } from "../store/types.ts";
 
 export interface LeaseKeeperOptions {
   store: Store;
