@@ -53,6 +53,8 @@ export interface StartOptions {
 export interface ChannelDriver {
   readonly channel: string;
   readonly account: string;
+  /** Tells apart several drivers of one channel (e.g. Telegram's "webhook" and "polling" modes). */
+  readonly label?: string;
   /** Starts the fake platform and a gateway configured against it. */
   start(o: StartOptions): Promise<TestGateway>;
   /** Stops what start() started (the gateway first). */
@@ -95,7 +97,8 @@ function words(n: number): string {
 const tokens = (s: string) => s.split(/\s+/).filter(Boolean);
 
 export function channelContract(driver: ChannelDriver, extra: { config?: Record<string, unknown> } = {}) {
-  describe(`channel contract: ${driver.channel}/${driver.account}`, () => {
+  const label = driver.label ? ` (${driver.label})` : "";
+  describe(`channel contract: ${driver.channel}/${driver.account}${label}`, () => {
     let agent: FakeAgent;
     let gw: TestGateway;
     let caps: ChannelCapabilities;
