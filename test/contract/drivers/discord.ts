@@ -83,7 +83,7 @@ export function discordDriver(): ChannelDriver {
       };
     },
     failNextSendPermanently: () => dc.failNext(403, 50007, "Cannot send messages to this user"),
-    pressButton: async (message, value) => {
+    pressButton: async (message, { value }) => {
       dc.pressButton(message.ref as DcFakeMessage, value, { userId: USER });
       return 200;
     },

@@ -89,7 +89,7 @@ export function lineDriver(): ChannelDriver {
       return { refusedAt: () => line.refused.find((r) => r.status === 429 && r.at >= since)?.at };
     },
     failNextSendPermanently: () => line.failNext(400, "The property, 'to', in the request body is invalid"),
-    pressButton: (_message, value) =>
+    pressButton: (_message, { value }) =>
       post([
         {
           type: "postback",

@@ -112,7 +112,7 @@ export function slackDriver(): ChannelDriver {
       };
     },
     failNextSendPermanently: () => slack.failNext("channel_not_found"),
-    pressButton: (message, value) => {
+    pressButton: (message, { value }) => {
       const ts = String((message.ref as SlackCall).ts);
       const payload = {
         type: "block_actions",

@@ -109,7 +109,7 @@ export function telegramDriver(mode: "polling" | "webhook"): ChannelDriver {
       };
     },
     failNextSendPermanently: () => tg.failNextSend(400, "Bad Request: chat not found"),
-    pressButton: async (message, value) => {
+    pressButton: async (message, { value }) => {
       const update = {
         update_id: ++updateId,
         callback_query: {

@@ -90,16 +90,14 @@ export function whatsappDriver(): ChannelDriver {
       return { refusedAt: () => wa.refused.find((r) => r.code === 130429 && r.at >= since)?.at };
     },
     failNextSendPermanently: () => wa.failNext(400, 131030, "Recipient phone number not in allowed list"),
-    pressButton: (message, value) => {
-      const title = message.buttons.find((b) => b.value === value)?.label ?? value;
-      return post(
+    pressButton: (_message, { label: title, value }) =>
+      post(
         waMessagePayload(wa.phoneNumberId, {
           from: USER,
           id: wamid(),
           type: "interactive",
           interactive: { type: "button_reply", button_reply: { id: value, title } },
         }),
-      );
-    },
+      ),
   };
 }
