@@ -12,8 +12,12 @@
 // configured against it, posts signed inbound messages the way the platform does (and the same one again as a
 // platform redelivery), posts one with a bad signature, reads what the fake platform received (final text of
 // each message, after edits), makes the fake answer the next send with a 429 + retry-after or a permanent
-// error, and presses a button the gateway sent. A step the platform does not have is declared with
-// `{ skip: "<reason>" }`: the suite reports it as skipped with that reason, never silently.
+// error, and presses a button the gateway sent. A step the platform does not have (no signed inbound request,
+// no platform that can answer 429, no buttons, one answer per request so nothing to chunk) is declared with
+// `{ skip: "<reason>" }` in place of the step (sendBadSignature, rateLimitNextSend, failNextSendPermanently,
+// pressButton, chunking): the suite reports it as skipped with that reason, never silently. Buttons and edits
+// follow the adapter's `capabilities`: no buttons declared, that case is skipped; no edits declared, the suite
+// checks that none were made. test/contract/drivers/*.ts are worked examples, one per built-in channel.
 //
 // The suite shares one gateway per channel across its cases, asserts no timing except "the reply arrived after
 // the platform's retry-after" (measured at the fake, with a margin), and waits for events generously.
@@ -82,9 +86,11 @@ export interface ChannelDriver {
    * The next send answers 429 with a retry-after of `retryAfterSec`. Returns the wait the platform announced
    * (undefined where the platform's 429 carries none) and a reader of when the fake refused (its clock).
    */
-  rateLimitNextSend(retryAfterSec: number): { announcedMs?: number; refusedAt(): number | undefined };
+  rateLimitNextSend:
+    | ((retryAfterSec: number) => { announcedMs?: number; refusedAt(): number | undefined })
+    | Skip;
   /** The next send fails for good (a permanent 4xx or the platform's equivalent). */
-  failNextSendPermanently(): void;
+  failNextSendPermanently: (() => void) | Skip;
   /**
    * Set where a reply is not split into messages at maxTextLength (one answer per request, packed by the adapter
    * itself): the chunking check is then skipped with this reason.
@@ -186,41 +192,54 @@ export function channelContract(driver: ChannelDriver, extra: { config?: Record<
       },
     );
 
-    it("a platform 429 becomes a wait with the platform's retry-after; the reply arrives once", async (t) => {
-      const limit = driver.rateLimitNextSend(2);
-      const text = unique("ratelimit");
-      await driver.sendText(text);
-      const reply = await waitFor(() => shown(`echo: ${text}`)[0], WAIT, "the answer after the 429");
-      const refusedAt = limit.refusedAt();
-      assert.ok(refusedAt !== undefined, "the fake answered 429 once");
-      if (limit.announcedMs !== undefined) {
-        assert.ok(
-          reply.at - refusedAt >= limit.announcedMs - RETRY_MARGIN_MS,
-          `waited ${reply.at - refusedAt} ms after the 429; the platform asked for ${limit.announcedMs}`,
-        );
-      } else t.diagnostic(`${driver.channel}'s 429 announces no retry-after: the wait itself is not checked`);
-      await roundTrip();
-      assert.equal(shown(`echo: ${text}`).length, 1, "delivered once");
-    });
+    const rateLimit = driver.rateLimitNextSend;
+    it(
+      "a platform 429 becomes a wait with the platform's retry-after; the reply arrives once",
+      "skip" in rateLimit ? { skip: rateLimit.skip } : {},
+      async (t) => {
+        if ("skip" in rateLimit) return;
+        const limit = rateLimit(2);
+        const text = unique("ratelimit");
+        await driver.sendText(text);
+        const reply = await waitFor(() => shown(`echo: ${text}`)[0], WAIT, "the answer after the 429");
+        const refusedAt = limit.refusedAt();
+        assert.ok(refusedAt !== undefined, "the fake answered 429 once");
+        if (limit.announcedMs !== undefined) {
+          assert.ok(
+            reply.at - refusedAt >= limit.announcedMs - RETRY_MARGIN_MS,
+            `waited ${reply.at - refusedAt} ms after the 429; the platform asked for ${limit.announcedMs}`,
+          );
+        } else
+          t.diagnostic(`${driver.channel}'s 429 announces no retry-after: the wait itself is not checked`);
+        await roundTrip();
+        assert.equal(shown(`echo: ${text}`).length, 1, "delivered once");
+      },
+    );
 
-    it("a permanent 4xx dead-letters the delivery", async () => {
-      driver.failNextSendPermanently();
-      const key = `contract-dead-${++n}`;
-      const text = unique("dead");
-      const { id } = await gw.gateway.deliver(driver.address(), { text }, key);
-      const item = await waitFor(
-        async () => {
-          const i = await gw.gateway.store.getOutbound(id);
-          return i && i.state !== "pending" && i.state !== "leased" ? i : undefined;
-        },
-        WAIT,
-        "the delivery to finish",
-      );
-      assert.equal(item.state, "dead", `dead-lettered (${item.lastError})`);
-      assert.ok((await gw.gateway.store.listOutbound({ state: "dead" })).some((i) => i.id === item.id));
-      assert.equal(shown(text).length, 0, "nothing reached the user");
-      await roundTrip();
-    });
+    const failNext = driver.failNextSendPermanently;
+    it(
+      "a permanent 4xx dead-letters the delivery",
+      "skip" in failNext ? { skip: failNext.skip } : {},
+      async () => {
+        if ("skip" in failNext) return;
+        failNext();
+        const key = `contract-dead-${++n}`;
+        const text = unique("dead");
+        const { id } = await gw.gateway.deliver(driver.address(), { text }, key);
+        const item = await waitFor(
+          async () => {
+            const i = await gw.gateway.store.getOutbound(id);
+            return i && i.state !== "pending" && i.state !== "leased" ? i : undefined;
+          },
+          WAIT,
+          "the delivery to finish",
+        );
+        assert.equal(item.state, "dead", `dead-lettered (${item.lastError})`);
+        assert.ok((await gw.gateway.store.listOutbound({ state: "dead" })).some((i) => i.id === item.id));
+        assert.equal(shown(text).length, 0, "nothing reached the user");
+        await roundTrip();
+      },
+    );
 
     it(
       "long replies are chunked at the channel's limit on safe boundaries",
