@@ -106,7 +106,9 @@ const RETRY_MARGIN_MS = 150;
 
 function words(n: number): string {
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(`word${i}${i % 17 === 16 ? "\n" : ""}`);
+  // Astral emoji and CJK among the words: a cut must never split a surrogate pair or a word.
+  for (let i = 0; i < n; i++)
+    out.push(`${i % 13 === 5 ? "🙂" : ""}word${i}${i % 11 === 3 ? "中文" : ""}${i % 17 === 16 ? "\n" : ""}`);
   return out.join(" ").replace(/\n /g, "\n");
 }
 
