@@ -73,6 +73,7 @@ export function discordDriver(): ChannelDriver {
         }),
       );
     },
+    allTexts: () => dc.messagesIn(DM).flatMap((m) => [...m.edits.map((e) => e.content), m.content]),
     editCount: () => dc.calls.filter((c) => c.method === "PATCH" && c.path.includes("/messages/")).length,
     rateLimitNextSend(retryAfterSec) {
       const since = Date.now();

@@ -102,6 +102,10 @@ export function slackDriver(): ChannelDriver {
         };
       });
     },
+    allTexts: () =>
+      slack.calls
+        .filter((c) => (c.method === "chat.postMessage" || c.method === "chat.update") && !c.error)
+        .map((c) => String(c.args.text ?? "")),
     editCount: () => slack.callsTo("chat.update").length,
     rateLimitNextSend(retryAfterSec) {
       const since = Date.now();

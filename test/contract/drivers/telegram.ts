@@ -99,6 +99,7 @@ export function telegramDriver(mode: "polling" | "webhook"): ChannelDriver {
         };
       });
     },
+    allTexts: () => tg.messages(BOT.token, USER).flatMap((m) => [...m.edits.map((e) => e.text), m.text]),
     editCount: () => tg.callsTo("editMessageText").length,
     rateLimitNextSend(retryAfterSec) {
       const since = Date.now();
