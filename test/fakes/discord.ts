@@ -288,6 +288,16 @@ export class FakeDiscord {
     this.#current?.socket?.terminate();
   }
 
+  #failures: { status: number; code: number; message: string }[] = [];
+
+  /**
+   * The next message create/edit (any channel) answers this JSON error, e.g. 403 / 50007 "Cannot send messages
+   * to this user" or 404 / 10003 "Unknown Channel" (discord.com/developers/docs/topics/opcodes-and-status-codes).
+   */
+  failNext(status: number, code: number, message: string) {
+    this.#failures.push({ status, code, message });
+  }
+
   /** The next `count` message creates/edits in this channel get 429 with retry_after. */
   rateLimit(channelId: string, retryAfterSec: number, count = 1) {
     this.#rateLimits.set(channelId, { retryAfter: retryAfterSec, count });
@@ -424,6 +434,8 @@ export class FakeDiscord {
     }
     if (messageRoute && (method === "POST" || method === "PATCH")) {
       const channelId = messageRoute[1]!;
+      const failure = this.#failures.shift();
+      if (failure) return answer(failure.status, { message: failure.message, code: failure.code });
       const limited = this.#rateLimits.get(channelId);
       const bucket = { "x-ratelimit-bucket": `bucket-${channelId}`, "x-ratelimit-limit": "5" };
       if (limited && limited.count > 0) {

@@ -7,6 +7,8 @@ import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface ReceivedCallback {
   token: string;
+  /** When the fake accepted it. */
+  at?: number;
   body: {
     version?: string;
     template?: { outputs?: { simpleText?: { text: string } }[]; quickReplies?: unknown[] };
@@ -24,6 +26,13 @@ export class FakeKakao {
    * host gone wrong (compromised, or a proxy in front of it), which a gateway must not follow elsewhere.
    */
   redirectNext: string | undefined;
+  /**
+   * The next callback answers this status with Kakao's {status:"FAIL"} body: e.g. 400 for a callback URL that
+   * expired (one minute) or was already used, which Kakao refuses for good.
+   */
+  failNext: { status: number; message: string } | undefined;
+  /** Callbacks answered 429, and when. */
+  readonly rateLimited: { at: number }[] = [];
   #tokens = new Map<string, { issuedAt: number; used: boolean }>();
   #server: Server;
   port = 0;
@@ -65,8 +74,14 @@ export class FakeKakao {
     }
     if (req.method !== "POST" || !m || !entry)
       return json(404, { status: "FAIL", message: "invalid callback" });
+    if (this.failNext) {
+      const f = this.failNext;
+      this.failNext = undefined;
+      return json(f.status, { status: "FAIL", message: f.message });
+    }
     if (this.rateLimitNext && this.rateLimitNext.count > 0) {
       this.rateLimitNext.count--;
+      this.rateLimited.push({ at: Date.now() });
       return json(
         429,
         { status: "FAIL", message: "too many requests" },
@@ -92,7 +107,7 @@ export class FakeKakao {
       return json(400, { status: "FAIL", message: "invalid skill response" });
     }
     entry.used = true;
-    this.received.push({ token: m[1]!, body });
+    this.received.push({ token: m[1]!, body, at: Date.now() });
     json(200, {
       taskId: randomBytes(8).toString("hex"),
       status: "SUCCESS",

@@ -31,6 +31,7 @@ export class FakeLine {
   #rateLimit = 0;
   #rateLimitPush = 0;
   #cuts: ("before" | "after")[] = [];
+  #failures: { status: number; message: string }[] = [];
   /** Delay of every answer, after the request was taken. */
   latencyMs = 0;
   #ids = 0;
@@ -69,6 +70,14 @@ export class FakeLine {
   }
 
   /**
+   * The next send call answers this LINE error, e.g. 400 "The property, 'to', in the request body is invalid" or
+   * 403 "Access to this API is not available for your account" (Messaging API reference, "Status codes").
+   */
+  failNext(status: number, message: string) {
+    this.#failures.push({ status, message });
+  }
+
+  /**
    * Cuts the connection of the next send calls: "before" LINE looked at the request (nothing sent), or "after"
    * it took it (sent, but the caller never hears so).
    */
@@ -104,6 +113,8 @@ export class FakeLine {
       else this.#rateLimitPush--;
       return fail(429, "The API rate limit has been exceeded. Try again later.");
     }
+    const failure = this.#failures.shift();
+    if (failure) return fail(failure.status, failure.message);
     let body: LineCall["body"];
     try {
       body = JSON.parse(raw.toString("utf8"));

@@ -9,6 +9,10 @@ export interface SlackCall {
   args: Record<string, unknown>;
   contentType: string;
   at: number;
+  /** The ts chat.postMessage gave the message (chat.update names it in args.ts). */
+  ts?: string;
+  /** The error Slack answered with ({ok:false, error}), when it refused. */
+  error?: string;
 }
 
 export interface SlackUpload {
@@ -28,6 +32,7 @@ export class FakeSlack {
   url = "";
   #pendingUploads = new Map<string, { filename: string; length: number }>();
   #rateLimit = { count: 0, retryAfterSec: 1, methods: [] as string[] };
+  #errors: string[] = [];
   #ts = 1_700_000_000;
   #files = 0;
   #server: Server;
@@ -58,6 +63,14 @@ export class FakeSlack {
   /** The next `count` calls to any of `methods` (default: any method) answer HTTP 429 with Retry-After. */
   rateLimitNext(count: number, retryAfterSec = 1, methods: string[] = []) {
     this.#rateLimit = { count, retryAfterSec, methods };
+  }
+
+  /**
+   * The next chat.postMessage / chat.update answers {ok:false, error}: e.g. "channel_not_found" or
+   * "not_in_channel", which Slack returns with HTTP 200 (docs.slack.dev/reference/methods/chat.postMessage).
+   */
+  failNext(error: string) {
+    this.#errors.push(error);
   }
 
   callsTo(method: string): SlackCall[] {
@@ -92,7 +105,8 @@ export class FakeSlack {
       res.writeHead(429, { "content-type": "application/json", "retry-after": String(rl.retryAfterSec) });
       return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
     }
-    this.calls.push({ method, args, contentType, at: Date.now() });
+    const call: SlackCall = { method, args, contentType, at: Date.now() };
+    this.calls.push(call);
     switch (method) {
       case "auth.test":
         return ok(res, { ok: true, user_id: this.botUserId, team_id: "T1", bot_id: "B1" });
@@ -100,13 +114,19 @@ export class FakeSlack {
       case "chat.postEphemeral":
       case "chat.update": {
         const channel = String(args.channel ?? "");
+        const error = method === "chat.postEphemeral" ? undefined : this.#errors.shift();
+        if (error) {
+          call.error = error;
+          return ok(res, { ok: false, error });
+        }
         if (!CHANNEL.test(channel)) return ok(res, { ok: false, error: "channel_not_found" });
         if (!args.text && !args.blocks) return ok(res, { ok: false, error: "no_text" });
         if (typeof args.text === "string" && args.text.length > 40_000)
           return ok(res, { ok: false, error: "msg_too_long" });
         if (method === "chat.update") return ok(res, { ok: true, channel, ts: args.ts, text: args.text });
         if (method === "chat.postEphemeral") return ok(res, { ok: true, message_ts: this.#nextTs() });
-        return ok(res, { ok: true, channel, ts: this.#nextTs(), message: { text: args.text } });
+        call.ts = this.#nextTs();
+        return ok(res, { ok: true, channel, ts: call.ts, message: { text: args.text } });
       }
       case "files.getUploadURLExternal": {
         // Slack takes this method's arguments as a form or query string, not JSON.

@@ -195,6 +195,17 @@ export class FakeTelegram {
   /** Chats whose user blocked the bot: every send answers 403 as the Bot API does. */
   readonly blocked = new Set<string>();
 
+  #failures: { status: number; description: string }[] = [];
+
+  /**
+   * The next send or edit (any chat) answers this Bot API error, e.g. 400 "Bad Request: chat not found" or 403
+   * "Forbidden: bot was kicked from the group chat" (core.telegram.org/bots/api#making-requests: error_code and
+   * description).
+   */
+  failNextSend(status: number, description: string) {
+    this.#failures.push({ status, description });
+  }
+
   /** The next `count` sends to this chat (of one method, when given) answer 429 with parameters.retry_after. */
   rateLimit(chatId: number | string, retryAfterSec: number, count = 1, method?: string) {
     this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count, method });
@@ -283,6 +294,13 @@ export class FakeTelegram {
             description: "Forbidden: bot was blocked by the user",
           });
         }
+        const failure = this.#failures.shift();
+        if (failure)
+          return answer(failure.status, {
+            ok: false,
+            error_code: failure.status,
+            description: failure.description,
+          });
         const limited = this.#rateLimits.get(chatId);
         if (limited && limited.count > 0 && (!limited.method || limited.method === method)) {
           limited.count--;

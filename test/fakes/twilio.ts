@@ -13,6 +13,8 @@ export interface TwilioSent {
   MessagingServiceSid?: string;
   Body?: string;
   MediaUrl: string[];
+  /** When the fake accepted it. */
+  at?: number;
 }
 
 export class FakeTwilio {
@@ -23,6 +25,9 @@ export class FakeTwilio {
   rateLimitNext = 0;
   /** Accept this many messages before the rateLimitNext 429s begin. */
   rateLimitAfter = 0;
+  /** Refused sends: HTTP status, Twilio error code, when. */
+  readonly refused: { status: number; code: number; at: number }[] = [];
+  #failures: { status: number; code: number; message: string }[] = [];
   #server: Server;
   url = "";
 
@@ -39,9 +44,18 @@ export class FakeTwilio {
     await closeServer(this.#server);
   }
 
+  /**
+   * The next send answers this Twilio error, e.g. 400 / 21610 "Attempt to send to unsubscribed recipient" or
+   * 400 / 21211 "Invalid 'To' Phone Number" (twilio.com/docs/api/errors).
+   */
+  failNext(status: number, code: number, message: string) {
+    this.#failures.push({ status, code, message });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const error = (status: number, code: number, message: string) => {
+      this.refused.push({ status, code, at: Date.now() });
       res.writeHead(status, { "content-type": "application/json" });
       res.end(
         JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
@@ -69,11 +83,14 @@ export class FakeTwilio {
     if ((msg.Body?.length ?? 0) > 1600)
       return error(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
     if (msg.MediaUrl.length > 10) return error(400, 21623, "Number of media files exceeds allowed limit.");
+    const failure = this.#failures.shift();
+    if (failure) return error(failure.status, failure.code, failure.message);
     if (this.rateLimitNext > 0 && this.rateLimitAfter > 0) this.rateLimitAfter--;
     else if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
       return error(429, 20429, "Too Many Requests");
     }
+    msg.at = Date.now();
     this.sent.push(msg);
     const sid = `SM${randomBytes(16).toString("hex")}`;
     res.writeHead(201, { "content-type": "application/json" });

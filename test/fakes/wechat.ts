@@ -10,12 +10,16 @@ export interface WechatSent {
   touser: string;
   msgtype: string;
   text?: { content: string };
+  /** When the fake accepted it. */
+  at?: number;
 }
 
 export class FakeWechat {
   readonly appId: string;
   readonly appSecret: string;
   readonly sent: WechatSent[] = [];
+  /** Custom-send calls answered with an errcode by failNext: the code and when. */
+  readonly refused: { errcode: number; at: number }[] = [];
   tokenRequests = 0;
   /** Next N custom-send calls (after `after` accepted ones) answer with this errcode (45009, 45011, -1 …). */
   failNext: { count: number; errcode: number; errmsg: string; after?: number } | undefined;
@@ -85,10 +89,11 @@ export class FakeWechat {
         if (this.failNext.after) this.failNext.after--;
         else {
           this.failNext.count--;
+          this.refused.push({ errcode: this.failNext.errcode, at: Date.now() });
           return reply({ errcode: this.failNext.errcode, errmsg: this.failNext.errmsg });
         }
       }
-      this.sent.push(body);
+      this.sent.push({ ...body, at: Date.now() });
       return reply({ errcode: 0, errmsg: "ok" });
     }
     res.writeHead(404, { "content-type": "application/json" });

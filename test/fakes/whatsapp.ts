@@ -26,6 +26,7 @@ export class FakeWhatsapp {
   readonly refused: { status: number; code: number; at: number }[] = [];
   url = "";
   #rateLimit = { count: 0, code: 130429, skip: 0 };
+  #failures: { status: number; code: number; message: string }[] = [];
   #server: Server;
 
   constructor(o: { token?: string; phoneNumberId?: string } = {}) {
@@ -51,6 +52,14 @@ export class FakeWhatsapp {
    */
   rateLimitNext(count: number, code = 130429, skip = 0) {
     this.#rateLimit = { count, code, skip };
+  }
+
+  /**
+   * The next send fails with this Graph error, e.g. 400 / 131030 "Recipient phone number not in allowed list"
+   * or 400 / 131047 "Re-engagement message" (Cloud API "Error codes").
+   */
+  failNext(status: number, code: number, message: string) {
+    this.#failures.push({ status, code, message });
   }
 
   texts(): string[] {
@@ -91,6 +100,8 @@ export class FakeWhatsapp {
         : fail(400, code, `(#${code}) Rate limit hit`);
     }
     if (m[3] === "media") return this.#media(req, raw, res, fail);
+    const failure = this.#failures.shift();
+    if (failure) return fail(failure.status, failure.code, failure.message);
 
     let body: Record<string, unknown>;
     try {
