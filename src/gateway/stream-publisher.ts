@@ -8,6 +8,7 @@
 import type { Logger } from "pino";
 import type { ChannelAdapter } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
+import { cutText } from "../core/text-cut.ts";
 import type { Store } from "../store/types.ts";
 
 const CURSOR = " ▍";
@@ -73,7 +74,7 @@ export class StreamPublisher {
     const text = this.#latest;
     if (text === this.#shown || !text.trim()) return;
     const max = this.#adapter.capabilities.maxTextLength - CURSOR.length;
-    const shown = (text.length > max ? text.slice(0, max) : text) + CURSOR;
+    const shown = cutText(text, max) + CURSOR;
     try {
       if (this.#messageId) {
         await this.#adapter.edit!(this.#address, this.#messageId, { text: shown });
