@@ -1,12 +1,14 @@
 // What every channel implements, and what the gateway hands it. A channel folder reads top to bottom:
 // ingress (verify + normalize), client (the platform API), format (text, chunks, buttons), index (wiring).
 import type { Logger } from "pino";
+import type { z } from "zod";
 import type { Env } from "../config/env.ts";
-import type { ChannelSection, Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import type { RouteKind } from "../http/boundary.ts";
 import type { Authorize, Handler } from "../http/router.ts";
 import type { Store } from "../store/types.ts";
+import type { ChannelSettingsSpec } from "./sdk/accounts.ts";
 
 export interface ChannelCapabilities {
   /** Can edit a sent message (streaming by edits). */
@@ -167,10 +169,26 @@ export interface ChannelAdapter {
   health(): ChannelHealth;
 }
 
-export interface ChannelModule {
-  name: string;
-  /** Maps the connector seed's env vars onto `channels.<name>`; undefined when none are set. */
+/** The channel API version this build of clawgate implements; the plugin loader refuses modules built for another. */
+export const CHANNEL_API_VERSION = 1;
+
+/**
+ * A channel: its settings (validated by the config schema before create() sees them), whether it takes several
+ * accounts, its seed env mapping, and how one account's adapter is built.
+ */
+export interface ChannelModule<S extends z.ZodType = z.ZodType> extends ChannelSettingsSpec<S> {
+  /** CHANNEL_API_VERSION of the SDK the module was written against. */
+  readonly apiVersion: number;
+  /**
+   * Maps the connector seed's env vars onto `channels.<name>` (through src/channels/shared/seed-env.ts);
+   * undefined when none are set.
+   */
   fromEnv?(env: Env): Record<string, unknown> | undefined;
-  /** Builds one adapter per enabled account. Throws a clear error on invalid settings. */
-  create(section: ChannelSection, ctx: ChannelContext): ChannelAdapter[];
+  /** One enabled account's adapter, from settings the module's schema already accepted. No I/O before start(). */
+  create(settings: z.output<S>, ctx: ChannelContext, account: string): ChannelAdapter;
+}
+
+/** Declares a module with its settings type inferred from its schema. */
+export function defineChannel<S extends z.ZodType>(module: ChannelModule<S>): ChannelModule<S> {
+  return module;
 }

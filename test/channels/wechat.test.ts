@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { channelAccounts } from "../../src/channels/sdk/accounts.ts";
 import type { ChannelContext } from "../../src/channels/types.ts";
 import { aesKeyFrom, decryptMessage, wechatSignature } from "../../src/channels/wechat/crypto.ts";
 import { wechatFromEnv, wechatModule } from "../../src/channels/wechat/index.ts";
@@ -412,7 +413,7 @@ test("a malformed encodingAesKey is a configuration error naming the key, at sta
     " ".repeat(43),
   ]) {
     assert.throws(
-      () => wechatModule.create({ token: "t", appId: "wx1", encodingAesKey: bad }, ctx),
+      () => channelAccounts(wechatModule, { token: "t", appId: "wx1", encodingAesKey: bad }),
       (err: Error) => {
         assert.ok(err instanceof ConfigError, `${JSON.stringify(bad)}: ${err.name} ${err.message}`);
         assert.match(
@@ -426,7 +427,9 @@ test("a malformed encodingAesKey is a configuration error naming the key, at sta
   }
   assert.throws(
     () =>
-      wechatModule.create({ accounts: { ops: { token: "t", appId: "wx1", encodingAesKey: "short" } } }, ctx),
+      channelAccounts(wechatModule, {
+        accounts: { ops: { token: "t", appId: "wx1", encodingAesKey: "short" } },
+      }),
     /channels\.wechat\.accounts\.ops\.encodingAesKey/,
   );
 });

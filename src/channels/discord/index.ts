@@ -9,19 +9,25 @@ import { cutText } from "../../core/text-cut.ts";
 import { runSingleton, type Singleton } from "../../gateway/singleton.ts";
 import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { publishSlashCommands } from "./application-commands.ts";
 import { ButtonPresses } from "./button-presses.ts";
 import { ChannelCache } from "./channel-cache.ts";
 import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
-import { type DiscordAccountConfig, discordAccounts, discordFromEnv } from "./config.ts";
+import {
+  type DiscordAccountConfig,
+  discordAccountConfig,
+  discordFromEnv,
+  discordSettings,
+} from "./config.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
@@ -334,8 +340,10 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 }
 
-export const discordModule: ChannelModule = {
-  name: "discord",
+export const discordModule = defineChannel({
+  ...discordSettings,
+  apiVersion: CHANNEL_API_VERSION,
   fromEnv: discordFromEnv,
-  create: (section, ctx) => discordAccounts(section, ctx.env).map((cfg) => new DiscordAdapter(cfg, ctx)),
-};
+  create: (settings, ctx, account) =>
+    new DiscordAdapter(discordAccountConfig(settings, account, ctx.env), ctx),
+});

@@ -7,15 +7,16 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { choiceKey, rememberChoices } from "../shared/reply-choices.ts";
 import { idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type OutboundMessage,
   PermanentDeliveryError,
   type SendOptions,
@@ -168,11 +169,11 @@ export function kakaoFromEnv(env: Env): Record<string, unknown> | undefined {
   };
 }
 
-export const kakaoModule: ChannelModule = {
+export const kakaoModule = defineChannel({
   name: "kakao",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
   fromEnv: kakaoFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("kakao", section, settingsSchema).map(
-      ({ account, settings }) => new KakaoAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new KakaoAdapter(account, settings, ctx),
+});

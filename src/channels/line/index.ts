@@ -12,18 +12,19 @@ import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts
 import { parseJsonObject } from "../shared/json-body.ts";
 import { PlatformClientError } from "../shared/platform-fetch.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { LineClient, retryKeyFor } from "./client.ts";
-import { type LineSettings, lineFromEnv, lineSettings } from "./config.ts";
+import { type LineSettings, lineFromEnv, lineSettingsSchema } from "./config.ts";
 import {
   batches,
   imageMessage,
@@ -312,8 +313,11 @@ function isInvalidReplyToken(err: unknown): boolean {
   return typeof message === "string" && /invalid reply token/i.test(message);
 }
 
-export const lineModule: ChannelModule = {
+export const lineModule = defineChannel({
   name: "line",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: lineSettingsSchema,
+  multiAccount: false,
   fromEnv: lineFromEnv,
-  create: (section, ctx) => [new LineAdapter(lineSettings(section), ctx)],
-};
+  create: (settings, ctx) => new LineAdapter(settings, ctx),
+});

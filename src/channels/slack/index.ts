@@ -6,17 +6,18 @@ import { sendError, sendJson } from "../../http/respond.ts";
 import { HealthTracker } from "../health.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { SlackClient } from "./client.ts";
-import { type SlackSettings, slackFromEnv, slackSettings } from "./config.ts";
+import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
 import { encodeSlackText, slackBlocks } from "./format.ts";
 import {
   normalizeSlackAction,
@@ -222,8 +223,11 @@ export class SlackAdapter implements ChannelAdapter {
   }
 }
 
-export const slackModule: ChannelModule = {
+export const slackModule = defineChannel({
   name: "slack",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: slackSettingsSchema,
+  multiAccount: false,
   fromEnv: slackFromEnv,
-  create: (section, ctx) => [new SlackAdapter(slackSettings(section), ctx)],
-};
+  create: (settings, ctx) => new SlackAdapter(settings, ctx),
+});

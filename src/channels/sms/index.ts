@@ -4,25 +4,27 @@
 import { z } from "zod";
 import { csv, type Env, envInt } from "../../config/env.ts";
 import { ConfigError } from "../../config/errors.ts";
+import type { Config } from "../../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
 import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
 import { smsRoutes } from "./ingress.ts";
@@ -59,6 +61,16 @@ const settingsSchema = z
   });
 type SmsSettings = z.output<typeof settingsSchema>;
 
+/** The URL Twilio signs: the account's publicUrl, else server.publicBaseUrl with the account's path. */
+function smsPublicUrl(settings: SmsSettings, account: string, config: Config): string | undefined {
+  const base = config.server.publicBaseUrl?.replace(/\/+$/, "");
+  const path = accountPath(SMS_DEFAULT_PATH, account, settings.path);
+  return settings.publicUrl ?? (base ? `${base}${path}` : undefined);
+}
+
+const noPublicUrl = (path: string) =>
+  `required, the exact webhook URL configured in Twilio (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL), e.g. https://example.com${path}; Twilio signs that URL (or set server.publicBaseUrl)`;
+
 const normalizeNumber = (n: string) => n.replace(/[\s().-]/g, "");
 
 export class SmsAdapter implements ChannelAdapter {
@@ -88,13 +100,10 @@ export class SmsAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.listen = settings.listen;
     this.#path = accountPath(SMS_DEFAULT_PATH, account, settings.path);
-    const base = ctx.config.server.publicBaseUrl?.replace(/\/+$/, "");
-    const publicUrl = settings.publicUrl ?? (base ? `${base}${this.#path}` : undefined);
+    const publicUrl = smsPublicUrl(settings, account, ctx.config);
     if (!publicUrl) {
       const key = account === "default" ? "channels.sms" : `channels.sms.accounts.${account}`;
-      throw new ConfigError("channels.sms", [
-        `${key}.publicUrl: required, the exact webhook URL configured in Twilio (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL), e.g. https://example.com${this.#path}; Twilio signs that URL (or set server.publicBaseUrl) (found nothing)`,
-      ]);
+      throw new ConfigError("channels.sms", [`${key}.publicUrl: ${noPublicUrl(this.#path)} (found nothing)`]);
     }
     this.#publicUrl = publicUrl;
     this.#client = new TwilioClient(settings.apiBase, settings.accountSid, settings.authToken);
@@ -188,11 +197,20 @@ export function smsFromEnv(env: Env): Record<string, unknown> | undefined {
   };
 }
 
-export const smsModule: ChannelModule = {
+export const smsModule = defineChannel({
   name: "sms",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
+  checkWithConfig: (settings, account, config) =>
+    smsPublicUrl(settings, account, config)
+      ? []
+      : [
+          {
+            path: ["publicUrl"],
+            message: noPublicUrl(accountPath(SMS_DEFAULT_PATH, account, settings.path)),
+          },
+        ],
   fromEnv: smsFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("sms", section, settingsSchema).map(
-      ({ account, settings }) => new SmsAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new SmsAdapter(account, settings, ctx),
+});

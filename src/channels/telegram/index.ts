@@ -8,9 +8,10 @@ import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
@@ -23,7 +24,12 @@ import {
   type SendOptions as TgSendOptions,
   telegramDescription,
 } from "./client.ts";
-import { type TelegramAccountConfig, telegramAccounts, telegramFromEnv } from "./config.ts";
+import {
+  type TelegramAccountConfig,
+  telegramAccountConfig,
+  telegramFromEnv,
+  telegramSettings,
+} from "./config.ts";
 import {
   inlineKeyboard,
   markdownToTelegramHtml,
@@ -380,8 +386,10 @@ function numberOr(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-export const telegramModule: ChannelModule = {
-  name: "telegram",
+export const telegramModule = defineChannel({
+  ...telegramSettings,
+  apiVersion: CHANNEL_API_VERSION,
   fromEnv: telegramFromEnv,
-  create: (section, ctx) => telegramAccounts(section, ctx.env).map((cfg) => new TelegramAdapter(cfg, ctx)),
-};
+  create: (settings, ctx, account) =>
+    new TelegramAdapter(telegramAccountConfig(settings, account, ctx.env), ctx),
+});

@@ -1,14 +1,16 @@
 // The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
 // Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
+import { z } from "zod";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { HealthTracker } from "../health.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
@@ -95,7 +97,11 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 }
 
-export const webchatModule: ChannelModule = {
+export const webchatModule = defineChannel({
   name: "webchat",
-  create: (_section, ctx) => [new WebchatAdapter(ctx)],
-};
+  apiVersion: CHANNEL_API_VERSION,
+  /** The web chat's own settings live under `webchat` (enabled, token); `channels.webchat` has none. */
+  settings: z.looseObject({}),
+  multiAccount: false,
+  create: (_settings, ctx) => new WebchatAdapter(ctx),
+});

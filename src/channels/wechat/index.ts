@@ -7,15 +7,16 @@ import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type OutboundMessage,
   PermanentDeliveryError,
   type SendOptions,
@@ -194,11 +195,11 @@ export function wechatFromEnv(env: Env): Record<string, unknown> | undefined {
   };
 }
 
-export const wechatModule: ChannelModule = {
+export const wechatModule = defineChannel({
   name: "wechat",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
   fromEnv: wechatFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("wechat", section, settingsSchema).map(
-      ({ account, settings }) => new WechatAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new WechatAdapter(account, settings, ctx),
+});

@@ -10,18 +10,19 @@ import { HealthTracker } from "../health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { WhatsappClient } from "./client.ts";
-import { type WhatsappSettings, whatsappFromEnv, whatsappSettings } from "./config.ts";
+import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
 import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
 import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
 
@@ -198,8 +199,11 @@ export class WhatsappAdapter implements ChannelAdapter {
   }
 }
 
-export const whatsappModule: ChannelModule = {
+export const whatsappModule = defineChannel({
   name: "whatsapp",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: whatsappSettingsSchema,
+  multiAccount: false,
   fromEnv: whatsappFromEnv,
-  create: (section, ctx) => [new WhatsappAdapter(whatsappSettings(section), ctx)],
-};
+  create: (settings, ctx) => new WhatsappAdapter(settings, ctx),
+});
