@@ -112,14 +112,14 @@ export interface ChannelContext {
   readonly config: Config;
   readonly env: Env;
   /** This process's owner id for store leases (singleton work: a poller per bot, a gateway shard). */
-  readonly owner?: string;
+  readonly owner: string;
   /**
    * Whether a button value is one the gateway's buttons carry (a registered action prefix): a press of a button
    * the gateway did not make (a template's or another app's) can then be read as the text it showed instead.
    */
-  isActionValue?(value: string): boolean;
+  isActionValue(value: string): boolean;
   /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
-  commandList?(): { name: string; description: string }[];
+  commandList(): { name: string; description: string }[];
   /** Commits the event to the inbox; resolves once it is durable. */
   ingest(event: InboundEvent): Promise<IngestResult>;
   /**
@@ -127,14 +127,14 @@ export interface ChannelContext {
    * reply, Kakao SkillResponse). Resolves undefined when the reply was not ready; it is then delivered normally.
    */
   awaitReply(eventId: string, timeoutMs: number): Promise<OutboundMessage | undefined>;
-  /** A URL under the public base URL where the media can be fetched for a limited time, when configured. */
-  publishMedia?(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
+  /** A URL under the public base URL where the media can be fetched for a limited time; undefined when none is configured. */
+  publishMedia(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
   /**
    * Queues a message through the outbox (durable, paced, retried; split at the channel's limit): e.g. the rest of
    * an in-band reply that did not fit (WeChat passive reply). Enqueueing an idempotency key twice sends once.
    * Not added to the session history: the reply it belongs to is already there.
    */
-  deliver?(
+  deliver(
     address: DeliveryAddress,
     message: OutboundMessage,
     idempotencyKey: string,

@@ -1,8 +1,9 @@
 // Discord settings: `channels.discord` (shared defaults, the seed's env vars) and `channels.discord.accounts.<id>`
 // (one bot application each).
 import { z } from "zod";
-import { csv, type Env } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { ChannelSettingsSpec } from "../sdk/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { idListSchema } from "../shared/settings.ts";
 
 export const DEFAULT_DISCORD_API_BASE = "https://discord.com/api";
@@ -57,12 +58,10 @@ export function discordAccountConfig(
 
 /** The connector seed's variables. OPENCLAW_CONNECTOR_DISCORD_API_BASE is read per account (see apiBase). */
 export function discordFromEnv(env: Env): Record<string, unknown> | undefined {
-  const token = env.OPENCLAW_CONNECTOR_DISCORD_TOKEN?.trim();
-  if (!token) return undefined;
-  const out: Record<string, unknown> = { token };
-  const users = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_USERS);
-  const channels = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_CHANNELS);
-  if (users) out.allowedUsers = users;
-  if (channels) out.allowedChannels = channels;
-  return out;
+  return seedEnvSection(env, "DISCORD", {
+    requiredAny: ["TOKEN"],
+    strings: { TOKEN: "token" },
+    lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_CHANNELS: "allowedChannels" },
+    common: false,
+  });
 }

@@ -1,5 +1,5 @@
 // Slack settings: `channels.slack` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_SLACK_* variables.
-// Validated here because `channels.<name>` is a loose object in the core schema.
+// The config schema validates them with slackSettingsSchema (src/config/channels-schema.ts).
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
 import { seedEnvSection } from "../shared/seed-env.ts";

@@ -3,7 +3,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
-import { HealthTracker } from "../health.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
@@ -34,7 +36,7 @@ function ack(res: ServerResponse): void {
 export class SlackAdapter implements ChannelAdapter {
   readonly channel = "slack";
   readonly account = "default";
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: true,
     threads: true,
     media: true,
@@ -43,14 +45,13 @@ export class SlackAdapter implements ChannelAdapter {
     maxTextLength: 4000,
     // chat.update is rate limited (Tier 3); one edit every 1.5 s keeps a streamed reply well inside it.
     minEditIntervalMs: 1500,
-  };
+  });
   readonly listen?: { host: string; port: number };
   readonly client: SlackClient;
   readonly #s: SlackSettings;
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
-  readonly #allowedUsers: Set<string>;
-  readonly #allowedChannels: Set<string>;
+  readonly #allowed: Allowlist;
   #botUserId: string | undefined;
 
   constructor(settings: SlackSettings, ctx: ChannelContext) {
@@ -59,8 +60,7 @@ export class SlackAdapter implements ChannelAdapter {
     this.listen = settings.listen;
     this.client = new SlackClient(settings.apiBase, settings.botToken);
     this.#botUserId = settings.botUserId;
-    this.#allowedUsers = new Set(settings.allowedUsers);
-    this.#allowedChannels = new Set(settings.allowedChannels);
+    this.#allowed = new Allowlist(settings.allowedUsers, settings.allowedChannels);
   }
 
   routes(): WebhookRoute[] {
@@ -215,7 +215,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowedUsers.has(event.sender.id) || this.#allowedChannels.has(event.conversation.id);
+    return this.#allowed.has(event);
   }
 
   health() {

@@ -2,7 +2,7 @@
 // Messages API paced per sending number, long text split at 1600 characters, images sent as MMS by signed,
 // expiring media URLs. Buttons become numbered choices.
 import { z } from "zod";
-import { csv, type Env, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import { ConfigError } from "../../config/errors.ts";
 import type { Config } from "../../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
@@ -10,9 +10,12 @@ import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../gateway/pacer.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
-import { HealthTracker } from "../health.ts";
 import { accountPath } from "../sdk/accounts.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
@@ -76,14 +79,14 @@ const normalizeNumber = (n: string) => n.replace(/[\s().-]/g, "");
 export class SmsAdapter implements ChannelAdapter {
   readonly channel = "sms";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: true,
     buttons: false,
     maxTextLength: MAX_TEXT,
     minEditIntervalMs: 0,
-  };
+  });
   readonly listen: { host: string; port: number } | undefined;
   readonly #s: SmsSettings;
   readonly #ctx: ChannelContext;
@@ -92,7 +95,7 @@ export class SmsAdapter implements ChannelAdapter {
   readonly #client: TwilioClient;
   readonly #path: string;
   readonly #publicUrl: string;
-  readonly #allowed: Set<string>;
+  readonly #allowed: Allowlist;
 
   constructor(account: string, settings: SmsSettings, ctx: ChannelContext) {
     this.account = account;
@@ -107,7 +110,7 @@ export class SmsAdapter implements ChannelAdapter {
     }
     this.#publicUrl = publicUrl;
     this.#client = new TwilioClient(settings.apiBase, settings.accountSid, settings.authToken);
-    this.#allowed = new Set(settings.allowedUsers.map(normalizeNumber));
+    this.#allowed = new Allowlist(settings.allowedUsers, [], normalizeNumber);
     this.#health.status("running");
   }
 
@@ -169,7 +172,7 @@ export class SmsAdapter implements ChannelAdapter {
 
   /** Soft allowlist by phone number (E.164): others may use public commands; their /run needs approval. */
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowed.has(normalizeNumber(event.sender.id));
+    return this.#allowed.hasSender(event.sender.id);
   }
 
   health() {
@@ -179,22 +182,18 @@ export class SmsAdapter implements ChannelAdapter {
 
 /** OPENCLAW_CONNECTOR_SMS_*: the account SID turns the channel on. */
 export function smsFromEnv(env: Env): Record<string, unknown> | undefined {
-  const accountSid = env.OPENCLAW_CONNECTOR_SMS_ACCOUNT_SID;
-  if (!accountSid) return undefined;
-  return {
-    accountSid,
-    authToken: env.OPENCLAW_CONNECTOR_SMS_AUTH_TOKEN || undefined,
-    from: env.OPENCLAW_CONNECTOR_SMS_FROM || undefined,
-    messagingServiceSid: env.OPENCLAW_CONNECTOR_SMS_MESSAGING_SERVICE_SID || undefined,
-    publicUrl: env.OPENCLAW_CONNECTOR_SMS_PUBLIC_URL || undefined,
-    allowedUsers: csv(env.OPENCLAW_CONNECTOR_SMS_ALLOWED_USERS),
-    path: env.OPENCLAW_CONNECTOR_SMS_PATH || undefined,
-    apiBase: env.OPENCLAW_CONNECTOR_SMS_API_BASE || undefined,
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_SMS_BIND || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_SMS_PORT") ?? SMS_DEFAULT_PORT,
+  return seedEnvSection(env, "SMS", {
+    requiredAny: ["ACCOUNT_SID"],
+    strings: {
+      ACCOUNT_SID: "accountSid",
+      AUTH_TOKEN: "authToken",
+      FROM: "from",
+      MESSAGING_SERVICE_SID: "messagingServiceSid",
+      PUBLIC_URL: "publicUrl",
     },
-  };
+    lists: { ALLOWED_USERS: "allowedUsers" },
+    defaultPort: SMS_DEFAULT_PORT,
+  });
 }
 
 export const smsModule = defineChannel({

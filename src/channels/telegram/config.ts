@@ -1,9 +1,10 @@
 // Telegram settings: `channels.telegram` (shared defaults, the seed's env vars) and `channels.telegram.accounts.<id>`
-// (one bot each). Validated here because `channels.<name>` is a loose object in the core schema.
+// (one bot each). The config schema validates them with telegramAccountSchema (src/config/channels-schema.ts).
 import { z } from "zod";
-import { csv, type Env } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { ChannelSection } from "../../config/schema.ts";
 import { type ChannelSettingsSpec, channelAccounts } from "../sdk/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { idListSchema } from "../shared/settings.ts";
 
 export const DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org";
@@ -81,12 +82,10 @@ export function telegramAccounts(section: ChannelSection, env: Env): TelegramAcc
 
 /** The connector seed's variables. OPENCLAW_CONNECTOR_TELEGRAM_API_BASE is read per account (see apiBase). */
 export function telegramFromEnv(env: Env): Record<string, unknown> | undefined {
-  const token = env.OPENCLAW_CONNECTOR_TELEGRAM_TOKEN?.trim();
-  if (!token) return undefined;
-  const out: Record<string, unknown> = { botToken: token };
-  const users = csv(env.OPENCLAW_CONNECTOR_TELEGRAM_ALLOWED_USERS);
-  const chats = csv(env.OPENCLAW_CONNECTOR_TELEGRAM_ALLOWED_CHATS);
-  if (users) out.allowedUsers = users;
-  if (chats) out.allowedChats = chats;
-  return out;
+  return seedEnvSection(env, "TELEGRAM", {
+    requiredAny: ["TOKEN"],
+    strings: { TOKEN: "botToken" },
+    lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_CHATS: "allowedChats" },
+    common: false,
+  });
 }

@@ -2,7 +2,8 @@
 // Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import { HealthTracker } from "../health.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import {
   CHANNEL_API_VERSION,
   type ChannelAdapter,
@@ -18,14 +19,14 @@ import { LiveHub } from "./live-hub.ts";
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
   readonly account = WEBCHAT_ACCOUNT;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: true,
     buttons: true,
     maxTextLength: 100_000,
     minEditIntervalMs: 0,
-  };
+  });
   readonly hub = new LiveHub();
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
