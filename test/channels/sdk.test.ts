@@ -1,0 +1,133 @@
+// The channel SDK as a plugin author meets it: a module declares its settings, and the configuration schema
+// assembled from the modules refuses, inherits and types them before create() ever runs.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { z } from "zod";
+import {
+  Allowlist,
+  apiVersion,
+  CHANNEL_API_VERSION,
+  capabilities,
+  channelAccounts,
+  defineChannel,
+} from "../../src/channels/sdk/index.ts";
+import type { ChannelAdapter } from "../../src/channels/types.ts";
+import { buildConfigSchema } from "../../src/config/channels-schema.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import { resolveConfig } from "../../src/config/load.ts";
+import type { InboundEvent } from "../../src/core/event.ts";
+
+const created: { account: string; settings: unknown }[] = [];
+const example = defineChannel({
+  name: "example",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: z.object({
+    token: z.string({ error: "required: the bot token" }).min(4),
+    allowedUsers: z.array(z.string()).default([]),
+    path: z.string().default("/example"),
+  }),
+  multiAccount: true,
+  aliases: { botToken: "token" },
+  accountId: { pattern: /^[a-z]+$/, hint: "lower-case letters only" },
+  checkWithConfig: (_s, account, config) =>
+    account === "needsurl" && !config.server.publicBaseUrl
+      ? [{ path: ["path"], message: "needs server.publicBaseUrl" }]
+      : [],
+  create: (settings, _ctx, account) => {
+    created.push({ account, settings });
+    return { channel: "example", account } as unknown as ChannelAdapter;
+  },
+});
+const single = defineChannel({
+  name: "single",
+  apiVersion,
+  settings: z.object({ secret: z.string() }),
+  multiAccount: false,
+  create: () => ({}) as ChannelAdapter,
+});
+const schema = buildConfigSchema([example, single]);
+const problems = (channels: unknown, extra: Record<string, unknown> = {}) => {
+  try {
+    resolveConfig({ ...extra, channels }, {}, { schema });
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+};
+
+describe("a module's settings in the assembled configuration schema", () => {
+  test("accounts inherit the section's keys; each problem names its account's key path", () => {
+    const found = problems({ example: { token: "abcd", accounts: { ops: {}, dev: { token: "xy" } } } });
+    assert.equal(found.length, 1, found.join("\n"));
+    assert.match(
+      found[0]!,
+      /^channels\.example\.accounts\.dev\.token: .*\(found a secret of 2 characters, not shown\)$/,
+    );
+    assert.deepEqual(problems({ example: { accounts: { ops: { botToken: "abcd" } } } }), [], "alias");
+  });
+
+  test("a disabled section or account is not checked; a bad account id is refused with the channel's hint", () => {
+    assert.deepEqual(problems({ example: { enabled: false } }), []);
+    assert.deepEqual(problems({ example: { accounts: { ops: { enabled: false } } } }), []);
+    assert.match(
+      problems({ example: { token: "abcd", accounts: { "Ops.1": {} } } }).join("\n"),
+      /lower-case/,
+    );
+  });
+
+  test("a rule over the whole configuration runs in the same schema", () => {
+    const section = { example: { accounts: { needsurl: { token: "abcd" } } } };
+    assert.match(
+      problems(section).join(),
+      /channels\.example\.accounts\.needsurl\.path: needs server\.publicBaseUrl/,
+    );
+    assert.deepEqual(problems(section, { server: { publicBaseUrl: "https://x.example" } }), []);
+  });
+
+  test("a single-account channel refuses accounts; an unknown channel names the known ones", () => {
+    assert.match(
+      problems({ single: { secret: "s", accounts: { a: {} } } }).join(),
+      /single takes one account/,
+    );
+    const unknown = problems({ qq: { appId: "1" } }).join();
+    assert.match(unknown, /channels\.qq: no channel module provides this channel \(known: example, single\)/);
+    assert.match(unknown, /docs\/plugins\.md/);
+  });
+
+  test("create() receives settings the schema accepted, defaults filled in, once per enabled account", () => {
+    created.length = 0;
+    const section = { token: "abcd", accounts: { ops: {}, dev: { path: "/dev" }, off: { enabled: false } } };
+    for (const { account, settings } of channelAccounts(example, section))
+      example.create(settings, {} as never, account);
+    assert.deepEqual(created, [
+      { account: "ops", settings: { token: "abcd", allowedUsers: [], path: "/example" } },
+      { account: "dev", settings: { token: "abcd", allowedUsers: [], path: "/dev" } },
+    ]);
+  });
+});
+
+describe("building blocks", () => {
+  const event = (sender: string, conversation: string) =>
+    ({ sender: { id: sender }, conversation: { id: conversation, kind: "group" } }) as InboundEvent;
+
+  test("Allowlist: a listed sender or conversation, compared in their canonical spelling", () => {
+    const list = new Allowlist(["+1 (555) 0100"], ["G1"], (id) => id.replace(/[\s()+-]/g, ""));
+    assert.equal(list.has(event("15550100", "x")), true);
+    assert.equal(list.has(event("u2", "G1")), true);
+    assert.equal(list.has(event("u2", "G2")), false);
+    assert.equal(list.hasSender("+15550100"), true);
+    assert.equal(list.conversations, 1);
+  });
+
+  test("capabilities: what a channel does not state is off", () => {
+    assert.deepEqual(capabilities({ maxTextLength: 100, buttons: true }), {
+      edit: false,
+      threads: false,
+      media: false,
+      buttons: true,
+      minEditIntervalMs: 0,
+      maxTextLength: 100,
+    });
+  });
+});
