@@ -1,15 +1,20 @@
 // The channel SDK as a plugin author meets it: a module declares its settings, and the configuration schema
 // assembled from the modules refuses, inherits and types them before create() ever runs.
 import assert from "node:assert/strict";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, test } from "node:test";
 import { z } from "zod";
 import {
   Allowlist,
+  answer,
   apiVersion,
   CHANNEL_API_VERSION,
   capabilities,
   channelAccounts,
   defineChannel,
+  HealthTracker,
+  jsonWebhookRoute,
+  refuse,
 } from "../../src/channels/sdk/index.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import { buildConfigSchema } from "../../src/config/channels-schema.ts";
@@ -128,6 +133,98 @@ describe("building blocks", () => {
       buttons: true,
       minEditIntervalMs: 0,
       maxTextLength: 100,
+    });
+  });
+});
+
+describe("the JSON webhook route: verify → parse → normalize → ingest → ack", () => {
+  const SECRET = "s3cret";
+  function setup() {
+    const ingested: string[] = [];
+    const log: string[] = [];
+    const health = new HealthTracker();
+    const route = jsonWebhookRoute(
+      {
+        path: "/hook",
+        verify: (req) =>
+          req.headers["x-sig"] === SECRET
+            ? { ok: true }
+            : { ok: false, status: 401, reason: "bad signature" },
+        normalize: (payload) => {
+          if (payload.type === "challenge") return answer((res) => res.writeHead(200).end("pong"));
+          if (!Array.isArray(payload.ids)) return refuse("body must be {ids: [...]}");
+          return payload.ids.map((id) => ({ id: `ex:default:${id}` }) as InboundEvent);
+        },
+        ack: (res) => {
+          log.push(`ack after ${ingested.length} ingested`);
+          res.writeHead(200).end("ok");
+        },
+      },
+      {
+        ingest: async (e) => {
+          ingested.push(e.id);
+          return "accepted";
+        },
+      },
+      health,
+    );
+    const call = async (headers: Record<string, string>, body: string) => {
+      let status = 0;
+      let text = "";
+      const res = {
+        writeHead(s: number) {
+          status = s;
+          return res;
+        },
+        end(t?: string) {
+          text = t ?? "";
+          return res;
+        },
+      } as unknown as ServerResponse;
+      await route.handler({ headers } as IncomingMessage, res, {
+        body: Buffer.from(body),
+        params: {},
+        url: new URL("http://x/hook"),
+      } as never);
+      return { status, text };
+    };
+    return { ingested, log, health, call };
+  }
+
+  test("a bad signature is refused before anything is parsed or ingested", async () => {
+    const { ingested, call } = setup();
+    const r = await call({ "x-sig": "wrong" }, "not even json");
+    assert.equal(r.status, 401);
+    assert.match(r.text, /bad signature/);
+    assert.deepEqual(ingested, []);
+  });
+
+  test("a body that is not a JSON object, or that the channel cannot read, is a 400 with the reason", async () => {
+    const { ingested, call } = setup();
+    for (const body of ["[1]", "{", "5"]) {
+      const r = await call({ "x-sig": SECRET }, body);
+      assert.equal(r.status, 400, body);
+      assert.match(r.text, /not a JSON object/);
+    }
+    const r = await call({ "x-sig": SECRET }, "{}");
+    assert.equal(r.status, 400);
+    assert.match(r.text, /body must be \{ids/);
+    assert.deepEqual(ingested, []);
+  });
+
+  test("every event is ingested before the platform hears 200; a channel's own answer is sent as is", async () => {
+    const { ingested, log, health, call } = setup();
+    const r = await call({ "x-sig": SECRET }, JSON.stringify({ ids: ["a", "b"] }));
+    assert.equal(r.status, 200);
+    assert.deepEqual(ingested, ["ex:default:a", "ex:default:b"]);
+    assert.deepEqual(log, ["ack after 2 ingested"]);
+    assert.ok(health.snapshot().lastInboundAt);
+    // A payload that merely has a `refuse` key is still a payload, not an outcome.
+    const lookalike = await call({ "x-sig": SECRET }, JSON.stringify({ refuse: "x", ids: [] }));
+    assert.equal(lookalike.status, 200);
+    assert.deepEqual(await call({ "x-sig": SECRET }, JSON.stringify({ type: "challenge" })), {
+      status: 200,
+      text: "pong",
     });
   });
 });

@@ -8,7 +8,7 @@ import { MediaTooLargeError } from "../../media/service.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
-import { jsonWebhookRoute } from "../sdk/webhook.ts";
+import { jsonWebhookRoute, refuse, type WebhookOutcome } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { PlatformClientError } from "../shared/platform-fetch.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
@@ -90,8 +90,8 @@ export class LineAdapter implements ChannelAdapter {
   }
 
   /** One webhook's events, in order: each with its webhookEventId (a redelivery is a duplicate). */
-  async #normalize(payload: Record<string, unknown>): Promise<InboundEvent[] | { refuse: string }> {
-    if (!Array.isArray(payload.events)) return { refuse: "body must be {events: [...]}" };
+  async #normalize(payload: Record<string, unknown>): Promise<InboundEvent[] | WebhookOutcome> {
+    if (!Array.isArray(payload.events)) return refuse("body must be {events: [...]}");
     const events: InboundEvent[] = [];
     for (const raw of payload.events) {
       const read = normalizeLineEvent(raw, { account: this.account, requireMention: this.#s.requireMention });

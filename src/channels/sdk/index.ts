@@ -34,4 +34,11 @@ export {
 export { Allowlist } from "./allowlist.ts";
 export { capabilities } from "./capabilities.ts";
 export { HealthTracker } from "./health.ts";
-export { type JsonWebhookSpec, jsonWebhookRoute, type Verdict } from "./webhook.ts";
+export {
+  answer,
+  type JsonWebhookSpec,
+  jsonWebhookRoute,
+  refuse,
+  type Verdict,
+  type WebhookOutcome,
+} from "./webhook.ts";
