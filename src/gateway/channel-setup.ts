@@ -28,6 +28,10 @@ export function createChannelAdapters(config: Config, ctx: ChannelContext): Chan
     for (const { account, settings } of channelAccounts(module, section)) {
       const adapter = module.create(settings, ctx, account);
       const key = `${adapter.channel}:${adapter.account}`;
+      // What the gateway may do is what the capabilities say; a declared feature must be there to call.
+      if (adapter.capabilities.edit && typeof adapter.edit !== "function") {
+        throw new Error(`channel ${key} declares capabilities.edit but has no edit()`);
+      }
       if (adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
       adapters.set(key, adapter);
     }

@@ -228,3 +228,29 @@ describe("the JSON webhook route: verify → parse → normalize → ingest → 
     });
   });
 });
+
+test("an adapter that declares edits must provide edit(): the gateway refuses to start it otherwise", async () => {
+  const { channelModules } = await import("../../src/channels/registry.ts");
+  const { createChannelAdapters } = await import("../../src/gateway/channel-setup.ts");
+  channelModules.noedit = defineChannel({
+    name: "noedit",
+    apiVersion,
+    settings: z.looseObject({}),
+    multiAccount: false,
+    create: () =>
+      ({
+        channel: "noedit",
+        account: "default",
+        capabilities: capabilities({ edit: true, maxTextLength: 100 }),
+      }) as ChannelAdapter,
+  });
+  try {
+    const config = resolveConfig({ webchat: { enabled: false }, channels: { noedit: {} } }, {});
+    assert.throws(
+      () => createChannelAdapters(config, {} as never),
+      /noedit:default declares capabilities\.edit but has no edit\(\)/,
+    );
+  } finally {
+    delete channelModules.noedit;
+  }
+});
