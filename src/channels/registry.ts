@@ -1,4 +1,5 @@
-// Every channel module, by name. Adding a channel is one line here.
+// Every channel module, by name. Adding a channel is one line here (docs/channels/README.md).
+import { buildConfigSchema } from "../config/channels-schema.ts";
 import { discordModule } from "./discord/index.ts";
 import { kakaoModule } from "./kakao/index.ts";
 import { lineModule } from "./line/index.ts";
@@ -21,6 +22,15 @@ export const channelModules: Record<string, ChannelModule> = {
   telegram: telegramModule,
   discord: discordModule,
 };
+
+/**
+ * The configuration schema of this build: the core keys plus each module's `channels.<name>` section. Start,
+ * `config check`, `channels add` and `config schema` all read files with it. Built per call, so a module
+ * registered later (a test channel) is part of it.
+ */
+export function appConfigSchema(modules: Record<string, ChannelModule> = channelModules) {
+  return buildConfigSchema(Object.values(modules));
+}
 
 /** The seed env-var mappers, for the config loader. */
 export function channelEnvMappers() {

@@ -1,12 +1,14 @@
 // What every channel implements, and what the gateway hands it. A channel folder reads top to bottom:
 // ingress (verify + normalize), client (the platform API), format (text, chunks, buttons), index (wiring).
 import type { Logger } from "pino";
+import type { z } from "zod";
 import type { Env } from "../config/env.ts";
-import type { ChannelSection, Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import type { RouteKind } from "../http/boundary.ts";
 import type { Authorize, Handler } from "../http/router.ts";
 import type { Store } from "../store/types.ts";
+import type { ChannelSettingsSpec } from "./sdk/accounts.ts";
 
 export interface ChannelCapabilities {
   /** Can edit a sent message (streaming by edits). */
@@ -110,14 +112,14 @@ export interface ChannelContext {
   readonly config: Config;
   readonly env: Env;
   /** This process's owner id for store leases (singleton work: a poller per bot, a gateway shard). */
-  readonly owner?: string;
+  readonly owner: string;
   /**
    * Whether a button value is one the gateway's buttons carry (a registered action prefix): a press of a button
    * the gateway did not make (a template's or another app's) can then be read as the text it showed instead.
    */
-  isActionValue?(value: string): boolean;
+  isActionValue(value: string): boolean;
   /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
-  commandList?(): { name: string; description: string }[];
+  commandList(): { name: string; description: string }[];
   /** Commits the event to the inbox; resolves once it is durable. */
   ingest(event: InboundEvent): Promise<IngestResult>;
   /**
@@ -125,14 +127,14 @@ export interface ChannelContext {
    * reply, Kakao SkillResponse). Resolves undefined when the reply was not ready; it is then delivered normally.
    */
   awaitReply(eventId: string, timeoutMs: number): Promise<OutboundMessage | undefined>;
-  /** A URL under the public base URL where the media can be fetched for a limited time, when configured. */
-  publishMedia?(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
+  /** A URL under the public base URL where the media can be fetched for a limited time; undefined when none is configured. */
+  publishMedia(item: MediaItem, address: DeliveryAddress): Promise<string | undefined>;
   /**
    * Queues a message through the outbox (durable, paced, retried; split at the channel's limit): e.g. the rest of
    * an in-band reply that did not fit (WeChat passive reply). Enqueueing an idempotency key twice sends once.
    * Not added to the session history: the reply it belongs to is already there.
    */
-  deliver?(
+  deliver(
     address: DeliveryAddress,
     message: OutboundMessage,
     idempotencyKey: string,
@@ -167,12 +169,28 @@ export interface ChannelAdapter {
   health(): ChannelHealth;
 }
 
-export interface ChannelModule {
-  name: string;
-  /** Maps the connector seed's env vars onto `channels.<name>`; undefined when none are set. */
+/** The channel API version this build of clawgate implements; the plugin loader refuses modules built for another. */
+export const CHANNEL_API_VERSION = 1;
+
+/**
+ * A channel: its settings (validated by the config schema before create() sees them), whether it takes several
+ * accounts, its seed env mapping, and how one account's adapter is built.
+ */
+export interface ChannelModule<S extends z.ZodType = z.ZodType> extends ChannelSettingsSpec<S> {
+  /** CHANNEL_API_VERSION of the SDK the module was written against. */
+  readonly apiVersion: number;
+  /**
+   * Maps the connector seed's env vars onto `channels.<name>` (through src/channels/shared/seed-env.ts);
+   * undefined when none are set.
+   */
   fromEnv?(env: Env): Record<string, unknown> | undefined;
-  /** Builds one adapter per enabled account. Throws a clear error on invalid settings. */
-  create(section: ChannelSection, ctx: ChannelContext): ChannelAdapter[];
+  /** One enabled account's adapter, from settings the module's schema already accepted. No I/O before start(). */
+  create(settings: z.output<S>, ctx: ChannelContext, account: string): ChannelAdapter;
+}
+
+/** Declares a module with its settings type inferred from its schema. */
+export function defineChannel<S extends z.ZodType>(module: ChannelModule<S>): ChannelModule<S> {
+  return module;
 }
 
 /** What an outbox item's payload holds (the gateway writes it, a channel may read queued parts back). */

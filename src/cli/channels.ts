@@ -5,12 +5,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { channelEnvMappers, channelModules } from "../channels/registry.ts";
+import { appConfigSchema, channelEnvMappers, channelModules } from "../channels/registry.ts";
+import { ADD_CHANNEL_HINT } from "../config/channels-schema.ts";
 import { ConfigError, formatIssues } from "../config/errors.ts";
 import { agentUrlFor, resolveConfig } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import { type Config, configSchema } from "../config/schema.ts";
-import { checkChannels } from "../gateway/channel-setup.ts";
 import { adminCall, fail, type GlobalOptions, load } from "./context.ts";
 
 export function registerChannels(program: Command) {
@@ -23,7 +23,7 @@ export function registerChannels(program: Command) {
     .description("configured channels and accounts, their listener and effective agent URL")
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const rows = listChannels(load(cmd).config);
+      const rows = listChannels(load(cmd, { sections: "as written" }).config);
       if (opts.json) return console.log(JSON.stringify(rows, null, 2));
       if (rows.length === 0)
         return console.log("No channels configured. Add one with `clawgate channels add`.");
@@ -41,7 +41,7 @@ export function registerChannels(program: Command) {
     .option("--channel <name>", "only this channel")
     .option("--json", "print JSON")
     .action(async (opts: { channel?: string; json?: boolean }, cmd: Command) => {
-      const status = (await adminCall(load(cmd), "GET", "/admin/api/status")) as {
+      const status = (await adminCall(load(cmd, { sections: "as written" }), "GET", "/admin/api/status")) as {
         channels: ChannelStatus[];
       };
       const rows = status.channels.filter((c) => !opts.channel || c.channel === opts.channel);
@@ -64,7 +64,7 @@ export function registerChannels(program: Command) {
       const settings = parseSettingArgs(cmd.args);
       if (!(opts.channel in channelModules) && !opts.force) {
         fail(
-          `unknown channel "${opts.channel}"; known: ${Object.keys(channelModules).join(", ")} (--force to add it anyway)`,
+          `unknown channel "${opts.channel}"; known: ${Object.keys(channelModules).join(", ")}. To add a channel, ${ADD_CHANNEL_HINT} (--force to write the section anyway)`,
         );
       }
       const path = configFilePath(cmd, true);
@@ -278,11 +278,11 @@ export function typeSettings(
   return { refused, remaining: refused.length ? [] : startProblems(doc, env) };
 }
 
-/** What `clawgate start` would say about this file: the schema, then every channel's own validation. */
+/** What `clawgate start` would say about this file: the schema assembled from the channel modules. */
 function startProblems(doc: Doc, env: Record<string, string | undefined>): string[] {
   try {
-    const config = resolveConfig(structuredClone(doc), env, { channelEnv: channelEnvMappers() });
-    return checkChannels(config, env);
+    resolveConfig(structuredClone(doc), env, { channelEnv: channelEnvMappers(), schema: appConfigSchema() });
+    return [];
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;

@@ -1,6 +1,6 @@
 // Shared CLI plumbing: loading the config the same way `start` does, and calling the running gateway.
 import type { Command } from "commander";
-import { channelEnvMappers } from "../channels/registry.ts";
+import { appConfigSchema, channelEnvMappers } from "../channels/registry.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
 
@@ -10,14 +10,25 @@ export interface GlobalOptions {
   port?: string;
 }
 
-export function load(cmd: Command): LoadedConfig {
+/**
+ * The configuration as `start` reads it: the schema the channel modules assembled, so a file start would refuse
+ * is refused here too. `sections: "as written"` checks only the core keys and the channel sections' own
+ * (enabled, agentUrl…): for `channels list`, which shows incomplete and unknown channels rather than refusing.
+ */
+export function load(cmd: Command, opts: { sections?: "checked" | "as written" } = {}): LoadedConfig {
   const o = cmd.optsWithGlobals() as GlobalOptions;
   const port = o.port === undefined ? undefined : Number(o.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     fail(`--port must be a whole number from 0 to 65535, got "${o.port}"`);
   }
   try {
-    return loadConfig({ configPath: o.config, host: o.host, port, channelEnv: channelEnvMappers() });
+    return loadConfig({
+      configPath: o.config,
+      host: o.host,
+      port,
+      channelEnv: channelEnvMappers(),
+      schema: opts.sections === "as written" ? undefined : appConfigSchema(),
+    });
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseEnv } from "node:util";
+import type { z } from "zod";
 import { type ChannelEnvMapper, coreEnvOverlay, type Env } from "./env.ts";
 import { ConfigError, formatIssues } from "./errors.ts";
 import { type Config, configSchema } from "./schema.ts";
@@ -18,6 +19,8 @@ export interface LoadOptions {
   env?: Env;
   cwd?: string;
   channelEnv?: Record<string, ChannelEnvMapper>;
+  /** The schema assembled from the channel modules (src/channels/registry.ts appConfigSchema); default: core only. */
+  schema?: z.ZodType;
 }
 
 export interface LoadedConfig {
@@ -112,7 +115,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 export function resolveConfig(
   fileValue: unknown,
   env: Env,
-  opts: Pick<LoadOptions, "host" | "port" | "channelEnv" | "cwd"> = {},
+  opts: Pick<LoadOptions, "host" | "port" | "channelEnv" | "cwd" | "schema"> = {},
   source = "configuration",
 ): Config {
   if (!isPlainObject(fileValue)) {
@@ -130,11 +133,12 @@ export function resolveConfig(
     if (section) merged = deepMerge(merged, { channels: { [name]: section } });
   }
   merged = deepMerge(merged, { server: { host: opts.host, port: opts.port } });
-  const parsed = configSchema.safeParse(merged);
+  const parsed = (opts.schema ?? configSchema).safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(source, formatIssues(parsed.error.issues, merged));
   }
-  const config = parsed.data;
+  // The assembled schema's channel sections are the core schema's, refined: the same output shape.
+  const config = parsed.data as Config;
   if (config.verbose && config.logLevel === "info") config.logLevel = "debug";
   config.dataDir = resolve(opts.cwd ?? process.cwd(), config.dataDir);
   return config;

@@ -1,14 +1,11 @@
-// Which channel sections become adapters, shared by `clawgate start` (the gateway) and `clawgate config check`,
-// so the check refuses exactly what start refuses: both run each enabled channel module's own create(), which
-// validates its section. Adapters do no I/O until start(), so the check builds them with a context that
-// refuses any use (no store is opened, nothing listens) and throws them away.
-import pino from "pino";
+// Which channel sections become adapters. The settings were validated by the config schema the channel modules
+// assembled (src/config/channels-schema.ts), which `clawgate config check` and `channels add` use too; each
+// enabled account is read here once more (the same schema, so never a new refusal for a loaded file) and handed
+// to its module's create().
 import { channelModules } from "../channels/registry.ts";
+import { channelAccounts } from "../channels/sdk/accounts.ts";
 import type { ChannelAdapter, ChannelContext, ChannelModule } from "../channels/types.ts";
-import type { Env } from "../config/env.ts";
-import { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/schema.ts";
-import type { Store } from "../store/types.ts";
 
 /** The enabled channel sections, in registry order (the web chat follows `webchat.enabled`). */
 export function enabledChannels(
@@ -24,60 +21,20 @@ export function enabledChannels(
   return out;
 }
 
-/** Builds every enabled channel's adapters; throws on the first invalid section or a doubled account. */
+/** Builds every enabled account's adapter; throws on an invalid section or a doubled account. */
 export function createChannelAdapters(config: Config, ctx: ChannelContext): ChannelAdapter[] {
   const adapters = new Map<string, ChannelAdapter>();
   for (const { module, section } of enabledChannels(config)) {
-    for (const adapter of module.create(section, ctx)) {
+    for (const { account, settings } of channelAccounts(module, section)) {
+      const adapter = module.create(settings, ctx, account);
       const key = `${adapter.channel}:${adapter.account}`;
+      // What the gateway may do is what the capabilities say; a declared feature must be there to call.
+      if (adapter.capabilities.edit && typeof adapter.edit !== "function") {
+        throw new Error(`channel ${key} declares capabilities.edit but has no edit()`);
+      }
       if (adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
       adapters.set(key, adapter);
     }
   }
   return [...adapters.values()];
-}
-
-/**
- * What `start` would refuse in the channel sections, one line per problem (every channel is checked, not just
- * the first bad one). Empty when start would accept them.
- */
-export function checkChannels(config: Config, env: Env): string[] {
-  const ctx = inertContext(config, env);
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const { name, module, section } of enabledChannels(config)) {
-    try {
-      for (const adapter of module.create(section, ctx)) {
-        const key = `${adapter.channel}:${adapter.account}`;
-        if (seen.has(key)) problems.push(`channels.${name}: channel account ${key} is configured twice`);
-        seen.add(key);
-      }
-    } catch (err) {
-      if (err instanceof ConfigError) problems.push(...err.problems);
-      else problems.push(prefixed(name, (err as Error).message ?? String(err)));
-    }
-  }
-  return problems;
-}
-
-const prefixed = (name: string, message: string) =>
-  message.startsWith(`channels.${name}`) ? message : `channels.${name}: ${message}`;
-
-function inertContext(config: Config, env: Env): ChannelContext {
-  const refuse = (what: string) => () => {
-    throw new Error(`${what} is not available while only checking the configuration`);
-  };
-  const store = new Proxy({} as Store, {
-    get: (_t, prop) => (prop === "then" ? undefined : refuse(`store.${String(prop)}`)),
-  });
-  return {
-    log: pino({ level: "silent" }),
-    store,
-    config,
-    env,
-    owner: "config-check",
-    commandList: () => [],
-    ingest: refuse("ingest"),
-    awaitReply: async () => undefined,
-  };
 }

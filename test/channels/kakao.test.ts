@@ -8,7 +8,7 @@ import {
 } from "../../src/channels/kakao/callback-hosts.ts";
 import { SHORTENED_NOTE, skillResponse } from "../../src/channels/kakao/format.ts";
 import { kakaoFromEnv, kakaoModule } from "../../src/channels/kakao/index.ts";
-import type { ChannelContext } from "../../src/channels/types.ts";
+import { channelAccounts } from "../../src/channels/sdk/accounts.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import type { GatewayExtension } from "../../src/gateway/gateway.ts";
 import { FakeKakao, skillPayload } from "../fakes/kakao.ts";
@@ -399,7 +399,7 @@ describe("Kakao formatting and settings", () => {
       "cb.example/path",
     ]) {
       assert.throws(
-        () => kakaoModule.create({ callbackHosts: ["bot-api.kakao.com", entry] }, {} as ChannelContext),
+        () => channelAccounts(kakaoModule, { callbackHosts: ["bot-api.kakao.com", entry] }),
         (err: Error) => {
           assert.ok(err instanceof ConfigError, `${entry}: ${err.name} ${err.message}`);
           assert.match(err.message, /channels\.kakao\.callbackHosts: /);

@@ -49,3 +49,34 @@ it("LINE and WhatsApp: bind, port, path and allowlists from the seed's variables
     /OPENCLAW_CONNECTOR_LINE_PORT/,
   );
 });
+
+it("every channel's variables go through the one mapper: Telegram and Discord open no listener of their own", async () => {
+  const { telegramFromEnv } = await import("../../src/channels/telegram/config.ts");
+  const { discordFromEnv } = await import("../../src/channels/discord/config.ts");
+  const { wechatFromEnv } = await import("../../src/channels/wechat/index.ts");
+  assert.equal(telegramFromEnv({ OPENCLAW_CONNECTOR_TELEGRAM_ALLOWED_USERS: "1" }), undefined);
+  assert.deepEqual(
+    telegramFromEnv({
+      OPENCLAW_CONNECTOR_TELEGRAM_TOKEN: " 123:abc ",
+      OPENCLAW_CONNECTOR_TELEGRAM_ALLOWED_USERS: "1, 2",
+      OPENCLAW_CONNECTOR_TELEGRAM_ALLOWED_CHATS: "-100",
+      // Read per account as the API base's fallback, not copied into the section.
+      OPENCLAW_CONNECTOR_TELEGRAM_API_BASE: "http://127.0.0.1:9",
+    }),
+    { botToken: "123:abc", allowedUsers: ["1", "2"], allowedChats: ["-100"] },
+  );
+  assert.deepEqual(
+    discordFromEnv({ OPENCLAW_CONNECTOR_DISCORD_TOKEN: "tok", OPENCLAW_CONNECTOR_DISCORD_PORT: "1" }),
+    {
+      token: "tok",
+    },
+  );
+  assert.deepEqual(
+    wechatFromEnv({
+      OPENCLAW_CONNECTOR_WECHAT_TOKEN: "t",
+      OPENCLAW_CONNECTOR_WECHAT_PATH: "/wx",
+      OPENCLAW_CONNECTOR_WECHAT_PORT: "9097",
+    }),
+    { listen: { host: "127.0.0.1", port: 9097 }, token: "t", path: "/wx" },
+  );
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import twilio from "twilio";
+import { channelAccounts } from "../../src/channels/sdk/accounts.ts";
 import { smsFromEnv, smsModule } from "../../src/channels/sms/index.ts";
 import {
   signedUrlCandidates,
@@ -336,7 +337,8 @@ describe("Twilio signature", () => {
     const ctx = { config: { server: {} } } as unknown as ChannelContext;
     const problems = (section: Record<string, unknown>) => {
       try {
-        smsModule.create(section, ctx);
+        for (const { account, settings } of channelAccounts(smsModule, section))
+          smsModule.create(settings, ctx, account);
       } catch (err) {
         assert.ok(err instanceof ConfigError, `${(err as Error).name}: ${(err as Error).message}`);
         return err.message;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ChannelContext } from "../../src/channels/types.ts";
+import { channelAccounts } from "../../src/channels/sdk/accounts.ts";
 import { aesKeyFrom, decryptMessage, wechatSignature } from "../../src/channels/wechat/crypto.ts";
 import { wechatFromEnv, wechatModule } from "../../src/channels/wechat/index.ts";
 import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
@@ -402,7 +402,6 @@ describe("WeChat daily API quota (errcode 45009) on the rest of a long reply", (
 });
 
 test("a malformed encodingAesKey is a configuration error naming the key, at start-up", () => {
-  const ctx = {} as ChannelContext;
   const valid = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
   for (const bad of [
     valid.slice(1),
@@ -412,7 +411,7 @@ test("a malformed encodingAesKey is a configuration error naming the key, at sta
     " ".repeat(43),
   ]) {
     assert.throws(
-      () => wechatModule.create({ token: "t", appId: "wx1", encodingAesKey: bad }, ctx),
+      () => channelAccounts(wechatModule, { token: "t", appId: "wx1", encodingAesKey: bad }),
       (err: Error) => {
         assert.ok(err instanceof ConfigError, `${JSON.stringify(bad)}: ${err.name} ${err.message}`);
         assert.match(
@@ -426,7 +425,9 @@ test("a malformed encodingAesKey is a configuration error naming the key, at sta
   }
   assert.throws(
     () =>
-      wechatModule.create({ accounts: { ops: { token: "t", appId: "wx1", encodingAesKey: "short" } } }, ctx),
+      channelAccounts(wechatModule, {
+        accounts: { ops: { token: "t", appId: "wx1", encodingAesKey: "short" } },
+      }),
     /channels\.wechat\.accounts\.ops\.encodingAesKey/,
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -64,6 +64,18 @@ describe("clawgate channels add | remove | list", () => {
     assert.equal(sms?.account, "default");
     assert.equal(sms?.agentUrl, "http://10.0.0.5:8080/v1/chat/completions");
     assert.match(sms?.listener ?? "", /127\.0\.0\.1:8094/);
+  });
+
+  test("a channel no module provides is refused with the known channels and how to add one", async () => {
+    const dir = tempDir();
+    const added = await clawgate(dir, "channels", "add", "--channel", "dingtalk", "--clientId", "ding");
+    assert.equal(added.code, 1);
+    assert.match(
+      added.stderr,
+      /unknown channel "dingtalk"; known: webchat, slack, line, .*telegram, discord/,
+    );
+    assert.match(added.stderr, /add a plugin: docs\/plugins\.md/);
+    assert.equal(existsSync(join(dir, "clawgate.json")), false, "nothing written");
   });
 
   test("an edit that would make the config invalid is refused and the file is left as it was", async () => {

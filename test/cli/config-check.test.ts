@@ -72,6 +72,65 @@ describe("clawgate config check", () => {
     assert.ok(await startRefusal(dir));
   });
 
+  test("the seed's ocg.json with channels no module provides is refused by check and start, naming the known ones", async () => {
+    const dir = tempDir();
+    // What the channel-gateway seed's users run through its channel plugins: before, check called this valid and
+    // start ran only the web chat.
+    writeFileSync(
+      join(dir, "ocg.json"),
+      JSON.stringify({
+        agentUrl: "http://127.0.0.1:11434/v1/chat/completions",
+        channels: {
+          "wechat-personal": { accounts: { default: { enabled: true } } },
+          dingtalk: { enabled: true, clientId: "ding-client" },
+          qq: { enabled: true, appId: "YOUR_APP_ID", clientSecret: "YOUR_CLIENT_SECRET" },
+          telegram: { accounts: { default: { enabled: true, botToken: "123456:ABC-DEF" } } },
+        },
+      }),
+    );
+    const check = await clawgate(dir, "config", "check");
+    assert.notEqual(check.code, 0, check.stdout);
+    assert.doesNotMatch(check.stdout, /Configuration is valid/);
+    for (const name of ["wechat-personal", "dingtalk", "qq"]) {
+      assert.match(check.stderr, new RegExp(`channels\\.${name}: no channel module provides this channel`));
+    }
+    assert.match(
+      check.stderr,
+      /known: webchat, slack, line, whatsapp, wechat, kakao, sms, telegram, discord/,
+    );
+    assert.match(check.stderr, /add a plugin: docs\/plugins\.md/);
+    assert.doesNotMatch(check.stderr, /channels\.telegram/, "the seed's telegram account is fine");
+    const start = await clawgate(dir, "start");
+    assert.notEqual(start.code, 0, "start refuses it too instead of running only the web chat");
+    assert.match(start.stderr, /channels\.qq: no channel module provides this channel/);
+  });
+
+  test("the seed's own shape passes: telegram under accounts.default with the seed's key names", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, "ocg.json"),
+      JSON.stringify({
+        agentUrl: "http://127.0.0.1:11434/v1/chat/completions",
+        model: "gpt-4o",
+        apiKey: "",
+        verbose: false,
+        channels: { telegram: { accounts: { default: { enabled: true, token: "123456:ABC-DEF" } } } },
+      }),
+    );
+    const check = await clawgate(dir, "config", "check");
+    assert.equal(check.code, 0, check.stderr);
+  });
+
+  test("a single-account channel given accounts is refused instead of ignored", async () => {
+    const dir = tempDir();
+    writeJson(dir, {
+      channels: { whatsapp: { accounts: { ops: { ...WHATSAPP, appSecret: "app-secret-value" } } } },
+    });
+    const check = await clawgate(dir, "config", "check");
+    assert.notEqual(check.code, 0);
+    assert.match(check.stderr, /channels\.whatsapp\.accounts: whatsapp takes one account/);
+  });
+
   test("a complete configuration is valid for both", async () => {
     const dir = tempDir();
     writeJson(dir, { channels: { whatsapp: { ...WHATSAPP, appSecret: "app-secret-value" } } });

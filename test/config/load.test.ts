@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { appConfigSchema } from "../../src/channels/registry.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { agentUrlFor, DEFAULT_AGENT_URL, databaseUrl, loadConfig } from "../../src/config/load.ts";
 import { maskConfig } from "../../src/config/mask.ts";
@@ -195,8 +196,23 @@ describe("configuration", () => {
     assert.ok(text.includes("llama"));
   });
 
+  it("the JSON Schema types each channel by its module: editors complete channel and account keys", () => {
+    type Obj = { properties: Record<string, Obj>; additionalProperties?: Obj | boolean; not?: unknown };
+    const schema = configJsonSchema(appConfigSchema()) as Obj;
+    const channels = schema.properties.channels!;
+    assert.ok(channels.properties.line!.properties.channelSecret, "channels.line.channelSecret");
+    assert.ok(channels.properties.whatsapp!.properties.appSecret, "channels.whatsapp.appSecret");
+    const telegramAccount = (channels.properties.telegram!.properties.accounts!.additionalProperties as Obj)
+      .properties;
+    assert.ok(
+      telegramAccount.botToken && telegramAccount.enabled,
+      "channels.telegram.accounts.<id>.botToken",
+    );
+    assert.deepEqual((channels.additionalProperties as Obj).not, {}, "an unknown channel key is flagged");
+  });
+
   it("generates a JSON Schema for editors", () => {
-    const schema = configJsonSchema() as { properties: Record<string, unknown> };
+    const schema = configJsonSchema(appConfigSchema()) as { properties: Record<string, unknown> };
     for (const key of ["agentUrl", "server", "channels", "policy", "callbackSecret"])
       assert.ok(key in schema.properties, key);
   });

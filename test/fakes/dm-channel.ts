@@ -3,7 +3,13 @@
 // adapter's isTrusted, so the DM pairing gate is what admits anyone else. `attachments` in the body are
 // carried as they are (a picture-only message); `botName` in the config section is the adapter's bot name.
 
-import type { ChannelAdapter, ChannelModule, OutboundMessage } from "../../src/channels/types.ts";
+import { z } from "zod";
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelModule,
+  type OutboundMessage,
+} from "../../src/channels/types.ts";
 import { lexCommand } from "../../src/core/command-lexer.ts";
 import type { Attachment, DeliveryAddress } from "../../src/core/event.ts";
 import { sendJson } from "../../src/http/respond.ts";
@@ -16,8 +22,11 @@ export interface SentRecord {
 export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule {
   return {
     name,
-    create(section, ctx) {
-      const allowFrom = (section.allowFrom as string[] | undefined) ?? [];
+    apiVersion: CHANNEL_API_VERSION,
+    settings: z.looseObject({ allowFrom: z.array(z.string()).default([]), botName: z.string().optional() }),
+    multiAccount: false,
+    create(section: { allowFrom: string[]; botName?: string }, ctx) {
+      const allowFrom = section.allowFrom;
       let seq = 0;
       const adapter: ChannelAdapter = {
         ...(typeof section.botName === "string" ? { botName: section.botName } : {}),
@@ -69,7 +78,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
         isTrusted: (event) => allowFrom.includes(event.sender.id),
         health: () => ({ status: "running" }),
       };
-      return [adapter];
+      return adapter;
     },
   };
 }

@@ -3,8 +3,9 @@
 // is committed) must keep the same distance from the last preview as the previews keep from each other.
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { z } from "zod";
 import { channelModules } from "../../src/channels/registry.ts";
-import type { ChannelAdapter, OutboundMessage } from "../../src/channels/types.ts";
+import { CHANNEL_API_VERSION, type ChannelAdapter, type OutboundMessage } from "../../src/channels/types.ts";
 import { sendJson } from "../../src/http/respond.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, waitFor } from "../helpers/gateway.ts";
@@ -14,6 +15,9 @@ const calls: { at: number; kind: "send" | "edit"; text: string }[] = [];
 
 channelModules.slowedit = {
   name: "slowedit",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: z.looseObject({}),
+  multiAccount: false,
   create(_section, ctx) {
     let seq = 0;
     const adapter: ChannelAdapter = {
@@ -58,7 +62,7 @@ channelModules.slowedit = {
       isTrusted: () => true,
       health: () => ({ status: "running" }),
     };
-    return [adapter];
+    return adapter;
   },
 };
 

@@ -1,10 +1,9 @@
 // Discord settings: `channels.discord` (shared defaults, the seed's env vars) and `channels.discord.accounts.<id>`
 // (one bot application each).
 import { z } from "zod";
-import { csv, type Env } from "../../config/env.ts";
-import { ConfigError } from "../../config/errors.ts";
-import type { ChannelSection } from "../../config/schema.ts";
-import { channelAccounts } from "../shared/accounts.ts";
+import type { Env } from "../../config/env.ts";
+import type { ChannelSettingsSpec } from "../sdk/accounts.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { idListSchema } from "../shared/settings.ts";
 
 export const DEFAULT_DISCORD_API_BASE = "https://discord.com/api";
@@ -34,32 +33,35 @@ export const discordAccountSchema = z.object({
 
 export type DiscordAccountConfig = z.output<typeof discordAccountSchema> & { id: string; apiBase: string };
 
-export function discordAccounts(section: ChannelSection, env: Env): DiscordAccountConfig[] {
-  // ocg's `channels add --channel discord --token …` and a botToken spelling both work.
-  const normalized = { ...section, token: section.token ?? section.botToken };
-  delete (normalized as Record<string, unknown>).botToken;
-  return channelAccounts("discord", normalized as ChannelSection, discordAccountSchema).map(
-    ({ account, settings }) => {
-      if (!/^[A-Za-z0-9_-]+$/.test(account)) {
-        throw new ConfigError("channels.discord.accounts", [
-          `account id "${account}": use letters, digits, _ and - only (it appears in session keys)`,
-        ]);
-      }
-      const apiBase =
-        settings.apiBase || env.OPENCLAW_CONNECTOR_DISCORD_API_BASE?.trim() || DEFAULT_DISCORD_API_BASE;
-      return { ...settings, apiBase: apiBase.replace(/\/+$/, ""), id: account };
-    },
-  );
+/** How `channels.discord` is read: one bot application per account; `botToken` is accepted for `token`. */
+export const discordSettings = {
+  name: "discord",
+  settings: discordAccountSchema,
+  multiAccount: true,
+  aliases: { botToken: "token" },
+  accountId: {
+    pattern: /^[A-Za-z0-9_-]+$/,
+    hint: "use letters, digits, _ and - only (it appears in session keys)",
+  },
+} satisfies ChannelSettingsSpec;
+
+/** One account's settings with its id and API base (OPENCLAW_CONNECTOR_DISCORD_API_BASE when not set). */
+export function discordAccountConfig(
+  settings: z.output<typeof discordAccountSchema>,
+  account: string,
+  env: Env,
+): DiscordAccountConfig {
+  const apiBase =
+    settings.apiBase || env.OPENCLAW_CONNECTOR_DISCORD_API_BASE?.trim() || DEFAULT_DISCORD_API_BASE;
+  return { ...settings, apiBase: apiBase.replace(/\/+$/, ""), id: account };
 }
 
 /** The connector seed's variables. OPENCLAW_CONNECTOR_DISCORD_API_BASE is read per account (see apiBase). */
 export function discordFromEnv(env: Env): Record<string, unknown> | undefined {
-  const token = env.OPENCLAW_CONNECTOR_DISCORD_TOKEN?.trim();
-  if (!token) return undefined;
-  const out: Record<string, unknown> = { token };
-  const users = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_USERS);
-  const channels = csv(env.OPENCLAW_CONNECTOR_DISCORD_ALLOWED_CHANNELS);
-  if (users) out.allowedUsers = users;
-  if (channels) out.allowedChannels = channels;
-  return out;
+  return seedEnvSection(env, "DISCORD", {
+    requiredAny: ["TOKEN"],
+    strings: { TOKEN: "token" },
+    lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_CHANNELS: "allowedChannels" },
+    common: false,
+  });
 }

@@ -7,21 +7,29 @@ import type { GatewayDispatchPayload } from "discord-api-types/v10";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
-import { HealthTracker } from "../health.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { publishSlashCommands } from "./application-commands.ts";
 import { ButtonPresses } from "./button-presses.ts";
 import { ChannelCache } from "./channel-cache.ts";
 import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
-import { type DiscordAccountConfig, discordAccounts, discordFromEnv } from "./config.ts";
+import {
+  type DiscordAccountConfig,
+  discordAccountConfig,
+  discordFromEnv,
+  discordSettings,
+} from "./config.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
@@ -31,20 +39,19 @@ import type { DcInteraction } from "./types.ts";
 export class DiscordAdapter implements ChannelAdapter {
   readonly channel = "discord";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: true,
     threads: true,
     media: true,
     buttons: true,
     maxTextLength: DISCORD_MAX_TEXT,
     minEditIntervalMs: 1200,
-  };
+  });
   readonly client: DiscordClient;
   readonly #cfg: DiscordAccountConfig;
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
-  readonly #allowedUsers: Set<string>;
-  readonly #allowedChannels: Set<string>;
+  readonly #allowed: Allowlist;
   readonly #channels: ChannelCache;
   readonly #presses: ButtonPresses;
   /** When each recent message was last written: edits of one message stay minEditIntervalMs apart. */
@@ -63,8 +70,7 @@ export class DiscordAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.account = cfg.id;
     this.client = new DiscordClient({ token: cfg.token, apiBase: cfg.apiBase });
-    this.#allowedUsers = new Set(cfg.allowedUsers);
-    this.#allowedChannels = new Set(cfg.allowedChannels);
+    this.#allowed = new Allowlist(cfg.allowedUsers, cfg.allowedChannels);
     this.#botId = Buffer.from(cfg.token.split(".")[0]!, "base64").toString("utf8");
     this.#appId = this.#botId;
     let resolve!: (v: string | undefined) => void;
@@ -240,9 +246,11 @@ export class DiscordAdapter implements ChannelAdapter {
 
   /** With allowedChannels set, guild channels (and their threads) outside the list are not listened to. */
   #listensIn(event: InboundEvent): boolean {
-    if (event.conversation.kind === "dm" || this.#allowedChannels.size === 0) return true;
-    if (this.#allowedChannels.has(event.conversation.id)) return true;
-    return event.conversation.thread !== undefined && this.#allowedChannels.has(event.conversation.thread);
+    if (event.conversation.kind === "dm" || this.#allowed.conversations === 0) return true;
+    if (this.#allowed.hasConversation(event.conversation.id)) return true;
+    return (
+      event.conversation.thread !== undefined && this.#allowed.hasConversation(event.conversation.thread)
+    );
   }
 
   // ---- sending ----
@@ -323,9 +331,9 @@ export class DiscordAdapter implements ChannelAdapter {
 
   isTrusted(event: InboundEvent): boolean {
     return (
-      this.#allowedUsers.has(event.sender.id) ||
-      this.#allowedChannels.has(event.conversation.id) ||
-      (event.conversation.thread !== undefined && this.#allowedChannels.has(event.conversation.thread))
+      this.#allowed.has(event) ||
+      // A thread is trusted where its parent channel is.
+      (event.conversation.thread !== undefined && this.#allowed.hasConversation(event.conversation.thread))
     );
   }
 
@@ -334,8 +342,10 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 }
 
-export const discordModule: ChannelModule = {
-  name: "discord",
+export const discordModule = defineChannel({
+  ...discordSettings,
+  apiVersion: CHANNEL_API_VERSION,
   fromEnv: discordFromEnv,
-  create: (section, ctx) => discordAccounts(section, ctx.env).map((cfg) => new DiscordAdapter(cfg, ctx)),
-};
+  create: (settings, ctx, account) =>
+    new DiscordAdapter(discordAccountConfig(settings, account, ctx.env), ctx),
+});

@@ -2,20 +2,24 @@
 // callback for slower answers (only to allowlisted hosts), quick replies for buttons. Kakao has no way to
 // message a user outside a request, so a reply without an in-band slot or a callback cannot be delivered.
 import { z } from "zod";
-import { csv, type Env, envBool, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../runtime/pacer.ts";
 import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
-import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { choiceKey, rememberChoices } from "../shared/reply-choices.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type OutboundMessage,
   PermanentDeliveryError,
   type SendOptions,
@@ -51,7 +55,7 @@ type KakaoSettings = z.output<typeof settingsSchema>;
 export class KakaoAdapter implements ChannelAdapter {
   readonly channel = "kakao";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: true,
@@ -59,13 +63,13 @@ export class KakaoAdapter implements ChannelAdapter {
     // One answer per request (in-band or one callback): the adapter fits it into 3 bubbles itself.
     maxTextLength: 100_000,
     minEditIntervalMs: 0,
-  };
+  });
   readonly listen: { host: string; port: number } | undefined;
   readonly #s: KakaoSettings;
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
   readonly #pacer = new Pacer();
-  readonly #allowed: Set<string>;
+  readonly #allowed: Allowlist;
   readonly #guard: CallbackGuard;
 
   constructor(account: string, settings: KakaoSettings, ctx: ChannelContext) {
@@ -73,7 +77,7 @@ export class KakaoAdapter implements ChannelAdapter {
     this.#s = settings;
     this.#ctx = ctx;
     this.listen = settings.listen;
-    this.#allowed = new Set(settings.allowedUsers);
+    this.#allowed = new Allowlist(settings.allowedUsers);
     const rules = parseHostRules(settings.callbackHosts);
     const policy = fetchPolicyFromConfig(ctx.config);
     this.#guard = {
@@ -143,7 +147,7 @@ export class KakaoAdapter implements ChannelAdapter {
 
   /** Soft allowlist: anyone may write; only listed user ids (botUserKey) are trusted. */
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowed.has(event.sender.id);
+    return this.#allowed.hasSender(event.sender.id);
   }
 
   health() {
@@ -153,26 +157,20 @@ export class KakaoAdapter implements ChannelAdapter {
 
 /** The connector seed's variables: the adapter exists only with OPENCLAW_CONNECTOR_KAKAO_ENABLED=true. */
 export function kakaoFromEnv(env: Env): Record<string, unknown> | undefined {
-  const enabled = envBool(env.OPENCLAW_CONNECTOR_KAKAO_ENABLED);
-  if (enabled === undefined) return undefined;
-  if (!enabled) return { enabled: false };
-  return {
-    enabled: true,
-    allowedUsers: csv(env.OPENCLAW_CONNECTOR_KAKAO_ALLOWED_USERS),
-    path: env.OPENCLAW_CONNECTOR_KAKAO_PATH || undefined,
-    callbackHosts: csv(env.OPENCLAW_CONNECTOR_KAKAO_CALLBACK_HOSTS),
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_KAKAO_BIND || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_KAKAO_PORT") ?? KAKAO_DEFAULT_PORT,
-    },
-  };
+  return seedEnvSection(env, "KAKAO", {
+    requiredAny: ["ENABLED"],
+    enabledBy: "ENABLED",
+    strings: {},
+    lists: { ALLOWED_USERS: "allowedUsers", CALLBACK_HOSTS: "callbackHosts" },
+    defaultPort: KAKAO_DEFAULT_PORT,
+  });
 }
 
-export const kakaoModule: ChannelModule = {
+export const kakaoModule = defineChannel({
   name: "kakao",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
   fromEnv: kakaoFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("kakao", section, settingsSchema).map(
-      ({ account, settings }) => new KakaoAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new KakaoAdapter(account, settings, ctx),
+});

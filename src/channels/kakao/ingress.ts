@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
 import { sendError, sendJson } from "../../http/respond.ts";
-import type { HealthTracker } from "../health.ts";
+import type { HealthTracker } from "../sdk/health.ts";
 import { choiceKey, resolveChoice } from "../shared/reply-choices.ts";
 import type { ChannelContext, OutboundMessage, WebhookRoute } from "../types.ts";
 import { callbackAllowed, type parseHostRules } from "./callback-hosts.ts";

@@ -1,8 +1,6 @@
 // LINE settings: `channels.line` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_LINE_* variables.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
-import type { ChannelSection } from "../../config/schema.ts";
-import { sectionSettings } from "../shared/accounts.ts";
 import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
@@ -29,10 +27,6 @@ export const lineSettingsSchema = z.object({
 });
 
 export type LineSettings = z.output<typeof lineSettingsSchema>;
-
-export function lineSettings(section: ChannelSection): LineSettings {
-  return sectionSettings("line", section, lineSettingsSchema);
-}
 
 /** OPENCLAW_CONNECTOR_LINE_*: configuring LINE this way also opens the seed's own listener (default :8099). */
 export function lineFromEnv(env: Env): Record<string, unknown> | undefined {

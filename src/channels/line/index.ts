@@ -1,29 +1,30 @@
 // LINE (Messaging API): signed webhooks in; replies use the event's reply token first (single use, short-lived)
 // and fall back to push. Images go out as signed https media links with a preview. Setup: docs/channels/line.md.
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import { sendError } from "../../http/respond.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError, previewImage } from "../../media/image.ts";
 import { MediaTooLargeError } from "../../media/service.ts";
-import { HealthTracker } from "../health.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
+import { jsonWebhookRoute, refuse, type WebhookOutcome } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import { parseJsonObject } from "../shared/json-body.ts";
 import { PlatformClientError } from "../shared/platform-fetch.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { LineClient, retryKeyFor } from "./client.ts";
-import { type LineSettings, lineFromEnv, lineSettings } from "./config.ts";
+import { type LineSettings, lineFromEnv, lineSettingsSchema } from "./config.ts";
 import {
   batches,
   imageMessage,
@@ -52,53 +53,45 @@ const NO_PUBLIC_URL =
 export class LineAdapter implements ChannelAdapter {
   readonly channel = "line";
   readonly account = "default";
-  readonly capabilities = {
-    edit: false,
-    threads: false,
-    media: true,
-    buttons: true,
-    maxTextLength: LINE_TEXT_MAX,
-    minEditIntervalMs: 0,
-  };
+  readonly capabilities = capabilities({ media: true, buttons: true, maxTextLength: LINE_TEXT_MAX });
   readonly listen?: { host: string; port: number };
   readonly #s: LineSettings;
   readonly #ctx: ChannelContext;
   readonly #client: LineClient;
   readonly #health = new HealthTracker();
-  readonly #allowedUsers: Set<string>;
-  readonly #allowedGroups: Set<string>;
+  readonly #allowed: Allowlist;
 
   constructor(settings: LineSettings, ctx: ChannelContext) {
     this.#s = settings;
     this.#ctx = ctx;
     this.listen = settings.listen;
     this.#client = new LineClient(settings.apiBase, settings.channelAccessToken);
-    this.#allowedUsers = new Set(settings.allowedUsers);
-    this.#allowedGroups = new Set(settings.allowedGroups);
+    this.#allowed = new Allowlist(settings.allowedUsers, settings.allowedGroups);
     this.#health.status("running");
   }
 
   routes(): WebhookRoute[] {
-    return [
+    const route = jsonWebhookRoute(
       {
-        method: "POST",
         path: this.#s.path,
         bodyLimitBytes: this.#s.bodyLimitBytes,
-        handler: (req, res, c) => this.#handle(req, res, c.body),
+        verify: (req, body) => verifyLineRequest(this.#s.channelSecret, req.headers, body),
+        normalize: (payload) => this.#normalize(payload),
+        ack: (res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"),
       },
-    ];
+      this.#ctx,
+      this.#health,
+    );
+    return [route];
   }
 
   async stop() {
     this.#health.status("stopped");
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const verdict = verifyLineRequest(this.#s.channelSecret, req.headers, body);
-    if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
-    const payload = parseJsonObject(body);
-    if (!payload || !Array.isArray(payload.events))
-      return sendError(res, 400, "body must be {events: [...]}");
+  /** One webhook's events, in order: each with its webhookEventId (a redelivery is a duplicate). */
+  async #normalize(payload: Record<string, unknown>): Promise<InboundEvent[] | WebhookOutcome> {
+    if (!Array.isArray(payload.events)) return refuse("body must be {events: [...]}");
     const events: InboundEvent[] = [];
     for (const raw of payload.events) {
       const read = normalizeLineEvent(raw, { account: this.account, requireMention: this.#s.requireMention });
@@ -122,13 +115,9 @@ export class LineAdapter implements ChannelAdapter {
         event.action.value =
           (await decodeButtonValue(this.#ctx.store, event.action.value)) ?? event.action.value;
       }
-      this.#health.inbound();
       events.push(event);
     }
-    // Every event is durable before LINE hears 200; a redelivery (same webhookEventId) is a duplicate. Ingesting
-    // them together lets one group commit cover the whole webhook; the calls are made in order, so lanes keep it.
-    await Promise.all(events.map((e) => this.#ctx.ingest(e)));
-    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    return events;
   }
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
@@ -278,7 +267,7 @@ export class LineAdapter implements ChannelAdapter {
   }
 
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowedUsers.has(event.sender.id) || this.#allowedGroups.has(event.conversation.id);
+    return this.#allowed.has(event);
   }
 
   health() {
@@ -312,8 +301,11 @@ function isInvalidReplyToken(err: unknown): boolean {
   return typeof message === "string" && /invalid reply token/i.test(message);
 }
 
-export const lineModule: ChannelModule = {
+export const lineModule = defineChannel({
   name: "line",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: lineSettingsSchema,
+  multiAccount: false,
   fromEnv: lineFromEnv,
-  create: (section, ctx) => [new LineAdapter(lineSettings(section), ctx)],
-};
+  create: (settings, ctx) => new LineAdapter(settings, ctx),
+});

@@ -1,9 +1,7 @@
 // Slack settings: `channels.slack` in clawgate.json, or the connector seed's OPENCLAW_CONNECTOR_SLACK_* variables.
-// Validated here because `channels.<name>` is a loose object in the core schema.
+// The config schema validates them with slackSettingsSchema (src/config/channels-schema.ts).
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
-import type { ChannelSection } from "../../config/schema.ts";
-import { sectionSettings } from "../shared/accounts.ts";
 import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
@@ -35,10 +33,6 @@ export const slackSettingsSchema = z.object({
 });
 
 export type SlackSettings = z.output<typeof slackSettingsSchema>;
-
-export function slackSettings(section: ChannelSection): SlackSettings {
-  return sectionSettings("slack", section, slackSettingsSchema);
-}
 
 /** OPENCLAW_CONNECTOR_SLACK_*: configuring Slack this way also opens the seed's own listener (default :8095). */
 export function slackFromEnv(env: Env): Record<string, unknown> | undefined {

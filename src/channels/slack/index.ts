@@ -2,21 +2,25 @@
 // Block Kit, images use the external upload flow. Setup: docs/channels/slack.md.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import { sendError, sendJson } from "../../http/respond.ts";
-import { HealthTracker } from "../health.ts";
+import { sendJson } from "../../http/respond.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
+import { answer, jsonWebhookRoute, refuse, type WebhookOutcome } from "../sdk/webhook.ts";
 import { parseJsonObject } from "../shared/json-body.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { SlackClient } from "./client.ts";
-import { type SlackSettings, slackFromEnv, slackSettings } from "./config.ts";
+import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
 import { encodeSlackText, slackBlocks } from "./format.ts";
 import {
   normalizeSlackAction,
@@ -33,7 +37,7 @@ function ack(res: ServerResponse): void {
 export class SlackAdapter implements ChannelAdapter {
   readonly channel = "slack";
   readonly account = "default";
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: true,
     threads: true,
     media: true,
@@ -42,14 +46,15 @@ export class SlackAdapter implements ChannelAdapter {
     maxTextLength: 4000,
     // chat.update is rate limited (Tier 3); one edit every 1.5 s keeps a streamed reply well inside it.
     minEditIntervalMs: 1500,
-  };
+  });
   readonly listen?: { host: string; port: number };
   readonly client: SlackClient;
   readonly #s: SlackSettings;
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
-  readonly #allowedUsers: Set<string>;
-  readonly #allowedChannels: Set<string>;
+  readonly #allowed: Allowlist;
+  /** Payloads that came as an interactivity form (button presses), told apart from Events API bodies. */
+  readonly #interactions = new WeakSet<Record<string, unknown>>();
   #botUserId: string | undefined;
 
   constructor(settings: SlackSettings, ctx: ChannelContext) {
@@ -58,18 +63,25 @@ export class SlackAdapter implements ChannelAdapter {
     this.listen = settings.listen;
     this.client = new SlackClient(settings.apiBase, settings.botToken);
     this.#botUserId = settings.botUserId;
-    this.#allowedUsers = new Set(settings.allowedUsers);
-    this.#allowedChannels = new Set(settings.allowedChannels);
+    this.#allowed = new Allowlist(settings.allowedUsers, settings.allowedChannels);
   }
 
   routes(): WebhookRoute[] {
-    const handler = (req: IncomingMessage, res: ServerResponse, c: { body: Buffer }) =>
-      this.#handle(req, res, c.body);
-    const limit = this.#s.bodyLimitBytes;
-    const routes: WebhookRoute[] = [{ method: "POST", path: this.#s.path, bodyLimitBytes: limit, handler }];
-    if (this.#s.interactivityPath !== this.#s.path) {
-      routes.push({ method: "POST", path: this.#s.interactivityPath, bodyLimitBytes: limit, handler });
-    }
+    const route = (path: string) =>
+      jsonWebhookRoute(
+        {
+          path,
+          bodyLimitBytes: this.#s.bodyLimitBytes,
+          verify: (req, body) => verifySlackRequest(this.#s.signingSecret, req.headers, body),
+          parse: (req, body) => this.#parse(req, body),
+          normalize: (payload) => this.#normalize(payload),
+          ack: (res) => ack(res),
+        },
+        this.#ctx,
+        this.#health,
+      );
+    const routes = [route(this.#s.path)];
+    if (this.#s.interactivityPath !== this.#s.path) routes.push(route(this.#s.interactivityPath));
     return routes;
   }
 
@@ -89,35 +101,34 @@ export class SlackAdapter implements ChannelAdapter {
     this.#health.status("stopped");
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, body: Buffer) {
-    const verdict = verifySlackRequest(this.#s.signingSecret, req.headers, body);
-    if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
+  /** Button presses come as a form (payload=<JSON>) on either path; events as JSON. */
+  #parse(req: IncomingMessage, body: Buffer): Record<string, unknown> | WebhookOutcome {
+    const type = String(req.headers["content-type"] ?? "");
+    if (!type.startsWith("application/x-www-form-urlencoded")) {
+      return parseJsonObject(body) ?? refuse("body is not a JSON object");
+    }
+    // Slash commands (no payload) are not used by clawgate: acknowledged.
+    const raw = new URLSearchParams(body.toString("utf8")).get("payload");
+    if (raw === null) return answer(ack);
+    const payload = parseJsonObject(Buffer.from(raw));
+    if (!payload) return refuse("payload is not a JSON object");
+    this.#interactions.add(payload);
+    return payload;
+  }
+
+  #normalize(payload: Record<string, unknown>): InboundEvent[] | WebhookOutcome {
     const opts = {
       account: this.account,
       botUserId: this.#botUserId,
       requireMention: this.#s.requireMention,
       replyInThread: this.#s.replyInThread,
     };
-    const type = String(req.headers["content-type"] ?? "");
     let r: SlackNormalized;
-    let payload: Record<string, unknown> | undefined;
-    if (type.startsWith("application/x-www-form-urlencoded")) {
-      // Interactivity: payload=<JSON>. Slash commands (no payload) are not used by clawgate: acknowledged.
-      const form = new URLSearchParams(body.toString("utf8"));
-      const raw = form.get("payload");
-      if (raw === null) return ack(res);
-      payload = parseJsonObject(Buffer.from(raw));
-      if (!payload) return sendError(res, 400, "payload is not a JSON object");
-      r = normalizeSlackAction(payload, opts);
-    } else {
-      payload = parseJsonObject(body);
-      if (!payload) return sendError(res, 400, "body is not a JSON object");
-      if (payload.type === "url_verification") {
-        return sendJson(res, 200, { challenge: String(payload.challenge ?? "") });
-      }
-      if (payload.type !== "event_callback") return ack(res);
-      r = normalizeSlackEvent(payload, opts);
-    }
+    if (this.#interactions.has(payload)) r = normalizeSlackAction(payload, opts);
+    else if (payload.type === "url_verification") {
+      return answer((res) => sendJson(res, 200, { challenge: String(payload.challenge ?? "") }));
+    } else if (payload.type !== "event_callback") return [];
+    else r = normalizeSlackEvent(payload, opts);
     if (r.kind === "unreadable") {
       // Signed by Slack, so not an attack, and resending it would not make it readable: acknowledged and logged.
       const message = `slack: could not read a signed ${String(payload.type)} payload, skipped: ${r.reason}`;
@@ -126,14 +137,10 @@ export class SlackAdapter implements ChannelAdapter {
         { channel: "slack", eventId: payload.event_id, type: payload.type, reason: r.reason },
         message,
       );
-      return ack(res);
+      return [];
     }
-    if (r.kind === "ignored") return ack(res);
-    const event = r.event;
-    this.#health.inbound();
-    // Durable before Slack hears 200; a retry (X-Slack-Retry-Num) of the same message is a duplicate here.
-    await this.#ctx.ingest(event);
-    ack(res);
+    // Durable before Slack hears 200; a retry (X-Slack-Retry-Num) of the same message is a duplicate.
+    return r.kind === "ignored" ? [] : [r.event];
   }
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
@@ -214,7 +221,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowedUsers.has(event.sender.id) || this.#allowedChannels.has(event.conversation.id);
+    return this.#allowed.has(event);
   }
 
   health() {
@@ -222,8 +229,11 @@ export class SlackAdapter implements ChannelAdapter {
   }
 }
 
-export const slackModule: ChannelModule = {
+export const slackModule = defineChannel({
   name: "slack",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: slackSettingsSchema,
+  multiAccount: false,
   fromEnv: slackFromEnv,
-  create: (section, ctx) => [new SlackAdapter(slackSettings(section), ctx)],
-};
+  create: (settings, ctx) => new SlackAdapter(settings, ctx),
+});

@@ -2,27 +2,32 @@
 // Messages API paced per sending number, long text split at 1600 characters, images sent as MMS by signed,
 // expiring media URLs. Buttons become numbered choices.
 import { z } from "zod";
-import { csv, type Env, envInt } from "../../config/env.ts";
+import type { Env } from "../../config/env.ts";
 import { ConfigError } from "../../config/errors.ts";
+import type { Config } from "../../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
 import { Pacer } from "../../runtime/pacer.ts";
-import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
 import { smsRoutes } from "./ingress.ts";
@@ -59,19 +64,29 @@ const settingsSchema = z
   });
 type SmsSettings = z.output<typeof settingsSchema>;
 
+/** The URL Twilio signs: the account's publicUrl, else server.publicBaseUrl with the account's path. */
+function smsPublicUrl(settings: SmsSettings, account: string, config: Config): string | undefined {
+  const base = config.server.publicBaseUrl?.replace(/\/+$/, "");
+  const path = accountPath(SMS_DEFAULT_PATH, account, settings.path);
+  return settings.publicUrl ?? (base ? `${base}${path}` : undefined);
+}
+
+const noPublicUrl = (path: string) =>
+  `required, the exact webhook URL configured in Twilio (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL), e.g. https://example.com${path}; Twilio signs that URL (or set server.publicBaseUrl)`;
+
 const normalizeNumber = (n: string) => n.replace(/[\s().-]/g, "");
 
 export class SmsAdapter implements ChannelAdapter {
   readonly channel = "sms";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: true,
     buttons: false,
     maxTextLength: MAX_TEXT,
     minEditIntervalMs: 0,
-  };
+  });
   readonly listen: { host: string; port: number } | undefined;
   readonly #s: SmsSettings;
   readonly #ctx: ChannelContext;
@@ -80,7 +95,7 @@ export class SmsAdapter implements ChannelAdapter {
   readonly #client: TwilioClient;
   readonly #path: string;
   readonly #publicUrl: string;
-  readonly #allowed: Set<string>;
+  readonly #allowed: Allowlist;
 
   constructor(account: string, settings: SmsSettings, ctx: ChannelContext) {
     this.account = account;
@@ -88,17 +103,14 @@ export class SmsAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.listen = settings.listen;
     this.#path = accountPath(SMS_DEFAULT_PATH, account, settings.path);
-    const base = ctx.config.server.publicBaseUrl?.replace(/\/+$/, "");
-    const publicUrl = settings.publicUrl ?? (base ? `${base}${this.#path}` : undefined);
+    const publicUrl = smsPublicUrl(settings, account, ctx.config);
     if (!publicUrl) {
       const key = account === "default" ? "channels.sms" : `channels.sms.accounts.${account}`;
-      throw new ConfigError("channels.sms", [
-        `${key}.publicUrl: required, the exact webhook URL configured in Twilio (OPENCLAW_CONNECTOR_SMS_PUBLIC_URL), e.g. https://example.com${this.#path}; Twilio signs that URL (or set server.publicBaseUrl) (found nothing)`,
-      ]);
+      throw new ConfigError("channels.sms", [`${key}.publicUrl: ${noPublicUrl(this.#path)} (found nothing)`]);
     }
     this.#publicUrl = publicUrl;
     this.#client = new TwilioClient(settings.apiBase, settings.accountSid, settings.authToken);
-    this.#allowed = new Set(settings.allowedUsers.map(normalizeNumber));
+    this.#allowed = new Allowlist(settings.allowedUsers, [], normalizeNumber);
     this.#health.status("running");
   }
 
@@ -160,7 +172,7 @@ export class SmsAdapter implements ChannelAdapter {
 
   /** Soft allowlist by phone number (E.164): others may use public commands; their /run needs approval. */
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowed.has(normalizeNumber(event.sender.id));
+    return this.#allowed.hasSender(event.sender.id);
   }
 
   health() {
@@ -170,29 +182,34 @@ export class SmsAdapter implements ChannelAdapter {
 
 /** OPENCLAW_CONNECTOR_SMS_*: the account SID turns the channel on. */
 export function smsFromEnv(env: Env): Record<string, unknown> | undefined {
-  const accountSid = env.OPENCLAW_CONNECTOR_SMS_ACCOUNT_SID;
-  if (!accountSid) return undefined;
-  return {
-    accountSid,
-    authToken: env.OPENCLAW_CONNECTOR_SMS_AUTH_TOKEN || undefined,
-    from: env.OPENCLAW_CONNECTOR_SMS_FROM || undefined,
-    messagingServiceSid: env.OPENCLAW_CONNECTOR_SMS_MESSAGING_SERVICE_SID || undefined,
-    publicUrl: env.OPENCLAW_CONNECTOR_SMS_PUBLIC_URL || undefined,
-    allowedUsers: csv(env.OPENCLAW_CONNECTOR_SMS_ALLOWED_USERS),
-    path: env.OPENCLAW_CONNECTOR_SMS_PATH || undefined,
-    apiBase: env.OPENCLAW_CONNECTOR_SMS_API_BASE || undefined,
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_SMS_BIND || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_SMS_PORT") ?? SMS_DEFAULT_PORT,
+  return seedEnvSection(env, "SMS", {
+    requiredAny: ["ACCOUNT_SID"],
+    strings: {
+      ACCOUNT_SID: "accountSid",
+      AUTH_TOKEN: "authToken",
+      FROM: "from",
+      MESSAGING_SERVICE_SID: "messagingServiceSid",
+      PUBLIC_URL: "publicUrl",
     },
-  };
+    lists: { ALLOWED_USERS: "allowedUsers" },
+    defaultPort: SMS_DEFAULT_PORT,
+  });
 }
 
-export const smsModule: ChannelModule = {
+export const smsModule = defineChannel({
   name: "sms",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
+  checkWithConfig: (settings, account, config) =>
+    smsPublicUrl(settings, account, config)
+      ? []
+      : [
+          {
+            path: ["publicUrl"],
+            message: noPublicUrl(accountPath(SMS_DEFAULT_PATH, account, settings.path)),
+          },
+        ],
   fromEnv: smsFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("sms", section, settingsSchema).map(
-      ({ account, settings }) => new SmsAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new SmsAdapter(account, settings, ctx),
+});

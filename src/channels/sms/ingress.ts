@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Attachment, InboundEvent } from "../../core/event.ts";
 import { sendText } from "../../http/respond.ts";
-import type { HealthTracker } from "../health.ts";
+import type { HealthTracker } from "../sdk/health.ts";
 import { choiceKey, resolveChoice } from "../shared/reply-choices.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import { verifyTwilioSignature } from "./signature.ts";

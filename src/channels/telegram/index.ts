@@ -4,13 +4,16 @@ import { createHash, randomUUID } from "node:crypto";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { type BucketSpec, Pacer } from "../../runtime/pacer.ts";
-import { HealthTracker } from "../health.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
@@ -23,7 +26,12 @@ import {
   type SendOptions as TgSendOptions,
   telegramDescription,
 } from "./client.ts";
-import { type TelegramAccountConfig, telegramAccounts, telegramFromEnv } from "./config.ts";
+import {
+  type TelegramAccountConfig,
+  telegramAccountConfig,
+  telegramFromEnv,
+  telegramSettings,
+} from "./config.ts";
 import {
   inlineKeyboard,
   markdownToTelegramHtml,
@@ -47,21 +55,20 @@ const MAX_INLINE_WAIT_MS = 5000;
 export class TelegramAdapter implements ChannelAdapter {
   readonly channel = "telegram";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: true,
     threads: true,
     media: true,
     buttons: true,
     maxTextLength: TELEGRAM_MAX_TEXT,
     minEditIntervalMs: 1000,
-  };
+  });
   readonly client: TelegramClient;
   readonly #cfg: TelegramAccountConfig;
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
   readonly #pacer = new Pacer();
-  readonly #allowedUsers: Set<string>;
-  readonly #allowedChats: Set<string>;
+  readonly #allowed: Allowlist;
   #me: BotIdentity | undefined;
 
   /** The bot's @username: commands addressed to another bot (`/run@otherbot`) are not ours. */
@@ -75,8 +82,7 @@ export class TelegramAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.account = cfg.id;
     this.client = new TelegramClient({ token: cfg.botToken, apiBase: cfg.apiBase });
-    this.#allowedUsers = new Set(cfg.allowedUsers);
-    this.#allowedChats = new Set(cfg.allowedChats);
+    this.#allowed = new Allowlist(cfg.allowedUsers, cfg.allowedChats);
   }
 
   get webhookPath(): string {
@@ -287,7 +293,7 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowedUsers.has(event.sender.id) || this.#allowedChats.has(event.conversation.id);
+    return this.#allowed.has(event);
   }
 
   health() {
@@ -380,8 +386,10 @@ function numberOr(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-export const telegramModule: ChannelModule = {
-  name: "telegram",
+export const telegramModule = defineChannel({
+  ...telegramSettings,
+  apiVersion: CHANNEL_API_VERSION,
   fromEnv: telegramFromEnv,
-  create: (section, ctx) => telegramAccounts(section, ctx.env).map((cfg) => new TelegramAdapter(cfg, ctx)),
-};
+  create: (settings, ctx, account) =>
+    new TelegramAdapter(telegramAccountConfig(settings, account, ctx.env), ctx),
+});

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
 import type { Store } from "../../store/types.ts";
-import type { HealthTracker } from "../health.ts";
+import type { HealthTracker } from "../sdk/health.ts";
 import { isStatus, type TelegramClient, telegramDescription } from "./client.ts";
 
 const OFFSET_NS = "telegram:offset";

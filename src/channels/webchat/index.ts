@@ -1,14 +1,17 @@
 // The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
 // Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
+import { z } from "zod";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import { HealthTracker } from "../health.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
 } from "../types.ts";
 import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
@@ -17,14 +20,14 @@ import { ReplyRows } from "./reply-rows.ts";
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
   readonly account = WEBCHAT_ACCOUNT;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: true,
     buttons: true,
     maxTextLength: 100_000,
     minEditIntervalMs: 0,
-  };
+  });
   readonly hub = new LiveHub();
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
@@ -102,7 +105,11 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 }
 
-export const webchatModule: ChannelModule = {
+export const webchatModule = defineChannel({
   name: "webchat",
-  create: (_section, ctx) => [new WebchatAdapter(ctx)],
-};
+  apiVersion: CHANNEL_API_VERSION,
+  /** The web chat's own settings live under `webchat` (enabled, token); `channels.webchat` has none. */
+  settings: z.looseObject({}),
+  multiAccount: false,
+  create: (_settings, ctx) => new WebchatAdapter(ctx),
+});

@@ -2,20 +2,23 @@
 // customer-service message API for later replies. Text-first: buttons become numbered choices, images links.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
-import { csv, envInt } from "../../config/env.ts";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { Pacer } from "../../runtime/pacer.ts";
-import { HealthTracker } from "../health.ts";
-import { accountPath, channelAccounts } from "../shared/accounts.ts";
+import { accountPath } from "../sdk/accounts.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
+import { seedEnvSection } from "../shared/seed-env.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
+  CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelContext,
-  type ChannelModule,
+  defineChannel,
   type OutboundMessage,
   PermanentDeliveryError,
   type SendOptions,
@@ -61,14 +64,14 @@ type WechatSettings = z.output<typeof settingsSchema>;
 export class WechatAdapter implements ChannelAdapter {
   readonly channel = "wechat";
   readonly account: string;
-  readonly capabilities = {
+  readonly capabilities = capabilities({
     edit: false,
     threads: false,
     media: false,
     buttons: false,
     maxTextLength: MAX_TEXT,
     minEditIntervalMs: 0,
-  };
+  });
   readonly listen: { host: string; port: number } | undefined;
   readonly #s: WechatSettings;
   readonly #ctx: ChannelContext;
@@ -76,7 +79,7 @@ export class WechatAdapter implements ChannelAdapter {
   readonly #client: WechatClient | undefined;
   readonly #pacer = new Pacer();
   readonly #path: string;
-  readonly #allowed: Set<string>;
+  readonly #allowed: Allowlist;
 
   constructor(account: string, settings: WechatSettings, ctx: ChannelContext) {
     this.account = account;
@@ -84,7 +87,7 @@ export class WechatAdapter implements ChannelAdapter {
     this.#ctx = ctx;
     this.listen = settings.listen;
     this.#path = accountPath(WECHAT_DEFAULT_PATH, account, settings.path);
-    this.#allowed = new Set(settings.allowedUsers);
+    this.#allowed = new Allowlist(settings.allowedUsers);
     if (settings.appId && settings.appSecret) {
       this.#client = new WechatClient({
         appId: settings.appId,
@@ -167,7 +170,7 @@ export class WechatAdapter implements ChannelAdapter {
 
   /** Soft allowlist: anyone may write; only listed OpenIDs are trusted (others' /run needs approval). */
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowed.has(event.sender.id);
+    return this.#allowed.hasSender(event.sender.id);
   }
 
   health() {
@@ -177,28 +180,24 @@ export class WechatAdapter implements ChannelAdapter {
 
 /** The connector seed's OPENCLAW_CONNECTOR_WECHAT_* variables; the token turns the channel on. */
 export function wechatFromEnv(env: Env): Record<string, unknown> | undefined {
-  const token = env.OPENCLAW_CONNECTOR_WECHAT_TOKEN;
-  if (!token) return undefined;
-  return {
-    token,
-    appId: env.OPENCLAW_CONNECTOR_WECHAT_APP_ID || undefined,
-    appSecret: env.OPENCLAW_CONNECTOR_WECHAT_APP_SECRET || undefined,
-    encodingAesKey: env.OPENCLAW_CONNECTOR_WECHAT_ENCODING_AES_KEY || undefined,
-    allowedUsers: csv(env.OPENCLAW_CONNECTOR_WECHAT_ALLOWED_USERS),
-    path: env.OPENCLAW_CONNECTOR_WECHAT_PATH || undefined,
-    apiBase: env.OPENCLAW_CONNECTOR_WECHAT_API_BASE || undefined,
-    listen: {
-      host: env.OPENCLAW_CONNECTOR_WECHAT_BIND || "127.0.0.1",
-      port: envInt(env, "OPENCLAW_CONNECTOR_WECHAT_PORT") ?? WECHAT_DEFAULT_PORT,
+  return seedEnvSection(env, "WECHAT", {
+    requiredAny: ["TOKEN"],
+    strings: {
+      TOKEN: "token",
+      APP_ID: "appId",
+      APP_SECRET: "appSecret",
+      ENCODING_AES_KEY: "encodingAesKey",
     },
-  };
+    lists: { ALLOWED_USERS: "allowedUsers" },
+    defaultPort: WECHAT_DEFAULT_PORT,
+  });
 }
 
-export const wechatModule: ChannelModule = {
+export const wechatModule = defineChannel({
   name: "wechat",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: settingsSchema,
+  multiAccount: true,
   fromEnv: wechatFromEnv,
-  create: (section, ctx) =>
-    channelAccounts("wechat", section, settingsSchema).map(
-      ({ account, settings }) => new WechatAdapter(account, settings, ctx),
-    ),
-};
+  create: (settings, ctx, account) => new WechatAdapter(account, settings, ctx),
+});

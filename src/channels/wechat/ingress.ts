@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
 import { sendText } from "../../http/respond.ts";
 import { withinWindow } from "../../security/hmac.ts";
-import type { HealthTracker } from "../health.ts";
+import type { HealthTracker } from "../sdk/health.ts";
 import { choiceKey, resolveChoice } from "../shared/reply-choices.ts";
 import type { ChannelContext, OutboundMessage, WebhookRoute } from "../types.ts";
 import { decryptMessage, encryptMessage, verifyWechatSignature, wechatSignature } from "./crypto.ts";

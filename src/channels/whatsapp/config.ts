@@ -2,8 +2,6 @@
 // OPENCLAW_CONNECTOR_WHATSAPP_* variables.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
-import type { ChannelSection } from "../../config/schema.ts";
-import { sectionSettings } from "../shared/accounts.ts";
 import { seedEnvSection } from "../shared/seed-env.ts";
 import {
   apiBaseSchema,
@@ -47,10 +45,6 @@ export const whatsappSettingsSchema = z.object({
 });
 
 export type WhatsappSettings = z.output<typeof whatsappSettingsSchema>;
-
-export function whatsappSettings(section: ChannelSection): WhatsappSettings {
-  return sectionSettings("whatsapp", section, whatsappSettingsSchema);
-}
 
 /** OPENCLAW_CONNECTOR_WHATSAPP_*: configuring WhatsApp this way also opens the seed's listener (default :8098). */
 export function whatsappFromEnv(env: Env): Record<string, unknown> | undefined {

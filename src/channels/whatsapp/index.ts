@@ -1,27 +1,31 @@
 // WhatsApp Cloud API: the GET verify handshake and signed webhooks in; Graph API messages out, images uploaded
 // (or linked), buttons as interactive replies. Setup: docs/channels/whatsapp.md.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { sendError } from "../../http/respond.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError } from "../../media/image.ts";
 import { MediaTooLargeError } from "../../media/service.ts";
-import { HealthTracker } from "../health.ts";
+import { Allowlist } from "../sdk/allowlist.ts";
+import { capabilities } from "../sdk/capabilities.ts";
+import { HealthTracker } from "../sdk/health.ts";
+import { jsonWebhookRoute } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import { parseJsonObject } from "../shared/json-body.ts";
+
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import type {
-  ChannelAdapter,
-  ChannelContext,
-  ChannelModule,
-  MediaItem,
-  OutboundMessage,
-  SendOptions,
-  SentMessage,
-  WebhookRoute,
+import {
+  CHANNEL_API_VERSION,
+  type ChannelAdapter,
+  type ChannelContext,
+  defineChannel,
+  type MediaItem,
+  type OutboundMessage,
+  type SendOptions,
+  type SentMessage,
+  type WebhookRoute,
 } from "../types.ts";
 import { WhatsappClient } from "./client.ts";
-import { type WhatsappSettings, whatsappFromEnv, whatsappSettings } from "./config.ts";
+import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
 import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
 import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
 
@@ -32,20 +36,13 @@ const BUTTON_ID_MAX = 200;
 export class WhatsappAdapter implements ChannelAdapter {
   readonly channel = "whatsapp";
   readonly account = "default";
-  readonly capabilities = {
-    edit: false,
-    threads: false,
-    media: true,
-    buttons: true,
-    maxTextLength: WHATSAPP_TEXT_MAX,
-    minEditIntervalMs: 0,
-  };
+  readonly capabilities = capabilities({ media: true, buttons: true, maxTextLength: WHATSAPP_TEXT_MAX });
   readonly listen?: { host: string; port: number };
   readonly #s: WhatsappSettings;
   readonly #ctx: ChannelContext;
   readonly #client: WhatsappClient;
   readonly #health = new HealthTracker();
-  readonly #allowed: Set<string>;
+  readonly #allowed: Allowlist;
 
   constructor(settings: WhatsappSettings, ctx: ChannelContext) {
     this.#s = settings;
@@ -57,7 +54,7 @@ export class WhatsappAdapter implements ChannelAdapter {
       settings.phoneNumberId,
       settings.accessToken,
     );
-    this.#allowed = new Set(settings.allowedUsers);
+    this.#allowed = new Allowlist(settings.allowedUsers);
     this.#health.status("running");
   }
 
@@ -68,12 +65,18 @@ export class WhatsappAdapter implements ChannelAdapter {
         path: this.#s.path,
         handler: (_req, res, c) => this.#handshake(res, c.url),
       },
-      {
-        method: "POST",
-        path: this.#s.path,
-        bodyLimitBytes: this.#s.bodyLimitBytes,
-        handler: (req, res, c) => this.#handle(req, res, c.body),
-      },
+      jsonWebhookRoute(
+        {
+          path: this.#s.path,
+          bodyLimitBytes: this.#s.bodyLimitBytes,
+          verify: (req, body) => verifyHubSignature(this.#s.appSecret, req.headers, body),
+          normalize: (payload) => this.#normalize(payload),
+          // Meta's sample answers 200 EVENT_RECEIVED; any 200 stops the retries.
+          ack: (res) => res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED"),
+        },
+        this.#ctx,
+        this.#health,
+      ),
     ];
   }
 
@@ -87,11 +90,7 @@ export class WhatsappAdapter implements ChannelAdapter {
     else res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(r.challenge);
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const verdict = verifyHubSignature(this.#s.appSecret, req.headers, body);
-    if (!verdict.ok) return sendError(res, verdict.status, verdict.reason);
-    const payload = parseJsonObject(body);
-    if (!payload) return sendError(res, 400, "body is not a JSON object");
+  async #normalize(payload: Record<string, unknown>): Promise<InboundEvent[]> {
     const { events, skipped } = normalizeWhatsappPayload(payload, {
       account: this.account,
       phoneNumberId: this.#s.phoneNumberId,
@@ -103,13 +102,8 @@ export class WhatsappAdapter implements ChannelAdapter {
         "skipped parts of a WhatsApp webhook that could not be read",
       );
     }
-    for (const event of events) {
-      if (event.action) await this.#readButton(event);
-      this.#health.inbound();
-    }
-    // Durable before Meta hears 200; a redelivered message id is a duplicate. One group commit for the batch.
-    await Promise.all(events.map((e) => this.#ctx.ingest(e)));
-    res.writeHead(200, { "content-type": "text/plain" }).end("EVENT_RECEIVED");
+    for (const event of events) if (event.action) await this.#readButton(event);
+    return events;
   }
 
   /**
@@ -190,7 +184,7 @@ export class WhatsappAdapter implements ChannelAdapter {
   }
 
   isTrusted(event: InboundEvent): boolean {
-    return this.#allowed.has(event.sender.id);
+    return this.#allowed.hasSender(event.sender.id);
   }
 
   health() {
@@ -198,8 +192,11 @@ export class WhatsappAdapter implements ChannelAdapter {
   }
 }
 
-export const whatsappModule: ChannelModule = {
+export const whatsappModule = defineChannel({
   name: "whatsapp",
+  apiVersion: CHANNEL_API_VERSION,
+  settings: whatsappSettingsSchema,
+  multiAccount: false,
   fromEnv: whatsappFromEnv,
-  create: (section, ctx) => [new WhatsappAdapter(whatsappSettings(section), ctx)],
-};
+  create: (settings, ctx) => new WhatsappAdapter(settings, ctx),
+});

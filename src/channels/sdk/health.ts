@@ -1,5 +1,5 @@
 // Small mutable health record every adapter keeps; `clawgate channels status` reads it.
-import type { ChannelHealth } from "./types.ts";
+import type { ChannelHealth } from "../types.ts";
 
 export class HealthTracker {
   #h: ChannelHealth = { status: "starting" };
