@@ -41,7 +41,7 @@ export function registerChannels(program: Command) {
     .option("--channel <name>", "only this channel")
     .option("--json", "print JSON")
     .action(async (opts: { channel?: string; json?: boolean }, cmd: Command) => {
-      const status = (await adminCall(load(cmd, { sections: "as written" }), "GET", "/admin/api/status")) as {
+      const status = (await adminCall(cmd, "GET", "/admin/api/status")) as {
         channels: ChannelStatus[];
       };
       const rows = status.channels.filter((c) => !opts.channel || c.channel === opts.channel);

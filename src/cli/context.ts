@@ -40,8 +40,12 @@ export function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-/** Calls the running gateway's admin API with the configured admin token. */
-export async function adminCall(loaded: LoadedConfig, method: string, path: string, body?: unknown) {
+/**
+ * Calls the running gateway's admin API with the configured admin token. Only the listener and the token are
+ * read: the running gateway already checked its channels, with environment this shell may not have.
+ */
+export async function adminCall(cmd: Command, method: string, path: string, body?: unknown) {
+  const loaded = load(cmd, { sections: "as written" });
   const { host, port } = loaded.config.server;
   const h =
     host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;

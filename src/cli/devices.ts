@@ -1,6 +1,6 @@
 // `clawgate devices list|revoke|rotate`: paired bridge devices, through the running gateway's admin API.
 import type { Command } from "commander";
-import { adminCall, fail, load } from "./context.ts";
+import { adminCall, fail } from "./context.ts";
 
 interface DeviceView {
   id: string;
@@ -19,7 +19,7 @@ export function registerDevices(program: Command) {
     .description("list paired devices and their tokens")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const r = (await adminCall(load(cmd), "GET", "/admin/api/devices")) as { devices: DeviceView[] };
+      const r = (await adminCall(cmd, "GET", "/admin/api/devices")) as { devices: DeviceView[] };
       if (opts.json) return console.log(JSON.stringify(r.devices, null, 2));
       if (r.devices.length === 0) return console.log("No paired devices. Pair one with `clawgate pair`.");
       for (const d of r.devices) {
@@ -35,7 +35,7 @@ export function registerDevices(program: Command) {
     .description("revoke a device (every token), or one token with --token")
     .option("--token <tokenId>", "revoke only this token (bt_…)")
     .action(async (id: string, opts: { token?: string }, cmd: Command) => {
-      await adminCall(load(cmd), "POST", `/admin/api/devices/${encodeURIComponent(id)}/revoke`, {
+      await adminCall(cmd, "POST", `/admin/api/devices/${encodeURIComponent(id)}/revoke`, {
         tokenId: opts.token,
       });
       console.log(
@@ -55,7 +55,7 @@ export function registerDevices(program: Command) {
         if (!Number.isInteger(n)) fail(`--${name} must be a whole number of seconds`);
         return n;
       };
-      const r = (await adminCall(load(cmd), "POST", `/admin/api/devices/${encodeURIComponent(id)}/rotate`, {
+      const r = (await adminCall(cmd, "POST", `/admin/api/devices/${encodeURIComponent(id)}/rotate`, {
         ttlSec: num(opts.ttl, "ttl"),
         overlapSec: num(opts.overlap, "overlap"),
       })) as { tokenId: string; token: string; expiresAt: number };

@@ -1,7 +1,7 @@
 // `clawgate pair`: create a setup code (--qr prints it as a QR code in the terminal), and answer the approval
 // queue: pending, approve <id|code|latest>, reject <id|code>, cleanup. Talks to the running gateway's admin API.
 import type { Command } from "commander";
-import { adminCall, load } from "./context.ts";
+import { adminCall } from "./context.ts";
 
 interface PendingItem {
   id: string;
@@ -22,7 +22,7 @@ export function registerPair(program: Command) {
     .option("--qr", "also print the code as a QR code")
     .option("--json", "print JSON")
     .action(async (opts: { qr?: boolean; json?: boolean }, cmd: Command) => {
-      const r = (await adminCall(load(cmd), "POST", "/admin/api/pair", { qr: opts.qr === true })) as {
+      const r = (await adminCall(cmd, "POST", "/admin/api/pair", { qr: opts.qr === true })) as {
         code: string;
         url: string;
         expiresAtMs: number;
@@ -41,7 +41,7 @@ export function registerPair(program: Command) {
     .description("list device requests and DM pairing codes waiting for an admin")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { items } = (await adminCall(load(cmd), "GET", "/admin/api/pair/pending")) as {
+      const { items } = (await adminCall(cmd, "GET", "/admin/api/pair/pending")) as {
         items: PendingItem[];
       };
       if (opts.json) return console.log(JSON.stringify(items, null, 2));
@@ -63,7 +63,7 @@ export function registerPair(program: Command) {
       "device scopes, comma-separated (job:submit,job:status,delivery:send,config:read)",
     )
     .action(async (id: string, opts: { scopes?: string }, cmd: Command) => {
-      const r = (await adminCall(load(cmd), "POST", "/admin/api/pair/approve", {
+      const r = (await adminCall(cmd, "POST", "/admin/api/pair/approve", {
         id,
         scopes: opts.scopes,
       })) as {
@@ -75,14 +75,14 @@ export function registerPair(program: Command) {
     .command("reject <id>")
     .description("reject a device request or a DM pairing code")
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      await adminCall(load(cmd), "POST", "/admin/api/pair/reject", { id });
+      await adminCall(cmd, "POST", "/admin/api/pair/reject", { id });
       console.log(`Rejected ${id}.`);
     });
   pair
     .command("cleanup")
     .description("clear the queue: pending requests, unused setup codes and DM codes")
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = (await adminCall(load(cmd), "POST", "/admin/api/pair/cleanup")) as {
+      const r = (await adminCall(cmd, "POST", "/admin/api/pair/cleanup")) as {
         requests: number;
         bootstrapTokens: number;
         dmCodes: number;

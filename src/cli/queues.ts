@@ -1,7 +1,7 @@
 // `clawgate inbox|outbox list [--state dead]` and `clawgate inbox|outbox retry <id>`: the dead-letter queues
 // from the terminal. Both speak to the admin API of the running gateway, which the console uses too.
 import type { Command } from "commander";
-import { adminCall, fail, load } from "./context.ts";
+import { adminCall, fail } from "./context.ts";
 
 const STATES = ["pending", "leased", "done", "dead"];
 
@@ -52,7 +52,7 @@ function registerQueue(program: Command, q: QueueSpec) {
       if (!STATES.includes(opts.state)) {
         fail(`--state must be one of ${STATES.join(", ")} (got "${opts.state}")`);
       }
-      const { items } = (await adminCall(load(sub), "GET", `/admin/api/${q.name}?state=${opts.state}`)) as {
+      const { items } = (await adminCall(sub, "GET", `/admin/api/${q.name}?state=${opts.state}`)) as {
         items: QueueRow[];
       };
       if (opts.json) return console.log(JSON.stringify(items, null, 2));
@@ -63,7 +63,7 @@ function registerQueue(program: Command, q: QueueSpec) {
     .command("retry <id>")
     .description(q.retryDescription)
     .action(async (id: string, _opts: unknown, sub: Command) => {
-      await adminCall(load(sub), "POST", `/admin/api/${q.name}/${encodeURIComponent(id)}/retry`);
+      await adminCall(sub, "POST", `/admin/api/${q.name}/${encodeURIComponent(id)}/retry`);
       console.log(`${id} is queued again`);
     });
 }

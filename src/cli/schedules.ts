@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import type { Schedule } from "../schedules/store.ts";
 import { describeTiming } from "../schedules/timing.ts";
-import { adminCall, fail, load } from "./context.ts";
+import { adminCall, fail } from "./context.ts";
 
 function line(s: Schedule): string {
   const inputs = Object.entries(s.inputs)
@@ -25,7 +25,7 @@ export function registerSchedules(program: Command) {
     .description("list schedules")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, c: Command) => {
-      const r = (await adminCall(load(c), "GET", "/admin/api/schedules")) as { schedules: Schedule[] };
+      const r = (await adminCall(c, "GET", "/admin/api/schedules")) as { schedules: Schedule[] };
       if (opts.json) return console.log(JSON.stringify(r.schedules, null, 2));
       if (!r.schedules.length) return console.log("no schedules");
       for (const s of r.schedules) console.log(line(s));
@@ -55,7 +55,7 @@ export function registerSchedules(program: Command) {
           if (i < 1) fail(`--input ${kv}: expected key=value`);
           inputs[kv.slice(0, i)] = kv.slice(i + 1);
         }
-        const r = (await adminCall(load(c), "POST", "/admin/api/schedules", {
+        const r = (await adminCall(c, "POST", "/admin/api/schedules", {
           template: opts.template,
           target: opts.to,
           cron: opts.cron,
@@ -72,11 +72,7 @@ export function registerSchedules(program: Command) {
       .command(`${verb} <id>`)
       .description(verb === "run" ? "run a schedule now" : `${verb} a schedule`)
       .action(async (id: string, _o: unknown, c: Command) => {
-        const r = (await adminCall(
-          load(c),
-          "POST",
-          `/admin/api/schedules/${encodeURIComponent(id)}/${verb}`,
-        )) as {
+        const r = (await adminCall(c, "POST", `/admin/api/schedules/${encodeURIComponent(id)}/${verb}`)) as {
           promptId?: string;
           schedule: Schedule;
         };
@@ -88,7 +84,7 @@ export function registerSchedules(program: Command) {
     .command("remove <id>")
     .description("remove a schedule")
     .action(async (id: string, _o: unknown, c: Command) => {
-      await adminCall(load(c), "DELETE", `/admin/api/schedules/${encodeURIComponent(id)}`);
+      await adminCall(c, "DELETE", `/admin/api/schedules/${encodeURIComponent(id)}`);
       console.log(`removed ${id}`);
     });
 }

@@ -1,6 +1,6 @@
 // `clawgate status`: asks the running gateway.
 import type { Command } from "commander";
-import { adminCall, load } from "./context.ts";
+import { adminCall } from "./context.ts";
 
 export function registerStatus(program: Command) {
   program
@@ -8,7 +8,7 @@ export function registerStatus(program: Command) {
     .description("show the running gateway's status")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const status = (await adminCall(load(cmd), "GET", "/admin/api/status")) as {
+      const status = (await adminCall(cmd, "GET", "/admin/api/status")) as {
         version: string;
         uptimeSec: number;
         store: string;
