@@ -4,7 +4,7 @@ import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import { configJsonSchema } from "../config/write-json-schema.ts";
 import { checkChannels } from "../gateway/channel-setup.ts";
-import { fail, load } from "./context.ts";
+import { fail, loadWithPlugins } from "./context.ts";
 
 export function registerConfig(program: Command) {
   const config = program.command("config").description("inspect the configuration");
@@ -14,8 +14,8 @@ export function registerConfig(program: Command) {
       "validate the configuration as `clawgate start` does (channel settings included) and print the effective settings, secrets masked",
     )
     .option("--json", "print JSON only")
-    .action((opts: { json?: boolean }, cmd: Command) => {
-      const loaded = load(cmd);
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const loaded = await loadWithPlugins(cmd);
       const c = loaded.config;
       // The same channel validation start runs (each channel's own create()), without starting anything.
       const problems = checkChannels(c, loaded.env);

@@ -1,8 +1,11 @@
 // Shared CLI plumbing: loading the config the same way `start` does, and calling the running gateway.
+
+import { dirname } from "node:path";
 import type { Command } from "commander";
-import { channelEnvMappers } from "../channels/registry.ts";
+import { addChannelModules, channelEnvMappers, channelModules } from "../channels/registry.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
+import { type LoadedPlugin, loadPlugins, PluginLoadError, pluginChannelModules } from "../plugins/loader.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -52,4 +55,27 @@ export async function adminCall(loaded: LoadedConfig, method: string, path: stri
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) fail(`${method} ${path} failed: HTTP ${res.status} ${String(json.error ?? "")}`);
   return json;
+}
+
+/**
+ * `load` plus the config's outside plugins: their channel modules are added to the registry and the config is
+ * read again, so their env mappings apply. A plugin that cannot be loaded ends the command with its reason.
+ */
+export async function loadWithPlugins(cmd: Command): Promise<LoadedConfig & { plugins: LoadedPlugin[] }> {
+  const first = load(cmd);
+  if (first.config.plugins.length === 0) return { ...first, plugins: [] };
+  let plugins: LoadedPlugin[];
+  try {
+    const baseDir = first.source ? dirname(first.source) : process.cwd();
+    plugins = await loadPlugins(
+      first.config.plugins,
+      { baseDir, cwd: process.cwd() },
+      Object.keys(channelModules),
+    );
+  } catch (err) {
+    if (err instanceof PluginLoadError) fail(err.message);
+    throw err;
+  }
+  addChannelModules(pluginChannelModules(plugins, []));
+  return { ...load(cmd), plugins };
 }

@@ -3,16 +3,18 @@ import type { Command } from "commander";
 import { extensionFactories } from "../gateway/extensions.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
-import { load } from "./context.ts";
+import { loadWithPlugins } from "./context.ts";
 
 export function registerStart(program: Command) {
   program
     .command("start")
     .description("start the gateway (embedded SQLite under ./data unless configured otherwise)")
     .action(async (_opts, cmd: Command) => {
-      const loaded = load(cmd);
+      const loaded = await loadWithPlugins(cmd);
       const log = createLogger(loaded.config.logLevel);
       if (loaded.source) log.info({ config: loaded.source }, "configuration loaded");
+      for (const p of loaded.plugins)
+        log.info({ plugin: p.name, version: p.version, path: p.path }, "plugin loaded");
       const gateway = new Gateway({ config: loaded.config, env: loaded.env, log });
       for (const make of extensionFactories) gateway.use(make());
       let stopping = false;
