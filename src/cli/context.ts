@@ -4,8 +4,14 @@ import { dirname } from "node:path";
 import type { Command } from "commander";
 import { addChannelModules, channelEnvMappers, channelModules } from "../channels/registry.ts";
 import { ConfigError } from "../config/errors.ts";
-import { type LoadedConfig, loadConfig } from "../config/load.ts";
-import { type LoadedPlugin, loadPlugins, PluginLoadError, pluginChannelModules } from "../plugins/loader.ts";
+import { findConfigPath, type LoadedConfig, loadConfig } from "../config/load.ts";
+import {
+  type LoadedPlugin,
+  loadPlugins,
+  PluginLoadError,
+  pluginChannelModules,
+  pluginSpecsIn,
+} from "../plugins/loader.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -58,20 +64,25 @@ export async function adminCall(loaded: LoadedConfig, method: string, path: stri
 }
 
 /**
- * `load` plus the config's outside plugins: their channel modules are added to the registry and the config is
- * read again, so their env mappings apply. A plugin that cannot be loaded ends the command with its reason.
+ * `load` plus the config's outside plugins. The plugins are loaded first (their `plugins` list read from the raw
+ * file) and their channel modules added to the registry, so the config is then validated and env-mapped with
+ * them. A plugin that cannot be loaded ends the command with its name and reason.
  */
 export async function loadWithPlugins(cmd: Command): Promise<LoadedConfig & { plugins: LoadedPlugin[] }> {
-  const first = load(cmd);
-  if (first.config.plugins.length === 0) return { ...first, plugins: [] };
-  let plugins: LoadedPlugin[];
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  const cwd = process.cwd();
+  let source: string | undefined;
   try {
-    const baseDir = first.source ? dirname(first.source) : process.cwd();
-    plugins = await loadPlugins(
-      first.config.plugins,
-      { baseDir, cwd: process.cwd() },
-      Object.keys(channelModules),
-    );
+    source = findConfigPath({ configPath: o.config }, process.env, cwd);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const specs = pluginSpecsIn(source);
+  let plugins: LoadedPlugin[] = [];
+  try {
+    const baseDir = source ? dirname(source) : cwd;
+    plugins = await loadPlugins(specs, { baseDir, cwd }, Object.keys(channelModules));
   } catch (err) {
     if (err instanceof PluginLoadError) fail(err.message);
     throw err;

@@ -28,6 +28,8 @@ export function definePlugin(plugin: ClawgatePlugin): ClawgatePlugin {
 // Building blocks the built-in channels share (the SDK's; see docs/plugins.md).
 export { HealthTracker } from "../channels/health.ts";
 export { accountPath, channelAccounts } from "../channels/shared/accounts.ts";
+export { type SeedEnvSpec, seedEnvSection } from "../channels/shared/seed-env.ts";
+export { idArraySchema, listenSchema, pathSchema } from "../channels/shared/settings.ts";
 export type {
   ChannelAdapter,
   ChannelCapabilities,
@@ -42,6 +44,8 @@ export type {
 // What plugin code needs at run time: the errors the outbox understands. A published plugin imports them from
 // clawgate (a peer dependency), so `instanceof` sees the same classes the gateway does.
 export { PermanentDeliveryError, RateLimitedError } from "../channels/types.ts";
+export type { Env } from "../config/env.ts";
 export { ConfigError } from "../config/errors.ts";
+export type { ChannelSection } from "../config/schema.ts";
 export type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 export { safeEqual, sendJson } from "../http/respond.ts";

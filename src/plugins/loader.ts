@@ -84,6 +84,22 @@ export function pluginChannelModules(
   return out;
 }
 
+/**
+ * The `plugins` list of a config file, read before the file is validated: the channels the plugins provide are
+ * part of what validation accepts. A value that is not a list of strings is left to validation to refuse.
+ */
+export function pluginSpecsIn(configPath: string | undefined): string[] {
+  if (!configPath) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(configPath, "utf8"));
+  } catch {
+    return [];
+  }
+  const list = (value as { plugins?: unknown } | null)?.plugins;
+  return Array.isArray(list) && list.every((s) => typeof s === "string" && s !== "") ? list : [];
+}
+
 const isPath = (spec: string) =>
   spec.startsWith("./") || spec.startsWith("../") || isAbsolute(spec) || spec.startsWith("file:");
 
@@ -165,6 +181,14 @@ function checkShape(spec: string, value: unknown): ClawgatePlugin {
       throw new PluginLoadError(
         spec,
         `channels[${i}] needs a "name" of lower-case letters, digits, "-" or "_" (the key under "channels" in the config)`,
+        name,
+      );
+    }
+    const modVersion = (mod as { apiVersion?: unknown }).apiVersion;
+    if (modVersion !== undefined && modVersion !== PLUGIN_API_VERSION) {
+      throw new PluginLoadError(
+        spec,
+        `channel "${mod.name}" was written for channel API version ${String(modVersion)}, but this clawgate offers version ${PLUGIN_API_VERSION}`,
         name,
       );
     }

@@ -106,20 +106,23 @@ describe("plugins at startup", () => {
     assert.match(check.stderr, /channels\.signed-webhook\.outboundSecret/);
   });
 
-  test("the plugin's env mapping fills its section", async () => {
+  test("the plugin's env mapping (the seed's OPENCLAW_CONNECTOR_<P>_*) fills its section", async () => {
     const dir = tempDir();
     writeConfig(dir, { plugins: [EXAMPLE], channels: { "signed-webhook": {} } });
     writeFileSync(
       join(dir, ".env"),
       [
-        "SIGNED_WEBHOOK_SECRET=inbound-secret-0123456789",
-        "SIGNED_WEBHOOK_OUTBOUND_URL=http://127.0.0.1:9/replies",
-        "SIGNED_WEBHOOK_OUTBOUND_SECRET=outbound-secret-0123456789",
+        "OPENCLAW_CONNECTOR_SIGNED_WEBHOOK_SECRET=inbound-secret-0123456789",
+        "OPENCLAW_CONNECTOR_SIGNED_WEBHOOK_OUTBOUND_URL=http://127.0.0.1:9/replies",
+        "OPENCLAW_CONNECTOR_SIGNED_WEBHOOK_OUTBOUND_SECRET=outbound-secret-0123456789",
+        "OPENCLAW_CONNECTOR_SIGNED_WEBHOOK_ALLOW_FROM=alice, bob",
       ].join("\n"),
     );
     const check = await clawgate(dir, "config", "check", "--json");
     assert.equal(check.code, 0, check.stderr);
     const section = JSON.parse(check.stdout).config.channels["signed-webhook"];
     assert.equal(section.outboundUrl, "http://127.0.0.1:9/replies");
+    assert.deepEqual(section.allowFrom, ["alice", "bob"]);
+    assert.deepEqual(section.listen, { host: "127.0.0.1", port: 18120 }, "the seed's own listener");
   });
 });

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { PLUGIN_API_VERSION } from "../../src/plugins/api.ts";
-import { loadPlugins } from "../../src/plugins/loader.ts";
+import { loadPlugins, pluginSpecsIn } from "../../src/plugins/loader.ts";
 import { tempDir } from "../helpers/gateway.ts";
 
 /** A plugin module's source: `export default <object literal>`. */
@@ -147,6 +147,20 @@ describe("loadPlugins", () => {
     );
   });
 
+  test("a channel module written for another channel API is refused, naming the channel", async () => {
+    const dir = tempDir();
+    write(
+      join(dir, "m.mjs"),
+      pluginSource(
+        `{ apiVersion: 1, name: "mixed", channels: [{ name: "oldchan", apiVersion: 0, create: () => [] }] }`,
+      ),
+    );
+    assert.match(
+      await refusal(["./m.mjs"], { baseDir: dir, cwd: dir }),
+      /plugin "mixed".*channel "oldchan" was written for channel API version 0, but this clawgate offers version 1/,
+    );
+  });
+
   test("a plugin providing something this API does not offer is refused, not half loaded", async () => {
     const dir = tempDir();
     write(join(dir, "t.mjs"), pluginSource(`{ apiVersion: 1, name: "targets", targets: [] }`));
@@ -173,5 +187,23 @@ describe("loadPlugins", () => {
       await refusal(["./line.mjs"], opts, ["webchat", "line"]),
       /plugin "my-line".*provides channel "line", which the built-in channel provides already/,
     );
+  });
+});
+
+describe("pluginSpecsIn", () => {
+  test("reads the list from the raw file, before validation; anything else is left to validation", () => {
+    const dir = tempDir();
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    assert.deepEqual(pluginSpecsIn(file("a.json", '{"plugins":["x","./y.ts"],"channels":{"y":{}}}')), [
+      "x",
+      "./y.ts",
+    ]);
+    assert.deepEqual(pluginSpecsIn(file("b.json", '{"plugins":"x"}')), []);
+    assert.deepEqual(pluginSpecsIn(file("c.json", '{"plugins":[1]}')), []);
+    assert.deepEqual(pluginSpecsIn(file("d.json", "not json")), []);
+    assert.deepEqual(pluginSpecsIn(undefined), []);
   });
 });

@@ -9,15 +9,21 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   type ChannelModule,
+  type ChannelSection,
   channelAccounts,
   type DeliveryAddress,
+  type Env,
   HealthTracker,
   type InboundEvent,
+  idArraySchema,
+  listenSchema,
   type OutboundMessage,
   PermanentDeliveryError,
+  pathSchema,
   RateLimitedError,
   type SendOptions,
   type SentMessage,
+  seedEnvSection,
   sendJson,
   type WebhookRoute,
 } from "../../../../src/plugins/api.ts";
@@ -25,28 +31,24 @@ import { SIGNATURE_HEADER, signedHeaders, TIMESTAMP_HEADER, verify } from "./sig
 
 export const CHANNEL = "signed-webhook";
 
+/** One account's settings; the gateway's own keys (enabled, agentUrl, model, dmPolicy, accounts) are not here. */
 export const settingsSchema = z.object({
-  enabled: z.boolean().optional(),
   /** Shared secret the service signs inbound webhooks with. */
   secret: z.string().min(16, "at least 16 characters"),
   /** Where replies are POSTed. */
   outboundUrl: z.url(),
   /** Secret the gateway signs replies with (its own, so a leaked inbound secret cannot forge replies). */
   outboundSecret: z.string().min(16, "at least 16 characters"),
-  /** Webhook path on the gateway's listener. */
-  path: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._~/-]*$/)
-    .optional(),
+  /** Webhook path; default /hooks/signed-webhook (other accounts: /hooks/signed-webhook/<account>). */
+  path: pathSchema,
+  /** A listener of its own besides the gateway's (the seed's _BIND/_PORT). */
+  listen: listenSchema,
   /** How far a request's timestamp may be from now, either way. */
   replayWindowSec: z.number().int().min(30).max(3600).default(300),
   /** Senders the gateway trusts (runs commands for, answers without pairing). */
-  allowFrom: z.array(z.string().min(1)).default([]),
+  allowFrom: idArraySchema,
   /** Longest reply one POST carries; longer replies are split by the gateway. */
   maxTextLength: z.number().int().min(100).max(100_000).default(4000),
-  agentUrl: z.url().optional(),
-  model: z.string().optional(),
-  dmPolicy: z.enum(["pairing", "allowlist", "open", "disabled"]).optional(),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
@@ -57,19 +59,17 @@ const inboundSchema = z.object({
   text: z.string().max(100_000),
 });
 
-/** The seed-style env mapping: SIGNED_WEBHOOK_SECRET, _OUTBOUND_URL, _OUTBOUND_SECRET, _ALLOW_FROM. */
-export function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> | undefined {
-  const section = {
-    secret: env.SIGNED_WEBHOOK_SECRET,
-    outboundUrl: env.SIGNED_WEBHOOK_OUTBOUND_URL,
-    outboundSecret: env.SIGNED_WEBHOOK_OUTBOUND_SECRET,
-    allowFrom: env.SIGNED_WEBHOOK_ALLOW_FROM?.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-  };
-  const set = Object.entries(section).filter(([, v]) => v !== undefined);
-  return set.length ? Object.fromEntries(set) : undefined;
-}
+/**
+ * The environment, through the shared seed-env mapper: OPENCLAW_CONNECTOR_SIGNED_WEBHOOK_SECRET, _OUTBOUND_URL,
+ * _OUTBOUND_SECRET, _ALLOW_FROM (comma-separated), _PATH, and _BIND/_PORT for a listener of its own.
+ */
+export const fromEnv = (env: Env) =>
+  seedEnvSection(env, "SIGNED_WEBHOOK", {
+    requiredAny: ["SECRET", "OUTBOUND_URL"],
+    strings: { SECRET: "secret", OUTBOUND_URL: "outboundUrl", OUTBOUND_SECRET: "outboundSecret" },
+    lists: { ALLOW_FROM: "allowFrom" },
+    defaultPort: 18120,
+  });
 
 export class SignedWebhookAdapter implements ChannelAdapter {
   readonly channel = CHANNEL;
@@ -80,12 +80,14 @@ export class SignedWebhookAdapter implements ChannelAdapter {
   readonly #health = new HealthTracker();
   readonly #allow: Set<string>;
   readonly #path: string;
+  readonly listen?: { host: string; port: number };
 
   constructor(account: string, settings: Settings, ctx: ChannelContext) {
     this.account = account;
     this.#settings = settings;
     this.#ctx = ctx;
     this.#allow = new Set(settings.allowFrom);
+    this.listen = settings.listen;
     this.#path = accountPath(`/hooks/${CHANNEL}`, account, settings.path);
     this.capabilities = {
       edit: false,
@@ -204,11 +206,18 @@ export class SignedWebhookAdapter implements ChannelAdapter {
   }
 }
 
-export const signedWebhookModule: ChannelModule = {
+// Today's ChannelModule reads its accounts in create(). The SDK's ChannelModule (docs/plugins.md) declares
+// apiVersion, settings and multiAccount (carried here already) and takes one account's validated settings:
+// `create: (settings, ctx, account) => new SignedWebhookAdapter(account, settings, ctx)`.
+const module = {
   name: CHANNEL,
+  apiVersion: 1,
+  settings: settingsSchema,
+  multiAccount: true,
   fromEnv,
-  create: (section, ctx) =>
+  create: (section: ChannelSection, ctx: ChannelContext) =>
     channelAccounts(CHANNEL, section, settingsSchema).map(
       ({ account, settings }) => new SignedWebhookAdapter(account, settings, ctx),
     ),
 };
+export const signedWebhookModule: ChannelModule = module;
