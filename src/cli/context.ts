@@ -2,16 +2,10 @@
 
 import { dirname } from "node:path";
 import type { Command } from "commander";
-import { addChannelModules, channelEnvMappers, channelModules } from "../channels/registry.ts";
+import { channelEnvMappers } from "../channels/registry.ts";
 import { ConfigError } from "../config/errors.ts";
 import { findConfigPath, type LoadedConfig, loadConfig } from "../config/load.ts";
-import {
-  type LoadedPlugin,
-  loadPlugins,
-  PluginLoadError,
-  pluginChannelModules,
-  pluginSpecsIn,
-} from "../plugins/loader.ts";
+import { installPlugins, type LoadedPlugin, PluginLoadError, pluginSpecsIn } from "../plugins/loader.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -82,11 +76,10 @@ export async function loadWithPlugins(cmd: Command): Promise<LoadedConfig & { pl
   let plugins: LoadedPlugin[] = [];
   try {
     const baseDir = source ? dirname(source) : cwd;
-    plugins = await loadPlugins(specs, { baseDir, cwd }, Object.keys(channelModules));
+    plugins = await installPlugins(specs, { baseDir, cwd });
   } catch (err) {
     if (err instanceof PluginLoadError) fail(err.message);
     throw err;
   }
-  addChannelModules(pluginChannelModules(plugins, []));
   return { ...load(cmd), plugins };
 }

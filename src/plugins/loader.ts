@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { addChannelModules, channelModules } from "../channels/registry.ts";
 import type { ChannelModule } from "../channels/types.ts";
 import { type ClawgatePlugin, PLUGIN_API_VERSION } from "./api.ts";
 
@@ -46,6 +47,28 @@ export async function loadPlugins(
   for (const spec of specs) loaded.push(await loadPlugin(spec, opts));
   pluginChannelModules(loaded, builtinChannels);
   return loaded;
+}
+
+/**
+ * Loads the plugins and adds their channel modules to the registry, so the config schema, env mapping, `config
+ * check` and the gateway see them as they see a built-in channel. Loading the same plugins again (a second
+ * gateway in one test process) is a no-op for the registry: a module is the same object the second time.
+ */
+export async function installPlugins(
+  specs: readonly string[],
+  opts: LoadPluginsOptions,
+): Promise<LoadedPlugin[]> {
+  const plugins: LoadedPlugin[] = [];
+  for (const spec of specs) plugins.push(await loadPlugin(spec, opts));
+  const theirs = new Set(plugins.flatMap((p) => p.plugin.channels ?? []));
+  const others = Object.entries(channelModules).filter(([, m]) => !theirs.has(m));
+  addChannelModules(
+    pluginChannelModules(
+      plugins,
+      others.map(([name]) => name),
+    ),
+  );
+  return plugins;
 }
 
 export async function loadPlugin(spec: string, opts: LoadPluginsOptions): Promise<LoadedPlugin> {
