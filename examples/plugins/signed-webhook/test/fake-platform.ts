@@ -12,6 +12,8 @@ export interface ReceivedReply {
   kind?: string;
   inReplyTo?: string;
   idempotencyKey?: string;
+  /** When the platform accepted it (ms). */
+  at: number;
 }
 
 const hmac = (secret: string, ts: string, body: string | Buffer) =>
@@ -21,6 +23,9 @@ export class FakeSignedPlatform {
   readonly replies: ReceivedReply[] = [];
   /** Replies the platform refused (bad signature), with the reason. */
   readonly refused: string[] = [];
+  /** Requests answered with an error on purpose (failNext), with when. */
+  readonly failures: { status: number; at: number }[] = [];
+  #failNext: { status: number; headers: Record<string, string> }[] = [];
   url = "";
   readonly #server: Server;
   readonly #inboundSecret: string;
@@ -41,11 +46,27 @@ export class FakeSignedPlatform {
         res.writeHead(401, { "content-type": "application/json" });
         return res.end(JSON.stringify({ error: "invalid signature" }));
       }
-      const reply = JSON.parse(body.toString("utf8")) as ReceivedReply;
+      const failure = this.#failNext.shift();
+      if (failure) {
+        this.failures.push({ status: failure.status, at: Date.now() });
+        res.writeHead(failure.status, { "content-type": "application/json", ...failure.headers });
+        return res.end(JSON.stringify({ error: failure.status === 429 ? "too many requests" : "rejected" }));
+      }
+      const reply = { ...(JSON.parse(body.toString("utf8")) as ReceivedReply), at: Date.now() };
       this.replies.push(reply);
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ id: `out-${this.replies.length}` }));
     });
+  }
+
+  /** The next reply is answered with `status` (and headers, e.g. retry-after) instead of being accepted. */
+  failNext(status: number, headers: Record<string, string> = {}) {
+    this.#failNext.push({ status, headers });
+  }
+
+  /** When the platform last answered `status` on purpose. */
+  lastRefusal(status: number): number | undefined {
+    return this.failures.findLast((f) => f.status === status)?.at;
   }
 
   async start(): Promise<this> {
