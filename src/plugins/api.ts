@@ -20,10 +20,16 @@ export interface ClawgatePlugin {
   // this clawgate does not know is refused rather than half loaded.
 }
 
+/** What a factory-form plugin receives: this module (types are imported with `import type` from clawgate). */
+export type PluginSdk = typeof import("./api.ts");
+
 /** Identity with a type: `export default definePlugin({ … })` gets the shape checked by the editor. */
 export function definePlugin(plugin: ClawgatePlugin): ClawgatePlugin {
   return plugin;
 }
+
+/** The settings schema library the gateway validates with: use this one, not a copy of your own. */
+export { z } from "zod";
 
 // Building blocks the built-in channels share (the SDK's; see docs/plugins.md).
 export { HealthTracker } from "../channels/health.ts";

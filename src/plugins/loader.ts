@@ -77,9 +77,23 @@ export async function loadPlugin(spec: string, opts: LoadPluginsOptions): Promis
   try {
     exported = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginLoadError(spec, `importing ${path} failed: ${(err as Error).message ?? String(err)}`);
+    const e = err as Error & { code?: string };
+    const hint =
+      e.code === "ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING"
+        ? " (Node runs no TypeScript inside node_modules: the plugin must be published as JavaScript)"
+        : "";
+    throw new PluginLoadError(spec, `importing ${path} failed: ${e.message ?? String(err)}${hint}`);
   }
-  const plugin = checkShape(spec, exported.default ?? exported.plugin);
+  let value = exported.default ?? exported.plugin;
+  // The factory form: the gateway hands the plugin its SDK, so a published plugin needs clawgate only for types.
+  if (typeof value === "function") {
+    try {
+      value = await (value as (sdk: unknown) => unknown)(await import("./api.ts"));
+    } catch (err) {
+      throw new PluginLoadError(spec, `its setup function threw: ${(err as Error).message ?? String(err)}`);
+    }
+  }
+  const plugin = checkShape(spec, value);
   return { spec, name: plugin.name, version: packageVersion(path), path, plugin };
 }
 
@@ -168,7 +182,7 @@ function checkShape(spec: string, value: unknown): ClawgatePlugin {
   if (typeof value !== "object" || value === null) {
     throw new PluginLoadError(
       spec,
-      "it has no plugin export: export default (or export const plugin =) an object { apiVersion, name, channels } (docs/plugins.md)",
+      "it has no plugin export: export default (or export const plugin =) an object { apiVersion, name, channels }, or a function of the SDK returning one (docs/plugins.md)",
     );
   }
   const p = value as Record<string, unknown>;

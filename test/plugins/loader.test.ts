@@ -66,6 +66,40 @@ describe("loadPlugins", () => {
     assert.equal(p!.path, join(pkg, "index.js"));
   });
 
+  test("a factory export is called with the SDK: a published plugin imports nothing from clawgate at run time", async () => {
+    const dir = tempDir();
+    write(
+      join(dir, "factory.mjs"),
+      `export default (sdk) => ({ apiVersion: 1, name: "made", channels: [{ name: "made", create: () => [], limit: new sdk.RateLimitedError(5).retryAfterMs, schema: sdk.z.string() }] });\n`,
+    );
+    write(join(dir, "bad-factory.mjs"), `export default () => { throw new Error("needs MADE_TOKEN"); };\n`);
+    const [p] = await loadPlugins(["./factory.mjs"], { baseDir: dir, cwd: dir });
+    const made = p!.plugin.channels![0] as unknown as {
+      limit: number;
+      schema: { parse(v: unknown): unknown };
+    };
+    assert.equal(made.limit, 5, "the SDK's RateLimitedError is the gateway's own class");
+    assert.equal(made.schema.parse("x"), "x");
+    assert.match(
+      await refusal(["./bad-factory.mjs"], { baseDir: dir, cwd: dir }),
+      /plugin "\.\/bad-factory\.mjs" could not be loaded: its setup function threw: needs MADE_TOKEN/,
+    );
+  });
+
+  test("a TypeScript plugin installed under node_modules is refused with what to publish instead", async () => {
+    const cwd = tempDir();
+    const pkg = join(cwd, "node_modules/clawgate-plugin-ts");
+    write(
+      join(pkg, "package.json"),
+      JSON.stringify({ name: "clawgate-plugin-ts", type: "module", exports: "./index.ts" }),
+    );
+    write(join(pkg, "index.ts"), "export default { apiVersion: 1 as number, name: 'ts' };\n");
+    assert.match(
+      await refusal(["clawgate-plugin-ts"], { baseDir: cwd, cwd }),
+      /plugin "clawgate-plugin-ts" could not be loaded: .*the plugin must be published as JavaScript/,
+    );
+  });
+
   test("an npm name that is not installed says where it looked and how to install it", async () => {
     const cwd = tempDir();
     const msg = await refusal(["clawgate-plugin-missing"], { baseDir: cwd, cwd });
