@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { addChannelModules, channelModules } from "../channels/registry.ts";
 import type { ChannelModule } from "../channels/types.ts";
 import { type ClawgatePlugin, PLUGIN_API_VERSION } from "./api.ts";
@@ -142,7 +142,7 @@ const isPath = (spec: string) =>
 
 function resolvePlugin(spec: string, opts: LoadPluginsOptions): string {
   if (isPath(spec)) {
-    const path = spec.startsWith("file:") ? new URL(spec).pathname : resolve(opts.baseDir, spec);
+    const path = spec.startsWith("file:") ? fileURLToPath(spec) : resolve(opts.baseDir, spec);
     if (!existsSync(path)) {
       throw new PluginLoadError(spec, `no file at ${path} (paths are relative to the config file)`);
     }

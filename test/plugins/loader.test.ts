@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { PLUGIN_API_VERSION } from "../../src/plugins/api.ts";
 import { loadPlugins, pluginSpecsIn } from "../../src/plugins/loader.ts";
 import { tempDir } from "../helpers/gateway.ts";
@@ -42,6 +43,12 @@ describe("loadPlugins", () => {
       ["hello"],
     );
     assert.equal(p!.version, undefined, "no package.json: no version");
+    write(join(configDir, "with space/x.mjs"), pluginSource(`{ apiVersion: 1, name: "spaced" }`));
+    const [q] = await loadPlugins([pathToFileURL(join(configDir, "with space/x.mjs")).href], {
+      baseDir: cwd,
+      cwd,
+    });
+    assert.equal(q!.name, "spaced", "a file: URL is a path too");
   });
 
   test("an npm name comes from the working directory's node_modules, with its package.json version", async () => {
