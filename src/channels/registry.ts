@@ -40,3 +40,8 @@ export function channelEnvMappers() {
       .map((m) => [m.name, m.fromEnv!]),
   );
 }
+
+/** Adds the channel modules outside plugins provide (src/plugins/loader.ts has refused doubled names). */
+export function addChannelModules(modules: ChannelModule[]) {
+  for (const m of modules) channelModules[m.name] = m;
+}

@@ -4,7 +4,7 @@ import { appConfigSchema } from "../channels/registry.ts";
 import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import { configJsonSchema } from "../config/write-json-schema.ts";
-import { load } from "./context.ts";
+import { loadWithPlugins } from "./context.ts";
 
 export function registerConfig(program: Command) {
   const config = program.command("config").description("inspect the configuration");
@@ -14,9 +14,10 @@ export function registerConfig(program: Command) {
       "validate the configuration as `clawgate start` does (channel settings included) and print the effective settings, secrets masked",
     )
     .option("--json", "print JSON only")
-    .action((opts: { json?: boolean }, cmd: Command) => {
-      // The schema assembled from the channel modules, as start reads the file: it refuses what start refuses.
-      const loaded = load(cmd);
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      // The schema assembled from the channel modules (plugins' included), as start reads the file: it refuses
+      // what start refuses.
+      const loaded = await loadWithPlugins(cmd);
       const c = loaded.config;
       const effective = {
         source: loaded.source ?? "(no config file: defaults and environment)",

@@ -1,8 +1,11 @@
 // Shared CLI plumbing: loading the config the same way `start` does, and calling the running gateway.
+
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { appConfigSchema, channelEnvMappers } from "../channels/registry.ts";
 import { ConfigError } from "../config/errors.ts";
-import { type LoadedConfig, loadConfig } from "../config/load.ts";
+import { findConfigPath, type LoadedConfig, loadConfig } from "../config/load.ts";
+import { installPlugins, type LoadedPlugin, PluginLoadError, pluginSpecsIn } from "../plugins/loader.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -67,4 +70,31 @@ export async function adminCall(cmd: Command, method: string, path: string, body
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) fail(`${method} ${path} failed: HTTP ${res.status} ${String(json.error ?? "")}`);
   return json;
+}
+
+/**
+ * `load` plus the config's outside plugins. The plugins are loaded first (their `plugins` list read from the raw
+ * file) and their channel modules added to the registry, so the config is then validated and env-mapped with
+ * them. A plugin that cannot be loaded ends the command with its name and reason.
+ */
+export async function loadWithPlugins(cmd: Command): Promise<LoadedConfig & { plugins: LoadedPlugin[] }> {
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  const cwd = process.cwd();
+  let source: string | undefined;
+  try {
+    source = findConfigPath({ configPath: o.config }, process.env, cwd);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const specs = pluginSpecsIn(source);
+  let plugins: LoadedPlugin[] = [];
+  try {
+    const baseDir = source ? dirname(source) : cwd;
+    plugins = await installPlugins(specs, { baseDir, cwd });
+  } catch (err) {
+    if (err instanceof PluginLoadError) fail(err.message);
+    throw err;
+  }
+  return { ...load(cmd), plugins };
 }

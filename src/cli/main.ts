@@ -5,6 +5,7 @@ import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
 import { registerPair } from "./pair.ts";
+import { registerPlugins } from "./plugins.ts";
 import { registerQueues } from "./queues.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSmokeTest } from "./smoke-test.ts";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSmokeTest(program);
   registerChannels(program);
   registerSchedules(program);
+  registerPlugins(program);
   // After any `channels` command another module registers: it adds `channels telegram …` under it.
   registerTelegramCli(program);
   program

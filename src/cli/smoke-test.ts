@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { agentUrlFor, modelFor } from "../config/load.ts";
 import { OpenAiTarget } from "../targets/openai/target.ts";
 import { TargetError } from "../targets/types.ts";
-import { fail, load } from "./context.ts";
+import { fail, loadWithPlugins } from "./context.ts";
 
 export function registerSmokeTest(program: Command) {
   program
@@ -12,7 +12,7 @@ export function registerSmokeTest(program: Command) {
     .option("-m, --message <text>", "what to send", "Reply with the single word: pong")
     .option("--channel <name>", "use this channel's agent settings", "webchat")
     .action(async (opts: { message: string; channel: string }, cmd: Command) => {
-      const { config } = load(cmd);
+      const { config } = await loadWithPlugins(cmd);
       const url = agentUrlFor(config, opts.channel);
       const model = modelFor(config, opts.channel);
       const a = config.agent;

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
-import { load } from "./context.ts";
+import { loadWithPlugins } from "./context.ts";
 import { extensionFactories } from "./extensions.ts";
 
 export function registerStart(program: Command) {
@@ -10,9 +10,11 @@ export function registerStart(program: Command) {
     .command("start")
     .description("start the gateway (embedded SQLite under ./data unless configured otherwise)")
     .action(async (_opts, cmd: Command) => {
-      const loaded = load(cmd);
+      const loaded = await loadWithPlugins(cmd);
       const log = createLogger(loaded.config.logLevel);
       if (loaded.source) log.info({ config: loaded.source }, "configuration loaded");
+      for (const p of loaded.plugins)
+        log.info({ plugin: p.name, version: p.version, path: p.path }, "plugin loaded");
       const extensions = extensionFactories.map((make) => make());
       let gateway: Gateway | undefined;
       let stopping = false;

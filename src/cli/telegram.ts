@@ -5,7 +5,7 @@ import { TelegramClient, telegramDescription } from "../channels/telegram/client
 import type { TelegramAccountConfig } from "../channels/telegram/config.ts";
 import { telegramAccounts } from "../channels/telegram/config.ts";
 import { ConfigError } from "../config/errors.ts";
-import { fail, load } from "./context.ts";
+import { fail, loadWithPlugins } from "./context.ts";
 
 /** Adds `telegram` under `clawgate channels` (creating `channels` when no other module has yet). */
 export function registerTelegramCli(program: Command) {
@@ -22,7 +22,7 @@ export function registerTelegramCli(program: Command) {
     )
     .option("--account <id>", "which bot (channels.telegram.accounts.<id>)", "default")
     .action(async (o: { url?: string; account: string }, cmd: Command) => {
-      const { acc, client, config } = account(cmd, o.account);
+      const { acc, client, config } = await account(cmd, o.account);
       if (!acc.webhookSecret) {
         fail(
           `account "${acc.id}" has no webhookSecret. Add channels.telegram${acc.id === "default" ? "" : `.accounts.${acc.id}`}.webhookSecret (1–256 of A-Z a-z 0-9 _ -) first, so only Telegram can post to the webhook.`,
@@ -46,7 +46,7 @@ export function registerTelegramCli(program: Command) {
     .description("stop webhook delivery (pending updates are kept) so long polling can take over")
     .option("--account <id>", "which bot (channels.telegram.accounts.<id>)", "default")
     .action(async (o: { account: string }, cmd: Command) => {
-      const { acc, client } = account(cmd, o.account);
+      const { acc, client } = await account(cmd, o.account);
       await call(() => client.deleteWebhook());
       console.log(`Webhook deleted for account "${acc.id}"; pending updates are kept for long polling.`);
     });
@@ -55,14 +55,14 @@ export function registerTelegramCli(program: Command) {
     .description("show where Telegram delivers this bot's updates and how many are pending")
     .option("--account <id>", "which bot (channels.telegram.accounts.<id>)", "default")
     .action(async (o: { account: string }, cmd: Command) => {
-      const { client } = account(cmd, o.account);
+      const { client } = await account(cmd, o.account);
       const info = await call(() => client.getWebhookInfo());
       console.log(JSON.stringify(info, null, 2));
     });
 }
 
-function account(cmd: Command, id: string) {
-  const { config, env } = load(cmd);
+async function account(cmd: Command, id: string) {
+  const { config, env } = await loadWithPlugins(cmd);
   const section = config.channels.telegram;
   if (!section)
     fail("no Telegram bot is configured: set OPENCLAW_CONNECTOR_TELEGRAM_TOKEN or channels.telegram");

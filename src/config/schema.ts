@@ -157,6 +157,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   channels: z.record(z.string(), channelSectionSchema).default({}),
+  /** Outside plugins: npm package names or paths relative to this file (src/plugins/loader.ts, docs/plugins.md). */
+  plugins: z.array(z.string().min(1)).default([]),
   /** The security boundary (src/security/config.ts): fetch guard, pairing. */
   security: securitySchema,
   /** The bridge API for paired devices (src/security/config.ts). */

@@ -9,6 +9,7 @@ import type { Env } from "../../src/config/env.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { Gateway, type GatewayExtension } from "../../src/gateway/gateway.ts";
 import { createLogger } from "../../src/log.ts";
+import { installPlugins, pluginSpecsIn } from "../../src/plugins/loader.ts";
 
 export interface TestGatewayOptions {
   /** Written to clawgate.json in the gateway's directory (server.port defaults to 0). */
@@ -38,6 +39,8 @@ function writeConfig(dir: string, config: Record<string, unknown> = {}) {
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = opts.dir ?? tempDir();
   writeConfig(dir, opts.config);
+  // Outside plugins named in the config (`plugins`), loaded as `clawgate start` loads them.
+  await installPlugins(pluginSpecsIn(join(dir, "clawgate.json")), { baseDir: dir, cwd: dir });
   const { config, env } = loadConfig({ cwd: dir, env: { ...opts.env }, channelEnv: channelEnvMappers() });
   const log = createLogger(process.env.CLAWGATE_TEST_LOG ?? "silent", { pretty: false });
   const gateway = await Gateway.create({ config, env, log, extensions: opts.extensions });
