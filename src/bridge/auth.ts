@@ -3,9 +3,9 @@
 // and OPENCLAW_BRIDGE_ALLOWED_DEVICE_IDS may restrict the ids). Failures are rate-limited per address; every
 // authenticated device has its own request budget. Everything is decided from the headers, before the body.
 import type { IncomingMessage } from "node:http";
+import type { BridgeConfig } from "../config/security.ts";
 import { SlidingWindowLimiter } from "../core/rate-limit.ts";
 import type { Authorize, Refusal } from "../http/router.ts";
-import type { BridgeConfig } from "../security/config.ts";
 import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
 import { safeEqualString } from "../security/hmac.ts";
 import type { DeviceRegistry } from "../security/pairing/devices.ts";

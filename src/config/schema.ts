@@ -1,8 +1,8 @@
 // The shape of clawgate.json. It also accepts the channel-gateway seed's ocg.json as is: its top-level keys
 // (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
 import { z } from "zod";
-import { bridgeSchema, securitySchema } from "../security/config.ts";
-import { comfyuiConfigSchema } from "../targets/comfyui/config.ts";
+import { comfyuiConfigSchema } from "./comfyui.ts";
+import { bridgeSchema, securitySchema } from "./security.ts";
 
 const port = z.number().int().min(0).max(65535);
 const idList = z.array(z.string().min(1));
@@ -159,9 +159,9 @@ export const configSchema = z.object({
   channels: z.record(z.string(), channelSectionSchema).default({}),
   /** Outside plugins: npm package names or paths relative to this file (src/plugins/loader.ts, docs/plugins.md). */
   plugins: z.array(z.string().min(1)).default([]),
-  /** The security boundary (src/security/config.ts): fetch guard, pairing. */
+  /** The security boundary (src/config/security.ts): fetch guard, pairing. */
   security: securitySchema,
-  /** The bridge API for paired devices (src/security/config.ts). */
+  /** The bridge API for paired devices (src/config/security.ts). */
   bridge: bridgeSchema,
   /** ComfyUI target, approvals and schedules (src/targets/comfyui/config.ts, docs/comfyui.md). */
   comfyui: comfyuiConfigSchema.optional(),

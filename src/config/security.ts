@@ -1,5 +1,5 @@
 // The `security` and `bridge` sections of clawgate.json (documented in docs/configuration.md and
-// docs/security.md). Kept here so the security boundary's settings live beside the code that reads them.
+// docs/security.md). With the rest of the config: config never imports the features that read it.
 import { z } from "zod";
 
 export const securitySchema = z
