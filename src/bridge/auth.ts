@@ -6,10 +6,10 @@ import type { IncomingMessage } from "node:http";
 import type { BridgeConfig } from "../config/security.ts";
 import { SlidingWindowLimiter } from "../core/rate-limit.ts";
 import type { Authorize, Refusal } from "../http/router.ts";
+import type { DeviceRegistry } from "../pairing/devices.ts";
+import { parseScopes, type Scope } from "../pairing/scopes.ts";
 import { FailureLimiter, retryAfterSec } from "../security/failure-limiter.ts";
 import { safeEqualString } from "../security/hmac.ts";
-import type { DeviceRegistry } from "../security/pairing/devices.ts";
-import { parseScopes, type Scope } from "../security/pairing/scopes.ts";
 
 export interface BridgeCaller {
   deviceId: string;

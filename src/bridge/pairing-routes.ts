@@ -3,9 +3,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
+import { parseScopes } from "../pairing/scopes.ts";
+import { decodeSetupCode } from "../pairing/setup-code.ts";
 import type { FailureLimiter } from "../security/failure-limiter.ts";
-import { parseScopes } from "../security/pairing/scopes.ts";
-import { decodeSetupCode } from "../security/pairing/setup-code.ts";
 import type { BridgeCaller } from "./auth.ts";
 import { type BridgeDeps, type Json, parseObject, str } from "./routes.ts";
 

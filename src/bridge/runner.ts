@@ -2,7 +2,7 @@
 // target (gateway.targetFor). Other modules register their own for the jobs they understand — the ComfyUI
 // module takes `template_id` jobs:
 //
-//   import { bridgeRunners } from "../bridge/runner.ts";
+//   import { bridgeRunners } from "./runner.ts";
 //   bridgeRunners(gateway).register({ name: "comfyui", accepts: (job) => !!job.templateId, run: async (job, signal) => … });
 //
 // Runners registered later are asked first; the default runner is asked last.

@@ -200,3 +200,12 @@ export interface OutboxPayload {
   /** Replace this already-sent message (the streamed preview) instead of sending a new one. */
   editMessageId?: string;
 }
+
+/** A channel with a live view of a reply as it is written (the web chat): it gets every delta, not edits. */
+export interface LivePreview {
+  preview(address: DeliveryAddress, eventId: string, textSoFar: string): void;
+}
+
+export function hasLivePreview(a: ChannelAdapter): a is ChannelAdapter & LivePreview {
+  return typeof (a as Partial<LivePreview>).preview === "function";
+}

@@ -6,7 +6,7 @@
 // previous edit (a request that was slow to arrive must not bring the next one closer), plus a small margin;
 // finish() keeps it for the final edit too, which the outbox sends as soon as the answer is committed.
 import type { Logger } from "pino";
-import type { ChannelAdapter } from "../channels/types.ts";
+import { type ChannelAdapter, hasLivePreview } from "../channels/types.ts";
 import type { DeliveryAddress } from "../core/event.ts";
 import { cutText } from "../core/text-cut.ts";
 import type { Store } from "../store/types.ts";
@@ -15,14 +15,6 @@ const CURSOR = " ▍";
 /** Added to minEditIntervalMs: timers fire late, never early, but clocks and platforms round. */
 export const EDIT_MARGIN_MS = 50;
 const STREAM_NS = "stream-message";
-
-export interface LivePreview {
-  preview(address: DeliveryAddress, eventId: string, textSoFar: string): void;
-}
-
-export function hasLivePreview(a: ChannelAdapter): a is ChannelAdapter & LivePreview {
-  return typeof (a as Partial<LivePreview>).preview === "function";
-}
 
 export class StreamPublisher {
   readonly #adapter: ChannelAdapter;

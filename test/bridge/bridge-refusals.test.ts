@@ -3,8 +3,8 @@
 // budget; handshake brute force; and a bridge that is switched off.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type SecurityExtension, securityExtension } from "../../src/security/extension.ts";
-import type { Scope } from "../../src/security/pairing/scopes.ts";
+import { type SecurityExtension, securityExtension } from "../../src/bridge/extension.ts";
+import type { Scope } from "../../src/pairing/scopes.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { history, newThread, postJson } from "../security/chat.ts";

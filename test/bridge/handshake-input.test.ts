@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { securityExtension } from "../../src/security/extension.ts";
-import { parseScopes } from "../../src/security/pairing/scopes.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
+import { parseScopes } from "../../src/pairing/scopes.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { postJson } from "../security/chat.ts";
 

@@ -1,7 +1,7 @@
 // POST /bridge/token/rotate: a device cannot give itself a token that outlives security.pairing.tokenTtlSec.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type SecurityExtension, securityExtension } from "../../src/security/extension.ts";
+import { type SecurityExtension, securityExtension } from "../../src/bridge/extension.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { postJson } from "../security/chat.ts";
 

@@ -2,7 +2,7 @@
 // must not become hundreds of messages.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { securityExtension } from "../../src/security/extension.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
 import { FakeAsyncAgent } from "../fakes/async-agent.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { expectMessage, newThread, say } from "../security/chat.ts";

@@ -3,7 +3,7 @@
 // (Before, /openclaw/bridge/deliver buffered up to 25 MB per request first: 48 such POSTs took 1.1 GB.)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { securityExtension } from "../../src/security/extension.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
 import { FakeAsyncAgent } from "../fakes/async-agent.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { newThread, say } from "../security/chat.ts";

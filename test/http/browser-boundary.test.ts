@@ -4,8 +4,8 @@
 // the same requests made the way the CLI, curl and the web chat page make them work.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { securityExtension } from "../../src/bridge/extension.ts";
 import { channelModules } from "../../src/channels/registry.ts";
-import { securityExtension } from "../../src/security/extension.ts";
 import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";

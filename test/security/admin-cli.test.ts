@@ -6,8 +6,8 @@ import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { securityExtension } from "../../src/security/extension.ts";
-import { decodeSetupCode } from "../../src/security/pairing/setup-code.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
+import { decodeSetupCode } from "../../src/pairing/setup-code.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { postJson } from "./chat.ts";
 

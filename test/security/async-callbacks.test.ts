@@ -2,7 +2,7 @@
 // later; every refusal path of the callback listener; delivery after a gateway restart.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { securityExtension } from "../../src/security/extension.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
 import { waitText } from "../../src/targets/openai/async-mode.ts";
 import { FakeAsyncAgent } from "../fakes/async-agent.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";

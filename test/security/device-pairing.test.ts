@@ -2,8 +2,8 @@
 // → the device collects its token → submits through the bridge → the result is delivered to the chat.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { securityExtension } from "../../src/security/extension.ts";
-import { decodeSetupCode } from "../../src/security/pairing/setup-code.ts";
+import { securityExtension } from "../../src/bridge/extension.ts";
+import { decodeSetupCode } from "../../src/pairing/setup-code.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { expectMessage, history, newThread, postJson, say } from "./chat.ts";

@@ -2,8 +2,8 @@
 // approval adding the sender to a persistent allowlist honoured for conversation and commands alike.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { securityExtension } from "../../src/bridge/extension.ts";
 import { channelModules } from "../../src/channels/registry.ts";
-import { securityExtension } from "../../src/security/extension.ts";
 import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";

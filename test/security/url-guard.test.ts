@@ -5,8 +5,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { setupUrlProblem } from "../../src/pairing/setup-code.ts";
 import { cleartextAllowedHost, isPublicAddress } from "../../src/security/ip-ranges.ts";
-import { setupUrlProblem } from "../../src/security/pairing/setup-code.ts";
 import {
   assertUrlAllowed,
   guardedFetch,

@@ -3,8 +3,8 @@
 // said the job is queued, and the result follows). Progress is a courtesy: a failure just stops it.
 import type { Logger } from "pino";
 import type { ChannelAdapter } from "../../channels/types.ts";
+import { hasLivePreview } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
-import { hasLivePreview } from "../../gateway/stream-publisher.ts";
 
 export class ProgressMessage {
   readonly #adapter: ChannelAdapter;

@@ -1,6 +1,6 @@
 // The setup code a device scans or pastes: base64url (no padding) of JSON {url, bootstrapToken, expiresAtMs}.
 // The URL must not send the bootstrap token in cleartext across a network we cannot vouch for.
-import { cleartextAllowedHost } from "../ip-ranges.ts";
+import { cleartextAllowedHost } from "../security/ip-ranges.ts";
 
 export interface SetupPayload {
   /** The gateway's base URL: the device POSTs to <url>/bridge/handshake. */

@@ -4,9 +4,9 @@
 // request is a read-modify-write committed with kvCompareAndSet and retried on conflict, so concurrent
 // rotations never drop each other's token and a revoke is never overwritten: once a device is revoked, every
 // later change starts from the revoked record and refuses to issue a token.
-import type { DeliveryAddress } from "../../core/event.ts";
-import type { KvStore } from "../../store/facets.ts";
-import { hashToken, randomToken, shortId, tokenMatches } from "../tokens.ts";
+import type { DeliveryAddress } from "../core/event.ts";
+import { hashToken, randomToken, shortId, tokenMatches } from "../security/tokens.ts";
+import type { KvStore } from "../store/facets.ts";
 import { DEFAULT_SCOPES, type Scope } from "./scopes.ts";
 
 const NS_BOOT = "pair:boot";

@@ -2,12 +2,12 @@
 // `dmPolicy` decides: "open" admits everyone; "disabled" answers nobody; "allowlist" tells the sender their id;
 // "pairing" gives an unknown sender in a DM an 8-character code an admin can approve, after which the sender
 // is on a persistent allowlist (in the store) that the pipeline honours like the channel's own allowlist.
-import type { ChannelAdapter, OutboundMessage } from "../../channels/types.ts";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
-import type { DeliverOptions, GatewayServices, TrustGate } from "../../gateway/services.ts";
-import { allowlistGate } from "../../gateway/trust-gate.ts";
-import type { KvStore } from "../../store/facets.ts";
-import { randomChars } from "../tokens.ts";
+import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
+import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
+import type { DeliverOptions, GatewayServices, TrustGate } from "../gateway/services.ts";
+import { allowlistGate } from "../gateway/trust-gate.ts";
+import { randomChars } from "../security/tokens.ts";
+import type { KvStore } from "../store/facets.ts";
 
 export const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 export const CODE_LENGTH = 8;

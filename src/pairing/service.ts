@@ -1,10 +1,10 @@
 // One place for pairing decisions, shared by the /pair chat command, the admin API (CLI) and the bridge
 // handshake: device setup codes and their approval queue, and DM pairing codes.
 
-import type { OutboundMessage } from "../../channels/types.ts";
-import type { DeliveryAddress } from "../../core/event.ts";
-import type { ExtensionHost } from "../../gateway/host.ts";
-import { HttpError } from "../../http/errors.ts";
+import type { OutboundMessage } from "../channels/types.ts";
+import type { DeliveryAddress } from "../core/event.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
+import { HttpError } from "../http/errors.ts";
 import { DeviceRegistry, type PairRequest, publicRequest } from "./devices.ts";
 import { type DmPairing, type DmPairingRequest, looksLikeDmCode, publicDmRequest } from "./dm-pairing.ts";
 import type { Scope } from "./scopes.ts";

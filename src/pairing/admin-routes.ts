@@ -1,10 +1,10 @@
 // Admin API for pairing and devices (used by `clawgate pair` and `clawgate devices`). Every route passes
 // AdminAuth; tokens appear only in the one answer that creates them.
 import QRCode from "qrcode";
-import type { ExtensionHost } from "../../gateway/host.ts";
-import { readJsonObject } from "../../http/json-body.ts";
-import { sendError, sendJson } from "../../http/respond.ts";
-import type { Handler } from "../../http/router.ts";
+import type { ExtensionHost } from "../gateway/host.ts";
+import { readJsonObject } from "../http/json-body.ts";
+import { sendError, sendJson } from "../http/respond.ts";
+import type { Handler } from "../http/router.ts";
 import { publicDevice } from "./devices.ts";
 import { parseScopes } from "./scopes.ts";
 import { describeApproval, type PairingService } from "./service.ts";

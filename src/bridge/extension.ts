@@ -1,15 +1,16 @@
 // The security boundary as one GatewayExtension: DM pairing (the TrustGate), device pairing (/pair and the
 // admin API), the bridge API (when bridge.enabled) and the async agent callbacks (when async is true).
-import { BridgeAuth } from "../bridge/auth.ts";
-import { Idempotency } from "../bridge/idempotency.ts";
-import { BridgeJobs } from "../bridge/jobs.ts";
-import { registerBridgeRoutes } from "../bridge/routes.ts";
+
 import type { ExtensionHost, GatewayExtension } from "../gateway/host.ts";
+import { registerAdminPairingRoutes } from "../pairing/admin-routes.ts";
+import { DmPairing } from "../pairing/dm-pairing.ts";
+import { registerPairCommand } from "../pairing/pair-command.ts";
+import { PairingService } from "../pairing/service.ts";
 import { type AsyncMode, startAsyncMode } from "../targets/openai/async-mode.ts";
-import { registerAdminPairingRoutes } from "./pairing/admin-routes.ts";
-import { DmPairing } from "./pairing/dm-pairing.ts";
-import { registerPairCommand } from "./pairing/pair-command.ts";
-import { PairingService } from "./pairing/service.ts";
+import { BridgeAuth } from "./auth.ts";
+import { Idempotency } from "./idempotency.ts";
+import { BridgeJobs } from "./jobs.ts";
+import { registerBridgeRoutes } from "./routes.ts";
 
 export interface SecurityExtension extends GatewayExtension {
   /** Set after setup: the pairing service (tests, other modules). */

@@ -2,9 +2,9 @@
 // /pair reject <id|code>, /pair cleanup. Buttons on the "device asks to pair" notice come back as
 // `pair:approve:<id>` / `pair:reject:<id>`.
 import QRCode from "qrcode";
-import type { OutboundMessage } from "../../channels/types.ts";
-import type { ActionRegistry } from "../../gateway/actions.ts";
-import type { CommandContext, CommandRegistry } from "../../gateway/commands.ts";
+import type { OutboundMessage } from "../channels/types.ts";
+import type { ActionRegistry } from "../gateway/actions.ts";
+import type { CommandContext, CommandRegistry } from "../gateway/commands.ts";
 import { parseScopes } from "./scopes.ts";
 import { describeApproval, PairingError, type PairingService } from "./service.ts";
 
