@@ -3,8 +3,8 @@
 // refusal never reaches the agent: a bad signature is answered before the body is even parsed.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboundEvent } from "../../core/event.ts";
+import { readJsonObject } from "../../http/json-body.ts";
 import { sendError } from "../../http/respond.ts";
-import { parseJsonObject } from "../shared/json-body.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { HealthTracker } from "./health.ts";
 
@@ -33,7 +33,7 @@ export interface JsonWebhookSpec {
 }
 
 function jsonObject(body: Buffer): Record<string, unknown> | WebhookOutcome {
-  return parseJsonObject(body) ?? refuse("body is not a JSON object");
+  return readJsonObject(body) ?? refuse("body is not a JSON object");
 }
 
 const outcomes = new WeakSet<object>();

@@ -2,12 +2,12 @@
 // Block Kit, images use the external upload flow. Setup: docs/channels/slack.md.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { readJsonObject } from "../../http/json-body.ts";
 import { sendJson } from "../../http/respond.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { answer, jsonWebhookRoute, refuse, type WebhookOutcome } from "../sdk/webhook.ts";
-import { parseJsonObject } from "../shared/json-body.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
   CHANNEL_API_VERSION,
@@ -105,12 +105,12 @@ export class SlackAdapter implements ChannelAdapter {
   #parse(req: IncomingMessage, body: Buffer): Record<string, unknown> | WebhookOutcome {
     const type = String(req.headers["content-type"] ?? "");
     if (!type.startsWith("application/x-www-form-urlencoded")) {
-      return parseJsonObject(body) ?? refuse("body is not a JSON object");
+      return readJsonObject(body) ?? refuse("body is not a JSON object");
     }
     // Slash commands (no payload) are not used by clawgate: acknowledged.
     const raw = new URLSearchParams(body.toString("utf8")).get("payload");
     if (raw === null) return answer(ack);
-    const payload = parseJsonObject(Buffer.from(raw));
+    const payload = readJsonObject(Buffer.from(raw));
     if (!payload) return refuse("payload is not a JSON object");
     this.#interactions.add(payload);
     return payload;

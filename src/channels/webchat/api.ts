@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
+import { readJsonObject } from "../../http/json-body.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
 import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
 import { MediaFiles } from "../../media/files.ts";
@@ -48,16 +49,6 @@ function authorizer(token: string | undefined): Authorize {
         : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
     };
   };
-}
-
-function parseJson(body: Buffer): Record<string, unknown> | undefined {
-  if (body.length === 0) return {};
-  try {
-    const v = JSON.parse(body.toString("utf8"));
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
@@ -120,7 +111,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
       path: "/api/threads",
       bodyLimitBytes: 4096,
       handler: guard(async (_req, res, { body }) => {
-        const json = parseJson(body);
+        const json = readJsonObject(body, { emptyIsObject: true });
         if (!json) return sendError(res, 400, "body must be a JSON object");
         const title = typeof json.title === "string" ? json.title.slice(0, 200) : undefined;
         const id = randomUUID().replace(/-/g, "").slice(0, 16);
@@ -201,7 +192,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
       bodyLimitBytes: 80_000,
       handler: guard(
         thread(async (_req, res, { params, body }) => {
-          const json = parseJson(body);
+          const json = readJsonObject(body, { emptyIsObject: true });
           if (!json) return sendError(res, 400, 'body must be a JSON object like {"text":"hello"}');
           const text = typeof json.text === "string" ? json.text : "";
           if (!text.trim()) return sendError(res, 400, "text must be a non-empty string");
@@ -255,7 +246,7 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
       bodyLimitBytes: 4096,
       handler: guard(
         thread(async (_req, res, { params, body }) => {
-          const json = parseJson(body);
+          const json = readJsonObject(body, { emptyIsObject: true });
           const value = typeof json?.value === "string" ? json.value : "";
           if (!value || value.length > 200) return sendError(res, 400, "value must be the button's value");
           const id = randomUUID();
