@@ -11,8 +11,12 @@ import type { Store } from "../store/types.ts";
 import type { ChannelSettingsSpec } from "./sdk/accounts.ts";
 
 export interface ChannelCapabilities {
-  /** Can edit a sent message (streaming by edits). */
+  /** Can edit a sent message (streaming by edits): the adapter has edit(). */
   edit: boolean;
+  /** Shows a reply live as it is written (the web chat): the adapter has preview() and gets every delta. */
+  livePreview: boolean;
+  /** Answers a button press in place (a toast: Telegram, Discord, Slack): the adapter has answerAction(). */
+  answersPresses: boolean;
   threads: boolean;
   media: boolean;
   buttons: boolean;
@@ -160,10 +164,12 @@ export interface ChannelAdapter {
   send(to: DeliveryAddress, message: OutboundMessage, options?: SendOptions): Promise<SentMessage>;
   edit?(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void>;
   /**
-   * Acknowledge a button press on platforms that require it (Telegram callback_query, Discord interaction).
-   * Channels without toasts leave it out: the pipeline then sends the note as a message.
+   * Acknowledge a button press in place (Telegram callback_query, Discord interaction), with
+   * `capabilities.answersPresses`. Channels without it get the press's note as a message instead.
    */
   answerAction?(event: InboundEvent, text?: string): Promise<void>;
+  /** Every delta of a reply being written, with `capabilities.livePreview` (the web chat's live view). */
+  preview?(address: DeliveryAddress, eventId: string, textSoFar: string): void;
   /** Whether the sender/conversation is on this channel's allowlist. */
   isTrusted(event: InboundEvent): boolean;
   health(): ChannelHealth;
@@ -201,11 +207,9 @@ export interface OutboxPayload {
   editMessageId?: string;
 }
 
-/** A channel with a live view of a reply as it is written (the web chat): it gets every delta, not edits. */
-export interface LivePreview {
-  preview(address: DeliveryAddress, eventId: string, textSoFar: string): void;
-}
-
-export function hasLivePreview(a: ChannelAdapter): a is ChannelAdapter & LivePreview {
-  return typeof (a as Partial<LivePreview>).preview === "function";
+/** Whether the adapter declared a live view (checked at start to have preview()). */
+export function hasLivePreview(
+  a: ChannelAdapter,
+): a is ChannelAdapter & Required<Pick<ChannelAdapter, "preview">> {
+  return a.capabilities.livePreview && typeof a.preview === "function";
 }

@@ -21,6 +21,13 @@ export function enabledChannels(
   return out;
 }
 
+/** Optional features a channel declares in its capabilities, and the method each one needs. */
+const DECLARED_FEATURES = [
+  ["edit", "edit"],
+  ["livePreview", "preview"],
+  ["answersPresses", "answerAction"],
+] as const;
+
 /** Builds every enabled account's adapter; throws on an invalid section or a doubled account. */
 export function createChannelAdapters(config: Config, ctx: ChannelContext): ChannelAdapter[] {
   const adapters = new Map<string, ChannelAdapter>();
@@ -29,8 +36,10 @@ export function createChannelAdapters(config: Config, ctx: ChannelContext): Chan
       const adapter = module.create(settings, ctx, account);
       const key = `${adapter.channel}:${adapter.account}`;
       // What the gateway may do is what the capabilities say; a declared feature must be there to call.
-      if (adapter.capabilities.edit && typeof adapter.edit !== "function") {
-        throw new Error(`channel ${key} declares capabilities.edit but has no edit()`);
+      for (const [capability, method] of DECLARED_FEATURES) {
+        if (adapter.capabilities[capability] && typeof adapter[method] !== "function") {
+          throw new Error(`channel ${key} declares capabilities.${capability} but has no ${method}()`);
+        }
       }
       if (adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
       adapters.set(key, adapter);

@@ -96,13 +96,13 @@ export class Pipeline {
       const result = handler
         ? await handler({ event, sessionKey, value: event.action.value, trusted, admin, services: s })
         : { toast: "This button is no longer valid." };
-      await adapter.answerAction?.(event, result.toast).catch((err: Error) => {
+      const inPlace = adapter.capabilities.answersPresses ? adapter.answerAction : undefined;
+      await inPlace?.call(adapter, event, result.toast).catch((err: Error) => {
         this.#log.warn({ err: err.message }, "answering a button press failed");
       });
       // Where a press cannot be answered with a toast (LINE, WhatsApp, Kakao, SMS), its note comes as a message,
       // in the same commit as the press is marked done, so a retry never sends it twice.
-      const note =
-        !adapter.answerAction && result.toast ? { text: result.toast, kind: "notice" as const } : undefined;
+      const note = !inPlace && result.toast ? { text: result.toast, kind: "notice" as const } : undefined;
       const reply = result.reply ?? note;
       return { messages: [], replies: reply ? [reply] : [] };
     }

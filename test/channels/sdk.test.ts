@@ -128,6 +128,8 @@ describe("building blocks", () => {
   test("capabilities: what a channel does not state is off", () => {
     assert.deepEqual(capabilities({ maxTextLength: 100, buttons: true }), {
       edit: false,
+      livePreview: false,
+      answersPresses: false,
       threads: false,
       media: false,
       buttons: true,
@@ -229,28 +231,34 @@ describe("the JSON webhook route: verify → parse → normalize → ingest → 
   });
 });
 
-test("an adapter that declares edits must provide edit(): the gateway refuses to start it otherwise", async () => {
+test("a declared feature must be there to call: edits, live previews and in-place press answers", async () => {
   const { channelModules } = await import("../../src/channels/registry.ts");
   const { createChannelAdapters } = await import("../../src/gateway/channel-setup.ts");
-  channelModules.noedit = defineChannel({
-    name: "noedit",
-    apiVersion,
-    settings: z.looseObject({}),
-    multiAccount: false,
-    create: () =>
-      ({
-        channel: "noedit",
-        account: "default",
-        capabilities: capabilities({ edit: true, maxTextLength: 100 }),
-      }) as ChannelAdapter,
-  });
-  try {
-    const config = resolveConfig({ webchat: { enabled: false }, channels: { noedit: {} } }, {});
-    assert.throws(
-      () => createChannelAdapters(config, {} as never),
-      /noedit:default declares capabilities\.edit but has no edit\(\)/,
-    );
-  } finally {
-    delete channelModules.noedit;
+  for (const [capability, method] of [
+    ["edit", "edit"],
+    ["livePreview", "preview"],
+    ["answersPresses", "answerAction"],
+  ] as const) {
+    channelModules.declared = defineChannel({
+      name: "declared",
+      apiVersion,
+      settings: z.looseObject({}),
+      multiAccount: false,
+      create: () =>
+        ({
+          channel: "declared",
+          account: "default",
+          capabilities: capabilities({ [capability]: true, maxTextLength: 100 }),
+        }) as ChannelAdapter,
+    });
+    try {
+      const config = resolveConfig({ webchat: { enabled: false }, channels: { declared: {} } }, {});
+      assert.throws(
+        () => createChannelAdapters(config, {} as never),
+        new RegExp(`declared:default declares capabilities\\.${capability} but has no ${method}\\(\\)`),
+      );
+    } finally {
+      delete channelModules.declared;
+    }
   }
 });

@@ -13,6 +13,8 @@ it("a progress message is sent once, then edited no faster than the interval, en
     account: "default",
     capabilities: {
       edit: true,
+      livePreview: false,
+      answersPresses: false,
       threads: false,
       media: true,
       buttons: false,

@@ -34,6 +34,8 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
         account: "default",
         capabilities: {
           edit: false,
+          livePreview: false,
+          answersPresses: false,
           threads: false,
           media: false,
           buttons: false,

@@ -25,6 +25,8 @@ channelModules.slowedit = {
       account: "default",
       capabilities: {
         edit: true,
+        livePreview: false,
+        answersPresses: false,
         threads: false,
         media: false,
         buttons: false,

@@ -41,6 +41,7 @@ export class DiscordAdapter implements ChannelAdapter {
   readonly account: string;
   readonly capabilities = capabilities({
     edit: true,
+    answersPresses: true,
     threads: true,
     media: true,
     buttons: true,

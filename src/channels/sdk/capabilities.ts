@@ -8,6 +8,8 @@ export function capabilities(
 ): Readonly<ChannelCapabilities> {
   return Object.freeze({
     edit: false,
+    livePreview: false,
+    answersPresses: false,
     threads: false,
     media: false,
     buttons: false,

@@ -39,6 +39,7 @@ export class SlackAdapter implements ChannelAdapter {
   readonly account = "default";
   readonly capabilities = capabilities({
     edit: true,
+    answersPresses: true,
     threads: true,
     media: true,
     buttons: true,

@@ -57,6 +57,7 @@ export class TelegramAdapter implements ChannelAdapter {
   readonly account: string;
   readonly capabilities = capabilities({
     edit: true,
+    answersPresses: true,
     threads: true,
     media: true,
     buttons: true,

@@ -22,6 +22,8 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly account = WEBCHAT_ACCOUNT;
   readonly capabilities = capabilities({
     edit: false,
+    livePreview: true,
+    answersPresses: true,
     threads: false,
     media: true,
     buttons: true,

@@ -83,6 +83,8 @@ export function signedWebhookChannel(sdk: PluginSdk): ChannelModule {
       this.#path = accountPath(`/hooks/${CHANNEL}`, account, settings.path);
       this.capabilities = {
         edit: false,
+        livePreview: false,
+        answersPresses: false,
         threads: false,
         media: false,
         buttons: false,
