@@ -94,3 +94,18 @@ export function addressOf(event: InboundEvent): DeliveryAddress {
     replyContext: event.replyContext,
   };
 }
+
+/** The latest instant a JavaScript Date can hold: anything later is not a time a platform sent. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * A platform's send time as InboundEvent.sentAt (ms), or undefined when the payload's value is not a usable
+ * time: not a number, not finite, not positive, or past what a Date holds once converted (1e305 s is "finite"
+ * until it is multiplied by 1000).
+ */
+export function sentAtFrom(value: unknown, unit: "s" | "ms"): number | undefined {
+  const n = typeof value === "string" && /^\d{1,16}$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) return undefined;
+  const ms = Math.floor(unit === "s" ? n * 1000 : n);
+  return ms >= 1 && ms <= MAX_TIME_MS ? ms : undefined;
+}

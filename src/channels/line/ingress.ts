@@ -5,7 +5,7 @@
 // adapter logs it) while the others of the batch are taken in.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
-import type { ConversationKind, InboundEvent } from "../../core/event.ts";
+import { type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";
 import { hmac, verifyDigest } from "../../security/hmac.ts";
 
 export type LineVerdict = { ok: true } | { ok: false; status: 401; reason: string };
@@ -144,7 +144,7 @@ export function normalizeLineEvent(
     attachments: [],
     receivedAt: now,
     // LINE's time of the event, kept on redeliveries: an event older than the dedup window is ignored.
-    sentAt: p.timestamp,
+    sentAt: sentAtFrom(p.timestamp, "ms"),
     replyContext: p.replyToken ? { replyToken: p.replyToken, replyTokenAt: p.timestamp ?? now } : undefined,
     native: e,
   };

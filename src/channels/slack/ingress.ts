@@ -4,7 +4,7 @@
 // acknowledges it), never a crash and never an id with "undefined" or an empty sender or conversation.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
-import type { Attachment, ConversationKind, InboundEvent } from "../../core/event.ts";
+import { type Attachment, type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";
 import { hmac, verifyDigest, withinWindow } from "../../security/hmac.ts";
 import { decodeSlackText } from "./format.ts";
 
@@ -122,7 +122,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** The envelope's event_time (Unix seconds) as InboundEvent.sentAt, when it is a usable number. */
 function sentAtOf(payload: Record<string, unknown>): { sentAt?: number } {
   const t = payload.event_time;
-  return typeof t === "number" && Number.isFinite(t) && t > 0 ? { sentAt: t * 1000 } : {};
+  const sentAt = sentAtFrom(t, "s");
+  return sentAt === undefined ? {} : { sentAt };
 }
 
 /**

@@ -2,7 +2,7 @@
 // always; groups only on @mention, a reply to the bot or /cmd@thisbot unless requireMention is off), who the
 // sender is (a person, an anonymous group admin, a channel), which session a forum topic is, and drops what is
 // not for us (other bots' commands, our own messages, channel posts). Never throws, whatever it is given.
-import type { Attachment, InboundEvent, Sender } from "../../core/event.ts";
+import { type Attachment, type InboundEvent, type Sender, sentAtFrom } from "../../core/event.ts";
 import { type TgCallbackQuery, type TgChat, type TgMessage, type TgUser, tgUpdateSchema } from "./types.ts";
 
 export interface BotIdentity {
@@ -128,7 +128,8 @@ function normalizeMessage(updateId: number, msg: TgMessage, o: NormalizeOptions)
 
 /** Telegram's `date` (Unix seconds) as InboundEvent.sentAt; 0 means "unknown" (an inaccessible message). */
 function sentAtOf(msg: TgMessage): { sentAt?: number } {
-  return msg.date ? { sentAt: msg.date * 1000 } : {};
+  const sentAt = sentAtFrom(msg.date, "s");
+  return sentAt === undefined ? {} : { sentAt };
 }
 
 function normalizeCallback(

@@ -3,7 +3,7 @@
 // by the message id (wamid…), so Meta's redeliveries are duplicates.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
-import type { Attachment, InboundEvent } from "../../core/event.ts";
+import { type Attachment, type InboundEvent, sentAtFrom } from "../../core/event.ts";
 import { hmac, safeEqualString, verifyDigest } from "../../security/hmac.ts";
 
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
@@ -180,7 +180,7 @@ function normalizeMessage(
     if (!action && !text) return undefined;
   }
   if (text === undefined && !action) return undefined;
-  const sentSec = m.timestamp === undefined ? undefined : Number(m.timestamp);
+  const sentAt = sentAtFrom(m.timestamp === undefined ? undefined : Number(m.timestamp), "s");
   return {
     id: `whatsapp:${o.account}:${m.id}`,
     channel: "whatsapp",
@@ -192,7 +192,7 @@ function normalizeMessage(
     action,
     addressed: true,
     receivedAt: o.now ?? Date.now(),
-    ...(sentSec !== undefined ? { sentAt: sentSec * 1000 } : {}),
+    ...(sentAt === undefined ? {} : { sentAt }),
     replyContext: { messageId: m.id },
     native: raw,
   };
