@@ -182,8 +182,13 @@ export function normalizeWechat(
   const to = field(msg, "ToUserName");
   const type = field(msg, "MsgType");
   if (!from || !to || !type) return "malformed";
+  // An OpenID is letters, digits, "-" and "_"; a MsgId is a 64-bit number: anything else is not WeChat's, and
+  // would make an event id that another event could share.
+  if (!/^[\w-]{1,64}$/.test(from)) return "malformed";
   const createTime = field(msg, "CreateTime");
-  const msgId = field(msg, "MsgId");
+  const rawMsgId = field(msg, "MsgId");
+  if (rawMsgId && !/^\d{1,20}$/.test(rawMsgId)) return "malformed";
+  const msgId = rawMsgId;
   // CreateTime is in seconds; an event older than the dedup window is acknowledged and ignored by ingest.
   const sentSec = /^\d{1,12}$/.test(createTime) ? Number(createTime) : undefined;
   const base = {
