@@ -211,21 +211,7 @@ describe("web chat streaming of a long answer", () => {
     const hub = (gw.gateway.adapter("webchat", "default") as WebchatAdapter).hub;
 
     // The slow subscriber: it reads the stream's head, then nothing until the answer is complete.
-    let received = "";
-    const slow = await new Promise<IncomingMessage>((resolve, reject) => {
-      get(`${gw.url}/api/threads/${thread}/events`, (res) => {
-        res.setEncoding("utf8");
-        const onData = (chunk: string) => {
-          received += chunk;
-          if (received.includes(": connected\n\n")) {
-            res.pause();
-            res.off("data", onData);
-            resolve(res);
-          }
-        };
-        res.on("data", onData);
-      }).on("error", reject);
-    });
+    const slow = await stalledSubscriber(`${gw.url}/api/threads/${thread}/events`);
 
     // A reading subscriber tells when the stream has ended.
     const reader = await chat.subscribe(thread, (ev) => ev.type === "reply", 120_000);
@@ -257,20 +243,50 @@ describe("web chat streaming of a long answer", () => {
 
     // Now the slow subscriber reads what it was sent: increments that rebuild (a prefix of) the answer, then
     // the reply with all of it; never more preview text than the answer itself.
-    slow.on("data", (chunk: string) => {
-      received += chunk;
-    });
-    slow.resume();
-    await waitFor(() => received.includes("event: reply\n"), 60_000, "the slow subscriber's reply");
-    await waitFor(() => /event: reply\ndata: [^\n]*\n\n/.test(received), 60_000, "the whole reply frame");
+    slow.readOn();
+    await waitFor(() => slow.received().includes("event: reply\n"), 60_000, "the slow subscriber's reply");
+    await waitFor(
+      () => /event: reply\ndata: [^\n]*\n\n/.test(slow.received()),
+      60_000,
+      "the whole reply frame",
+    );
     slow.destroy();
-    const { shown, previewChars } = applyDeltas(received);
+    const { shown, previewChars } = applyDeltas(slow.received());
     assert.ok(BIG.startsWith(shown), "the previews are the answer's beginning");
     assert.ok(previewChars <= BIG.length, `preview text sent: ${previewChars} characters`);
   });
 });
 
 /** What a page shows from the delta frames of an SSE text, and how much preview text they carried. */
+/** An SSE subscriber that reads up to the stream's head, then nothing until told to read on (a slow client). */
+async function stalledSubscriber(url: string) {
+  let received = "";
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    get(url, (r) => {
+      r.setEncoding("utf8");
+      const onData = (chunk: string) => {
+        received += chunk;
+        if (received.includes(": connected\n\n")) {
+          r.pause();
+          r.off("data", onData);
+          resolve(r);
+        }
+      };
+      r.on("data", onData);
+    }).on("error", reject);
+  });
+  return {
+    received: () => received,
+    readOn() {
+      res.on("data", (chunk: string) => {
+        received += chunk;
+      });
+      res.resume();
+    },
+    destroy: () => res.destroy(),
+  };
+}
+
 function applyDeltas(sse: string): { shown: string; previewChars: number } {
   let shown = "";
   let previewChars = 0;
@@ -291,21 +307,7 @@ it("a subscriber whose socket is full gets no more previews until it drains, the
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   try {
-    let received = "";
-    const slow = await new Promise<IncomingMessage>((resolve, reject) => {
-      get(`http://127.0.0.1:${port}/`, (res) => {
-        res.setEncoding("utf8");
-        const onData = (chunk: string) => {
-          received += chunk;
-          if (received.includes(": connected\n\n")) {
-            res.pause();
-            res.off("data", onData);
-            resolve(res);
-          }
-        };
-        res.on("data", onData);
-      }).on("error", reject);
-    });
+    const slow = await stalledSubscriber(`http://127.0.0.1:${port}/`);
     // 32 MB of previews (64 × 512 KB increments) to a subscriber that reads nothing: far beyond what the
     // kernel's socket buffers take, so the socket fills.
     const piece = "0123456789abcdef".repeat(32 * 1024);
@@ -319,13 +321,10 @@ it("a subscriber whose socket is full gets no more previews until it drains, the
     }
     assert.ok(peak < 4 * piece.length, `at most a few previews wait in our buffers: ${peak} bytes`);
     hub.publish("t", { type: "reply", eventId: "e1", text: "the end" });
-    slow.on("data", (chunk: string) => {
-      received += chunk;
-    });
-    slow.resume();
-    await waitFor(() => /event: reply\ndata: [^\n]*\n\n/.test(received), 60_000, "the reply");
+    slow.readOn();
+    await waitFor(() => /event: reply\ndata: [^\n]*\n\n/.test(slow.received()), 60_000, "the reply");
     slow.destroy();
-    const { shown, previewChars } = applyDeltas(received);
+    const { shown, previewChars } = applyDeltas(slow.received());
     assert.ok(text.startsWith(shown) && shown.length > 0, "the previews it got are the text's beginning");
     assert.ok(previewChars <= text.length, "nothing was sent twice");
     assert.ok(previewChars < text.length, "previews were held back while the socket was full");
