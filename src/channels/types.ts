@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Env } from "../config/env.ts";
 import type { Config } from "../config/schema.ts";
-import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../core/event.ts";
 import type { RouteKind } from "../http/boundary.ts";
 import type { Authorize, Handler } from "../http/router.ts";
 import type { Store } from "../store/types.ts";
@@ -18,7 +18,13 @@ export interface ChannelCapabilities {
   /** Answers a button press in place (a toast: Telegram, Discord, Slack): the adapter has answerAction(). */
   answersPresses: boolean;
   threads: boolean;
+  /** Sends pictures and files natively (OutboundMessage.media). */
   media: boolean;
+  /**
+   * Fetches the bytes of inbound attachments: the adapter has fetchAttachment(). Optional so channels written
+   * before it (API version 1 plugins) still build; absent means false.
+   */
+  downloads?: boolean;
   buttons: boolean;
   /** Longest text one message may carry; longer replies are split on safe boundaries. */
   maxTextLength: number;
@@ -39,6 +45,20 @@ export interface MediaItem {
   mime: string;
   filename: string;
   caption?: string;
+}
+
+/** Bytes of an inbound attachment, as the platform served them. */
+export interface FetchedMedia {
+  bytes: Buffer;
+  /** The type the platform's file API declared (Content-Type); the worker sniffs the bytes as well. */
+  mime?: string;
+  name?: string;
+}
+
+export interface FetchLimits {
+  /** Largest download accepted; a larger file throws MediaTooLargeError (src/core/too-large.ts) before or while reading. */
+  maxBytes: number;
+  signal: AbortSignal;
 }
 
 export interface OutboundMessage {
@@ -168,6 +188,12 @@ export interface ChannelAdapter {
    * `capabilities.answersPresses`. Channels without it get the press's note as a message instead.
    */
   answerAction?(event: InboundEvent, text?: string): Promise<void>;
+  /**
+   * The bytes of one of this channel's inbound attachments (capabilities.downloads), fetched from the platform's
+   * own file API with the bot's credentials (src/channels/sdk/download.ts), within `limits.maxBytes`. Called by
+   * the inbox worker, never while a webhook waits for its acknowledgement.
+   */
+  fetchAttachment?(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia>;
   /** Every delta of a reply being written, with `capabilities.livePreview` (the web chat's live view). */
   preview?(address: DeliveryAddress, eventId: string, textSoFar: string): void;
   /** Whether the sender/conversation is on this channel's allowlist. */

@@ -23,13 +23,38 @@ export interface Sender {
   selfAsserted?: boolean;
 }
 
+export type AttachmentKind =
+  | "image"
+  | "audio"
+  | "voice"
+  | "video"
+  | "file"
+  | "sticker"
+  | "location"
+  | "contact";
+
+/**
+ * Something a message carries besides its text, as every channel describes it. The bytes are not here: the
+ * inbox worker asks the channel's fetchAttachment() for them (never the webhook's ack path), with `platformId`
+ * or `url` as the platform's own reference. Locations and contacts carry their data inline and are not fetched.
+ */
 export interface Attachment {
-  kind: "image" | "file" | "audio" | "video";
-  url?: string;
+  kind: AttachmentKind;
+  /** What the platform says the type is; the worker sniffs the bytes and trusts those instead. */
   mime?: string;
   name?: string;
+  /** What the platform says the size is (bytes), when it tells before the download. */
   size?: number;
+  /** Platform reference the channel resolves (Telegram file_id, LINE message id, WhatsApp media id, WeChat MediaId). */
   platformId?: string;
+  /** Where the platform serves the bytes, when the payload names it (Slack url_private, Discord CDN, Twilio MediaUrl). */
+  url?: string;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contact?: { name?: string; phone?: string };
+  /** Text the platform already made of the attachment (WeChat's voice `Recognition`), used instead of transcribing. */
+  transcript?: string;
+  /** A sticker's emoji or a platform's alt text, for when the picture itself cannot be passed on. */
+  alt?: string;
 }
 
 /** A button press: `value` is the opaque payload the gateway put on the button (e.g. "approve:apr_…"). */

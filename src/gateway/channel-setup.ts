@@ -26,6 +26,7 @@ const DECLARED_FEATURES = [
   ["edit", "edit"],
   ["livePreview", "preview"],
   ["answersPresses", "answerAction"],
+  ["downloads", "fetchAttachment"],
 ] as const;
 
 /** Builds every enabled account's adapter; throws on an invalid section or a doubled account. */

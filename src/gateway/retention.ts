@@ -18,7 +18,7 @@ async function prune(store: Store, config: Config, log: Logger, stopping: () => 
   try {
     for (let round = 0; round < MAX_ROUNDS && !stopping(); round++) {
       const n = await store.prune({ finishedBefore, limit: BATCH });
-      if (n.inbox + n.outbox + n.kv > 0) log.debug({ ...n }, "retention: pruned");
+      if (n.inbox + n.outbox + n.kv + n.media > 0) log.debug({ ...n }, "retention: pruned");
       if (n.inbox < BATCH && n.outbox < BATCH && n.kv < BATCH) return;
     }
   } catch (err) {

@@ -4,10 +4,10 @@
 import type { WebhookRoute } from "../channels/types.ts";
 import { sendError } from "../http/respond.ts";
 import { servingHeaders } from "./content-type.ts";
-import type { MediaFiles } from "./files.ts";
 import { verifyMediaToken } from "./signer.ts";
+import type { MediaStore } from "./store.ts";
 
-export function mediaRoute(path: string, key: Buffer, files: MediaFiles): WebhookRoute {
+export function mediaRoute(path: string, key: Buffer, files: MediaStore): WebhookRoute {
   return {
     method: "GET",
     path,
@@ -21,7 +21,7 @@ export function mediaRoute(path: string, key: Buffer, files: MediaFiles): Webhoo
         if (check.reason === "expired") return sendError(res, 410, "this media link has expired");
         return sendError(res, 403, "invalid media link");
       }
-      const bytes = await files.read(check.claim.file);
+      const bytes = (await files.read(check.claim.file))?.bytes;
       if (!bytes) return sendError(res, 410, "this media is no longer available");
       const maxAge = Math.max(0, check.claim.expiresAt - Math.floor(Date.now() / 1000));
       res.writeHead(200, {

@@ -1,19 +1,19 @@
 // Publishes media for platforms that fetch it by URL (LINE, WhatsApp by link, MMS): stores the bytes under
-// <dataDir>/media, signs a link that expires, and serves it on the gateway's listeners. Settings come from
+// the store (src/media/store.ts, so every replica can serve it), signs a link that expires, and serves it on the gateway's listeners. Settings come from
 // `media.*` and `server.publicBaseUrl` (OPENCLAW_CONNECTOR_MEDIA_* and _PUBLIC_BASE_URL); see docs/media.md.
-import { resolve } from "node:path";
 import type { Logger } from "pino";
 import type { MediaItem, WebhookRoute } from "../channels/types.ts";
 import type { Env } from "../config/env.ts";
 import type { Config } from "../config/schema.ts";
 import type { DeliveryAddress } from "../core/event.ts";
+import { MediaTooLargeError } from "../core/too-large.ts";
 import type { Store } from "../store/types.ts";
-import { extensionFor, isImage, normalizeMime } from "./content-type.ts";
-import { MediaFiles } from "./files.ts";
+import { isImage, normalizeMime } from "./content-type.ts";
 import { fitImage } from "./image.ts";
 import { mediaRoute } from "./route.ts";
 import { signMediaToken } from "./signer.ts";
 import { mediaSigningKey } from "./signing-key.ts";
+import { MediaStore } from "./store.ts";
 
 export interface MediaSettings {
   /** Public origin (and optional path prefix) the platforms reach the gateway at; no trailing slash. */
@@ -21,14 +21,6 @@ export interface MediaSettings {
   path: string;
   ttlSec: number;
   maxBytes: number;
-  dir: string;
-}
-
-export class MediaTooLargeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "MediaTooLargeError";
-  }
 }
 
 export function mediaSettings(config: Config): MediaSettings {
@@ -37,7 +29,6 @@ export function mediaSettings(config: Config): MediaSettings {
     path: config.media.path,
     ttlSec: config.media.ttlSec,
     maxBytes: Math.floor(config.media.maxMb * 1024 * 1024),
-    dir: resolve(config.dataDir, "media"),
   };
 }
 
@@ -50,13 +41,13 @@ export interface PublishedMedia {
 
 export class MediaService {
   readonly settings: MediaSettings;
-  readonly files: MediaFiles;
+  readonly files: MediaStore;
   readonly #key: Buffer;
   readonly #log: Logger;
 
-  constructor(settings: MediaSettings, key: Buffer, log: Logger) {
+  constructor(settings: MediaSettings, key: Buffer, log: Logger, files: MediaStore) {
     this.settings = settings;
-    this.files = new MediaFiles(settings.dir);
+    this.files = files;
     this.#key = key;
     this.#log = log;
   }
@@ -64,7 +55,7 @@ export class MediaService {
   static async open(o: { config: Config; env: Env; store: Store; log: Logger }): Promise<MediaService> {
     const adminToken = o.env.OPENCLAW_CONNECTOR_ADMIN_TOKEN?.trim() || o.config.adminToken;
     const key = await mediaSigningKey(o.store, adminToken);
-    return new MediaService(mediaSettings(o.config), key, o.log);
+    return new MediaService(mediaSettings(o.config), key, o.log, new MediaStore(o.store));
   }
 
   /** True when a public base URL is configured, so links can be handed to a platform. */
@@ -110,7 +101,12 @@ export class MediaService {
       type = fitted.mime;
     }
     const expiresAt = Math.floor(Date.now() / 1000) + this.settings.ttlSec;
-    const file = await this.files.save(data, extensionFor(type), expiresAt);
+    const file = await this.files.save(data, {
+      mime: type,
+      owner: conversation,
+      name,
+      expiresAtSec: expiresAt,
+    });
     const token = signMediaToken(this.#key, { file, conversation, expiresAt, mime: type, name });
     return { url: `${base}${this.settings.path}/${token}`, mime: type, bytes: data.length, expiresAt };
   }

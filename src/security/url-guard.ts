@@ -11,6 +11,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
+import { MediaTooLargeError } from "../core/too-large.ts";
 import { bareHost, isPublicAddress } from "./ip-ranges.ts";
 
 export interface FetchPolicy {
@@ -190,11 +191,24 @@ export async function guardedFetch(
           maxRedirects === 0 ? "redirects are refused here" : `more than ${maxRedirects} redirects`,
         );
       }
-      current = await checked(new URL(location, current), policy, opts);
+      const next = await checked(new URL(location, current), policy, opts);
+      // Credentials were meant for the first origin (a platform's file API), never for where it redirects
+      // (a CDN): dropped on a change of origin, as browsers do.
+      if (next.origin !== current.origin) opts = { ...opts, headers: withoutCredentials(opts.headers) };
+      current = next;
       continue;
     }
     return res;
   }
+}
+
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([k]) => !["authorization", "cookie", "proxy-authorization"].includes(k.toLowerCase()),
+    ),
+  );
 }
 
 async function checked(url: string | URL, policy: FetchPolicy, opts: GuardedFetchOptions): Promise<URL> {
@@ -219,13 +233,20 @@ function requestOnce(u: URL, policy: FetchPolicy, opts: GuardedFetchOptions): Pr
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const tooLarge = () => {
+          reject(
+            new MediaTooLargeError(
+              `the file at ${redactUrl(u.href)} is larger than ${maxBytes} bytes, the limit here`,
+              maxBytes,
+            ),
+          );
+          req.destroy();
+        };
+        // A declared length over the limit is refused before a byte is read.
+        if (Number(res.headers["content-length"] ?? 0) > maxBytes) return tooLarge();
         res.on("data", (c: Buffer) => {
           size += c.length;
-          if (size > maxBytes) {
-            reject(new Error(`response from ${redactUrl(u.href)} is larger than ${maxBytes} bytes`));
-            req.destroy();
-            return;
-          }
+          if (size > maxBytes) return tooLarge();
           chunks.push(c);
         });
         res.on("end", () =>

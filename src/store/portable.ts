@@ -2,10 +2,26 @@
 // both stores. A store supplies how to run a statement and how to wait for its pending inbound enqueues; what
 // needs a transaction (SQLite's are synchronous, PostgreSQL's hold a pooled connection) or a dialect's own
 // SQL (claims, the inbound batch insert) stays in the store.
-import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "./rows.ts";
+import {
+  inboxFromRow,
+  mediaFromRow,
+  messageFromRow,
+  outboxFromRow,
+  type Row,
+  sessionFromRow,
+} from "./rows.ts";
 import type { ListFilter, MessageFilter, Queue, Sql } from "./sql.ts";
 import * as SQL from "./sql.ts";
-import type { InboxItem, OutboxItem, QueueState, QueueStats, SessionInfo, StoredMessage } from "./types.ts";
+import type {
+  InboxItem,
+  NewMedia,
+  OutboxItem,
+  QueueState,
+  QueueStats,
+  SessionInfo,
+  StoredMedia,
+  StoredMessage,
+} from "./types.ts";
 
 type Retry = { retryAt: number } | { dead: true };
 
@@ -141,6 +157,30 @@ export abstract class PortableStore {
   }
 
   // ---------------- key-value ----------------
+
+  // ---------------- media ----------------
+
+  async mediaPut(m: NewMedia): Promise<void> {
+    await this.changes(SQL.mediaPut, [
+      m.id,
+      m.owner,
+      m.mime,
+      m.name ?? null,
+      m.bytes.length,
+      m.bytes,
+      Date.now(),
+      m.expiresAt,
+    ]);
+  }
+
+  async mediaGet(id: string): Promise<StoredMedia | undefined> {
+    const row = await this.one(SQL.mediaGet, [id]);
+    return row ? mediaFromRow(row) : undefined;
+  }
+
+  async mediaDelete(id: string): Promise<void> {
+    await this.changes(SQL.mediaDelete, [id]);
+  }
 
   async kvGet(namespace: string, key: string): Promise<string | undefined> {
     return (await this.one(SQL.kvGet, [namespace, key]))?.value as string | undefined;

@@ -1,6 +1,6 @@
 // Database rows (snake_case columns, as both stores name them) to the Store interface's objects. Shared by the
 // SQLite and PostgreSQL stores so a new column is mapped once.
-import type { InboxItem, OutboxItem, QueueState, SessionInfo, StoredMessage } from "./types.ts";
+import type { InboxItem, OutboxItem, QueueState, SessionInfo, StoredMedia, StoredMessage } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -64,5 +64,20 @@ export function messageFromRow(r: Row): StoredMessage {
     eventId: str(r.event_id),
     author: str(r.author),
     createdAt: Number(r.created_at),
+  };
+}
+
+export function mediaFromRow(r: Row): StoredMedia {
+  const b = r.bytes as Uint8Array;
+  return {
+    id: String(r.id),
+    owner: String(r.owner),
+    mime: String(r.mime),
+    name: str(r.name),
+    size: Number(r.size),
+    // node:sqlite returns a Uint8Array, pg a Buffer: one type for callers, without copying.
+    bytes: Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
   };
 }

@@ -98,3 +98,26 @@ const V1 = `
     until {ms} NOT NULL
   );
   `;
+
+/**
+ * Media bytes in the store, so every replica can serve and read every file (a photo one replica downloaded, an
+ * image another publishes): inbound attachments, history images, files published for platforms that fetch by
+ * URL. `owner` is the conversation (or `webchat:` thread) the file belongs to; rows expire and retention sweeps.
+ */
+export function mediaTable(dialect: "sqlite" | "postgres"): string {
+  const ms = SPELLING[dialect].ms;
+  const bytes = dialect === "sqlite" ? "BLOB" : "BYTEA";
+  return `
+  CREATE TABLE media (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    name TEXT,
+    size INTEGER NOT NULL,
+    bytes ${bytes} NOT NULL,
+    created_at ${ms} NOT NULL,
+    expires_at ${ms} NOT NULL
+  );
+  CREATE INDEX media_expiry ON media(expires_at);
+  `;
+}

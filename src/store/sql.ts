@@ -159,6 +159,23 @@ export const pruneKv = sql(
      (SELECT namespace, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= {now} LIMIT $1)`,
 );
 
+/** $1 batch size: media past its expiry. */
+export const pruneMedia = sql(
+  `DELETE FROM media WHERE id IN (SELECT id FROM media WHERE expires_at <= {now} LIMIT $1)`,
+);
+
+// ---------------- media ----------------
+
+/** $1 id, $2 owner, $3 mime, $4 name, $5 size, $6 bytes, $7 created (ms), $8 expires (ms). */
+export const mediaPut = sql(
+  `INSERT INTO media (id, owner, mime, name, size, bytes, created_at, expires_at)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+);
+export const mediaGet = sql(
+  `SELECT id, owner, mime, name, size, bytes, created_at, expires_at FROM media WHERE id = $1 AND expires_at > {now}`,
+);
+export const mediaDelete = sql(`DELETE FROM media WHERE id = $1`);
+
 // ---------------- sessions and history ----------------
 
 export const getSession = sql(`SELECT * FROM sessions WHERE key = $1`);

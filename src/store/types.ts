@@ -83,6 +83,28 @@ export interface SessionInfo {
   lastMessage: string | null;
 }
 
+/** A file kept in the store (src/store/schema.ts mediaTable). */
+export interface StoredMedia {
+  id: string;
+  /** The conversation (or web chat thread) it belongs to. */
+  owner: string;
+  mime: string;
+  name: string | null;
+  size: number;
+  bytes: Buffer;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface NewMedia {
+  id: string;
+  owner: string;
+  mime: string;
+  name?: string;
+  bytes: Buffer;
+  expiresAt: number;
+}
+
 /** What completing an inbox item writes in the same transaction: the reply, its history, any deliveries. */
 export interface InboxEffects {
   messages?: NewMessage[];
@@ -192,16 +214,22 @@ export interface Store {
     opts?: { prefix?: string; limit?: number },
   ): Promise<{ key: string; value: string }[]>;
 
+  // ---- media (bytes every replica can read) ----
+  mediaPut(item: NewMedia): Promise<void>;
+  /** The file while it has not expired. */
+  mediaGet(id: string): Promise<StoredMedia | undefined>;
+  mediaDelete(id: string): Promise<void>;
+
   // ---- retention ----
   /**
    * Deletes, at most `limit` of each: inbox and outbox items finished (done) before `finishedBefore`, and
-   * expired kv entries. Dead-lettered items stay for an operator. Finished inbox rows are the dedup memory, so
+   * expired kv entries and media. Dead-lettered items stay for an operator. Finished inbox rows are the dedup memory, so
    * `finishedBefore` must lie further back than any platform redelivers.
    */
   prune(opts: {
     finishedBefore: number;
     limit: number;
-  }): Promise<{ inbox: number; outbox: number; kv: number }>;
+  }): Promise<{ inbox: number; outbox: number; kv: number; media: number }>;
 
   // ---- leases for singleton work (a poller per bot, the scheduler) ----
   /** Takes or renews the lease when free, expired or already ours. */

@@ -132,6 +132,7 @@ describe("building blocks", () => {
       answersPresses: false,
       threads: false,
       media: false,
+      downloads: false,
       buttons: true,
       minEditIntervalMs: 0,
       maxTextLength: 100,

@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import { MediaFiles } from "../../src/media/files.ts";
-import { keepInHistory, splitMediaRefs } from "../../src/media/history-refs.ts";
+import { keepInHistory, loadMediaRefs, splitMediaRefs } from "../../src/media/history-refs.ts";
+import { MediaStore } from "../../src/media/store.ts";
+import { openStore } from "../../src/store/open.ts";
 import { FakeComfyUI } from "../fakes/comfyui.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { tempDir } from "../helpers/gateway.ts";
@@ -98,7 +99,8 @@ describe("web chat history keeps ComfyUI result images", () => {
 
 describe("media references in history", () => {
   it("round-trip: stored text carries one line per image, readers get the text back unchanged", async () => {
-    const files = new MediaFiles(tempDir("clawgate-hm-"));
+    const store = await openStore(`${tempDir("clawgate-hm-")}/c.db`);
+    const files = new MediaStore(store);
     const png = await sharp({
       create: { width: 2, height: 2, channels: 3, background: { r: 0, g: 0, b: 0 } },
     })
@@ -106,6 +108,7 @@ describe("media references in history", () => {
       .toBuffer();
     const stored = await keepInHistory(
       files,
+      "webchat:default:t1",
       "✅ done",
       [{ mime: "image/png", filename: "a].png", dataBase64: png.toString("base64") }],
       60,
@@ -121,5 +124,8 @@ describe("media references in history", () => {
       `![a](media:${refs[0]!.name})`,
     ])
       assert.deepEqual(splitMediaRefs(bad).refs, []);
+    const [loaded] = await loadMediaRefs(files, refs);
+    assert.equal(loaded?.dataBase64, png.toString("base64"));
+    await store.close();
   });
 });

@@ -376,22 +376,66 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
           inbox: 0,
           outbox: 0,
           kv: 1,
+          media: 0,
         });
         assert.deepEqual(await s.prune({ finishedBefore: Date.now() + 1000, limit: 1 }), {
           inbox: 1,
           outbox: 1,
           kv: 0,
+          media: 0,
         });
         assert.deepEqual(await s.prune({ finishedBefore: Date.now() + 1000, limit: 100 }), {
           inbox: 1,
           outbox: 0,
           kv: 0,
+          media: 0,
         });
         assert.equal(await s.getInbound("old1"), undefined);
         assert.equal((await s.getInbound("open"))?.state, "leased");
         assert.equal((await s.getInbound("dead"))?.state, "dead");
         assert.equal((await s.findOutboundByKey("waiting"))?.state, "pending");
         assert.equal(await s.kvGet("n", "forever"), "v");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("media: the exact bytes come back while live; expired files are invisible and pruned", async () => {
+      const s = await makeStore();
+      try {
+        // Every byte value, so an encoding slip (text instead of binary) shows.
+        const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+        await s.mediaPut({
+          id: "m1",
+          owner: "chat:1",
+          mime: "image/png",
+          name: "a.png",
+          bytes,
+          expiresAt: Date.now() + 60_000,
+        });
+        await s.mediaPut({
+          id: "m2",
+          owner: "chat:1",
+          mime: "text/plain",
+          bytes: Buffer.from("x"),
+          expiresAt: Date.now() - 1,
+        });
+        const got = await s.mediaGet("m1");
+        assert.ok(got);
+        assert.ok(got.bytes.equals(bytes));
+        assert.equal(got.size, bytes.length);
+        assert.equal(got.mime, "image/png");
+        assert.equal(got.name, "a.png");
+        assert.equal(got.owner, "chat:1");
+        assert.equal(await s.mediaGet("m2"), undefined);
+        await assert.rejects(
+          s.mediaPut({ id: "m1", owner: "x", mime: "a/b", bytes, expiresAt: Date.now() + 1000 }),
+          "an id is never overwritten",
+        );
+        const pruned = await s.prune({ finishedBefore: 0, limit: 100 });
+        assert.equal(pruned.media, 1);
+        await s.mediaDelete("m1");
+        assert.equal(await s.mediaGet("m1"), undefined);
       } finally {
         await s.close();
       }

@@ -2,9 +2,9 @@
 // and fall back to push. Images go out as signed https media links with a preview. Setup: docs/channels/line.md.
 import { randomUUID } from "node:crypto";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { MediaTooLargeError } from "../../core/too-large.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError, previewImage } from "../../media/image.ts";
-import { MediaTooLargeError } from "../../media/service.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";

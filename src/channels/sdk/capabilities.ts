@@ -12,6 +12,7 @@ export function capabilities(
     answersPresses: false,
     threads: false,
     media: false,
+    downloads: false,
     buttons: false,
     minEditIntervalMs: 0,
     ...stated,

@@ -4,15 +4,14 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { readJsonObject } from "../../http/json-body.ts";
 import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
 import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
-import { MediaFiles } from "../../media/files.ts";
 import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
+import { MediaStore } from "../../media/store.ts";
 import { FailureLimiter } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { LiveHub } from "./live-hub.ts";
@@ -59,7 +58,7 @@ const STATIC: Record<string, [string, string]> = {
 };
 
 export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
-  const mediaFiles = new MediaFiles(resolve(ctx.config.dataDir, "media"));
+  const mediaFiles = new MediaStore(ctx.store);
   const authorize = authorizer(token);
   const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
   const thread =

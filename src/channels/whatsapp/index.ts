@@ -2,10 +2,10 @@
 // (or linked), buttons as interactive replies. Setup: docs/channels/whatsapp.md.
 import type { ServerResponse } from "node:http";
 import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { MediaTooLargeError } from "../../core/too-large.ts";
 import { sendError } from "../../http/respond.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError } from "../../media/image.ts";
-import { MediaTooLargeError } from "../../media/service.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";

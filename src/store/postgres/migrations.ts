@@ -3,7 +3,7 @@
 // the coordination columns (available_at, lease_until, expires_at, leases.until) are written from the
 // database clock so replicas with skewed clocks still agree on who holds what.
 
-import { schemaV1 } from "../schema.ts";
+import { mediaTable, schemaV1 } from "../schema.ts";
 
 export const postgresMigrations: string[] = [
   schemaV1("postgres"),
@@ -13,4 +13,5 @@ export const postgresMigrations: string[] = [
   CREATE INDEX inbox_open_seq ON inbox(seq) WHERE state IN ('pending', 'leased');
   CREATE INDEX outbox_open_id ON outbox(id) WHERE state IN ('pending', 'leased');
   `,
+  mediaTable("postgres"),
 ];

@@ -287,12 +287,18 @@ export class PostgresStore extends PortableStore implements Store {
   async prune(opts: {
     finishedBefore: number;
     limit: number;
-  }): Promise<{ inbox: number; outbox: number; kv: number }> {
+  }): Promise<{ inbox: number; outbox: number; kv: number; media: number }> {
     const { finishedBefore, limit } = opts;
     const inbox = await this.#q(SQL.pruneInbox, [finishedBefore, limit]);
     const outbox = await this.#q(SQL.pruneOutbox, [finishedBefore, limit]);
     const kv = await this.#q(SQL.pruneKv, [limit]);
-    return { inbox: inbox.rowCount ?? 0, outbox: outbox.rowCount ?? 0, kv: kv.rowCount ?? 0 };
+    const media = await this.#q(SQL.pruneMedia, [limit]);
+    return {
+      inbox: inbox.rowCount ?? 0,
+      outbox: outbox.rowCount ?? 0,
+      kv: kv.rowCount ?? 0,
+      media: media.rowCount ?? 0,
+    };
   }
 }
 

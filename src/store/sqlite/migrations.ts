@@ -1,5 +1,5 @@
 // Versioned schema for the SQLite store. Append new migrations; never edit an applied one.
 
-import { schemaV1 } from "../schema.ts";
+import { mediaTable, schemaV1 } from "../schema.ts";
 
-export const sqliteMigrations: string[] = [schemaV1("sqlite")];
+export const sqliteMigrations: string[] = [schemaV1("sqlite"), mediaTable("sqlite")];

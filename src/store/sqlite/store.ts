@@ -289,13 +289,14 @@ export class SqliteStore extends PortableStore implements Store {
   async prune(opts: {
     finishedBefore: number;
     limit: number;
-  }): Promise<{ inbox: number; outbox: number; kv: number }> {
+  }): Promise<{ inbox: number; outbox: number; kv: number; media: number }> {
     this.#enqueues.flush();
     const { finishedBefore, limit } = opts;
     return this.#tx(() => ({
       inbox: this.#run(SQL.pruneInbox, finishedBefore, limit),
       outbox: this.#run(SQL.pruneOutbox, finishedBefore, limit),
       kv: this.#run(SQL.pruneKv, limit),
+      media: this.#run(SQL.pruneMedia, limit),
     }));
   }
 }

@@ -1,12 +1,11 @@
 // Queues a job's message for its chat. Images for a chat whose history is shown again (the web chat: a tab
 // opened after the job ended sees only history) are also kept in the media store and referenced from the
 // history entry, which is then written here instead of by deliver() (once: only when the outbox took it).
-import { resolve } from "node:path";
 import type { MediaItem, OutboundMessage } from "../../channels/types.ts";
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
-import { MediaFiles } from "../../media/files.ts";
 import { keepInHistory } from "../../media/history-refs.ts";
+import { MediaStore } from "../../media/store.ts";
 
 /** Channels whose history is shown to users again (and so needs the images in it). */
 const HISTORY_WITH_MEDIA = new Set(["webchat"]);
@@ -28,11 +27,11 @@ export async function deliverToChat(
     keep ? { record: false } : undefined,
   );
   if (keep && r.inserted) {
-    const files = new MediaFiles(resolve(services.config.dataDir, "media"));
+    const files = new MediaStore(services.store);
     await services.record(
       to.sessionKey,
       "system",
-      await keepInHistory(files, keep, images, HISTORY_MEDIA_KEEP_SEC),
+      await keepInHistory(files, to.sessionKey, keep, images, HISTORY_MEDIA_KEEP_SEC),
     );
   }
 }
