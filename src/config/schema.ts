@@ -2,6 +2,7 @@
 // (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
 import { z } from "zod";
 import { comfyuiConfigSchema } from "./comfyui.ts";
+import { agentMediaSettings, inboundMediaSchema } from "./media.ts";
 import { bridgeSchema, securitySchema } from "./security.ts";
 
 const port = z.number().int().min(0).max(65535);
@@ -75,6 +76,7 @@ export const configSchema = z.object({
       totalTimeoutMs: z.number().int().positive().default(600_000),
       /** Retries on connection errors and 5xx, only before the first token arrived. */
       retries: z.number().int().min(0).max(5).default(2),
+      ...agentMediaSettings,
     })
     .prefault({}),
   policy: z
@@ -147,6 +149,7 @@ export const configSchema = z.object({
         .default("/media"),
       ttlSec: z.number().int().min(60).max(86_400).default(300),
       maxMb: z.number().positive().max(100).default(8),
+      inbound: inboundMediaSchema,
     })
     .prefault({}),
   webchat: z
