@@ -47,7 +47,7 @@ export async function textOfFile(
 /** No charset, or one other than UTF-8/16: a declared utf-8 that does not decode is binary, not Latin-1. */
 function declaredCharsetIsLegacy(mime: string): boolean {
   const charset = /;\s*charset="?([^";\s]+)/i.exec(mime)?.[1]?.toLowerCase();
-  return !charset || !charset.startsWith("utf");
+  return !charset?.startsWith("utf");
 }
 
 function cut(text: string, maxChars: number): FileText {
