@@ -98,6 +98,26 @@ export class FakeTranscriptionServer {
     if (req.method !== "POST" || path !== "/v1/audio/transcriptions")
       return send(404, error(`Invalid URL (${req.method} ${path})`));
 
+    // Every request is recorded, refused ones too, so a test can tell "refused" from "never sent".
+    const request: TranscriptionRequest = { headers: req.headers, fields: {} };
+    this.requests.push(request);
+    const contentType = req.headers["content-type"] ?? "";
+    let form: FormData | undefined;
+    if (contentType.startsWith("multipart/form-data")) {
+      form = await new Request("http://fake/", {
+        method: "POST",
+        headers: { "content-type": contentType },
+        body: new Uint8Array(raw),
+      })
+        .formData()
+        .catch(() => undefined);
+    }
+    for (const [name, value] of form?.entries() ?? []) {
+      if (typeof value === "string") request.fields[name] = value;
+      else if (name === "file")
+        request.file = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+    }
+
     const key = this.options.apiKey;
     if (key) {
       const auth = req.headers.authorization ?? "";
@@ -122,27 +142,9 @@ export class FakeTranscriptionServer {
       }
     }
 
-    const contentType = req.headers["content-type"] ?? "";
     if (!contentType.startsWith("multipart/form-data"))
       return send(400, error(`Invalid Content-Type header (${contentType}), expected multipart/form-data.`));
-    let form: FormData;
-    try {
-      form = await new Request("http://fake/", {
-        method: "POST",
-        headers: { "content-type": contentType },
-        body: new Uint8Array(raw),
-      }).formData();
-    } catch {
-      return send(400, error("Could not parse multipart form"));
-    }
-    const request: TranscriptionRequest = { headers: req.headers, fields: {} };
-    for (const [name, value] of form.entries()) {
-      if (typeof value === "string") request.fields[name] = value;
-      else if (name === "file")
-        request.file = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
-    }
-    this.requests.push(request);
-
+    if (!form) return send(400, error("Could not parse multipart form"));
     const fail = this.options.failNext;
     if (fail && fail.count > 0) {
       fail.count--;

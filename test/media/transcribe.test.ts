@@ -81,6 +81,11 @@ test("a wrong API key is reported with the server's message and the setting to f
       ),
     },
   );
+  assert.equal(
+    server.requests.at(-1)!.headers.authorization,
+    "Bearer sk-wrong-key-999",
+    "the key that was set went",
+  );
   const { apiKey: _, ...noKey } = opts();
   await assert.rejects(transcribe({ bytes: oggVoice, mime: "audio/ogg" }, noKey), {
     message: /answered 401: You didn't provide an API key\..*check agent\.transcription\.apiKey/,
