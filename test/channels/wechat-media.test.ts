@@ -1,0 +1,270 @@
+// WeChat Official Account attachments: image, voice (with WeChat's Recognition), video, location and link
+// messages become Attachments; fetchAttachment downloads temporary media through the fake's media API (errcode
+// answers with HTTP 200, a revoked token refreshed once); images the bot sends go out as WeChat images through
+// the customer-service API after an upload.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import pino from "pino";
+import sharp from "sharp";
+import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
+import { WechatClient } from "../../src/channels/wechat/client.ts";
+import { fetchWechatMedia } from "../../src/channels/wechat/media.ts";
+import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
+import type { InboundEvent } from "../../src/core/event.ts";
+import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
+
+const TOKEN = "wechat-media-token";
+const ALICE = "openid_alice";
+
+describe("WeChat media", () => {
+  let agent: FakeAgent;
+  let wechat: FakeWechat;
+  let gw: TestGateway;
+  let seq = 0;
+
+  before(async () => {
+    agent = await new FakeAgent().start();
+    wechat = await new FakeWechat().start();
+    gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        policy: testCommandPolicy,
+        channels: {
+          wechat: {
+            token: TOKEN,
+            appId: wechat.appId,
+            appSecret: wechat.appSecret,
+            allowedUsers: [ALICE],
+            apiBase: wechat.url,
+            passiveReplyMs: 3000,
+          },
+        },
+      },
+      extensions: [channelTestExtension(await testPng(64, 48))],
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+    await wechat?.stop();
+  });
+
+  const adapter = () => gw.gateway.adapter("wechat", "default")!;
+  const limits = (maxBytes = 10 * 1024 * 1024) => ({ maxBytes, signal: AbortSignal.timeout(30_000) });
+  const post = (body: string) =>
+    fetch(`${gw.url}/wechat/webhook?${signedQuery(TOKEN)}`, {
+      method: "POST",
+      headers: { "content-type": "text/xml" },
+      body,
+    });
+  /** Posts one message and returns the event the gateway committed, and the webhook's answer. */
+  async function receive(type: string, extra: string): Promise<{ event: InboundEvent; answer: string }> {
+    const msgId = String(7_000_000_000 + ++seq);
+    const res = await post(wechatMessageXml({ type, extra, msgId }));
+    const answer = await res.text();
+    const row = await waitFor(
+      () => gw.gateway.store.getInbound(`wechat:default:${msgId}`),
+      10_000,
+      "the event",
+    );
+    return { event: JSON.parse(row.payload) as InboundEvent, answer };
+  }
+
+  test("declares media and downloads", () => {
+    assert.equal(adapter().capabilities.media, true);
+    assert.equal(adapter().capabilities.downloads, true);
+  });
+
+  test("an image message: fetchAttachment returns exactly the bytes behind its MediaId", async () => {
+    const photo = await testPng(30, 20);
+    const mediaId = wechat.addMedia(photo, "image/png");
+    const { event } = await receive(
+      "image",
+      `<PicUrl><![CDATA[https://mmbiz.qpic.cn/mmbiz_png/abc/0]]></PicUrl><MediaId><![CDATA[${mediaId}]]></MediaId>`,
+    );
+    assert.equal(event.text, "");
+    assert.deepEqual(event.attachments, [
+      { kind: "image", url: "https://mmbiz.qpic.cn/mmbiz_png/abc/0", platformId: mediaId },
+    ]);
+    const got = await adapter().fetchAttachment!(event.attachments[0]!, limits());
+    assert.ok(got.bytes.equals(photo), "the exact bytes");
+    assert.equal(got.mime, "image/png");
+  });
+
+  test("a revoked access token is refreshed once and the download succeeds", async () => {
+    const bytes = randomBytes(500);
+    const mediaId = wechat.addMedia(bytes, "image/jpeg");
+    await adapter().fetchAttachment!({ kind: "image", platformId: mediaId }, limits()); // a token is cached
+    wechat.revokeTokens();
+    const tokens = wechat.tokenRequests;
+    const got = await adapter().fetchAttachment!({ kind: "image", platformId: mediaId }, limits());
+    assert.ok(got.bytes.equals(bytes));
+    assert.equal(wechat.tokenRequests, tokens + 1);
+    assert.deepEqual(
+      wechat.mediaGets.filter((g) => g.mediaId === mediaId).map((g) => g.errcode),
+      [0, 40001, 0],
+    );
+  });
+
+  test("an expired MediaId (errcode 40007 with HTTP 200) is unavailable, not a file", async () => {
+    const mediaId = wechat.addMedia(Buffer.from("gone"), "image/jpeg");
+    wechat.media.get(mediaId)!.gone = true;
+    await assert.rejects(
+      adapter().fetchAttachment!({ kind: "image", platformId: mediaId }, limits()),
+      (err: Error) => err instanceof AttachmentUnavailableError && /40007/.test(err.message),
+    );
+  });
+
+  test("a wrong AppSecret is unavailable, with what to check", async () => {
+    const client = new WechatClient({
+      appId: wechat.appId,
+      appSecret: "not-the-secret",
+      apiBase: wechat.url,
+      store: gw.gateway.store,
+      log: pino({ level: "silent" }),
+    });
+    // The gateway's client shares its token through the store under the same appId: drop it, so this client
+    // has to ask for one with its wrong secret.
+    await gw.gateway.store.kvDelete("wechat-token", wechat.appId);
+    const mediaId = wechat.addMedia(Buffer.from("x"), "image/jpeg");
+    await assert.rejects(
+      fetchWechatMedia(
+        { apiBase: wechat.url, policy: {}, client },
+        { kind: "image", platformId: mediaId },
+        limits(),
+      ),
+      (err: Error) => err instanceof AttachmentUnavailableError && /APP_SECRET/.test(err.message),
+    );
+  });
+
+  test("a video is fetched from the video_url the media API answers with", async () => {
+    const video = randomBytes(4000);
+    const mediaId = wechat.addMedia(video, "video/mp4", { video: true });
+    const { event } = await receive(
+      "video",
+      `<MediaId><![CDATA[${mediaId}]]></MediaId><ThumbMediaId><![CDATA[thumb1]]></ThumbMediaId>`,
+    );
+    assert.deepEqual(event.attachments, [{ kind: "video", platformId: mediaId }]);
+    const got = await adapter().fetchAttachment!(event.attachments[0]!, limits());
+    assert.ok(got.bytes.equals(video));
+  });
+
+  test("a file over the limit is refused", async () => {
+    const mediaId = wechat.addMedia(randomBytes(5000), "image/jpeg");
+    await assert.rejects(
+      adapter().fetchAttachment!({ kind: "image", platformId: mediaId }, limits(1000)),
+      (err: Error) => err instanceof MediaTooLargeError && err.limit === 1000,
+    );
+  });
+
+  test("voice with Recognition: WeChat's text is the message and the attachment's transcript", async () => {
+    const amr = Buffer.concat([Buffer.from("#!AMR\n"), randomBytes(300)]);
+    const mediaId = wechat.addMedia(amr, "audio/amr");
+    const { event } = await receive(
+      "voice",
+      `<MediaId><![CDATA[${mediaId}]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[明天天气怎么样]]></Recognition>`,
+    );
+    assert.equal(event.text, "明天天气怎么样");
+    assert.deepEqual(event.attachments, [
+      { kind: "voice", platformId: mediaId, mime: "audio/amr", transcript: "明天天气怎么样" },
+    ]);
+    assert.ok((await adapter().fetchAttachment!(event.attachments[0]!, limits())).bytes.equals(amr));
+  });
+
+  test("voice without Recognition is a voice attachment with no text", async () => {
+    const { event } = await receive(
+      "voice",
+      `<MediaId><![CDATA[voice-media-1]]></MediaId><Format><![CDATA[speex]]></Format>`,
+    );
+    assert.equal(event.text, "");
+    assert.deepEqual(event.attachments, [
+      { kind: "voice", platformId: "voice-media-1", mime: "audio/speex" },
+    ]);
+  });
+
+  test("a location: Location_X is the latitude, Location_Y the longitude, Label the address", async () => {
+    const { event } = await receive(
+      "location",
+      "<Location_X>23.134521</Location_X><Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[广州市天河区]]></Label>",
+    );
+    assert.equal(event.text, "");
+    assert.deepEqual(event.attachments, [
+      { kind: "location", location: { latitude: 23.134521, longitude: 113.358803, address: "广州市天河区" } },
+    ]);
+  });
+
+  test("a shared link becomes its title, description and URL as text", async () => {
+    const { event } = await receive(
+      "link",
+      "<Title><![CDATA[Release notes]]></Title><Description><![CDATA[What changed]]></Description><Url><![CDATA[https://example.com/notes]]></Url>",
+    );
+    assert.equal(event.text, "Release notes\nWhat changed\nhttps://example.com/notes");
+    assert.deepEqual(event.attachments, []);
+  });
+
+  test("an image the bot sends is uploaded as temporary media and sent as a WeChat image", async () => {
+    const png = await testPng(50, 40);
+    await gw.gateway.deliver(
+      { channel: "wechat", account: "default", conversationId: "openid_pics" },
+      { text: "", media: [{ dataBase64: png.toString("base64"), mime: "image/png", filename: "chart.png" }] },
+      "wechat-media-out-1",
+    );
+    const sent = await waitFor(
+      () => wechat.sent.find((m) => m.touser === "openid_pics" && m.msgtype === "image"),
+      10_000,
+      "the image message",
+    );
+    const upload = wechat.uploads.get(sent.image!.media_id)!;
+    assert.equal(upload.type, "image");
+    assert.ok(upload.bytes.equals(png), "a small PNG goes out unchanged");
+  });
+
+  test("an image over WeChat's 2 MB is made smaller, not refused", async () => {
+    const noise = await sharp(randomBytes(1200 * 1200 * 3), {
+      raw: { width: 1200, height: 1200, channels: 3 },
+    })
+      .png()
+      .toBuffer();
+    assert.ok(noise.length > 2 * 1024 * 1024);
+    await gw.gateway.deliver(
+      { channel: "wechat", account: "default", conversationId: "openid_big" },
+      {
+        text: "big one",
+        media: [{ dataBase64: noise.toString("base64"), mime: "image/png", filename: "noise.png" }],
+      },
+      "wechat-media-out-2",
+    );
+    const sent = await waitFor(
+      () => wechat.sent.find((m) => m.touser === "openid_big" && m.msgtype === "image"),
+      30_000,
+      "the image message",
+    );
+    const upload = wechat.uploads.get(sent.image!.media_id)!;
+    assert.ok(upload.bytes.length <= 2 * 1024 * 1024);
+    assert.ok(wechat.sent.some((m) => m.touser === "openid_big" && m.text?.content === "big one"));
+  });
+
+  test("a passive reply stays text; the answer's image follows through the customer-service API", async () => {
+    const res = await post(wechatMessageXml({ from: ALICE, content: "/img", msgId: "7100000001" }));
+    const passive = parseWechatXml(await res.text());
+    assert.equal(passive.MsgType, "text");
+    assert.equal(passive.Content, "here is the picture");
+    const sent = await waitFor(
+      () => wechat.sent.find((m) => m.touser === ALICE && m.msgtype === "image"),
+      10_000,
+      "the image after the passive reply",
+    );
+    const upload = wechat.uploads.get(sent.image!.media_id)!;
+    assert.ok(upload.bytes.equals(await testPng(64, 48)));
+    await waitFor(
+      () => wechat.sent.find((m) => m.touser === ALICE && m.text?.content === "a pic"),
+      10_000,
+      "the caption",
+    );
+  });
+});
