@@ -1,7 +1,8 @@
 // WeChat Official Account attachments: image, voice (with WeChat's Recognition), video, location and link
 // messages become Attachments; fetchAttachment downloads temporary media through the fake's media API (errcode
 // answers with HTTP 200, a revoked token refreshed once); images the bot sends go out as WeChat images through
-// the customer-service API after an upload.
+// the customer-service API after an upload. End to end: the agent gets the picture's exact bytes and WeChat's
+// own transcript of a voice message; a picture in the agent's answer arrives as a WeChat image.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -13,7 +14,7 @@ import { fetchWechatMedia } from "../../src/channels/wechat/media.ts";
 import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
@@ -34,6 +35,8 @@ describe("WeChat media", () => {
       config: {
         agentUrl: agent.url,
         policy: testCommandPolicy,
+        // 52 KB for pictures, so an oversized one is cheap to make.
+        media: { inbound: { maxImageMb: 0.05 } },
         channels: {
           wechat: {
             token: TOKEN,
@@ -266,5 +269,78 @@ describe("WeChat media", () => {
       10_000,
       "the caption",
     );
+  });
+
+  describe("end to end", () => {
+    const requestWith = (match: (r: FakeAgentRequest) => boolean, what: string) =>
+      waitFor(() => agent.requests.find(match), 15_000, what);
+    const lastUserText = (r: FakeAgentRequest) =>
+      textOf([...r.body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
+
+    test("a photo reaches the agent as an image part with the exact bytes", async () => {
+      const photo = await testPng(22, 33);
+      const mediaId = wechat.addMedia(photo, "image/png");
+      await receive(
+        "image",
+        `<PicUrl><![CDATA[https://mmbiz.qpic.cn/x/0]]></PicUrl><MediaId><![CDATA[${mediaId}]]></MediaId>`,
+      );
+      const req = await requestWith(
+        (r) => imagesOf(r).some((i) => i.bytes.equals(photo)),
+        "the agent request with the photo",
+      );
+      assert.equal(imagesOf(req)[0]!.mime, "image/png");
+    });
+
+    test("a voice message with Recognition: the agent gets WeChat's text, nothing is transcribed again", async () => {
+      const { answer } = await receive(
+        "voice",
+        "<MediaId><![CDATA[never-fetched]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[请把灯关掉]]></Recognition>",
+      );
+      const req = await requestWith((r) => lastUserText(r).includes("请把灯关掉"), "the recognized text");
+      assert.match(lastUserText(req), /请把灯关掉/);
+      assert.ok(
+        !wechat.mediaGets.some((g) => g.mediaId === "never-fetched"),
+        "the voice itself was not downloaded",
+      );
+      assert.match(String(parseWechatXml(answer).Content), /请把灯关掉/);
+    });
+
+    test("an oversized photo: the user is told, nothing is lost", async () => {
+      const big = Buffer.concat([await testPng(8, 8), randomBytes(80_000)]);
+      const mediaId = wechat.addMedia(big, "image/png");
+      const { event, answer } = await receive("image", `<MediaId><![CDATA[${mediaId}]]></MediaId>`);
+      const note = /^The picture is larger than the limit of 52 KB, so it was not passed on/;
+      const passive = String(parseWechatXml(answer).Content ?? "");
+      if (!note.test(passive)) {
+        await waitFor(() => wechat.sent.find((m) => note.test(m.text?.content ?? "")), 10_000, "the note");
+      }
+      await waitFor(
+        async () => (await gw.gateway.store.getInbound(event.id))?.state === "done",
+        10_000,
+        "the message handled",
+      );
+    });
+
+    test("a picture in the agent's answer arrives as a WeChat image", async () => {
+      const png = await sharp({ create: { width: 5, height: 7, channels: 4, background: "#00f" } })
+        .png()
+        .toBuffer();
+      agent.options.reply = () => `Drawn:\n\n![blue](data:image/png;base64,${png.toString("base64")})`;
+      try {
+        const res = await post(wechatMessageXml({ from: ALICE, content: "e2e draw", msgId: "7200000001" }));
+        assert.equal(parseWechatXml(await res.text()).Content, "Drawn:\n\n(blue)");
+        const sent = await waitFor(
+          () =>
+            wechat.sent.find(
+              (m) => m.msgtype === "image" && wechat.uploads.get(m.image!.media_id)?.bytes.equals(png),
+            ),
+          15_000,
+          "the image at WeChat",
+        );
+        assert.equal(sent.touser, ALICE);
+      } finally {
+        agent.options.reply = undefined;
+      }
+    });
   });
 });

@@ -1,16 +1,19 @@
 // WhatsApp attachments: what a webhook carries becomes Attachments, and the adapter's fetchAttachment downloads
-// the exact bytes from the fake Graph API (media id → URL → file, bearer token on both, sha256 checked).
+// the exact bytes from the fake Graph API (media id → URL → file, bearer token on both, sha256 checked); end to
+// end, the agent gets pictures as image parts and a PDF's text, and pictures in its answer arrive as photos.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import sharp from "sharp";
 import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import { normalizeWhatsappPayload } from "../../src/channels/whatsapp/ingress.ts";
 import { fetchWhatsappMedia } from "../../src/channels/whatsapp/media.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
-import { FakeWhatsapp, hubSignature, waMedia, waMessagePayload } from "../fakes/whatsapp.ts";
+import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { FakeWhatsapp, hubSignature, waMedia, waMessagePayload, waText } from "../fakes/whatsapp.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 import { testPng } from "./extension.ts";
 
 const APP_SECRET = "meta-media-secret";
@@ -55,6 +58,8 @@ before(async () => {
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
+      // 52 KB for pictures, so an oversized one is cheap to make.
+      media: { inbound: { maxImageMb: 0.05 } },
       channels: {
         whatsapp: {
           accessToken: wa.token,
@@ -257,6 +262,94 @@ describe("whatsapp message kinds", () => {
       });
       assert.equal(events.length, 0);
       assert.equal(skipped.length, 1, JSON.stringify(m));
+    }
+  });
+});
+
+describe("whatsapp attachments end to end", () => {
+  /** The agent request whose last user message mentions `text`. */
+  const requestWith = (text: string) =>
+    waitFor(
+      () =>
+        agent.requests.find((r: FakeAgentRequest) =>
+          textOf([...r.body.messages].reverse().find((m) => m.role === "user")?.content ?? "").includes(text),
+        ),
+      15_000,
+      `the agent request with "${text}"`,
+    );
+
+  it("a photo reaches the agent as an image part with the exact bytes", async () => {
+    const photo = await testPng(24, 18);
+    const mediaId = wa.addMedia(photo, "image/png");
+    await receive(
+      waMedia(ALICE, "image", { id: mediaId, mime_type: "image/png", caption: "e2e photo" }, "wamid.E2E1"),
+    );
+    const [image] = imagesOf(await requestWith("e2e photo"));
+    assert.equal(image?.mime, "image/png");
+    assert.ok(image!.bytes.equals(photo), "the exact bytes the user sent");
+  });
+
+  it("a PDF document's text reaches the agent", async () => {
+    const pdf = makePdf([{ lines: ["Quarterly revenue rose 12 percent.", "Costs fell."] }]);
+    const mediaId = wa.addMedia(pdf, "application/pdf");
+    await receive(
+      waMedia(
+        ALICE,
+        "document",
+        { id: mediaId, mime_type: "application/pdf", filename: "q3.pdf", caption: "e2e pdf" },
+        "wamid.E2E2",
+      ),
+    );
+    const req = await requestWith("e2e pdf");
+    const text = textOf(req.body.messages.at(-1)!.content);
+    assert.match(text, /\[file "q3\.pdf"\]\n[\s\S]*Quarterly revenue rose 12 percent\./);
+  });
+
+  it("an oversized photo: the user gets a note, the caption still reaches the agent, nothing is lost", async () => {
+    const big = Buffer.concat([await testPng(8, 8), randomBytes(80_000)]);
+    const mediaId = wa.addMedia(big, "image/png");
+    const downloads = () =>
+      wa.mediaRequests.filter((r) => r.path === "/whatsapp_business/attachments/").length;
+    const before = downloads();
+    await receive(
+      waMedia(ALICE, "image", { id: mediaId, mime_type: "image/png", caption: "e2e too big" }, "wamid.E2E3"),
+    );
+    const req = await requestWith("e2e too big");
+    assert.equal(textOf(req.body.messages.at(-1)!.content), "e2e too big");
+    assert.equal(imagesOf(req).length, 0);
+    await waitFor(
+      () =>
+        wa
+          .texts()
+          .find((t) => /^The picture is larger than the limit of 52 KB, so it was not passed on/.test(t)),
+      10_000,
+      "the note to the user",
+    );
+    assert.equal(downloads(), before, "refused on the size WhatsApp declared, never downloaded");
+    const id = "whatsapp:default:wamid.E2E3";
+    await waitFor(async () => (await gw.gateway.store.getInbound(id))?.state === "done", 10_000, "handled");
+  });
+
+  it("a picture in the agent's answer arrives as a native photo", async () => {
+    const png = await sharp({ create: { width: 6, height: 6, channels: 4, background: "#0f0" } })
+      .png()
+      .toBuffer();
+    agent.options.reply = () => `Here:\n\n![x](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      await receive(waText(ALICE, "e2e draw", "wamid.E2E4"));
+      const sent = await waitFor(
+        () =>
+          wa.sent.find(
+            (s) =>
+              s.body.type === "image" &&
+              wa.uploads.some((u) => u.bytes.equals(png) && u.id === (s.body.image as { id: string }).id),
+          ),
+        15_000,
+        "the photo at WhatsApp",
+      );
+      assert.equal(sent.body.to, ALICE);
+    } finally {
+      agent.options.reply = undefined;
     }
   });
 });

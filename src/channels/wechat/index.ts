@@ -140,7 +140,8 @@ export class WechatAdapter implements ChannelAdapter {
   async #renderPassive(event: InboundEvent, reply: OutboundMessage): Promise<string> {
     const to = { channel: this.channel, account: this.account, conversationId: event.conversation.id };
     const { images, rest: others } = splitImages(reply.media);
-    const text = await renderText(this.#ctx, this.#ctx.store, to, { ...reply, media: others });
+    // Merged in-band replies can end in blank lines (a pictures-only part has no text): not worth a line.
+    const text = (await renderText(this.#ctx, this.#ctx.store, to, { ...reply, media: others })).trimEnd();
     const [first = "", ...rest] = chunkText(text, MAX_TEXT);
     // Continue exactly where the first part stopped, so the outbox splits the rest as chunkText did.
     const remainder = rest.length
