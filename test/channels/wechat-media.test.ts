@@ -157,6 +157,22 @@ describe("WeChat media", () => {
     assert.ok(got.bytes.equals(video));
   });
 
+  test("without AppID/AppSecret an image is fetched from its PicUrl; other media say what to set", async () => {
+    const photo = await testPng(9, 9);
+    const mediaId = wechat.addMedia(photo, "image/png", { video: true }); // served on the fake's CDN path
+    const src = { apiBase: wechat.url, policy: {}, client: undefined };
+    const got = await fetchWechatMedia(
+      src,
+      { kind: "image", platformId: mediaId, url: `${wechat.url}/cdn/video/${mediaId}` },
+      limits(),
+    );
+    assert.ok(got.bytes.equals(photo));
+    await assert.rejects(
+      fetchWechatMedia(src, { kind: "voice", platformId: mediaId }, limits()),
+      (err: Error) => err instanceof AttachmentUnavailableError && /_APP_SECRET/.test(err.message),
+    );
+  });
+
   test("a file over the limit is refused", async () => {
     const mediaId = wechat.addMedia(randomBytes(5000), "image/jpeg");
     await assert.rejects(

@@ -167,6 +167,17 @@ describe("whatsapp inbound media", () => {
     assert.equal(downloads - before, 2);
   });
 
+  it("a download URL on a host that is not WhatsApp's is refused, and the token never goes there", async () => {
+    const mediaId = wa.addMedia(Buffer.from("x"), "image/jpeg", {
+      url: "https://files.example.net/whatsapp_business/attachments/?mid=1",
+    });
+    await assert.rejects(
+      adapter().fetchAttachment!({ kind: "image", platformId: mediaId }, limits()),
+      (err: Error) =>
+        err instanceof AttachmentUnavailableError && /not on the platform's own hosts/.test(err.message),
+    );
+  });
+
   it("a file over the limit is refused from its declared size, before any download", async () => {
     const mediaId = wa.addMedia(randomBytes(3000), "video/mp4");
     const before = wa.mediaRequests.length;

@@ -27,6 +27,8 @@ export interface WaMedia {
   sha256?: string;
   /** What the lookup declares instead of the real size. */
   fileSize?: number;
+  /** The download URL the lookup answers instead of this server's (a host that is not Meta's). */
+  url?: string;
   gone?: boolean;
 }
 
@@ -182,7 +184,7 @@ export class FakeWhatsapp {
     res.end(
       JSON.stringify({
         messaging_product: "whatsapp",
-        url: `${this.url}/whatsapp_business/attachments/?mid=${m[2]}&ext=${ext}&hash=${hash}`,
+        url: file.url ?? `${this.url}/whatsapp_business/attachments/?mid=${m[2]}&ext=${ext}&hash=${hash}`,
         mime_type: file.mime,
         sha256: file.sha256 ?? createHash("sha256").update(file.bytes).digest("hex"),
         file_size: String(file.fileSize ?? file.bytes.length),
