@@ -243,6 +243,39 @@ describe("WeChat media", () => {
     assert.ok(upload.bytes.equals(png), "a small PNG goes out unchanged");
   });
 
+  test("a rate limit on the image after the text went out: the retry sends the image, not the text again", async () => {
+    const png = await testPng(12, 12);
+    // Earlier messages' answers must not use up the one failure meant for this delivery.
+    await waitFor(
+      async () => {
+        const i = await gw.gateway.store.inboxStats();
+        const o = await gw.gateway.store.outboxStats();
+        return i.pending + i.leased + o.pending + o.leased === 0;
+      },
+      15_000,
+      "earlier deliveries done",
+    );
+    wechat.failNext = { count: 1, errcode: 45011, errmsg: "api minute-quota reach limit", after: 1 };
+    await gw.gateway.deliver(
+      { channel: "wechat", account: "default", conversationId: "openid_retry" },
+      {
+        text: "text first",
+        media: [{ dataBase64: png.toString("base64"), mime: "image/png", filename: "r.png" }],
+      },
+      "wechat-media-out-retry",
+    );
+    await waitFor(
+      () => wechat.sent.find((m) => m.touser === "openid_retry" && m.msgtype === "image"),
+      15_000,
+      "the image after the limit",
+    );
+    assert.deepEqual(
+      wechat.sent.filter((m) => m.touser === "openid_retry").map((m) => m.msgtype),
+      ["text", "image"],
+    );
+    assert.equal(wechat.refused.at(-1)?.errcode, 45011);
+  });
+
   test("an image over WeChat's 2 MB is made smaller, not refused", async () => {
     const noise = await sharp(randomBytes(1200 * 1200 * 3), {
       raw: { width: 1200, height: 1200, channels: 3 },

@@ -139,7 +139,10 @@ export class WechatAdapter implements ChannelAdapter {
    */
   async #renderPassive(event: InboundEvent, reply: OutboundMessage): Promise<string> {
     const to = { channel: this.channel, account: this.account, conversationId: event.conversation.id };
-    const { images, rest: others } = splitImages(reply.media);
+    // Without AppID/AppSecret there is no customer-service API to send images with: they become links.
+    const { images, rest: others } = this.#client
+      ? splitImages(reply.media)
+      : { images: [], rest: reply.media ?? [] };
     // Merged in-band replies can end in blank lines (a pictures-only part has no text): not worth a line.
     const text = (await renderText(this.#ctx, this.#ctx.store, to, { ...reply, media: others })).trimEnd();
     const [first = "", ...rest] = chunkText(text, MAX_TEXT);
@@ -174,9 +177,12 @@ export class WechatAdapter implements ChannelAdapter {
     const { images, rest } = splitImages(message.media);
     const text = await renderText(this.#ctx, this.#ctx.store, to, { ...message, media: rest });
     // Numbered choices or media links can push a chunk past the limit: split again, each part sent once.
+    // Each image and its caption are parts of their own, so a retry resumes after what already went out.
     const parts: Part[] = [
       ...(text ? chunkText(text, MAX_TEXT).map((t) => ({ text: t })) : []),
-      ...images.map((image) => ({ image })),
+      ...images.flatMap((image): Part[] =>
+        image.caption ? [{ image }, { text: image.caption.slice(0, MAX_TEXT) }] : [{ image }],
+      ),
     ];
     await sendPartsOnce(this.#ctx.store, options.idempotencyKey, parts, (part) =>
       "text" in part
@@ -201,8 +207,6 @@ export class WechatAdapter implements ChannelAdapter {
       const mediaId = await c.uploadMedia("image", fitted.bytes, fitted.mime, filename);
       await c.sendImage(to.conversationId, mediaId);
     });
-    if (item.caption)
-      await this.#sendPaced(to, (c) => c.sendText(to.conversationId, item.caption!.slice(0, MAX_TEXT)));
   }
 
   async #sendPaced(
