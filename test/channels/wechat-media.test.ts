@@ -14,26 +14,33 @@ import { fetchWechatMedia } from "../../src/channels/wechat/media.ts";
 import { parseWechatXml } from "../../src/channels/wechat/xml.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { findFfmpeg } from "../../src/media/audio/convert.ts";
 import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
+import { makeAmr } from "../helpers/audio.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
 const TOKEN = "wechat-media-token";
+const needsFfmpeg = !(await findFfmpeg()) && !process.env.CI ? "ffmpeg is not installed" : false;
 const ALICE = "openid_alice";
 
 describe("WeChat media", () => {
   let agent: FakeAgent;
   let wechat: FakeWechat;
   let gw: TestGateway;
+  let whisper: FakeTranscriptionServer;
   let seq = 0;
 
   before(async () => {
     agent = await new FakeAgent().start();
     wechat = await new FakeWechat().start();
+    whisper = await new FakeTranscriptionServer().start();
     gw = await startTestGateway({
       config: {
         agentUrl: agent.url,
+        agent: { transcription: { url: whisper.url } },
         policy: testCommandPolicy,
         // 52 KB for pictures, so an oversized one is cheap to make.
         media: { inbound: { maxImageMb: 0.05 } },
@@ -55,6 +62,7 @@ describe("WeChat media", () => {
     await gw?.stop();
     await agent?.stop();
     await wechat?.stop();
+    await whisper?.stop();
   });
 
   const adapter = () => gw.gateway.adapter("wechat", "default")!;
@@ -352,6 +360,20 @@ describe("WeChat media", () => {
         "the voice itself was not downloaded",
       );
       assert.match(String(parseWechatXml(answer).Content), /请把灯关掉/);
+    });
+
+    test("a voice message without Recognition: the AMR is fetched and transcribed", {
+      skip: needsFfmpeg,
+    }, async () => {
+      const amr = makeAmr(40);
+      const mediaId = wechat.addMedia(amr, "audio/amr");
+      await receive("voice", `<MediaId><![CDATA[${mediaId}]]></MediaId><Format><![CDATA[amr]]></Format>`);
+      const req = await requestWith(
+        (r) => /\[voice message, transcribed\] heard [0-9a-f]{16}/.test(lastUserText(r)),
+        "the transcript at the agent",
+      );
+      assert.ok(req && whisper.requests.some((r) => r.file?.name.endsWith(".wav")), "converted to WAV first");
+      assert.ok(wechat.mediaGets.some((g) => g.mediaId === mediaId && g.errcode === 0));
     });
 
     test("an oversized photo: the user is told, nothing is lost", async () => {

@@ -11,6 +11,7 @@ import { fetchWhatsappMedia } from "../../src/channels/whatsapp/media.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { FakeWhatsapp, hubSignature, waMedia, waMessagePayload, waText } from "../fakes/whatsapp.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
@@ -21,6 +22,7 @@ const ALICE = "15551230001";
 let wa: FakeWhatsapp;
 let agent: FakeAgent;
 let gw: TestGateway;
+let whisper: FakeTranscriptionServer;
 
 const limits = (maxBytes = 10 * 1024 * 1024) => ({ maxBytes, signal: AbortSignal.timeout(30_000) });
 
@@ -55,9 +57,11 @@ const source = (token = wa.token) => ({
 before(async () => {
   wa = await new FakeWhatsapp().start();
   agent = await new FakeAgent().start();
+  whisper = await new FakeTranscriptionServer({ apiKey: "sk-whisper", models: ["whisper-1"] }).start();
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
+      agent: { transcription: { url: whisper.url, model: "whisper-1", apiKey: "sk-whisper" } },
       // 52 KB for pictures, so an oversized one is cheap to make.
       media: { inbound: { maxImageMb: 0.05 } },
       channels: {
@@ -78,6 +82,7 @@ after(async () => {
   await gw?.stop();
   await agent?.stop();
   await wa?.stop();
+  await whisper?.stop();
 });
 
 describe("whatsapp inbound media", () => {
@@ -339,6 +344,35 @@ describe("whatsapp attachments end to end", () => {
     assert.equal(downloads(), before, "refused on the size WhatsApp declared, never downloaded");
     const id = "whatsapp:default:wamid.E2E3";
     await waitFor(async () => (await gw.gateway.store.getInbound(id))?.state === "done", 10_000, "handled");
+  });
+
+  it("a voice note's exact bytes reach the transcription server and its text reaches the agent", async () => {
+    // An Ogg Opus voice note as WhatsApp records it (the Ogg and OpusHead signatures the sniffer reads).
+    const voice = Buffer.concat([
+      Buffer.from("OggS\0\x02", "latin1"),
+      Buffer.alloc(20),
+      Buffer.from("\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0\0", "latin1"),
+      randomBytes(400),
+    ]);
+    whisper.say(voice, "Please call me back after six.");
+    const mediaId = wa.addMedia(voice, "audio/ogg; codecs=opus");
+    await receive(
+      waMedia(
+        ALICE,
+        "audio",
+        { id: mediaId, mime_type: "audio/ogg; codecs=opus", voice: true },
+        "wamid.E2E5",
+      ),
+    );
+    const req = await requestWith("Please call me back after six.");
+    assert.match(
+      textOf(req.body.messages.at(-1)!.content),
+      /\[voice message, transcribed\] Please call me back after six\.$/,
+    );
+    assert.ok(
+      whisper.requests.some((r) => r.file?.bytes.equals(voice)),
+      "the exact bytes WhatsApp served went to the transcription server",
+    );
   });
 
   it("a picture in the agent's answer arrives as a native photo", async () => {
