@@ -100,7 +100,10 @@ export class InboundMedia {
     const noun = a.name ? `${NOUN[a.kind]} "${a.name}"` : `the ${NOUN[a.kind]}`;
     // Text the platform already made of a voice message is enough: nothing to fetch or transcribe.
     if (a.transcript?.trim()) {
-      out.parts.push({ type: "text", text: `[${NOUN[a.kind]}, transcribed] ${a.transcript.trim()}` });
+      // WeChat sends its recognition as the message text too: said once, not twice.
+      if (a.transcript.trim() !== event.text.trim()) {
+        out.parts.push({ type: "text", text: `[${NOUN[a.kind]}, transcribed] ${a.transcript.trim()}` });
+      }
       return;
     }
     if (a.kind === "video") {
