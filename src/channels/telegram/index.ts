@@ -1,9 +1,10 @@
 // The Telegram channel: one adapter per bot account. Receives by long polling (default) or webhook, answers with
 // sendMessage and streams by editing that message, paced per chat, per group and per bot.
 import { createHash, randomUUID } from "node:crypto";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { type BucketSpec, Pacer } from "../../runtime/pacer.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -14,6 +15,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
@@ -32,6 +35,7 @@ import {
   telegramFromEnv,
   telegramSettings,
 } from "./config.ts";
+import { fetchTelegramFile } from "./files.ts";
 import {
   inlineKeyboard,
   markdownToTelegramHtml,
@@ -60,6 +64,7 @@ export class TelegramAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: true,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: TELEGRAM_MAX_TEXT,
     minEditIntervalMs: 1000,
@@ -291,6 +296,12 @@ export class TelegramAdapter implements ChannelAdapter {
       event.action.id,
       text === undefined ? undefined : cutText(text, TELEGRAM_MAX_CALLBACK_ANSWER),
     );
+  }
+
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const { botToken: token, apiBase } = this.#cfg;
+    const policy = fetchPolicyFromConfig(this.#ctx.config);
+    return fetchTelegramFile({ client: this.client, token, apiBase, policy }, attachment, limits);
   }
 
   isTrusted(event: InboundEvent): boolean {

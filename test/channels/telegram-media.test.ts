@@ -1,0 +1,239 @@
+// Telegram attachments against the fake Bot API: each kind becomes the right Attachment, and the adapter's
+// fetchAttachment returns a file's exact bytes through getFile and the file URL, refuses what the Bot API cannot
+// serve (over 20 MB) before downloading, and says so when the file is gone or not this bot's.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
+import { TelegramClient } from "../../src/channels/telegram/client.ts";
+import { fetchTelegramFile } from "../../src/channels/telegram/files.ts";
+import { normalizeUpdate } from "../../src/channels/telegram/normalize.ts";
+import type { ChannelAdapter } from "../../src/channels/types.ts";
+import type { Attachment } from "../../src/core/event.ts";
+import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { BOT, OTHER_BOT, setupTelegram, type TelegramSetup } from "./telegram-helpers.ts";
+
+const MB = 1024 * 1024;
+const JPEG = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  randomBytes(3000),
+  Buffer.from([0xff, 0xd9]),
+]);
+const OGG = Buffer.concat([Buffer.from("OggS"), randomBytes(1500)]);
+const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+
+const limits = (maxBytes = 20 * MB) => ({ maxBytes, signal: new AbortController().signal });
+
+/** The attachments an update becomes, read the way the adapter reads it. */
+function attachmentsOf(update: Record<string, unknown>): Attachment[] {
+  const r = normalizeUpdate(update, {
+    account: "default",
+    bot: { id: BOT.id, username: BOT.username },
+    requireMention: true,
+  });
+  assert.equal(r.kind, "event", `the update is read: ${JSON.stringify(r)}`);
+  return r.kind === "event" ? r.event.attachments : [];
+}
+
+describe("telegram attachments", () => {
+  let t: TelegramSetup;
+  let adapter: ChannelAdapter;
+  before(async () => {
+    t = await setupTelegram({ config: { security: { allowPrivateFetch: false } } });
+    adapter = t.gw.gateway.adapter("telegram", "default")!;
+  });
+  after(() => t.close());
+
+  test("the adapter says it downloads", () => {
+    assert.equal(adapter.capabilities.downloads, true);
+    assert.equal(typeof adapter.fetchAttachment, "function");
+  });
+
+  test("a photo: the largest size, fetched with its exact bytes", async () => {
+    const update = t.fake.userMessage(BOT.token, {
+      caption: "what is this?",
+      media: t.fake.photoOf(BOT.token, JPEG),
+      userId: 42,
+      chatId: 5101,
+    });
+    const [photo, ...rest] = attachmentsOf(update);
+    assert.equal(rest.length, 0);
+    assert.equal(photo!.kind, "image");
+    assert.equal(photo!.mime, "image/jpeg");
+    assert.equal(photo!.size, JPEG.length);
+    const got = await adapter.fetchAttachment!(photo!, limits());
+    assert.ok(got.bytes.equals(JPEG), "the exact bytes of the full-size photo, not the thumbnail");
+    assert.equal(got.mime, "image/jpeg", "the declared type, not Telegram's application/octet-stream");
+    const download = t.fake.downloads.at(-1)!;
+    assert.equal(download.status, 200);
+    assert.match(download.path, /^photos\/file_\d+\.jpg$/);
+  });
+
+  test("the caption is the message's text", () => {
+    const r = normalizeUpdate(
+      t.fake.userMessage(BOT.token, { caption: "look", media: t.fake.photoOf(BOT.token, JPEG), userId: 42 }),
+      { account: "default", bot: { id: BOT.id, username: BOT.username }, requireMention: true },
+    );
+    assert.equal(r.kind === "event" && r.event.text, "look");
+  });
+
+  test("a voice note is kind voice, audio/ogg, with its bytes", async () => {
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.fileOf(BOT.token, "voice", OGG),
+      userId: 42,
+      chatId: 5102,
+    });
+    const [voice] = attachmentsOf(update);
+    assert.deepEqual(
+      { kind: voice!.kind, mime: voice!.mime, size: voice!.size },
+      { kind: "voice", mime: "audio/ogg", size: OGG.length },
+    );
+    const got = await adapter.fetchAttachment!(voice!, limits());
+    assert.ok(got.bytes.equals(OGG));
+    assert.equal(got.mime, "audio/ogg");
+  });
+
+  test("a document keeps its name and type", async () => {
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.fileOf(BOT.token, "document", PDF, { mime: "application/pdf", fileName: "report.pdf" }),
+      userId: 42,
+      chatId: 5103,
+    });
+    const [doc] = attachmentsOf(update);
+    assert.deepEqual(
+      { kind: doc!.kind, mime: doc!.mime, name: doc!.name },
+      { kind: "file", mime: "application/pdf", name: "report.pdf" },
+    );
+    const got = await adapter.fetchAttachment!(doc!, limits());
+    assert.ok(got.bytes.equals(PDF));
+    assert.equal(got.name, "report.pdf");
+  });
+
+  test("a 25 MB file is refused from its declared size: no getFile, no download", async () => {
+    const big = Buffer.alloc(25 * MB, 1);
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.fileOf(BOT.token, "document", big, { mime: "video/mp4", fileName: "film.mp4" }),
+      userId: 42,
+    });
+    const [doc] = attachmentsOf(update);
+    const getFiles = t.fake.callsTo("getFile").length;
+    const downloads = t.fake.downloads.length;
+    await assert.rejects(adapter.fetchAttachment!(doc!, limits(50 * MB)), (err: Error) => {
+      assert.ok(err instanceof MediaTooLargeError, err.message);
+      assert.match(err.message, /25\.0 MB.*Telegram lets bots download files of up to 20 MB/);
+      return true;
+    });
+    assert.equal(t.fake.callsTo("getFile").length, getFiles, "getFile was not asked");
+    assert.equal(t.fake.downloads.length, downloads, "nothing was downloaded");
+
+    // Without a declared size, getFile's "file is too big" says the same.
+    await assert.rejects(
+      adapter.fetchAttachment!({ ...doc!, size: undefined }, limits(50 * MB)),
+      (err: Error) => {
+        assert.ok(err instanceof MediaTooLargeError, err.message);
+        assert.match(err.message, /up to 20 MB/);
+        return true;
+      },
+    );
+    assert.equal(t.fake.downloads.length, downloads, "still nothing was downloaded");
+  });
+
+  test("a file over the operator's limit (below 20 MB) is refused with that limit", async () => {
+    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const [photo] = attachmentsOf(update);
+    const downloads = t.fake.downloads.length;
+    await assert.rejects(adapter.fetchAttachment!(photo!, limits(1000)), (err: Error) => {
+      assert.ok(err instanceof MediaTooLargeError, err.message);
+      assert.equal((err as MediaTooLargeError).limit, 1000);
+      return true;
+    });
+    assert.equal(t.fake.downloads.length, downloads);
+  });
+
+  test("another bot's file, or one that is gone: AttachmentUnavailableError", async () => {
+    const foreign = t.fake.fileOf(OTHER_BOT.token, "document", PDF, { fileName: "x.pdf" });
+    const [doc] = attachmentsOf(t.fake.userMessage(BOT.token, { media: foreign, userId: 42 }));
+    await assert.rejects(adapter.fetchAttachment!(doc!, limits()), AttachmentUnavailableError);
+
+    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const [photo] = attachmentsOf(update);
+    t.fake.forgetFile(BOT.token, photo!.platformId!);
+    await assert.rejects(adapter.fetchAttachment!(photo!, limits()), AttachmentUnavailableError);
+  });
+
+  test("a file URL with the wrong token is a 404: unavailable, and the token is not in the message", async () => {
+    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const [photo] = attachmentsOf(update);
+    const wrong = "999999:WrongTokenWrongToken";
+    const client = new TelegramClient({ token: BOT.token, apiBase: t.fake.url });
+    await assert.rejects(
+      fetchTelegramFile({ client, token: wrong, apiBase: t.fake.url, policy: {} }, photo!, limits()),
+      (err: Error) => {
+        assert.ok(err instanceof AttachmentUnavailableError, err.message);
+        assert.ok(!err.message.includes(wrong), `no token in: ${err.message}`);
+        return true;
+      },
+    );
+    assert.equal(t.fake.downloads.at(-1)!.status, 404);
+  });
+
+  test("stickers, locations, venues and contacts become the right attachments", () => {
+    const at = (media: Record<string, unknown>) =>
+      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42 }));
+    const sticker = {
+      file_id: "CAACAgIAAxk",
+      file_unique_id: "AgAD",
+      width: 512,
+      height: 512,
+      type: "regular",
+    };
+    assert.deepEqual(
+      at({ sticker: { ...sticker, emoji: "😀", is_animated: false, is_video: false, file_size: 9000 } }),
+      [{ kind: "sticker", platformId: "CAACAgIAAxk", mime: "image/webp", size: 9000, alt: "😀" }],
+    );
+    assert.equal(
+      at({ sticker: { ...sticker, emoji: "🎉", is_animated: true } })[0]!.mime,
+      "application/x-tgsticker",
+    );
+    assert.equal(at({ sticker: { ...sticker, is_video: true } })[0]!.mime, "video/webm");
+    assert.deepEqual(at({ location: { latitude: 52.52, longitude: 13.405 } }), [
+      { kind: "location", location: { latitude: 52.52, longitude: 13.405 } },
+    ]);
+    const place = { latitude: 48.8584, longitude: 2.2945 };
+    assert.deepEqual(
+      at({
+        location: place,
+        venue: { location: place, title: "Eiffel Tower", address: "Champ de Mars, Paris" },
+      }),
+      [{ kind: "location", location: { ...place, name: "Eiffel Tower", address: "Champ de Mars, Paris" } }],
+      "one place, not a location and a venue",
+    );
+    assert.deepEqual(
+      at({ contact: { phone_number: "+4930123456", first_name: "Ada", last_name: "Lovelace" } }),
+      [{ kind: "contact", contact: { name: "Ada Lovelace", phone: "+4930123456" } }],
+    );
+  });
+
+  test("audio, video, video notes and animations", () => {
+    const at = (media: Record<string, unknown>) =>
+      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42 }));
+    const f = { file_unique_id: "u", file_size: 10 };
+    assert.deepEqual(
+      at({ audio: { ...f, file_id: "a1", mime_type: "audio/mpeg", file_name: "song.mp3", duration: 1 } }),
+      [{ kind: "audio", platformId: "a1", mime: "audio/mpeg", name: "song.mp3", size: 10 }],
+    );
+    assert.equal(
+      at({ video: { ...f, file_id: "v1", mime_type: "video/mp4", duration: 1 } })[0]!.kind,
+      "video",
+    );
+    assert.deepEqual(at({ video_note: { ...f, file_id: "n1", length: 240, duration: 1 } }), [
+      { kind: "video", platformId: "n1", mime: "video/mp4", size: 10 },
+    ]);
+    const gif = { ...f, file_id: "g1", mime_type: "video/mp4", file_name: "cat.gif.mp4" };
+    assert.deepEqual(
+      at({ animation: gif, document: gif }),
+      [{ kind: "video", platformId: "g1", mime: "video/mp4", name: "cat.gif.mp4", size: 10 }],
+      "an animation once, not also as a document",
+    );
+  });
+});
