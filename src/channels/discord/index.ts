@@ -4,9 +4,10 @@
 // go through the interaction (interaction-replies.ts).
 import { randomUUID } from "node:crypto";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -16,6 +17,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   type SendOptions,
   type SentMessage,
@@ -30,6 +33,7 @@ import {
   discordFromEnv,
   discordSettings,
 } from "./config.ts";
+import { fetchDiscordFile } from "./files.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
@@ -44,6 +48,7 @@ export class DiscordAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: true,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: DISCORD_MAX_TEXT,
     minEditIntervalMs: 1200,
@@ -328,6 +333,11 @@ export class DiscordAdapter implements ChannelAdapter {
   /** Answers a button press (see button-presses.ts). */
   answerAction(event: InboundEvent, text?: string): Promise<void> {
     return this.#presses.answer(event, text);
+  }
+
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const policy = fetchPolicyFromConfig(this.#ctx.config);
+    return fetchDiscordFile({ apiBase: this.#cfg.apiBase, policy }, attachment, limits);
   }
 
   isTrusted(event: InboundEvent): boolean {
