@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import sharp from "sharp";
 import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import { TelegramClient } from "../../src/channels/telegram/client.ts";
 import { fetchTelegramFile } from "../../src/channels/telegram/files.ts";
@@ -11,6 +12,9 @@ import { normalizeUpdate } from "../../src/channels/telegram/normalize.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 import { BOT, OTHER_BOT, setupTelegram, type TelegramSetup } from "./telegram-helpers.ts";
 
 const MB = 1024 * 1024;
@@ -54,6 +58,7 @@ describe("telegram attachments", () => {
       caption: "what is this?",
       media: t.fake.photoOf(BOT.token, JPEG),
       userId: 42,
+      push: false,
       chatId: 5101,
     });
     const [photo, ...rest] = attachmentsOf(update);
@@ -71,7 +76,12 @@ describe("telegram attachments", () => {
 
   test("the caption is the message's text", () => {
     const r = normalizeUpdate(
-      t.fake.userMessage(BOT.token, { caption: "look", media: t.fake.photoOf(BOT.token, JPEG), userId: 42 }),
+      t.fake.userMessage(BOT.token, {
+        caption: "look",
+        media: t.fake.photoOf(BOT.token, JPEG),
+        userId: 42,
+        push: false,
+      }),
       { account: "default", bot: { id: BOT.id, username: BOT.username }, requireMention: true },
     );
     assert.equal(r.kind === "event" && r.event.text, "look");
@@ -81,6 +91,7 @@ describe("telegram attachments", () => {
     const update = t.fake.userMessage(BOT.token, {
       media: t.fake.fileOf(BOT.token, "voice", OGG),
       userId: 42,
+      push: false,
       chatId: 5102,
     });
     const [voice] = attachmentsOf(update);
@@ -97,6 +108,7 @@ describe("telegram attachments", () => {
     const update = t.fake.userMessage(BOT.token, {
       media: t.fake.fileOf(BOT.token, "document", PDF, { mime: "application/pdf", fileName: "report.pdf" }),
       userId: 42,
+      push: false,
       chatId: 5103,
     });
     const [doc] = attachmentsOf(update);
@@ -114,17 +126,17 @@ describe("telegram attachments", () => {
     const update = t.fake.userMessage(BOT.token, {
       media: t.fake.fileOf(BOT.token, "document", big, { mime: "video/mp4", fileName: "film.mp4" }),
       userId: 42,
+      push: false,
     });
     const [doc] = attachmentsOf(update);
-    const getFiles = t.fake.callsTo("getFile").length;
-    const downloads = t.fake.downloads.length;
+    const path = t.fake.file(BOT.token, doc!.platformId!)!.file_path;
+    const getFiles = () => t.fake.callsTo("getFile").filter((c) => c.params.file_id === doc!.platformId);
     await assert.rejects(adapter.fetchAttachment!(doc!, limits(50 * MB)), (err: Error) => {
       assert.ok(err instanceof MediaTooLargeError, err.message);
       assert.match(err.message, /25\.0 MB.*Telegram lets bots download files of up to 20 MB/);
       return true;
     });
-    assert.equal(t.fake.callsTo("getFile").length, getFiles, "getFile was not asked");
-    assert.equal(t.fake.downloads.length, downloads, "nothing was downloaded");
+    assert.equal(getFiles().length, 0, "getFile was not asked");
 
     // Without a declared size, getFile's "file is too big" says the same.
     await assert.rejects(
@@ -135,11 +147,16 @@ describe("telegram attachments", () => {
         return true;
       },
     );
-    assert.equal(t.fake.downloads.length, downloads, "still nothing was downloaded");
+    assert.equal(getFiles().length, 1, "getFile was asked once, and refused");
+    assert.ok(!t.fake.downloads.some((d) => d.path === path), "nothing was downloaded");
   });
 
   test("a file over the operator's limit (below 20 MB) is refused with that limit", async () => {
-    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.photoOf(BOT.token, JPEG),
+      userId: 42,
+      push: false,
+    });
     const [photo] = attachmentsOf(update);
     const downloads = t.fake.downloads.length;
     await assert.rejects(adapter.fetchAttachment!(photo!, limits(1000)), (err: Error) => {
@@ -152,17 +169,25 @@ describe("telegram attachments", () => {
 
   test("another bot's file, or one that is gone: AttachmentUnavailableError", async () => {
     const foreign = t.fake.fileOf(OTHER_BOT.token, "document", PDF, { fileName: "x.pdf" });
-    const [doc] = attachmentsOf(t.fake.userMessage(BOT.token, { media: foreign, userId: 42 }));
+    const [doc] = attachmentsOf(t.fake.userMessage(BOT.token, { media: foreign, userId: 42, push: false }));
     await assert.rejects(adapter.fetchAttachment!(doc!, limits()), AttachmentUnavailableError);
 
-    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.photoOf(BOT.token, JPEG),
+      userId: 42,
+      push: false,
+    });
     const [photo] = attachmentsOf(update);
     t.fake.forgetFile(BOT.token, photo!.platformId!);
     await assert.rejects(adapter.fetchAttachment!(photo!, limits()), AttachmentUnavailableError);
   });
 
   test("a file URL with the wrong token is a 404: unavailable, and the token is not in the message", async () => {
-    const update = t.fake.userMessage(BOT.token, { media: t.fake.photoOf(BOT.token, JPEG), userId: 42 });
+    const update = t.fake.userMessage(BOT.token, {
+      media: t.fake.photoOf(BOT.token, JPEG),
+      userId: 42,
+      push: false,
+    });
     const [photo] = attachmentsOf(update);
     const wrong = "999999:WrongTokenWrongToken";
     const client = new TelegramClient({ token: BOT.token, apiBase: t.fake.url });
@@ -179,7 +204,7 @@ describe("telegram attachments", () => {
 
   test("stickers, locations, venues and contacts become the right attachments", () => {
     const at = (media: Record<string, unknown>) =>
-      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42 }));
+      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42, push: false }));
     const sticker = {
       file_id: "CAACAgIAAxk",
       file_unique_id: "AgAD",
@@ -216,7 +241,7 @@ describe("telegram attachments", () => {
 
   test("audio, video, video notes and animations", () => {
     const at = (media: Record<string, unknown>) =>
-      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42 }));
+      attachmentsOf(t.fake.userMessage(BOT.token, { media, userId: 42, push: false }));
     const f = { file_unique_id: "u", file_size: 10 };
     assert.deepEqual(
       at({ audio: { ...f, file_id: "a1", mime_type: "audio/mpeg", file_name: "song.mp3", duration: 1 } }),
@@ -235,5 +260,117 @@ describe("telegram attachments", () => {
       [{ kind: "video", platformId: "g1", mime: "video/mp4", name: "cat.gif.mp4", size: 10 }],
       "an animation once, not also as a document",
     );
+  });
+});
+
+describe("telegram attachments end to end: update → worker → agent, and pictures back", () => {
+  let t: TelegramSetup;
+  before(async () => {
+    t = await setupTelegram({
+      // Files up to 50 MB pass the gateway's own limit, so Telegram's 20 MB is the one that applies.
+      config: { agent: { stream: false }, media: { inbound: { maxFileMb: 50 } } },
+    });
+  });
+  after(() => t.close());
+
+  const settled = () =>
+    waitFor(async () => {
+      const i = await t.gw.gateway.store.inboxStats();
+      const o = await t.gw.gateway.store.outboxStats();
+      return i.pending + i.leased + o.pending + o.leased === 0;
+    }, 15_000);
+  const requestFrom = (text: string) =>
+    waitFor(
+      () => t.agent.requests.find((r) => textOf(r.body.messages.at(-1)!.content).includes(text)),
+      15_000,
+      `the agent's request with "${text}"`,
+    );
+
+  test("a photo reaches the agent as an image_url data URL with the exact bytes, the caption as text", async () => {
+    const photo = await sharp({ create: { width: 16, height: 12, channels: 3, background: "#3a7" } })
+      .jpeg()
+      .toBuffer();
+    t.fake.userMessage(BOT.token, {
+      caption: "what colour?",
+      media: t.fake.photoOf(BOT.token, photo),
+      userId: 42,
+      chatId: 5201,
+    });
+    const req = await requestFrom("what colour?");
+    const [image, ...more] = imagesOf(req);
+    assert.equal(more.length, 0);
+    assert.equal(image?.mime, "image/jpeg");
+    assert.ok(image!.bytes.equals(photo), "the exact bytes of the photo");
+  });
+
+  test("a PDF document: its text reaches the agent", async () => {
+    const pdf = makePdf([{ lines: ["Quarterly revenue grew by 12 percent"] }]);
+    t.fake.userMessage(BOT.token, {
+      caption: "summarise the report",
+      media: t.fake.fileOf(BOT.token, "document", pdf, { mime: "application/pdf", fileName: "q3.pdf" }),
+      userId: 42,
+      chatId: 5202,
+    });
+    const text = textOf((await requestFrom("summarise the report")).body.messages.at(-1)!.content);
+    assert.match(text, /\[file "q3\.pdf"\]\n[\s\S]*Quarterly revenue grew by 12 percent/);
+  });
+
+  test("a 25 MB document: the user is told Telegram's limit, the caption still reaches the agent", async () => {
+    const downloads = t.fake.downloads.length;
+    t.fake.userMessage(BOT.token, {
+      caption: "here is the raw footage",
+      media: t.fake.fileOf(BOT.token, "document", Buffer.alloc(25 * 1024 * 1024, 7), {
+        mime: "application/zip",
+        fileName: "footage.zip",
+      }),
+      userId: 42,
+      chatId: 5203,
+    });
+    const req = await requestFrom("here is the raw footage");
+    assert.equal(textOf(req.body.messages.at(-1)!.content), "here is the raw footage");
+    await settled();
+    const texts = t.fake.messages(BOT.token, 5203).map((m) => m.text);
+    assert.ok(
+      texts.some((x) =>
+        /^File "footage\.zip" is 25 MB; the limit here is 20 MB, so it was not passed on/.test(x),
+      ),
+      `a note with Telegram's limit: ${JSON.stringify(texts)}`,
+    );
+    assert.ok(texts.includes("echo: here is the raw footage"), "and the answer");
+    assert.equal(t.fake.downloads.length, downloads, "nothing was downloaded");
+  });
+
+  test("a voice note reaches the worker as voice (no transcription server here: the note says what to set)", async () => {
+    t.fake.userMessage(BOT.token, {
+      media: t.fake.fileOf(BOT.token, "voice", OGG),
+      userId: 42,
+      chatId: 5204,
+    });
+    const note = await waitFor(
+      () => t.fake.messages(BOT.token, 5204).find((m) => /agent\.transcription\.url/.test(m.text)),
+      15_000,
+      "the note about transcription",
+    );
+    assert.match(note.text, /^The voice message was not passed on/);
+  });
+
+  test("an answer with a data-URL picture arrives as a native photo with those bytes", async () => {
+    const png = await sharp({ create: { width: 4, height: 4, channels: 4, background: "#f00" } })
+      .png()
+      .toBuffer();
+    t.agent.options.reply = () => `Here:\n\n![red](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      t.fake.userMessage(BOT.token, { text: "draw a red square", userId: 42, chatId: 5205 });
+      const sent = await waitFor(
+        () => t.fake.messages(BOT.token, 5205).find((m) => m.photo),
+        15_000,
+        "the photo",
+      );
+      assert.equal(sent.method, "sendPhoto");
+      assert.equal(sent.photo!.mime, "image/png");
+      assert.ok(sent.photo!.data.equals(png), "the exact bytes");
+    } finally {
+      t.agent.options.reply = undefined;
+    }
   });
 });

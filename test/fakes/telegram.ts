@@ -168,6 +168,8 @@ export class FakeTelegram {
       senderChat?: { id: number; type: "supergroup" | "group" | "channel"; title?: string };
       /** A channel post Telegram copied into the channel's discussion group. */
       automaticForward?: boolean;
+      /** false: only build the update (a test reads it itself); the bot never receives it. */
+      push?: boolean;
     },
   ): Record<string, unknown> {
     const state = this.#state(token);
@@ -207,6 +209,7 @@ export class FakeTelegram {
           }
         : {}),
     };
+    if (o.push === false) return { update_id: this.#nextUpdateId++, message };
     return this.pushUpdate(token, { message });
   }
 
@@ -224,6 +227,11 @@ export class FakeTelegram {
     };
     this.#state(token).files.set(file.file_id, file);
     return file;
+  }
+
+  /** A registered file by its file_id. */
+  file(token: string, fileId: string): FakeFile | undefined {
+    return this.#state(token).files.get(fileId);
   }
 
   /** The file is gone (expired on Telegram's side): getFile says "invalid file_id", its path answers 404. */
