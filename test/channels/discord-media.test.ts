@@ -4,12 +4,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import sharp from "sharp";
 import { IS_VOICE_MESSAGE } from "../../src/channels/discord/attachments.ts";
 import { normalizeMessage } from "../../src/channels/discord/normalize.ts";
 import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 import { DC_BOT, type DiscordSetup, setupDiscord } from "./discord-helpers.ts";
 
 const PNG = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), randomBytes(2500)]);
@@ -44,7 +48,12 @@ describe("discord attachments", () => {
       contentType: "image/png",
       channelId: DM,
     });
-    const msg = t.fake.userMessage({ content: "what is this?", channelId: DM, attachments: [file] });
+    const msg = t.fake.userMessage({
+      content: "what is this?",
+      channelId: DM,
+      dispatch: false,
+      attachments: [file],
+    });
     const [image] = attachmentsOf(msg);
     assert.deepEqual(
       { kind: image!.kind, mime: image!.mime, name: image!.name, size: image!.size },
@@ -72,6 +81,7 @@ describe("discord attachments", () => {
     const msg = t.fake.userMessage({
       content: "",
       channelId: DM,
+      dispatch: false,
       attachments: [file],
       flags: IS_VOICE_MESSAGE,
     });
@@ -86,7 +96,9 @@ describe("discord attachments", () => {
       contentType: "audio/ogg",
       channelId: DM,
     });
-    const [audio] = attachmentsOf(t.fake.userMessage({ content: "", channelId: DM, attachments: [plain] }));
+    const [audio] = attachmentsOf(
+      t.fake.userMessage({ content: "", channelId: DM, dispatch: false, attachments: [plain] }),
+    );
     assert.equal(audio!.kind, "audio", "an uploaded audio file is not a voice message");
   });
 
@@ -99,7 +111,7 @@ describe("discord attachments", () => {
       channelId: DM,
     });
     const kinds = attachmentsOf(
-      t.fake.userMessage({ content: "", channelId: DM, attachments: [noType, pdf] }),
+      t.fake.userMessage({ content: "", channelId: DM, dispatch: false, attachments: [noType, pdf] }),
     ).map((a) => a.kind);
     assert.deepEqual(kinds, ["image", "file"]);
   });
@@ -108,6 +120,7 @@ describe("discord attachments", () => {
     const msg = t.fake.userMessage({
       content: "",
       channelId: DM,
+      dispatch: false,
       stickerItems: [
         { id: "749054660769218631", name: "Wave", format_type: 1 },
         { id: "749054660769218632", name: "Dance", format_type: 3 },
@@ -140,7 +153,9 @@ describe("discord attachments", () => {
       contentType: "image/png",
       channelId: DM,
     });
-    const [image] = attachmentsOf(t.fake.userMessage({ content: "", channelId: DM, attachments: [file] }));
+    const [image] = attachmentsOf(
+      t.fake.userMessage({ content: "", channelId: DM, dispatch: false, attachments: [file] }),
+    );
     const downloads = t.fake.cdnDownloads.length;
     await assert.rejects(adapter.fetchAttachment!(image!, limits(1000)), (err: Error) => {
       assert.ok(err instanceof MediaTooLargeError, err.message);
@@ -162,12 +177,110 @@ describe("discord attachments", () => {
       contentType: "image/png",
       channelId: DM,
     });
-    const [image] = attachmentsOf(t.fake.userMessage({ content: "", channelId: DM, attachments: [file] }));
+    const [image] = attachmentsOf(
+      t.fake.userMessage({ content: "", channelId: DM, dispatch: false, attachments: [file] }),
+    );
     t.fake.expireAttachment(file);
     await assert.rejects(adapter.fetchAttachment!(image!, limits()), AttachmentUnavailableError);
     assert.equal(t.fake.cdnDownloads.at(-1)!.status, 404);
 
     const elsewhere = { ...image!, url: "https://example.com/attachments/1/2/old.png" };
     await assert.rejects(adapter.fetchAttachment!(elsewhere, limits()), AttachmentUnavailableError);
+  });
+});
+
+describe("discord attachments end to end: message → worker → agent, and pictures back", () => {
+  let t: DiscordSetup;
+  before(async () => {
+    t = await setupDiscord({
+      config: { agent: { stream: false }, media: { inbound: { maxImageMb: 0.05 } } },
+    });
+  });
+  after(() => t.close());
+
+  const requestFrom = (text: string) =>
+    waitFor(
+      () => t.agent.requests.find((r) => textOf(r.body.messages.at(-1)!.content).includes(text)),
+      15_000,
+      `the agent's request with "${text}"`,
+    );
+
+  test("an image reaches the agent as an image_url data URL with the exact bytes", async () => {
+    const dm = "820000000000000001";
+    const png = await sharp({ create: { width: 6, height: 6, channels: 3, background: "#258" } })
+      .png()
+      .toBuffer();
+    const file = t.fake.registerAttachment({
+      bytes: png,
+      filename: "blue.png",
+      contentType: "image/png",
+      channelId: dm,
+    });
+    t.fake.userMessage({ content: "which colour?", channelId: dm, attachments: [file] });
+    const [image] = imagesOf(await requestFrom("which colour?"));
+    assert.equal(image?.mime, "image/png");
+    assert.ok(image!.bytes.equals(png), "the exact bytes");
+  });
+
+  test("a PDF's text reaches the agent", async () => {
+    const dm = "820000000000000002";
+    const pdf = makePdf([{ lines: ["Launch moved to the fourth of May"] }]);
+    const file = t.fake.registerAttachment({
+      bytes: pdf,
+      filename: "plan.pdf",
+      contentType: "application/pdf",
+      channelId: dm,
+    });
+    t.fake.userMessage({ content: "when is the launch?", channelId: dm, attachments: [file] });
+    const text = textOf((await requestFrom("when is the launch?")).body.messages.at(-1)!.content);
+    assert.match(text, /\[file "plan\.pdf"\]\n[\s\S]*Launch moved to the fourth of May/);
+  });
+
+  test("an image over the limit: the user gets a note, the text still reaches the agent, nothing is downloaded", async () => {
+    const dm = "820000000000000003";
+    const big = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(80_000)]);
+    const file = t.fake.registerAttachment({
+      bytes: big,
+      filename: "huge.png",
+      contentType: "image/png",
+      channelId: dm,
+    });
+    t.fake.userMessage({ content: "too big?", channelId: dm, attachments: [file] });
+    assert.equal(textOf((await requestFrom("too big?")).body.messages.at(-1)!.content), "too big?");
+    const note = await waitFor(
+      () => t.fake.messagesIn(dm).find((m) => /not passed on/.test(m.content)),
+      15_000,
+    );
+    assert.match(
+      note.content,
+      /^Picture "huge\.png" is 79 KB; the limit here is 52 KB, so it was not passed on/,
+    );
+    await waitFor(
+      () => t.fake.messagesIn(dm).find((m) => m.content === "echo: too big?"),
+      15_000,
+      "the answer",
+    );
+    assert.ok(!t.fake.cdnDownloads.some((d) => d.path.endsWith("/huge.png")), "never downloaded");
+  });
+
+  test("an answer with a data-URL picture arrives as an uploaded file with those bytes", async () => {
+    const dm = "820000000000000004";
+    const png = await sharp({ create: { width: 4, height: 4, channels: 4, background: "#0f0" } })
+      .png()
+      .toBuffer();
+    t.agent.options.reply = () => `Done.\n\n![green](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      t.fake.userMessage({ content: "draw a green square", channelId: dm });
+      const sent = await waitFor(
+        () => t.fake.messagesIn(dm).find((m) => m.files.length > 0),
+        15_000,
+        "the picture",
+      );
+      const [file] = sent.files;
+      assert.equal(file!.type, "image/png");
+      assert.ok(file!.data.equals(png), "the exact bytes");
+    } finally {
+      t.agent.options.reply = undefined;
+    }
   });
 });

@@ -296,6 +296,8 @@ export class FakeDiscord {
     /** Message flags, e.g. 1 << 13 for a voice message. */
     flags?: number;
     stickerItems?: { id: string; name: string; format_type: number }[];
+    /** false: only build the message (a test reads it itself); the bot never receives it. */
+    dispatch?: boolean;
     channelId: string;
     guildId?: string;
     userId?: string;
@@ -328,7 +330,7 @@ export class FakeDiscord {
           }
         : {}),
     };
-    this.dispatch("MESSAGE_CREATE", msg);
+    if (o.dispatch !== false) this.dispatch("MESSAGE_CREATE", msg);
     return msg;
   }
 
