@@ -9,7 +9,7 @@ import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import { TelegramClient } from "../../src/channels/telegram/client.ts";
 import { fetchTelegramFile } from "../../src/channels/telegram/files.ts";
 import { normalizeUpdate } from "../../src/channels/telegram/normalize.ts";
-import type { ChannelAdapter } from "../../src/channels/types.ts";
+import type { ChannelAdapter, MediaItem } from "../../src/channels/types.ts";
 import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { imagesOf, textOf } from "../fakes/openai-agent.ts";
@@ -200,6 +200,73 @@ describe("telegram attachments", () => {
       },
     );
     assert.equal(t.fake.downloads.at(-1)!.status, 404);
+  });
+
+  const deliver = (chatId: number, message: { text: string; media: MediaItem[] }, key: string) =>
+    t.gw.gateway.deliver(
+      { channel: "telegram", account: "default", conversationId: String(chatId) },
+      message,
+      key,
+    );
+  const png = (size: number) =>
+    Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), randomBytes(Math.max(0, size - 8))]);
+
+  test("outgoing: a picture over 10 MB goes as a document, with its exact bytes", async () => {
+    const big = png(11 * MB);
+    await deliver(
+      5301,
+      { text: "", media: [{ dataBase64: big.toString("base64"), mime: "image/png", filename: "big.png" }] },
+      "tg-media-big-photo",
+    );
+    const sent = await waitFor(
+      () => t.fake.messages(BOT.token, 5301).find((m) => m.photo),
+      15_000,
+      "the file",
+    );
+    assert.equal(sent.method, "sendDocument");
+    assert.ok(sent.photo!.data.equals(big));
+  });
+
+  test("outgoing: a caption over 1024 characters goes as its own message before the picture", async () => {
+    const caption = `A long caption: ${"word ".repeat(300)}`.trim();
+    const small = png(200);
+    await deliver(
+      5302,
+      {
+        text: "",
+        media: [{ dataBase64: small.toString("base64"), mime: "image/png", filename: "a.png", caption }],
+      },
+      "tg-media-long-caption",
+    );
+    await waitFor(() => t.fake.messages(BOT.token, 5302).length === 2, 15_000, "two messages");
+    const [text, photo] = t.fake.messages(BOT.token, 5302);
+    assert.equal(text!.text, caption);
+    assert.equal(photo!.method, "sendPhoto");
+    assert.equal(photo!.caption, "");
+    assert.ok(photo!.photo!.data.equals(small));
+  });
+
+  test("outgoing: a file over 50 MB is not uploaded; a note says why", async () => {
+    const huge = Buffer.alloc(51 * MB, 3);
+    await deliver(
+      5303,
+      {
+        text: "the export",
+        media: [{ dataBase64: huge.toString("base64"), mime: "application/zip", filename: "export.zip" }],
+      },
+      "tg-media-huge-file",
+    );
+    await waitFor(() => t.fake.messages(BOT.token, 5303).length === 2, 15_000, "two messages");
+    assert.deepEqual(
+      t.fake.messages(BOT.token, 5303).map((m) => [m.text, m.method]),
+      [
+        ["the export", "sendMessage"],
+        [
+          "(export.zip could not be sent: it is 51 MB, and Telegram bots can send files of up to 50 MB)",
+          "sendMessage",
+        ],
+      ],
+    );
   });
 
   test("stickers, locations, venues and contacts become the right attachments", () => {

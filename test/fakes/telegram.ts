@@ -469,6 +469,11 @@ export class FakeTelegram {
         if (method !== "sendMessage") {
           const file = params[method === "sendPhoto" ? "photo" : "document"];
           if (!(file instanceof File)) return bad("there is no photo in the request");
+          // Uploads: photos up to 10 MB, other files up to 50 MB (core.telegram.org/bots/api#sending-files).
+          if (method === "sendPhoto" && file.size > 10 * 1024 * 1024) return bad("PHOTO_SAVE_FILE_INVALID");
+          if (file.size > 50 * 1024 * 1024) {
+            return answer(413, { ok: false, error_code: 413, description: "Request Entity Too Large" });
+          }
           const data = Buffer.from(await file.arrayBuffer());
           photo = { bytes: file.size, mime: file.type, filename: file.name, data };
           if (visible.length > 1024) return bad("message caption is too long");
