@@ -116,6 +116,26 @@ describe("discord attachments", () => {
     assert.deepEqual(kinds, ["image", "file"]);
   });
 
+  test("outgoing: a file over Discord's upload limit is left out with a note; the text still goes", async () => {
+    const dm = "810000000000000009";
+    const big = Buffer.alloc(11 * 1024 * 1024, 5);
+    await t.gw.gateway.deliver(
+      { channel: "discord", account: "default", conversationId: dm },
+      {
+        text: "the recording",
+        media: [{ dataBase64: big.toString("base64"), mime: "audio/wav", filename: "take1.wav" }],
+      },
+      "dc-media-too-big",
+    );
+    const msg = await waitFor(() => t.fake.messagesIn(dm)[0], 15_000, "the message");
+    assert.equal(
+      msg.content,
+      "the recording\n\n(take1.wav could not be sent: larger than Discord's upload limit here)",
+    );
+    assert.equal(msg.files.length, 0);
+    assert.equal(t.fake.messagesIn(dm).length, 1);
+  });
+
   test("stickers: kind sticker with the sticker's name as alt; Lottie stickers have no picture", () => {
     const msg = t.fake.userMessage({
       content: "",

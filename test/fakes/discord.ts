@@ -141,6 +141,8 @@ export class FakeDiscord {
   readonly #cdnKey = randomUUID();
   /** Application commands by scope: "global" or a guild id (bulk overwrites replace a scope's list). */
   readonly commands = new Map<string, FakeCommand[]>();
+  /** Largest upload a message may carry: 10 MiB without server boosts. */
+  uploadLimitBytes = 10 * 1024 * 1024;
   /** How long an interaction may go unanswered (Discord: 3 s). */
   ackWindowMs = 3000;
   /** How long an interaction token works (Discord: 15 minutes). */
@@ -559,6 +561,9 @@ export class FakeDiscord {
         );
       }
       const headers = { ...bucket, "x-ratelimit-remaining": "4", "x-ratelimit-reset-after": "1" };
+      if (files.reduce((n, f) => n + f.size, 0) > this.uploadLimitBytes) {
+        return answer(413, { message: "Request entity too large", code: 40005 });
+      }
       const content = typeof body.content === "string" ? body.content : "";
       if (content.length > 2000) {
         return answer(400, {

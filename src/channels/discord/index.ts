@@ -26,7 +26,7 @@ import {
 import { publishSlashCommands } from "./application-commands.ts";
 import { ButtonPresses } from "./button-presses.ts";
 import { ChannelCache } from "./channel-cache.ts";
-import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
+import { DiscordClient, isUploadTooLarge, type MessageBody, nonceOf } from "./client.ts";
 import {
   type DiscordAccountConfig,
   discordAccountConfig,
@@ -280,8 +280,23 @@ export class DiscordAdapter implements ChannelAdapter {
     // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
     const key = options.idempotencyKey;
     const once = key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
-    const toChannel = () =>
-      this.client.createMessage(channelId, once, files.length ? files : undefined, slash !== undefined);
+    const toChannel = async () => {
+      try {
+        return await this.client.createMessage(
+          channelId,
+          once,
+          files.length ? files : undefined,
+          slash !== undefined,
+        );
+      } catch (err) {
+        if (!files.length || !isUploadTooLarge(err)) throw err;
+        // Over this channel's upload limit (10 MiB unless the server is boosted): the text still goes, with a note.
+        const note = `(${files.map((f) => f.name).join(", ")} could not be sent: larger than Discord's upload limit here)`;
+        const { attachments: _, ...rest } = once;
+        const content = cutText([rest.content, note].filter(Boolean).join("\n\n"), DISCORD_MAX_TEXT);
+        return this.client.createMessage(channelId, { ...rest, content }, undefined, slash !== undefined);
+      }
+    };
     const id = slash
       ? await this.#replies.send(
           slash,
