@@ -200,6 +200,21 @@ describe("telegram attachments", () => {
       },
     );
     assert.equal(t.fake.downloads.at(-1)!.status, 404);
+
+    // A token Telegram does not know is refused by getFile itself (401).
+    const stranger = new TelegramClient({ token: wrong, apiBase: t.fake.url });
+    await assert.rejects(
+      fetchTelegramFile(
+        { client: stranger, token: wrong, apiBase: t.fake.url, policy: {} },
+        photo!,
+        limits(),
+      ),
+      (err: Error) => {
+        assert.ok(err instanceof AttachmentUnavailableError, err.message);
+        assert.match(err.message, /refused the bot token/);
+        return true;
+      },
+    );
   });
 
   const deliver = (chatId: number, message: { text: string; media: MediaItem[] }, key: string) =>
