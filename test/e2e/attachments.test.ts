@@ -10,6 +10,7 @@ import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeFileHost } from "../fakes/file-host.ts";
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 
 const sent: SentRecord[] = [];
 channelModules.filechat = dmChannelModule("filechat", sent);
@@ -97,6 +98,17 @@ describe("attachments reach the agent, pictures come back", () => {
     await settled();
     assert.match(textOf(lastRequest().body.messages.at(-1)!.content), /x{200}\n\[… cut here\]/);
     assert.match(repliesTo("u2").at(-1)!.text, /only its first 200 characters were passed on/);
+  });
+
+  it("a PDF's text reaches the agent", async () => {
+    const pdf = makePdf([{ lines: ["The invoice total is 42 euros."] }, { lines: ["Due on 1 March."] }]);
+    files.add("invoice", pdf, "application/pdf");
+    await send("u2", "what do I owe?", [{ kind: "file", platformId: "invoice", name: "invoice.pdf" }]);
+    await settled();
+    const text = textOf(lastRequest().body.messages.at(-1)!.content);
+    assert.match(text, /\[file "invoice\.pdf"\]/);
+    assert.match(text, /The invoice total is 42 euros\./);
+    assert.match(text, /Due on 1 March\./);
   });
 
   it("a picture over the limit is refused before downloading; the caption still reaches the agent", async () => {
@@ -197,6 +209,51 @@ describe("attachments reach the agent, pictures come back", () => {
       assert.equal(notes.length, 1, "said once");
     } finally {
       agent.options.textOnly = false;
+    }
+  });
+});
+
+describe('agent.imageTransport "url"', () => {
+  it("the agent gets a signed clawgate link that serves the exact bytes, and nothing else", async () => {
+    const agent = await new FakeAgent().start();
+    const files = await new FakeFileHost().start();
+    const gw = await startTestGateway({
+      env: { OPENCLAW_CONNECTOR_PUBLIC_BASE_URL: "https://gw.example.test" },
+      config: {
+        agentUrl: agent.url,
+        agent: { stream: false, imageTransport: "url" },
+        channels: { filechat: { allowFrom: ["u1"], files: { baseUrl: files.url, token: files.token } } },
+      },
+    });
+    try {
+      const photo = await jpeg(9);
+      files.add("p1", photo, "image/jpeg");
+      await fetch(`${gw.url}/filechat/in`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          senderId: "u1",
+          text: "see",
+          attachments: [{ kind: "image", platformId: "p1" }],
+        }),
+      });
+      await waitFor(() => agent.requests.length === 1);
+      const content = agent.requests[0]!.body.messages.at(-1)!.content as unknown as {
+        type: string;
+        image_url?: { url: string };
+      }[];
+      const link = content.find((p) => p.type === "image_url")?.image_url?.url ?? "";
+      assert.match(link, /^https:\/\/gw\.example\.test\/media\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      const res = await fetch(gw.url + link.slice("https://gw.example.test".length));
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "image/jpeg");
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(photo));
+      const tampered = await fetch(`${gw.url}${new URL(link).pathname.slice(0, -2)}xx`);
+      assert.equal(tampered.status, 403);
+    } finally {
+      await gw.stop();
+      await agent.stop();
+      await files.stop();
     }
   });
 });
