@@ -11,6 +11,7 @@ import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import type { GatewayExtension } from "../../src/gateway/gateway.ts";
 import { imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
@@ -19,6 +20,21 @@ import { DC_BOT, type DiscordSetup, setupDiscord } from "./discord-helpers.ts";
 const PNG = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), randomBytes(2500)]);
 const OGG = Buffer.concat([Buffer.from("OggS"), randomBytes(1200)]);
 const DM = "810000000000000001";
+
+const BIG = Buffer.alloc(11 * 1024 * 1024, 5);
+const extension: GatewayExtension = {
+  name: "discord-media-test",
+  setup(gw) {
+    gw.commands.register({
+      name: "/bigfile",
+      description: "Answer with a file over Discord's upload limit",
+      handler: () => ({
+        text: "the recording",
+        media: [{ dataBase64: BIG.toString("base64"), mime: "audio/wav", filename: "take2.wav" }],
+      }),
+    });
+  },
+};
 
 const limits = (maxBytes = 20 * 1024 * 1024) => ({ maxBytes, signal: new AbortController().signal });
 
@@ -32,7 +48,7 @@ describe("discord attachments", () => {
   let t: DiscordSetup;
   let adapter: ChannelAdapter;
   before(async () => {
-    t = await setupDiscord();
+    t = await setupDiscord({ extensions: [extension], config: { policy: { adminUsers: ["500"] } } });
     adapter = t.gw.gateway.adapter("discord", "default")!;
   });
   after(() => t.close());
@@ -134,6 +150,22 @@ describe("discord attachments", () => {
     );
     assert.equal(msg.files.length, 0);
     assert.equal(t.fake.messagesIn(dm).length, 1);
+  });
+
+  test("outgoing, answering a slash command: the same note, through the interaction", async () => {
+    const dm = "810000000000000010";
+    await waitFor(() => t.fake.commands.get("global")?.some((c) => c.name === "bigfile"), 10_000, "/bigfile");
+    const interaction = t.fake.slashCommand("bigfile", { channelId: dm });
+    const answer = await waitFor(
+      () => t.fake.answersTo(String(interaction.id)).find((m) => /could not be sent/.test(m.content)),
+      15_000,
+      "the answer",
+    );
+    assert.equal(
+      answer.content,
+      "the recording\n\n(take2.wav could not be sent: larger than Discord's upload limit here)",
+    );
+    assert.equal(answer.files.length, 0);
   });
 
   test("stickers: kind sticker with the sticker's name as alt; Lottie stickers have no picture", () => {

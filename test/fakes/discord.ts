@@ -508,6 +508,10 @@ export class FakeDiscord {
     if (!webhookLike && req.headers.authorization !== `Bot ${this.bot.token}`) {
       return answer(401, { message: "401: Unauthorized", code: 0 });
     }
+    // Uploads over the limit are refused whatever the route (channel messages, interaction answers).
+    if (files.reduce((n, f) => n + f.size, 0) > this.uploadLimitBytes) {
+      return answer(413, { message: "Request entity too large", code: 40005 });
+    }
     const channelRoute = /^\/channels\/(\d+)$/.exec(path);
     const messageRoute = /^\/channels\/(\d+)\/messages(?:\/(\d+))?$/.exec(path);
     const callbackRoute = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
@@ -561,9 +565,6 @@ export class FakeDiscord {
         );
       }
       const headers = { ...bucket, "x-ratelimit-remaining": "4", "x-ratelimit-reset-after": "1" };
-      if (files.reduce((n, f) => n + f.size, 0) > this.uploadLimitBytes) {
-        return answer(413, { message: "Request entity too large", code: 40005 });
-      }
       const content = typeof body.content === "string" ? body.content : "";
       if (content.length > 2000) {
         return answer(400, {

@@ -3,6 +3,7 @@
 // (message component interactions) into actions, and publishes the chat commands as slash commands whose answers
 // go through the interaction (interaction-replies.ts).
 import { randomUUID } from "node:crypto";
+import type { RawFile } from "@discordjs/rest";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
@@ -279,33 +280,25 @@ export class DiscordAdapter implements ChannelAdapter {
     const slash = slashContextOf(to);
     // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
     const key = options.idempotencyKey;
-    const once = key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
-    const toChannel = async () => {
-      try {
-        return await this.client.createMessage(
-          channelId,
-          once,
-          files.length ? files : undefined,
-          slash !== undefined,
-        );
-      } catch (err) {
-        if (!files.length || !isUploadTooLarge(err)) throw err;
-        // Over this channel's upload limit (10 MiB unless the server is boosted): the text still goes, with a note.
-        const note = `(${files.map((f) => f.name).join(", ")} could not be sent: larger than Discord's upload limit here)`;
-        const { attachments: _, ...rest } = once;
-        const content = cutText([rest.content, note].filter(Boolean).join("\n\n"), DISCORD_MAX_TEXT);
-        return this.client.createMessage(channelId, { ...rest, content }, undefined, slash !== undefined);
-      }
+    const deliver = (b: MessageBody, f: RawFile[] | undefined): Promise<string> => {
+      // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
+      const once = key ? { ...b, nonce: nonceOf(key), enforce_nonce: true } : b;
+      const toChannel = () => this.client.createMessage(channelId, once, f, slash !== undefined);
+      return slash ? this.#replies.send(slash, b, f, key, toChannel) : toChannel().then((m) => m.id);
     };
-    const id = slash
-      ? await this.#replies.send(
-          slash,
-          body,
-          files.length ? files : undefined,
-          options.idempotencyKey,
-          toChannel,
-        )
-      : (await toChannel()).id;
+    let id: string;
+    try {
+      id = await deliver(body, files.length ? files : undefined);
+    } catch (err) {
+      if (!files.length || !isUploadTooLarge(err)) throw err;
+      // Over this channel's upload limit (10 MiB unless the server is boosted): the text still goes, with a note.
+      const note = `(${files.map((f) => f.name).join(", ")} could not be sent: larger than Discord's upload limit here)`;
+      const { attachments: _, ...rest } = body;
+      id = await deliver(
+        { ...rest, content: cutText([rest.content, note].filter(Boolean).join("\n\n"), DISCORD_MAX_TEXT) },
+        undefined,
+      );
+    }
     this.#wrote(id);
     return { messageId: id };
   }
