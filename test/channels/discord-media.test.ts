@@ -13,12 +13,20 @@ import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import type { GatewayExtension } from "../../src/gateway/gateway.ts";
 import { imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { DC_BOT, type DiscordSetup, setupDiscord } from "./discord-helpers.ts";
 
 const PNG = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), randomBytes(2500)]);
 const OGG = Buffer.concat([Buffer.from("OggS"), randomBytes(1200)]);
+/** The start of an Ogg Opus voice message (what Discord clients record), then a payload. */
+const VOICE = Buffer.concat([
+  Buffer.from("OggS\0\x02", "latin1"),
+  Buffer.alloc(20),
+  Buffer.from("\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0\0", "latin1"),
+  Buffer.from("discord voice payload"),
+]);
 const DM = "810000000000000001";
 
 const BIG = Buffer.alloc(11 * 1024 * 1024, 5);
@@ -243,12 +251,23 @@ describe("discord attachments", () => {
 
 describe("discord attachments end to end: message → worker → agent, and pictures back", () => {
   let t: DiscordSetup;
+  let whisper: FakeTranscriptionServer;
   before(async () => {
+    whisper = await new FakeTranscriptionServer({ apiKey: "sk-whisper-dc", models: ["whisper-1"] }).start();
     t = await setupDiscord({
-      config: { agent: { stream: false }, media: { inbound: { maxImageMb: 0.05 } } },
+      config: {
+        agent: {
+          stream: false,
+          transcription: { url: whisper.url, model: "whisper-1", apiKey: "sk-whisper-dc" },
+        },
+        media: { inbound: { maxImageMb: 0.05 } },
+      },
     });
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await whisper.stop();
+  });
 
   const requestFrom = (text: string) =>
     waitFor(
@@ -313,6 +332,26 @@ describe("discord attachments end to end: message → worker → agent, and pict
       "the answer",
     );
     assert.ok(!t.fake.cdnDownloads.some((d) => d.path.endsWith("/huge.png")), "never downloaded");
+  });
+
+  test("a voice message: its exact bytes reach the transcription server, its transcript the agent", async () => {
+    const dm = "820000000000000005";
+    whisper.say(VOICE, "Is the build green?");
+    const file = t.fake.registerAttachment({
+      bytes: VOICE,
+      filename: "voice-message.ogg",
+      contentType: "audio/ogg",
+      channelId: dm,
+      voice: true,
+    });
+    t.fake.userMessage({ content: "", channelId: dm, attachments: [file], flags: IS_VOICE_MESSAGE });
+    const req = await requestFrom("Is the build green?");
+    assert.equal(
+      textOf(req.body.messages.at(-1)!.content),
+      "[voice message, transcribed] Is the build green?",
+    );
+    const heard = whisper.requests.at(-1)!;
+    assert.ok(heard.file?.bytes.equals(VOICE), "the exact bytes of the voice message");
   });
 
   test("an answer with a data-URL picture arrives as an uploaded file with those bytes", async () => {

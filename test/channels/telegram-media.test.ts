@@ -13,6 +13,7 @@ import type { ChannelAdapter, MediaItem } from "../../src/channels/types.ts";
 import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { BOT, OTHER_BOT, setupTelegram, type TelegramSetup } from "./telegram-helpers.ts";
@@ -24,6 +25,13 @@ const JPEG = Buffer.concat([
   Buffer.from([0xff, 0xd9]),
 ]);
 const OGG = Buffer.concat([Buffer.from("OggS"), randomBytes(1500)]);
+/** The start of an Ogg Opus voice note (what Telegram clients record), then a payload. */
+const VOICE = Buffer.concat([
+  Buffer.from("OggS\0\x02", "latin1"),
+  Buffer.alloc(20),
+  Buffer.from("\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0\0", "latin1"),
+  Buffer.from("telegram voice payload"),
+]);
 const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
 
 const limits = (maxBytes = 20 * MB) => ({ maxBytes, signal: new AbortController().signal });
@@ -347,13 +355,24 @@ describe("telegram attachments", () => {
 
 describe("telegram attachments end to end: update → worker → agent, and pictures back", () => {
   let t: TelegramSetup;
+  let whisper: FakeTranscriptionServer;
   before(async () => {
+    whisper = await new FakeTranscriptionServer({ apiKey: "sk-whisper-tg", models: ["whisper-1"] }).start();
     t = await setupTelegram({
-      // Files up to 50 MB pass the gateway's own limit, so Telegram's 20 MB is the one that applies.
-      config: { agent: { stream: false }, media: { inbound: { maxFileMb: 50 } } },
+      config: {
+        agent: {
+          stream: false,
+          transcription: { url: whisper.url, model: "whisper-1", apiKey: "sk-whisper-tg" },
+        },
+        // Files up to 50 MB pass the gateway's own limit, so Telegram's 20 MB is the one that applies.
+        media: { inbound: { maxFileMb: 50 } },
+      },
     });
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await whisper.stop();
+  });
 
   const settled = () =>
     waitFor(async () => {
@@ -422,18 +441,21 @@ describe("telegram attachments end to end: update → worker → agent, and pict
     assert.equal(t.fake.downloads.length, downloads, "nothing was downloaded");
   });
 
-  test("a voice note reaches the worker as voice (no transcription server here: the note says what to set)", async () => {
+  test("a voice note: its exact bytes reach the transcription server, its transcript the agent", async () => {
+    whisper.say(VOICE, "Remind me to call the dentist.");
     t.fake.userMessage(BOT.token, {
-      media: t.fake.fileOf(BOT.token, "voice", OGG),
+      media: t.fake.fileOf(BOT.token, "voice", VOICE),
       userId: 42,
       chatId: 5204,
     });
-    const note = await waitFor(
-      () => t.fake.messages(BOT.token, 5204).find((m) => /agent\.transcription\.url/.test(m.text)),
-      15_000,
-      "the note about transcription",
+    const req = await requestFrom("Remind me to call the dentist.");
+    assert.equal(
+      textOf(req.body.messages.at(-1)!.content),
+      "[voice message, transcribed] Remind me to call the dentist.",
     );
-    assert.match(note.text, /^The voice message was not passed on/);
+    const heard = whisper.requests.at(-1)!;
+    assert.equal(heard.file?.type, "audio/ogg");
+    assert.ok(heard.file?.bytes.equals(VOICE), "the exact bytes of the voice note");
   });
 
   test("an answer with a data-URL picture arrives as a native photo with those bytes", async () => {
