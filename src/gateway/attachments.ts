@@ -124,7 +124,8 @@ export class InboundMedia {
       fetched = await adapter.fetchAttachment(a, { maxBytes: limit, signal });
     } catch (err) {
       if (err instanceof MediaTooLargeError) {
-        out.notices.push(tooLarge(noun, a.size, limit));
+        // The platform's own limit may be the lower one (Telegram serves bots files up to 20 MB).
+        out.notices.push(tooLarge(noun, a.size, err.limit > 0 ? Math.min(err.limit, limit) : limit));
         return;
       }
       if (err instanceof AttachmentUnavailableError) {
