@@ -1,5 +1,8 @@
 // A fake Slack: the Web API methods clawgate calls (auth, JSON and form bodies, {ok:false,error} answers, HTTP 429
-// with Retry-After) and the external upload URL, recording everything; plus request signing as Slack does it.
+// with Retry-After, missing_scope with `needed`) and the external upload URL, recording everything; files shared
+// by users, served at url_private (/files-pri/<team>-<id>/<name>) with the bot token; plus request signing as
+// Slack does it. Like Slack, a file request whose token is missing, wrong or lacks files:read is answered 200
+// with the HTML sign-in page, not an error status.
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
@@ -23,8 +26,43 @@ export interface SlackUpload {
 
 const CHANNEL = /^[CDG][A-Z0-9]{2,}$/;
 
+/** A file as Slack describes it in a message event's `files` and in files.info. */
+export interface SlackFileObject {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  mode: string;
+  url_private: string;
+  url_private_download: string;
+  subtype?: string;
+}
+
+interface StoredFile {
+  file: SlackFileObject;
+  bytes: Buffer;
+  /** Content-Type served; Slack serves the file's mimetype. */
+  contentType: string;
+}
+
+/** What Slack shows a browser (or a token without files:read) at a url_private. */
+const SIGN_IN_PAGE =
+  '<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>Sign in to your workspace</body></html>';
+
+const METHOD_SCOPES: Record<string, string> = {
+  "files.info": "files:read",
+  "files.getUploadURLExternal": "files:write",
+};
+
 export class FakeSlack {
-  readonly token: string;
+  /** The bot token Slack accepts; change it to make the gateway's token a wrong one. */
+  token: string;
+  /** The bot token's scopes; drop "files:read" to see what a missing scope does. */
+  readonly scopes: Set<string>;
+  /** Requests for shared files: path and the Authorization header they carried. */
+  readonly fileRequests: { path: string; authorization?: string }[] = [];
   readonly botUserId: string;
   readonly calls: SlackCall[] = [];
   readonly rateLimited: { method: string; at: number }[] = [];
@@ -35,10 +73,12 @@ export class FakeSlack {
   #errors: string[] = [];
   #ts = 1_700_000_000;
   #files = 0;
+  #shared = new Map<string, StoredFile>();
   #server: Server;
 
-  constructor(o: { token?: string; botUserId?: string } = {}) {
+  constructor(o: { token?: string; botUserId?: string; scopes?: string[] } = {}) {
     this.token = o.token ?? "xoxb-test-token";
+    this.scopes = new Set(o.scopes ?? ["app_mentions:read", "chat:write", "files:read", "files:write"]);
     this.botUserId = o.botUserId ?? "UBOT";
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err) => {
@@ -73,6 +113,36 @@ export class FakeSlack {
     this.#errors.push(error);
   }
 
+  /**
+   * A file a user shared: its file object (for a message's `files`), served at url_private with the bot token.
+   * `contentType` overrides what is served (default: the mimetype).
+   */
+  addFile(o: {
+    bytes: Buffer;
+    name: string;
+    mimetype: string;
+    filetype?: string;
+    subtype?: string;
+    contentType?: string;
+  }): SlackFileObject {
+    const id = `F0${(++this.#files).toString().padStart(8, "0")}`;
+    const path = `/files-pri/T1-${id}/${encodeURIComponent(o.name)}`;
+    const file: SlackFileObject = {
+      id,
+      name: o.name,
+      title: o.name,
+      mimetype: o.mimetype,
+      filetype: o.filetype ?? o.name.split(".").pop() ?? "binary",
+      size: o.bytes.length,
+      mode: "hosted",
+      url_private: `${this.url}${path}`,
+      url_private_download: `${this.url}/files-pri/T1-${id}/download/${encodeURIComponent(o.name)}`,
+      ...(o.subtype ? { subtype: o.subtype } : {}),
+    };
+    this.#shared.set(id, { file, bytes: o.bytes, contentType: o.contentType ?? o.mimetype });
+    return file;
+  }
+
   callsTo(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -81,6 +151,7 @@ export class FakeSlack {
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith("/upload/")) return this.#upload(url.pathname.slice(8), body, res);
+    if (url.pathname.startsWith("/files-pri/")) return this.#serveFile(req, url.pathname, res);
     if (!url.pathname.startsWith("/api/")) return res.writeHead(404).end("not found");
     const method = url.pathname.slice(5);
     const contentType = String(req.headers["content-type"] ?? "");
@@ -107,6 +178,11 @@ export class FakeSlack {
     }
     const call: SlackCall = { method, args, contentType, at: Date.now() };
     this.calls.push(call);
+    const needed = METHOD_SCOPES[method];
+    if (needed && !this.scopes.has(needed)) {
+      call.error = "missing_scope";
+      return ok(res, { ok: false, error: "missing_scope", needed, provided: [...this.scopes].join(",") });
+    }
     switch (method) {
       case "auth.test":
         return ok(res, { ok: true, user_id: this.botUserId, team_id: "T1", bot_id: "B1" });
@@ -150,6 +226,12 @@ export class FakeSlack {
           return ok(res, { ok: false, error: "channel_not_found" });
         return ok(res, { ok: true, files: files.map((f) => ({ id: f.id })) });
       }
+      case "files.info": {
+        const id = String(args.file ?? url.searchParams.get("file") ?? "");
+        const stored = this.#shared.get(id);
+        if (!stored) return ok(res, { ok: false, error: "file_not_found" });
+        return ok(res, { ok: true, file: stored.file });
+      }
       default:
         return ok(res, { ok: false, error: "unknown_method" });
     }
@@ -162,6 +244,27 @@ export class FakeSlack {
     this.#pendingUploads.delete(fileId);
     this.uploads.push({ fileId, bytes: body, filename: pending.filename });
     res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${body.length}`);
+  }
+
+  /** url_private and url_private_download: the bytes for the bot token with files:read, else the sign-in page. */
+  #serveFile(req: IncomingMessage, path: string, res: ServerResponse) {
+    const authorization = req.headers.authorization;
+    this.fileRequests.push({ path, ...(authorization ? { authorization } : {}) });
+    const m = /^\/files-pri\/T1-(F[0-9A-Z]+)\/(?:download\/)?[^/]+$/.exec(path);
+    const stored = m ? this.#shared.get(m[1]!) : undefined;
+    if (req.method !== "GET" || !stored)
+      return res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+    if (authorization !== `Bearer ${this.token}` || !this.scopes.has("files:read")) {
+      const page = Buffer.from(SIGN_IN_PAGE);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": page.length });
+      return res.end(page);
+    }
+    res.writeHead(200, {
+      "content-type": stored.contentType,
+      "content-length": stored.bytes.length,
+      "content-disposition": `attachment; filename="${stored.file.name}"`,
+    });
+    res.end(stored.bytes);
   }
 
   #nextTs() {
@@ -178,6 +281,32 @@ export function slackSignature(secret: string, body: string, timestampSec = Math
   const ts = String(timestampSec);
   const sig = createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
   return { "x-slack-request-timestamp": ts, "x-slack-signature": `v0=${sig}` };
+}
+
+/**
+ * A message with shared files, as the Events API sends it: subtype file_share, the file objects, and text only
+ * when the user typed some.
+ */
+export function slackFileShareEvent(o: {
+  files: SlackFileObject[];
+  channel: string;
+  user: string;
+  ts: string;
+  text?: string;
+  channelType?: string;
+}): Record<string, unknown> {
+  return {
+    type: "message",
+    subtype: "file_share",
+    channel: o.channel,
+    channel_type: o.channelType ?? (o.channel.startsWith("D") ? "im" : "channel"),
+    user: o.user,
+    text: o.text ?? "",
+    ts: o.ts,
+    upload: false,
+    display_as_bot: false,
+    files: o.files,
+  };
 }
 
 /** An event_callback envelope as the Events API delivers it. */

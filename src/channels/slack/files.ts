@@ -1,0 +1,58 @@
+// Downloading a file someone shared with the bot: GET its url_private with the bot token (Slack serves files
+// from files.slack.com). Slack does not refuse a token that lacks the files:read scope: it answers 200 with its
+// HTML sign-in page, which would otherwise reach the agent as the "file".
+import type { Attachment } from "../../core/event.ts";
+import type { FetchPolicy } from "../../security/url-guard.ts";
+import { AttachmentUnavailableError, downloadFromPlatform, hostOf } from "../sdk/download.ts";
+import type { FetchedMedia, FetchLimits } from "../types.ts";
+import type { SlackClient } from "./client.ts";
+
+/** Where Slack serves url_private and url_private_download. */
+export const SLACK_FILE_HOSTS = ["files.slack.com"];
+
+export const MISSING_FILES_READ =
+  "Slack sent its sign-in page instead of the file: the bot token lacks the files:read scope (or was refused). Add files:read under OAuth & Permissions → Bot Token Scopes, reinstall the app and copy the new Bot User OAuth Token (xoxb-…) into channels.slack.botToken";
+
+export interface SlackFileSource {
+  client: SlackClient;
+  token: string;
+  apiBase: string;
+  policy: FetchPolicy;
+}
+
+export async function fetchSlackFile(
+  s: SlackFileSource,
+  a: Attachment,
+  limits: FetchLimits,
+): Promise<FetchedMedia> {
+  const what = `the Slack file${a.name ? ` "${a.name}"` : ""}`;
+  let url = a.url;
+  let declared = a.mime;
+  let name = a.name;
+  if (!url && a.platformId) {
+    // A Slack Connect stub (file_access: check_file_info) names only the file id.
+    const info = await s.client.call<{ ok: boolean; file?: Record<string, unknown> }>(
+      "files.info",
+      new URLSearchParams({ file: a.platformId }),
+    );
+    const f = info.file ?? {};
+    url = typeof f.url_private === "string" ? f.url_private : undefined;
+    declared ??= typeof f.mimetype === "string" ? f.mimetype : undefined;
+    name ??= typeof f.name === "string" ? f.name : undefined;
+  }
+  if (!url) throw new AttachmentUnavailableError(`${what} has no download URL (Slack did not share it)`);
+  const got = await downloadFromPlatform({
+    url,
+    headers: { authorization: `Bearer ${s.token}` },
+    ownHosts: [...SLACK_FILE_HOSTS, hostOf(s.apiBase)],
+    policy: s.policy,
+    limits,
+    what,
+  });
+  if (isHtml(got.mime) && !isHtml(declared)) throw new AttachmentUnavailableError(MISSING_FILES_READ);
+  return { ...got, ...(name ? { name } : {}) };
+}
+
+function isHtml(mime: string | undefined): boolean {
+  return (mime ?? "").toLowerCase().startsWith("text/html");
+}

@@ -1,0 +1,271 @@
+// LINE attachments: image, video, audio, file, location and sticker messages reach the inbox as attachments, and
+// the adapter's fetchAttachment gets the exact bytes from the data API (api-data.line.me, here the fake) with the
+// channel access token; unknown ids and wrong tokens are refused with a message, a video or voice message LINE
+// is still preparing is a retryable error, files over the limit are refused, and content on an app's own server
+// goes through the URL guard without the token.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { normalizeLineEvent } from "../../src/channels/line/ingress.ts";
+import type { ChannelAdapter } from "../../src/channels/types.ts";
+import type { Attachment, InboundEvent } from "../../src/core/event.ts";
+import { FakeLine, lineId, lineMessageEvent, lineWebhookSignature } from "../fakes/line.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { closeServer } from "../fakes/shared.ts";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
+
+const SECRET = "line-channel-secret";
+const ALICE = lineId("U", "alice");
+const TEAM = lineId("C", "team");
+let line: FakeLine;
+let agent: FakeAgent;
+let gw: TestGateway;
+let adapter: ChannelAdapter;
+/** An app's own image server, on another loopback address than the fake LINE (so not "LINE's host"). */
+let external: Server;
+let externalUrl: string;
+const externalAuth: (string | undefined)[] = [];
+let externalPng: Buffer;
+
+const limits = (maxBytes = 10_000_000) => ({ maxBytes, signal: AbortSignal.timeout(10_000) });
+
+/** Posts one message event from Alice and returns the event the inbox committed. */
+async function send(message: Record<string, unknown>, o: { groupId?: string } = {}): Promise<InboundEvent> {
+  const event = lineMessageEvent({ message, userId: ALICE, ...o });
+  const body = JSON.stringify({ destination: "Ubot", events: [event] });
+  const res = await fetch(`${gw.url}/line/webhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-line-signature": lineWebhookSignature(SECRET, body) },
+    body,
+  });
+  assert.equal(res.status, 200);
+  const item = await gw.gateway.store.getInbound(`line:default:${String(event.webhookEventId)}`);
+  assert.ok(item, `the ${String(message.type)} message is in the inbox`);
+  return JSON.parse(item.payload) as InboundEvent;
+}
+
+before(async () => {
+  externalPng = await testPng(20, 20);
+  external = createServer((req, res) => {
+    externalAuth.push(req.headers.authorization);
+    res
+      .writeHead(200, { "content-type": "image/png", "content-length": externalPng.length })
+      .end(externalPng);
+  });
+  await new Promise<void>((r) => external.listen(0, "127.0.0.2", r));
+  externalUrl = `http://127.0.0.2:${(external.address() as { port: number }).port}`;
+  line = await new FakeLine().start();
+  agent = await new FakeAgent().start();
+  gw = await startTestGateway({
+    config: {
+      agentUrl: agent.url,
+      policy: testCommandPolicy,
+      security: { fetchAllowHosts: ["127.0.0.2"] },
+      channels: {
+        line: {
+          channelSecret: SECRET,
+          channelAccessToken: line.token,
+          allowedUsers: [ALICE],
+          allowedGroups: [TEAM],
+          apiBase: line.url,
+          dataApiBase: line.url,
+        },
+      },
+    },
+    extensions: [channelTestExtension()],
+  });
+  adapter = gw.gateway.adapter("line", "default")!;
+});
+
+after(async () => {
+  await gw?.stop();
+  await line?.stop();
+  await agent?.stop();
+  await closeServer(external);
+});
+
+describe("line attachments in", () => {
+  it("an image message: fetchAttachment returns the exact bytes from the data API, with the token", async () => {
+    assert.equal(adapter.capabilities.downloads, true);
+    const png = await testPng(50, 40);
+    const id = line.addContent({ bytes: png, contentType: "image/png" });
+    const event = await send({ type: "image", id, contentProvider: { type: "line" } });
+    assert.equal(event.text, "");
+    assert.equal(event.addressed, true);
+    assert.deepEqual(event.attachments, [{ kind: "image", platformId: id }]);
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, png);
+    assert.equal(got.mime, "image/png");
+    assert.deepEqual(line.contentRequests.at(-1), {
+      path: `/v2/bot/message/${id}/content`,
+      authorization: `Bearer ${line.token}`,
+    });
+  });
+
+  it("an audio message is a voice note (m4a); while LINE prepares it the fetch is retryable, then it works", async () => {
+    const m4a = Buffer.concat([Buffer.from("\0\0\0\x18ftypM4A "), randomBytes(500)]);
+    const id = line.addContent({ bytes: m4a, contentType: "audio/x-m4a", transcoding: "processing" });
+    const event = await send({ type: "audio", id, duration: 2500, contentProvider: { type: "line" } });
+    assert.deepEqual(event.attachments, [
+      { kind: "voice", mime: "audio/mp4", name: `voice-${id}.m4a`, platformId: id },
+    ]);
+    await assert.rejects(adapter.fetchAttachment!(event.attachments[0]!, limits()), (err: Error) => {
+      assert.equal(err.name, "LineContentNotReadyError", "retryable: not an AttachmentUnavailableError");
+      assert.match(err.message, /still being prepared/);
+      return true;
+    });
+    line.setTranscoding(id, "succeeded");
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, m4a);
+    assert.equal(got.name, `voice-${id}.m4a`);
+  });
+
+  it("a video LINE failed to prepare is unavailable (not retried)", async () => {
+    const id = line.addContent({ bytes: randomBytes(100), contentType: "video/mp4", transcoding: "failed" });
+    const event = await send({ type: "video", id, duration: 1000, contentProvider: { type: "line" } });
+    assert.equal(event.attachments[0]?.kind, "video");
+    await assert.rejects(adapter.fetchAttachment!(event.attachments[0]!, limits()), {
+      name: "AttachmentUnavailableError",
+      message: /failed to prepare/,
+    });
+  });
+
+  it("a file message carries its name and size; a PDF's bytes come back exactly", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n");
+    const id = line.addContent({ bytes: pdf, contentType: "application/pdf" });
+    const event = await send({ type: "file", id, fileName: "report.pdf", fileSize: pdf.length });
+    assert.deepEqual(event.attachments, [
+      { kind: "file", platformId: id, name: "report.pdf", size: pdf.length },
+    ]);
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, pdf);
+    assert.equal(got.name, "report.pdf");
+  });
+
+  it("an unknown message id (404 Not found) and a wrong token (401) are unavailable, with the reason", async () => {
+    await assert.rejects(adapter.fetchAttachment!({ kind: "image", platformId: "999" }, limits()), {
+      name: "AttachmentUnavailableError",
+      message: /answered 404 \(the file is gone or expired\)/,
+    });
+    const bad = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        channels: {
+          line: {
+            channelSecret: SECRET,
+            channelAccessToken: "wrong",
+            apiBase: line.url,
+            dataApiBase: line.url,
+          },
+        },
+      },
+    });
+    try {
+      const id = line.addContent({ bytes: Buffer.from("x"), contentType: "image/jpeg" });
+      const a = bad.gateway.adapter("line", "default")!;
+      await assert.rejects(a.fetchAttachment!({ kind: "image", platformId: id }, limits()), {
+        name: "AttachmentUnavailableError",
+        message: /answered 401/,
+      });
+      await assert.rejects(a.fetchAttachment!({ kind: "voice", platformId: id }, limits()), {
+        name: "AttachmentUnavailableError",
+        message: /answered 401 \(check channels\.line\.channelAccessToken\)/,
+      });
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  it("content over the limit is refused from its Content-Length", async () => {
+    const id = line.addContent({ bytes: randomBytes(40_000), contentType: "image/jpeg" });
+    await assert.rejects(adapter.fetchAttachment!({ kind: "image", platformId: id }, limits(20_000)), {
+      name: "MediaTooLargeError",
+      message: /larger than 20000 bytes/,
+    });
+  });
+
+  it("an image from an app's own server (contentProvider external) is fetched from that URL without the token", async () => {
+    const url = `${externalUrl}/images/original.png`;
+    const event = await send({
+      type: "image",
+      id: "700000000000001",
+      contentProvider: { type: "external", originalContentUrl: url, previewImageUrl: `${externalUrl}/p.png` },
+    });
+    assert.deepEqual(event.attachments, [{ kind: "image", platformId: "700000000000001", url }]);
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, externalPng);
+    assert.deepEqual(externalAuth, [undefined], "the channel access token stays with LINE");
+  });
+
+  it("an external URL on a private address the operator did not allow is refused by the URL guard", async () => {
+    const a: Attachment = { kind: "image", platformId: "1", url: "http://10.1.2.3/secret.png" };
+    await assert.rejects(adapter.fetchAttachment!(a, limits()), { name: "UrlRefusedError" });
+  });
+
+  it("a location becomes a location attachment with its title and address", async () => {
+    const event = await send({
+      type: "location",
+      title: "Tokyo Tower",
+      address: "4-2-8 Shibakoen, Minato-ku, Tokyo",
+      latitude: 35.65861,
+      longitude: 139.74556,
+    });
+    assert.deepEqual(event.attachments, [
+      {
+        kind: "location",
+        location: {
+          latitude: 35.65861,
+          longitude: 139.74556,
+          name: "Tokyo Tower",
+          address: "4-2-8 Shibakoen, Minato-ku, Tokyo",
+        },
+      },
+    ]);
+  });
+
+  it("a sticker carries its keywords as alt text, and a message sticker's words as the text", async () => {
+    const plain = await send({
+      type: "sticker",
+      packageId: "446",
+      stickerId: "1988",
+      stickerResourceType: "STATIC",
+      keywords: ["Happy", "Smile"],
+    });
+    assert.equal(plain.text, "");
+    assert.deepEqual(plain.attachments, [
+      { kind: "sticker", name: "LINE sticker 446/1988", alt: "Happy, Smile" },
+    ]);
+    const worded = await send({
+      type: "sticker",
+      packageId: "789",
+      stickerId: "10855",
+      stickerResourceType: "MESSAGE",
+      text: "See you!",
+    });
+    assert.equal(worded.text, "See you!");
+    assert.deepEqual(worded.attachments, [{ kind: "sticker", name: "LINE sticker 789/10855" }]);
+    await assert.rejects(adapter.fetchAttachment!(worded.attachments[0]!, limits()), {
+      name: "AttachmentUnavailableError",
+    });
+  });
+
+  it("in a group that requires a mention, a picture is committed but not addressed", () => {
+    const read = normalizeLineEvent(
+      lineMessageEvent({ message: { type: "image", id: "5" }, userId: ALICE, groupId: TEAM }),
+      { account: "default", requireMention: true },
+    );
+    assert.equal(read.kind, "event");
+    assert.equal(read.kind === "event" && read.event.addressed, false);
+  });
+
+  it("a location without coordinates is unreadable, with the field named", () => {
+    const read = normalizeLineEvent(
+      lineMessageEvent({ message: { type: "location", title: "x", latitude: "north" }, userId: ALICE }),
+      { account: "default", requireMention: false },
+    );
+    assert.equal(read.kind, "unreadable");
+    assert.match(read.kind === "unreadable" ? read.problems.join(";") : "", /message\.latitude/);
+  });
+});

@@ -1,0 +1,256 @@
+// Slack attachments: a shared file reaches the inbox as an attachment (even with no text), and the adapter's
+// fetchAttachment gets its exact bytes from url_private with the bot token; a token without files:read (which
+// Slack answers with its HTML sign-in page) and a file over the limit are refused with a message.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { normalizeSlackEvent } from "../../src/channels/slack/ingress.ts";
+import type { ChannelAdapter } from "../../src/channels/types.ts";
+import type { Attachment, InboundEvent } from "../../src/core/event.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeSlack, slackEventEnvelope, slackFileShareEvent, slackSignature } from "../fakes/slack.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
+
+const SECRET = "slack-signing-secret";
+let slack: FakeSlack;
+let agent: FakeAgent;
+let gw: TestGateway;
+let adapter: ChannelAdapter;
+let seq = 0;
+
+const limits = (maxBytes = 10_000_000) => ({ maxBytes, signal: AbortSignal.timeout(10_000) });
+
+async function post(body: object) {
+  const raw = JSON.stringify(body);
+  return fetch(`${gw.url}/slack/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...slackSignature(SECRET, raw) },
+    body: raw,
+  });
+}
+
+/** Posts a file_share DM from Alice and returns the event the inbox committed. */
+async function share(files: ReturnType<FakeSlack["addFile"]>[], text = ""): Promise<InboundEvent> {
+  const ts = `${1_800_000_000 + ++seq}.000300`;
+  const event = slackFileShareEvent({ files, channel: "DALICE", user: "UALICE", ts, text });
+  assert.equal((await post(slackEventEnvelope(event))).status, 200);
+  const item = await gw.gateway.store.getInbound(`slack:default:DALICE:${ts}`);
+  assert.ok(item, "the file_share message is in the inbox");
+  return JSON.parse(item.payload) as InboundEvent;
+}
+
+before(async () => {
+  slack = await new FakeSlack().start();
+  agent = await new FakeAgent().start();
+  gw = await startTestGateway({
+    config: {
+      agentUrl: agent.url,
+      policy: testCommandPolicy,
+      channels: {
+        slack: {
+          botToken: slack.token,
+          signingSecret: SECRET,
+          allowedUsers: ["UALICE"],
+          apiBase: slack.apiBase,
+        },
+      },
+    },
+    extensions: [channelTestExtension()],
+  });
+  adapter = gw.gateway.adapter("slack", "default")!;
+});
+
+after(async () => {
+  await gw?.stop();
+  await slack?.stop();
+  await agent?.stop();
+});
+
+describe("slack attachments in", () => {
+  it("a photo shared without text is ingested, and fetchAttachment returns its exact bytes", async () => {
+    assert.equal(adapter.capabilities.downloads, true);
+    const png = await testPng(40, 30);
+    const file = slack.addFile({ bytes: png, name: "cat.png", mimetype: "image/png" });
+    const event = await share([file]);
+    assert.equal(event.text, "");
+    assert.deepEqual(event.attachments, [
+      {
+        kind: "image",
+        mime: "image/png",
+        name: "cat.png",
+        size: png.length,
+        url: file.url_private,
+        platformId: file.id,
+      },
+    ]);
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, png);
+    assert.equal(got.mime, "image/png");
+    assert.equal(got.name, "cat.png");
+    assert.equal(slack.fileRequests.at(-1)?.authorization, `Bearer ${slack.token}`);
+  });
+
+  it("an audio clip is a voice message, an uploaded mp3 audio, a PDF a file; all in one message", async () => {
+    const clip = slack.addFile({
+      bytes: randomBytes(300),
+      name: "audio_message.m4a",
+      mimetype: "audio/mp4",
+      subtype: "slack_audio",
+    });
+    const mp3 = slack.addFile({ bytes: randomBytes(200), name: "song.mp3", mimetype: "audio/mpeg" });
+    const pdf = slack.addFile({
+      bytes: Buffer.from("%PDF-1.4\n%%EOF\n"),
+      name: "a.pdf",
+      mimetype: "application/pdf",
+    });
+    const event = await share([clip, mp3, pdf], "listen to these");
+    assert.equal(event.text, "listen to these");
+    assert.deepEqual(
+      event.attachments.map((a) => [a.kind, a.name]),
+      [
+        ["voice", "audio_message.m4a"],
+        ["audio", "song.mp3"],
+        ["file", "a.pdf"],
+      ],
+    );
+    const got = await adapter.fetchAttachment!(event.attachments[2]!, limits());
+    assert.equal(got.bytes.toString(), "%PDF-1.4\n%%EOF\n");
+  });
+
+  it("without the files:read scope Slack serves its sign-in page: refused, saying to add files:read", async () => {
+    const png = await testPng();
+    const a: Attachment = {
+      kind: "image",
+      mime: "image/png",
+      url: slack.addFile({ bytes: png, name: "x.png", mimetype: "image/png" }).url_private,
+    };
+    slack.scopes.delete("files:read");
+    try {
+      await assert.rejects(adapter.fetchAttachment!(a, limits()), (err: Error) => {
+        assert.equal(err.name, "AttachmentUnavailableError");
+        assert.match(err.message, /files:read/);
+        assert.match(err.message, /reinstall the app/);
+        return true;
+      });
+    } finally {
+      slack.scopes.add("files:read");
+    }
+    assert.deepEqual(
+      (await adapter.fetchAttachment!(a, limits())).bytes,
+      png,
+      "works once the scope is there",
+    );
+  });
+
+  it("a wrong bot token gets the same sign-in page: refused with the fix, never the page as the file", async () => {
+    const a: Attachment = {
+      kind: "file",
+      mime: "text/plain",
+      url: slack.addFile({ bytes: Buffer.from("notes"), name: "n.txt", mimetype: "text/plain" }).url_private,
+    };
+    const token = slack.token;
+    slack.token = "xoxb-rotated";
+    try {
+      await assert.rejects(adapter.fetchAttachment!(a, limits()), {
+        name: "AttachmentUnavailableError",
+        message: /files:read.*channels\.slack\.botToken/,
+      });
+    } finally {
+      slack.token = token;
+    }
+  });
+
+  it("an HTML file someone shared is passed on as HTML", async () => {
+    const html = Buffer.from("<!DOCTYPE html><p>my page</p>");
+    const file = slack.addFile({ bytes: html, name: "page.html", mimetype: "text/html" });
+    const got = await adapter.fetchAttachment!(
+      { kind: "file", mime: "text/html", url: file.url_private },
+      limits(),
+    );
+    assert.deepEqual(got.bytes, html);
+  });
+
+  it("a file over the limit is refused from its Content-Length", async () => {
+    const big = slack.addFile({
+      bytes: randomBytes(50_000),
+      name: "big.bin",
+      mimetype: "application/octet-stream",
+    });
+    await assert.rejects(adapter.fetchAttachment!({ kind: "file", url: big.url_private }, limits(10_000)), {
+      name: "MediaTooLargeError",
+      message: /larger than 10000 bytes/,
+    });
+  });
+
+  it("a url_private that is not Slack's is refused without sending the token anywhere", async () => {
+    const before = slack.fileRequests.length;
+    await assert.rejects(
+      adapter.fetchAttachment!(
+        { kind: "file", url: "https://files.example.test/files-pri/T1-F1/x.png" },
+        limits(),
+      ),
+      { name: "AttachmentUnavailableError", message: /not on the platform's own hosts/ },
+    );
+    assert.equal(slack.fileRequests.length, before);
+  });
+
+  it("a Slack Connect stub (file_access: check_file_info) is resolved through files.info", async () => {
+    const png = await testPng(8, 8);
+    const file = slack.addFile({ bytes: png, name: "shared.png", mimetype: "image/png" });
+    const event = await share([{ id: file.id, file_access: "check_file_info" } as never]);
+    assert.deepEqual(event.attachments, [{ kind: "file", platformId: file.id }]);
+    const got = await adapter.fetchAttachment!(event.attachments[0]!, limits());
+    assert.deepEqual(got.bytes, png);
+    assert.equal(got.name, "shared.png");
+    assert.equal(slack.callsTo("files.info").at(-1)?.args.file, file.id);
+  });
+
+  it("deleted files and files past a free workspace's history are not attachments", () => {
+    const r = normalizeSlackEvent(
+      slackEventEnvelope(
+        slackFileShareEvent({
+          files: [{ id: "F1", mode: "tombstone" } as never, { id: "F2", mode: "hidden_by_limit" } as never],
+          channel: "DALICE",
+          user: "UALICE",
+          ts: "1800000000.000100",
+          text: "gone",
+        }),
+      ),
+      { account: "default", requireMention: true, replyInThread: true },
+    );
+    assert.equal(r.kind, "event");
+    assert.deepEqual(r.kind === "event" && r.event.attachments, []);
+  });
+});
+
+describe("slack attachments out", () => {
+  it("an image in a reply arrives as an uploaded file with the exact bytes", async () => {
+    const png = await testPng(24, 24);
+    const before = slack.uploads.length;
+    await adapter.send(
+      { channel: "slack", account: "default", conversationId: "DALICE" },
+      { text: "", media: [{ dataBase64: png.toString("base64"), mime: "image/png", filename: "out.png" }] },
+    );
+    await waitFor(() => slack.uploads.length > before, 5000, "the upload");
+    assert.deepEqual(slack.uploads.at(-1)!.bytes, png);
+    assert.equal(slack.uploads.at(-1)!.filename, "out.png");
+    const complete = slack.callsTo("files.completeUploadExternal").at(-1)!;
+    assert.equal(complete.args.channel_id, "DALICE");
+  });
+
+  it("without files:write the upload fails saying which scope to add", async () => {
+    slack.scopes.delete("files:write");
+    try {
+      await assert.rejects(
+        adapter.send(
+          { channel: "slack", account: "default", conversationId: "DALICE" },
+          { text: "", media: [{ dataBase64: "aGk=", mime: "image/png", filename: "x.png" }] },
+        ),
+        { name: "SlackApiError", message: /missing_scope \(needs files:write\)/ },
+      );
+    } finally {
+      slack.scopes.add("files:write");
+    }
+  });
+});
