@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import { normalizeLineEvent } from "../../src/channels/line/ingress.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
@@ -267,5 +268,57 @@ describe("line attachments in", () => {
     );
     assert.equal(read.kind, "unreadable");
     assert.match(read.kind === "unreadable" ? read.problems.join(";") : "", /message\.latitude/);
+  });
+});
+
+describe("line media normalizer: properties", () => {
+  const anyJson = fc.jsonValue({ maxDepth: 2 });
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(fc.oneof(a, anyJson), { nil: undefined });
+  const message = fc.record(
+    {
+      type: fc.constantFrom("image", "video", "audio", "file", "location", "sticker"),
+      id: maybe(fc.string()),
+      contentProvider: maybe(
+        fc.record(
+          { type: maybe(fc.constantFrom("line", "external")), originalContentUrl: maybe(fc.webUrl()) },
+          { requiredKeys: [] },
+        ),
+      ),
+      fileName: maybe(fc.string()),
+      fileSize: maybe(fc.integer()),
+      title: maybe(fc.string()),
+      address: maybe(fc.string()),
+      latitude: maybe(fc.double()),
+      longitude: maybe(fc.double()),
+      packageId: maybe(fc.string()),
+      stickerId: maybe(fc.string()),
+      keywords: maybe(fc.array(fc.string(), { maxLength: 3 })),
+      text: maybe(fc.string()),
+    },
+    { requiredKeys: ["type"] },
+  );
+
+  it("any field values: an event whose one attachment has the message's kind and what it needs, or unreadable", () => {
+    const kindOf: Record<string, string> = { audio: "voice" };
+    fc.assert(
+      fc.property(message, (m) => {
+        const raw = lineMessageEvent({ message: {}, userId: ALICE });
+        raw.message = m;
+        const read = normalizeLineEvent(raw, { account: "default", requireMention: false });
+        assert.ok(read.kind === "event" || read.kind === "unreadable", read.kind);
+        if (read.kind !== "event") return;
+        assert.equal(typeof read.event.text, "string");
+        const [a, ...rest] = read.event.attachments;
+        assert.equal(rest.length, 0);
+        assert.equal(a?.kind, kindOf[m.type] ?? m.type);
+        if (a.kind === "location") {
+          assert.ok(Number.isFinite(a.location?.latitude) && Number.isFinite(a.location?.longitude));
+        } else if (a.kind !== "sticker") {
+          assert.ok(typeof a.platformId === "string" && /\S/.test(a.platformId), "fetchable by id");
+        }
+        if (a.url !== undefined) assert.match(a.url, /^https?:\/\//);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
