@@ -7,9 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { normalizeSlackEvent } from "../../src/channels/slack/ingress.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeSlack, slackEventEnvelope, slackFileShareEvent, slackSignature } from "../fakes/slack.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
 const SECRET = "slack-signing-secret";
@@ -30,14 +31,43 @@ async function post(body: object) {
   });
 }
 
-/** Posts a file_share DM from Alice and returns the event the inbox committed. */
-async function share(files: ReturnType<FakeSlack["addFile"]>[], text = ""): Promise<InboundEvent> {
+/** Every inbound message handled and every reply sent. */
+const settled = () =>
+  waitFor(
+    async () => {
+      const i = await gw.gateway.store.inboxStats();
+      const o = await gw.gateway.store.outboxStats();
+      return i.pending + i.leased + o.pending + o.leased === 0;
+    },
+    15_000,
+    "inbox and outbox to settle",
+  );
+
+/**
+ * Posts a file_share DM from Alice (in `channel`, a DM of hers) and returns the event the inbox committed, once
+ * the gateway has handled it (the worker downloads the files too: tests that change the fake's scopes or token
+ * must not overlap with that).
+ */
+async function share(
+  files: ReturnType<FakeSlack["addFile"]>[],
+  text = "",
+  channel = "DALICE",
+): Promise<InboundEvent> {
   const ts = `${1_800_000_000 + ++seq}.000300`;
-  const event = slackFileShareEvent({ files, channel: "DALICE", user: "UALICE", ts, text });
+  const event = slackFileShareEvent({ files, channel, user: "UALICE", ts, text });
   assert.equal((await post(slackEventEnvelope(event))).status, 200);
-  const item = await gw.gateway.store.getInbound(`slack:default:DALICE:${ts}`);
+  const item = await gw.gateway.store.getInbound(`slack:default:${channel}:${ts}`);
   assert.ok(item, "the file_share message is in the inbox");
+  await settled();
   return JSON.parse(item.payload) as InboundEvent;
+}
+
+/** Texts Slack shows in a conversation, in order. */
+function textsIn(channel: string): string[] {
+  return slack
+    .callsTo("chat.postMessage")
+    .filter((c) => c.args.channel === channel && !c.error)
+    .map((c) => String(c.args.text));
 }
 
 before(async () => {
@@ -46,6 +76,8 @@ before(async () => {
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
+      agent: { stream: false },
+      media: { inbound: { maxImageMb: 0.05, maxFileMb: 1 } },
       policy: testCommandPolicy,
       channels: {
         slack: {
@@ -252,5 +284,95 @@ describe("slack attachments out", () => {
     } finally {
       slack.scopes.add("files:write");
     }
+  });
+});
+
+describe("slack attachments end to end (webhook → worker → agent → Slack)", () => {
+  it("a photo without text reaches the agent as an image part with the exact bytes", async () => {
+    const png = await testPng(64, 48);
+    const file = slack.addFile({ bytes: png, name: "photo.png", mimetype: "image/png" });
+    await share([file], "", "DE2EPHOTO");
+    const request = agent.requests.at(-1)!;
+    const images = imagesOf(request);
+    assert.equal(images.length, 1);
+    assert.equal(images[0]!.mime, "image/png");
+    assert.ok(images[0]!.bytes.equals(png), "the exact bytes Slack served");
+    assert.ok(
+      slack.fileRequests.some((r) => r.path.includes(file.id) && r.authorization === `Bearer ${slack.token}`),
+    );
+  });
+
+  it("a PDF's text reaches the agent with the message", async () => {
+    const pdf = makePdf([{ lines: ["Quarterly revenue was 1.2 million."] }]);
+    const file = slack.addFile({ bytes: pdf, name: "q3.pdf", mimetype: "application/pdf" });
+    await share([file], "sum this up", "DE2EPDF");
+    const text = textOf(agent.requests.at(-1)!.body.messages.at(-1)!.content);
+    assert.match(text, /sum this up/);
+    assert.match(text, /\[file "q3\.pdf"\]/);
+    assert.match(text, /Quarterly revenue was 1\.2 million\./);
+  });
+
+  it("a picture over the limit: the user gets a note, the text still reaches the agent, nothing is dead", async () => {
+    const big = Buffer.concat([await testPng(16, 16), randomBytes(80_000)]);
+    const file = slack.addFile({ bytes: big, name: "huge.png", mimetype: "image/png" });
+    const before = slack.fileRequests.length;
+    await share([file], "what is in it?", "DE2EBIG");
+    assert.equal(
+      slack.fileRequests.length,
+      before,
+      "Slack's declared size is over the limit: never downloaded",
+    );
+    assert.equal(textOf(agent.requests.at(-1)!.body.messages.at(-1)!.content), "what is in it?");
+    const texts = textsIn("DE2EBIG");
+    assert.ok(texts.includes("echo: what is in it?"), JSON.stringify(texts));
+    assert.ok(
+      texts.some((t) =>
+        /^Picture "huge\.png" is \d+ KB; the limit here is 52 KB, so it was not passed on/.test(t),
+      ),
+      JSON.stringify(texts),
+    );
+    assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
+  });
+
+  it("without files:read the user is told the file could not be downloaded, instead of silence", async () => {
+    const file = slack.addFile({ bytes: await testPng(), name: "locked.png", mimetype: "image/png" });
+    slack.scopes.delete("files:read");
+    try {
+      await share([file], "", "DE2ESCOPE");
+    } finally {
+      slack.scopes.add("files:read");
+    }
+    const texts = textsIn("DE2ESCOPE");
+    assert.ok(
+      texts.some((t) => /could not be downloaded from slack/.test(t)),
+      JSON.stringify(texts),
+    );
+    assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
+  });
+
+  it("an image in the agent's answer arrives as a native Slack file with the exact bytes", async () => {
+    const png = await testPng(12, 12);
+    const uploads = slack.uploads.length;
+    agent.options.reply = () => `Here:\n\n![chart](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      const ts = `${1_800_000_000 + ++seq}.000300`;
+      const event = {
+        type: "message",
+        channel: "DE2EOUT",
+        channel_type: "im",
+        user: "UALICE",
+        text: "draw",
+        ts,
+      };
+      assert.equal((await post(slackEventEnvelope(event))).status, 200);
+      await waitFor(() => slack.uploads.length > uploads, 15_000, "the upload");
+      await settled();
+    } finally {
+      agent.options.reply = undefined;
+    }
+    assert.ok(slack.uploads.at(-1)!.bytes.equals(png));
+    const complete = slack.callsTo("files.completeUploadExternal").at(-1)!;
+    assert.equal(complete.args.channel_id, "DE2EOUT");
+    assert.ok(!textsIn("DE2EOUT").some((t) => t.includes("base64")), "no data URL in the text");
   });
 });
