@@ -12,14 +12,19 @@ import { normalizeLineEvent } from "../../src/channels/line/ingress.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { FakeLine, lineId, lineMessageEvent, lineWebhookSignature } from "../fakes/line.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { closeServer } from "../fakes/shared.ts";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
 const SECRET = "line-channel-secret";
+const PUBLIC = "https://media.example.test";
 const ALICE = lineId("U", "alice");
 const TEAM = lineId("C", "team");
+/** One user per end-to-end test, so each test reads only its own replies. */
+const E2E = ["photo", "pdf", "big", "voice", "place", "sticker", "answer"].map((n) => lineId("U", n));
+const [PHOTO, PDF, BIG, VOICE, PLACE, STICKER, ANSWER] = E2E as [string, ...string[]] as string[];
 let line: FakeLine;
 let agent: FakeAgent;
 let gw: TestGateway;
@@ -32,8 +37,30 @@ let externalPng: Buffer;
 
 const limits = (maxBytes = 10_000_000) => ({ maxBytes, signal: AbortSignal.timeout(10_000) });
 
-/** Posts one message event from Alice and returns the event the inbox committed. */
-async function send(message: Record<string, unknown>, o: { groupId?: string } = {}): Promise<InboundEvent> {
+/** Every inbound message handled and every reply sent. */
+const settled = () =>
+  waitFor(
+    async () => {
+      const i = await gw.gateway.store.inboxStats();
+      const o = await gw.gateway.store.outboxStats();
+      return i.pending + i.leased + o.pending + o.leased === 0;
+    },
+    15_000,
+    "inbox and outbox to settle",
+  );
+
+/** Texts LINE delivered to a user or group, in order. */
+function textsTo(to: string): string[] {
+  return line.calls
+    .filter((c) => c.body.to === to)
+    .flatMap((c) => c.body.messages.filter((m) => m.type === "text").map((m) => String(m.text)));
+}
+
+/** Posts one message event from `userId` (Alice) and returns the event the inbox committed. */
+async function send(
+  message: Record<string, unknown>,
+  o: { groupId?: string; userId?: string } = {},
+): Promise<InboundEvent> {
   const event = lineMessageEvent({ message, userId: ALICE, ...o });
   const body = JSON.stringify({ destination: "Ubot", events: [event] });
   const res = await fetch(`${gw.url}/line/webhook`, {
@@ -62,13 +89,16 @@ before(async () => {
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
+      agent: { stream: false },
+      media: { inbound: { maxImageMb: 0.05, maxFileMb: 1 } },
       policy: testCommandPolicy,
+      server: { publicBaseUrl: PUBLIC },
       security: { fetchAllowHosts: ["127.0.0.2"] },
       channels: {
         line: {
           channelSecret: SECRET,
           channelAccessToken: line.token,
-          allowedUsers: [ALICE],
+          allowedUsers: [ALICE, ...E2E],
           allowedGroups: [TEAM],
           apiBase: line.url,
           dataApiBase: line.url,
@@ -320,5 +350,127 @@ describe("line media normalizer: properties", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("line attachments end to end (webhook → worker → agent → LINE)", () => {
+  // Messages of the tests above (retries included) are answered first, so "the last request" is this test's.
+  before(() => settled());
+
+  const lastUserText = () => textOf(agent.requests.at(-1)!.body.messages.at(-1)!.content);
+
+  it("a photo reaches the agent as an image part with the exact bytes", async () => {
+    const png = await testPng(64, 48);
+    const id = line.addContent({ bytes: png, contentType: "image/png" });
+    await send({ type: "image", id, contentProvider: { type: "line" } }, { userId: PHOTO! });
+    await settled();
+    const images = imagesOf(agent.requests.at(-1)!);
+    assert.equal(images.length, 1);
+    assert.equal(images[0]!.mime, "image/png");
+    assert.ok(images[0]!.bytes.equals(png), "the exact bytes LINE served");
+    assert.equal(textsTo(PHOTO!).length, 1, "one answer, no note");
+  });
+
+  it("a PDF's text reaches the agent", async () => {
+    const pdf = makePdf([{ lines: ["The lease ends on 30 June."] }]);
+    const id = line.addContent({ bytes: pdf, contentType: "application/octet-stream" });
+    await send({ type: "file", id, fileName: "lease.pdf", fileSize: pdf.length }, { userId: PDF! });
+    await settled();
+    const text = lastUserText();
+    assert.match(text, /\[file "lease\.pdf"\]/);
+    assert.match(text, /The lease ends on 30 June\./);
+  });
+
+  it("a file over the limit: never downloaded, the user gets a note, nothing is dead", async () => {
+    const id = line.addContent({ bytes: randomBytes(1_200_000), contentType: "application/zip" });
+    const calls = agent.requests.length;
+    await send({ type: "file", id, fileName: "backup.zip", fileSize: 1_200_000 }, { userId: BIG! });
+    await settled();
+    assert.ok(!line.contentRequests.some((r) => r.path.includes(id)), "LINE's fileSize is over the limit");
+    assert.equal(agent.requests.length, calls, "nothing left to ask the agent");
+    assert.deepEqual(textsTo(BIG!), [
+      'File "backup.zip" is 1.1 MB; the limit here is 1 MB, so it was not passed on. Send a smaller one, or ask the operator to raise the media.inbound limits.',
+    ]);
+    assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
+  });
+
+  it("a voice message LINE is still preparing is retried, then downloaded", async () => {
+    const m4a = Buffer.concat([Buffer.from("\0\0\0\x18ftypM4A "), randomBytes(64)]);
+    const id = line.addContent({ bytes: m4a, contentType: "audio/x-m4a", transcoding: "processing" });
+    const event = await send(
+      { type: "audio", id, duration: 1200, contentProvider: { type: "line" } },
+      { userId: VOICE! },
+    );
+    const retried = await waitFor(async () => {
+      const item = await gw.gateway.store.getInbound(event.id);
+      return item && item.state === "pending" && item.lastError ? item : undefined;
+    });
+    assert.match(retried.lastError!, /still being prepared by LINE/);
+    assert.deepEqual(textsTo(VOICE!), [], "no note while it is only being prepared");
+    line.setTranscoding(id, "succeeded");
+    await waitFor(() => textsTo(VOICE!).length > 0, 15_000, "the answer after the retry");
+    await settled();
+    assert.ok(
+      line.contentRequests.some((r) => r.path === `/v2/bot/message/${id}/content`),
+      "downloaded",
+    );
+    // No transcription server in this test: the note says what to configure.
+    assert.match(textsTo(VOICE!).at(-1)!, /agent\.transcription\.url/);
+  });
+
+  it("a location reaches the agent as text", async () => {
+    await send(
+      {
+        type: "location",
+        title: "Tokyo Tower",
+        address: "Minato-ku, Tokyo",
+        latitude: 35.65861,
+        longitude: 139.74556,
+      },
+      { userId: PLACE! },
+    );
+    await settled();
+    assert.equal(lastUserText(), "[location] Tokyo Tower, Minato-ku, Tokyo (35.65861, 139.74556)");
+  });
+
+  it("a sticker reaches the agent as its keywords", async () => {
+    await send(
+      {
+        type: "sticker",
+        packageId: "446",
+        stickerId: "1988",
+        stickerResourceType: "STATIC",
+        keywords: ["Thumbs up", "OK"],
+      },
+      { userId: STICKER! },
+    );
+    await settled();
+    assert.equal(lastUserText(), "[sticker] Thumbs up, OK");
+  });
+
+  it("an image in the agent's answer arrives as a LINE image message serving the exact bytes", async () => {
+    const png = await testPng(30, 20);
+    agent.options.reply = () => `Here:\n\n![plot](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      await send({ type: "text", text: "plot it" }, { userId: ANSWER! });
+      await waitFor(
+        () => line.calls.find((c) => c.body.to === ANSWER && c.body.messages.some((m) => m.type === "image")),
+        15_000,
+        "the image message",
+      );
+      await settled();
+    } finally {
+      agent.options.reply = undefined;
+    }
+    const image = line.calls
+      .flatMap((c) => (c.body.to === ANSWER ? c.body.messages : []))
+      .find((m) => m.type === "image")!;
+    const original = String(image.originalContentUrl);
+    assert.ok(original.startsWith(`${PUBLIC}/media/`), original);
+    assert.ok(String(image.previewImageUrl).startsWith(`${PUBLIC}/media/`));
+    const res = await fetch(gw.url + original.slice(PUBLIC.length));
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(png), "LINE fetches the exact picture");
+    assert.ok(!textsTo(ANSWER!).some((t) => t.includes("base64")));
   });
 });

@@ -288,6 +288,9 @@ describe("slack attachments out", () => {
 });
 
 describe("slack attachments end to end (webhook → worker → agent → Slack)", () => {
+  // Messages of the tests above (retries included) are answered first, so "the last request" is this test's.
+  before(() => settled());
+
   it("a photo without text reaches the agent as an image part with the exact bytes", async () => {
     const png = await testPng(64, 48);
     const file = slack.addFile({ bytes: png, name: "photo.png", mimetype: "image/png" });
