@@ -238,6 +238,23 @@ describe("slack attachments in", () => {
     assert.equal(slack.callsTo("files.info").at(-1)?.args.file, file.id);
   });
 
+  it("a stub files.info does not know, or cannot read without files:read, is unavailable with Slack's reason", async () => {
+    await assert.rejects(adapter.fetchAttachment!({ kind: "file", platformId: "F0NOSUCH" }, limits()), {
+      name: "AttachmentUnavailableError",
+      message: /files\.info failed: file_not_found/,
+    });
+    const file = slack.addFile({ bytes: Buffer.from("x"), name: "x.txt", mimetype: "text/plain" });
+    slack.scopes.delete("files:read");
+    try {
+      await assert.rejects(adapter.fetchAttachment!({ kind: "file", platformId: file.id }, limits()), {
+        name: "AttachmentUnavailableError",
+        message: /missing_scope \(needs files:read\): add the missing scope under OAuth & Permissions/,
+      });
+    } finally {
+      slack.scopes.add("files:read");
+    }
+  });
+
   it("deleted files and files past a free workspace's history are not attachments", () => {
     const r = normalizeSlackEvent(
       slackEventEnvelope(

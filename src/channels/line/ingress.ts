@@ -1,8 +1,8 @@
 // LINE webhooks: X-Line-Signature = base64 HMAC-SHA256(channel secret, raw body), required on every request
 // (even the console's "Verify" with no events). Messages (text, image, video, audio, file, location, sticker)
-// and postbacks become InboundEvents keyed by webhookEventId, so a redelivery is a duplicate. A signature proves who sent a body, not that each event has
-// the shape we expect: every event is checked against a schema, and one we cannot read is skipped (the
-// adapter logs it) while the others of the batch are taken in.
+// and postbacks become InboundEvents keyed by webhookEventId, so a redelivery is a duplicate. A signature
+// proves who sent a body, not that each event has the shape we expect: every event is checked against a
+// schema, and one we cannot read is skipped (the adapter logs it) while the others of the batch are taken in.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { type Attachment, type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";

@@ -5,7 +5,7 @@ import type { Attachment } from "../../core/event.ts";
 import type { FetchPolicy } from "../../security/url-guard.ts";
 import { AttachmentUnavailableError, downloadFromPlatform, hostOf } from "../sdk/download.ts";
 import type { FetchedMedia, FetchLimits } from "../types.ts";
-import type { SlackClient } from "./client.ts";
+import { SlackApiError, type SlackClient } from "./client.ts";
 
 /** Where Slack serves url_private and url_private_download. */
 export const SLACK_FILE_HOSTS = ["files.slack.com"];
@@ -31,11 +31,7 @@ export async function fetchSlackFile(
   let name = a.name;
   if (!url && a.platformId) {
     // A Slack Connect stub (file_access: check_file_info) names only the file id.
-    const info = await s.client.call<{ ok: boolean; file?: Record<string, unknown> }>(
-      "files.info",
-      new URLSearchParams({ file: a.platformId }),
-    );
-    const f = info.file ?? {};
+    const f = await fileInfo(s.client, a.platformId, what);
     url = typeof f.url_private === "string" ? f.url_private : undefined;
     declared ??= typeof f.mimetype === "string" ? f.mimetype : undefined;
     name ??= typeof f.name === "string" ? f.name : undefined;
@@ -51,6 +47,25 @@ export async function fetchSlackFile(
   });
   if (isHtml(got.mime) && !isHtml(declared)) throw new AttachmentUnavailableError(MISSING_FILES_READ);
   return { ...got, ...(name ? { name } : {}) };
+}
+
+/**
+ * files.info for one file. Slack's refusals (file_not_found, missing_scope …) will not change on a retry: the
+ * attachment is unavailable. Rate limits and Slack's transient errors are thrown as they are, to be retried.
+ */
+async function fileInfo(client: SlackClient, id: string, what: string): Promise<Record<string, unknown>> {
+  try {
+    const info = await client.call<{ ok: boolean; file?: Record<string, unknown> }>(
+      "files.info",
+      new URLSearchParams({ file: id }),
+    );
+    return info.file ?? {};
+  } catch (err) {
+    if (err instanceof SlackApiError) {
+      throw new AttachmentUnavailableError(`${what} could not be looked up: ${err.message}`);
+    }
+    throw err;
+  }
 }
 
 function isHtml(mime: string | undefined): boolean {
