@@ -14,6 +14,7 @@ import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { FakeLine, lineId, lineMessageEvent, lineWebhookSignature } from "../fakes/line.ts";
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { closeServer } from "../fakes/shared.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
@@ -27,6 +28,7 @@ const E2E = ["photo", "pdf", "big", "voice", "place", "sticker", "answer"].map((
 const [PHOTO, PDF, BIG, VOICE, PLACE, STICKER, ANSWER] = E2E as [string, ...string[]] as string[];
 let line: FakeLine;
 let agent: FakeAgent;
+let whisper: FakeTranscriptionServer;
 let gw: TestGateway;
 let adapter: ChannelAdapter;
 /** An app's own image server, on another loopback address than the fake LINE (so not "LINE's host"). */
@@ -86,10 +88,11 @@ before(async () => {
   externalUrl = `http://127.0.0.2:${(external.address() as { port: number }).port}`;
   line = await new FakeLine().start();
   agent = await new FakeAgent().start();
+  whisper = await new FakeTranscriptionServer().start();
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
-      agent: { stream: false },
+      agent: { stream: false, transcription: { url: whisper.url, model: "whisper-1" } },
       media: { inbound: { maxImageMb: 0.05, maxFileMb: 1 } },
       policy: testCommandPolicy,
       server: { publicBaseUrl: PUBLIC },
@@ -114,6 +117,7 @@ after(async () => {
   await gw?.stop();
   await line?.stop();
   await agent?.stop();
+  await whisper?.stop();
   await closeServer(external);
 });
 
@@ -394,8 +398,9 @@ describe("line attachments end to end (webhook → worker → agent → LINE)", 
     assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
   });
 
-  it("a voice message LINE is still preparing is retried, then downloaded", async () => {
+  it("a voice message LINE is still preparing is retried; then its exact bytes are transcribed for the agent", async () => {
     const m4a = Buffer.concat([Buffer.from("\0\0\0\x18ftypM4A "), randomBytes(64)]);
+    whisper.say(m4a, "Call me back after six.");
     const id = line.addContent({ bytes: m4a, contentType: "audio/x-m4a", transcoding: "processing" });
     const event = await send(
       { type: "audio", id, duration: 1200, contentProvider: { type: "line" } },
@@ -410,12 +415,10 @@ describe("line attachments end to end (webhook → worker → agent → LINE)", 
     line.setTranscoding(id, "succeeded");
     await waitFor(() => textsTo(VOICE!).length > 0, 15_000, "the answer after the retry");
     await settled();
-    assert.ok(
-      line.contentRequests.some((r) => r.path === `/v2/bot/message/${id}/content`),
-      "downloaded",
-    );
-    // No transcription server in this test: the note says what to configure.
-    assert.match(textsTo(VOICE!).at(-1)!, /agent\.transcription\.url/);
+    const heard = whisper.requests.find((r) => r.file?.name === `voice-${id}.m4a`);
+    assert.ok(heard?.file?.bytes.equals(m4a), "the exact bytes LINE served reach the transcription server");
+    assert.equal(lastUserText(), "[voice message, transcribed] Call me back after six.");
+    assert.deepEqual(textsTo(VOICE!), ["echo: [voice message, transcribed] Call me back after six."]);
   });
 
   it("a location reaches the agent as text", async () => {

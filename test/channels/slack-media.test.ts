@@ -9,6 +9,7 @@ import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeSlack, slackEventEnvelope, slackFileShareEvent, slackSignature } from "../fakes/slack.ts";
+import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
@@ -16,9 +17,14 @@ import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts
 const SECRET = "slack-signing-secret";
 let slack: FakeSlack;
 let agent: FakeAgent;
+let whisper: FakeTranscriptionServer;
 let gw: TestGateway;
 let adapter: ChannelAdapter;
 let seq = 0;
+
+/** An m4a as Slack's clips and phones write it: an MP4 container with the M4A brand. */
+const m4a = (payload: string) =>
+  Buffer.concat([Buffer.from("\0\0\0\x18ftypM4A \0\0\0\0", "latin1"), Buffer.from(payload)]);
 
 const limits = (maxBytes = 10_000_000) => ({ maxBytes, signal: AbortSignal.timeout(10_000) });
 
@@ -73,10 +79,11 @@ function textsIn(channel: string): string[] {
 before(async () => {
   slack = await new FakeSlack().start();
   agent = await new FakeAgent().start();
+  whisper = await new FakeTranscriptionServer().start();
   gw = await startTestGateway({
     config: {
       agentUrl: agent.url,
-      agent: { stream: false },
+      agent: { stream: false, transcription: { url: whisper.url, model: "whisper-1" } },
       media: { inbound: { maxImageMb: 0.05, maxFileMb: 1 } },
       policy: testCommandPolicy,
       channels: {
@@ -97,6 +104,7 @@ after(async () => {
   await gw?.stop();
   await slack?.stop();
   await agent?.stop();
+  await whisper?.stop();
 });
 
 describe("slack attachments in", () => {
@@ -125,12 +133,16 @@ describe("slack attachments in", () => {
 
   it("an audio clip is a voice message, an uploaded mp3 audio, a PDF a file; all in one message", async () => {
     const clip = slack.addFile({
-      bytes: randomBytes(300),
+      bytes: m4a("clip"),
       name: "audio_message.m4a",
       mimetype: "audio/mp4",
       subtype: "slack_audio",
     });
-    const mp3 = slack.addFile({ bytes: randomBytes(200), name: "song.mp3", mimetype: "audio/mpeg" });
+    const mp3 = slack.addFile({
+      bytes: Buffer.concat([Buffer.from("ID3\x04\0\0\0\0\0\0"), randomBytes(200)]),
+      name: "song.mp3",
+      mimetype: "audio/mpeg",
+    });
     const pdf = slack.addFile({
       bytes: Buffer.from("%PDF-1.4\n%%EOF\n"),
       name: "a.pdf",
@@ -319,6 +331,25 @@ describe("slack attachments end to end (webhook → worker → agent → Slack)"
     assert.ok(images[0]!.bytes.equals(png), "the exact bytes Slack served");
     assert.ok(
       slack.fileRequests.some((r) => r.path.includes(file.id) && r.authorization === `Bearer ${slack.token}`),
+    );
+  });
+
+  it("a voice clip's exact bytes reach the transcription server and its transcript reaches the agent", async () => {
+    const clip = m4a("please summarise the meeting");
+    whisper.say(clip, "Please summarise the meeting.");
+    const file = slack.addFile({
+      bytes: clip,
+      name: "audio_message.m4a",
+      mimetype: "audio/mp4",
+      subtype: "slack_audio",
+    });
+    await share([file], "", "DE2EVOICE");
+    const heard = whisper.requests.at(-1)!;
+    assert.ok(heard.file?.bytes.equals(clip), "the exact bytes Slack served");
+    assert.equal(heard.file?.name, "audio_message.m4a");
+    assert.equal(
+      textOf(agent.requests.at(-1)!.body.messages.at(-1)!.content),
+      "[voice message, transcribed] Please summarise the meeting.",
     );
   });
 
