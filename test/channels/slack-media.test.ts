@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { AttachmentUnavailableError } from "../../src/channels/sdk/download.ts";
 import { normalizeSlackEvent } from "../../src/channels/slack/ingress.ts";
 import type { ChannelAdapter } from "../../src/channels/types.ts";
 import type { Attachment, InboundEvent } from "../../src/core/event.ts";
@@ -172,7 +173,7 @@ describe("slack attachments in", () => {
     slack.scopes.delete("files:read");
     try {
       await assert.rejects(adapter.fetchAttachment!(a, limits()), (err: Error) => {
-        assert.equal(err.name, "AttachmentUnavailableError");
+        assert.ok(err instanceof AttachmentUnavailableError, "not retried: the worker tells the user");
         assert.match(err.message, /files:read/);
         assert.match(err.message, /reinstall the app/);
         return true;
@@ -196,9 +197,10 @@ describe("slack attachments in", () => {
     const token = slack.token;
     slack.token = "xoxb-rotated";
     try {
-      await assert.rejects(adapter.fetchAttachment!(a, limits()), {
-        name: "AttachmentUnavailableError",
-        message: /files:read.*channels\.slack\.botToken/,
+      await assert.rejects(adapter.fetchAttachment!(a, limits()), (err: Error) => {
+        assert.ok(err instanceof AttachmentUnavailableError);
+        assert.match(err.message, /files:read.*channels\.slack\.botToken/);
+        return true;
       });
     } finally {
       slack.token = token;
@@ -397,6 +399,11 @@ describe("slack attachments end to end (webhook → worker → agent → Slack)"
     assert.ok(
       texts.some((t) => /could not be downloaded from slack/.test(t)),
       JSON.stringify(texts),
+    );
+    assert.match(
+      adapter.health().lastError?.message ?? "",
+      /lacks the files:read scope/,
+      "the operator's fix is in `clawgate channels status`",
     );
     assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
   });

@@ -10,8 +10,15 @@ import { SlackApiError, type SlackClient } from "./client.ts";
 /** Where Slack serves url_private and url_private_download. */
 export const SLACK_FILE_HOSTS = ["files.slack.com"];
 
-export const MISSING_FILES_READ =
-  "Slack sent its sign-in page instead of the file: the bot token lacks the files:read scope (or was refused). Add files:read under OAuth & Permissions → Bot Token Scopes, reinstall the app and copy the new Bot User OAuth Token (xoxb-…) into channels.slack.botToken";
+/** The app is set up wrong, not the file: every download will fail until the operator fixes it. */
+export class SlackFilesScopeError extends AttachmentUnavailableError {
+  constructor() {
+    super(
+      "Slack sent its sign-in page instead of the file: the bot token lacks the files:read scope (or was refused). Add files:read under OAuth & Permissions → Bot Token Scopes, reinstall the app and copy the new Bot User OAuth Token (xoxb-…) into channels.slack.botToken",
+    );
+    this.name = "SlackFilesScopeError";
+  }
+}
 
 export interface SlackFileSource {
   client: SlackClient;
@@ -45,7 +52,7 @@ export async function fetchSlackFile(
     limits,
     what,
   });
-  if (isHtml(got.mime) && !isHtml(declared)) throw new AttachmentUnavailableError(MISSING_FILES_READ);
+  if (isHtml(got.mime) && !isHtml(declared)) throw new SlackFilesScopeError();
   return { ...got, ...(name ? { name } : {}) };
 }
 

@@ -24,7 +24,7 @@ import {
 } from "../types.ts";
 import { SlackClient } from "./client.ts";
 import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
-import { fetchSlackFile } from "./files.ts";
+import { fetchSlackFile, SlackFilesScopeError } from "./files.ts";
 import { encodeSlackText, slackBlocks } from "./format.ts";
 import {
   normalizeSlackAction,
@@ -219,7 +219,14 @@ export class SlackAdapter implements ChannelAdapter {
       apiBase: this.#s.apiBase,
       policy: fetchPolicyFromConfig(this.#ctx.config),
     };
-    return fetchSlackFile(source, attachment, limits);
+    return fetchSlackFile(source, attachment, limits).catch((err: unknown) => {
+      // The user only hears the file could not be downloaded: the operator's fix goes to the log and status.
+      if (err instanceof SlackFilesScopeError) {
+        this.#health.error(err.message);
+        this.#ctx.log.warn({ channel: "slack" }, err.message);
+      }
+      throw err;
+    });
   }
 
   /** A button's toast is shown only to the person who pressed it. */
