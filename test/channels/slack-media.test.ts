@@ -207,6 +207,41 @@ describe("slack attachments in", () => {
     }
   });
 
+  it("a file Slack redirects to its CDN: the exact bytes, and the token stays with Slack", async () => {
+    const png = await testPng(20, 10);
+    const file = slack.addFile({ bytes: png, name: "cdn.png", mimetype: "image/png", viaCdn: true });
+    const got = await adapter.fetchAttachment!({ kind: "image", url: file.url_private }, limits());
+    assert.deepEqual(got.bytes, png);
+    assert.equal(slack.fileRequests.at(-1)?.authorization, `Bearer ${slack.token}`);
+    assert.equal(slack.cdnRequests.length, 1);
+    assert.equal(slack.cdnRequests[0]!.authorization, undefined, "no token to another origin");
+  });
+
+  it("the sign-in page is recognised by its bytes when a proxy dropped the Content-Type", async () => {
+    const png = await testPng(6, 6);
+    const file = slack.addFile({ bytes: png, name: "p.png", mimetype: "image/png" });
+    slack.stripFileContentType = true;
+    try {
+      assert.deepEqual(
+        (
+          await adapter.fetchAttachment!(
+            { kind: "image", mime: "image/png", url: file.url_private },
+            limits(),
+          )
+        ).bytes,
+        png,
+      );
+      slack.scopes.delete("files:read");
+      await assert.rejects(
+        adapter.fetchAttachment!({ kind: "image", mime: "image/png", url: file.url_private }, limits()),
+        { name: "SlackFilesScopeError", message: /lacks the files:read scope/ },
+      );
+    } finally {
+      slack.stripFileContentType = false;
+      slack.scopes.add("files:read");
+    }
+  });
+
   it("an HTML file someone shared is passed on as HTML", async () => {
     const html = Buffer.from("<!DOCTYPE html><p>my page</p>");
     const file = slack.addFile({ bytes: html, name: "page.html", mimetype: "text/html" });

@@ -1,9 +1,10 @@
 // A fake Slack: the Web API methods clawgate calls (auth, JSON and form bodies, {ok:false,error} answers, HTTP 429
 // with Retry-After, missing_scope with `needed`) and the external upload URL, recording everything; files shared
-// by users, served at url_private (/files-pri/<team>-<id>/<name>) with the bot token; plus request signing as
-// Slack does it. Like Slack, a file request whose token is missing, wrong or lacks files:read is answered 200
-// with the HTML sign-in page, not an error status.
-import { createHmac } from "node:crypto";
+// by users, served at url_private (/files-pri/<team>-<id>/<name>) with the bot token, optionally through a
+// redirect to a signed CDN URL on another origin; plus request signing as Slack does it. Like Slack, a file
+// request whose token is wrong or lacks files:read is answered 200 with the HTML sign-in page, not an error
+// status, and one without a token is redirected (302 "Found") to the workspace's sign-in page.
+import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
@@ -45,6 +46,8 @@ interface StoredFile {
   bytes: Buffer;
   /** Content-Type served; Slack serves the file's mimetype. */
   contentType: string;
+  /** Served from the CDN under this signature after a redirect, instead of directly. */
+  cdnSignature?: string;
 }
 
 /** What Slack shows a browser (or a token without files:read) at a url_private. */
@@ -63,6 +66,11 @@ export class FakeSlack {
   readonly scopes: Set<string>;
   /** Requests for shared files: path and the Authorization header they carried. */
   readonly fileRequests: { path: string; authorization?: string }[] = [];
+  /** Requests the CDN origin got (files added with viaCdn): path with query, and any Authorization. */
+  readonly cdnRequests: { path: string; authorization?: string }[] = [];
+  /** Drop Content-Type from file answers, as some proxies between Slack and the bot do. */
+  stripFileContentType = false;
+  cdnUrl = "";
   readonly botUserId: string;
   readonly calls: SlackCall[] = [];
   readonly rateLimited: { method: string; at: number }[] = [];
@@ -75,6 +83,7 @@ export class FakeSlack {
   #files = 0;
   #shared = new Map<string, StoredFile>();
   #server: Server;
+  #cdn: Server;
 
   constructor(o: { token?: string; botUserId?: string; scopes?: string[] } = {}) {
     this.token = o.token ?? "xoxb-test-token";
@@ -85,6 +94,7 @@ export class FakeSlack {
         res.writeHead(500).end(String(err));
       });
     });
+    this.#cdn = createServer((req, res) => this.#serveCdn(req, res));
   }
 
   get apiBase() {
@@ -93,11 +103,13 @@ export class FakeSlack {
 
   async start(): Promise<this> {
     this.url = await listenLocal(this.#server);
+    this.cdnUrl = await listenLocal(this.#cdn);
     return this;
   }
 
   async stop() {
     await closeServer(this.#server);
+    await closeServer(this.#cdn);
   }
 
   /** The next `count` calls to any of `methods` (default: any method) answer HTTP 429 with Retry-After. */
@@ -115,7 +127,8 @@ export class FakeSlack {
 
   /**
    * A file a user shared: its file object (for a message's `files`), served at url_private with the bot token.
-   * `contentType` overrides what is served (default: the mimetype).
+   * `contentType` overrides what is served (default: the mimetype). `viaCdn`: url_private answers a redirect
+   * to a signed URL on another origin (the CDN), which serves the bytes without the token.
    */
   addFile(o: {
     bytes: Buffer;
@@ -124,6 +137,7 @@ export class FakeSlack {
     filetype?: string;
     subtype?: string;
     contentType?: string;
+    viaCdn?: boolean;
   }): SlackFileObject {
     const id = `F0${(++this.#files).toString().padStart(8, "0")}`;
     const path = `/files-pri/T1-${id}/${encodeURIComponent(o.name)}`;
@@ -139,7 +153,12 @@ export class FakeSlack {
       url_private_download: `${this.url}/files-pri/T1-${id}/download/${encodeURIComponent(o.name)}`,
       ...(o.subtype ? { subtype: o.subtype } : {}),
     };
-    this.#shared.set(id, { file, bytes: o.bytes, contentType: o.contentType ?? o.mimetype });
+    this.#shared.set(id, {
+      file,
+      bytes: o.bytes,
+      contentType: o.contentType ?? o.mimetype,
+      ...(o.viaCdn ? { cdnSignature: randomBytes(8).toString("hex") } : {}),
+    });
     return file;
   }
 
@@ -152,6 +171,7 @@ export class FakeSlack {
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith("/upload/")) return this.#upload(url.pathname.slice(8), body, res);
     if (url.pathname.startsWith("/files-pri/")) return this.#serveFile(req, url.pathname, res);
+    if (url.pathname === "/" && url.searchParams.has("redir")) return this.#signInPage(res);
     if (!url.pathname.startsWith("/api/")) return res.writeHead(404).end("not found");
     const method = url.pathname.slice(5);
     const contentType = String(req.headers["content-type"] ?? "");
@@ -254,17 +274,47 @@ export class FakeSlack {
     const stored = m ? this.#shared.get(m[1]!) : undefined;
     if (req.method !== "GET" || !stored)
       return res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
-    if (authorization !== `Bearer ${this.token}` || !this.scopes.has("files:read")) {
-      const page = Buffer.from(SIGN_IN_PAGE);
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": page.length });
-      return res.end(page);
+    if (!authorization) {
+      const to = `${this.url}/?redir=${encodeURIComponent(path)}`;
+      res.writeHead(302, { location: to, "content-type": "text/html; charset=utf-8" });
+      return res.end(`<a href="${to}">Found</a>.`);
     }
+    if (authorization !== `Bearer ${this.token}` || !this.scopes.has("files:read"))
+      return this.#signInPage(res);
+    if (stored.cdnSignature) {
+      res.writeHead(302, { location: `${this.cdnUrl}/${stored.file.id}?sig=${stored.cdnSignature}` });
+      return res.end();
+    }
+    this.#sendFile(stored, res);
+  }
+
+  #sendFile(stored: StoredFile, res: ServerResponse) {
     res.writeHead(200, {
-      "content-type": stored.contentType,
+      ...(this.stripFileContentType ? {} : { "content-type": stored.contentType }),
       "content-length": stored.bytes.length,
       "content-disposition": `attachment; filename="${stored.file.name}"`,
     });
     res.end(stored.bytes);
+  }
+
+  #signInPage(res: ServerResponse) {
+    const page = Buffer.from(SIGN_IN_PAGE);
+    res.writeHead(200, {
+      ...(this.stripFileContentType ? {} : { "content-type": "text/html; charset=utf-8" }),
+      "content-length": page.length,
+    });
+    res.end(page);
+  }
+
+  /** The CDN serves a file to whoever has its signed URL; no token needed (and none should arrive). */
+  #serveCdn(req: IncomingMessage, res: ServerResponse) {
+    const authorization = req.headers.authorization;
+    this.cdnRequests.push({ path: req.url ?? "", ...(authorization ? { authorization } : {}) });
+    const url = new URL(req.url ?? "/", this.cdnUrl);
+    const stored = this.#shared.get(url.pathname.slice(1));
+    if (!stored?.cdnSignature || url.searchParams.get("sig") !== stored.cdnSignature)
+      return res.writeHead(403, { "content-type": "text/plain" }).end("Forbidden");
+    this.#sendFile(stored, res);
   }
 
   #nextTs() {

@@ -52,7 +52,9 @@ export async function fetchSlackFile(
     limits,
     what,
   });
-  if (isHtml(got.mime) && !isHtml(declared)) throw new SlackFilesScopeError();
+  if (!isHtml(declared) && (isHtml(got.mime) || (!got.mime && startsLikeHtml(got.bytes)))) {
+    throw new SlackFilesScopeError();
+  }
   return { ...got, ...(name ? { name } : {}) };
 }
 
@@ -73,6 +75,11 @@ async function fileInfo(client: SlackClient, id: string, what: string): Promise<
     }
     throw err;
   }
+}
+
+/** A page without its Content-Type (a proxy dropped it) still starts like one. */
+function startsLikeHtml(bytes: Buffer): boolean {
+  return /^\s*<(!doctype html|html)[\s>]/i.test(bytes.subarray(0, 64).toString("latin1"));
 }
 
 function isHtml(mime: string | undefined): boolean {
