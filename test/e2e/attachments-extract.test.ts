@@ -100,7 +100,7 @@ describe("files and voice reach the agent as text or audio", () => {
     files.add("broken", Buffer.from("%PDF-1.4\nbroken body\n"), "application/pdf");
     await send("extractchat", "p3", "and this?", [{ kind: "file", platformId: "broken", name: "bad.pdf" }]);
     await settled();
-    assert.match(repliesTo("p3").join("\n"), /the PDF bad\.pdf could not be read/);
+    assert.match(repliesTo("p3").join("\n"), /^The PDF bad\.pdf could not be read/m);
     assert.equal((await gw.gateway.store.inboxStats()).dead, 0);
   });
 
@@ -192,5 +192,46 @@ describe("with agent.audioInput, voice goes to the agent as input_audio", () => 
     assert.equal(part.input_audio.format, "wav");
     const wav = parseWav(Buffer.from(part.input_audio.data, "base64"));
     assert.deepEqual([wav.rate, wav.samples.length], [16_000, 8_000], "0.5 s of AMR");
+  });
+});
+
+describe("a transcription server that refuses the key", () => {
+  it("the user is told what to fix at once; the message is neither retried nor lost", async () => {
+    const agent = await new FakeAgent().start();
+    const files = await new FakeFileHost().start();
+    const whisper = await new FakeTranscriptionServer({ apiKey: "sk-right", models: ["whisper-1"] }).start();
+    const gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        agent: { stream: false, transcription: { url: whisper.url, apiKey: "sk-wrong" } },
+        channels: { extractchat: { allowFrom: ["k1"], files: { baseUrl: files.url, token: files.token } } },
+      },
+    });
+    try {
+      files.add("voice-k", oggVoice, "audio/ogg");
+      await fetch(`${gw.url}/extractchat/in`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          senderId: "k1",
+          text: "",
+          attachments: [{ kind: "voice", platformId: "voice-k" }],
+        }),
+      });
+      const note = await waitFor(() =>
+        sent.find(
+          (s) => s.to.conversationId === "dm-k1" && /could not be turned into text/.test(s.message.text),
+        ),
+      );
+      assert.match(note.message.text, /agent\.transcription\.apiKey/);
+      assert.equal(whisper.requests.length, 1, "not retried: a wrong key stays wrong");
+      const inbox = await gw.gateway.store.inboxStats();
+      assert.equal(inbox.dead + inbox.pending, 0);
+    } finally {
+      await gw.stop();
+      await agent.stop();
+      await files.stop();
+      await whisper.stop();
+    }
   });
 });
