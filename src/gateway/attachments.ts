@@ -129,8 +129,10 @@ export class InboundMedia {
         return;
       }
       if (err instanceof AttachmentUnavailableError) {
-        this.#log.info({ event: event.id, err: err.message }, "attachment unavailable");
-        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel} (it may have expired).`);
+        // The channel's reason says what to do (an expired file, a missing files:read scope): the user can pass
+        // it on to whoever runs the gateway.
+        this.#log.warn({ event: event.id, err: err.message }, "attachment unavailable");
+        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel}: ${err.message}`);
         return;
       }
       throw err;
