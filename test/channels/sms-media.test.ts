@@ -1,0 +1,132 @@
+// Twilio MMS media end to end against the fake Twilio: the webhook's MediaUrlN become attachments, and the
+// adapter fetches each from Twilio's Media resource with the account's Basic auth, following the redirect to
+// the CDN without it, within the size limit, and never from a host that is not Twilio's.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { normalizeSms } from "../../src/channels/sms/ingress.ts";
+import type { InboundEvent } from "../../src/core/event.ts";
+import { MediaTooLargeError } from "../../src/core/too-large.ts";
+import { UrlRefusedError } from "../../src/security/url-guard.ts";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeTwilio, inboundParams, twilioSign } from "../fakes/twilio.ts";
+import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+
+const PUBLIC_URL = "https://sms.example.com/sms/webhook";
+const limits = (maxBytes = 1024 * 1024) => ({ maxBytes, signal: new AbortController().signal });
+/** A JPEG's first bytes and then noise: the exact bytes must come through, whatever they are. */
+const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(3000)]);
+
+describe("Twilio MMS media", () => {
+  let agent: FakeAgent;
+  let tw: FakeTwilio;
+  let gw: TestGateway;
+
+  before(async () => {
+    agent = await new FakeAgent().start();
+    tw = await new FakeTwilio().start();
+    gw = await startTestGateway({
+      config: {
+        agentUrl: agent.url,
+        server: { publicBaseUrl: "https://gw.example.com" },
+        channels: {
+          sms: {
+            accountSid: tw.accountSid,
+            authToken: tw.authToken,
+            from: "+15550001111",
+            allowedUsers: "+15551230001",
+            apiBase: tw.url,
+            publicUrl: PUBLIC_URL,
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await agent?.stop();
+    await tw?.stop();
+  });
+
+  const adapter = () => gw.gateway.adapter("sms", "default")!;
+
+  test("MediaUrlN and MediaContentTypeN become attachments of the kind their type names", () => {
+    const params = new URLSearchParams(
+      inboundParams(tw.accountSid, {
+        body: "",
+        media: [
+          { url: `${tw.url}/m/0`, type: "image/jpeg" },
+          { url: `${tw.url}/m/1`, type: "application/pdf" },
+          { url: `${tw.url}/m/2`, type: "audio/amr" },
+          { url: `${tw.url}/m/3`, type: "video/mp4" },
+        ],
+      }),
+    );
+    const event = normalizeSms(params, "default");
+    assert.deepEqual(
+      event?.attachments.map((a) => [a.kind, a.mime, a.url]),
+      [
+        ["image", "image/jpeg", `${tw.url}/m/0`],
+        ["file", "application/pdf", `${tw.url}/m/1`],
+        ["audio", "audio/amr", `${tw.url}/m/2`],
+        ["video", "video/mp4", `${tw.url}/m/3`],
+      ],
+    );
+  });
+
+  test("a photo's exact bytes come from the MediaUrl: Basic auth to Twilio, none to the CDN it redirects to", async () => {
+    const url = tw.addMedia(photo, "image/jpeg");
+    const params = inboundParams(tw.accountSid, {
+      body: "what is this?",
+      media: [{ url, type: "image/jpeg" }],
+    });
+    const res = await fetch(`${gw.url}/sms/webhook`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": twilioSign(tw.authToken, PUBLIC_URL, params),
+      },
+      body: new URLSearchParams(params),
+    });
+    assert.equal(res.status, 200);
+    const item = await waitFor(
+      async () =>
+        (await gw.gateway.store.listInbound({ limit: 100 })).find(
+          (i) => i.id === `sms:default:${params.MessageSid}`,
+        ),
+      10_000,
+      "inbox item",
+    );
+    const [attachment] = (JSON.parse(item.payload) as InboundEvent).attachments;
+    assert.deepEqual(attachment, { kind: "image", url, mime: "image/jpeg" });
+
+    const hitsBefore = tw.mediaHits.length;
+    const got = await adapter().fetchAttachment!(attachment, limits());
+    assert.ok(got.bytes.equals(photo), "the exact bytes");
+    assert.equal(got.mime, "image/jpeg");
+    const hits = tw.mediaHits.slice(hitsBefore).filter((h) => h.path.includes(url.split("/").at(-1)!));
+    const basic = `Basic ${Buffer.from(`${tw.accountSid}:${tw.authToken}`).toString("base64")}`;
+    assert.deepEqual(
+      hits.map((h) => [h.server, h.authorization]),
+      [
+        ["api", basic],
+        ["cdn", undefined],
+      ],
+    );
+  });
+
+  test("a file over the limit is refused before its bytes are kept", async () => {
+    const url = tw.addMedia(photo, "image/jpeg");
+    await assert.rejects(
+      adapter().fetchAttachment!({ kind: "image", url }, limits(1000)),
+      MediaTooLargeError,
+    );
+  });
+
+  test("a MediaUrl on a private host that is not Twilio's is refused by the URL guard, and nothing is fetched", async () => {
+    const url = tw.addMedia(photo, "image/jpeg").replace("127.0.0.1", "localhost");
+    const hitsBefore = tw.mediaHits.length;
+    await assert.rejects(adapter().fetchAttachment!({ kind: "image", url }, limits()), UrlRefusedError);
+    assert.equal(tw.mediaHits.length, hitsBefore, "no request reached the fake");
+  });
+});
