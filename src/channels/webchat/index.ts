@@ -1,7 +1,7 @@
-// The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
-// Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
+// The built-in web chat: the page at /, a JSON API for threads and messages (with files), and live updates over
+// SSE. Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import {
@@ -9,13 +9,16 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
+import { sessionKey, WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
 import { ReplyRows } from "./reply-rows.ts";
+import { WebchatUploads } from "./uploads.ts";
 
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
@@ -26,6 +29,7 @@ export class WebchatAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: false,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: 100_000,
     minEditIntervalMs: 0,
@@ -34,11 +38,13 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
   readonly #rows: ReplyRows;
+  readonly #uploads: WebchatUploads;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
     this.#ctx = ctx;
     this.#rows = new ReplyRows(ctx.store);
+    this.#uploads = new WebchatUploads(ctx.store, ctx.config.media.inbound);
     this.#health.status("running");
   }
 
@@ -53,7 +59,13 @@ export class WebchatAdapter implements ChannelAdapter {
       },
       this.hub,
       this.#ctx.config.webchat.token,
+      this.#uploads,
     );
+  }
+
+  /** A file sent with a message: from the media store, and only for the thread it was sent in. */
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    return this.#uploads.fetch(attachment.platformId, sessionKey, limits);
   }
 
   async stop() {
