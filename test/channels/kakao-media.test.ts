@@ -4,11 +4,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import sharp from "sharp";
 import { payloadImageUrls } from "../../src/channels/kakao/images.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { UrlRefusedError } from "../../src/security/url-guard.ts";
 import { FakeKakao, skillPayload } from "../fakes/kakao.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, imagesOf } from "../fakes/openai-agent.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
 const limits = () => ({ maxBytes: 1024 * 1024, signal: new AbortController().signal });
@@ -86,9 +87,29 @@ describe("KakaoTalk pictures", () => {
     const got = await adapter().fetchAttachment!(event.attachments[0]!, limits());
     assert.ok(got.bytes.equals(photo), "the exact bytes");
     assert.equal(got.mime, "image/jpeg");
+    // The inbox worker fetches it as well: no request for it carried credentials.
+    const hits = kakao.imageHits.filter((h) => url.endsWith(h.path));
+    assert.ok(hits.length >= 1);
     assert.deepEqual(
-      kakao.imageHits.filter((h) => url.endsWith(h.path)).map((h) => h.authorization),
-      [undefined],
+      hits.filter((h) => h.authorization !== undefined),
+      [],
+    );
+  });
+
+  test("a KakaoTalk photo reaches the agent as an image part with the exact bytes", async () => {
+    const jpeg = await sharp({ create: { width: 5, height: 5, channels: 3, background: "#29c" } })
+      .jpeg()
+      .toBuffer();
+    const url = kakao.addImage(jpeg);
+    assert.equal((await post(skillPayload({ userId: "kakao_alice", photoUrl: url }))).status, 200);
+    const request = await waitFor(
+      () => agent.requests.find((r) => imagesOf(r).some((i) => i.bytes.equals(jpeg))),
+      10_000,
+      "the agent's request with the photo",
+    );
+    assert.deepEqual(
+      imagesOf(request).map((i) => i.mime),
+      ["image/jpeg"],
     );
   });
 

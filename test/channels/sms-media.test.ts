@@ -4,11 +4,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import sharp from "sharp";
 import { normalizeSms } from "../../src/channels/sms/ingress.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { UrlRefusedError } from "../../src/security/url-guard.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, imagesOf } from "../fakes/openai-agent.ts";
 import { FakeTwilio, inboundParams, twilioSign } from "../fakes/twilio.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
@@ -100,19 +101,80 @@ describe("Twilio MMS media", () => {
     const [attachment] = (JSON.parse(item.payload) as InboundEvent).attachments;
     assert.deepEqual(attachment, { kind: "image", url, mime: "image/jpeg" });
 
-    const hitsBefore = tw.mediaHits.length;
-    const got = await adapter().fetchAttachment!(attachment, limits());
+    // The worker fetches this one too; the hops are checked on a file only this test fetches.
+    const direct = tw.addMedia(photo, "image/jpeg");
+    const got = await adapter().fetchAttachment!({ ...attachment, url: direct }, limits());
     assert.ok(got.bytes.equals(photo), "the exact bytes");
     assert.equal(got.mime, "image/jpeg");
-    const hits = tw.mediaHits.slice(hitsBefore).filter((h) => h.path.includes(url.split("/").at(-1)!));
+    const mediaSid = direct.split("/").at(-1)!;
     const basic = `Basic ${Buffer.from(`${tw.accountSid}:${tw.authToken}`).toString("base64")}`;
     assert.deepEqual(
-      hits.map((h) => [h.server, h.authorization]),
+      tw.mediaHits.filter((h) => h.path.includes(mediaSid)).map((h) => [h.server, h.authorization]),
       [
         ["api", basic],
         ["cdn", undefined],
       ],
     );
+  });
+
+  const postSms = (params: Record<string, string>) =>
+    fetch(`${gw.url}/sms/webhook`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": twilioSign(tw.authToken, PUBLIC_URL, params),
+      },
+      body: new URLSearchParams(params),
+    });
+
+  test("an MMS photo reaches the agent as an image part with the exact bytes", async () => {
+    const jpeg = await sharp({ create: { width: 6, height: 6, channels: 3, background: "#3a6" } })
+      .jpeg()
+      .toBuffer();
+    const url = tw.addMedia(jpeg, "image/jpeg");
+    const params = inboundParams(tw.accountSid, { body: "", media: [{ url, type: "image/jpeg" }] });
+    assert.equal((await postSms(params)).status, 200);
+    const request = await waitFor(
+      () => agent.requests.find((r) => imagesOf(r).some((i) => i.bytes.equals(jpeg))),
+      10_000,
+      "the agent's request with the photo",
+    );
+    assert.deepEqual(
+      imagesOf(request).map((i) => i.mime),
+      ["image/jpeg"],
+    );
+    await waitFor(
+      () => tw.sent.find((m) => m.To === params.From && /^echo:/.test(m.Body ?? "")),
+      10_000,
+      "answer",
+    );
+  });
+
+  test("a picture in the agent's answer goes out as MMS media that serves the exact bytes", async () => {
+    const png = await sharp({ create: { width: 3, height: 3, channels: 4, background: "#f00" } })
+      .png()
+      .toBuffer();
+    agent.options.reply = () =>
+      `Here you go:\n\n![a red square](data:image/png;base64,${png.toString("base64")})`;
+    try {
+      const params = inboundParams(tw.accountSid, { body: "draw a red square" });
+      assert.equal((await postSms(params)).status, 200);
+      const mms = await waitFor(
+        () => tw.sent.find((m) => m.To === params.From && m.MediaUrl.length > 0),
+        10_000,
+        "the MMS",
+      );
+      assert.ok(mms.MediaUrl[0]!.startsWith("https://gw.example.com/media/"), mms.MediaUrl[0]);
+      const served = await fetch(mms.MediaUrl[0]!.replace("https://gw.example.com", gw.url));
+      assert.equal(served.status, 200);
+      assert.ok(Buffer.from(await served.arrayBuffer()).equals(png), "the exact bytes");
+      assert.ok(
+        tw.sent.some((m) => m.To === params.From && m.Body?.startsWith("Here you go:")),
+        "the text goes too",
+      );
+    } finally {
+      agent.options.reply = undefined;
+    }
   });
 
   test("a file over the limit is refused before its bytes are kept", async () => {
