@@ -48,7 +48,8 @@ export function attachmentTray(els) {
         const icon = document.createElement("span");
         icon.className = "file-icon";
         icon.setAttribute("aria-hidden", "true");
-        icon.textContent = "📄";
+        // The extension stands in for a thumbnail (no icon font or emoji needed).
+        icon.textContent = (/\.([a-z0-9]{1,4})$/i.exec(p.file.name)?.[1] ?? "file").toUpperCase();
         li.append(icon);
       }
       const name = document.createElement("span");

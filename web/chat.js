@@ -266,7 +266,7 @@ function decorate(div, extra) {
 function fileChip(name, size) {
   const chip = document.createElement("span");
   chip.className = "file-chip";
-  chip.textContent = `📄 ${name}${size === undefined ? "" : ` (${formatSize(size)})`}`;
+  chip.textContent = `${name}${size === undefined ? "" : ` (${formatSize(size)})`}`;
   return chip;
 }
 
