@@ -530,6 +530,14 @@ function placeReply(ev) {
     decorate(target, target.querySelector("img") ? { ...ev, media: [] } : ev);
     return;
   }
+  // Pictures of an answer that its history row already shows (the web chat keeps them) are not shown twice.
+  if (ev.eventId && ev.media?.length) {
+    const sel = `:scope > .msg[data-msg-id][data-event-id="${CSS.escape(ev.eventId)}"] img`;
+    const onPage = new Set([...$("messages").querySelectorAll(sel)].map((img) => img.getAttribute("src")));
+    const media = ev.media.filter((m) => !onPage.has(`data:${m.mime};base64,${m.dataBase64}`));
+    if (!ev.text && !ev.buttons?.length && !media.length) return;
+    ev = { ...ev, media };
+  }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
   const shown = bubble(role, ev.text, ev);
   shown.matched = true;

@@ -140,6 +140,13 @@ describe("web chat attachments in Chromium", () => {
       await picture.waitFor();
       assert.equal(await picture.getAttribute("src"), `data:image/png;base64,${RED.toString("base64")}`);
       await committedReply(page, "Here you go:");
+      assert.equal(await picture.count(), 1, "shown once");
+      // Reopened, the thread still shows the answer's picture.
+      await page.reload();
+      await committedReply(page, "Here you go:");
+      await picture.waitFor();
+      assert.equal(await picture.count(), 1);
+      assert.equal(await picture.getAttribute("src"), `data:image/png;base64,${RED.toString("base64")}`);
     } finally {
       await closePage(page);
     }

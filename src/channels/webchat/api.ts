@@ -14,6 +14,7 @@ import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
 import { MediaStore } from "../../media/store.ts";
 import { FailureLimiter } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
+import type { AnswerMedia } from "./answer-media.ts";
 import type { LiveHub } from "./live-hub.ts";
 import { messageBodyLimit, readUploads, type WebchatUploads } from "./uploads.ts";
 
@@ -63,8 +64,9 @@ export function webchatRoutes(
   ctx: ChannelContext,
   hub: LiveHub,
   token: string | undefined,
-  uploads: WebchatUploads,
+  files: { uploads: WebchatUploads; answers: AnswerMedia },
 ): WebhookRoute[] {
+  const { uploads, answers } = files;
   const mediaFiles = new MediaStore(ctx.store);
   const authorize = authorizer(token);
   const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
@@ -153,6 +155,8 @@ export function webchatRoutes(
             ctx.store.listInbound({ sessionKey: key, limit: 50 }),
           ]);
           const messages = page.slice(0, limit);
+          // An answer's pictures go with the first assistant row of that answer.
+          const pictured = new Set<string>();
           const pending = inbox
             .filter((i) => i.state === "pending" || i.state === "leased")
             .reverse()
@@ -182,11 +186,15 @@ export function webchatRoutes(
                 const { text, refs } =
                   m.role === "system" ? splitMediaRefs(m.content) : { text: m.content, refs: [] };
                 // The files a user sent with a message are kept by its event id (uploads.ts).
+                const firstAnswer = m.role === "assistant" && m.eventId && !pictured.has(m.eventId);
+                if (firstAnswer) pictured.add(m.eventId!);
                 const media = refs.length
                   ? await loadMediaRefs(mediaFiles, refs)
                   : m.role === "user" && m.eventId
                     ? await uploads.history(m.eventId)
-                    : undefined;
+                    : firstAnswer
+                      ? await answers.history(m.eventId!)
+                      : undefined;
                 return {
                   id: m.id,
                   role: m.role,

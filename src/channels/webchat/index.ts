@@ -15,6 +15,7 @@ import {
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
+import { AnswerMedia } from "./answer-media.ts";
 import { sessionKey, WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
 import { ReplyRows } from "./reply-rows.ts";
@@ -39,12 +40,14 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #health = new HealthTracker();
   readonly #rows: ReplyRows;
   readonly #uploads: WebchatUploads;
+  readonly #answers: AnswerMedia;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
     this.#ctx = ctx;
     this.#rows = new ReplyRows(ctx.store);
     this.#uploads = new WebchatUploads(ctx.store, ctx.config.media.inbound);
+    this.#answers = new AnswerMedia(ctx.store, ctx.config.media.inbound.keepDays);
     this.#health.status("running");
   }
 
@@ -59,7 +62,7 @@ export class WebchatAdapter implements ChannelAdapter {
       },
       this.hub,
       this.#ctx.config.webchat.token,
-      this.#uploads,
+      { uploads: this.#uploads, answers: this.#answers },
     );
   }
 
@@ -83,9 +86,19 @@ export class WebchatAdapter implements ChannelAdapter {
     options?: SendOptions,
   ): Promise<SentMessage> {
     const id = options?.idempotencyKey;
-    const messageId = await this.#rows
-      .find(`webchat:${address.account}:${address.conversationId}`, message.text, options ?? {})
-      .catch(() => undefined);
+    const key = `webchat:${address.account}:${address.conversationId}`;
+    // Kept before the event goes out, so the history the page fetches on it already has the pictures.
+    if (options?.eventId && message.media?.length) {
+      await this.#answers
+        .keep(key, options.eventId, id ?? `${Date.now()}`, message.media)
+        .catch((err: Error) =>
+          this.#ctx.log.warn(
+            { err: err.message },
+            "could not keep an answer's pictures for the web chat history",
+          ),
+        );
+    }
+    const messageId = await this.#rows.find(key, message.text, options ?? {}).catch(() => undefined);
     this.hub.publish(address.conversationId, {
       type: "reply",
       id,
