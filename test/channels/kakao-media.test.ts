@@ -29,6 +29,8 @@ describe("KakaoTalk pictures", () => {
       config: {
         agentUrl: agent.url,
         server: { publicBaseUrl: "https://gw.example.com" },
+        // 10 KB per picture: small enough to exceed in a test.
+        media: { inbound: { maxImageMb: 10 / 1024 } },
         channels: {
           kakao: {
             allowedUsers: "kakao_alice",
@@ -127,6 +129,31 @@ describe("KakaoTalk pictures", () => {
     );
     const second = await adapter().fetchAttachment!(event.attachments[1]!, limits());
     assert.equal(second.bytes.toString(), "second");
+  });
+
+  test("a picture over media.inbound.maxImageMb: the user is told in the answer, and the text reaches the agent", async () => {
+    const url = kakao.addImage(Buffer.concat([photo, randomBytes(20_000)]));
+    const callbackUrl = kakao.callbackUrl();
+    agent.options = { headerDelayMs: 1000 }; // past the skill timeout: the answer comes by callback
+    try {
+      const res = await post(
+        skillPayload({ userId: "kakao_alice", utterance: "see this", secureImages: [url], callbackUrl }),
+      );
+      assert.deepEqual(await res.json(), { version: "2.0", useCallback: true });
+      const got = await waitFor(
+        () => kakao.received.find((r) => callbackUrl.endsWith(r.token)),
+        10_000,
+        "callback",
+      );
+      const texts = (got.body.template?.outputs ?? []).map((o) => o.simpleText?.text ?? "");
+      assert.equal(texts[0], "echo: see this");
+      assert.match(
+        texts.join("\n"),
+        /The picture is larger than the limit of 10 KB, so it was not passed on/,
+      );
+    } finally {
+      agent.options = {};
+    }
   });
 
   test("a picture URL on a host that is not one of the media hosts is refused, and nothing is fetched", async () => {

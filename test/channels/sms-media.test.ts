@@ -9,7 +9,7 @@ import { normalizeSms } from "../../src/channels/sms/ingress.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { UrlRefusedError } from "../../src/security/url-guard.ts";
-import { FakeAgent, imagesOf } from "../fakes/openai-agent.ts";
+import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeTwilio, inboundParams, twilioSign } from "../fakes/twilio.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
@@ -30,6 +30,8 @@ describe("Twilio MMS media", () => {
       config: {
         agentUrl: agent.url,
         server: { publicBaseUrl: "https://gw.example.com" },
+        // 10 KB per picture: small enough to exceed in a test.
+        media: { inbound: { maxImageMb: 10 / 1024 } },
         channels: {
           sms: {
             accountSid: tw.accountSid,
@@ -175,6 +177,29 @@ describe("Twilio MMS media", () => {
     } finally {
       agent.options.reply = undefined;
     }
+  });
+
+  test("a photo over media.inbound.maxImageMb: the sender is told, and the text still reaches the agent", async () => {
+    const jpeg = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#999" } })
+      .jpeg()
+      .toBuffer();
+    const url = tw.addMedia(Buffer.concat([jpeg, randomBytes(20_000)]), "image/jpeg");
+    const params = inboundParams(tw.accountSid, {
+      body: "see attached",
+      media: [{ url, type: "image/jpeg" }],
+    });
+    assert.equal((await postSms(params)).status, 200);
+    const note = await waitFor(
+      () => tw.sent.find((m) => m.To === params.From && /picture/.test(m.Body ?? "")),
+      10_000,
+      "the note",
+    );
+    assert.match(note.Body ?? "", /^The picture is larger than the limit of 10 KB, so it was not passed on/);
+    const request = agent.requests.find((r) =>
+      r.body.messages.some((m) => textOf(m.content) === "see attached"),
+    );
+    assert.ok(request, "the text reached the agent");
+    assert.deepEqual(imagesOf(request), []);
   });
 
   test("a file over the limit is refused before its bytes are kept", async () => {
