@@ -4,6 +4,8 @@
 // file over the limit is refused with the message and the file put back into the composer.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
@@ -21,6 +23,23 @@ function answer(r: FakeAgentRequest): string {
   if (text.startsWith("draw"))
     return `Here you go:\n\n![a red square](data:image/png;base64,${RED.toString("base64")})`;
   return `I got ${imagesOf(r).length} picture(s) and read: ${text.replace(/\s+/g, " ").trim()}`;
+}
+
+/** axe-core's violations (WCAG A/AA rules) inside `selector`, as "rule: target" lines. */
+async function axeViolations(page: Page, selector: string): Promise<string[]> {
+  const source = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  // Evaluated through the debugging protocol, so the page's Content-Security-Policy does not block it.
+  await page.evaluate(source);
+  return page.evaluate(async (sel) => {
+    type Violation = { id: string; nodes: { target: string[] }[] };
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> };
+      }
+    ).axe;
+    const result = await axe.run(sel, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
+  }, selector);
 }
 
 let RED: Buffer;
@@ -102,6 +121,11 @@ describe("web chat attachments in Chromium", () => {
         { name: "extra.txt", mimeType: "text/plain", buffer: Buffer.from("not this one") },
       ]);
       await page.locator("#attachments .attachment").nth(1).waitFor();
+      assert.deepEqual(
+        await axeViolations(page, "main"),
+        [],
+        "the composer and the tray pass axe's WCAG A/AA rules",
+      );
       const remove = page.getByRole("button", { name: "Remove extra.txt" });
       await remove.focus();
       await page.keyboard.press("Enter");
