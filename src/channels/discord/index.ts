@@ -11,6 +11,7 @@ import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
+import { toDiscord } from "../shared/markdown/index.ts";
 import {
   CHANNEL_API_VERSION,
   type ChannelAdapter,
@@ -320,7 +321,7 @@ export class DiscordAdapter implements ChannelAdapter {
       });
     }
     return {
-      content: cutText(message.text, DISCORD_MAX_TEXT),
+      content: cutText(toDiscord(message.text), DISCORD_MAX_TEXT),
       ...(buttons.length ? { components: componentRows(buttons) } : {}),
     };
   }

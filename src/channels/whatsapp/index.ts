@@ -11,7 +11,7 @@ import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { jsonWebhookRoute } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-
+import { toWhatsApp } from "../shared/markdown/index.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
   CHANNEL_API_VERSION,
@@ -126,6 +126,7 @@ export class WhatsappAdapter implements ChannelAdapter {
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const wa = to.conversationId;
+    const text = toWhatsApp(message.text);
     return this.#health.track(async () => {
       let messageId: string | undefined;
       const buttons = await Promise.all(
@@ -135,10 +136,10 @@ export class WhatsappAdapter implements ChannelAdapter {
         })),
       );
       const steps: (() => Promise<string | undefined>)[] = [];
-      if (buttons.length && fitsInteractive(message.text)) {
-        steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, message.text, buttons)));
+      if (buttons.length && fitsInteractive(text)) {
+        steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, text, buttons)));
       } else {
-        if (message.text) steps.push(() => this.#client.sendMessage(wa, textBody(wa, message.text)));
+        if (text) steps.push(() => this.#client.sendMessage(wa, textBody(wa, text)));
         if (buttons.length) {
           steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, "Choose an option:", buttons)));
         }

@@ -40,7 +40,9 @@ export interface Dialect {
 }
 
 export function renderMarkdown(md: string, d: Dialect): string {
-  return new Walk(d).blocks(parseMarkdown(md), 0, 0).trim();
+  const out = new Walk(d).blocks(parseMarkdown(md), 0, 0).trim();
+  // Markup with nothing to show (an empty fence, a lone reference definition): the source, rather than nothing.
+  return out || d.text(md.trim());
 }
 
 const NONE: Inline = { strong: false, em: false, del: false, link: false };
