@@ -1,12 +1,12 @@
 // Discord renders most of Markdown itself, so the text is written back as Markdown, with what Discord lacks
 // replaced: tables become a code block, headings deeper than ### a bold line, images a link, "__bold__"
 // (underline on Discord) "**bold**". Discord shows HTML as typed, and backslash escapes keep working.
+import { breakFences } from "./fence.ts";
 import { type Dialect, renderMarkdown } from "./render.ts";
 import { tableText } from "./table.ts";
 
-/** Discord's code blocks cannot hold ``` (no longer fences): a zero-width space keeps it from closing one. */
 function fenced(text: string, lang = ""): string {
-  return `\`\`\`${lang}\n${text.replace(/```/g, "`\u200b`\u200b`")}\n\`\`\``;
+  return `\`\`\`${lang}\n${breakFences(text)}\n\`\`\``;
 }
 
 function codeSpan(s: string): string {

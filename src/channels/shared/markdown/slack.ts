@@ -1,6 +1,7 @@
 // Slack mrkdwn: *bold*, _italic_, ~strike~, `code`, ``` blocks, <url|label> links, "> " quotes. Slack reads
 // &, < and > as markup everywhere (code included), so those three are escaped in all text; it has no headings,
 // lists or tables, so headings are bold lines, lists get bullets and tables a monospace block.
+import { breakFences } from "./fence.ts";
 import { type Dialect, renderMarkdown } from "./render.ts";
 import { tableText } from "./table.ts";
 
@@ -25,7 +26,7 @@ const slack: Dialect = {
   image: (alt, href) => (alt ? `<${slackUrl(href)}|${escapeSlack(alt)}>` : `<${slackUrl(href)}>`),
   heading: (inner) => `*${inner}*`,
   boldHeadingsFrom: 1,
-  codeBlock: (text) => `\`\`\`\n${escapeSlack(text)}\n\`\`\``,
+  codeBlock: (text) => `\`\`\`\n${escapeSlack(breakFences(text))}\n\`\`\``,
   // Slack quotes do not nest: the outermost quote marks every line once.
   quote: (inner, depth) => (depth > 0 ? inner : inner.replace(/^/gm, "> ")),
   table: (rows, sourceLength, align) =>

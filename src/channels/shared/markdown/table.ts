@@ -11,8 +11,8 @@ export function tableRows(rows: string[][]): string {
 export type Align = "left" | "right" | "center" | null;
 
 /**
- * Rows lined up in columns (right-aligned where the table says so) with a rule under the header, or tableRows
- * when that would be longer than the source.
+ * Rows lined up in columns (right-aligned where the table says so) with a rule under the header; without the
+ * rule, or as tableRows, when that would be longer than the source.
  */
 export function tableText(rows: string[][], sourceLength: number, align: Align[] = []): string {
   const cells = rows.map((row) => row.map(cell));
@@ -31,7 +31,8 @@ export function tableText(rows: string[][], sourceLength: number, align: Align[]
       .join(" | ")
       .trimEnd();
   const lines = cells.map(line);
-  if (lines.length > 1) lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("-|-"));
+  const ruled = [lines[0]!, widths.map((w) => "-".repeat(w)).join("-|-"), ...lines.slice(1)].join("\n");
+  if (ruled.length <= sourceLength) return ruled;
   const aligned = lines.join("\n");
   return aligned.length <= sourceLength ? aligned : tableRows(rows);
 }

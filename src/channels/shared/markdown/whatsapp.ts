@@ -1,5 +1,6 @@
 // WhatsApp's formatting: *bold*, _italic_, ~strike~, `inline code`, ```monospace```, "> " quotes, "- " and
 // "1. " lists. It has no link syntax (URLs in text are linked by the app), no headings and no tables.
+import { breakFences } from "./fence.ts";
 import { type Dialect, renderMarkdown } from "./render.ts";
 import { tableText } from "./table.ts";
 
@@ -16,7 +17,7 @@ const whatsapp: Dialect = {
   image: (alt, href) => (alt ? `${alt} (${href})` : href),
   heading: (inner) => `*${inner}*`,
   boldHeadingsFrom: 1,
-  codeBlock: (text) => `\`\`\`${text}\`\`\``,
+  codeBlock: (text) => `\`\`\`${breakFences(text)}\`\`\``,
   quote: (inner, depth) => (depth > 0 ? inner : inner.replace(/^/gm, "> ")),
   table: (rows, sourceLength, align) => `\`\`\`${tableText(rows, sourceLength, align)}\`\`\``,
   hr: "──────────",
