@@ -309,6 +309,12 @@ describe("the corners, on every platform", () => {
     );
   });
 
+  test("an answer too long to parse in reasonable time goes as text, unparsed", () => {
+    const huge = "**x** ".repeat(6000).trim();
+    assert.equal(toPlainText(huge), huge);
+    assert.equal(toPlainText(huge.slice(0, 600)), "x ".repeat(100).trim());
+  });
+
   test("nothing to show renders the source rather than an empty message", () => {
     for (const [name, render] of ALL) {
       assert.equal(render("```"), "```", name);

@@ -40,7 +40,12 @@ export interface Dialect {
 }
 
 export function renderMarkdown(md: string, d: Dialect): string {
-  const out = new Walk(d).blocks(parseMarkdown(md), 0, 0).trim();
+  let out = "";
+  try {
+    out = new Walk(d).blocks(parseMarkdown(md), 0, 0).trim();
+  } catch {
+    // Nesting deep enough to overflow the walk's stack: formatting is a courtesy, the text still goes.
+  }
   // Markup with nothing to show (an empty fence, a lone reference definition): the source, rather than nothing.
   return out || d.text(md.trim());
 }
