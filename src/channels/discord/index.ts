@@ -11,7 +11,6 @@ import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import { toDiscord } from "../shared/markdown/index.ts";
 import {
   CHANNEL_API_VERSION,
   type ChannelAdapter,
@@ -31,7 +30,7 @@ import {
   discordFromEnv,
   discordSettings,
 } from "./config.ts";
-import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
+import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, discordText, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
 import { runShard } from "./shard.ts";
@@ -321,7 +320,7 @@ export class DiscordAdapter implements ChannelAdapter {
       });
     }
     return {
-      content: cutText(toDiscord(message.text), DISCORD_MAX_TEXT),
+      content: cutText(discordText(message.text), DISCORD_MAX_TEXT),
       ...(buttons.length ? { components: componentRows(buttons) } : {}),
     };
   }

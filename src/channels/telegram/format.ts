@@ -15,12 +15,17 @@ export const TELEGRAM_MAX_CALLBACK_ANSWER = 200;
 
 /**
  * The agent's Markdown as Telegram HTML (src/channels/shared/markdown). Formatting can lengthen what the reader
- * sees (a rule, list numbers); when that would pass Telegram's limit on the text it counts after parsing the
- * tags, the Markdown goes unformatted instead, so a chunk the gateway cut to fit always fits.
+ * sees (a rule, list numbers); when that would carry text that fit a limit Telegram counts after parsing the
+ * tags (4096 for a message, 1024 for a caption) past it, the Markdown goes unformatted instead, so a text the
+ * gateway cut to fit always fits.
  */
 export function markdownToTelegramHtml(md: string): string {
   const html = toTelegramHtml(md);
-  return visibleLength(html) <= TELEGRAM_MAX_TEXT || md.length > TELEGRAM_MAX_TEXT ? html : escapeHtml(md);
+  const shown = visibleLength(html);
+  for (const limit of [TELEGRAM_MAX_CAPTION, TELEGRAM_MAX_TEXT]) {
+    if (md.length <= limit && shown > limit) return escapeHtml(md);
+  }
+  return html;
 }
 
 /** What Telegram counts of our HTML against its limits. */

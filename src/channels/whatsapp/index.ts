@@ -11,7 +11,7 @@ import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { jsonWebhookRoute } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-import { toWhatsApp } from "../shared/markdown/index.ts";
+
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
   CHANNEL_API_VERSION,
@@ -26,7 +26,14 @@ import {
 } from "../types.ts";
 import { WhatsappClient } from "./client.ts";
 import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
-import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
+import {
+  buttonsBody,
+  fitsInteractive,
+  imageBody,
+  textBody,
+  WHATSAPP_TEXT_MAX,
+  whatsappText,
+} from "./format.ts";
 import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
 
 /** Cloud API images: JPEG or PNG, at most 5 MB. */
@@ -126,7 +133,7 @@ export class WhatsappAdapter implements ChannelAdapter {
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const wa = to.conversationId;
-    const text = toWhatsApp(message.text);
+    const text = whatsappText(message.text);
     return this.#health.track(async () => {
       let messageId: string | undefined;
       const buttons = await Promise.all(
