@@ -2,7 +2,7 @@
 // the shared Markdown parse so tags always nest and close and every other character is escaped. Buttons become
 // an inline keyboard.
 import { cutText } from "../../core/text-cut.ts";
-import { escapeHtml, telegramVisibleText, toTelegramHtml } from "../shared/markdown/index.ts";
+import { escapeHtml, telegramVisibleText, toPlainText, toTelegramHtml } from "../shared/markdown/index.ts";
 import type { InlineKeyboard } from "./client.ts";
 
 export const TELEGRAM_MAX_TEXT = 4096;
@@ -26,6 +26,15 @@ export function markdownToTelegramHtml(md: string): string {
     if (md.length <= limit && shown > limit) return escapeHtml(md);
   }
   return html;
+}
+
+/** When Telegram refuses the markup: the Markdown as plain text (its source, where that alone would fit). */
+export function markdownToPlainText(md: string): string {
+  const text = toPlainText(md);
+  for (const limit of [TELEGRAM_MAX_CAPTION, TELEGRAM_MAX_TEXT]) {
+    if (md.length <= limit && text.length > limit) return md;
+  }
+  return text;
 }
 
 /** What Telegram counts of our HTML against its limits. */
