@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { DISCORD_MAX_TEXT, discordText } from "../../src/channels/discord/format.ts";
 import {
   toDiscord,
   toPlainText,
@@ -13,6 +14,8 @@ import {
   toTelegramHtml,
   toWhatsApp,
 } from "../../src/channels/shared/markdown/index.ts";
+import { SECTION_MAX, slackBlocks } from "../../src/channels/slack/format.ts";
+import { WHATSAPP_TEXT_MAX, whatsappText } from "../../src/channels/whatsapp/format.ts";
 
 const lines = (...l: string[]) => l.join("\n");
 
@@ -320,6 +323,32 @@ describe("the corners, on every platform", () => {
       assert.equal(render("```"), "```", name);
       assert.equal(render("[ref]: https://x.example"), "[ref]: https://x.example", name);
     }
+  });
+});
+
+describe("limits", () => {
+  test("a rewrite that would pass the platform's limit sends the source, which fit", () => {
+    // Rules widen from 3 characters to 10.
+    const rules = (n: number) => `${"x".repeat(n)}${"\n\n---".repeat(100)}`;
+    const dc = rules(DISCORD_MAX_TEXT - 500);
+    assert.ok(toDiscord(dc).length > DISCORD_MAX_TEXT);
+    assert.equal(discordText(dc), dc);
+    assert.equal(discordText("**a**\n\n---"), "**a**\n\n──────────");
+    const wa = rules(WHATSAPP_TEXT_MAX - 500);
+    assert.ok(toWhatsApp(wa).length > WHATSAPP_TEXT_MAX);
+    assert.equal(whatsappText(wa), wa);
+    assert.equal(whatsappText("**a**"), "*a*");
+  });
+
+  test("Slack sections are cut after a line where one is near, so a line's link stays whole", () => {
+    const line = `see <https://x.example/${"p".repeat(60)}|the page>\n`;
+    const text = line.repeat(Math.ceil((SECTION_MAX * 1.5) / line.length));
+    const sections = slackBlocks(text, [{ label: "OK", value: "ok" }])
+      .filter((b) => b.type === "section")
+      .map((b) => (b.text as { text: string }).text);
+    assert.equal(sections.join(""), text);
+    for (const s of sections) assert.ok(s.endsWith("\n") || s === sections.at(-1), "cut after a line");
+    assert.ok(sections.every((s) => s.length <= SECTION_MAX));
   });
 });
 

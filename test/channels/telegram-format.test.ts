@@ -9,6 +9,7 @@ import {
   inlineKeyboard,
   markdownToTelegramHtml,
   TELEGRAM_MAX_BUTTON_LABEL,
+  TELEGRAM_MAX_CAPTION,
   TELEGRAM_MAX_TEXT,
   visibleLength,
 } from "../../src/channels/telegram/format.ts";
@@ -203,6 +204,10 @@ describe("telegram markdown → HTML", () => {
     assert.ok(md.length <= TELEGRAM_MAX_TEXT);
     assert.ok(visibleLength(toTelegramHtml(md)) > TELEGRAM_MAX_TEXT);
     assert.equal(markdownToTelegramHtml(md), md);
+    // A caption (at most 1024) is held to its own limit the same way.
+    const caption = `${"x".repeat(TELEGRAM_MAX_CAPTION - 300)}${"\n\n---".repeat(50)}`;
+    assert.ok(caption.length <= TELEGRAM_MAX_CAPTION);
+    assert.equal(markdownToTelegramHtml(caption), caption);
     const fits = `**${"x".repeat(TELEGRAM_MAX_TEXT - 4)}**`;
     assert.equal(markdownToTelegramHtml(fits), `<b>${"x".repeat(TELEGRAM_MAX_TEXT - 4)}</b>`);
   });
