@@ -141,6 +141,10 @@ export class HttpServer {
       if (!verdict.ok) return refuseEarly(req, res, verdict);
       caller = verdict.caller;
     }
+    if (match.streamBody) {
+      if (expectsContinue) res.writeContinue();
+      return match.handler(req, res, { body: Buffer.alloc(0), params: match.params, url, caller });
+    }
     if (jsonOnly(match.kind, method) && (hasBody(req.headers) || req.headers["content-type"] !== undefined)) {
       const type = req.headers["content-type"];
       if (!isJsonContentType(type))

@@ -22,6 +22,7 @@ import type {
   StoredMedia,
   StoredMessage,
 } from "./types.ts";
+import { WorkspaceRows } from "./workspace-rows.ts";
 
 type Retry = { retryAt: number } | { dead: true };
 
@@ -33,6 +34,12 @@ export abstract class PortableStore {
   protected abstract changes(q: Sql, args: unknown[]): Promise<number>;
   /** Inbound enqueues already accepted are committed, so a read right after an enqueue sees it. */
   protected abstract settled(): Promise<void>;
+
+  readonly workspaces = new WorkspaceRows({
+    one: (q, a) => this.one(q, a),
+    all: (q, a) => this.all(q, a),
+    changes: (q, a) => this.changes(q, a),
+  });
 
   async #changed(q: Sql, args: unknown[]): Promise<boolean> {
     return (await this.changes(q, args)) === 1;

@@ -2,6 +2,8 @@
 // Nothing here may assume a single writer: every claim is a lease held by an owner id with an expiry, and
 // every "do once" is an insert that either wins or finds the row already there.
 
+import type { WorkspaceRows } from "./workspace-rows.ts";
+
 export type QueueState = "pending" | "leased" | "done" | "dead";
 
 export interface NewInboxItem {
@@ -141,6 +143,8 @@ export interface QueueStats {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Web chat workspaces, their files and memories (src/store/workspace-rows.ts). */
+  readonly workspaces: WorkspaceRows;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** Cheap round trip for readiness checks. */
@@ -193,7 +197,7 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
-  /** Deletes the session, its history and the files it owns (media owned by `key`). */
+  /** Deletes the session, its history, the files it owns (media owned by `key`) and its workspace link. */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
   /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */

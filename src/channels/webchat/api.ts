@@ -32,7 +32,7 @@ export const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thre
  * window passes, a right token too. A missing token is not a guess and is not counted (a page opened without
  * its #token makes a few such calls).
  */
-function authorizer(token: string | undefined): Authorize {
+export function authorizer(token: string | undefined): Authorize {
   const failures = new FailureLimiter(10, 60_000);
   return (req) => {
     if (isLocalRequest(req)) return { ok: true };

@@ -4,6 +4,7 @@
 // database clock so replicas with skewed clocks still agree on who holds what.
 
 import { mediaTable, schemaV1 } from "../schema.ts";
+import { workspacesTables } from "../workspaces-sql.ts";
 
 export const postgresMigrations: string[] = [
   schemaV1("postgres"),
@@ -14,4 +15,5 @@ export const postgresMigrations: string[] = [
   CREATE INDEX outbox_open_id ON outbox(id) WHERE state IN ('pending', 'leased');
   `,
   mediaTable("postgres"),
+  workspacesTables("postgres"),
 ];

@@ -20,6 +20,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import { postgresMigrations } from "./migrations.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -262,6 +263,8 @@ export class PostgresStore extends PortableStore implements Store {
     await this.#tx(async (c) => {
       await this.#q(SQL.deleteMessages, [key], c);
       await this.#q(SQL.deleteMediaOf, [key], c);
+      await this.#q(WS.deleteThreadMemories, [key], c);
+      await this.#q(WS.forgetThread, [key], c);
       await this.#q(SQL.deleteSession, [key], c);
     });
   }

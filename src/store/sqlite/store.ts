@@ -21,6 +21,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
 type Arg = SQLInputValue;
@@ -255,6 +256,8 @@ export class SqliteStore extends PortableStore implements Store {
     this.#tx(() => {
       this.#run(SQL.deleteMessages, key);
       this.#run(SQL.deleteMediaOf, key);
+      this.#run(WS.deleteThreadMemories, key);
+      this.#run(WS.forgetThread, key);
       this.#run(SQL.deleteSession, key);
     });
   }
