@@ -193,3 +193,28 @@ it("config sources: a flag wins over env, env over the file, the file over the d
   assert.equal(loaded.sources["server.host"], "file");
   assert.equal(loaded.sources["limits.answerChars"], "default");
 });
+
+it("channel and account names that would reach an object's prototype are refused", async () => {
+  const gw = await startTestGateway({ config: { adminToken: TOKEN } });
+  try {
+    const cookie = await signIn(gw.url, TOKEN);
+    const before = readFileSync(join(gw.dir, "clawgate.json"), "utf8");
+    for (const path of [
+      "/admin/api/config/channels/line?account=__proto__",
+      "/admin/api/config/channels/line?account=constructor",
+      "/admin/api/config/channels/__proto__",
+    ]) {
+      const r = await api(gw.url, "PUT", path, {
+        cookie,
+        body: { channelSecret: "x", channelAccessToken: "y" },
+      });
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+    }
+    const del = await api(gw.url, "DELETE", "/admin/api/config/channels/line?account=__proto__", { cookie });
+    assert.equal(del.status, 400);
+    assert.equal(({} as Record<string, unknown>).enabled, undefined);
+    assert.equal(readFileSync(join(gw.dir, "clawgate.json"), "utf8"), before);
+  } finally {
+    await gw.stop();
+  }
+});
