@@ -19,9 +19,12 @@ import { isTextLike, sniffMime } from "../media/sniff.ts";
 import type { MediaStore } from "../media/store.ts";
 import { fetchPolicyFromConfig } from "../security/url-guard.ts";
 import type { MessagePart } from "../store/types.ts";
+import type { KeptFile } from "./history-parts.ts";
 
 export interface PreparedInput {
   parts: MessagePart[];
+  /** The files just stored for these parts, by media id, so this turn sends them without reading them back. */
+  fresh: Map<string, KeptFile>;
   /** Said to the user before the answer: what was not passed on, and why. */
   notices: string[];
 }
@@ -67,7 +70,7 @@ export class InboundMedia {
     owner: string,
     signal: AbortSignal,
   ): Promise<PreparedInput> {
-    const out: PreparedInput = { parts: [], notices: [] };
+    const out: PreparedInput = { parts: [], notices: [], fresh: new Map() };
     const max = this.#config.media.inbound.maxPerMessage;
     const list = event.attachments.slice(0, max);
     if (event.attachments.length > max) {
@@ -97,7 +100,10 @@ export class InboundMedia {
     const noun = a.name ? `${NOUN[a.kind]} "${a.name}"` : `the ${NOUN[a.kind]}`;
     // Text the platform already made of a voice message is enough: nothing to fetch or transcribe.
     if (a.transcript?.trim()) {
-      out.parts.push({ type: "text", text: `[${NOUN[a.kind]}, transcribed] ${a.transcript.trim()}` });
+      // WeChat sends its recognition as the message text too: said once, not twice.
+      if (a.transcript.trim() !== event.text.trim()) {
+        out.parts.push({ type: "text", text: `[${NOUN[a.kind]}, transcribed] ${a.transcript.trim()}` });
+      }
       return;
     }
     if (a.kind === "video") {
@@ -118,12 +124,15 @@ export class InboundMedia {
       fetched = await adapter.fetchAttachment(a, { maxBytes: limit, signal });
     } catch (err) {
       if (err instanceof MediaTooLargeError) {
-        out.notices.push(tooLarge(noun, a.size, limit));
+        // The platform's own limit may be the lower one (Telegram serves bots files up to 20 MB).
+        out.notices.push(tooLarge(noun, a.size, err.limit > 0 ? Math.min(err.limit, limit) : limit));
         return;
       }
       if (err instanceof AttachmentUnavailableError) {
-        this.#log.info({ event: event.id, err: err.message }, "attachment unavailable");
-        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel} (it may have expired).`);
+        // The channel's reason says what to do (an expired file, a missing files:read scope): the user can pass
+        // it on to whoever runs the gateway.
+        this.#log.warn({ event: event.id, err: err.message }, "attachment unavailable");
+        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel}: ${err.message}`);
         return;
       }
       throw err;
@@ -136,6 +145,7 @@ export class InboundMedia {
     if (mime && AGENT_IMAGES.has(mime) && a.kind !== "audio" && a.kind !== "voice") {
       const mediaId = await this.#files.save(bytes, { mime, owner, name, expiresAtSec });
       out.parts.push({ type: "image", mediaId, mime, ...(name ? { name } : {}) });
+      out.fresh.set(mediaId, { id: mediaId, owner, mime, bytes });
       return;
     }
     if (a.kind === "sticker") {
