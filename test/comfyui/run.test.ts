@@ -78,7 +78,10 @@ describe("ComfyUI from the web chat", () => {
       /txt2img — inputs: prompt \(string, default .*steps \(int, default 20\).*free text → prompt/,
     );
     // The image input is listed as a photo and is not where free text goes.
-    assert.match(list, /img2img — inputs: prompt \(string, .*denoise \(float, default 0\.6\).*image \(photo\); free text → prompt/);
+    assert.match(
+      list,
+      /img2img — inputs: prompt \(string, .*denoise \(float, default 0\.6\).*image \(photo\); free text → prompt/,
+    );
     chat.close();
   });
 
