@@ -17,6 +17,11 @@ const sent: Sent[] = [];
 let host: PhotoHost;
 channelModules.photochat = photoChatModule(() => host, sent);
 
+before(async () => {
+  host = await PhotoHost.start();
+});
+after(() => host.close());
+
 /** 50 KB: the small photo fits, the large one does not. */
 const MAX_MB = 50 / 1024;
 
@@ -57,12 +62,15 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     waitFor(() => sent.find((s) => re.test(s.message.text)), 8000, `a message matching ${re}`);
 
   before(async () => {
-    host = await PhotoHost.start();
     comfy = await FakeComfyUI.start({ steps: 2, stepMs: 5 });
     gw = await startComfyGateway({
       servers: [comfy.url],
       config: {
         channels: { photochat: {} },
+        policy: {
+          adminUsers: ["photochat:ann"],
+          rateLimits: { perUserPerMinute: 1000, perChannelPerMinute: 1000 },
+        },
         media: { inbound: { maxImageMb: MAX_MB } },
         security: { allowPrivateFetch: true },
       },
@@ -80,7 +88,6 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
   after(async () => {
     await gw.stop();
     await comfy.close();
-    await host.close();
   });
 
   it("the exact bytes reach /upload/image, LoadImage names the upload, the result comes back", async () => {
@@ -191,5 +198,84 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
       8000,
       "the usage again",
     );
+  });
+});
+
+describe("ComfyUI photos with several servers and with approvals", () => {
+  let a: FakeComfyUI;
+  let b: FakeComfyUI;
+  let gw: ComfyGateway;
+  let photo: Buffer;
+  let n = 0;
+
+  async function say(text: string, photos: { id: string }[] = []) {
+    const res = await fetch(`${gw.url}/photochat/in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ senderId: "bob", text, messageId: `bob-${++n}`, photos }),
+    });
+    assert.equal(res.status, 200);
+  }
+  const answer = (re: RegExp) =>
+    waitFor(
+      () => sent.find((s) => s.to.conversationId === "dm-bob" && re.test(s.message.text)),
+      8000,
+      `a message matching ${re}`,
+    );
+
+  before(async () => {
+    a = await FakeComfyUI.start({ steps: 2, stepMs: 5 });
+    b = await FakeComfyUI.start({ steps: 2, stepMs: 5 });
+    gw = await startComfyGateway({
+      servers: [a.url, b.url],
+      config: {
+        channels: { photochat: {} },
+        policy: {
+          adminUsers: ["photochat:bob"],
+          rateLimits: { perUserPerMinute: 1000, perChannelPerMinute: 1000 },
+        },
+        security: { allowPrivateFetch: true },
+      },
+    });
+    photo = await noise(24, 16, "png");
+    host.files.set("bob.png", { bytes: photo, mime: "image/png" });
+    const pool = gw.ext.runtime!.pool;
+    await waitFor(() => pool.servers.every((s) => s.healthy) || undefined, 8000, "both servers up");
+  });
+  after(async () => {
+    await gw.stop();
+    await a.close();
+    await b.close();
+  });
+
+  it("the photo is uploaded to the server that runs the job, also after a failover", async () => {
+    // The first server fails the upload: the job and its photo go to the second, and only there.
+    a.failNextUpload = true;
+    await say("/run img2img", [{ id: "bob.png" }]);
+    const queued = await answer(/Queued img2img/);
+    assert.match(queued.message.text, /Queued img2img on comfyui-2 /);
+    assert.ok(a.requestLog.includes("POST /upload/image"), "the first server was tried");
+    assert.equal(a.uploads.length, 0);
+    assert.equal(a.submissions.length, 0);
+    assert.equal(b.uploads.length, 1);
+    assert.ok(b.uploads[0]!.bytes.equals(photo));
+    assert.equal(b.submissions[0]!.prompt["10"]!.inputs.image, `clawgate/${b.uploads[0]!.name}`);
+    await answer(/img2img finished/);
+  });
+
+  it("a photo waits with an approval and is uploaded when the job is approved", async () => {
+    await say("/run img2img denoise=0.4 --approval", [{ id: "bob.png" }]);
+    const asked = await answer(/\[Approval Requested\]/);
+    assert.match(asked.message.text, /Request: \/run img2img denoise=0\.4 .*\(with a photo\)/);
+    const id = /ID: (apr_[0-9a-z]{12})/.exec(asked.message.text)![1]!;
+    const uploads = a.uploads.length + b.uploads.length;
+    assert.equal(uploads, 1, "nothing is uploaded before the approval");
+    await say(`/approve ${id}`);
+    await answer(new RegExp(`\\[Approved\\] ${id}`));
+    const all = [...a.uploads, ...b.uploads];
+    assert.equal(all.length, 2);
+    assert.ok(all.every((u) => u.bytes.equals(photo)));
+    const sub = [...a.submissions, ...b.submissions].find((s) => s.prompt["3"]!.inputs.denoise === 0.4)!;
+    assert.match(String(sub.prompt["10"]!.inputs.image), /^clawgate\/[0-9a-f-]{36}\.png$/);
   });
 });

@@ -80,6 +80,8 @@ export class FakeComfyUI {
   /** Every POST /upload/image that stored a file: the form fields and the exact bytes. */
   readonly uploads: { name: string; subfolder: string; type: string; overwrite?: string; bytes: Buffer }[] =
     [];
+  /** Answer the next POST /upload/image with aiohttp's 500 (a full disk, an input folder it cannot write). */
+  failNextUpload = false;
   /** Set to make the next executed job fail at a node with execution_error. */
   failNext: { nodeId?: string; message: string } | undefined;
   /** GET /system_stats requests seen (health checks). */
@@ -502,6 +504,12 @@ export class FakeComfyUI {
    */
   async #upload(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
+    if (this.failNextUpload) {
+      this.failNextUpload = false;
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end("500 Internal Server Error\n\nServer got itself in trouble");
+      return;
+    }
     let form: FormData;
     try {
       form = await new Response(new Uint8Array(raw), {
