@@ -11,6 +11,11 @@ export const agentMediaSettings = {
    * a signed clawgate link under server.publicBaseUrl (smaller requests, the agent must reach the gateway).
    */
   imageTransport: z.enum(["data", "url"]).default("data"),
+  /**
+   * Hosts whose bare image links in an answer (a line that is just https://host/x.png) are fetched and sent as
+   * pictures. Markdown images `![alt](url)` and data URLs are always fetched (through the URL guard).
+   */
+  answerImageHosts: z.array(z.string().min(1)).default([]),
   /** Send audio as `input_audio` parts (models that take audio, e.g. gpt-4o-audio) instead of transcribing it. */
   audioInput: z.boolean().default(false),
   /** An OpenAI-compatible /v1/audio/transcriptions endpoint (Whisper, faster-whisper-server, LocalAI …). */

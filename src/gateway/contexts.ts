@@ -50,6 +50,7 @@ export function servicesOf(gw: Gateway, statusProviders: StatusProvider[]): Gate
     env: gw.env,
     log: gw.log,
     store: gw.store,
+    media: gw.media,
     commands: gw.commands,
     actions: gw.actions,
     startedAt: gw.startedAt,

@@ -7,10 +7,14 @@ import { addressOf, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import type { CommandPolicyConfig } from "../core/policy.ts";
 import { CommandRateLimiter } from "../core/rate-limit.ts";
 import { cutText } from "../core/text-cut.ts";
-import type { NewMessage } from "../store/types.ts";
+import { takeAnswerImages } from "../media/answer-images.ts";
+import { fetchPolicyFromConfig } from "../security/url-guard.ts";
+import type { MessagePart, NewMessage } from "../store/types.ts";
 import { type ChatTurn, TargetError } from "../targets/types.ts";
+import { InboundMedia } from "./attachments.ts";
 import { decideCommand } from "./command-rule.ts";
 import type { CommandContext } from "./commands.ts";
+import { wireTurns } from "./history-parts.ts";
 import type { Metrics } from "./metrics.ts";
 import { ReplyBudget } from "./reply-budget.ts";
 import type { GatewayServices, TrustGate } from "./services.ts";
@@ -30,9 +34,11 @@ export class Pipeline {
   readonly #log: Logger;
   readonly #limiter: CommandRateLimiter;
   readonly #budget: ReplyBudget;
+  readonly #media: InboundMedia;
 
   constructor(services: GatewayServices, trust: TrustGate, metrics: Metrics) {
     this.#services = services;
+    this.#media = new InboundMedia(services.config, services.media.files, services.log);
     this.#trust = trust;
     this.#metrics = metrics;
     this.#log = services.log;
@@ -194,11 +200,7 @@ export class Pipeline {
         return { messages: [], replies: gate.reply ? [gate.reply] : [] };
       }
     }
-    if (!event.text.trim()) {
-      // Until the target takes pictures and files, an empty prompt would only get an answer to nothing.
-      if (event.attachments.length === 0) return none;
-      return { messages: [], replies: [{ text: TEXT_ONLY_NOTE, kind: "notice" }] };
-    }
+    if (!event.text.trim() && event.attachments.length === 0) return none;
     const maxIn = s.config.limits.inboundTextChars;
     if (event.text.length > maxIn) {
       this.#log.info({ event: event.id, chars: event.text.length }, "message over limits.inboundTextChars");
@@ -212,7 +214,41 @@ export class Pipeline {
         ],
       };
     }
-    return this.#converse(event, sessionKey, signal);
+    const input = event.attachments.length
+      ? await this.#media.prepare(event, s.adapter(event.channel, event.account)!, sessionKey, signal)
+      : { parts: [], notices: [] };
+    const notices = input.notices.map((text): OutboundMessage => ({ text, kind: "notice" }));
+    // Nothing the agent could take (a video, a file over the limit, and no words): the notes are the answer.
+    if (!event.text.trim() && input.parts.length === 0) return { messages: [], replies: notices };
+    const outcome = await this.#converse(event, sessionKey, signal, input.parts);
+    // After the answer: its first reply edits the streamed message in place.
+    return notices.length ? { ...outcome, replies: [...outcome.replies, ...notices] } : outcome;
+  }
+
+  /** The answer, with its pictures taken out and sent as pictures on channels that show them. */
+  async #answerReplies(
+    text: string,
+    adapter: ChannelAdapter,
+  ): Promise<{ replies: OutboundMessage[]; historyText: string }> {
+    const s = this.#services;
+    const asText = { replies: [{ text, kind: "reply" as const }], historyText: text };
+    if (!adapter.capabilities.media) return asText;
+    const taken = await takeAnswerImages(text, {
+      policy: fetchPolicyFromConfig(s.config),
+      maxBytes: Math.floor(s.config.media.inbound.maxImageMb * 1024 * 1024),
+      bareLinkHosts: s.config.agent.answerImageHosts,
+    });
+    if (taken.media.length === 0) return asText;
+    // Text first (it edits the streamed message in place), then the pictures. History keeps a note, not the
+    // bytes: a data URL in the history would be sent back to the agent on every later turn.
+    return {
+      replies: [
+        ...(taken.text ? [{ text: taken.text, kind: "reply" as const }] : []),
+        { text: "", kind: "reply", media: taken.media },
+      ],
+      historyText:
+        `${taken.text}\n[${taken.media.length} picture${taken.media.length > 1 ? "s" : ""} sent]`.trim(),
+    };
   }
 
   #reply(sessionKey: string, event: InboundEvent, role: "command", reply: OutboundMessage): PipelineOutcome {
@@ -231,7 +267,12 @@ export class Pipeline {
     };
   }
 
-  async #converse(event: InboundEvent, sessionKey: string, signal: AbortSignal): Promise<PipelineOutcome> {
+  async #converse(
+    event: InboundEvent,
+    sessionKey: string,
+    signal: AbortSignal,
+    parts: MessagePart[],
+  ): Promise<PipelineOutcome> {
     const s = this.#services;
     const adapter = s.adapter(event.channel, event.account)!;
     const session = await s.store.touchSession(sessionKey, event.text.slice(0, 60));
@@ -240,16 +281,28 @@ export class Pipeline {
       turns > 0
         ? await s.store.listMessages(sessionKey, { generation: session.generation, last: turns * 4 })
         : [];
-    const history: ChatTurn[] = earlier
-      .filter((m) => (m.role === "user" || m.role === "assistant") && m.eventId !== event.id)
-      .slice(-turns * 2)
-      .map((m) => ({ role: m.role as "user" | "assistant", content: m.content }));
+    const noImages = (await s.store.kvGet(NO_IMAGES_NS, sessionKey)) !== undefined;
+    // The new message goes last, so the picture budget is spent on it first.
+    const wired = await wireTurns(
+      [
+        ...earlier
+          .filter((m) => (m.role === "user" || m.role === "assistant") && m.eventId !== event.id)
+          .slice(-turns * 2)
+          .map((m) => ({ role: m.role as "user" | "assistant", text: m.content, parts: m.parts })),
+        { role: "user", text: event.text, parts },
+      ],
+      { media: s.media, transport: s.config.agent.imageTransport, noImages },
+    );
+    const current = wired.pop();
+    const history: ChatTurn[] = wired;
+    const content = Array.isArray(current?.content) ? current.content : undefined;
     const userMessage: NewMessage = {
       sessionKey,
       role: "user",
       content: event.text,
       eventId: event.id,
       author: event.sender.name ?? event.sender.id,
+      ...(parts.length ? { parts } : {}),
     };
     const target = s.targetFor(event);
     const publisher = new StreamPublisher(adapter, addressOf(event), event.id, s.store, this.#log);
@@ -260,6 +313,7 @@ export class Pipeline {
         event,
         sessionKey,
         history,
+        ...(content ? { content } : {}),
         signal,
         onDelta: (text) => publisher.update(text),
       });
@@ -277,9 +331,15 @@ export class Pipeline {
       const text = result.text.trim()
         ? capAnswer(result.text, s.config.limits.answerChars)
         : "(the agent returned an empty reply)";
+      const { replies, historyText } = await this.#answerReplies(text, adapter);
+      if (result.imagesRefused) {
+        // Said once: later turns send notes instead of pictures, so the agent is not asked again.
+        await s.store.kvSet(NO_IMAGES_NS, sessionKey, "1", NO_IMAGES_TTL_MS);
+        replies.push({ text: IMAGES_REFUSED_NOTE, kind: "notice" });
+      }
       return {
-        messages: [userMessage, { sessionKey, role: "assistant", content: text, eventId: event.id }],
-        replies: [{ text, kind: "reply" }],
+        messages: [userMessage, { sessionKey, role: "assistant", content: historyText, eventId: event.id }],
+        replies,
         editMessageId,
       };
     } catch (err) {
@@ -302,8 +362,11 @@ export class Pipeline {
   }
 }
 
-export const TEXT_ONLY_NOTE =
-  "I can only read text here: pictures, voice notes and files are not passed on. Please write your message as text.";
+/** Conversations whose model refused pictures: later turns send a note in their place (for a day). */
+const NO_IMAGES_NS = "agent-no-images";
+const NO_IMAGES_TTL_MS = 24 * 3600_000;
+export const IMAGES_REFUSED_NOTE =
+  "The agent's model cannot see pictures, so I sent your message without them and will go on with text only in this conversation. (Operator: use a vision model to pass pictures on.)";
 
 /** An answer longer than the cap keeps its start and says it was cut (limits.answerChars). */
 export function capAnswer(text: string, limit: number): string {

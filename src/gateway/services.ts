@@ -4,6 +4,7 @@ import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
 import type { Env } from "../config/env.ts";
 import type { Config } from "../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
+import type { MediaService } from "../media/service.ts";
 import type { Store } from "../store/types.ts";
 import type { Target } from "../targets/types.ts";
 import type { ActionRegistry } from "./actions.ts";
@@ -32,6 +33,8 @@ export interface GatewayServices {
   readonly env: Env;
   readonly log: Logger;
   readonly store: Store;
+  /** The media store and signed links (inbound attachments, pictures for platforms that fetch by URL). */
+  readonly media: MediaService;
   readonly commands: CommandRegistry;
   readonly actions: ActionRegistry;
   readonly startedAt: number;

@@ -111,6 +111,24 @@ export class MediaService {
     return { url: `${base}${this.settings.path}/${token}`, mime: type, bytes: data.length, expiresAt };
   }
 
+  /** A signed link to a file already in the media store (an inbound picture sent to the agent by URL). */
+  linkTo(
+    file: { id: string; mime: string; owner: string; name?: string },
+    ttlSec: number,
+  ): string | undefined {
+    const base = this.settings.publicBaseUrl;
+    if (!base) return undefined;
+    const expiresAt = Math.floor(Date.now() / 1000) + ttlSec;
+    const token = signMediaToken(this.#key, {
+      file: file.id,
+      conversation: file.owner,
+      expiresAt,
+      mime: file.mime,
+      ...(file.name ? { name: file.name } : {}),
+    });
+    return `${base}${this.settings.path}/${token}`;
+  }
+
   routes(): WebhookRoute[] {
     return [mediaRoute(this.settings.path, this.#key, this.files)];
   }

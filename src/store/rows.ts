@@ -1,6 +1,14 @@
 // Database rows (snake_case columns, as both stores name them) to the Store interface's objects. Shared by the
 // SQLite and PostgreSQL stores so a new column is mapped once.
-import type { InboxItem, OutboxItem, QueueState, SessionInfo, StoredMedia, StoredMessage } from "./types.ts";
+import type {
+  InboxItem,
+  MessagePart,
+  OutboxItem,
+  QueueState,
+  SessionInfo,
+  StoredMedia,
+  StoredMessage,
+} from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -64,6 +72,7 @@ export function messageFromRow(r: Row): StoredMessage {
     eventId: str(r.event_id),
     author: str(r.author),
     createdAt: Number(r.created_at),
+    parts: typeof r.parts === "string" ? (JSON.parse(r.parts) as MessagePart[]) : null,
   };
 }
 

@@ -103,6 +103,7 @@ const V1 = `
  * Media bytes in the store, so every replica can serve and read every file (a photo one replica downloaded, an
  * image another publishes): inbound attachments, history images, files published for platforms that fetch by
  * URL. `owner` is the conversation (or `webchat:` thread) the file belongs to; rows expire and retention sweeps.
+ * A message's `parts` (JSON, src/store/types.ts MessagePart) name the media a user turn carried.
  */
 export function mediaTable(dialect: "sqlite" | "postgres"): string {
   const ms = SPELLING[dialect].ms;
@@ -119,5 +120,6 @@ export function mediaTable(dialect: "sqlite" | "postgres"): string {
     expires_at ${ms} NOT NULL
   );
   CREATE INDEX media_expiry ON media(expires_at);
+  ALTER TABLE messages ADD COLUMN parts TEXT;
   `;
 }

@@ -213,8 +213,8 @@ export const touchForMessage = sql(
 );
 
 export const insertMessage = sql(
-  `INSERT INTO messages (session_key, generation, role, content, event_id, author, created_at)
-   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+  `INSERT INTO messages (session_key, generation, role, content, event_id, author, created_at, parts)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
 );
 
 export function listMessages(key: string, opts: MessageFilter): { q: Sql; args: (string | number)[] } {

@@ -53,6 +53,16 @@ export interface OutboxItem extends NewOutboxItem {
 /** "command" is a chat command the user typed; "system" the gateway's answer to it. Neither is sent as context. */
 export type MessageRole = "user" | "assistant" | "system" | "error" | "command";
 
+/**
+ * What a user message carried besides its text, kept with it so later turns still send it: an image or audio by
+ * its media id (the bytes live in the media table until they expire), or the text made of a file, a transcript
+ * or a location.
+ */
+export type MessagePart =
+  | { type: "text"; text: string }
+  | { type: "image"; mediaId: string; mime: string; name?: string }
+  | { type: "audio"; mediaId: string; mime: string; name?: string };
+
 export interface NewMessage {
   sessionKey: string;
   role: MessageRole;
@@ -61,6 +71,7 @@ export interface NewMessage {
   /** The sender's display name or id, for the web chat and history views. */
   author?: string;
   createdAt?: number;
+  parts?: MessagePart[];
 }
 
 export interface StoredMessage {
@@ -72,6 +83,7 @@ export interface StoredMessage {
   eventId: string | null;
   author: string | null;
   createdAt: number;
+  parts: MessagePart[] | null;
 }
 
 export interface SessionInfo {

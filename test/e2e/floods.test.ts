@@ -97,14 +97,14 @@ describe("floods and limits", () => {
     assert.equal(replies.length, 11, "10 commands per minute are answered, then one notice");
   });
 
-  it("a picture-only message gets a note and never reaches the agent", async () => {
+  it("a picture-only message on a channel that cannot download gets a note and never reaches the agent", async () => {
     const calls = agent.requests.length;
     await from("flood", "pic", "", {
       attachments: [{ kind: "image", platformId: "p1", mime: "image/jpeg" }],
     });
     await settled();
     assert.deepEqual(repliesTo("flood", "pic"), [
-      "I can only read text here: pictures, voice notes and files are not passed on. Please write your message as text.",
+      "The picture could not be read: this channel does not download attachments.",
     ]);
     assert.equal(agent.requests.length, calls, "no empty agent call");
   });

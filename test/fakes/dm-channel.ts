@@ -2,17 +2,23 @@
 // would; replies are recorded in `sent`. Its own allowlist (`allowFrom` in its config section) is the
 // adapter's isTrusted, so the DM pairing gate is what admits anyone else. `attachments` in the body are
 // carried as they are (a picture-only message); `botName` in the config section is the adapter's bot name.
+// With `files: {baseUrl, token}` in its section the channel downloads attachments from that file API
+// (test/fakes/file-host.ts: platformId is the file id) and sends pictures (capabilities.media), as a platform
+// with a file API does.
 
 import { z } from "zod";
+import { downloadFromPlatform, hostOf } from "../../src/channels/sdk/download.ts";
 import {
   CHANNEL_API_VERSION,
   type ChannelAdapter,
   type ChannelModule,
   type OutboundMessage,
 } from "../../src/channels/types.ts";
+import type { Config } from "../../src/config/schema.ts";
 import { lexCommand } from "../../src/core/command-lexer.ts";
 import type { Attachment, DeliveryAddress } from "../../src/core/event.ts";
 import { sendJson } from "../../src/http/respond.ts";
+import { fetchPolicyFromConfig } from "../../src/security/url-guard.ts";
 
 export interface SentRecord {
   to: DeliveryAddress;
@@ -23,9 +29,16 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
   return {
     name,
     apiVersion: CHANNEL_API_VERSION,
-    settings: z.looseObject({ allowFrom: z.array(z.string()).default([]), botName: z.string().optional() }),
+    settings: z.looseObject({
+      allowFrom: z.array(z.string()).default([]),
+      botName: z.string().optional(),
+      files: z.object({ baseUrl: z.string(), token: z.string() }).optional(),
+    }),
     multiAccount: false,
-    create(section: { allowFrom: string[]; botName?: string }, ctx) {
+    create(
+      section: { allowFrom: string[]; botName?: string; files?: { baseUrl: string; token: string } },
+      ctx,
+    ) {
       const allowFrom = section.allowFrom;
       let seq = 0;
       const adapter: ChannelAdapter = {
@@ -37,11 +50,13 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
           livePreview: false,
           answersPresses: false,
           threads: false,
-          media: false,
+          media: section.files !== undefined,
+          downloads: section.files !== undefined,
           buttons: false,
           maxTextLength: 4000,
           minEditIntervalMs: 0,
         },
+        ...(section.files ? { fetchAttachment: downloadsFrom(section.files, ctx.config) } : {}),
         routes: () => [
           {
             method: "POST",
@@ -83,4 +98,19 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
       return adapter;
     },
   };
+}
+
+function downloadsFrom(
+  files: { baseUrl: string; token: string },
+  config: Config,
+): ChannelAdapter["fetchAttachment"] {
+  return (attachment, limits) =>
+    downloadFromPlatform({
+      url: `${files.baseUrl}/files/${attachment.platformId}`,
+      headers: { authorization: `Bearer ${files.token}` },
+      ownHosts: [hostOf(files.baseUrl)],
+      policy: fetchPolicyFromConfig(config),
+      limits,
+      what: "the file",
+    });
 }

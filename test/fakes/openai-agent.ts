@@ -3,9 +3,65 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { listenLocal, readBody } from "./shared.ts";
 
+/** OpenAI content parts, as the chat completions API takes them. */
+export type FakeContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string; detail?: string } }
+  | { type: "input_audio"; input_audio: { data: string; format: string } };
+
 export interface FakeAgentRequest {
   headers: IncomingMessage["headers"];
+  /**
+   * `content` is typed as text, which it is for every text turn; a turn with pictures or file text arrives as
+   * an array of FakeContentPart: read those through textOf() and imagesOf().
+   */
   body: { model?: string; messages: { role: string; content: string }[]; stream?: boolean };
+}
+
+/** A message's text: the string, or its text parts joined. */
+export function textOf(content: string | FakeContentPart[]): string {
+  if (typeof content === "string") return content;
+  return partsOf(content)
+    .filter((p): p is Extract<FakeContentPart, { type: "text" }> => p.type === "text")
+    .map((p) => p.text)
+    .join("\n");
+}
+
+/** The pictures of the last user message, decoded from their data URLs (the exact bytes the gateway sent). */
+export function imagesOf(req: FakeAgentRequest): { mime: string; bytes: Buffer }[] {
+  const last = [...req.body.messages].reverse().find((m) => m.role === "user");
+  if (!last || typeof last.content === "string") return [];
+  const out: { mime: string; bytes: Buffer }[] = [];
+  for (const p of partsOf(last.content)) {
+    if (p.type !== "image_url") continue;
+    const m = /^data:([^;]+);base64,(.*)$/s.exec(p.image_url.url);
+    if (m) out.push({ mime: m[1]!, bytes: Buffer.from(m[2]!, "base64") });
+  }
+  return out;
+}
+
+function partsOf(content: unknown): FakeContentPart[] {
+  return Array.isArray(content) ? (content as FakeContentPart[]) : [];
+}
+
+/** Why OpenAI's API would refuse this content (a 400), or undefined when it is well-formed. */
+function contentProblem(body: FakeAgentRequest["body"], textOnly: boolean): string | undefined {
+  for (const [i, m] of body.messages.entries()) {
+    if (typeof m.content === "string") continue;
+    if (!Array.isArray(m.content)) return `messages.[${i}].content must be a string or an array of parts`;
+    for (const [j, p] of partsOf(m.content).entries()) {
+      if (p.type === "text" && typeof p.text === "string") continue;
+      if (p.type === "image_url" && typeof p.image_url?.url === "string") {
+        if (textOnly) return "Invalid content type. image_url is only supported by certain models.";
+        if (!/^(data:image\/[a-z0-9.+-]+;base64,|https?:\/\/)/.test(p.image_url.url))
+          return `messages.[${i}].content.[${j}].image_url.url is not a URL or a data URL`;
+        continue;
+      }
+      if (p.type === "input_audio" && ["wav", "mp3"].includes(p.input_audio?.format)) continue;
+      return `Invalid value for messages.[${i}].content.[${j}]: ${JSON.stringify(p).slice(0, 80)}`;
+    }
+  }
+  return undefined;
 }
 
 export interface FakeAgentOptions {
@@ -25,6 +81,8 @@ export interface FakeAgentOptions {
   headerDelayMs?: number;
   /** Delay after the stream's headers before its first chunk (a model still loading). */
   firstChunkDelayMs?: number;
+  /** A text-only model: image parts are refused with OpenAI's 400. */
+  textOnly?: boolean;
 }
 
 export class FakeAgent {
@@ -75,6 +133,15 @@ export class FakeAgent {
     }
     const record = { headers: req.headers, body };
     this.requests.push(record);
+    const problem = contentProblem(body, o.textOnly ?? false);
+    if (problem) {
+      res.writeHead(400, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          error: { message: problem, type: "invalid_request_error", param: null, code: null },
+        }),
+      );
+    }
     if (o.failNext && o.failNext.count > 0) {
       o.failNext.count--;
       res.writeHead(o.failNext.status, { "content-type": "application/json" });
@@ -84,7 +151,7 @@ export class FakeAgent {
     }
     if (o.headerDelayMs) await new Promise((r) => setTimeout(r, o.headerDelayMs));
     const last = [...body.messages].reverse().find((m) => m.role === "user");
-    const text = o.reply ? o.reply(record) : `echo: ${last?.content ?? ""}`;
+    const text = o.reply ? o.reply(record) : `echo: ${last ? textOf(last.content) : ""}`;
     if (!body.stream || o.noStream) {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(

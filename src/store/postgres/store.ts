@@ -271,7 +271,17 @@ export class PostgresStore extends PortableStore implements Store {
       const now = m.createdAt ?? Date.now();
       const session = await this.#one(SQL.touchForMessage, [m.sessionKey, now, m.content.slice(0, 200)], c);
       const { sessionKey, role, content, eventId, author } = m;
-      const values = [sessionKey, session!.generation, role, content, eventId ?? null, author ?? null, now];
+      const parts = m.parts?.length ? JSON.stringify(m.parts) : null;
+      const values = [
+        sessionKey,
+        session!.generation,
+        role,
+        content,
+        eventId ?? null,
+        author ?? null,
+        now,
+        parts,
+      ];
       out.push(messageFromRow((await this.#one(SQL.insertMessage, values, c))!));
     }
     return out;

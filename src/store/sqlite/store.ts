@@ -272,6 +272,7 @@ export class SqliteStore extends PortableStore implements Store {
         eventId ?? null,
         author ?? null,
         now,
+        m.parts?.length ? JSON.stringify(m.parts) : null,
       );
       return messageFromRow(row!);
     });

@@ -5,6 +5,7 @@ import { redactUrl } from "../../security/url-guard.ts";
 import type { ChatTurn, Target, TargetRequest, TargetResult } from "../types.ts";
 import { TargetError } from "../types.ts";
 import { connectionError, httpError } from "./errors.ts";
+import { answerText, refusesContent, requestHasImages, withoutImages } from "./parts.ts";
 import { sseData } from "./sse.ts";
 
 export interface OpenAiTargetOptions {
@@ -33,14 +34,24 @@ export class OpenAiTarget implements Target {
     this.options = options;
   }
 
-  buildMessages(req: Pick<TargetRequest, "history" | "event">): ChatTurn[] {
+  buildMessages(req: Pick<TargetRequest, "history" | "event" | "content">): ChatTurn[] {
     const messages: ChatTurn[] = [];
     if (this.options.systemPrompt) messages.push({ role: "system", content: this.options.systemPrompt });
-    messages.push(...req.history, { role: "user", content: req.event.text });
+    messages.push(...req.history, { role: "user", content: req.content ?? req.event.text });
     return messages;
   }
 
   async run(req: TargetRequest): Promise<TargetResult> {
+    try {
+      return await this.#withRetries(req);
+    } catch (err) {
+      if (!(err instanceof TargetError) || !refusesContent(err.status) || !requestHasImages(req)) throw err;
+      const result = await this.#withRetries(withoutImages(req));
+      return result.kind === "reply" ? { ...result, imagesRefused: true } : result;
+    }
+  }
+
+  async #withRetries(req: TargetRequest): Promise<TargetResult> {
     let attempt = 0;
     for (;;) {
       const started = { value: false };
@@ -106,8 +117,8 @@ export class OpenAiTarget implements Target {
       const type = res.headers.get("content-type") ?? "";
       try {
         if (!type.includes("text/event-stream")) {
-          const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-          const text = json.choices?.[0]?.message?.content;
+          const json = (await res.json()) as { choices?: { message?: { content?: unknown } }[] };
+          const text = answerText(json.choices?.[0]?.message?.content);
           if (typeof text !== "string") {
             throw new TargetError(
               `The agent at ${redactUrl(o.url)} answered without choices[0].message.content.`,
