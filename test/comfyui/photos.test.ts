@@ -9,18 +9,32 @@ import { channelModules } from "../../src/channels/registry.ts";
 import type { InboundEvent } from "../../src/core/event.ts";
 import { rememberImages } from "../../src/targets/comfyui/photos.ts";
 import { FakeComfyUI } from "../fakes/comfyui.ts";
+import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
+import { FakeFileHost } from "../fakes/file-host.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { type ComfyGateway, startComfyGateway } from "./helpers.ts";
-import { PhotoHost, photoChatModule, type Sent } from "./photo-chat.ts";
 
-const sent: Sent[] = [];
-let host: PhotoHost;
-channelModules.photochat = photoChatModule(() => host, sent);
+const sent: SentRecord[] = [];
+channelModules.photochat = dmChannelModule("photochat", sent);
+const host = new FakeFileHost();
 
-before(async () => {
-  host = await PhotoHost.start();
+before(() => host.start());
+after(() => host.stop());
+
+/** The channel section: it downloads from the file host and sends pictures. */
+const channel = (user: string) => ({
+  photochat: { allowFrom: [user], files: { baseUrl: host.url, token: host.token } },
 });
-after(() => host.close());
+/** The platform id the channel returned for a sent message (its position in `sent`). */
+const idOf = (m: SentRecord) => String(sent.indexOf(m) + 1);
+type Photo = { id: string; size?: number };
+const attachments = (photos: Photo[]) =>
+  photos.map((p) => ({
+    kind: "image",
+    mime: "image/jpeg",
+    platformId: p.id,
+    ...(p.size !== undefined ? { size: p.size } : {}),
+  }));
 
 /** 50 KB: the small photo fits, the large one does not. */
 const MAX_MB = 50 / 1024;
@@ -42,20 +56,19 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
   let gw: ComfyGateway;
   let photo: Buffer;
   let big: Buffer;
-  let n = 0;
 
-  async function say(
-    text: string,
-    o: { photos?: { id: string; size?: number; kind?: "file"; mime?: string }[]; replyTo?: string } = {},
-  ) {
-    const messageId = `u-${++n}`;
+  async function say(text: string, o: { photos?: Photo[]; replyTo?: string } = {}) {
     const res = await fetch(`${gw.url}/photochat/in`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ senderId: "ann", text, messageId, ...o }),
+      body: JSON.stringify({
+        senderId: "ann",
+        text,
+        attachments: attachments(o.photos ?? []),
+        ...(o.replyTo ? { replyTo: o.replyTo } : {}),
+      }),
     });
     assert.equal(res.status, 200);
-    return messageId;
   }
 
   const answer = (re: RegExp) =>
@@ -66,7 +79,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     gw = await startComfyGateway({
       servers: [comfy.url],
       config: {
-        channels: { photochat: {} },
+        channels: channel("ann"),
         policy: {
           adminUsers: ["photochat:ann"],
           rateLimits: { perUserPerMinute: 1000, perChannelPerMinute: 1000 },
@@ -81,9 +94,9 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
       photo.length < 50 * 1024 && big.length > 50 * 1024,
       "test pictures on the right sides of 50 KB",
     );
-    host.files.set("small.jpg", { bytes: photo, mime: "image/jpeg" });
-    host.files.set("big.png", { bytes: big, mime: "image/png" });
-    host.files.set("notes.txt", { bytes: Buffer.from("not a picture at all\n"), mime: "image/jpeg" });
+    host.add("small", photo, "image/jpeg");
+    host.add("big", big, "image/png");
+    host.add("notes", Buffer.from("not a picture at all\n"), "image/jpeg");
   });
   after(async () => {
     await gw.stop();
@@ -91,7 +104,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
   });
 
   it("the exact bytes reach /upload/image, LoadImage names the upload, the result comes back", async () => {
-    await say("/run img2img denoise=0.5", { photos: [{ id: "small.jpg", size: photo.length }] });
+    await say("/run img2img denoise=0.5", { photos: [{ id: "small", size: photo.length }] });
     const queued = await answer(/Queued img2img/);
     assert.match(queued.message.text, /Photo: 1 \(sent to ComfyUI with the job\)/);
     const promptId = /job ([0-9a-f-]{36})/.exec(queued.message.text)![1]!;
@@ -135,7 +148,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
   it("a photo over media.inbound.maxImageMb is refused with a note, declared size or not", async () => {
     const prompts = comfy.promptRequests.length;
     const downloads = host.downloads.length;
-    await say("/run img2img", { photos: [{ id: "big.png", size: big.length }] });
+    await say("/run img2img", { photos: [{ id: "big", size: big.length }] });
     const declared = await answer(/The photo is \d/);
     assert.equal(
       declared.message.text,
@@ -144,7 +157,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     assert.equal(host.downloads.length, downloads, "a photo declared too large is not downloaded");
 
     // The platform did not say the size: the download stops at the limit.
-    await say("/run img2img", { photos: [{ id: "big.png" }] });
+    await say("/run img2img", { photos: [{ id: "big" }] });
     await answer(/The photo is too large; photos for ComfyUI may be up to/);
     assert.equal(comfy.promptRequests.length, prompts);
     assert.equal(comfy.uploads.length, 1);
@@ -152,9 +165,9 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
 
   it("a file that is no picture, or a photo for a template that takes none, is refused", async () => {
     const prompts = comfy.promptRequests.length;
-    await say("/run img2img", { photos: [{ id: "notes.txt" }] });
-    await answer(/not a picture ComfyUI can read \(JPEG, PNG, WebP, GIF or TIFF\), so nothing was queued/);
-    await say("/run txt2img a cat", { photos: [{ id: "small.jpg" }] });
+    await say("/run img2img", { photos: [{ id: "notes" }] });
+    await answer(/not a picture ComfyUI can read \(JPEG, PNG, WebP or GIF\), so nothing was queued/);
+    await say("/run txt2img a cat", { photos: [{ id: "small" }] });
     const m = await answer(/takes no image/);
     assert.equal(
       m.message.text,
@@ -167,14 +180,14 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
   it("/run img2img as a reply to the bot's result uses the picture the bot sent", async () => {
     const result = sent.find((s) => /img2img finished/.test(s.message.text))!;
     const before = comfy.uploads.length;
-    await say("/run img2img denoise=0.3", { replyTo: result.messageId });
+    await say("/run img2img denoise=0.3", { replyTo: idOf(result) });
     await waitFor(() => comfy.uploads.length > before || undefined, 8000, "an upload");
     const up = comfy.uploads.at(-1)!;
     assert.ok(up.bytes.equals(Buffer.from(result.message.media![0]!.dataBase64, "base64")));
     assert.match(up.name, /\.png$/);
     // A reply to the bot's result with a template that takes no picture just runs it.
     const q = sent.length;
-    await say("/run txt2img steps=2 a cat", { replyTo: result.messageId });
+    await say("/run txt2img steps=2 a cat", { replyTo: idOf(result) });
     await waitFor(() => sent.slice(q).find((s) => /Queued txt2img/.test(s.message.text)), 8000, "queued");
   });
 
@@ -183,7 +196,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
       channel: "photochat",
       account: "default",
       conversation: { id: "dm-ann", kind: "dm" },
-      attachments: [{ kind: "image", mime: "image/jpeg", platformId: "small.jpg" }],
+      attachments: [{ kind: "image", mime: "image/jpeg", platformId: "small" }],
     } as InboundEvent;
     // What the gateway's ingest hook does for every message with pictures (see docs/comfyui.md).
     await rememberImages(gw.gateway.store, event, "u-photo-1");
@@ -192,7 +205,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     await waitFor(() => comfy.uploads.length > before || undefined, 8000, "an upload");
     assert.ok(comfy.uploads.at(-1)!.bytes.equals(photo));
     // A reply to a message with no picture: the usage.
-    await say("/run img2img", { replyTo: "u-1" });
+    await say("/run img2img", { replyTo: idOf(sent.find((m) => /needs a photo/.test(m.message.text))!) });
     await waitFor(
       () => sent.filter((s) => /needs a photo/.test(s.message.text)).length === 2 || undefined,
       8000,
@@ -206,13 +219,12 @@ describe("ComfyUI photos with several servers and with approvals", () => {
   let b: FakeComfyUI;
   let gw: ComfyGateway;
   let photo: Buffer;
-  let n = 0;
 
-  async function say(text: string, photos: { id: string }[] = []) {
+  async function say(text: string, photos: Photo[] = []) {
     const res = await fetch(`${gw.url}/photochat/in`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ senderId: "bob", text, messageId: `bob-${++n}`, photos }),
+      body: JSON.stringify({ senderId: "bob", text, attachments: attachments(photos) }),
     });
     assert.equal(res.status, 200);
   }
@@ -229,7 +241,7 @@ describe("ComfyUI photos with several servers and with approvals", () => {
     gw = await startComfyGateway({
       servers: [a.url, b.url],
       config: {
-        channels: { photochat: {} },
+        channels: channel("bob"),
         policy: {
           adminUsers: ["photochat:bob"],
           rateLimits: { perUserPerMinute: 1000, perChannelPerMinute: 1000 },
@@ -238,7 +250,7 @@ describe("ComfyUI photos with several servers and with approvals", () => {
       },
     });
     photo = await noise(24, 16, "png");
-    host.files.set("bob.png", { bytes: photo, mime: "image/png" });
+    host.add("bobs", photo, "image/png");
     const pool = gw.ext.runtime!.pool;
     await waitFor(() => pool.servers.every((s) => s.healthy) || undefined, 8000, "both servers up");
   });
@@ -251,7 +263,7 @@ describe("ComfyUI photos with several servers and with approvals", () => {
   it("the photo is uploaded to the server that runs the job, also after a failover", async () => {
     // The first server fails the upload: the job and its photo go to the second, and only there.
     a.failNextUpload = true;
-    await say("/run img2img", [{ id: "bob.png" }]);
+    await say("/run img2img", [{ id: "bobs" }]);
     const queued = await answer(/Queued img2img/);
     assert.match(queued.message.text, /Queued img2img on comfyui-2 /);
     assert.ok(a.requestLog.includes("POST /upload/image"), "the first server was tried");
@@ -264,7 +276,7 @@ describe("ComfyUI photos with several servers and with approvals", () => {
   });
 
   it("a photo waits with an approval and is uploaded when the job is approved", async () => {
-    await say("/run img2img denoise=0.4 --approval", [{ id: "bob.png" }]);
+    await say("/run img2img denoise=0.4 --approval", [{ id: "bobs" }]);
     const asked = await answer(/\[Approval Requested\]/);
     assert.match(asked.message.text, /Request: \/run img2img denoise=0\.4 .*\(with a photo\)/);
     const id = /ID: (apr_[0-9a-z]{12})/.exec(asked.message.text)![1]!;

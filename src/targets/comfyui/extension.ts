@@ -49,7 +49,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         headers,
       });
       const tracker = new JobTracker(s, pool, cfg, stableClientId(gw.config.dataDir, cfg.clientId));
-      const runner = new TemplateRunner(cfg.templatesDir, tracker, s.store);
+      const runner = new TemplateRunner(cfg.templatesDir, tracker, s.media.files);
       const approvals = new ApprovalService(s, { ...cfg.approvals, owner: gw.owner });
       const scheduler = new Scheduler(s, {
         owner: gw.owner,

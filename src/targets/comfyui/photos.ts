@@ -1,15 +1,14 @@
 // Photos for image templates. A photo comes with the /run message itself, or with the message the /run answers:
 // a photo the bot sent (a ComfyUI result, found in the outbox with the platform id the channel returned), or a
 // user's photo recorded when it arrived (rememberImages). The bytes come through the channel's fetchAttachment
-// within media.inbound.maxImageMb, must decode as an image, and are kept in the media store until the job is
-// submitted: an approval may wait, and each server a job is tried on gets its own upload.
-import sharp from "sharp";
+// within media.inbound.maxImageMb, must be a picture LoadImage reads (by their signature), and are kept in the
+// media store until the job is submitted: an approval may wait, and each server tried gets its own upload.
 import type { OutboxPayload } from "../../channels/types.ts";
 import type { Attachment, InboundEvent } from "../../core/event.ts";
 import { sessionKeyOf } from "../../core/event.ts";
 import { MediaTooLargeError } from "../../core/too-large.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
-import { MediaStore } from "../../media/store.ts";
+import { sniffMime } from "../../media/sniff.ts";
 import type { KvStore } from "../../store/facets.ts";
 import { photoUsage, TemplateError } from "./templates.ts";
 
@@ -28,14 +27,8 @@ const REPLY_IMAGES_TTL_MS = 2 * 86_400_000;
 /** How far back in a conversation's outbox a replied-to bot message is looked for. */
 const OUTBOX_LOOKBACK = 50;
 
-/** Formats ComfyUI's LoadImage reads (PIL), as sharp names them. */
-const FORMATS: Record<string, string> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  gif: "image/gif",
-  tiff: "image/tiff",
-};
+/** What ComfyUI's LoadImage reads (PIL without plugins: no HEIC or AVIF), by the bytes' signature. */
+const COMFY_READS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
 
 export function isPhoto(a: Attachment): boolean {
   if (a.kind === "image") return true;
@@ -137,14 +130,11 @@ export async function loadPhoto(
     }
   }
   if (bytes.length > maxBytes) throw tooLarge(bytes.length, maxMb);
-  const format = await sharp(bytes)
-    .metadata()
-    .then((m) => m.format as string | undefined)
-    .catch(() => undefined);
-  const mime = format ? FORMATS[format] : undefined;
-  if (!mime)
+  // The platform's word for the type is not trusted: the bytes say what they are.
+  const mime = sniffMime(bytes);
+  if (!mime || !COMFY_READS.has(mime))
     throw new TemplateError(
-      `That file is not a picture ComfyUI can read (JPEG, PNG, WebP, GIF or TIFF), so nothing was queued: ${photoUsage(templateId)}.`,
+      `That file is not a picture ComfyUI can read (JPEG, PNG, WebP or GIF), so nothing was queued: ${photoUsage(templateId)}.`,
     );
   return { bytes, mime };
 }
@@ -163,7 +153,7 @@ export async function keepPhotos(
   photos: Photo[],
   keepSec: number,
 ): Promise<string[]> {
-  const media = new MediaStore(services.store);
+  const media = services.media.files;
   const expiresAtSec = Math.floor(Date.now() / 1000) + keepSec;
   const owner = sessionKeyOf(event);
   return Promise.all(photos.map((p) => media.save(p.bytes, { mime: p.mime, owner, expiresAtSec })));

@@ -2,7 +2,7 @@
 // inputs are resolved (typed, defaults, random seed) once, before an approval is stored, so what the admin
 // approves is exactly what runs.
 import type { DeliveryAddress } from "../../core/event.ts";
-import type { MediaRows } from "../../media/store.ts";
+import type { MediaStore } from "../../media/store.ts";
 import type { JobRecord } from "./job-store.ts";
 import type { JobTracker } from "./jobs.ts";
 import { loadTemplates } from "./template-dir.ts";
@@ -19,9 +19,9 @@ export class TemplateRunner {
   readonly #dir: string;
   readonly #tracker: JobTracker;
   /** Where a run's photos wait until they are uploaded to the server that runs it. */
-  readonly #media: MediaRows;
+  readonly #media: MediaStore;
 
-  constructor(dir: string, tracker: JobTracker, media: MediaRows) {
+  constructor(dir: string, tracker: JobTracker, media: MediaStore) {
     this.#dir = dir;
     this.#tracker = tracker;
     this.#media = media;

@@ -3,7 +3,7 @@
 // has the file its LoadImage names.
 import { randomUUID } from "node:crypto";
 import { extensionFor } from "../../media/content-type.ts";
-import { type MediaRows, MediaStore } from "../../media/store.ts";
+import { MediaStore } from "../../media/store.ts";
 import type { ComfyClient } from "./client.ts";
 import { type InputValue, type Template, TemplateError } from "./templates.ts";
 
@@ -20,14 +20,13 @@ export function uploadsFor(
   t: Template,
   inputs: Record<string, InputValue>,
   workflow: Record<string, unknown>,
-  rows: MediaRows,
+  media: MediaStore,
 ): WorkflowFor | undefined {
   const slots = t.imageInputs.filter((s) => {
     const v = inputs[s.input];
     return typeof v === "string" && MediaStore.isId(v);
   });
   if (!slots.length) return undefined;
-  const media = new MediaStore(rows);
   return async (client) => {
     const out = structuredClone(workflow) as Record<string, { inputs: Record<string, unknown> }>;
     const uploaded = new Map<string, string>();
