@@ -141,6 +141,9 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
       m.message.text,
       "⚠️ Template img2img needs a photo: send a photo with the caption /run img2img, or reply to a photo with /run img2img.",
     );
+    await say("/run");
+    const usage = await answer(/^Usage: \/run/);
+    assert.match(usage.message.text, /\nTemplates: txt2img, img2img \(send with a photo\)$/);
     assert.equal(comfy.promptRequests.length, prompts);
     assert.equal(comfy.uploads.length, 1);
   });

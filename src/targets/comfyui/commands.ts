@@ -51,7 +51,10 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
       const [id, ...words] = command.positional;
       if (!id) {
         const set = await runner.templates();
-        const names = [...set.templates.keys()];
+        // A template that takes a picture is run as a photo's caption: say which ones.
+        const names = [...set.templates.values()].map((t) =>
+          t.imageInputs.length ? `${t.id} (send with a photo)` : t.id,
+        );
         return {
           text: `Usage: /run <template> [k=v ...] [text] [--approval]\nTemplates: ${names.join(", ") || "(none yet)"}`,
           kind: "error",
