@@ -25,7 +25,7 @@ export interface Photo {
 export const REPLY_IMAGES_KV = "comfyui.reply-images";
 const REPLY_IMAGES_TTL_MS = 2 * 86_400_000;
 /** How far back in a conversation's outbox a replied-to bot message is looked for. */
-const OUTBOX_LOOKBACK = 50;
+const OUTBOX_LOOKBACK = 20;
 
 /** What ComfyUI's LoadImage reads (PIL without plugins: no HEIC or AVIF), by the bytes' signature. */
 const COMFY_READS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
