@@ -83,7 +83,7 @@ export function registerChannels(program: Command) {
       await writeValidated(path, doc);
       const section = (doc.channels as Record<string, unknown>)[opts.channel];
       console.log(
-        `Saved ${opts.channel}${opts.account ? `/${opts.account}` : ""} to ${path}:\n${JSON.stringify(maskConfig(section), null, 2)}\nRestart clawgate to apply.`,
+        `Saved ${opts.channel}${opts.account ? `/${opts.account}` : ""} to ${path}:\n${JSON.stringify(maskConfig(section), null, 2)}\nRun \`clawgate reload\` (or send SIGHUP) to apply it to a running gateway.`,
       );
       if (remaining.length > 0) {
         process.stderr.write(
@@ -102,7 +102,7 @@ export function registerChannels(program: Command) {
       const doc = readDoc(path);
       const what = removeChannel(doc, opts.channel, opts.account);
       await writeValidated(path, doc);
-      console.log(`Removed ${what} from ${path}. Restart clawgate to apply.`);
+      console.log(`Removed ${what} from ${path}. Run \`clawgate reload\` to apply it to a running gateway.`);
     });
 }
 
@@ -160,12 +160,15 @@ interface ChannelStatus {
   lastInboundAt?: number;
   lastOutboundAt?: number;
   lastError?: { at: number; message: string };
+  state?: string;
+  agentUrl?: string;
 }
 
 export function formatStatus(c: ChannelStatus, now: number): string {
   const ago = (t?: number) => (t ? `${Math.max(0, Math.round((now - t) / 1000))} s ago` : "never");
   const lines = [
-    `${c.channel}/${c.account}: ${c.status}${c.listen ? ` (own listener ${c.listen.host}:${c.listen.port})` : ""}`,
+    `${c.channel}/${c.account}: ${c.state === "stopped" ? "stopped" : c.status}${c.listen ? ` (own listener ${c.listen.host}:${c.listen.port})` : ""}`,
+    ...(c.agentUrl ? [`  agent:         ${c.agentUrl}`] : []),
     `  last inbound:  ${ago(c.lastInboundAt)}`,
     `  last outbound: ${ago(c.lastOutboundAt)}`,
   ];

@@ -19,23 +19,28 @@ export interface GlobalOptions {
  * (enabled, agentUrl…): for `channels list`, which shows incomplete and unknown channels rather than refusing.
  */
 export function load(cmd: Command, opts: { sections?: "checked" | "as written" } = {}): LoadedConfig {
-  const o = cmd.optsWithGlobals() as GlobalOptions;
-  const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    fail(`--port must be a whole number from 0 to 65535, got "${o.port}"`);
-  }
   try {
-    return loadConfig({
-      configPath: o.config,
-      host: o.host,
-      port,
-      channelEnv: channelEnvMappers(),
-      schema: opts.sections === "as written" ? undefined : appConfigSchema(),
-    });
+    return readConfig(cmd, opts);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
+}
+
+/** load() that throws ConfigError instead of exiting. */
+function readConfig(cmd: Command, opts: { sections?: "checked" | "as written" } = {}): LoadedConfig {
+  const o = cmd.optsWithGlobals() as GlobalOptions;
+  const port = o.port === undefined ? undefined : Number(o.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new ConfigError("--port", [`must be a whole number from 0 to 65535, got "${o.port}"`]);
+  }
+  return loadConfig({
+    configPath: o.config,
+    host: o.host,
+    port,
+    channelEnv: channelEnvMappers(),
+    schema: opts.sections === "as written" ? undefined : appConfigSchema(),
+  });
 }
 
 export function fail(message: string, code = 1): never {
@@ -78,23 +83,25 @@ export async function adminCall(cmd: Command, method: string, path: string, body
  * them. A plugin that cannot be loaded ends the command with its name and reason.
  */
 export async function loadWithPlugins(cmd: Command): Promise<LoadedConfig & { plugins: LoadedPlugin[] }> {
+  try {
+    return await readConfigWithPlugins(cmd);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof PluginLoadError) fail(err.message);
+    throw err;
+  }
+}
+
+/**
+ * loadWithPlugins for a process that must outlive a bad file (reload, restart, SIGHUP): throws ConfigError or
+ * PluginLoadError with the reason instead of exiting.
+ */
+export async function readConfigWithPlugins(
+  cmd: Command,
+): Promise<LoadedConfig & { plugins: LoadedPlugin[] }> {
   const o = cmd.optsWithGlobals() as GlobalOptions;
   const cwd = process.cwd();
-  let source: string | undefined;
-  try {
-    source = findConfigPath({ configPath: o.config }, process.env, cwd);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
-  }
-  const specs = pluginSpecsIn(source);
-  let plugins: LoadedPlugin[] = [];
-  try {
-    const baseDir = source ? dirname(source) : cwd;
-    plugins = await installPlugins(specs, { baseDir, cwd });
-  } catch (err) {
-    if (err instanceof PluginLoadError) fail(err.message);
-    throw err;
-  }
-  return { ...load(cmd), plugins };
+  const source = findConfigPath({ configPath: o.config }, process.env, cwd);
+  const baseDir = source ? dirname(source) : cwd;
+  const plugins = await installPlugins(pluginSpecsIn(source), { baseDir, cwd });
+  return { ...readConfig(cmd), plugins };
 }

@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
+import { registerLifecycle } from "./lifecycle.ts";
 import { registerPair } from "./pair.ts";
 import { registerPlugins } from "./plugins.ts";
 import { registerQueues } from "./queues.ts";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDevices(program);
   registerSmokeTest(program);
   registerChannels(program);
+  registerLifecycle(program);
   registerSchedules(program);
   registerPlugins(program);
   // After any `channels` command another module registers: it adds `channels telegram …` under it.

@@ -15,7 +15,14 @@ export function registerStatus(program: Command) {
         url: string;
         inbox: Record<string, number>;
         outbox: Record<string, number>;
-        channels: { channel: string; account: string; status: string; lastError?: { message: string } }[];
+        channels: {
+          channel: string;
+          account: string;
+          status: string;
+          state?: string;
+          agentUrl?: string;
+          lastError?: { message: string };
+        }[];
       };
       if (opts.json) return console.log(JSON.stringify(status, null, 2));
       console.log(
@@ -25,7 +32,7 @@ export function registerStatus(program: Command) {
       console.log(`outbox: ${fmt(status.outbox)}`);
       for (const c of status.channels) {
         console.log(
-          `channel ${c.channel}/${c.account}: ${c.status}${c.lastError ? ` (last error: ${c.lastError.message})` : ""}`,
+          `channel ${c.channel}/${c.account}: ${c.state === "stopped" ? "stopped" : c.status}${c.agentUrl ? `, agent ${c.agentUrl}` : ""}${c.lastError ? ` (last error: ${c.lastError.message})` : ""}`,
         );
       }
     });

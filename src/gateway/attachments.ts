@@ -10,9 +10,11 @@ import type { ChannelAdapter } from "../channels/types.ts";
 import type { Config } from "../config/schema.ts";
 import type { Attachment, InboundEvent } from "../core/event.ts";
 import { MediaTooLargeError } from "../core/too-large.ts";
-import { transcribe } from "../media/audio/transcribe.ts";
+import { AudioConversionError, AudioConversionUnavailableError } from "../media/audio/convert.ts";
+import { inputAudioPart } from "../media/audio/input-audio.ts";
+import { TranscriptionError, transcribe } from "../media/audio/transcribe.ts";
 import { isImage } from "../media/content-type.ts";
-import { textOfFile } from "../media/extract/text.ts";
+import { PdfReadError, textOfFile } from "../media/extract/text.ts";
 import { isTextLike, sniffMime } from "../media/sniff.ts";
 import type { MediaStore } from "../media/store.ts";
 import { fetchPolicyFromConfig } from "../security/url-guard.ts";
@@ -162,7 +164,10 @@ export class InboundMedia {
       ...(name ? { name } : {}),
       maxChars: this.#config.media.inbound.maxTextChars,
     }).catch((err: Error) => {
-      out.notices.push(`${cap(noun)} could not be read: ${err.message}`);
+      // A PdfReadError already names the file and says what is wrong with it.
+      out.notices.push(
+        err instanceof PdfReadError ? cap(err.message) : `${cap(noun)} could not be read: ${err.message}`,
+      );
       return null;
     });
     if (text === null) return;
@@ -197,10 +202,41 @@ export class InboundMedia {
     expiresAtSec: number,
     out: PreparedInput,
   ): Promise<void> {
+    try {
+      await this.#audioOrTranscript(bytes, mime, name, noun, owner, expiresAtSec, out);
+    } catch (err) {
+      // What retrying cannot fix (a refused key, no ffmpeg for this format) is said to the user; a server
+      // that is down or slow throws on, and the inbox tries the message again later.
+      const final =
+        err instanceof AudioConversionUnavailableError ||
+        err instanceof AudioConversionError ||
+        (err instanceof TranscriptionError && !err.retryable);
+      if (!final) throw err;
+      this.#log.warn({ err: (err as Error).message }, "voice not passed on");
+      out.notices.push(`${cap(noun)} could not be turned into text: ${(err as Error).message}`);
+    }
+  }
+
+  async #audioOrTranscript(
+    bytes: Buffer,
+    mime: string,
+    name: string | undefined,
+    noun: string,
+    owner: string,
+    expiresAtSec: number,
+    out: PreparedInput,
+  ): Promise<void> {
     const agent = this.#config.agent;
     if (agent.audioInput) {
-      const mediaId = await this.#files.save(bytes, { mime, owner, ...(name ? { name } : {}), expiresAtSec });
-      out.parts.push({ type: "audio", mediaId, mime, ...(name ? { name } : {}) });
+      // Converted once, on arrival: history re-sends it on later turns as it is (input_audio takes wav or mp3).
+      const part = await inputAudioPart(bytes, mime);
+      const stored = { mime: part.format === "wav" ? "audio/wav" : "audio/mpeg", ...(name ? { name } : {}) };
+      const mediaId = await this.#files.save(Buffer.from(part.data, "base64"), {
+        ...stored,
+        owner,
+        expiresAtSec,
+      });
+      out.parts.push({ type: "audio", mediaId, ...stored });
       return;
     }
     const t = agent.transcription;

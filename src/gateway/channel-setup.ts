@@ -3,8 +3,7 @@
 // enabled account is read here once more (the same schema, so never a new refusal for a loaded file) and handed
 // to its module's create().
 import { channelModules } from "../channels/registry.ts";
-import { channelAccounts } from "../channels/sdk/accounts.ts";
-import type { ChannelAdapter, ChannelContext, ChannelModule } from "../channels/types.ts";
+import type { ChannelAdapter, ChannelModule } from "../channels/types.ts";
 import type { Config } from "../config/schema.ts";
 
 /** The enabled channel sections, in registry order (the web chat follows `webchat.enabled`). */
@@ -29,22 +28,11 @@ const DECLARED_FEATURES = [
   ["downloads", "fetchAttachment"],
 ] as const;
 
-/** Builds every enabled account's adapter; throws on an invalid section or a doubled account. */
-export function createChannelAdapters(config: Config, ctx: ChannelContext): ChannelAdapter[] {
-  const adapters = new Map<string, ChannelAdapter>();
-  for (const { module, section } of enabledChannels(config)) {
-    for (const { account, settings } of channelAccounts(module, section)) {
-      const adapter = module.create(settings, ctx, account);
-      const key = `${adapter.channel}:${adapter.account}`;
-      // What the gateway may do is what the capabilities say; a declared feature must be there to call.
-      for (const [capability, method] of DECLARED_FEATURES) {
-        if (adapter.capabilities[capability] && typeof adapter[method] !== "function") {
-          throw new Error(`channel ${key} declares capabilities.${capability} but has no ${method}()`);
-        }
-      }
-      if (adapters.has(key)) throw new Error(`channel account ${key} is configured twice`);
-      adapters.set(key, adapter);
+/** A declared feature must be there to call: what the gateway may do is what the capabilities say. */
+export function checkDeclaredFeatures(adapter: ChannelAdapter, key: string): void {
+  for (const [capability, method] of DECLARED_FEATURES) {
+    if (adapter.capabilities[capability] && typeof adapter[method] !== "function") {
+      throw new Error(`channel ${key} declares capabilities.${capability} but has no ${method}()`);
     }
   }
-  return [...adapters.values()];
 }

@@ -5,31 +5,33 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } from "../channels/types.ts";
 import type { Env } from "../config/env.ts";
-import { databaseUrl } from "../config/load.ts";
+import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
 import { adminRoutes, registerAdminRoutes } from "../http/admin-routes.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
-import { mountChannelRoutes, openChannelListeners, openMainListener } from "../http/listeners.ts";
+import { openMainListener } from "../http/listeners.ts";
 import { Router } from "../http/router.ts";
 import type { HttpServer } from "../http/server.ts";
 import { MediaService } from "../media/service.ts";
 import type { Periodic } from "../runtime/periodic.ts";
 import type { QueueWorker } from "../runtime/queue-worker.ts";
+import { redactUrl } from "../security/url-guard.ts";
 import { openStore } from "../store/open.ts";
 import type { InboxItem, OutboxItem, Store } from "../store/types.ts";
 import type { Target } from "../targets/types.ts";
 import { VERSION } from "../version.ts";
 import { ActionRegistry } from "./actions.ts";
 import { registerBuiltinCommands } from "./builtin-commands.ts";
-import { createChannelAdapters } from "./channel-setup.ts";
+import { type ChannelChange, ChannelSet } from "./channel-set.ts";
 import { isResetCommand, mayRunCommand } from "./command-rule.ts";
 import { CommandRegistry } from "./commands.ts";
 import { channelContextOf, hostOf, servicesOf } from "./contexts.ts";
 import { enqueueDelivery } from "./delivery.ts";
 import type { ExtensionHost, GatewayExtension, StatusProvider } from "./host.ts";
 import { commitInbound, InflightSessions } from "./inbox.ts";
+import { registerLifecycleRoutes } from "./lifecycle-routes.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
 import { ReplyWaiters } from "./reply-waiters.ts";
@@ -49,6 +51,19 @@ export interface GatewayOptions {
   store?: Store;
   /** Set up in order before the listeners open; each gets the ExtensionHost, never the gateway. */
   extensions?: GatewayExtension[];
+  /**
+   * Reads and validates the configuration again (`clawgate reload`, SIGHUP, the console): the same file, env and
+   * flags the process started with. Without it, reload answers that it is not available.
+   */
+  loadConfig?: () => Promise<Config>;
+  /** Asks the process to stop, or to stop and start again with a freshly read config (`clawgate stop|restart`). */
+  lifecycle?: { stop(): void; restart(): void };
+}
+
+export interface ReloadReport {
+  channels: ChannelChange[];
+  /** Sections that changed but are read only at start: `clawgate restart` applies them. */
+  restartNeeded: string[];
 }
 
 export class Gateway {
@@ -70,16 +85,16 @@ export class Gateway {
   readonly #statusProviders: StatusProvider[] = [];
   readonly #targets: TargetResolver;
   readonly #trustGate = new TrustGateSlot();
-  readonly #adapters = new Map<string, ChannelAdapter>();
+  readonly channels: ChannelSet;
   readonly #inflight = new InflightSessions();
   readonly #extensions: GatewayExtension[] = [];
   readonly #inbox: QueueWorker<InboxItem>;
   readonly #outbox: QueueWorker<OutboxItem>;
   #server: HttpServer | undefined;
-  #ownListeners: HttpServer[] = [];
   #retention: Periodic | undefined;
   #ready = false;
   #stopping = false;
+  #reloading: Promise<unknown> = Promise.resolve();
 
   /** Builds a gateway: store, channels, routes, workers and extensions, all ready for `start()`. */
   static async create(options: GatewayOptions): Promise<Gateway> {
@@ -97,7 +112,7 @@ export class Gateway {
         gw.#extensions.push(ext);
         await ext.setup(gw.host);
       }
-      for (const adapter of gw.#adapters.values()) mountChannelRoutes(gw.router, adapter);
+      gw.channels.mountAll();
     } catch (err) {
       await gw.stop().catch(() => {});
       throw err;
@@ -116,8 +131,13 @@ export class Gateway {
     for (const route of media.routes()) this.router.add(route.method, route.path, route.handler, route);
     const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics);
     registerBuiltinCommands(this.commands, pipeline);
-    for (const adapter of createChannelAdapters(this.config, this.channelContext()))
-      this.#adapters.set(`${adapter.channel}:${adapter.account}`, adapter);
+    this.channels = new ChannelSet({
+      router: this.router,
+      ctx: this.channelContext(),
+      log: this.log,
+      config: this.config,
+      mediaRoutes: () => media.routes(),
+    });
     const admin = adminRoutes(this.router, new AdminAuth(this.config.adminToken));
     registerHealthRoutes(this.router, { store, ready: () => this.ready, metrics: this.metrics });
     registerAdminRoutes(admin, {
@@ -127,7 +147,12 @@ export class Gateway {
       url: () => this.url,
       adapters: () => this.adapters(),
       wakeQueues: () => this.wakeQueues(),
+      channelExtras: (channel, account) => ({
+        state: this.channels.state(channel, account),
+        agentUrl: redactUrl(agentUrlFor(this.config, channel, account)),
+      }),
     });
+    registerLifecycleRoutes(admin, this, options);
     this.host = hostOf(this, {
       adminRoutes: admin,
       status: { add: (provider) => this.#statusProviders.push(provider) },
@@ -160,37 +185,25 @@ export class Gateway {
 
   /** URLs of the channels' own listeners (connector-seed `_BIND`/`_PORT`), in the order they opened. */
   get channelListenerUrls(): string[] {
-    return this.#ownListeners.map((l) => l.url);
+    return this.channels.listenerUrls;
   }
 
   adapters(): ChannelAdapter[] {
-    return [...this.#adapters.values()];
+    return this.channels.list();
   }
 
   adapter(channel: string, account: string): ChannelAdapter | undefined {
-    return this.#adapters.get(`${channel}:${account}`);
+    return this.channels.get(channel, account);
   }
 
   /** Opens the listeners and starts the work; if any part fails, everything is stopped again before rethrowing. */
   async start(): Promise<void> {
     try {
       this.#server = await openMainListener(this.router, this.config, this.log);
-      this.#ownListeners = await openChannelListeners(
-        this.#adapters.values(),
-        this.media.routes(),
-        this.config,
-        this.log,
-      );
       this.#inbox.start();
       this.#outbox.start();
       this.#retention = startRetention(this.store, this.config, this.log, () => this.#stopping);
-      for (const adapter of this.#adapters.values()) {
-        await adapter.start?.().catch((err: Error) => {
-          const where = { channel: adapter.channel, account: adapter.account, err: err.message };
-          this.log.error(where, "channel failed to start");
-          throw err;
-        });
-      }
+      await this.channels.startAll();
     } catch (err) {
       await this.stop().catch(() => {});
       throw err;
@@ -212,10 +225,8 @@ export class Gateway {
         this.log.error({ err: (err as Error).message, what }, "shutdown step failed");
       }
     };
-    for (const adapter of this.#adapters.values())
-      await step(`channel ${adapter.channel}`, () => adapter.stop?.());
+    await this.channels.stopAll(step);
     await step("listener", () => this.#server?.close());
-    for (const l of this.#ownListeners) await step("channel listener", () => l.close());
     await step("inbox", () => this.#inbox.stop(15_000));
     await step("outbox", () => this.#outbox.stop(10_000));
     await step("retention", () => this.#retention?.stop());
@@ -258,6 +269,27 @@ export class Gateway {
     const first = await enqueueDelivery(this.store, adapter, address, message, idempotencyKey, opts, cap);
     this.#outbox.notify();
     return first;
+  }
+
+  /**
+   * Applies a new configuration without a restart. Channel accounts that were added, removed or changed start
+   * and stop; the others are not touched; in-flight work finishes. Sections read only at start are named in
+   * `restartNeeded`. One reload at a time: a second waits for the first.
+   */
+  reload(next: Config): Promise<ReloadReport> {
+    const run = this.#reloading.then(async () => {
+      const channels = await this.channels.apply(next);
+      // The running config is one shared object: its channel sections become the new ones for every reader.
+      this.config.channels = next.channels;
+      this.config.webchat = next.webchat;
+      const restartNeeded = Object.keys(next).filter(
+        (k) => JSON.stringify(next[k as keyof Config]) !== JSON.stringify(this.config[k as keyof Config]),
+      );
+      this.log.info({ channels, restartNeeded }, "configuration reloaded");
+      return { channels, restartNeeded };
+    });
+    this.#reloading = run.catch(() => {});
+    return run;
   }
 
   /** Wakes both queue workers now, e.g. after an operator put dead letters back (instead of the next poll). */

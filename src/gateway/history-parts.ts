@@ -2,7 +2,7 @@
 // from the media store as data URLs (or signed clawgate links with agent.imageTransport "url"), audio as
 // input_audio, text as text. Pictures are the heavy part of a request, and every turn re-sends the history, so
 // only the newest few are sent as pictures; older ones (and expired ones) become a short note.
-import { inputAudioPart } from "../media/audio/input-audio.ts";
+import { inputAudioFormat } from "../media/audio/input-audio.ts";
 import type { MediaService } from "../media/service.ts";
 import type { MessagePart } from "../store/types.ts";
 import type { ChatPart, ChatTurn } from "../targets/types.ts";
@@ -44,12 +44,7 @@ export async function wireTurns(turns: StoredTurn[], o: WireOptions): Promise<Ch
         const why = o.noImages ? "left out: this model cannot see pictures" : "not shown again";
         parts.push(part ?? { type: "text", text: `[${label} ${why}]` });
       } else {
-        const stored = await o.media.files.read(p.mediaId);
-        parts.push(
-          stored
-            ? { type: "input_audio", input_audio: await inputAudioPart(stored.bytes, stored.mime) }
-            : { type: "text", text: "[audio no longer kept]" },
-        );
+        parts.push(await audioPart(p, o));
       }
     }
     out.push({ role: t.role, content: parts.length ? parts : t.text });
@@ -74,4 +69,12 @@ async function imagePart(
     type: "image_url",
     image_url: { url: `data:${stored.mime};base64,${stored.bytes.toString("base64")}` },
   };
+}
+
+/** Audio was converted to wav or mp3 on arrival; anything else (or an expired file) becomes a note. */
+async function audioPart(p: Extract<MessagePart, { type: "audio" }>, o: WireOptions): Promise<ChatPart> {
+  const stored = await o.media.files.read(p.mediaId);
+  const format = stored ? inputAudioFormat(stored.mime) : undefined;
+  if (!stored || !format) return { type: "text", text: "[a voice message, no longer kept]" };
+  return { type: "input_audio", input_audio: { data: stored.bytes.toString("base64"), format } };
 }

@@ -32,6 +32,8 @@ export interface AdminStatusSource {
   adapters(): { channel: string; account: string; listen?: unknown; health(): object }[];
   /** Wake the queue workers (a dead letter was put back). */
   wakeQueues(): void;
+  /** More to say about one channel account (its running state, effective agent URL). */
+  channelExtras?(channel: string, account: string): Record<string, unknown>;
 }
 
 export function registerAdminRoutes(admin: AdminRouteRegistry, gw: AdminStatusSource) {
@@ -50,6 +52,7 @@ export function registerAdminRoutes(admin: AdminRouteRegistry, gw: AdminStatusSo
         account: a.account,
         listen: a.listen,
         ...a.health(),
+        ...gw.channelExtras?.(a.channel, a.account),
       })),
     });
   });

@@ -31,9 +31,13 @@ export function hostPolicyFor(config: Config, bindHost: string) {
  * A channel's routes are platform webhooks unless they say otherwise (the web chat's do), whatever path the
  * operator gave them.
  */
-export function mountChannelRoutes(router: Router, adapter: RouteSource) {
+export function mountChannelRoutes(router: Router, adapter: RouteSource, owner?: string) {
   for (const route of adapter.routes?.() ?? [])
-    router.add(route.method, route.path, route.handler, { ...route, defaultKind: "webhook" });
+    router.add(route.method, route.path, route.handler, {
+      ...route,
+      defaultKind: "webhook",
+      ...(owner ? { owner } : {}),
+    });
 }
 
 export function openMainListener(router: Router, config: Config, log: Logger): Promise<HttpServer> {

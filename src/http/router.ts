@@ -32,6 +32,8 @@ export interface RouteOptions {
   /** The kind of an undeclared route, instead of judging it by its path (`kindForPath`). */
   defaultKind?: RouteKind;
   authorize?: Authorize;
+  /** Who mounted the route (a channel account), so removeOwner() can take its routes down again. */
+  owner?: string;
 }
 
 export interface HandlerContext {
@@ -68,6 +70,7 @@ interface Entry {
   bodyLimitBytes?: number;
   kind: RouteKind;
   authorize?: Authorize;
+  owner?: string;
 }
 
 interface PatternRoute extends Entry {
@@ -78,7 +81,7 @@ interface PatternRoute extends Entry {
 
 export class Router {
   readonly #exact = new Map<string, Entry>();
-  readonly #patterns: PatternRoute[] = [];
+  #patterns: PatternRoute[] = [];
 
   add(method: string, path: string, handler: Handler, opts: RouteOptions = {}) {
     const entry: Entry = {
@@ -86,6 +89,7 @@ export class Router {
       bodyLimitBytes: opts.bodyLimitBytes,
       kind: opts.kind ?? handler.route?.kind ?? opts.defaultKind ?? kindForPath(path),
       authorize: opts.authorize ?? handler.route?.authorize,
+      ...(opts.owner ? { owner: opts.owner } : {}),
     };
     if (!path.includes(":") && !opts.prefix) {
       const key = `${method} ${path}`;
@@ -99,6 +103,12 @@ export class Router {
       parts: path.split("/").filter(Boolean),
       prefix: opts.prefix ?? false,
     });
+  }
+
+  /** Removes every route `owner` mounted (a channel account that stops or is replaced). */
+  removeOwner(owner: string): void {
+    for (const [key, entry] of this.#exact) if (entry.owner === owner) this.#exact.delete(key);
+    this.#patterns = this.#patterns.filter((r) => r.owner !== owner);
   }
 
   match(method: string, pathname: string): RouteMatch | "method-not-allowed" | undefined {

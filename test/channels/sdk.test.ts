@@ -234,11 +234,14 @@ describe("the JSON webhook route: verify → parse → normalize → ingest → 
 
 test("a declared feature must be there to call: edits, live previews and in-place press answers", async () => {
   const { channelModules } = await import("../../src/channels/registry.ts");
-  const { createChannelAdapters } = await import("../../src/gateway/channel-setup.ts");
+  const { ChannelSet } = await import("../../src/gateway/channel-set.ts");
+  const { Router } = await import("../../src/http/router.ts");
+  const { createLogger } = await import("../../src/log.ts");
   for (const [capability, method] of [
     ["edit", "edit"],
     ["livePreview", "preview"],
     ["answersPresses", "answerAction"],
+    ["downloads", "fetchAttachment"],
   ] as const) {
     channelModules.declared = defineChannel({
       name: "declared",
@@ -255,7 +258,14 @@ test("a declared feature must be there to call: edits, live previews and in-plac
     try {
       const config = resolveConfig({ webchat: { enabled: false }, channels: { declared: {} } }, {});
       assert.throws(
-        () => createChannelAdapters(config, {} as never),
+        () =>
+          new ChannelSet({
+            router: new Router(),
+            ctx: {} as never,
+            log: createLogger("silent"),
+            config,
+            mediaRoutes: () => [],
+          }),
         new RegExp(`declared:default declares capabilities\\.${capability} but has no ${method}\\(\\)`),
       );
     } finally {
