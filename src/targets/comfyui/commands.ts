@@ -6,7 +6,7 @@ import type { CommandContext, CommandRegistry, CommandResult } from "../../gatew
 import { ComfyError } from "./client.ts";
 import { isOpen, type JobRecord } from "./job-store.ts";
 import type { JobTracker } from "./jobs.ts";
-import { isPhoto, keepPhotos, loadPhoto, photosFor } from "./photos.ts";
+import { keepPhotos, photosForRun } from "./photos.ts";
 import type { ComfyPool } from "./pool.ts";
 import { describeRun, seedLine, type TemplateRunner } from "./runner.ts";
 import { short } from "./stop-jobs.ts";
@@ -67,10 +67,7 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
           kind: "error",
         };
       const template = await runner.get(id);
-      const imageSlots = template.allowedInputs.filter((k) => template.types[k] === "image").length;
-      // A reply's photos count only for a template that takes one: "/run txt2img" answering a result is fine.
-      const sources = (await photosFor(event, services, imageSlots > 0)).slice(0, Math.max(imageSlots, 1));
-      const unused = event.attachments.filter(isPhoto).length - (imageSlots ? sources.length : 0);
+      const { sources, note } = await photosForRun(template, event, services);
       // Everything the sender can get wrong is checked before anything is downloaded.
       await runner.prepare(
         id,
@@ -78,18 +75,12 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
         words.join(" "),
         sources.map(() => CHECK_ONLY),
       );
-      const photos = [];
-      for (const src of sources) photos.push(await loadPhoto(src, event, services, id, signal));
-      const images = await keepPhotos(services, event, photos, photoKeepSec);
+      const images = await keepPhotos(services, event, sources, {
+        templateId: id,
+        keepSec: photoKeepSec,
+        signal,
+      });
       const prepared = await runner.prepare(id, command.kv, words.join(" "), images);
-      const photoNote = [
-        ...(images.length
-          ? [`Photo${images.length > 1 ? "s" : ""}: ${images.length} (sent to ComfyUI with the job)`]
-          : []),
-        ...(unused > 0
-          ? [`${unused} more photo${unused > 1 ? "s were" : " was"} not used: ${id} takes ${imageSlots}.`]
-          : []),
-      ];
       const shownKeys = [
         ...new Set([
           ...Object.keys(command.kv),
@@ -131,7 +122,7 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
         text: [
           `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}`,
           ...(seeds ? [seeds] : []),
-          ...photoNote,
+          ...note,
           "The images will be sent here when they are ready.",
         ].join("\n"),
       };

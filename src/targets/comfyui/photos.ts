@@ -10,7 +10,7 @@ import { MediaTooLargeError } from "../../core/too-large.ts";
 import type { GatewayServices } from "../../gateway/services.ts";
 import { sniffMime } from "../../media/sniff.ts";
 import type { KvStore } from "../../store/facets.ts";
-import { photoUsage, TemplateError } from "./templates.ts";
+import { imageInputsOf, photoUsage, type Template, TemplateError } from "./templates.ts";
 
 export type PhotoSource =
   | { from: "message" | "reply"; attachment: Attachment }
@@ -58,6 +58,29 @@ export function replyImagesRecord(event: InboundEvent, messageId: string) {
 export async function rememberImages(kv: KvStore, event: InboundEvent, messageId: string) {
   const r = replyImagesRecord(event, messageId);
   if (r) await kv.kvSet(r.namespace, r.key, r.value, r.ttlMs);
+}
+
+/**
+ * The photos a /run of this template uses, at most one per image input, and the lines its "Queued" answer adds.
+ * A reply's pictures count only for a template that takes one: "/run txt2img" answering a result just runs it.
+ */
+export async function photosForRun(
+  t: Template,
+  event: InboundEvent,
+  services: GatewayServices,
+): Promise<{ sources: PhotoSource[]; note: string[] }> {
+  const slots = imageInputsOf(t).length;
+  // For a template without one, the message's own photo is kept so the check refuses it.
+  const sources = (await photosFor(event, services, slots > 0)).slice(0, Math.max(slots, 1));
+  const unused = slots ? event.attachments.filter(isPhoto).length - sources.length : 0;
+  const n = sources.length;
+  const note = [
+    ...(slots && n ? [`Photo${n > 1 ? "s" : ""}: ${n} (sent to ComfyUI with the job)`] : []),
+    ...(unused > 0
+      ? [`${unused} more photo${unused > 1 ? "s were" : " was"} not used: ${t.id} takes ${slots}.`]
+      : []),
+  ];
+  return { sources, note };
 }
 
 /** The photos a /run uses: its own, else those of the message it replies to. */
@@ -146,15 +169,21 @@ function tooLarge(size: number | undefined, maxMb: number): TemplateError {
   );
 }
 
-/** Keeps the photos until the job is submitted; the ids are the image inputs' values. */
+/**
+ * Downloads and checks each photo, then keeps them until the job is submitted; the ids are the image inputs'
+ * values. Nothing is kept unless every photo passed.
+ */
 export async function keepPhotos(
   services: GatewayServices,
   event: InboundEvent,
-  photos: Photo[],
-  keepSec: number,
+  sources: PhotoSource[],
+  o: { templateId: string; keepSec: number; signal: AbortSignal },
 ): Promise<string[]> {
-  const media = services.media.files;
-  const expiresAtSec = Math.floor(Date.now() / 1000) + keepSec;
+  const photos: Photo[] = [];
+  for (const src of sources) photos.push(await loadPhoto(src, event, services, o.templateId, o.signal));
+  const expiresAtSec = Math.floor(Date.now() / 1000) + o.keepSec;
   const owner = sessionKeyOf(event);
-  return Promise.all(photos.map((p) => media.save(p.bytes, { mime: p.mime, owner, expiresAtSec })));
+  return Promise.all(
+    photos.map((p) => services.media.files.save(p.bytes, { mime: p.mime, owner, expiresAtSec })),
+  );
 }

@@ -242,9 +242,14 @@ export function promptInputOf(t: Template): string | undefined {
   return PROMPT_INPUT_NAMES.find((k) => text.includes(k));
 }
 
+/** The inputs that take a photo, in manifest order. */
+export function imageInputsOf(t: Template): string[] {
+  return t.allowedInputs.filter((k) => t.types[k] === "image");
+}
+
 /** The image inputs that have no default: a run needs a photo for each. */
 export function requiredImages(t: Template): string[] {
-  return t.allowedInputs.filter((k) => t.types[k] === "image" && !(k in t.defaults));
+  return imageInputsOf(t).filter((k) => !(k in t.defaults));
 }
 
 /** What to tell someone who ran an image template without a photo. */
@@ -258,8 +263,7 @@ export function photoUsage(id: string): string {
  * would spend GPU time on something the sender did not ask for).
  */
 export function checkPhotos(t: Template, photos: number) {
-  const images = t.allowedInputs.filter((k) => t.types[k] === "image");
-  if (photos > 0 && images.length === 0)
+  if (photos > 0 && imageInputsOf(t).length === 0)
     throw new TemplateError(
       `Template ${t.id} takes no image, so nothing was queued. Send /run ${t.id} without a photo, or pick a template that takes one (/templates marks them "photo").`,
     );
@@ -297,7 +301,7 @@ export function resolveInputs(t: Template, req: RunRequest, random = () => rando
   if (photoKey) throw new TemplateError(`${photoKey} takes a photo, not text: ${photoUsage(t.id)}.`);
   const inputs: Record<string, InputValue> = { ...t.defaults };
   for (const [k, raw] of Object.entries(req.kv)) inputs[k] = coerce(k, raw, t.types[k] ?? "string");
-  const imageKeys = t.allowedInputs.filter((k) => t.types[k] === "image");
+  const imageKeys = imageInputsOf(t);
   for (const [i, media] of (req.images ?? []).slice(0, imageKeys.length).entries())
     inputs[imageKeys[i]!] = media;
   const free = req.freeText?.trim();
