@@ -19,9 +19,12 @@ import { isTextLike, sniffMime } from "../media/sniff.ts";
 import type { MediaStore } from "../media/store.ts";
 import { fetchPolicyFromConfig } from "../security/url-guard.ts";
 import type { MessagePart } from "../store/types.ts";
+import type { KeptFile } from "./history-parts.ts";
 
 export interface PreparedInput {
   parts: MessagePart[];
+  /** The files just stored for these parts, by media id, so this turn sends them without reading them back. */
+  fresh: Map<string, KeptFile>;
   /** Said to the user before the answer: what was not passed on, and why. */
   notices: string[];
 }
@@ -67,7 +70,7 @@ export class InboundMedia {
     owner: string,
     signal: AbortSignal,
   ): Promise<PreparedInput> {
-    const out: PreparedInput = { parts: [], notices: [] };
+    const out: PreparedInput = { parts: [], notices: [], fresh: new Map() };
     const max = this.#config.media.inbound.maxPerMessage;
     const list = event.attachments.slice(0, max);
     if (event.attachments.length > max) {
@@ -136,6 +139,7 @@ export class InboundMedia {
     if (mime && AGENT_IMAGES.has(mime) && a.kind !== "audio" && a.kind !== "voice") {
       const mediaId = await this.#files.save(bytes, { mime, owner, name, expiresAtSec });
       out.parts.push({ type: "image", mediaId, mime, ...(name ? { name } : {}) });
+      out.fresh.set(mediaId, { id: mediaId, owner, mime, bytes });
       return;
     }
     if (a.kind === "sticker") {

@@ -4,15 +4,20 @@
 // only the newest few are sent as pictures; older ones (and expired ones) become a short note.
 import { inputAudioFormat } from "../media/audio/input-audio.ts";
 import type { MediaService } from "../media/service.ts";
-import type { MessagePart } from "../store/types.ts";
+import type { MessagePart, StoredMedia } from "../store/types.ts";
 import type { ChatPart, ChatTurn } from "../targets/types.ts";
 
 /** Pictures sent per request, newest first: enough for "compare these two" without resending a whole album. */
 export const MAX_IMAGES_PER_REQUEST = 4;
 const LINK_TTL_SEC = 3600;
 
+/** What a part needs of a stored file. */
+export type KeptFile = Pick<StoredMedia, "id" | "owner" | "mime" | "bytes">;
+
 export interface WireOptions {
   media: MediaService;
+  /** Files stored moments ago for the new message: used as they are instead of read back from the store. */
+  fresh?: Map<string, KeptFile>;
   transport: "data" | "url";
   /** The conversation cannot take pictures (its model refused them): send notes instead. */
   noImages: boolean;
@@ -56,7 +61,7 @@ async function imagePart(
   p: Extract<MessagePart, { type: "image" }>,
   o: WireOptions,
 ): Promise<ChatPart | undefined> {
-  const stored = await o.media.files.read(p.mediaId);
+  const stored = o.fresh?.get(p.mediaId) ?? (await o.media.files.read(p.mediaId));
   if (!stored) return undefined;
   if (o.transport === "url") {
     const url = o.media.linkTo(

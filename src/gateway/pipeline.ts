@@ -9,9 +9,9 @@ import { CommandRateLimiter } from "../core/rate-limit.ts";
 import { cutText } from "../core/text-cut.ts";
 import { takeAnswerImages } from "../media/answer-images.ts";
 import { fetchPolicyFromConfig } from "../security/url-guard.ts";
-import type { MessagePart, NewMessage } from "../store/types.ts";
+import type { NewMessage } from "../store/types.ts";
 import { type ChatTurn, TargetError } from "../targets/types.ts";
-import { InboundMedia } from "./attachments.ts";
+import { InboundMedia, type PreparedInput } from "./attachments.ts";
 import { decideCommand } from "./command-rule.ts";
 import type { CommandContext } from "./commands.ts";
 import { wireTurns } from "./history-parts.ts";
@@ -216,11 +216,11 @@ export class Pipeline {
     }
     const input = event.attachments.length
       ? await this.#media.prepare(event, s.adapter(event.channel, event.account)!, sessionKey, signal)
-      : { parts: [], notices: [] };
+      : { parts: [], notices: [], fresh: new Map() };
     const notices = input.notices.map((text): OutboundMessage => ({ text, kind: "notice" }));
     // Nothing the agent could take (a video, a file over the limit, and no words): the notes are the answer.
     if (!event.text.trim() && input.parts.length === 0) return { messages: [], replies: notices };
-    const outcome = await this.#converse(event, sessionKey, signal, input.parts);
+    const outcome = await this.#converse(event, sessionKey, signal, input);
     // After the answer: its first reply edits the streamed message in place.
     return notices.length ? { ...outcome, replies: [...outcome.replies, ...notices] } : outcome;
   }
@@ -271,7 +271,7 @@ export class Pipeline {
     event: InboundEvent,
     sessionKey: string,
     signal: AbortSignal,
-    parts: MessagePart[],
+    { parts, fresh }: Pick<PreparedInput, "parts" | "fresh">,
   ): Promise<PipelineOutcome> {
     const s = this.#services;
     const adapter = s.adapter(event.channel, event.account)!;
@@ -291,7 +291,7 @@ export class Pipeline {
           .map((m) => ({ role: m.role as "user" | "assistant", text: m.content, parts: m.parts })),
         { role: "user", text: event.text, parts },
       ],
-      { media: s.media, transport: s.config.agent.imageTransport, noImages },
+      { media: s.media, transport: s.config.agent.imageTransport, noImages, fresh },
     );
     const current = wired.pop();
     const history: ChatTurn[] = wired;

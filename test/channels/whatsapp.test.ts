@@ -124,8 +124,8 @@ describe("whatsapp ingress", () => {
           waMessagePayload(wa.phoneNumberId, {
             from: ALICE,
             id: "wamid.S1",
-            type: "sticker",
-            sticker: { id: "1" },
+            type: "reaction",
+            reaction: { message_id: "wamid.X", emoji: "👍" },
           }),
         )
       ).status,
@@ -423,10 +423,10 @@ describe("whatsapp payload normalizer (property)", () => {
     );
   });
 
-  it("kinds it does not handle (a Flow's reply, a sticker) are ignored without a warning", () => {
+  it("kinds it does not handle (a Flow's reply, a reaction) are ignored without a warning", () => {
     for (const m of [
       { type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { response_json: "{}" } } },
-      { type: "sticker", sticker: { id: "1" } },
+      { type: "reaction", reaction: { message_id: "wamid.X", emoji: "👍" } },
     ]) {
       const r = normalizeWhatsappPayload(
         waMessagePayload(PHONE, { from: "15551230001", id: "wamid.K", ...m }),

@@ -1,7 +1,10 @@
 // A fake WhatsApp Cloud API (Graph API): /{version}/{phone-number-id}/messages and /media with bearer auth,
 // Graph's {error:{message,type,code,fbtrace_id}} shapes, throughput limits as code 130429 (HTTP 400, as Graph
 // sends it) or plain HTTP 429. Records what it accepted; signs webhooks like Meta (X-Hub-Signature-256).
-import { createHmac, randomBytes } from "node:crypto";
+// Inbound media as Meta serves it: GET /{version}/{media-id} (bearer) → {messaging_product, url, mime_type,
+// sha256 (hex), file_size (a string), id}; the url (lookaside.fbsbx.com in production, this server here) needs
+// the same bearer token and answers the bytes with their Content-Type; a gone media id is Graph's code 100.
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
@@ -17,6 +20,18 @@ export interface WaUpload {
   filename: string;
 }
 
+export interface WaMedia {
+  bytes: Buffer;
+  mime: string;
+  /** What the lookup declares instead of the real digest (a file that does not match). */
+  sha256?: string;
+  /** What the lookup declares instead of the real size. */
+  fileSize?: number;
+  /** The download URL the lookup answers instead of this server's (a host that is not Meta's). */
+  url?: string;
+  gone?: boolean;
+}
+
 export class FakeWhatsapp {
   readonly token: string;
   readonly phoneNumberId: string;
@@ -24,6 +39,10 @@ export class FakeWhatsapp {
   readonly sent: WaSent[] = [];
   readonly uploads: WaUpload[] = [];
   readonly refused: { status: number; code: number; at: number }[] = [];
+  /** Inbound media a test registered (addMedia), by media id. */
+  readonly media = new Map<string, WaMedia>();
+  /** Every media lookup and download: the path and whether the right bearer token came with it. */
+  readonly mediaRequests: { path: string; authorized: boolean }[] = [];
   url = "";
   #rateLimit = { count: 0, code: 130429, skip: 0 };
   #failures: { status: number; code: number; message: string }[] = [];
@@ -62,6 +81,13 @@ export class FakeWhatsapp {
     this.#failures.push({ status, code, message });
   }
 
+  /** Registers a file a user sent; the id goes into a webhook's image/audio/document/… object. */
+  addMedia(bytes: Buffer, mime: string, o: Partial<Omit<WaMedia, "bytes" | "mime">> & { id?: string } = {}) {
+    const id = o.id ?? String(BigInt(`0x${randomBytes(6).toString("hex")}`));
+    this.media.set(id, { bytes, mime, ...o });
+    return id;
+  }
+
   texts(): string[] {
     return this.sent.flatMap((s) => {
       const b = s.body as { type: string; text?: { body: string }; interactive?: { body: { text: string } } };
@@ -80,7 +106,9 @@ export class FakeWhatsapp {
         JSON.stringify({ error: { message, type, code, fbtrace_id: randomBytes(8).toString("base64url") } }),
       );
     };
-    const m = /^\/(v\d+\.\d+)\/(\d+)\/(messages|media)$/.exec(new URL(req.url ?? "/", this.url).pathname);
+    const url = new URL(req.url ?? "/", this.url);
+    if (req.method === "GET") return this.#serveMedia(req, url, res, fail);
+    const m = /^\/(v\d+\.\d+)\/(\d+)\/(messages|media)$/.exec(url.pathname);
     if (req.method !== "POST" || !m) return fail(400, 100, "Unknown path components", "GraphMethodException");
     if (req.headers.authorization !== `Bearer ${this.token}`)
       return fail(401, 190, "Invalid OAuth access token - Cannot parse access token");
@@ -118,6 +146,49 @@ export class FakeWhatsapp {
         messaging_product: "whatsapp",
         contacts: [{ input: body.to, wa_id: body.to }],
         messages: [{ id: `wamid.${randomBytes(12).toString("hex")}` }],
+      }),
+    );
+  }
+
+  #serveMedia(
+    req: IncomingMessage,
+    url: URL,
+    res: ServerResponse,
+    fail: (s: number, c: number, m: string, type?: string) => void,
+  ) {
+    const authorized = req.headers.authorization === `Bearer ${this.token}`;
+    this.mediaRequests.push({ path: url.pathname, authorized });
+    if (url.pathname === "/whatsapp_business/attachments/") {
+      // The download URL: without the token Meta's CDN answers 401, for a deleted file 404.
+      const file = this.media.get(url.searchParams.get("mid") ?? "");
+      if (!authorized) return res.writeHead(401, { "content-type": "text/plain" }).end("Unauthorized");
+      if (!file || file.gone) return res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+      res.writeHead(200, { "content-type": file.mime, "content-length": String(file.bytes.length) });
+      return res.end(file.bytes);
+    }
+    const m = /^\/(v\d+\.\d+)\/(\d+)$/.exec(url.pathname);
+    if (!m) return fail(400, 100, "Unknown path components", "GraphMethodException");
+    if (!authorized) return fail(401, 190, "Invalid OAuth access token - Cannot parse access token");
+    const file = this.media.get(m[2]!);
+    if (!file || file.gone) {
+      return fail(
+        400,
+        100,
+        `Unsupported get request. Object with ID '${m[2]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+        "GraphMethodException",
+      );
+    }
+    const ext = Math.floor(Date.now() / 1000) + 300;
+    const hash = createHmac("sha256", this.token).update(`${m[2]}:${ext}`).digest("base64url");
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        messaging_product: "whatsapp",
+        url: file.url ?? `${this.url}/whatsapp_business/attachments/?mid=${m[2]}&ext=${ext}&hash=${hash}`,
+        mime_type: file.mime,
+        sha256: file.sha256 ?? createHash("sha256").update(file.bytes).digest("hex"),
+        file_size: String(file.fileSize ?? file.bytes.length),
+        id: m[2],
       }),
     );
   }
@@ -210,4 +281,17 @@ export function waMessagePayload(
 
 export function waText(from: string, text: string, id = `wamid.${randomBytes(10).toString("hex")}`) {
   return { from, id, type: "text", text: { body: text } };
+}
+
+/**
+ * A message carrying media, a location or contacts, as Meta delivers it: `waMedia(from, "image", {id, caption})`,
+ * `waMedia(from, "audio", {id, voice: true})`, `waMedia(from, "location", {latitude, longitude, name})`.
+ */
+export function waMedia(
+  from: string,
+  type: string,
+  body: unknown,
+  id = `wamid.${randomBytes(10).toString("hex")}`,
+): Record<string, unknown> {
+  return { from, id, type, [type]: body };
 }

@@ -1,6 +1,7 @@
 // The WeChat Official Account API: an access token (fetched with appId/appSecret, shared through the store so
 // replicas do not invalidate each other's, refreshed before expiry and once more when WeChat says it is
-// invalid) and the customer-service message API for replies that miss the passive-reply window.
+// invalid), the customer-service message API for replies that miss the passive-reply window (text, and images
+// uploaded as temporary media first).
 // WeChat answers HTTP 200 with {errcode, errmsg}; errcode is mapped onto what the outbox understands.
 import type { Logger } from "pino";
 import type { Store } from "../../store/types.ts";
@@ -11,7 +12,7 @@ export const WECHAT_API_BASE = "https://api.weixin.qq.com";
 const TOKEN_NAMESPACE = "wechat-token";
 /** Refresh this long before WeChat's expiry, so a token never dies mid-request. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
-const TOKEN_INVALID = new Set([40001, 40014, 42001]);
+export const TOKEN_INVALID = new Set([40001, 40014, 42001]);
 
 export interface WechatClientOptions {
   appId: string;
@@ -26,6 +27,7 @@ interface WechatReply {
   errmsg?: string;
   access_token?: string;
   expires_in?: number;
+  media_id?: string;
 }
 
 export class WechatClient {
@@ -49,16 +51,51 @@ export class WechatClient {
     );
   }
 
+  async sendImage(openId: string, mediaId: string): Promise<void> {
+    await this.#withToken("WeChat message/custom/send", (token) =>
+      platformFetch<WechatReply>(
+        `${this.#o.apiBase}/cgi-bin/message/custom/send?access_token=${encodeURIComponent(token)}`,
+        {
+          what: "WeChat message/custom/send",
+          body: { touser: openId, msgtype: "image", image: { media_id: mediaId } },
+        },
+      ),
+    );
+  }
+
+  /** Uploads temporary media (kept three days by WeChat) and returns its media_id. */
+  async uploadMedia(type: "image", bytes: Buffer, mime: string, filename: string): Promise<string> {
+    const what = "WeChat media/upload";
+    const body = await this.#withToken(what, (token) => {
+      const form = new FormData();
+      form.set("media", new Blob([new Uint8Array(bytes)], { type: mime }), filename);
+      return platformFetch<WechatReply>(
+        `${this.#o.apiBase}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`,
+        { what, body: form, timeoutMs: 120_000 },
+      );
+    });
+    if (!body.media_id) throw new Error(`${what}: no media_id in the answer`);
+    return body.media_id;
+  }
+
+  /**
+   * Runs `call` with the access token; when WeChat says the token is invalid or expired (`tokenRefused`), the
+   * token is dropped and `call` runs once more with a fresh one. For calls whose answer is not a WechatReply
+   * (a media download).
+   */
+  async withAccessToken<T>(call: (token: string) => Promise<T>, tokenRefused: (r: T) => boolean): Promise<T> {
+    const token = await this.#accessToken();
+    const first = await call(token);
+    if (!tokenRefused(first)) return first;
+    await this.#forget(token);
+    return call(await this.#accessToken());
+  }
+
   async #withToken(what: string, call: (token: string) => Promise<{ body: WechatReply }>) {
-    let token = await this.#accessToken();
-    let { body } = await call(token);
-    if (TOKEN_INVALID.has(body?.errcode ?? 0)) {
-      // The cached token was revoked (another tool fetched a new one) or expired early: refresh once.
-      await this.#forget(token);
-      token = await this.#accessToken();
-      ({ body } = await call(token));
-    }
+    // The cached token was revoked (another tool fetched a new one) or expired early: refresh once.
+    const { body } = await this.withAccessToken(call, (r) => TOKEN_INVALID.has(r.body?.errcode ?? 0));
     throwForErrcode(what, body);
+    return body;
   }
 
   async #accessToken(): Promise<string> {

@@ -135,6 +135,8 @@ async function receive(
   const reply = await o.ctx.awaitReply(event.id, Math.max(0, o.passiveReplyMs - (Date.now() - started)));
   if (!reply) return sendText(res, 200, "success"); // delivered later through the customer-service API
   const content = await o.renderPassive(event, reply);
+  // An answer that is only images has no text for the passive reply: the images follow through the outbox.
+  if (!content) return sendText(res, 200, "success");
   const xml = buildWechatXml({
     ToUserName: event.sender.id,
     FromUserName: String(event.replyContext?.accountId ?? ""),
@@ -171,6 +173,15 @@ async function firstUseOf(o: WechatIngressOptions, timestamp: string, nonce: str
   if (await o.ctx.store.kvSetIfAbsent(USED_NONCES, key, digest, ttlMs)) return true;
   const seen = await o.ctx.store.kvGet(USED_NONCES, key);
   return seen === undefined ? o.ctx.store.kvSetIfAbsent(USED_NONCES, key, digest, ttlMs) : seen === digest;
+}
+
+/** Voice Format → MIME type (WeChat records AMR or Speex). */
+const VOICE_MIME: Record<string, string> = { amr: "audio/amr", speex: "audio/speex", mp3: "audio/mpeg" };
+
+function coordinate(raw: string, max: number): number | undefined {
+  if (!/^-?\d{1,3}(\.\d+)?$/.test(raw.trim())) return undefined;
+  const n = Number(raw);
+  return Math.abs(n) <= max ? n : undefined;
 }
 
 /** A native message → InboundEvent; undefined for types we ignore; "malformed" when required fields lack. */
@@ -222,10 +233,58 @@ export function normalizeWechat(
         ],
       };
     case "voice": {
-      // Only voice with WeChat's speech recognition turned on carries text we can act on.
+      // With speech recognition turned on WeChat sends its own transcript: it is the message's text (as it has
+      // always been here) and the attachment's transcript, so the voice is not transcribed a second time.
+      if (!msgId) return "malformed";
       const recognized = field(msg, "Recognition");
-      if (!msgId || !recognized) return undefined;
-      return { ...base, id: id(msgId), text: recognized, attachments: [] };
+      const mediaId = field(msg, "MediaId");
+      if (!recognized && !mediaId) return undefined;
+      const format = field(msg, "Format").toLowerCase();
+      return {
+        ...base,
+        id: id(msgId),
+        text: recognized,
+        attachments: [
+          {
+            kind: "voice",
+            ...(mediaId ? { platformId: mediaId } : {}),
+            ...(VOICE_MIME[format] ? { mime: VOICE_MIME[format] } : {}),
+            ...(recognized ? { transcript: recognized } : {}),
+          },
+        ],
+      };
+    }
+    case "video":
+    case "shortvideo": {
+      const mediaId = field(msg, "MediaId");
+      if (!msgId) return "malformed";
+      if (!mediaId) return undefined;
+      return { ...base, id: id(msgId), text: "", attachments: [{ kind: "video", platformId: mediaId }] };
+    }
+    case "location": {
+      // Location_X is the latitude, Location_Y the longitude; Label is the address WeChat shows.
+      const latitude = coordinate(field(msg, "Location_X"), 90);
+      const longitude = coordinate(field(msg, "Location_Y"), 180);
+      if (!msgId) return "malformed";
+      if (latitude === undefined || longitude === undefined) return undefined;
+      const label = field(msg, "Label");
+      return {
+        ...base,
+        id: id(msgId),
+        text: "",
+        attachments: [
+          { kind: "location", location: { latitude, longitude, ...(label ? { address: label } : {}) } },
+        ],
+      };
+    }
+    case "link": {
+      // A shared article: what the user would read, as text.
+      if (!msgId) return "malformed";
+      const text = [field(msg, "Title"), field(msg, "Description"), field(msg, "Url")]
+        .filter(Boolean)
+        .join("\n");
+      if (!text) return undefined;
+      return { ...base, id: id(msgId), text, attachments: [] };
     }
     case "event": {
       // Custom-menu clicks carry the menu key (e.g. "/status"); other events (subscribe, scan …) are ignored.

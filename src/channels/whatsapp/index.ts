@@ -1,11 +1,12 @@
 // WhatsApp Cloud API: the GET verify handshake and signed webhooks in; Graph API messages out, images uploaded
 // (or linked), buttons as interactive replies. Setup: docs/channels/whatsapp.md.
 import type { ServerResponse } from "node:http";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { MediaTooLargeError } from "../../core/too-large.ts";
 import { sendError } from "../../http/respond.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError } from "../../media/image.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -18,6 +19,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type MediaItem,
   type OutboundMessage,
   type SendOptions,
@@ -28,6 +31,7 @@ import { WhatsappClient } from "./client.ts";
 import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
 import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
 import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
+import { fetchWhatsappMedia } from "./media.ts";
 
 /** Cloud API images: JPEG or PNG, at most 5 MB. */
 const IMAGE_LIMITS = { maxBytes: 5 * 1024 * 1024, formats: ["jpeg", "png"] as ("jpeg" | "png")[] };
@@ -36,7 +40,12 @@ const BUTTON_ID_MAX = 200;
 export class WhatsappAdapter implements ChannelAdapter {
   readonly channel = "whatsapp";
   readonly account = "default";
-  readonly capabilities = capabilities({ media: true, buttons: true, maxTextLength: WHATSAPP_TEXT_MAX });
+  readonly capabilities = capabilities({
+    media: true,
+    downloads: true,
+    buttons: true,
+    maxTextLength: WHATSAPP_TEXT_MAX,
+  });
   readonly listen?: { host: string; port: number };
   readonly #s: WhatsappSettings;
   readonly #ctx: ChannelContext;
@@ -181,6 +190,21 @@ export class WhatsappAdapter implements ChannelAdapter {
       note = `(${m.filename} could not be sent: ${err.message})`;
     }
     return this.#client.sendMessage(wa, textBody(wa, note));
+  }
+
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const s = this.#s;
+    return fetchWhatsappMedia(
+      {
+        apiBase: s.apiBase,
+        apiVersion: s.apiVersion,
+        phoneNumberId: s.phoneNumberId,
+        token: s.accessToken,
+        policy: fetchPolicyFromConfig(this.#ctx.config),
+      },
+      attachment,
+      limits,
+    );
   }
 
   isTrusted(event: InboundEvent): boolean {

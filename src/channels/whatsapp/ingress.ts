@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { type Attachment, type InboundEvent, sentAtFrom } from "../../core/event.ts";
 import { hmac, safeEqualString, verifyDigest } from "../../security/hmac.ts";
+import { isCarriedType, readCarried } from "./attachments.ts";
 
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 
@@ -58,13 +59,6 @@ const messageSchema = z.looseObject({
 const titled = z.looseObject({ id: z.string(), title: z.string().optional().catch(undefined) });
 const typeSchemas = {
   text: z.looseObject({ text: z.looseObject({ body: z.string() }) }),
-  image: z.looseObject({
-    image: z.looseObject({
-      id: z.string().optional().catch(undefined),
-      mime_type: z.string().optional().catch(undefined),
-      caption: z.string().optional().catch(undefined),
-    }),
-  }),
   interactive: z.looseObject({
     interactive: z.looseObject({
       type: z.string(),
@@ -136,7 +130,7 @@ function problem(err: z.ZodError): string {
   return i ? `${i.path.join(".") || "(itself)"}: ${i.message}` : "unreadable";
 }
 
-/** An event, undefined for a kind we do not handle (reactions, stickers …), or why it cannot be read. */
+/** An event, undefined for a kind we do not handle (reactions, a Flow's reply …), or why it cannot be read. */
 function normalizeMessage(
   raw: unknown,
   names: Map<string, string>,
@@ -155,11 +149,11 @@ function normalizeMessage(
   if (typed && !typed.success) return `a message of type ${m.type}: ${problem(typed.error)}`;
   const d = typed?.data as Record<string, never> | undefined;
   if (m.type === "text") text = (d!.text as { body: string }).body;
-  else if (m.type === "image") {
-    const image = d!.image as { id?: string; mime_type?: string; caption?: string };
-    if (!image.caption) return undefined;
-    text = image.caption;
-    attachments.push({ kind: "image", mime: image.mime_type, platformId: image.id });
+  else if (isCarriedType(m.type)) {
+    const carried = readCarried(m.type, raw);
+    if (typeof carried === "string") return carried;
+    text = carried.text;
+    attachments.push(...carried.attachments);
   } else if (m.type === "interactive") {
     const i = d!.interactive as {
       type: string;
