@@ -139,5 +139,12 @@ export async function processInboxItem(item: InboxItem, signal: AbortSignal, d: 
 function mergeReplies(replies: OutboundMessage[]): OutboundMessage {
   if (replies.length === 1) return replies[0]!;
   const last = replies.at(-1)!;
-  return { ...last, text: replies.map((r) => r.text).join("\n\n") };
+  // Every reply's pictures go along (an answer's picture followed by a note must not lose the picture); a
+  // pictures-only reply adds no blank paragraph.
+  const media = replies.flatMap((r) => r.media ?? []);
+  const text = replies
+    .map((r) => r.text)
+    .filter((t) => t.trim())
+    .join("\n\n");
+  return { ...last, text, ...(media.length ? { media } : {}) };
 }

@@ -193,6 +193,7 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Deletes the session, its history and the files it owns (media owned by `key`). */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
   /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */
