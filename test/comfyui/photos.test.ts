@@ -12,7 +12,7 @@ import { FakeComfyUI } from "../fakes/comfyui.ts";
 import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeFileHost } from "../fakes/file-host.ts";
 import { waitFor } from "../helpers/gateway.ts";
-import { type ComfyGateway, startComfyGateway } from "./helpers.ts";
+import { type ComfyGateway, startComfyGateway, Thread } from "./helpers.ts";
 
 const sent: SentRecord[] = [];
 channelModules.photochat = dmChannelModule("photochat", sent);
@@ -133,8 +133,25 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     assert.ok(got.data.equals(await sharp(photo).raw().toBuffer()), "the result is made from the photo");
   });
 
+  it("from the web chat: a picture sent with /run img2img is uploaded and the result shown", async () => {
+    const chat = await Thread.open(gw.url, "photo1");
+    const before = comfy.uploads.length;
+    await chat.send("/run img2img", "ann", [
+      { name: "holiday.jpg", mime: "image/jpeg", dataBase64: photo.toString("base64") },
+    ]);
+    await chat.waitFor(/Queued img2img .*\n(Seed: \d+\n)?Photo: 1/);
+    assert.equal(comfy.uploads.length, before + 1);
+    assert.ok(comfy.uploads.at(-1)!.bytes.equals(photo));
+    const result = await chat.waitForReply(/img2img finished/);
+    const media = result.data.media as { mime: string; dataBase64: string }[];
+    const got = await sharp(Buffer.from(media[0]!.dataBase64, "base64")).raw().toBuffer();
+    assert.ok(got.equals(await sharp(photo).raw().toBuffer()), "the result is made from the picture");
+    chat.close();
+  });
+
   it("/run of an image template without a photo answers with the usage and queues nothing", async () => {
     const prompts = comfy.promptRequests.length;
+    const uploads = comfy.uploads.length;
     await say("/run img2img a watercolor");
     const m = await answer(/needs a photo/);
     assert.equal(
@@ -145,11 +162,12 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     const usage = await answer(/^Usage: \/run/);
     assert.match(usage.message.text, /\nTemplates: txt2img, img2img \(send with a photo\)$/);
     assert.equal(comfy.promptRequests.length, prompts);
-    assert.equal(comfy.uploads.length, 1);
+    assert.equal(comfy.uploads.length, uploads);
   });
 
   it("a photo over media.inbound.maxImageMb is refused with a note, declared size or not", async () => {
     const prompts = comfy.promptRequests.length;
+    const uploads = comfy.uploads.length;
     const downloads = host.downloads.length;
     await say("/run img2img", { photos: [{ id: "big", size: big.length }] });
     const declared = await answer(/The photo is \d/);
@@ -163,11 +181,12 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
     await say("/run img2img", { photos: [{ id: "big" }] });
     await answer(/The photo is too large; photos for ComfyUI may be up to/);
     assert.equal(comfy.promptRequests.length, prompts);
-    assert.equal(comfy.uploads.length, 1);
+    assert.equal(comfy.uploads.length, uploads);
   });
 
   it("a file that is no picture, or a photo for a template that takes none, is refused", async () => {
     const prompts = comfy.promptRequests.length;
+    const uploads = comfy.uploads.length;
     await say("/run img2img", { photos: [{ id: "notes" }] });
     await answer(/not a picture ComfyUI can read \(JPEG, PNG, WebP or GIF\), so nothing was queued/);
     await say("/run txt2img a cat", { photos: [{ id: "small" }] });
@@ -177,7 +196,7 @@ describe("ComfyUI: a photo sent with /run fills the template's image input", () 
       '⚠️ Template txt2img takes no image, so nothing was queued. Send /run txt2img without a photo, or pick a template that takes one (/templates marks them "photo").',
     );
     assert.equal(comfy.promptRequests.length, prompts);
-    assert.equal(comfy.uploads.length, 1);
+    assert.equal(comfy.uploads.length, uploads);
   });
 
   it("/run img2img as a reply to the bot's result uses the picture the bot sent", async () => {
