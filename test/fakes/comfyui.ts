@@ -266,8 +266,19 @@ export class FakeComfyUI {
         `${url.searchParams.get("type") ?? "output"}/${sub ? `${sub}/` : ""}${url.searchParams.get("filename")}`,
       );
       if (!file) return json(res, 404, { error: "file not found" });
-      const type = (await sharp(file).metadata()).format;
-      res.writeHead(200, { "content-type": `image/${type}`, "content-length": file.length });
+      // ComfyUI's view_image types the file by its name (mimetypes.guess_type).
+      const ext = (url.searchParams.get("filename") ?? "").split(".").pop()?.toLowerCase() ?? "";
+      const type = {
+        png: "image/png",
+        jpg: "image/jpeg",
+        jpeg: "image/jpeg",
+        webp: "image/webp",
+        gif: "image/gif",
+      }[ext];
+      res.writeHead(200, {
+        "content-type": type ?? "application/octet-stream",
+        "content-length": file.length,
+      });
       return res.end(file);
     }
     if (key === "GET /api/jobs") return json(res, 200, this.#jobs());
