@@ -271,7 +271,8 @@ describe("telegram channel", () => {
     try {
       t.fake.userMessage(BOT.token, { text: "format please", userId: 42, chatId: 4204 });
       const plain = await waitFor(
-        () => t.fake.messages(BOT.token, 4204).find((m) => m.text === "Use **bold** and `code` <safely>"),
+        // The Markdown as plain text: no asterisks or backticks left.
+        () => t.fake.messages(BOT.token, 4204).find((m) => m.text === "Use bold and code <safely>"),
         10_000,
         "the plain-text fallback",
       );

@@ -35,7 +35,7 @@ import {
   discordSettings,
 } from "./config.ts";
 import { fetchDiscordFile } from "./files.ts";
-import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
+import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, discordText, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
 import { runShard } from "./shard.ts";
@@ -333,7 +333,7 @@ export class DiscordAdapter implements ChannelAdapter {
       });
     }
     return {
-      content: cutText(message.text, DISCORD_MAX_TEXT),
+      content: cutText(discordText(message.text), DISCORD_MAX_TEXT),
       ...(buttons.length ? { components: componentRows(buttons) } : {}),
     };
   }

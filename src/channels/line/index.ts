@@ -11,6 +11,7 @@ import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { jsonWebhookRoute, refuse, type WebhookOutcome } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
+import { toPlainText } from "../shared/markdown/index.ts";
 import { PlatformClientError } from "../shared/platform-fetch.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
@@ -134,7 +135,7 @@ export class LineAdapter implements ChannelAdapter {
     if (!message.text && !message.media?.length) return {};
     return this.#health.track(async () => {
       const messages: LineMessage[] = [];
-      if (message.text) messages.push(textMessage(message.text));
+      if (message.text) messages.push(textMessage(toPlainText(message.text)));
       for (const m of message.media ?? []) messages.push(...(await this.#mediaMessages(m, to)));
       const buttons = await Promise.all(
         (message.buttons ?? []).map(async (b) => ({

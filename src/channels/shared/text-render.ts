@@ -1,9 +1,10 @@
-// Renders an OutboundMessage for text-only platforms (WeChat, SMS, Kakao's text bubble): buttons become
-// numbered choices the user answers by number, and media becomes a link when the gateway can publish it —
-// never silently dropped.
+// Renders an OutboundMessage for text-only platforms (WeChat, SMS, Kakao's text bubble): the agent's Markdown
+// becomes plain text, buttons become numbered choices the user answers by number, and media becomes a link
+// when the gateway can publish it — never silently dropped.
 import type { DeliveryAddress } from "../../core/event.ts";
 import type { Store } from "../../store/types.ts";
 import type { ChannelContext, OutboundMessage } from "../types.ts";
+import { toPlainText } from "./markdown/index.ts";
 import { choiceKey, numberedChoices, rememberChoices } from "./reply-choices.ts";
 
 export interface RenderOptions {
@@ -20,7 +21,7 @@ export async function renderText(
   message: OutboundMessage,
   o: RenderOptions = {},
 ): Promise<string> {
-  const parts = message.text ? [message.text] : [];
+  const parts = message.text ? [toPlainText(message.text)] : [];
   if (o.mediaAsLinks !== false) {
     for (const item of message.media ?? []) parts.push(await mediaLine(ctx, to, item));
   }

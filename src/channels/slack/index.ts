@@ -25,7 +25,7 @@ import {
 import { SlackClient } from "./client.ts";
 import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
 import { fetchSlackFile, SlackFilesScopeError } from "./files.ts";
-import { encodeSlackText, slackBlocks } from "./format.ts";
+import { encodeSlackText, slackBlocks, slackText } from "./format.ts";
 import {
   normalizeSlackAction,
   normalizeSlackEvent,
@@ -156,7 +156,7 @@ export class SlackAdapter implements ChannelAdapter {
       const steps: (() => Promise<void>)[] = [];
       if (message.text || buttons.length) {
         steps.push(async () => {
-          const text = encodeSlackText(message.text || " ");
+          const text = slackText(message.text);
           const r = await this.client.call<{ ok: boolean; ts: string }>(
             "chat.postMessage",
             {
@@ -181,7 +181,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async edit(to: DeliveryAddress, messageId: string, message: OutboundMessage): Promise<void> {
-    const text = encodeSlackText(message.text || " ");
+    const text = slackText(message.text);
     const buttons = message.buttons ?? [];
     await this.client.call(
       "chat.update",

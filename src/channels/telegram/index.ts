@@ -38,6 +38,7 @@ import {
 import { fetchTelegramFile } from "./files.ts";
 import {
   inlineKeyboard,
+  markdownToPlainText,
   markdownToTelegramHtml,
   TELEGRAM_MAX_CALLBACK_ANSWER,
   TELEGRAM_MAX_CALLBACK_BYTES,
@@ -336,7 +337,7 @@ export class TelegramAdapter implements ChannelAdapter {
       if (!/can't parse entities|unsupported start tag|can't find end tag/i.test(telegramDescription(err)))
         throw err;
       this.#ctx.log.debug({ account: this.account }, "telegram refused the markup; sending plain text");
-      return call(text);
+      return call(markdownToPlainText(text));
     }
   }
 

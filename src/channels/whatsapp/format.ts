@@ -1,11 +1,21 @@
 // WhatsApp message bodies: text (4,096 chars), images by media id or link, and buttons as interactive reply
 // buttons (up to 3, titles of 20 chars) or, for more, an interactive list (up to 10 rows, titles of 24).
+import { toWhatsApp } from "../shared/markdown/index.ts";
 import type { Button } from "../types.ts";
 
 export const WHATSAPP_TEXT_MAX = 4096;
 const INTERACTIVE_BODY_MAX = 1024;
 
 type Body = Record<string, unknown>;
+
+/**
+ * The agent's Markdown in WhatsApp's formatting. A rewrite longer than a message holds sends the source
+ * instead, so a chunk the gateway cut to fit still fits.
+ */
+export function whatsappText(md: string): string {
+  const out = toWhatsApp(md);
+  return out.length > WHATSAPP_TEXT_MAX && md.length <= WHATSAPP_TEXT_MAX ? md : out;
+}
 
 export function textBody(to: string, text: string): Body {
   return {

@@ -29,7 +29,14 @@ import {
 } from "../types.ts";
 import { WhatsappClient } from "./client.ts";
 import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
-import { buttonsBody, fitsInteractive, imageBody, textBody, WHATSAPP_TEXT_MAX } from "./format.ts";
+import {
+  buttonsBody,
+  fitsInteractive,
+  imageBody,
+  textBody,
+  WHATSAPP_TEXT_MAX,
+  whatsappText,
+} from "./format.ts";
 import { normalizeWhatsappPayload, verifyHandshake, verifyHubSignature } from "./ingress.ts";
 import { fetchWhatsappMedia } from "./media.ts";
 
@@ -135,6 +142,7 @@ export class WhatsappAdapter implements ChannelAdapter {
 
   async send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const wa = to.conversationId;
+    const text = whatsappText(message.text);
     return this.#health.track(async () => {
       let messageId: string | undefined;
       const buttons = await Promise.all(
@@ -144,10 +152,10 @@ export class WhatsappAdapter implements ChannelAdapter {
         })),
       );
       const steps: (() => Promise<string | undefined>)[] = [];
-      if (buttons.length && fitsInteractive(message.text)) {
-        steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, message.text, buttons)));
+      if (buttons.length && fitsInteractive(text)) {
+        steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, text, buttons)));
       } else {
-        if (message.text) steps.push(() => this.#client.sendMessage(wa, textBody(wa, message.text)));
+        if (text) steps.push(() => this.#client.sendMessage(wa, textBody(wa, text)));
         if (buttons.length) {
           steps.push(() => this.#client.sendMessage(wa, buttonsBody(wa, "Choose an option:", buttons)));
         }
