@@ -50,7 +50,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         headers,
       });
       const tracker = new JobTracker(s, pool, cfg, stableClientId(gw.config.dataDir, cfg.clientId));
-      const runner = new TemplateRunner(cfg.templatesDir, tracker);
+      const runner = new TemplateRunner(cfg.templatesDir, tracker, s.media.files);
       const approvals = new ApprovalService(s, { ...cfg.approvals, owner: gw.owner });
       const scheduler = new Scheduler(s, {
         owner: gw.owner,
@@ -85,7 +85,14 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
       if (cfg.target === "comfyui-openclaw")
         registerOpenClawCommands(gw.commands, { cfg, pool, tracker, services: s });
       else {
-        registerComfyCommands(gw.commands, { runner, tracker, pool, approvals });
+        registerComfyCommands(gw.commands, {
+          runner,
+          tracker,
+          pool,
+          approvals,
+          // A photo waits as long as an approval may.
+          photoKeepSec: cfg.approvals.ttlSec + 3600,
+        });
         registerApprovalCommands(gw.commands, gw.actions, approvals);
         registerScheduleCommands(gw.commands, scheduler);
       }
