@@ -38,6 +38,7 @@ import { CommandRegistry } from "./commands.ts";
 import { channelContextOf, hostOf, servicesOf } from "./contexts.ts";
 import { enqueueDelivery } from "./delivery.ts";
 import type { ExtensionHost, GatewayExtension, StatusProvider } from "./host.ts";
+import { InboundObservers } from "./inbound-observers.ts";
 import { commitInbound, InflightSessions } from "./inbox.ts";
 import { registerLifecycleRoutes } from "./lifecycle-routes.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -138,7 +139,8 @@ export class Gateway {
     this.#targets = new TargetResolver(this.config);
     this.services = servicesOf(this, this.#statusProviders);
     for (const route of media.routes()) this.router.add(route.method, route.path, route.handler, route);
-    const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics);
+    const observers = new InboundObservers();
+    const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics, observers);
     registerBuiltinCommands(this.commands, pipeline);
     this.channels = new ChannelSet({
       router: this.router,
@@ -180,6 +182,7 @@ export class Gateway {
       status: { add: (provider) => this.#statusProviders.push(provider) },
       trustGate: this.#trustGate,
       targetDecorators: this.#targets,
+      inbound: { observe: (o) => observers.add(o) },
     });
     const workers = createQueueWorkers(this.config, {
       store,

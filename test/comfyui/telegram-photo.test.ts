@@ -91,6 +91,35 @@ describe("ComfyUI photos through Telegram", () => {
     assert.ok(comfy.uploads[1]!.bytes.equals(result.photo!.data), "the picture the bot sent");
   });
 
+  it("a reply to the user's own earlier photo uses that photo (remembered when it arrived)", async () => {
+    const own = await sharp({ create: { width: 20, height: 10, channels: 3, background: "#0a0" } })
+      .png()
+      .toBuffer();
+    // The photo arrives on its own first: no command, so it goes to the conversation as usual.
+    const photoUpdate = t.fake.userMessage(BOT.token, {
+      media: t.fake.photoOf(BOT.token, own),
+      userId: CHAT,
+    });
+    const photoMessage = photoUpdate.message as { message_id: number };
+    await waitFor(async () => (await t.gw.gateway.store.inboxStats()).pending === 0 || undefined);
+    const uploads = comfy.uploads.length;
+    const update = t.fake.userMessage(BOT.token, { text: "/run img2img", userId: CHAT, push: false });
+    const message = update.message as Record<string, unknown>;
+    message.reply_to_message = {
+      message_id: photoMessage.message_id,
+      from: { id: CHAT, is_bot: false, first_name: "U" },
+      chat: { id: CHAT, type: "private" },
+      date: 0,
+    };
+    t.fake.pushUpdate(BOT.token, { message });
+    await waitFor(
+      () => comfy.uploads.length > uploads || undefined,
+      20_000,
+      "the upload of the user's photo",
+    );
+    assert.ok(comfy.uploads.at(-1)!.bytes.equals(own), "the exact bytes of the photo replied to");
+  });
+
   it("/run img2img without a photo gets the usage and queues nothing", async () => {
     const prompts = comfy.promptRequests.length;
     t.fake.userMessage(BOT.token, { text: "/run img2img", userId: OTHER_CHAT });

@@ -13,6 +13,7 @@ import { RUN_APPROVAL_KIND, registerComfyCommands } from "./commands.ts";
 import { type ResolvedComfyui, resolveComfyui } from "./config.ts";
 import { JobTracker } from "./jobs.ts";
 import { registerOpenClawCommands } from "./openclaw.ts";
+import { replyImagesRecord } from "./photos.ts";
 import { ComfyPool } from "./pool.ts";
 import { TemplateRunner } from "./runner.ts";
 import type { InputValue } from "./templates.ts";
@@ -39,6 +40,11 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         return;
       }
       const s = gw.services;
+      // Every incoming photo is remembered by its message id, so `/run <template>` as a reply to it finds it.
+      gw.inbound.observe((event) => {
+        const record = event.messageId ? replyImagesRecord(event, event.messageId) : undefined;
+        return record ? [record] : undefined;
+      });
       const headers: Record<string, string> =
         cfg.target === "comfyui-openclaw" && cfg.adminToken
           ? { "X-OpenClaw-Admin-Token": cfg.adminToken }
