@@ -7,6 +7,7 @@ import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } fr
 import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { registerConsoleUiRoutes } from "../console/ui-routes.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
 import { adminRoutes, registerAdminRoutes } from "../http/admin-routes.ts";
@@ -140,6 +141,7 @@ export class Gateway {
     });
     const admin = adminRoutes(this.router, new AdminAuth(this.config.adminToken));
     registerHealthRoutes(this.router, { store, ready: () => this.ready, metrics: this.metrics });
+    registerConsoleUiRoutes(this.router);
     registerAdminRoutes(admin, {
       store,
       version: VERSION,
