@@ -7,10 +7,18 @@ import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } fr
 import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { registerConsoleApi } from "../console/api.ts";
+import { AuditLog } from "../console/audit.ts";
+import type { ConsoleEvents } from "../console/events.ts";
 import { registerConsoleUiRoutes } from "../console/ui-routes.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
-import { adminRoutes, registerAdminRoutes } from "../http/admin-routes.ts";
+import {
+  type AdminStatusSource,
+  adminRoutes,
+  adminStatus,
+  registerAdminRoutes,
+} from "../http/admin-routes.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
 import { openMainListener } from "../http/listeners.ts";
 import { Router } from "../http/router.ts";
@@ -91,6 +99,7 @@ export class Gateway {
   readonly #extensions: GatewayExtension[] = [];
   readonly #inbox: QueueWorker<InboxItem>;
   readonly #outbox: QueueWorker<OutboxItem>;
+  readonly #consoleEvents: ConsoleEvents;
   #server: HttpServer | undefined;
   #retention: Periodic | undefined;
   #ready = false;
@@ -139,10 +148,12 @@ export class Gateway {
       config: this.config,
       mediaRoutes: () => media.routes(),
     });
-    const admin = adminRoutes(this.router, new AdminAuth(this.config.adminToken));
+    const auth = new AdminAuth(this.config.adminToken);
+    const audit = new AuditLog(store);
+    const admin = adminRoutes(this.router, auth, audit);
     registerHealthRoutes(this.router, { store, ready: () => this.ready, metrics: this.metrics });
     registerConsoleUiRoutes(this.router);
-    registerAdminRoutes(admin, {
+    const statusSource: AdminStatusSource = {
       store,
       version: VERSION,
       startedAt: this.startedAt,
@@ -153,6 +164,17 @@ export class Gateway {
         state: this.channels.state(channel, account),
         agentUrl: redactUrl(agentUrlFor(this.config, channel, account)),
       }),
+    };
+    registerAdminRoutes(admin, statusSource);
+    this.#consoleEvents = registerConsoleApi(admin, {
+      auth,
+      audit,
+      store,
+      config: this.config,
+      env: this.env,
+      status: () => adminStatus(statusSource),
+      reload: (next) => this.reload(next),
+      loadConfig: options.loadConfig,
     });
     registerLifecycleRoutes(admin, this, options);
     this.host = hostOf(this, {
@@ -228,6 +250,7 @@ export class Gateway {
       }
     };
     await this.channels.stopAll(step);
+    this.#consoleEvents.close();
     await step("listener", () => this.#server?.close());
     await step("inbox", () => this.#inbox.stop(15_000));
     await step("outbox", () => this.#outbox.stop(10_000));

@@ -318,6 +318,7 @@ export class Pipeline {
         onDelta: (text) => publisher.update(text),
       });
       const editMessageId = await publisher.finish();
+      const answeredBy = `${target.name} (${Math.round(performance.now() - started)} ms)`;
       this.#metrics.targetLatency.observe(
         { target: target.name, outcome: "ok" },
         (performance.now() - started) / 1000,
@@ -338,7 +339,11 @@ export class Pipeline {
         replies.push({ text: IMAGES_REFUSED_NOTE, kind: "notice" });
       }
       return {
-        messages: [userMessage, { sessionKey, role: "assistant", content: historyText, eventId: event.id }],
+        messages: [
+          userMessage,
+          // Which target answered and how long it took, for the console (src/console/conversations-routes.ts).
+          { sessionKey, role: "assistant", content: historyText, eventId: event.id, author: answeredBy },
+        ],
         replies,
         editMessageId,
       };

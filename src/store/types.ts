@@ -86,6 +86,13 @@ export interface StoredMessage {
   parts: MessagePart[] | null;
 }
 
+export interface SessionSearch {
+  prefix?: string;
+  text?: string;
+  author?: string;
+  limit?: number;
+}
+
 export interface SessionInfo {
   key: string;
   generation: number;
@@ -167,6 +174,8 @@ export interface Store {
   /** Moves a dead item back to pending (operator action). */
   retryInbound(id: string): Promise<boolean>;
   inboxStats(): Promise<QueueStats>;
+  /** Marks a dead item finished, keeping its error (operator action: never deleted, it is the dedup memory). */
+  discardInbound(id: string): Promise<boolean>;
 
   // ---- outbox ----
   enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
@@ -185,6 +194,9 @@ export interface Store {
   /** Moves a dead delivery back to pending (operator action); it keeps its idempotency key. */
   retryOutbound(id: number): Promise<boolean>;
   outboxStats(): Promise<QueueStats>;
+  discardOutbound(id: number): Promise<boolean>;
+  /** Every dead item of one queue back to pending (operator action); how many moved. */
+  retryAllDead(queue: "inbox" | "outbox"): Promise<number>;
 
   // ---- sessions and history ----
   getSession(key: string): Promise<SessionInfo | undefined>;
@@ -193,6 +205,8 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
+  searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
   /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */

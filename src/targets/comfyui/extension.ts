@@ -1,6 +1,7 @@
 // Installs the ComfyUI target into a gateway: the pool and its health checks, job tracking, approvals,
 // schedules, the chat commands and buttons, the /status lines and the schedules admin API. Does nothing when
 // ComfyUI is not configured (see config.ts for how that is decided).
+import { registerApprovalAdminRoutes } from "../../approvals/admin-routes.ts";
 import { registerApprovalCommands } from "../../approvals/commands.ts";
 import { ApprovalService } from "../../approvals/service.ts";
 import type { ExtensionHost, GatewayExtension } from "../../gateway/host.ts";
@@ -89,6 +90,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         registerScheduleCommands(gw.commands, scheduler);
       }
       registerScheduleAdminRoutes(gw, scheduler);
+      registerApprovalAdminRoutes(gw.adminRoutes, approvals);
       gw.status.add(async () => {
         const open = await tracker.jobs.open();
         return [...pool.statusLines(), `ComfyUI jobs in progress: ${open.length}`].join("\n");
