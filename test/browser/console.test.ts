@@ -3,12 +3,24 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
+import QRCode from "qrcode";
+import { decodeSetupCode } from "../../src/pairing/setup-code.ts";
 import { BOT } from "../channels/telegram-helpers.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { type ConsoleGateway, chat, startConsoleGateway } from "./console-gateway.ts";
 import { ADMIN_TOKEN, closeConsole, go, openConsole, signIn, status, useBrowser } from "./console-helpers.ts";
 
 const browser = useBrowser();
+
+/** The QR image as the browser loaded it (with the page's session cookie). */
+async function scannedQr(page: Page): Promise<string> {
+  const img = page.locator("#setup-qr");
+  await page.waitForFunction(
+    () => (document.getElementById("setup-qr") as HTMLImageElement | null)?.naturalWidth,
+  );
+  const src = (await img.getAttribute("src"))!;
+  return page.evaluate(async (u) => (await fetch(u)).text(), src);
+}
 
 async function admin(url: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
@@ -193,6 +205,50 @@ describe("console in Chromium", () => {
       .filter({ hasText: "/admin/api/inbox/retry-dead" })
       .waitFor();
     assert.match((await page.locator("#audit tbody tr").first().textContent()) ?? "", /admin-token/);
+  });
+
+  test("Pairing: a setup code as a QR with its countdown; the device's request approved, rotated, revoked", async () => {
+    await go(page, "Pairing");
+    await page.getByRole("button", { name: "Create a setup code" }).click();
+    const code = (await page.locator("#setup-code").textContent()) ?? "";
+    const svg = await scannedQr(page);
+    assert.equal(
+      svg,
+      await QRCode.toString(code, { type: "svg", margin: 2 }),
+      "the image is the QR of the code",
+    );
+    assert.match((await page.locator(".countdown").textContent()) ?? "", /^\d+:\d\d$/);
+    const setup = decodeSetupCode(code)!;
+    const hs = await fetch(`${setup.url}/bridge/handshake`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        bootstrap_token: setup.bootstrapToken,
+        name: "kitchen tablet",
+        platform: "android",
+      }),
+    });
+    assert.equal(hs.status, 202);
+    const request = page
+      .locator(".list li", { hasText: "kitchen tablet" })
+      .filter({ has: page.getByRole("button", { name: /^Approve / }) });
+    await request.getByRole("button", { name: /^Approve / }).click();
+    const device = page.locator('[aria-labelledby="devices-title"] li', { hasText: "kitchen tablet" });
+    // The device collects its token on its next poll and is listed as paired; the operator rotates its token
+    // (the new one is shown once).
+    const { request_id, poll_token } = (await hs.json()) as { request_id: string; poll_token: string };
+    const poll = await fetch(`${setup.url}/bridge/handshake`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ request_id, poll_token }),
+    });
+    assert.equal(poll.status, 200);
+    await device.locator(".badge", { hasText: "active" }).waitFor();
+    await device.getByRole("button", { name: /^Rotate the token of / }).click();
+    await page.getByText(/New token for .* \(shown once\)/).waitFor();
+    await device.locator(".badge", { hasText: "active" }).waitFor();
+    await device.getByRole("button", { name: /^Revoke / }).click();
+    await device.locator(".badge", { hasText: "revoked" }).waitFor();
   });
 
   test("sign out ends the session", async () => {

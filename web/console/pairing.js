@@ -32,7 +32,7 @@ function SetupCode() {
   </section>`;
 }
 
-function Pending() {
+function Pending({ onApproved }) {
   const state = useLoad(() => api("GET", "/admin/api/pair/pending"));
   useEffect(() => {
     const t = setInterval(state.reload, 5000);
@@ -61,8 +61,13 @@ function Pending() {
   </section>`;
 }
 
-function Devices() {
-  const state = useLoad(() => api("GET", "/admin/api/devices"));
+function Devices({ version }) {
+  const state = useLoad(() => api("GET", "/admin/api/devices"), [version]);
+  // A device is listed once it has collected its token, which it does on its own.
+  useEffect(() => {
+    const t = setInterval(state.reload, 5000);
+    return () => clearInterval(t);
+  }, [state.reload]);
   const [issued, setIssued] = useState(undefined);
   const devices = state.data?.devices ?? [];
   return html`<section aria-labelledby="devices-title">
@@ -94,10 +99,12 @@ function Devices() {
 }
 
 export function PairingPage() {
+  // Bumped when a request is approved, so the paired devices are read again.
+  const [version, setVersion] = useState(0);
   return html`<section aria-labelledby="page-title">
     <${PageTitle}>Pairing<//>
     <${SetupCode} />
-    <${Pending} />
-    <${Devices} />
+    <${Pending} onApproved=${() => setVersion((v) => v + 1)} />
+    <${Devices} version=${version} />
   </section>`;
 }
