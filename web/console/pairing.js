@@ -52,6 +52,7 @@ function Pending({ onApproved }) {
             <${Act} label="Approve" title=${`Approve ${r.id}`} run=${decide("approve", r.id)} done=${(x) => {
               announce(x.message ?? "Approved");
               state.reload();
+              onApproved();
             }} />
             <${Act} label="Reject" kind="danger" title=${`Reject ${r.id}`} run=${decide("reject", r.id)} done=${state.reload} />
           </div>
