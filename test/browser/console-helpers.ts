@@ -48,6 +48,8 @@ export async function openConsole(browser: TestBrowser, url: string, width = 110
     if (/Content Security Policy/i.test(m.text())) errors.push(m.text());
   });
   page.on("dialog", (d) => void d.accept());
+  // Every test signs in itself: no session left from another test's page.
+  await browser.context.clearCookies();
   await page.goto(`${url}/console`);
   return page;
 }

@@ -85,7 +85,7 @@ describe("console in Chromium", () => {
     await go(page, "Channels");
     const card = page.locator('[data-account="telegram/default"]');
     await card.waitFor();
-    await card.getByRole("button", { name: "restart telegram/default" }).click();
+    await card.getByRole("button", { name: "Restart telegram/default" }).click();
     await status(page, /Restart: done/);
     await waitFor(
       () => gw.telegram.callsTo("getMe", BOT.token).length >= 2,
@@ -176,7 +176,7 @@ describe("console in Chromium", () => {
     await row.locator(".badge", { hasText: "paused" }).waitFor();
     await row.getByRole("button", { name: /^Resume / }).click();
     await row.locator(".badge", { hasText: "active" }).waitFor();
-    await row.getByRole("button", { name: /^Run .* now$/ }).click();
+    await row.getByRole("button", { name: /^Run now / }).click();
     await waitFor(() => gw.comfy.submissions.length === 1, 5000, "the run reached ComfyUI");
     await row.getByRole("button", { name: /^Remove / }).click();
     await row.waitFor({ state: "detached" });
@@ -244,7 +244,7 @@ describe("console in Chromium", () => {
     });
     assert.equal(poll.status, 200);
     await device.locator(".badge", { hasText: "active" }).waitFor();
-    await device.getByRole("button", { name: /^Rotate the token of / }).click();
+    await device.getByRole("button", { name: /^Rotate token of / }).click();
     await page.getByText(/New token for .* \(shown once\)/).waitFor();
     await device.locator(".badge", { hasText: "active" }).waitFor();
     await device.getByRole("button", { name: /^Revoke / }).click();

@@ -69,7 +69,8 @@ function Shell({ onSignOut }) {
       <button type="button" class="signout" onClick=${onSignOut}>Sign out</button>
     </header>
     <div class="layout">
-      <nav id="nav" class=${open ? "open" : ""} aria-label="Console pages">
+      <nav id="nav" class=${open ? "open" : ""} aria-label="Console pages" onClick=${() => setOpen(false)}
+        onKeyDown=${(e) => e.key === "Escape" && setOpen(false)}>
         <ul>
           ${PAGES.map(([pid, label]) => html`<li><a href=${`#/${pid}`} aria-current=${pid === id ? "page" : undefined}>${label}</a></li>`)}
         </ul>

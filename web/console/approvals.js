@@ -14,8 +14,8 @@ function Approval({ a, reload }) {
     <label for=${`reason-${a.id}`}>Reason (optional)</label>
     <input id=${`reason-${a.id}`} value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} />
     <div class="actions">
-      <${Act} label="Approve" title=${`Approve ${a.id}`} run=${() => api("POST", `${base}/approve`, body())} done=${reload} />
-      <${Act} label="Reject" kind="danger" title=${`Reject ${a.id}`} run=${() => api("POST", `${base}/reject`, body())} done=${reload} />
+      <${Act} label="Approve" context=${a.id} run=${() => api("POST", `${base}/approve`, body())} done=${reload} />
+      <${Act} label="Reject" kind="danger" context=${a.id} run=${() => api("POST", `${base}/reject`, body())} done=${reload} />
     </div>
   </li>`;
 }

@@ -19,9 +19,7 @@ function Account({ c, refresh }) {
     </dl>
     <div class="actions">
       ${["start", "stop", "restart"].map(
-        (
-          action,
-        ) => html`<${Act} label=${action[0].toUpperCase() + action.slice(1)} title=${`${action} ${name}`}
+        (action) => html`<${Act} label=${action[0].toUpperCase() + action.slice(1)} context=${name}
           run=${() => api("POST", `${base}/${action}`)} done=${() => refresh()} />`,
       )}
     </div>

@@ -10,7 +10,7 @@ function Queue({ name, title }) {
     <${Loading} state=${state} />
     ${
       items.length
-        ? html`<${Act} label=${`Retry all ${items.length}`} title=${`Retry all dead ${title.toLowerCase()} items`}
+        ? html`<${Act} label=${`Retry all ${items.length}`} context=${`dead ${title.toLowerCase()} items`}
           run=${() => api("POST", `/admin/api/${name}/retry-dead`)}
           done=${(r) => {
             state.reload();
@@ -28,8 +28,8 @@ function Queue({ name, title }) {
           <p class="reason"><span class="label">Reason:</span> ${it.lastError ?? "unknown"}</p>
           ${it.preview ? html`<pre class="preview">${it.preview}</pre>` : null}
           <div class="actions">
-            <${Act} label="Retry" title=${`Retry ${id}`} run=${() => api("POST", `/admin/api/${name}/${encodeURIComponent(id)}/retry`)} done=${state.reload} />
-            <${Act} label="Discard" kind="danger" title=${`Discard ${id}`} confirm=${`Discard ${id}? It is kept as finished with its error.`}
+            <${Act} label="Retry" context=${id} run=${() => api("POST", `/admin/api/${name}/${encodeURIComponent(id)}/retry`)} done=${state.reload} />
+            <${Act} label="Discard" kind="danger" context=${id} confirm=${`Discard ${id}? It is kept as finished with its error.`}
               run=${() => api("POST", `/admin/api/${name}/${encodeURIComponent(id)}/discard`)} done=${state.reload} />
           </div>
         </li>`;

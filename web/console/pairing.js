@@ -49,12 +49,12 @@ function Pending({ onApproved }) {
           <p>${r.kind === "device" ? html`Device <strong>${r.name || r.id}</strong> (${r.platform ?? "unknown platform"})` : html`DM pairing <strong>${r.id}</strong> from ${r.senderName || r.senderId} on ${r.channel}/${r.account}`}
             <span class="muted"> · ${when(r.createdAt)}</span></p>
           <div class="actions">
-            <${Act} label="Approve" title=${`Approve ${r.id}`} run=${decide("approve", r.id)} done=${(x) => {
+            <${Act} label="Approve" context=${r.id} run=${decide("approve", r.id)} done=${(x) => {
               announce(x.message ?? "Approved");
               state.reload();
               onApproved();
             }} />
-            <${Act} label="Reject" kind="danger" title=${`Reject ${r.id}`} run=${decide("reject", r.id)} done=${state.reload} />
+            <${Act} label="Reject" kind="danger" context=${r.id} run=${decide("reject", r.id)} done=${state.reload} />
           </div>
         </li>`,
       )}
@@ -84,12 +84,12 @@ function Devices({ version }) {
             d.status === "revoked"
               ? null
               : html`<div class="actions">
-            <${Act} label="Rotate token" title=${`Rotate the token of ${d.id}`} run=${() => api("POST", `/admin/api/devices/${encodeURIComponent(d.id)}/rotate`, {})}
+            <${Act} label="Rotate token" context=${`of ${d.name || d.id}`} run=${() => api("POST", `/admin/api/devices/${encodeURIComponent(d.id)}/rotate`, {})}
               done=${(r) => {
                 setIssued({ deviceId: d.id, ...r });
                 state.reload();
               }} />
-            <${Act} label="Revoke" kind="danger" title=${`Revoke ${d.id}`} confirm=${`Revoke ${d.name || d.id}? It can no longer connect.`}
+            <${Act} label="Revoke" kind="danger" context=${d.name || d.id} confirm=${`Revoke ${d.name || d.id}? It can no longer connect.`}
               run=${() => api("POST", `/admin/api/devices/${encodeURIComponent(d.id)}/revoke`, {})} done=${state.reload} />
           </div>`
           }

@@ -86,13 +86,13 @@ export function SchedulesPage() {
             · <span class=${`badge ${s.paused ? "paused" : "active"}`}>${s.paused ? "paused" : "active"}</span></p>
           <p class="muted">Next ${when(s.nextRunAt)} · last ${when(s.lastRunAt)} · ${s.runs} runs${s.lastError ? html` · <span class="bad">${s.lastError}</span>` : ""}</p>
           <div class="actions">
-            <${Act} label="Run now" title=${`Run ${s.id} now`} run=${call(s, "run")} done=${state.reload} />
+            <${Act} label="Run now" context=${s.id} run=${call(s, "run")} done=${state.reload} />
             ${
               s.paused
-                ? html`<${Act} label="Resume" title=${`Resume ${s.id}`} run=${call(s, "resume")} done=${state.reload} />`
-                : html`<${Act} label="Pause" title=${`Pause ${s.id}`} run=${call(s, "pause")} done=${state.reload} />`
+                ? html`<${Act} label="Resume" context=${s.id} run=${call(s, "resume")} done=${state.reload} />`
+                : html`<${Act} label="Pause" context=${s.id} run=${call(s, "pause")} done=${state.reload} />`
             }
-            <${Act} label="Remove" kind="danger" title=${`Remove ${s.id}`} confirm=${`Remove the schedule ${s.id}?`}
+            <${Act} label="Remove" kind="danger" context=${s.id} confirm=${`Remove the schedule ${s.id}?`}
               run=${() => api("DELETE", `/admin/api/schedules/${encodeURIComponent(s.id)}`)} done=${state.reload} />
           </div>
         </li>`,

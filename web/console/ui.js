@@ -34,7 +34,7 @@ export function useLoad(loader, deps = []) {
 }
 
 /** A button that runs an admin call, reports the outcome, and is disabled while it runs. */
-export function Act({ label, run, done, confirm: question, kind, title }) {
+export function Act({ label, run, done, confirm: question, kind, context }) {
   const [busy, setBusy] = useState(false);
   const click = async () => {
     if (question && !window.confirm(question)) return;
@@ -49,7 +49,8 @@ export function Act({ label, run, done, confirm: question, kind, title }) {
       setBusy(false);
     }
   };
-  return html`<button type="button" class=${kind ?? ""} disabled=${busy} aria-label=${title} onClick=${click}>${label}</button>`;
+  // The context (which item) is read out after the visible label, so many "Retry" buttons are told apart.
+  return html`<button type="button" class=${kind ?? ""} disabled=${busy} onClick=${click}>${label}${context ? html`<span class="sr-only"> ${context}</span>` : null}</button>`;
 }
 
 export function ErrorNote({ error }) {
