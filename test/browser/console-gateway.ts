@@ -14,9 +14,6 @@ import { FakeTelegram } from "../fakes/telegram.ts";
 import { startTestGateway, type TestGateway, tempDir } from "../helpers/gateway.ts";
 import { ADMIN_TOKEN } from "./console-helpers.ts";
 
-/** The token BotFather gives after the old one is revoked (a second bot at the fake, so its messages are told apart). */
-export const NEW_BOT = { token: "333333:NewTokenAfterRevoke", id: 333333, username: "clawgate_new_bot" };
-
 export interface ConsoleGateway extends TestGateway {
   telegram: FakeTelegram;
   agent: FakeAgent;
@@ -25,7 +22,7 @@ export interface ConsoleGateway extends TestGateway {
 }
 
 export async function startConsoleGateway(): Promise<ConsoleGateway> {
-  const telegram = await new FakeTelegram([BOT, NEW_BOT]).start();
+  const telegram = await new FakeTelegram([BOT]).start();
   const agent = await new FakeAgent({ reply: () => "Here is the answer." }).start();
   const comfy = await FakeComfyUI.start({ steps: 2, stepMs: 10 });
   const dir = tempDir("clawgate-console-");

@@ -9,13 +9,14 @@ function Account({ c, refresh }) {
   const base = `/admin/api/channels/${encodeURIComponent(c.channel)}/${encodeURIComponent(c.account)}`;
   const name = `${c.channel}/${c.account}`;
   return html`<article class="card" data-account=${name} aria-labelledby=${`acct-${name}`}>
-    <h3 id=${`acct-${name}`}>${name} <span class=${`badge ${c.state ?? c.status}`}>${c.state ?? c.status}</span></h3>
+    <h3 id=${`acct-${name}`}>${name} <span class=${`badge ${c.state ?? c.status}`}>${c.state ?? c.status}</span>
+      ${c.status === "error" && c.state !== "error" ? html` <span class="badge error">failing</span>` : null}</h3>
     <dl class="facts">
       <div><dt>Listener</dt><dd>${c.listen ? (typeof c.listen === "string" ? c.listen : JSON.stringify(c.listen)) : "main listener"}</dd></div>
       <div><dt>Last inbound</dt><dd title=${when(c.lastInboundAt)}>${ago(c.lastInboundAt)}</dd></div>
       <div><dt>Last outbound</dt><dd title=${when(c.lastOutboundAt)}>${ago(c.lastOutboundAt)}</dd></div>
       <div><dt>Agent URL</dt><dd>${c.agentUrl ?? "—"}</dd></div>
-      <div><dt>Last error</dt><dd class=${c.lastError ? "bad" : ""}>${c.lastError ? `${c.lastError.message} (${when(c.lastError.at)})` : "none"}</dd></div>
+      <div class="wide"><dt>Last error</dt><dd class=${c.lastError ? "bad" : ""}>${c.lastError ? `${c.lastError.message} (${when(c.lastError.at)})` : "none"}</dd></div>
     </dl>
     <div class="actions">
       ${["start", "stop", "restart"].map(
