@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import QRCode from "qrcode";
 import { decodeSetupCode } from "../../src/pairing/setup-code.ts";
 import { BOT } from "../channels/telegram-helpers.ts";
-import { waitFor } from "../helpers/gateway.ts";
+import { startTestGateway, waitFor } from "../helpers/gateway.ts";
 import { type ConsoleGateway, chat, startConsoleGateway } from "./console-gateway.ts";
 import { ADMIN_TOKEN, closeConsole, go, openConsole, signIn, status, useBrowser } from "./console-helpers.ts";
 
@@ -257,5 +257,20 @@ describe("console in Chromium", () => {
     await page.reload();
     await page.getByLabel("Admin token").waitFor();
     await closeConsole(page);
+  });
+});
+
+describe("console without an admin token", () => {
+  test("a browser on this machine signs in with the field left empty", async () => {
+    const gw = await startTestGateway();
+    const page = await openConsole(browser(), gw.url);
+    try {
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+      await page.locator("#queues").waitFor();
+    } finally {
+      await closeConsole(page);
+      await gw.stop();
+    }
   });
 });
