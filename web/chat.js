@@ -6,20 +6,25 @@
  * @typedef {import("../src/channels/webchat/frames.ts").ApiMessage} ApiMessage
  * @typedef {import("../src/channels/webchat/frames.ts").ApiMessagesPage} ApiMessagesPage
  * @typedef {import("../src/channels/webchat/frames.ts").ApiThread} ApiThread
+ * @typedef {import("../src/channels/webchat/frames.ts").AttachmentName} AttachmentName
+ * @typedef {import("./attachments.js").Upload} Upload
  * @typedef {import("../src/channels/types.ts").Button} Button
  * A message bubble, with what the page remembers about it.
  * @typedef {HTMLDivElement & {
- *   content?: string; matched?: boolean; streamText?: string; renderQueued?: boolean
+ *   content?: string; matched?: boolean; streamText?: string; renderQueued?: boolean; uploads?: Upload[]
  * }} Bubble
  * @typedef {{ eventId?: string | null; media?: FrameMedia[]; buttons?: Button[] }} BubbleExtra
  */
 // The web chat page: threads on the left, messages on the right, replies streamed over server-sent events.
 // Plain browser JavaScript, no build step. A token (for non-loopback use) is read from #token=… once and kept.
 // Message text only ever reaches the DOM through textContent: nothing from the server is parsed as HTML.
+// Files to send wait in the attachment tray (attachments.js) and go with the message as base64.
 //
 // The message list has two parts: committed messages from the store (in order, keyed by their id) and, after
 // them, "live" bubbles — the user's messages not yet processed and replies still streaming. Committed messages
 // are inserted before the first live bubble, so a slow reply never lands below a message sent after it.
+
+import { attachmentTray, formatSize } from "./attachments.js";
 
 const tokenFromHash = new URLSearchParams(location.hash.slice(1)).get("token");
 if (tokenFromHash) {
@@ -227,15 +232,18 @@ function appendInline(el, text) {
   if (at < text.length) el.append(document.createTextNode(text.slice(at)));
 }
 
-/** Images and buttons a live reply carried (history keeps only the text). */
+/** Images, files and buttons a message carried: pictures are shown, other files named. */
 /** @param {HTMLElement} div @param {BubbleExtra} extra */
 function decorate(div, extra) {
   for (const m of extra.media ?? []) {
-    if (!/^image\//.test(m.mime || "") || !m.dataBase64) continue;
-    const img = document.createElement("img");
-    img.alt = m.caption || m.filename || "image";
-    img.src = `data:${m.mime};base64,${m.dataBase64}`;
-    div.append(img);
+    if (/^image\//.test(m.mime || "") && m.mime !== "image/svg+xml" && m.dataBase64) {
+      const img = document.createElement("img");
+      img.alt = m.caption || m.filename || "image";
+      img.src = `data:${m.mime};base64,${m.dataBase64}`;
+      div.append(img);
+    } else if (m.filename) {
+      div.append(fileChip(m.filename, m.dataBase64 ? Math.floor((m.dataBase64.length * 3) / 4) : undefined));
+    }
   }
   if (extra.buttons?.length) {
     const row = document.createElement("div");
@@ -252,6 +260,19 @@ function decorate(div, extra) {
     }
     div.append(row);
   }
+}
+
+/** A file shown by name (its contents are not displayed). @param {string} name @param {number} [size] */
+function fileChip(name, size) {
+  const chip = document.createElement("span");
+  chip.className = "file-chip";
+  chip.textContent = `${name}${size === undefined ? "" : ` (${formatSize(size)})`}`;
+  return chip;
+}
+
+/** Files a message carried, by name only (another tab's message, a pending one). @param {AttachmentName[]} [names] */
+function namedFiles(names) {
+  return (names ?? []).map((a) => ({ mime: a.mime, filename: a.name }));
 }
 
 function nearBottom() {
@@ -337,12 +358,12 @@ function refreshMessages() {
     } while (page.hasMore && page.messages.length > 0);
     const { pending } = page;
     for (const p of pending) {
-      if (!p.text) continue;
+      if (!p.text && !p.attachments?.length) continue;
       if (
         !pendingBubble(p.eventId) &&
         !$("messages").querySelector(`[data-event-id="${CSS.escape(p.eventId)}"]`)
       ) {
-        const el = bubble("user", p.text, { eventId: p.eventId });
+        const el = bubble("user", p.text, { eventId: p.eventId, media: namedFiles(p.attachments) });
         el.classList.add("pending", "outgoing");
         appendLive(el);
       }
@@ -469,7 +490,7 @@ function handleFrame(frame) {
       !pendingBubble(ev.eventId) &&
       !$("messages").querySelector(`[data-event-id="${CSS.escape(ev.eventId)}"]`)
     ) {
-      const el = bubble("user", ev.text, { eventId: ev.eventId });
+      const el = bubble("user", ev.text, { eventId: ev.eventId, media: namedFiles(ev.attachments) });
       el.classList.add("pending", "outgoing");
       appendLive(el);
     }
@@ -508,6 +529,14 @@ function placeReply(ev) {
     // History may have brought the images already (kept for history): only the buttons are missing then.
     decorate(target, target.querySelector("img") ? { ...ev, media: [] } : ev);
     return;
+  }
+  // Pictures of an answer that its history row already shows (the web chat keeps them) are not shown twice.
+  if (ev.eventId && ev.media?.length) {
+    const sel = `:scope > .msg[data-msg-id][data-event-id="${CSS.escape(ev.eventId)}"] img`;
+    const onPage = new Set([...$("messages").querySelectorAll(sel)].map((img) => img.getAttribute("src")));
+    const media = ev.media.filter((m) => !onPage.has(`data:${m.mime};base64,${m.dataBase64}`));
+    if (!ev.text && !ev.buttons?.length && !media.length) return;
+    ev = { ...ev, media };
   }
   const role = ev.kind === "error" ? "error" : ev.kind === "notice" ? "system" : "assistant";
   const shown = bubble(role, ev.text, ev);
@@ -567,10 +596,18 @@ async function post(el) {
     const r = await api("POST", `/api/threads/${el.dataset.thread}/messages`, {
       text: el.content,
       clientMessageId: el.dataset.clientId,
+      ...(el.uploads?.length ? { attachments: el.uploads } : {}),
     });
     el.dataset.eventId = r.eventId;
     banner("");
   } catch (e) {
+    if (e instanceof HttpError && e.status === 413 && el.uploads?.length) {
+      // Too large to ever go through: the message goes back into the composer to be changed.
+      el.remove();
+      restore(el.content ?? "", el.uploads);
+      banner(`Not sent: ${e.message}`);
+      return;
+    }
     // The text stays on the page. A retry reuses the clientMessageId, so it can never be sent twice.
     el.classList.add("failed");
     const retry = document.createElement("button");
@@ -588,10 +625,26 @@ async function post(el) {
   loadThreads().catch(() => {});
 }
 
-/** @param {string} text */
-async function send(text) {
+/** Puts a message that was refused back into the composer, its files back into the tray. */
+/** @param {string} text @param {Upload[]} uploads */
+function restore(text, uploads) {
+  const input = /** @type {HTMLTextAreaElement} */ ($("input"));
+  if (!input.value) input.value = text;
+  tray.add(
+    uploads.map((u) => {
+      const bytes = Uint8Array.from(atob(u.dataBase64), (c) => c.charCodeAt(0));
+      return new File([bytes], u.name, { type: u.mime });
+    }),
+  );
+}
+
+/** @param {string} text @param {Upload[]} [uploads] */
+async function send(text, uploads = []) {
   if (!state.thread) await newThread();
-  const el = bubble("user", text);
+  const el = bubble("user", text, {
+    media: uploads.map((u) => ({ mime: u.mime, filename: u.name, dataBase64: u.dataBase64 })),
+  });
+  el.uploads = uploads;
   el.classList.add("pending", "outgoing");
   el.dataset.clientId = randomId();
   el.dataset.thread = /** @type {string} */ (state.thread); // newThread() set it or threw
@@ -600,13 +653,23 @@ async function send(text) {
   await post(el);
 }
 
+const tray = attachmentTray({
+  list: $("attachments"),
+  fileInput: /** @type {HTMLInputElement} */ ($("file")),
+  textarea: /** @type {HTMLTextAreaElement} */ ($("input")),
+  dropZone: document.querySelector("main") ?? document.body,
+});
+
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = /** @type {HTMLTextAreaElement} */ ($("input"));
   const text = input.value;
-  if (!text.trim()) return;
+  if (!text.trim() && !tray.count()) return;
   input.value = "";
-  send(text).catch((err) => banner(`Not sent: ${err.message}`));
+  tray
+    .take()
+    .then((uploads) => send(text, uploads))
+    .catch((err) => banner(`Not sent: ${err.message}`));
 });
 $("input").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {

@@ -16,9 +16,10 @@ export function registerApprovalAdminRoutes(admin: AdminRouteRegistry, approvals
       approvals: pending.map((a) => ({
         id: a.id,
         kind: a.kind,
-        requestedBy: a.requester.senderName
-          ? `${a.requester.senderName} (${a.requester.senderId})`
-          : a.requester.senderId,
+        requestedBy:
+          a.requester.senderName && a.requester.senderName !== a.requester.senderId
+            ? `${a.requester.senderName} (${a.requester.senderId})`
+            : a.requester.senderId,
         channel: a.requester.channel,
         summary: a.summary,
         inputs: (a.payload as { inputs?: unknown }).inputs ?? {},
@@ -44,8 +45,9 @@ export function registerApprovalAdminRoutes(admin: AdminRouteRegistry, approvals
         auditNote(res, { summary: `${decision} ${existing.id}: ${existing.summary}`.slice(0, 300) });
         // An answer of kind "error" is a decision that did not happen (already decided, expired) or a run that
         // failed after the approval was recorded: the text says which.
-        const decided = after?.decidedBy === by;
-        sendJson(res, answer.kind === "error" && !decided ? 409 : 200, {
+        const decidedNow =
+          existing.status === "pending" && after?.status !== "pending" && after?.decidedBy === by;
+        sendJson(res, answer.kind === "error" && !decidedNow ? 409 : 200, {
           ok: answer.kind !== "error",
           status: after?.status,
           message: answer.text,

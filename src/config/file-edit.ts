@@ -13,10 +13,13 @@ export type Doc = Record<string, unknown>;
 /** An edit that was refused; `problems` name the key paths when validation refused it. */
 export class ConfigEditError extends Error {
   readonly problems: string[];
-  constructor(message: string, problems: string[] = []) {
+  /** The channel or account to remove is not there. */
+  readonly notFound: boolean;
+  constructor(message: string, problems: string[] = [], notFound = false) {
     super(message);
     this.name = "ConfigEditError";
     this.problems = problems;
+    this.notFound = notFound;
   }
 }
 
@@ -76,8 +79,20 @@ function deepAssign(base: Record<string, unknown>, over: Record<string, unknown>
   }
 }
 
+/**
+ * Channel and account names become object keys: a name like "__proto__" would reach the object's prototype
+ * (an HTTP caller chooses them), so only plain names are taken.
+ */
+export function checkName(what: "channel" | "account", name: string) {
+  if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(name) || ["constructor", "prototype"].includes(name))
+    throw new ConfigEditError(
+      `"${name.slice(0, 80)}" cannot be a ${what} name: use letters, digits, '.', '_' or '-' (at most 64)`,
+    );
+}
+
 /** The channel's section in `doc`, created when missing; refuses a section that is not an object. */
 function sectionOf(doc: Doc, channel: string): Record<string, unknown> {
+  checkName("channel", channel);
   if (!isObject(doc.channels)) doc.channels = {};
   const channels = doc.channels as Record<string, unknown>;
   channels[channel] ??= {};
@@ -91,6 +106,7 @@ function sectionOf(doc: Doc, channel: string): Record<string, unknown> {
 
 /** The account's settings object, turning a section without accounts into one with `default` kept alive. */
 function accountOf(section: Record<string, unknown>, account: string): Record<string, unknown> {
+  checkName("account", account);
   if (!isObject(section.accounts)) {
     // The section's own keys were the default account; keep it alive next to the new one.
     const { enabled: _e, agentUrl: _a, model: _m, ...own } = section;
@@ -142,23 +158,27 @@ export function putChannel(
 
 /** The section (or account) as written in the file, or undefined. */
 export function channelAt(doc: Doc, channel: string, account?: string): unknown {
-  const section = isObject(doc.channels) ? (doc.channels as Doc)[channel] : undefined;
+  const own = (o: unknown, k: string) => (isObject(o) && Object.hasOwn(o, k) ? o[k] : undefined);
+  const section = own(doc.channels, channel);
   if (!isObject(section) || usesSection(section, account)) return section;
-  return isObject(section.accounts) ? (section.accounts as Doc)[account!] : undefined;
+  return own(section.accounts, account!);
 }
 
 /** Removes a channel or one of its accounts; returns what was removed ("telegram/bot2", "channel telegram"). */
 export function removeChannel(doc: Doc, channel: string, account: string | undefined): string {
+  checkName("channel", channel);
+  if (account) checkName("account", account);
   const channels = isObject(doc.channels) ? (doc.channels as Record<string, Record<string, unknown>>) : {};
-  const section = channels[channel];
-  if (!section) throw new ConfigEditError(`channel "${channel}" is not in the config file`);
+  const section = Object.hasOwn(channels, channel) ? channels[channel] : undefined;
+  if (!section) throw new ConfigEditError(`channel "${channel}" is not in the config file`, [], true);
   const accounts = isObject(section.accounts) ? (section.accounts as Record<string, unknown>) : undefined;
   if (account && accounts) {
-    if (!(account in accounts)) throw new ConfigEditError(`channel "${channel}" has no account "${account}"`);
+    if (!Object.hasOwn(accounts, account))
+      throw new ConfigEditError(`channel "${channel}" has no account "${account}"`, [], true);
     delete accounts[account];
     if (Object.keys(accounts).length > 0) return `${channel}/${account}`;
   } else if (account && account !== "default") {
-    throw new ConfigEditError(`channel "${channel}" has no account "${account}"`);
+    throw new ConfigEditError(`channel "${channel}" has no account "${account}"`, [], true);
   }
   delete channels[channel];
   return `channel ${channel}`;

@@ -103,7 +103,7 @@ export function registerConfigRoutes(admin: AdminRouteRegistry, gw: ConfigRouteS
           );
         let settings: Record<string, unknown> | undefined;
         if (method === "PUT") {
-          if (!(channel in channelModules))
+          if (!Object.hasOwn(channelModules, channel))
             return sendError(res, 400, `unknown channel "${channel}"`, {
               problems: [`${where}: known channels are ${Object.keys(channelModules).join(", ")}`],
             });
@@ -122,7 +122,7 @@ export function registerConfigRoutes(admin: AdminRouteRegistry, gw: ConfigRouteS
             } else removeChannel(doc, channel, account);
           } catch (err) {
             if (!(err instanceof ConfigEditError)) throw err;
-            return sendError(res, method === "DELETE" ? 404 : 409, err.message, { problems: err.problems });
+            return sendError(res, err.notFound ? 404 : 400, err.message, { problems: err.problems });
           }
           if (problems.length === 0) problems.push(...startProblems(doc, gw.env, file));
           if (problems.length > 0)

@@ -124,12 +124,15 @@ export class InboundMedia {
       fetched = await adapter.fetchAttachment(a, { maxBytes: limit, signal });
     } catch (err) {
       if (err instanceof MediaTooLargeError) {
-        out.notices.push(tooLarge(noun, a.size, limit));
+        // The platform's own limit may be the lower one (Telegram serves bots files up to 20 MB).
+        out.notices.push(tooLarge(noun, a.size, err.limit > 0 ? Math.min(err.limit, limit) : limit));
         return;
       }
       if (err instanceof AttachmentUnavailableError) {
-        this.#log.info({ event: event.id, err: err.message }, "attachment unavailable");
-        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel} (it may have expired).`);
+        // The channel's reason says what to do (an expired file, a missing files:read scope): the user can pass
+        // it on to whoever runs the gateway.
+        this.#log.warn({ event: event.id, err: err.message }, "attachment unavailable");
+        out.notices.push(`${cap(noun)} could not be downloaded from ${event.channel}: ${err.message}`);
         return;
       }
       throw err;

@@ -120,6 +120,7 @@ export function mediaTable(dialect: "sqlite" | "postgres"): string {
     expires_at ${ms} NOT NULL
   );
   CREATE INDEX media_expiry ON media(expires_at);
+  CREATE INDEX media_owner ON media(owner);
   ALTER TABLE messages ADD COLUMN parts TEXT;
   `;
 }

@@ -187,6 +187,8 @@ export const mediaGet = sql(
   `SELECT id, owner, mime, name, size, bytes, created_at, expires_at FROM media WHERE id = $1 AND expires_at > {now}`,
 );
 export const mediaDelete = sql(`DELETE FROM media WHERE id = $1`);
+/** A conversation's files go with it (deleteSession). */
+export const deleteMediaOf = sql(`DELETE FROM media WHERE owner = $1`);
 
 // ---------------- sessions and history ----------------
 

@@ -207,6 +207,7 @@ export interface Store {
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
   /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
   searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
+  /** Deletes the session, its history and the files it owns (media owned by `key`). */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
   /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */

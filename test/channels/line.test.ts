@@ -112,11 +112,8 @@ describe("line ingress", () => {
       source: { type: "user", userId: ALICE },
       replyToken: "r",
     };
-    const sticker = {
-      ...lineTextEvent({ text: "", userId: ALICE }),
-      message: { type: "sticker", id: "1", packageId: "1", stickerId: "1" },
-    };
-    assert.equal((await post([follow, sticker, { type: "brand-new-event" }])).status, 200);
+    const unsend = { ...follow, type: "unsend", webhookEventId: "01HUNSEND", unsend: { messageId: "1" } };
+    assert.equal((await post([follow, unsend, { type: "brand-new-event" }])).status, 200);
     assert.equal((await gw.gateway.store.inboxStats()).pending, pending);
   });
 

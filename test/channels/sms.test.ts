@@ -11,7 +11,7 @@ import {
 } from "../../src/channels/sms/signature.ts";
 import type { ChannelContext } from "../../src/channels/types.ts";
 import { ConfigError } from "../../src/config/errors.ts";
-import { FakeAgent } from "../fakes/openai-agent.ts";
+import { FakeAgent, textOf } from "../fakes/openai-agent.ts";
 import { FakeTwilio, inboundParams, twilioSign } from "../fakes/twilio.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
@@ -29,7 +29,7 @@ describe("Twilio SMS channel", () => {
   before(async () => {
     agent = await new FakeAgent({
       reply: (r) => {
-        const last = r.body.messages.at(-1)?.content ?? "";
+        const last = textOf(r.body.messages.at(-1)?.content ?? "");
         return last === "long please" ? `${"A fairly long sentence. ".repeat(150)}END` : `echo: ${last}`;
       },
     }).start();
@@ -169,9 +169,8 @@ describe("Twilio SMS channel", () => {
   test("an MMS arrives with its media URLs as attachments", async () => {
     const params = inboundParams(tw.accountSid, {
       body: "look",
-      media: [
-        { url: "https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1", type: "image/jpeg" },
-      ],
+      // The fake's Media resource: the worker downloads it before the agent answers.
+      media: [{ url: tw.addMedia(Buffer.from(PNG_1x1, "base64"), "image/png"), type: "image/png" }],
     });
     assert.equal((await post(params)).status, 200);
     await waitFor(() => tw.sent.find((m) => m.Body === "echo: look"), 10_000, "reply");
@@ -180,7 +179,7 @@ describe("Twilio SMS channel", () => {
     );
     assert.ok(item, "inbox item");
     assert.deepEqual(JSON.parse(item.payload).attachments, [
-      { kind: "image", url: params.MediaUrl0, mime: "image/jpeg" },
+      { kind: "image", url: params.MediaUrl0, mime: "image/png" },
     ]);
   });
 

@@ -2,14 +2,16 @@
 // multipart, application commands, interaction callbacks, the interaction webhook: original response and
 // follow-ups) with Bot-token auth, rate-limit headers and 429s on demand, and a gateway WebSocket (the `ws`
 // package) speaking the real protocol: HELLO, IDENTIFY → READY, heartbeat ACK, dispatches with sequence numbers,
-// RESUME → replay + RESUMED, and close codes 4004/4014.
+// RESUME → replay + RESUMED, and close codes 4004/4014. Attachments: registered files are served like Discord's
+// CDN, at /attachments/{channel}/{id}/{filename} with a signed query (ex, is, hm) and their content type; an
+// unsigned, tampered or expired URL answers 404 "This content is no longer available." (no token needed or read).
 //
 // Interactions follow Discord's rules (https://discord.com/developers/docs/interactions/receiving-and-responding):
 // the first response must come within 3 s (later: 404, code 10062 Unknown interaction) and only once (400, code
 // 40060); the token then works for 15 minutes on /webhooks/{application.id}/{token} (later: 401, code 50027
 // Invalid Webhook Token; a token whose interaction was never acknowledged: 404, code 10015 Unknown Webhook).
 // Ids are real snowflakes: their top bits are the creation time in ms since 2015-01-01.
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -37,9 +39,29 @@ export interface DcFakeMessage {
   components?: unknown[];
   message_reference?: { message_id: string };
   allowed_mentions?: unknown;
-  files: { name: string; size: number; type: string }[];
+  /** Uploaded files; `data` holds the exact bytes. */
+  files: { name: string; size: number; type: string; data: Buffer }[];
   createdAt: number;
   edits: { content: string; at: number }[];
+}
+
+export interface DcFakeAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type?: string;
+  duration_secs?: number;
+  waveform?: string;
+}
+
+export interface DcCdnDownload {
+  path: string;
+  status: number;
+  /** Whether the request carried an Authorization header (the CDN needs none). */
+  authorized: boolean;
+  at: number;
 }
 
 export interface DcFakeCall {
@@ -97,6 +119,8 @@ export class FakeDiscord {
     [];
   readonly followUps: { token: string; body: Record<string, unknown> }[] = [];
   readonly channels = new Map<string, { id: string; type: number; guild_id?: string; parent_id?: string }>();
+  /** Every GET of a CDN path, served or refused. */
+  readonly cdnDownloads: DcCdnDownload[] = [];
   url = "";
   /** The next IDENTIFY is answered with this close code (4004 bad token, 4014 disallowed intents). */
   closeNextIdentifyWith: number | undefined;
@@ -113,8 +137,12 @@ export class FakeDiscord {
   #rateLimits = new Map<string, { retryAfter: number; count: number }>();
   #interactions = new Map<string, FakeInteraction>();
   #loseAnswers: { method: string; path: RegExp; hold: boolean }[] = [];
+  #files = new Map<string, { bytes: Buffer; contentType?: string; expired: boolean }>();
+  readonly #cdnKey = randomUUID();
   /** Application commands by scope: "global" or a guild id (bulk overwrites replace a scope's list). */
   readonly commands = new Map<string, FakeCommand[]>();
+  /** Largest upload a message may carry: 10 MiB without server boosts. */
+  uploadLimitBytes = 10 * 1024 * 1024;
   /** How long an interaction may go unanswered (Discord: 3 s). */
   ackWindowMs = 3000;
   /** How long an interaction token works (Discord: 15 minutes). */
@@ -222,9 +250,56 @@ export class FakeDiscord {
     if (session.socket?.readyState === 1) session.socket.send(JSON.stringify({ op: 0, ...event }));
   }
 
+  /** The CDN's signature over a path and its expiry (the real one is Discord's secret; this one is the fake's). */
+  #sign(path: string, ex: string, is: string): string {
+    return createHmac("sha256", this.#cdnKey).update(`${path}|${ex}|${is}`).digest("hex");
+  }
+
+  /**
+   * A file a user uploads: served on the fake's CDN, with an attachment object for userMessage({attachments}).
+   * Voice messages: contentType "audio/ogg" plus `voice` (duration_secs and waveform, as Discord sends them).
+   */
+  registerAttachment(o: {
+    bytes: Buffer;
+    filename: string;
+    contentType?: string;
+    channelId: string;
+    voice?: boolean;
+  }): DcFakeAttachment {
+    const id = this.snowflake();
+    const path = `/attachments/${o.channelId}/${id}/${encodeURIComponent(o.filename)}`;
+    const now = Math.floor(Date.now() / 1000);
+    const ex = (now + 86_400).toString(16);
+    const is = now.toString(16);
+    const url = `${this.url.replace(/\/api$/, "")}${path}?ex=${ex}&is=${is}&hm=${this.#sign(path, ex, is)}&`;
+    this.#files.set(path, { bytes: o.bytes, contentType: o.contentType, expired: false });
+    return {
+      id,
+      filename: o.filename,
+      size: o.bytes.length,
+      url,
+      proxy_url: url,
+      ...(o.contentType ? { content_type: o.contentType } : {}),
+      ...(o.voice ? { duration_secs: 2.5, waveform: Buffer.alloc(32, 7).toString("base64") } : {}),
+    };
+  }
+
+  /** The attachment's signed URLs stop working, as they do after about a day. */
+  expireAttachment(a: DcFakeAttachment) {
+    const file = this.#files.get(new URL(a.url).pathname);
+    if (file) file.expired = true;
+  }
+
   /** A user's message; `guildId` makes it a guild message, else a DM. */
   userMessage(o: {
     content: string;
+    /** Attachment objects from registerAttachment. */
+    attachments?: DcFakeAttachment[];
+    /** Message flags, e.g. 1 << 13 for a voice message. */
+    flags?: number;
+    stickerItems?: { id: string; name: string; format_type: number }[];
+    /** false: only build the message (a test reads it itself); the bot never receives it. */
+    dispatch?: boolean;
     channelId: string;
     guildId?: string;
     userId?: string;
@@ -243,7 +318,9 @@ export class FakeDiscord {
       author,
       content: this.messageContentAllowed ? content : "",
       mentions: o.mentionBot ? [{ id: this.bot.id, username: this.bot.username, bot: true }] : [],
-      attachments: [],
+      attachments: o.attachments ?? [],
+      ...(o.flags !== undefined ? { flags: o.flags } : {}),
+      ...(o.stickerItems ? { sticker_items: o.stickerItems } : {}),
       ...(o.replyToBotMessage
         ? {
             message_reference: { message_id: o.replyToBotMessage, channel_id: o.channelId },
@@ -255,7 +332,7 @@ export class FakeDiscord {
           }
         : {}),
     };
-    this.dispatch("MESSAGE_CREATE", msg);
+    if (o.dispatch !== false) this.dispatch("MESSAGE_CREATE", msg);
     return msg;
   }
 
@@ -372,8 +449,39 @@ export class FakeDiscord {
 
   // ---- REST ----
 
+  /** The CDN: the bytes under a valid signature, else Discord's 404 text. */
+  #cdn(req: IncomingMessage, res: ServerResponse, url: URL) {
+    req.resume();
+    const path = url.pathname;
+    const file = this.#files.get(path);
+    const ex = url.searchParams.get("ex") ?? "";
+    const is = url.searchParams.get("is") ?? "";
+    const valid =
+      file !== undefined &&
+      !file.expired &&
+      url.searchParams.get("hm") === this.#sign(path, ex, is) &&
+      Number.parseInt(ex, 16) * 1000 > Date.now();
+    this.cdnDownloads.push({
+      path,
+      status: valid ? 200 : 404,
+      authorized: req.headers.authorization !== undefined,
+      at: Date.now(),
+    });
+    if (!valid) {
+      const text = "This content is no longer available.";
+      res.writeHead(404, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
+      return res.end(text);
+    }
+    res.writeHead(200, {
+      "content-type": file.contentType ?? "application/octet-stream",
+      "content-length": file.bytes.length,
+    });
+    res.end(file.bytes);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname.startsWith("/attachments/") && req.method === "GET") return this.#cdn(req, res, url);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
@@ -399,6 +507,10 @@ export class FakeDiscord {
     const webhookLike = path.startsWith("/interactions/") || path.startsWith("/webhooks/");
     if (!webhookLike && req.headers.authorization !== `Bot ${this.bot.token}`) {
       return answer(401, { message: "401: Unauthorized", code: 0 });
+    }
+    // Uploads over the limit are refused whatever the route (channel messages, interaction answers).
+    if (files.reduce((n, f) => n + f.size, 0) > this.uploadLimitBytes) {
+      return answer(413, { message: "Request entity too large", code: 40005 });
     }
     const channelRoute = /^\/channels\/(\d+)$/.exec(path);
     const messageRoute = /^\/channels\/(\d+)\/messages(?:\/(\d+))?$/.exec(path);
@@ -495,7 +607,7 @@ export class FakeDiscord {
         components: body.components as unknown[] | undefined,
         message_reference: body.message_reference as DcFakeMessage["message_reference"],
         allowed_mentions: body.allowed_mentions,
-        files: files.map((f) => ({ name: f.name, size: f.size, type: f.type })),
+        files: files.map(uploaded),
         createdAt: Date.now(),
         edits: [],
       };
@@ -554,7 +666,7 @@ export class FakeDiscord {
         msg.content = content;
         msg.flags = (msg.flags ?? 0) & ~128;
         if (body.components) msg.components = body.components as unknown[];
-        if (files.length) msg.files = files.map((f) => ({ name: f.name, size: f.size, type: f.type }));
+        if (files.length) msg.files = files.map(uploaded);
         msg.edits.push({ content, at: Date.now() });
         return answer(200, this.#wire(msg));
       }
@@ -628,7 +740,7 @@ export class FakeDiscord {
       ...(o.interactionId ? { interactionId: o.interactionId } : {}),
       ...(o.flags ? { flags: o.flags } : {}),
       components: o.components,
-      files: (o.files ?? []).map((f) => ({ name: f.name, size: f.size, type: f.type })),
+      files: (o.files ?? []).map(uploaded),
       createdAt: Date.now(),
       edits: [],
     };
@@ -665,6 +777,13 @@ export class FakeDiscord {
   }
 }
 
+/** The bytes of each uploaded file, read while the request body is parsed. */
+const fileBytes = new WeakMap<File, Buffer>();
+
+function uploaded(f: File): DcFakeMessage["files"][number] {
+  return { name: f.name, size: f.size, type: f.type, data: fileBytes.get(f) ?? Buffer.alloc(0) };
+}
+
 async function parseBody(
   req: IncomingMessage,
   raw: Buffer,
@@ -678,7 +797,10 @@ async function parseBody(
     let body: Record<string, unknown> = {};
     for (const [k, v] of form.entries()) {
       if (k === "payload_json" && typeof v === "string") body = JSON.parse(v);
-      else if (typeof v !== "string") files.push(v);
+      else if (typeof v !== "string") {
+        fileBytes.set(v, Buffer.from(await v.arrayBuffer()));
+        files.push(v);
+      }
     }
     return { body, files };
   }

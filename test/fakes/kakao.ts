@@ -1,6 +1,7 @@
 // A fake Kakao skill-callback receiver on a real HTTP server: it issues one-time callback URLs (valid one
-// minute, usable once, as Kakao's are) and answers like Kakao's callback endpoint; plus a builder for the
-// SkillPayload Kakao sends to a skill server.
+// minute, usable once, as Kakao's are) and answers like Kakao's callback endpoint; it also serves pictures
+// users sent, as Kakao's CDN (talk.kakaocdn.net) does, by unguessable URL and without credentials; plus a
+// builder for the SkillPayload Kakao sends to a skill server, with a photo or the secure image plugin's URLs.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
@@ -11,7 +12,10 @@ export interface ReceivedCallback {
   at?: number;
   body: {
     version?: string;
-    template?: { outputs?: { simpleText?: { text: string } }[]; quickReplies?: unknown[] };
+    template?: {
+      outputs?: { simpleText?: { text: string }; simpleImage?: { imageUrl: string; altText: string } }[];
+      quickReplies?: unknown[];
+    };
   };
 }
 
@@ -33,6 +37,9 @@ export class FakeKakao {
   failNext: { status: number; message: string } | undefined;
   /** Callbacks answered 429, and when. */
   readonly rateLimited: { at: number }[] = [];
+  /** Requests for pictures (the CDN part), with the Authorization header each carried. */
+  readonly imageHits: { path: string; authorization?: string }[] = [];
+  #images = new Map<string, { bytes: Buffer; type: string }>();
   #tokens = new Map<string, { issuedAt: number; used: boolean }>();
   #server: Server;
   port = 0;
@@ -57,7 +64,27 @@ export class FakeKakao {
     return `http://${host}:${this.port}/v1/bots/callback/${token}`;
   }
 
+  /** A picture a user sent, served like talk.kakaocdn.net serves it; `host` as in callbackUrl. */
+  addImage(bytes: Buffer, type = "image/jpeg", host = "127.0.0.1"): string {
+    const token = randomBytes(16).toString("hex");
+    this.#images.set(token, { bytes, type });
+    return `http://${host}:${this.port}/dna/${token}/img.jpg?credential=${randomBytes(8).toString("hex")}`;
+  }
+
+  #serveImage(req: IncomingMessage, res: ServerResponse, token: string) {
+    this.imageHits.push({ path: req.url ?? "", authorization: req.headers.authorization });
+    const image = this.#images.get(token);
+    if (!image) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+      return;
+    }
+    res.writeHead(200, { "content-type": image.type, "content-length": image.bytes.length });
+    res.end(image.bytes);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse) {
+    const image = /^\/dna\/([0-9a-f]+)\/img\.jpg(\?|$)/.exec(req.url ?? "");
+    if (image && req.method === "GET") return this.#serveImage(req, res, image[1]!);
     this.hits++;
     const raw = await readBody(req);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -118,14 +145,34 @@ export class FakeKakao {
 }
 
 /** The SkillPayload Kakao i Open Builder posts to a skill server. */
-export function skillPayload(o: { userId?: string; utterance?: string; callbackUrl?: string }) {
+export function skillPayload(o: {
+  userId?: string;
+  utterance?: string;
+  callbackUrl?: string;
+  /** A photo sent to the block: userRequest.params.media, with the photo's URL as the utterance. */
+  photoUrl?: string;
+  /** Pictures sent through the secure image plugin (@sys.plugin.secureimage) as its `secureimage` parameter. */
+  secureImages?: string[];
+}) {
+  const secure = o.secureImages
+    ? JSON.stringify({
+        privacyAgreement: "Y",
+        imageQuantity: String(o.secureImages.length),
+        secureUrls: `List(${o.secureImages.join(", ")})`,
+        expire: "2026-12-31T23:59:59",
+      })
+    : undefined;
   return {
     intent: { id: "intent-1", name: "fallback" },
     userRequest: {
       timezone: "Asia/Seoul",
-      params: { ignoreMe: "true", surface: "Kakaotalk.plusfriend" },
+      params: {
+        ignoreMe: "true",
+        surface: "Kakaotalk.plusfriend",
+        ...(o.photoUrl ? { media: { type: "image", url: o.photoUrl } } : {}),
+      },
       block: { id: "block-1", name: "fallback" },
-      utterance: o.utterance ?? "hello",
+      utterance: o.utterance ?? o.photoUrl ?? "hello",
       lang: "ko",
       user: {
         id: o.userId ?? "kakao_alice",
@@ -135,6 +182,12 @@ export function skillPayload(o: { userId?: string; utterance?: string; callbackU
       ...(o.callbackUrl ? { callbackUrl: o.callbackUrl } : {}),
     },
     bot: { id: "bot-1", name: "clawgate" },
-    action: { name: "skill", clientExtra: null, params: {}, id: "action-1", detailParams: {} },
+    action: {
+      name: "skill",
+      clientExtra: null,
+      params: secure ? { secureimage: secure } : {},
+      id: "action-1",
+      detailParams: secure ? { secureimage: { origin: secure, value: secure, groupName: "" } } : {},
+    },
   };
 }

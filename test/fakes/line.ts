@@ -1,6 +1,9 @@
 // A fake LINE Messaging API: reply (single-use, expiring reply tokens it issued) and push (X-Line-Retry-Key with
 // 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token and 429 on demand.
-// Records what it accepted. Also signs webhook bodies the way LINE does.
+// Records what it accepted. Also signs webhook bodies the way LINE does. Serves the data API too (content of
+// images, videos, audio and files users sent, GET /v2/bot/message/{id}/content, and the preparation status of
+// videos and audio at /content/transcoding), with the same token check and {"message":"Not found"} for ids it
+// does not know. Tests point both apiBase and dataApiBase at it.
 //
 // Connections can be cut (cutNext) before or after LINE takes a request: LINE's own guide on retries says a
 // request that timed out or failed may still have been delivered ("Retry failed API requests",
@@ -16,6 +19,16 @@ export interface LineCall {
   retryKey?: string;
   at: number;
 }
+
+export type TranscodingStatus = "processing" | "succeeded" | "failed";
+
+interface StoredContent {
+  bytes: Buffer;
+  contentType: string;
+  transcoding: TranscodingStatus;
+}
+
+const CONTENT_PATH = /^\/v2\/bot\/message\/([^/]+)\/content(\/transcoding)?$/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,6 +47,9 @@ export class FakeLine {
   #failures: { status: number; message: string }[] = [];
   /** Delay of every answer, after the request was taken. */
   latencyMs = 0;
+  /** Requests to the data API: path and the Authorization header they carried. */
+  readonly contentRequests: { path: string; authorization?: string }[] = [];
+  #content = new Map<string, StoredContent>();
   #ids = 0;
   #server: Server;
 
@@ -58,6 +74,26 @@ export class FakeLine {
     const token = randomBytes(16).toString("hex");
     this.#replyTokens.set(token, { expiresAt: Date.now() + ttlMs, used: false });
     return token;
+  }
+
+  /**
+   * Content a user sent (an image, video, audio or file message), served by the data API under the returned
+   * message id. Videos and audio can start as "processing", as LINE's do right after they are sent.
+   */
+  addContent(o: { bytes: Buffer; contentType: string; transcoding?: TranscodingStatus }): string {
+    const id = String(600_000_000_000_000 + ++this.#ids);
+    this.#content.set(id, {
+      bytes: o.bytes,
+      contentType: o.contentType,
+      transcoding: o.transcoding ?? "succeeded",
+    });
+    return id;
+  }
+
+  setTranscoding(messageId: string, status: TranscodingStatus) {
+    const c = this.#content.get(messageId);
+    if (!c) throw new Error(`no content ${messageId}`);
+    c.transcoding = status;
   }
 
   rateLimitNext(count: number) {
@@ -94,6 +130,8 @@ export class FakeLine {
   async #handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const path = new URL(req.url ?? "/", this.url).pathname;
+    const content = CONTENT_PATH.exec(path);
+    if (content && req.method === "GET") return this.#serveContent(req, res, content[1]!, !!content[2]);
     const cut = this.#cuts.length && path.startsWith("/v2/bot/message/") ? this.#cuts.shift() : undefined;
     if (cut === "before") return void req.socket.destroy();
     const fail = (status: number, message: string, details?: unknown[]) => {
@@ -166,6 +204,26 @@ export class FakeLine {
     res.writeHead(200, { "content-type": "application/json", "x-line-request-id": requestId });
     res.end(JSON.stringify({ sentMessages }));
   }
+
+  #serveContent(req: IncomingMessage, res: ServerResponse, id: string, transcoding: boolean) {
+    const authorization = req.headers.authorization;
+    this.contentRequests.push({ path: req.url ?? "", ...(authorization ? { authorization } : {}) });
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (authorization !== `Bearer ${this.token}`) {
+      return json(401, {
+        message: "Authentication failed. Confirm that the access token in the authorization header is valid.",
+      });
+    }
+    const c = this.#content.get(decodeURIComponent(id));
+    if (!c) return json(404, { message: "Not found" });
+    if (transcoding) return json(200, { status: c.transcoding });
+    // Asked for before LINE finished converting it: accepted, nothing to send yet.
+    if (c.transcoding === "processing") return res.writeHead(202).end();
+    if (c.transcoding === "failed") return json(404, { message: "Not found" });
+    res.writeHead(200, { "content-type": c.contentType, "content-length": c.bytes.length });
+    res.end(c.bytes);
+  }
 }
 
 function validateMessages(messages: unknown): { message: string; property: string }[] {
@@ -206,6 +264,31 @@ export function lineWebhookSignature(secret: string, body: string): string {
 /** A LINE user/group id: prefix and 32 hex characters. */
 export function lineId(prefix: "U" | "C" | "R", seed: string): string {
   return prefix + createHmac("sha256", "ids").update(seed).digest("hex").slice(0, 32);
+}
+
+/**
+ * A message event of any type, as LINE sends it: `message` is the message object without its id (image, video,
+ * audio and file messages use the id content was registered under: pass it as `id`).
+ */
+export function lineMessageEvent(o: {
+  message: Record<string, unknown>;
+  userId: string;
+  groupId?: string;
+  replyToken?: string;
+  webhookEventId?: string;
+}): Record<string, unknown> {
+  return {
+    type: "message",
+    mode: "active",
+    timestamp: Date.now(),
+    webhookEventId: o.webhookEventId ?? `01H${randomBytes(12).toString("hex").toUpperCase()}`,
+    deliveryContext: { isRedelivery: false },
+    source: o.groupId
+      ? { type: "group", groupId: o.groupId, userId: o.userId }
+      : { type: "user", userId: o.userId },
+    replyToken: o.replyToken,
+    message: { id: String(Date.now()), quoteToken: "q", ...o.message },
+  };
 }
 
 export function lineTextEvent(o: {

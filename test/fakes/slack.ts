@@ -1,6 +1,10 @@
 // A fake Slack: the Web API methods clawgate calls (auth, JSON and form bodies, {ok:false,error} answers, HTTP 429
-// with Retry-After) and the external upload URL, recording everything; plus request signing as Slack does it.
-import { createHmac } from "node:crypto";
+// with Retry-After, missing_scope with `needed`) and the external upload URL, recording everything; files shared
+// by users, served at url_private (/files-pri/<team>-<id>/<name>) with the bot token, optionally through a
+// redirect to a signed CDN URL on another origin; plus request signing as Slack does it. Like Slack, a file
+// request whose token is wrong or lacks files:read is answered 200 with the HTML sign-in page, not an error
+// status, and one without a token is redirected (302 "Found") to the workspace's sign-in page.
+import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
@@ -23,8 +27,50 @@ export interface SlackUpload {
 
 const CHANNEL = /^[CDG][A-Z0-9]{2,}$/;
 
+/** A file as Slack describes it in a message event's `files` and in files.info. */
+export interface SlackFileObject {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  mode: string;
+  url_private: string;
+  url_private_download: string;
+  subtype?: string;
+}
+
+interface StoredFile {
+  file: SlackFileObject;
+  bytes: Buffer;
+  /** Content-Type served; Slack serves the file's mimetype. */
+  contentType: string;
+  /** Served from the CDN under this signature after a redirect, instead of directly. */
+  cdnSignature?: string;
+}
+
+/** What Slack shows a browser (or a token without files:read) at a url_private. */
+const SIGN_IN_PAGE =
+  '<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>Sign in to your workspace</body></html>';
+
+const METHOD_SCOPES: Record<string, string> = {
+  "files.info": "files:read",
+  "files.getUploadURLExternal": "files:write",
+};
+
 export class FakeSlack {
-  readonly token: string;
+  /** The bot token Slack accepts; change it to make the gateway's token a wrong one. */
+  token: string;
+  /** The bot token's scopes; drop "files:read" to see what a missing scope does. */
+  readonly scopes: Set<string>;
+  /** Requests for shared files: path and the Authorization header they carried. */
+  readonly fileRequests: { path: string; authorization?: string }[] = [];
+  /** Requests the CDN origin got (files added with viaCdn): path with query, and any Authorization. */
+  readonly cdnRequests: { path: string; authorization?: string }[] = [];
+  /** Drop Content-Type from file answers, as some proxies between Slack and the bot do. */
+  stripFileContentType = false;
+  cdnUrl = "";
   readonly botUserId: string;
   readonly calls: SlackCall[] = [];
   readonly rateLimited: { method: string; at: number }[] = [];
@@ -35,16 +81,20 @@ export class FakeSlack {
   #errors: string[] = [];
   #ts = 1_700_000_000;
   #files = 0;
+  #shared = new Map<string, StoredFile>();
   #server: Server;
+  #cdn: Server;
 
-  constructor(o: { token?: string; botUserId?: string } = {}) {
+  constructor(o: { token?: string; botUserId?: string; scopes?: string[] } = {}) {
     this.token = o.token ?? "xoxb-test-token";
+    this.scopes = new Set(o.scopes ?? ["app_mentions:read", "chat:write", "files:read", "files:write"]);
     this.botUserId = o.botUserId ?? "UBOT";
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err) => {
         res.writeHead(500).end(String(err));
       });
     });
+    this.#cdn = createServer((req, res) => this.#serveCdn(req, res));
   }
 
   get apiBase() {
@@ -53,11 +103,13 @@ export class FakeSlack {
 
   async start(): Promise<this> {
     this.url = await listenLocal(this.#server);
+    this.cdnUrl = await listenLocal(this.#cdn);
     return this;
   }
 
   async stop() {
     await closeServer(this.#server);
+    await closeServer(this.#cdn);
   }
 
   /** The next `count` calls to any of `methods` (default: any method) answer HTTP 429 with Retry-After. */
@@ -73,6 +125,43 @@ export class FakeSlack {
     this.#errors.push(error);
   }
 
+  /**
+   * A file a user shared: its file object (for a message's `files`), served at url_private with the bot token.
+   * `contentType` overrides what is served (default: the mimetype). `viaCdn`: url_private answers a redirect
+   * to a signed URL on another origin (the CDN), which serves the bytes without the token.
+   */
+  addFile(o: {
+    bytes: Buffer;
+    name: string;
+    mimetype: string;
+    filetype?: string;
+    subtype?: string;
+    contentType?: string;
+    viaCdn?: boolean;
+  }): SlackFileObject {
+    const id = `F0${(++this.#files).toString().padStart(8, "0")}`;
+    const path = `/files-pri/T1-${id}/${encodeURIComponent(o.name)}`;
+    const file: SlackFileObject = {
+      id,
+      name: o.name,
+      title: o.name,
+      mimetype: o.mimetype,
+      filetype: o.filetype ?? o.name.split(".").pop() ?? "binary",
+      size: o.bytes.length,
+      mode: "hosted",
+      url_private: `${this.url}${path}`,
+      url_private_download: `${this.url}/files-pri/T1-${id}/download/${encodeURIComponent(o.name)}`,
+      ...(o.subtype ? { subtype: o.subtype } : {}),
+    };
+    this.#shared.set(id, {
+      file,
+      bytes: o.bytes,
+      contentType: o.contentType ?? o.mimetype,
+      ...(o.viaCdn ? { cdnSignature: randomBytes(8).toString("hex") } : {}),
+    });
+    return file;
+  }
+
   callsTo(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -81,6 +170,8 @@ export class FakeSlack {
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", this.url);
     if (url.pathname.startsWith("/upload/")) return this.#upload(url.pathname.slice(8), body, res);
+    if (url.pathname.startsWith("/files-pri/")) return this.#serveFile(req, url.pathname, res);
+    if (url.pathname === "/" && url.searchParams.has("redir")) return this.#signInPage(res);
     if (!url.pathname.startsWith("/api/")) return res.writeHead(404).end("not found");
     const method = url.pathname.slice(5);
     const contentType = String(req.headers["content-type"] ?? "");
@@ -107,6 +198,11 @@ export class FakeSlack {
     }
     const call: SlackCall = { method, args, contentType, at: Date.now() };
     this.calls.push(call);
+    const needed = METHOD_SCOPES[method];
+    if (needed && !this.scopes.has(needed)) {
+      call.error = "missing_scope";
+      return ok(res, { ok: false, error: "missing_scope", needed, provided: [...this.scopes].join(",") });
+    }
     switch (method) {
       case "auth.test":
         return ok(res, { ok: true, user_id: this.botUserId, team_id: "T1", bot_id: "B1" });
@@ -150,6 +246,12 @@ export class FakeSlack {
           return ok(res, { ok: false, error: "channel_not_found" });
         return ok(res, { ok: true, files: files.map((f) => ({ id: f.id })) });
       }
+      case "files.info": {
+        const id = String(args.file ?? url.searchParams.get("file") ?? "");
+        const stored = this.#shared.get(id);
+        if (!stored) return ok(res, { ok: false, error: "file_not_found" });
+        return ok(res, { ok: true, file: stored.file });
+      }
       default:
         return ok(res, { ok: false, error: "unknown_method" });
     }
@@ -162,6 +264,57 @@ export class FakeSlack {
     this.#pendingUploads.delete(fileId);
     this.uploads.push({ fileId, bytes: body, filename: pending.filename });
     res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${body.length}`);
+  }
+
+  /** url_private and url_private_download: the bytes for the bot token with files:read, else the sign-in page. */
+  #serveFile(req: IncomingMessage, path: string, res: ServerResponse) {
+    const authorization = req.headers.authorization;
+    this.fileRequests.push({ path, ...(authorization ? { authorization } : {}) });
+    const m = /^\/files-pri\/T1-(F[0-9A-Z]+)\/(?:download\/)?[^/]+$/.exec(path);
+    const stored = m ? this.#shared.get(m[1]!) : undefined;
+    if (req.method !== "GET" || !stored)
+      return res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+    if (!authorization) {
+      const to = `${this.url}/?redir=${encodeURIComponent(path)}`;
+      res.writeHead(302, { location: to, "content-type": "text/html; charset=utf-8" });
+      return res.end(`<a href="${to}">Found</a>.`);
+    }
+    if (authorization !== `Bearer ${this.token}` || !this.scopes.has("files:read"))
+      return this.#signInPage(res);
+    if (stored.cdnSignature) {
+      res.writeHead(302, { location: `${this.cdnUrl}/${stored.file.id}?sig=${stored.cdnSignature}` });
+      return res.end();
+    }
+    this.#sendFile(stored, res);
+  }
+
+  #sendFile(stored: StoredFile, res: ServerResponse) {
+    res.writeHead(200, {
+      ...(this.stripFileContentType ? {} : { "content-type": stored.contentType }),
+      "content-length": stored.bytes.length,
+      "content-disposition": `attachment; filename="${stored.file.name}"`,
+    });
+    res.end(stored.bytes);
+  }
+
+  #signInPage(res: ServerResponse) {
+    const page = Buffer.from(SIGN_IN_PAGE);
+    res.writeHead(200, {
+      ...(this.stripFileContentType ? {} : { "content-type": "text/html; charset=utf-8" }),
+      "content-length": page.length,
+    });
+    res.end(page);
+  }
+
+  /** The CDN serves a file to whoever has its signed URL; no token needed (and none should arrive). */
+  #serveCdn(req: IncomingMessage, res: ServerResponse) {
+    const authorization = req.headers.authorization;
+    this.cdnRequests.push({ path: req.url ?? "", ...(authorization ? { authorization } : {}) });
+    const url = new URL(req.url ?? "/", this.cdnUrl);
+    const stored = this.#shared.get(url.pathname.slice(1));
+    if (!stored?.cdnSignature || url.searchParams.get("sig") !== stored.cdnSignature)
+      return res.writeHead(403, { "content-type": "text/plain" }).end("Forbidden");
+    this.#sendFile(stored, res);
   }
 
   #nextTs() {
@@ -178,6 +331,32 @@ export function slackSignature(secret: string, body: string, timestampSec = Math
   const ts = String(timestampSec);
   const sig = createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
   return { "x-slack-request-timestamp": ts, "x-slack-signature": `v0=${sig}` };
+}
+
+/**
+ * A message with shared files, as the Events API sends it: subtype file_share, the file objects, and text only
+ * when the user typed some.
+ */
+export function slackFileShareEvent(o: {
+  files: SlackFileObject[];
+  channel: string;
+  user: string;
+  ts: string;
+  text?: string;
+  channelType?: string;
+}): Record<string, unknown> {
+  return {
+    type: "message",
+    subtype: "file_share",
+    channel: o.channel,
+    channel_type: o.channelType ?? (o.channel.startsWith("D") ? "im" : "channel"),
+    user: o.user,
+    text: o.text ?? "",
+    ts: o.ts,
+    upload: false,
+    display_as_bot: false,
+    files: o.files,
+  };
 }
 
 /** An event_callback envelope as the Events API delivers it. */

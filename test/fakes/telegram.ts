@@ -1,7 +1,9 @@
 // A fake Telegram Bot API: real HTTP at /bot<token>/<method>, JSON / form / multipart bodies, the Bot API's
 // envelopes and error descriptions, a getUpdates long poll that really holds the request, 409 for overlapping
 // consumers or an active webhook, 429 with parameters.retry_after on demand, HTML parse-mode checking, and a
-// timestamped log of every call so tests can check pacing. Several bots can share one fake.
+// timestamped log of every call so tests can check pacing. Several bots can share one fake. Files: getFile and
+// GET /file/bot<token>/<file_path> as the Bot API serves them (file_ids belong to one bot; files over 20 MB are
+// "too big" for getFile; downloads are application/octet-stream; a wrong token or path is a 404).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -26,11 +28,31 @@ export interface FakeMessage {
   thread?: number;
   reply_markup?: unknown;
   parse_mode?: string;
-  photo?: { bytes: number; mime: string; filename: string };
+  /** The file sent with sendPhoto / sendDocument; `data` holds its exact bytes. */
+  photo?: { bytes: number; mime: string; filename: string; data: Buffer };
+  /** Which method sent it. */
+  method?: string;
   caption?: string;
   sentAt: number;
   edits: { text: string; at: number }[];
 }
+
+export interface FakeFile {
+  file_id: string;
+  file_unique_id: string;
+  file_path: string;
+  bytes: Buffer;
+}
+
+export interface FakeDownload {
+  token: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+/** The Bot API's download limit: getFile refuses larger files with "file is too big". */
+export const FAKE_TG_MAX_DOWNLOAD = 20 * 1024 * 1024;
 
 interface BotState {
   bot: FakeBot;
@@ -41,6 +63,7 @@ interface BotState {
   commands?: unknown;
   messages: FakeMessage[];
   nextMessageId: number;
+  files: Map<string, FakeFile>;
 }
 
 const ALLOWED_TAGS = new Set([
@@ -63,6 +86,8 @@ const ALLOWED_TAGS = new Set([
 
 export class FakeTelegram {
   readonly calls: FakeCall[] = [];
+  /** Every GET under /file/, answered or not. */
+  readonly downloads: FakeDownload[] = [];
   url = "";
   /** Every parse_mode request fails with "can't parse entities" (tests the plain-text fallback). */
   rejectMarkup = false;
@@ -72,10 +97,18 @@ export class FakeTelegram {
   #nextUpdateId = 1000;
   #rateLimits = new Map<string, { retryAfter: number; count: number; method?: string }>();
   #userMessageId = 1;
+  #nextFile = 1;
 
   constructor(bots: FakeBot[]) {
     for (const bot of bots) {
-      this.#bots.set(bot.token, { bot, queue: [], confirmedBelow: 0, messages: [], nextMessageId: 1 });
+      this.#bots.set(bot.token, {
+        bot,
+        queue: [],
+        confirmedBelow: 0,
+        messages: [],
+        nextMessageId: 1,
+        files: new Map(),
+      });
     }
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#server.on("connection", (s) => {
@@ -114,7 +147,11 @@ export class FakeTelegram {
   userMessage(
     token: string,
     o: {
-      text: string;
+      text?: string;
+      /** A media message's text. */
+      caption?: string;
+      /** Media fields of the Message object (photo, voice, document, sticker, location …), see mediaOf helpers. */
+      media?: Record<string, unknown>;
       userId?: number;
       username?: string;
       chatId?: number;
@@ -131,6 +168,8 @@ export class FakeTelegram {
       senderChat?: { id: number; type: "supergroup" | "group" | "channel"; title?: string };
       /** A channel post Telegram copied into the channel's discussion group. */
       automaticForward?: boolean;
+      /** false: only build the update (a test reads it itself); the bot never receives it. */
+      push?: boolean;
     },
   ): Record<string, unknown> {
     const state = this.#state(token);
@@ -153,7 +192,9 @@ export class FakeTelegram {
         ...(chatType === "private" ? {} : { title: "Group", is_forum: o.topic !== undefined }),
       },
       date: o.date ?? Math.floor(Date.now() / 1000),
-      text: o.text,
+      ...(o.text !== undefined ? { text: o.text } : {}),
+      ...(o.caption !== undefined ? { caption: o.caption } : {}),
+      ...o.media,
       ...(o.entities ? { entities: o.entities } : {}),
       ...(o.topic !== undefined ? { message_thread_id: o.topic, is_topic_message: true } : {}),
       ...(o.replyToBot
@@ -168,7 +209,81 @@ export class FakeTelegram {
           }
         : {}),
     };
+    if (o.push === false) return { update_id: this.#nextUpdateId++, message };
     return this.pushUpdate(token, { message });
+  }
+
+  /**
+   * A file the bot can fetch with getFile: its file_id (valid for this bot only) and file_size, for a
+   * Message's photo / voice / document field. `folder` is where Telegram files it ("photos", "voice", "documents").
+   */
+  registerFile(token: string, bytes: Buffer, folder = "documents", ext = "bin"): FakeFile {
+    const n = this.#nextFile++;
+    const file: FakeFile = {
+      file_id: `AgACAgIAAx${n}kBAAF${token.split(":")[0]}`,
+      file_unique_id: `AQAD${n}`,
+      file_path: `${folder}/file_${n}.${ext}`,
+      bytes,
+    };
+    this.#state(token).files.set(file.file_id, file);
+    return file;
+  }
+
+  /** A registered file by its file_id. */
+  file(token: string, fileId: string): FakeFile | undefined {
+    return this.#state(token).files.get(fileId);
+  }
+
+  /** The file is gone (expired on Telegram's side): getFile says "invalid file_id", its path answers 404. */
+  forgetFile(token: string, fileId: string) {
+    this.#state(token).files.delete(fileId);
+  }
+
+  /** A Message's `photo`: a 90-px thumbnail and the full picture (`bytes`), smallest first as Telegram sends them. */
+  photoOf(token: string, bytes: Buffer, thumbnail = Buffer.from("thumbnail")): Record<string, unknown> {
+    const small = this.registerFile(token, thumbnail, "photos", "jpg");
+    const full = this.registerFile(token, bytes, "photos", "jpg");
+    return {
+      photo: [
+        {
+          file_id: small.file_id,
+          file_unique_id: small.file_unique_id,
+          width: 90,
+          height: 60,
+          file_size: thumbnail.length,
+        },
+        {
+          file_id: full.file_id,
+          file_unique_id: full.file_unique_id,
+          width: 1280,
+          height: 853,
+          file_size: bytes.length,
+        },
+      ],
+    };
+  }
+
+  /** A Message's `voice` (OGG/Opus), `audio`, `video` or `document` field for these bytes. */
+  fileOf(
+    token: string,
+    field: "voice" | "audio" | "video" | "document",
+    bytes: Buffer,
+    o: { mime?: string; fileName?: string } = {},
+  ): Record<string, unknown> {
+    const folder = { voice: "voice", audio: "music", video: "videos", document: "documents" }[field];
+    const ext = field === "voice" ? "oga" : (o.fileName?.split(".").pop() ?? "bin");
+    const f = this.registerFile(token, bytes, folder, ext);
+    const mime = o.mime ?? (field === "voice" ? "audio/ogg" : undefined);
+    return {
+      [field]: {
+        file_id: f.file_id,
+        file_unique_id: f.file_unique_id,
+        file_size: bytes.length,
+        ...(mime ? { mime_type: mime } : {}),
+        ...(o.fileName && field !== "voice" ? { file_name: o.fileName } : {}),
+        ...(field === "voice" || field === "audio" || field === "video" ? { duration: 3 } : {}),
+      },
+    };
   }
 
   /** A press on an inline keyboard button of a message the bot sent. */
@@ -254,7 +369,9 @@ export class FakeTelegram {
   // ---- the API ----
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
-    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? "/", "http://x").pathname);
+    const pathname = new URL(req.url ?? "/", "http://x").pathname;
+    if (pathname.startsWith("/file/")) return this.#download(req, res, pathname);
+    const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(pathname);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
@@ -293,6 +410,17 @@ export class FakeTelegram {
         });
       case "getUpdates":
         return this.#getUpdates(state, params, req, answer);
+      case "getFile": {
+        const file = state.files.get(String(params.file_id ?? ""));
+        if (!file) return bad("invalid file_id");
+        if (file.bytes.length > FAKE_TG_MAX_DOWNLOAD) return bad("file is too big");
+        return ok({
+          file_id: file.file_id,
+          file_unique_id: file.file_unique_id,
+          file_size: file.bytes.length,
+          file_path: file.file_path,
+        });
+      }
       case "sendMessage":
       case "sendPhoto":
       case "sendDocument":
@@ -353,7 +481,13 @@ export class FakeTelegram {
         if (method !== "sendMessage") {
           const file = params[method === "sendPhoto" ? "photo" : "document"];
           if (!(file instanceof File)) return bad("there is no photo in the request");
-          photo = { bytes: file.size, mime: file.type, filename: file.name };
+          // Uploads: photos up to 10 MB, other files up to 50 MB (core.telegram.org/bots/api#sending-files).
+          if (method === "sendPhoto" && file.size > 10 * 1024 * 1024) return bad("PHOTO_SAVE_FILE_INVALID");
+          if (file.size > 50 * 1024 * 1024) {
+            return answer(413, { ok: false, error_code: 413, description: "Request Entity Too Large" });
+          }
+          const data = Buffer.from(await file.arrayBuffer());
+          photo = { bytes: file.size, mime: file.type, filename: file.name, data };
           if (visible.length > 1024) return bad("message caption is too long");
         } else {
           if (!visible.trim()) return bad("message text is empty");
@@ -367,6 +501,7 @@ export class FakeTelegram {
           reply_markup: params.reply_markup,
           parse_mode: params.parse_mode as string | undefined,
           photo,
+          method,
           caption: photo ? visible : undefined,
           sentAt: Date.now(),
           edits: [],
@@ -407,6 +542,25 @@ export class FakeTelegram {
       default:
         return answer(404, { ok: false, error_code: 404, description: "Not Found: method not found" });
     }
+  }
+
+  /** GET /file/bot<token>/<file_path>: the bytes as application/octet-stream, or 404 for anything unknown. */
+  async #download(req: IncomingMessage, res: ServerResponse, pathname: string) {
+    req.resume();
+    const m = /^\/file\/bot([^/]+)\/(.+)$/.exec(pathname);
+    const token = m?.[1] ?? "";
+    const path = decodeURIComponent(m?.[2] ?? "");
+    const file =
+      req.method === "GET" || req.method === "HEAD"
+        ? [...(this.#bots.get(token)?.files.values() ?? [])].find((f) => f.file_path === path)
+        : undefined;
+    this.downloads.push({ token, path, status: file ? 200 : 404, at: Date.now() });
+    if (!file) return this.#reply(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+    res.writeHead(200, {
+      "content-type": "application/octet-stream",
+      "content-length": file.bytes.length,
+    });
+    res.end(req.method === "HEAD" ? undefined : file.bytes);
   }
 
   async #getUpdates(

@@ -2,6 +2,11 @@
 // token, form-encoded parameters validated like Twilio does, its error JSON {code, message, more_info, status}
 // and 429 (error 20429). Webhook requests to the gateway are signed with the official `twilio` package, so our
 // verification is checked against an independent implementation.
+//
+// MMS media as Twilio serves it: GET /2010-04-01/Accounts/{sid}/Messages/{MM…}/Media/{ME…} (Basic auth when the
+// account has "HTTP Basic authentication for media" on) answers 307 to a signed URL on a second server, the
+// CDN (mms.twiliocdn.com / S3 in production), which serves the bytes with their Content-Type and wants no
+// credentials.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import twilio from "twilio";
@@ -17,6 +22,13 @@ export interface TwilioSent {
   at?: number;
 }
 
+/** One request for media, on the API (first hop) or the CDN (where it redirects). */
+export interface MediaHit {
+  server: "api" | "cdn";
+  path: string;
+  authorization?: string;
+}
+
 export class FakeTwilio {
   readonly accountSid = `AC${"a1".repeat(16)}`;
   readonly authToken = "fake-twilio-auth-token";
@@ -27,21 +39,71 @@ export class FakeTwilio {
   rateLimitAfter = 0;
   /** Refused sends: HTTP status, Twilio error code, when. */
   readonly refused: { status: number; code: number; at: number }[] = [];
+  /** Media requests Basic auth, as with the account setting "HTTP Basic authentication for media" on. */
+  mediaAuth = true;
+  readonly mediaHits: MediaHit[] = [];
+  #media = new Map<string, { bytes: Buffer; type: string; token: string }>();
   #failures: { status: number; code: number; message: string }[] = [];
   #server: Server;
+  #cdn: Server;
   url = "";
+  cdnUrl = "";
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#cdn = createServer((req, res) => this.#serveCdn(req, res));
   }
 
   async start(): Promise<this> {
     this.url = await listenLocal(this.#server);
+    this.cdnUrl = await listenLocal(this.#cdn);
     return this;
   }
 
   async stop() {
     await closeServer(this.#server);
+    await closeServer(this.#cdn);
+  }
+
+  /** Keeps a media file as an inbound MMS's and returns its MediaUrl (what the webhook's MediaUrlN carries). */
+  addMedia(bytes: Buffer, type: string): string {
+    const messageSid = `MM${randomBytes(16).toString("hex")}`;
+    const mediaSid = `ME${randomBytes(16).toString("hex")}`;
+    this.#media.set(mediaSid, { bytes, type, token: randomBytes(12).toString("hex") });
+    return `${this.url}/2010-04-01/Accounts/${this.accountSid}/Messages/${messageSid}/Media/${mediaSid}`;
+  }
+
+  #serveMedia(req: IncomingMessage, res: ServerResponse, sid: string, mediaSid: string) {
+    this.mediaHits.push({ server: "api", path: req.url ?? "", authorization: req.headers.authorization });
+    const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString("base64")}`;
+    const error = (status: number, code: number, message: string) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
+      );
+    };
+    if (this.mediaAuth && (req.headers.authorization !== expected || sid !== this.accountSid))
+      return error(401, 20003, "Authenticate");
+    const media = this.#media.get(mediaSid);
+    if (!media) return error(404, 20404, "The requested resource was not found");
+    res.writeHead(307, {
+      location: `${this.cdnUrl}/${this.accountSid}/${mediaSid}?Expires=${Math.floor(Date.now() / 1000) + 14400}&Signature=${media.token}`,
+    });
+    res.end();
+  }
+
+  #serveCdn(req: IncomingMessage, res: ServerResponse) {
+    this.mediaHits.push({ server: "cdn", path: req.url ?? "", authorization: req.headers.authorization });
+    const u = new URL(req.url ?? "/", this.cdnUrl);
+    const media = this.#media.get(u.pathname.split("/").at(-1) ?? "");
+    // A signed URL: the signature is the credential; an Authorization header is not expected here.
+    if (!media || u.searchParams.get("Signature") !== media.token || req.method !== "GET") {
+      res.writeHead(403, { "content-type": "application/xml" });
+      res.end("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+      return;
+    }
+    res.writeHead(200, { "content-type": media.type, "content-length": media.bytes.length });
+    res.end(media.bytes);
   }
 
   /**
@@ -61,6 +123,10 @@ export class FakeTwilio {
         JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
       );
     };
+    const media = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/MM[0-9a-f]{32}\/Media\/(ME[0-9a-f]{32})$/.exec(
+      req.url ?? "",
+    );
+    if (media && req.method === "GET") return this.#serveMedia(req, res, media[1]!, media[2]!);
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? "");
     if (!m || req.method !== "POST") return error(404, 20404, "The requested resource was not found");
     const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString("base64")}`;

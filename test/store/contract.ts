@@ -436,6 +436,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         assert.equal(pruned.media, 1);
         await s.mediaDelete("m1");
         assert.equal(await s.mediaGet("m1"), undefined);
+        await s.mediaPut({ id: "m3", owner: "chat:2", mime: "a/b", bytes, expiresAt: Date.now() + 60_000 });
+        await s.mediaPut({ id: "m4", owner: "chat:3", mime: "a/b", bytes, expiresAt: Date.now() + 60_000 });
+        await s.deleteSession("chat:2");
+        assert.equal(await s.mediaGet("m3"), undefined, "a deleted conversation's files go with it");
+        assert.ok(await s.mediaGet("m4"), "another conversation's files stay");
       } finally {
         await s.close();
       }

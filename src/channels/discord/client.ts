@@ -179,6 +179,11 @@ export function isDeadInteraction(err: unknown): boolean {
   return err instanceof DiscordRefusedError && [10015, 10062, 50027].includes(Number(err.code));
 }
 
+/** 413 / 40005 "Request entity too large": the files are over the channel's upload limit. */
+export function isUploadTooLarge(err: unknown): boolean {
+  return err instanceof DiscordRefusedError && (err.status === 413 || Number(err.code) === 40005);
+}
+
 /** A 4xx from Discord: retrying will not help. `code` is Discord's JSON error code (40060: already acknowledged). */
 export class DiscordRefusedError extends PermanentDeliveryError {
   readonly status: number;

@@ -3,10 +3,12 @@
 // (message component interactions) into actions, and publishes the chat commands as slash commands whose answers
 // go through the interaction (interaction-replies.ts).
 import { randomUUID } from "node:crypto";
+import type { RawFile } from "@discordjs/rest";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { runSingleton, type Singleton } from "../../runtime/singleton.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -16,6 +18,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   type SendOptions,
   type SentMessage,
@@ -23,13 +27,14 @@ import {
 import { publishSlashCommands } from "./application-commands.ts";
 import { ButtonPresses } from "./button-presses.ts";
 import { ChannelCache } from "./channel-cache.ts";
-import { DiscordClient, type MessageBody, nonceOf } from "./client.ts";
+import { DiscordClient, isUploadTooLarge, type MessageBody, nonceOf } from "./client.ts";
 import {
   type DiscordAccountConfig,
   discordAccountConfig,
   discordFromEnv,
   discordSettings,
 } from "./config.ts";
+import { fetchDiscordFile } from "./files.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
 import { normalizeInteraction, normalizeMessage } from "./normalize.ts";
@@ -44,6 +49,7 @@ export class DiscordAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: true,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: DISCORD_MAX_TEXT,
     minEditIntervalMs: 1200,
@@ -274,18 +280,25 @@ export class DiscordAdapter implements ChannelAdapter {
     const slash = slashContextOf(to);
     // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
     const key = options.idempotencyKey;
-    const once = key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
-    const toChannel = () =>
-      this.client.createMessage(channelId, once, files.length ? files : undefined, slash !== undefined);
-    const id = slash
-      ? await this.#replies.send(
-          slash,
-          body,
-          files.length ? files : undefined,
-          options.idempotencyKey,
-          toChannel,
-        )
-      : (await toChannel()).id;
+    const deliver = (b: MessageBody, f: RawFile[] | undefined): Promise<string> => {
+      // Discord's own duplicate check: a retry of this delivery within a few minutes gets the message already made.
+      const once = key ? { ...b, nonce: nonceOf(key), enforce_nonce: true } : b;
+      const toChannel = () => this.client.createMessage(channelId, once, f, slash !== undefined);
+      return slash ? this.#replies.send(slash, b, f, key, toChannel) : toChannel().then((m) => m.id);
+    };
+    let id: string;
+    try {
+      id = await deliver(body, files.length ? files : undefined);
+    } catch (err) {
+      if (!files.length || !isUploadTooLarge(err)) throw err;
+      // Over this channel's upload limit (10 MiB unless the server is boosted): the text still goes, with a note.
+      const note = `(${files.map((f) => f.name).join(", ")} could not be sent: larger than Discord's upload limit here)`;
+      const { attachments: _, ...rest } = body;
+      id = await deliver(
+        { ...rest, content: cutText([rest.content, note].filter(Boolean).join("\n\n"), DISCORD_MAX_TEXT) },
+        undefined,
+      );
+    }
     this.#wrote(id);
     return { messageId: id };
   }
@@ -328,6 +341,11 @@ export class DiscordAdapter implements ChannelAdapter {
   /** Answers a button press (see button-presses.ts). */
   answerAction(event: InboundEvent, text?: string): Promise<void> {
     return this.#presses.answer(event, text);
+  }
+
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const policy = fetchPolicyFromConfig(this.#ctx.config);
+    return fetchDiscordFile({ apiBase: this.#cfg.apiBase, policy }, attachment, limits);
   }
 
   isTrusted(event: InboundEvent): boolean {

@@ -3,7 +3,8 @@
 // requireMention is off; threads are their own sessions under their parent channel. Payloads are read through
 // the schemas in schema.ts: what cannot be read is reported through `onInvalid` and skipped.
 import { lexCommand } from "../../core/command-lexer.ts";
-import type { Attachment, InboundEvent } from "../../core/event.ts";
+import type { InboundEvent } from "../../core/event.ts";
+import { attachmentsOf } from "./attachments.ts";
 import {
   type CommandInteraction,
   commandInteractionSchema,
@@ -69,7 +70,7 @@ export function normalizeMessage(raw: unknown, o: DiscordNormalizeOptions): Inbo
     conversation,
     sender: senderOf(msg.author),
     text,
-    attachments: msg.attachments.map(attachmentOf),
+    attachments: attachmentsOf(msg),
     addressed,
     ...(replyTo ? { replyTo } : {}),
     // In guild channels the answer references the message it answers.
@@ -162,16 +163,4 @@ export function normalizeCommand(raw: unknown, o: DiscordNormalizeOptions): Inbo
     sentAt,
     native: { interaction_id: i.id, channel_id: channelId, command: i.data.name },
   };
-}
-
-function attachmentOf(a: ParsedMessage["attachments"][number]): Attachment {
-  const type = a.content_type;
-  const kind = type?.startsWith("image/")
-    ? "image"
-    : type?.startsWith("audio/")
-      ? "audio"
-      : type?.startsWith("video/")
-        ? "video"
-        : "file";
-  return { kind, url: a.url, mime: type, name: a.filename, size: a.size, platformId: a.id };
 }

@@ -71,6 +71,12 @@ export const messageSchema = z.object({
   message_reference: optional(z.object({ message_id: optional(snowflake) })),
   referenced_message: optional(z.object({ author: optional(z.object({ id: snowflake })) })),
   webhook_id: optional(z.string()),
+  /** Message flags; IS_VOICE_MESSAGE (1 << 13) marks a voice message (one audio/ogg attachment). */
+  flags: optional(z.number().int()),
+  /** format_type: 1 PNG, 2 APNG, 3 LOTTIE, 4 GIF. */
+  sticker_items: listOf(
+    z.object({ id: snowflake, name: z.string().catch(""), format_type: optional(z.number().int()) }),
+  ),
 });
 
 const interactionBase = {

@@ -1,14 +1,17 @@
 // KakaoTalk through a Kakao i Open Builder skill: SkillResponse 2.0 in-band within the skill timeout, the skill
 // callback for slower answers (only to allowlisted hosts), quick replies for buttons. Kakao has no way to
 // message a user outside a request, so a reply without an in-band slot or a callback cannot be delivered.
+// Pictures users send are fetched from their payload URLs, only on the allowlisted media hosts (the request is
+// unsigned, so a URL in it could name anything); pictures in answers go out as simpleImage by published URL.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { Pacer } from "../../runtime/pacer.ts";
-import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
+import { type FetchPolicy, fetchPolicyFromConfig, UrlRefusedError } from "../../security/url-guard.ts";
 import { accountPath } from "../sdk/accounts.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
+import { AttachmentUnavailableError, downloadFromPlatform } from "../sdk/download.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { choiceKey, rememberChoices } from "../shared/reply-choices.ts";
@@ -20,14 +23,24 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   PermanentDeliveryError,
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { explicitHosts, hostRuleProblem, KAKAO_CALLBACK_HOSTS, parseHostRules } from "./callback-hosts.ts";
+import {
+  callbackAllowed,
+  explicitHosts,
+  type HostRule,
+  hostRuleProblem,
+  KAKAO_CALLBACK_HOSTS,
+  parseHostRules,
+} from "./callback-hosts.ts";
 import { type CallbackGuard, postCallback } from "./client.ts";
 import { type SkillOutput, type SkillResponse, skillResponse } from "./format.ts";
+import { KAKAO_MEDIA_HOSTS } from "./images.ts";
 import { kakaoRoutes } from "./ingress.ts";
 import { laterParts, rememberPacked, wasPacked } from "./reply-parts.ts";
 
@@ -36,18 +49,24 @@ export const KAKAO_DEFAULT_PORT = 8096;
 /** Kakao waits 5 s for a skill answer; answer a little earlier. */
 const SKILL_TIMEOUT_MS = 4500;
 
-const settingsSchema = z.looseObject({
-  allowedUsers: idListSchema,
-  path: pathSchema,
-  listen: listenSchema,
-  callbackHosts: idListSchema
+/** A host allowlist (host, *.suffix or full origin), `fallback` when empty. */
+const hostListSchema = (fallback: string[]) =>
+  idListSchema
     .superRefine((entries, ctx) => {
       entries.forEach((entry) => {
         const problem = hostRuleProblem(entry);
         if (problem) ctx.addIssue({ code: "custom", message: problem, input: entry });
       });
     })
-    .transform((v) => (v.length ? v : KAKAO_CALLBACK_HOSTS)),
+    .transform((v) => (v.length ? v : fallback));
+
+const settingsSchema = z.looseObject({
+  allowedUsers: idListSchema,
+  path: pathSchema,
+  listen: listenSchema,
+  callbackHosts: hostListSchema(KAKAO_CALLBACK_HOSTS),
+  /** Where pictures users send may be fetched from (Kakao's CDN); same notation as callbackHosts. */
+  mediaHosts: hostListSchema(KAKAO_MEDIA_HOSTS),
   skillTimeoutMs: z.coerce.number().int().min(0).max(4500).default(SKILL_TIMEOUT_MS),
 });
 type KakaoSettings = z.output<typeof settingsSchema>;
@@ -59,6 +78,7 @@ export class KakaoAdapter implements ChannelAdapter {
     edit: false,
     threads: false,
     media: true,
+    downloads: true,
     buttons: true,
     // One answer per request (in-band or one callback): the adapter fits it into 3 bubbles itself.
     maxTextLength: 100_000,
@@ -71,6 +91,8 @@ export class KakaoAdapter implements ChannelAdapter {
   readonly #pacer = new Pacer();
   readonly #allowed: Allowlist;
   readonly #guard: CallbackGuard;
+  readonly #mediaRules: HostRule[];
+  readonly #policy: FetchPolicy;
 
   constructor(account: string, settings: KakaoSettings, ctx: ChannelContext) {
     this.account = account;
@@ -80,6 +102,8 @@ export class KakaoAdapter implements ChannelAdapter {
     this.#allowed = new Allowlist(settings.allowedUsers);
     const rules = parseHostRules(settings.callbackHosts);
     const policy = fetchPolicyFromConfig(ctx.config);
+    this.#policy = policy;
+    this.#mediaRules = parseHostRules(settings.mediaHosts);
     this.#guard = {
       rules,
       policy: { ...policy, allowHosts: [...(policy.allowHosts ?? []), ...explicitHosts(rules)] },
@@ -145,6 +169,30 @@ export class KakaoAdapter implements ChannelAdapter {
     );
   }
 
+  /**
+   * A picture from the payload. Kakao's image URLs need no credentials; as the request is unsigned, the URL is
+   * fetched only on a mediaHosts host (a full origin there may also be private, like a callback host).
+   */
+  async fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    if (!attachment.url) throw new AttachmentUnavailableError("the KakaoTalk picture has no URL");
+    const url = overHttps(this.#mediaRules, attachment.url);
+    if (!callbackAllowed(this.#mediaRules, url)) {
+      throw new UrlRefusedError(
+        url,
+        "its host is not one of Kakao's media hosts",
+        "An operator can allow it with channels.kakao.mediaHosts (OPENCLAW_CONNECTOR_KAKAO_MEDIA_HOSTS).",
+      );
+    }
+    return downloadFromPlatform({
+      url,
+      ownHosts: explicitHosts(this.#mediaRules),
+      policy: this.#policy,
+      limits,
+      fromPayload: true,
+      what: "the KakaoTalk picture",
+    });
+  }
+
   /** Soft allowlist: anyone may write; only listed user ids (botUserKey) are trusted. */
   isTrusted(event: InboundEvent): boolean {
     return this.#allowed.hasSender(event.sender.id);
@@ -155,13 +203,20 @@ export class KakaoAdapter implements ChannelAdapter {
   }
 }
 
+/** An http:// picture URL on a host allowed for https only is fetched over https (Kakao's CDN serves both). */
+function overHttps(rules: HostRule[], url: string): string {
+  if (!url.startsWith("http://") || callbackAllowed(rules, url)) return url;
+  const secure = `https://${url.slice("http://".length)}`;
+  return callbackAllowed(rules, secure) ? secure : url;
+}
+
 /** The connector seed's variables: the adapter exists only with OPENCLAW_CONNECTOR_KAKAO_ENABLED=true. */
 export function kakaoFromEnv(env: Env): Record<string, unknown> | undefined {
   return seedEnvSection(env, "KAKAO", {
     requiredAny: ["ENABLED"],
     enabledBy: "ENABLED",
     strings: {},
-    lists: { ALLOWED_USERS: "allowedUsers", CALLBACK_HOSTS: "callbackHosts" },
+    lists: { ALLOWED_USERS: "allowedUsers", CALLBACK_HOSTS: "callbackHosts", MEDIA_HOSTS: "mediaHosts" },
     defaultPort: KAKAO_DEFAULT_PORT,
   });
 }

@@ -11,6 +11,7 @@ import { choiceKey, resolveChoice } from "../shared/reply-choices.ts";
 import type { ChannelContext, OutboundMessage, WebhookRoute } from "../types.ts";
 import { callbackAllowed, type parseHostRules } from "./callback-hosts.ts";
 import { callbackAck, type SkillResponse, skillResponse } from "./format.ts";
+import { payloadImageUrls } from "./images.ts";
 
 const REPLAY_NAMESPACE = "kakao-replay";
 /** Without a callback URL, identical bodies within this window are one event (there is no message id). */
@@ -60,10 +61,13 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
     return sendError(res, 400, "SkillPayload lacks userRequest.user.id");
   if (typeof ur.utterance !== "string")
     return sendError(res, 400, "SkillPayload lacks userRequest.utterance");
-  const utterance = ur.utterance.trim();
-  if (!utterance) {
-    // Photos, stickers and other non-text turns arrive without an utterance: acknowledged, not handled.
-    return sendJson(res, 200, skillResponse("I can only read text messages."));
+  const images = payloadImageUrls(payload);
+  // A photo's turn may carry the photo's own URL as its utterance: that is no text the user wrote.
+  const said = ur.utterance.trim();
+  const utterance = images.includes(said) ? "" : said;
+  if (!utterance && !images.length) {
+    // Stickers and other non-text turns without a picture arrive without an utterance: acknowledged, not handled.
+    return sendJson(res, 200, skillResponse("I can only read text messages and pictures."));
   }
   o.health.inbound();
 
@@ -88,13 +92,15 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
     conversation: { id: userId, kind: "dm" },
     sender: { id: userId },
     text: utterance,
-    attachments: [],
+    attachments: images.map((url) => ({ kind: "image" as const, url })),
     addressed: true,
     receivedAt,
     replyContext: callbackUrl ? { callbackUrl, receivedAt } : { receivedAt },
     native: payload,
   };
-  const choice = await resolveChoice(o.ctx.store, choiceKey("kakao", o.account, userId), utterance);
+  const choice = utterance
+    ? await resolveChoice(o.ctx.store, choiceKey("kakao", o.account, userId), utterance)
+    : undefined;
   if (choice) event.action = { id, value: choice };
 
   const result = await o.ctx.ingest(event);

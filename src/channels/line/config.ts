@@ -11,7 +11,12 @@ import {
   webhookPathSchema,
 } from "../shared/settings.ts";
 
-export const LINE_DEFAULTS = { port: 8099, path: "/line/webhook", apiBase: "https://api.line.me" };
+export const LINE_DEFAULTS = {
+  port: 8099,
+  path: "/line/webhook",
+  apiBase: "https://api.line.me",
+  dataApiBase: "https://api-data.line.me",
+};
 
 export const lineSettingsSchema = z.object({
   channelSecret: requiredString("the Channel secret from the LINE Developers Console (Basic settings)"),
@@ -23,6 +28,8 @@ export const lineSettingsSchema = z.object({
   /** In groups and rooms, answer only messages that mention the bot. */
   requireMention: z.boolean().default(false),
   apiBase: apiBaseSchema(LINE_DEFAULTS.apiBase),
+  /** Where LINE serves the content of images, videos, audio and files users send (a separate host from apiBase). */
+  dataApiBase: apiBaseSchema(LINE_DEFAULTS.dataApiBase),
   bodyLimitBytes: bodyLimitSchema,
 });
 
@@ -32,7 +39,11 @@ export type LineSettings = z.output<typeof lineSettingsSchema>;
 export function lineFromEnv(env: Env): Record<string, unknown> | undefined {
   return seedEnvSection(env, "LINE", {
     requiredAny: ["CHANNEL_SECRET", "CHANNEL_ACCESS_TOKEN"],
-    strings: { CHANNEL_SECRET: "channelSecret", CHANNEL_ACCESS_TOKEN: "channelAccessToken" },
+    strings: {
+      CHANNEL_SECRET: "channelSecret",
+      CHANNEL_ACCESS_TOKEN: "channelAccessToken",
+      DATA_API_BASE: "dataApiBase",
+    },
     lists: { ALLOWED_USERS: "allowedUsers", ALLOWED_GROUPS: "allowedGroups" },
     bools: { REQUIRE_MENTION: "requireMention" },
     defaultPort: LINE_DEFAULTS.port,

@@ -1,10 +1,11 @@
 // LINE (Messaging API): signed webhooks in; replies use the event's reply token first (single use, short-lived)
 // and fall back to push. Images go out as signed https media links with a preview. Setup: docs/channels/line.md.
 import { randomUUID } from "node:crypto";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { MediaTooLargeError } from "../../core/too-large.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage, ImageFitError, previewImage } from "../../media/image.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -17,6 +18,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type MediaItem,
   type OutboundMessage,
   type SendOptions,
@@ -25,6 +28,7 @@ import {
 } from "../types.ts";
 import { LineClient, retryKeyFor } from "./client.ts";
 import { type LineSettings, lineFromEnv, lineSettingsSchema } from "./config.ts";
+import { fetchLineContent } from "./content.ts";
 import {
   batches,
   imageMessage,
@@ -53,7 +57,12 @@ const NO_PUBLIC_URL =
 export class LineAdapter implements ChannelAdapter {
   readonly channel = "line";
   readonly account = "default";
-  readonly capabilities = capabilities({ media: true, buttons: true, maxTextLength: LINE_TEXT_MAX });
+  readonly capabilities = capabilities({
+    media: true,
+    downloads: true,
+    buttons: true,
+    maxTextLength: LINE_TEXT_MAX,
+  });
   readonly listen?: { host: string; port: number };
   readonly #s: LineSettings;
   readonly #ctx: ChannelContext;
@@ -264,6 +273,17 @@ export class LineAdapter implements ChannelAdapter {
     const out = [imageMessage(originalUrl, previewUrl)];
     if (m.caption) out.push(textMessage(m.caption));
     return out;
+  }
+
+  /** What a user sent: from the content API by message id, or an external URL through the URL guard. */
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const source = {
+      apiBase: this.#s.apiBase,
+      dataApiBase: this.#s.dataApiBase,
+      token: this.#s.channelAccessToken,
+      policy: fetchPolicyFromConfig(this.#ctx.config),
+    };
+    return fetchLineContent(source, attachment, limits);
   }
 
   isTrusted(event: InboundEvent): boolean {

@@ -1,11 +1,11 @@
 // LINE webhooks: X-Line-Signature = base64 HMAC-SHA256(channel secret, raw body), required on every request
-// (even the console's "Verify" with no events). Text messages and postbacks become InboundEvents keyed by
-// webhookEventId, so a redelivery is a duplicate. A signature proves who sent a body, not that each event has
-// the shape we expect: every event is checked against a schema, and one we cannot read is skipped (the
-// adapter logs it) while the others of the batch are taken in.
+// (even the console's "Verify" with no events). Messages (text, image, video, audio, file, location, sticker)
+// and postbacks become InboundEvents keyed by webhookEventId, so a redelivery is a duplicate. A signature
+// proves who sent a body, not that each event has the shape we expect: every event is checked against a
+// schema, and one we cannot read is skipped (the adapter logs it) while the others of the batch are taken in.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
-import { type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";
+import { type Attachment, type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";
 import { hmac, verifyDigest } from "../../security/hmac.ts";
 
 export type LineVerdict = { ok: true } | { ok: false; status: 401; reason: string };
@@ -57,6 +57,34 @@ const messageEventSchema = baseSchema.extend({
   }),
 });
 
+/** Image, video and audio: fetched from the content API by message id, or from the sender's own server. */
+const contentSchema = z.object({
+  id: idSchema,
+  contentProvider: z.object({ type: z.string(), originalContentUrl: z.string().optional() }).optional(),
+});
+
+const fileSchema = z.object({
+  id: idSchema,
+  fileName: z.string().optional(),
+  fileSize: z.number().int().nonnegative().optional(),
+});
+
+const locationSchema = z.object({
+  title: z.string().optional(),
+  address: z.string().optional(),
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+});
+
+const stickerSchema = z.object({
+  packageId: z.string(),
+  stickerId: z.string(),
+  /** Up to 15 words describing the sticker, when LINE has them. */
+  keywords: z.array(z.string()).optional(),
+  /** What the user typed on a message sticker. */
+  text: z.string().optional(),
+});
+
 const postbackEventSchema = baseSchema.extend({
   postback: z.object({ data: z.string(), displayText: z.string().optional() }),
 });
@@ -66,7 +94,7 @@ type Mentionee = z.output<typeof mentioneeSchema>;
 
 /**
  * What one entry of a webhook's `events` became: an event to ingest; "ignored" for events clawgate does not
- * answer (follow, stickers, standby mode); "unidentified" for an event without webhookEventId (nothing to
+ * answer (follow, unsend, standby mode); "unidentified" for an event without webhookEventId (nothing to
  * deduplicate on); "unreadable" when its shape is not what LINE documents. `summary` is safe to log: event
  * type and source, never the text or the reply token.
  */
@@ -158,7 +186,22 @@ export function normalizeLineEvent(
     };
   }
   const message = p.message;
-  if (message.type !== "text" || message.text === undefined) return { kind: "ignored", summary };
+  if (message.type !== "text") {
+    const content = contentOf(message.type, (e as { message: unknown }).message);
+    if (!content) return { kind: "ignored", summary };
+    if ("problems" in content) return { kind: "unreadable", summary, problems: content.problems };
+    // Nobody can @-mention the bot in a picture: in a group that requires a mention it is not addressed.
+    return {
+      kind: "event",
+      event: {
+        ...base,
+        text: content.text,
+        attachments: [content.attachment],
+        addressed: conversation.kind === "dm" || !o.requireMention,
+      },
+    };
+  }
+  if (message.text === undefined) return { kind: "unreadable", summary, problems: ["message.text: missing"] };
   const mentionees = message.mention?.mentionees ?? [];
   const mentioned = mentionees.some((m) => m.isSelf);
   return {
@@ -169,4 +212,72 @@ export function normalizeLineEvent(
       addressed: conversation.kind === "dm" || mentioned || !o.requireMention,
     },
   };
+}
+
+/** LINE's audio messages are recorded in the app: voice notes, in an m4a (MP4) container. */
+const VOICE_MIME = "audio/mp4";
+
+type Content = { attachment: Attachment; text: string } | { problems: string[] };
+
+/** A non-text message as an attachment (and the words of a message sticker); undefined for unknown types. */
+function contentOf(type: string, raw: unknown): Content | undefined {
+  const read = <T>(schema: z.ZodType<T>, make: (v: T) => { attachment: Attachment; text?: string }) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) return { problems: problemsOf(parsed.error).map((p) => `message.${p}`) };
+    const made = make(parsed.data);
+    return { attachment: made.attachment, text: made.text ?? "" };
+  };
+  switch (type) {
+    case "image":
+    case "video":
+      return read(contentSchema, (m) => ({ attachment: { kind: type, ...contentRef(m) } }));
+    case "audio":
+      return read(contentSchema, (m) => ({
+        attachment: { kind: "voice", mime: VOICE_MIME, name: `voice-${m.id}.m4a`, ...contentRef(m) },
+      }));
+    case "file":
+      return read(fileSchema, (m) => ({
+        attachment: {
+          kind: "file",
+          platformId: m.id,
+          ...(m.fileName ? { name: m.fileName } : {}),
+          ...(m.fileSize !== undefined ? { size: m.fileSize } : {}),
+        },
+      }));
+    case "location":
+      return read(locationSchema, (m) => ({
+        attachment: {
+          kind: "location",
+          location: {
+            latitude: m.latitude,
+            longitude: m.longitude,
+            ...(m.title ? { name: m.title } : {}),
+            ...(m.address ? { address: m.address } : {}),
+          },
+        },
+      }));
+    case "sticker":
+      // The sticker's picture is not served by the Messaging API; its keywords say what it shows.
+      return read(stickerSchema, (m) => ({
+        attachment: {
+          kind: "sticker",
+          name: `LINE sticker ${m.packageId}/${m.stickerId}`,
+          ...(m.keywords?.length ? { alt: m.keywords.join(", ") } : {}),
+        },
+        text: m.text?.trim() ?? "",
+      }));
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Content LINE stores is fetched by message id; content an app sent from its own server
+ * (contentProvider.type "external") by the URL in the payload, which goes through the URL guard.
+ */
+function contentRef(m: z.output<typeof contentSchema>): Pick<Attachment, "platformId" | "url"> {
+  const external = m.contentProvider?.type === "external" ? m.contentProvider.originalContentUrl : undefined;
+  return external && /^https?:\/\//i.test(external)
+    ? { platformId: m.id, url: external }
+    : { platformId: m.id };
 }

@@ -1,9 +1,10 @@
 // Slack (Events API): signed webhooks in, Web API out. Replies go to the thread the message started, buttons are
 // Block Kit, images use the external upload flow. Setup: docs/channels/slack.md.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { readJsonObject } from "../../http/json-body.ts";
 import { sendJson } from "../../http/respond.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -14,6 +15,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   type SendOptions,
   type SentMessage,
@@ -21,6 +24,7 @@ import {
 } from "../types.ts";
 import { SlackClient } from "./client.ts";
 import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
+import { fetchSlackFile, SlackFilesScopeError } from "./files.ts";
 import { encodeSlackText, slackBlocks } from "./format.ts";
 import {
   normalizeSlackAction,
@@ -42,6 +46,7 @@ export class SlackAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: true,
     media: true,
+    downloads: true,
     buttons: true,
     // Slack truncates at 40k but recommends keeping a message under 4,000 characters.
     maxTextLength: 4000,
@@ -204,6 +209,24 @@ export class SlackAdapter implements ChannelAdapter {
         comment: m.caption,
       });
     }
+  }
+
+  /** A shared file's bytes, from files.slack.com with the bot token (needs the files:read scope). */
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const source = {
+      client: this.client,
+      token: this.#s.botToken,
+      apiBase: this.#s.apiBase,
+      policy: fetchPolicyFromConfig(this.#ctx.config),
+    };
+    return fetchSlackFile(source, attachment, limits).catch((err: unknown) => {
+      // The user only hears the file could not be downloaded: the operator's fix goes to the log and status.
+      if (err instanceof SlackFilesScopeError) {
+        this.#health.error(err.message);
+        this.#ctx.log.warn({ channel: "slack" }, err.message);
+      }
+      throw err;
+    });
   }
 
   /** A button's toast is shown only to the person who pressed it. */

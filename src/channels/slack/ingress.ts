@@ -4,7 +4,13 @@
 // acknowledges it), never a crash and never an id with "undefined" or an empty sender or conversation.
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
-import { type Attachment, type ConversationKind, type InboundEvent, sentAtFrom } from "../../core/event.ts";
+import {
+  type Attachment,
+  type AttachmentKind,
+  type ConversationKind,
+  type InboundEvent,
+  sentAtFrom,
+} from "../../core/event.ts";
 import { hmac, verifyDigest, withinWindow } from "../../security/hmac.ts";
 import { decodeSlackText } from "./format.ts";
 
@@ -58,9 +64,14 @@ const slackTs = z.string().regex(/^\d+(\.\d+)?$/, "not a Slack ts");
 const fileSchema = z.object({
   id: z.string().optional(),
   name: z.string().optional(),
+  title: z.string().optional(),
   mimetype: z.string().optional(),
   size: z.number().optional(),
   url_private: z.string().optional(),
+  /** "slack_audio" for an audio clip (a voice message), "slack_video" for a video clip. */
+  subtype: z.string().optional(),
+  /** "tombstone" (deleted) and "hidden_by_limit" (past a free workspace's history) carry no file. */
+  mode: z.string().optional(),
 });
 
 /** A message / app_mention event, as far as clawgate reads it. */
@@ -161,14 +172,7 @@ export function normalizeSlackEvent(
   text = decodeSlackText(text).trim();
 
   const kind = kindOf(e.channel_type, channel);
-  const attachments: Attachment[] = (e.files ?? []).map((f) => ({
-    kind: f.mimetype?.startsWith("image/") ? "image" : "file",
-    name: f.name,
-    mime: f.mimetype,
-    size: f.size,
-    url: f.url_private,
-    platformId: f.id,
-  }));
+  const attachments = (e.files ?? []).flatMap(slackAttachment);
   return {
     kind: "event",
     event: {
@@ -186,6 +190,34 @@ export function normalizeSlackEvent(
       native: payload,
     },
   };
+}
+
+/**
+ * One entry of a message's `files`. Slack Connect files may come as a stub (`file_access: "check_file_info"`)
+ * with only the id: fetchAttachment then asks files.info for the rest.
+ */
+function slackAttachment(f: z.output<typeof fileSchema>): Attachment[] {
+  if (f.mode === "tombstone" || f.mode === "hidden_by_limit") return [];
+  if (!f.url_private && !f.id) return [];
+  const mime = f.mimetype || undefined;
+  return [
+    {
+      kind: fileKind(f.subtype, mime),
+      ...(mime ? { mime } : {}),
+      ...(f.name || f.title ? { name: f.name || f.title } : {}),
+      ...(f.size !== undefined ? { size: f.size } : {}),
+      ...(f.url_private ? { url: f.url_private } : {}),
+      ...(f.id ? { platformId: f.id } : {}),
+    },
+  ];
+}
+
+/** An audio clip recorded in Slack is a voice message; other audio (an uploaded .mp3) is audio. */
+function fileKind(subtype: string | undefined, mime: string | undefined): AttachmentKind {
+  if (subtype === "slack_audio") return "voice";
+  const top = mime?.split("/")[0];
+  if (top === "image" || top === "audio" || top === "video") return top;
+  return "file";
 }
 
 function escapeRe(s: string): string {

@@ -15,6 +15,11 @@ export class TwilioClient {
   readonly #sid: string;
   readonly #auth: string;
 
+  /** HTTP Basic with the account SID and auth token: the Messages API, and media when the account protects it. */
+  get authorization(): string {
+    return this.#auth;
+  }
+
   constructor(apiBase: string, accountSid: string, authToken: string) {
     this.#base = apiBase;
     this.#sid = accountSid;

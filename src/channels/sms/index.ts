@@ -1,18 +1,21 @@
 // Twilio SMS/MMS: signed webhook ingress (checked against the public URL Twilio calls), replies through the
 // Messages API paced per sending number, long text split at 1600 characters, images sent as MMS by signed,
-// expiring media URLs. Buttons become numbered choices.
+// expiring media URLs. Buttons become numbered choices. Inbound MMS media is fetched from its MediaUrl with
+// the account's Basic auth (accounts may require it for media), following Twilio's redirect to its CDN without.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
 import { ConfigError } from "../../config/errors.ts";
 import type { Config } from "../../config/schema.ts";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { isImage } from "../../media/content-type.ts";
 import { fitImage } from "../../media/image.ts";
 import { Pacer } from "../../runtime/pacer.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { accountPath } from "../sdk/accounts.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
+import { AttachmentUnavailableError, downloadFromPlatform, hostOf } from "../sdk/download.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
 import { seedEnvSection } from "../shared/seed-env.ts";
@@ -24,6 +27,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type MediaItem,
   type OutboundMessage,
   type SendOptions,
@@ -83,6 +88,7 @@ export class SmsAdapter implements ChannelAdapter {
     edit: false,
     threads: false,
     media: true,
+    downloads: true,
     buttons: false,
     maxTextLength: MAX_TEXT,
     minEditIntervalMs: 0,
@@ -167,6 +173,23 @@ export class SmsAdapter implements ChannelAdapter {
         "publishing MMS media failed; sending a note instead",
       );
       return undefined;
+    });
+  }
+
+  /**
+   * An MMS media file: its MediaUrl is under api.twilio.com (or the configured apiBase), which answers with a
+   * redirect to the CDN. Basic auth goes to Twilio's API host only; the redirect is followed without it.
+   */
+  async fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    if (!attachment.url) throw new AttachmentUnavailableError("the MMS media has no MediaUrl");
+    return downloadFromPlatform({
+      url: attachment.url,
+      headers: { authorization: this.#client.authorization },
+      ownHosts: [hostOf(TWILIO_API_BASE), hostOf(this.#s.apiBase)],
+      policy: fetchPolicyFromConfig(this.#ctx.config),
+      limits,
+      fromPayload: true,
+      what: "the MMS media",
     });
   }
 

@@ -1,9 +1,10 @@
 // The Telegram channel: one adapter per bot account. Receives by long polling (default) or webhook, answers with
 // sendMessage and streams by editing that message, paced per chat, per group and per bot.
 import { createHash, randomUUID } from "node:crypto";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { cutText } from "../../core/text-cut.ts";
 import { type BucketSpec, Pacer } from "../../runtime/pacer.ts";
+import { fetchPolicyFromConfig } from "../../security/url-guard.ts";
 import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
@@ -14,6 +15,8 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type MediaItem,
   type OutboundMessage,
   RateLimitedError,
@@ -32,15 +35,16 @@ import {
   telegramFromEnv,
   telegramSettings,
 } from "./config.ts";
+import { fetchTelegramFile } from "./files.ts";
 import {
   inlineKeyboard,
   markdownToTelegramHtml,
   TELEGRAM_MAX_CALLBACK_ANSWER,
   TELEGRAM_MAX_CALLBACK_BYTES,
-  TELEGRAM_MAX_CAPTION,
   TELEGRAM_MAX_TEXT,
 } from "./format.ts";
 import { type BotIdentity, normalizeUpdate } from "./normalize.ts";
+import { sendSteps } from "./outbound.ts";
 import { TelegramPoller } from "./polling.ts";
 import type { TgMessage } from "./types.ts";
 import { telegramWebhookRoute } from "./webhook.ts";
@@ -60,6 +64,7 @@ export class TelegramAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: true,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: TELEGRAM_MAX_TEXT,
     minEditIntervalMs: 1000,
@@ -237,27 +242,16 @@ export class TelegramAdapter implements ChannelAdapter {
 
   async #send(to: DeliveryAddress, message: OutboundMessage, options: SendOptions): Promise<SentMessage> {
     const keyboard = await this.#keyboard(message);
-    const media = message.media ?? [];
     const base: TgSendOptions = {
       messageThreadId: topicOf(to),
       replyToMessageId: numberOr(to.replyContext?.replyToMessageId),
     };
-    const steps: (() => Promise<TgMessage>)[] = [];
-    // One photo with a short text: a single message with the text as its caption.
-    const captionFits =
-      media.length === 1 && !media[0]!.caption && message.text.length <= TELEGRAM_MAX_CAPTION;
-    if (message.text && !captionFits) {
-      steps.push(() =>
-        this.#sendText(to, message.text, { ...base, keyboard: media.length ? undefined : keyboard }),
-      );
-    }
-    for (const [i, item] of media.entries()) {
-      const isLast = i === media.length - 1;
-      const caption = captionFits ? message.text : item.caption;
-      steps.push(() =>
-        this.#sendMedia(to, item, caption, { ...base, keyboard: isLast ? keyboard : undefined }),
-      );
-    }
+    const steps = sendSteps(message).map((step) => {
+      const o = { ...base, keyboard: step.withKeyboard ? keyboard : undefined };
+      return step.kind === "text"
+        ? () => this.#sendText(to, step.text, o)
+        : () => this.#sendMedia(to, step.kind, step.item, step.caption, o);
+    });
     // Text and files are separate calls: when a later one fails (a 429 on the photo), the outbox retries the
     // whole item, and the retry resumes after the messages that went out instead of sending them again.
     const last = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, steps, (step) => step());
@@ -293,6 +287,12 @@ export class TelegramAdapter implements ChannelAdapter {
     );
   }
 
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    const { botToken: token, apiBase } = this.#cfg;
+    const policy = fetchPolicyFromConfig(this.#ctx.config);
+    return fetchTelegramFile({ client: this.client, token, apiBase, policy }, attachment, limits);
+  }
+
   isTrusted(event: InboundEvent): boolean {
     return this.#allowed.has(event);
   }
@@ -309,13 +309,17 @@ export class TelegramAdapter implements ChannelAdapter {
     );
   }
 
-  #sendMedia(to: DeliveryAddress, item: MediaItem, caption: string | undefined, o: TgSendOptions) {
-    const photo = /^image\/(jpeg|png|webp)$/i.test(item.mime);
+  #sendMedia(
+    to: DeliveryAddress,
+    kind: "photo" | "document",
+    item: MediaItem,
+    caption: string | undefined,
+    o: TgSendOptions,
+  ) {
     const file = { bytes: Buffer.from(item.dataBase64, "base64"), mime: item.mime, filename: item.filename };
-    const text = caption === undefined ? undefined : cutText(caption, TELEGRAM_MAX_CAPTION);
     return this.#paced(to, () =>
-      this.#withFormat(text ?? "", (t, parseMode) =>
-        this.client.sendFile(photo ? "photo" : "document", to.conversationId, file, t || undefined, {
+      this.#withFormat(caption ?? "", (t, parseMode) =>
+        this.client.sendFile(kind, to.conversationId, file, t || undefined, {
           ...o,
           parseMode: t ? parseMode : undefined,
         }),

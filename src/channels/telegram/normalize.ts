@@ -2,7 +2,8 @@
 // always; groups only on @mention, a reply to the bot or /cmd@thisbot unless requireMention is off), who the
 // sender is (a person, an anonymous group admin, a channel), which session a forum topic is, and drops what is
 // not for us (other bots' commands, our own messages, channel posts). Never throws, whatever it is given.
-import { type Attachment, type InboundEvent, type Sender, sentAtFrom } from "../../core/event.ts";
+import { type InboundEvent, type Sender, sentAtFrom } from "../../core/event.ts";
+import { attachmentsOf } from "./attachments.ts";
 import { type TgCallbackQuery, type TgChat, type TgMessage, type TgUser, tgUpdateSchema } from "./types.ts";
 
 export interface BotIdentity {
@@ -175,23 +176,4 @@ function stripMention(text: string, username: string): string {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function attachmentsOf(msg: TgMessage): Attachment[] {
-  const out: Attachment[] = [];
-  if (msg.photo?.length) {
-    const largest = msg.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
-    out.push({ kind: "image", platformId: largest.file_id, size: largest.file_size, mime: "image/jpeg" });
-  }
-  const file = (
-    kind: Attachment["kind"],
-    f?: { file_id: string; file_name?: string; mime_type?: string; file_size?: number },
-  ) => {
-    if (f) out.push({ kind, platformId: f.file_id, name: f.file_name, mime: f.mime_type, size: f.file_size });
-  };
-  file("file", msg.document);
-  file("audio", msg.voice);
-  file("audio", msg.audio);
-  file("video", msg.video);
-  return out;
 }

@@ -36,6 +36,17 @@ const fileSchema = z.object({
   file_size: z.number().optional(),
 });
 
+const stickerSchema = z.object({
+  file_id: z.string().min(1),
+  emoji: z.string().optional(),
+  /** .tgs (gzipped Lottie) and .webm stickers are animations, not pictures. */
+  is_animated: z.boolean().optional(),
+  is_video: z.boolean().optional(),
+  file_size: z.number().optional(),
+});
+
+const locationSchema = z.object({ latitude: z.number(), longitude: z.number() });
+
 const photoSizeSchema = z.object({
   file_id: z.string().min(1),
   file_unique_id: z.string().optional(),
@@ -67,6 +78,21 @@ export const tgMessageSchema = z.object({
   voice: fileSchema.optional(),
   audio: fileSchema.optional(),
   video: fileSchema.optional(),
+  /** A round video message; it has no mime_type (always MPEG-4). */
+  video_note: fileSchema.optional(),
+  /** A GIF or silent MPEG-4; Telegram sets `document` to the same file too. */
+  animation: fileSchema.optional(),
+  sticker: stickerSchema.optional(),
+  location: locationSchema.optional(),
+  /** Telegram sets `location` to the venue's location too. */
+  venue: z.object({ location: locationSchema, title: z.string(), address: z.string() }).optional(),
+  contact: z
+    .object({
+      phone_number: z.string(),
+      first_name: z.string(),
+      last_name: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const tgCallbackQuerySchema = z.object({

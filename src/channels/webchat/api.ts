@@ -14,7 +14,9 @@ import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
 import { MediaStore } from "../../media/store.ts";
 import { FailureLimiter } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
+import type { AnswerMedia } from "./answer-media.ts";
 import type { LiveHub } from "./live-hub.ts";
+import { messageBodyLimit, readUploads, type WebchatUploads } from "./uploads.ts";
 
 export const WEBCHAT_ACCOUNT = "default";
 export const MAX_MESSAGE_CHARS = 16_000;
@@ -22,7 +24,7 @@ export const MAX_MESSAGE_CHARS = 16_000;
 export const MAX_PAGE = 1000;
 const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
+export const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
 
 /**
  * The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; decided before any body is
@@ -55,9 +57,16 @@ const STATIC: Record<string, [string, string]> = {
   "/": ["index.html", "text/html; charset=utf-8"],
   "/assets/chat.js": ["chat.js", "text/javascript; charset=utf-8"],
   "/assets/chat.css": ["chat.css", "text/css; charset=utf-8"],
+  "/assets/attachments.js": ["attachments.js", "text/javascript; charset=utf-8"],
 };
 
-export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string | undefined): WebhookRoute[] {
+export function webchatRoutes(
+  ctx: ChannelContext,
+  hub: LiveHub,
+  token: string | undefined,
+  files: { uploads: WebchatUploads; answers: AnswerMedia },
+): WebhookRoute[] {
+  const { uploads, answers } = files;
   const mediaFiles = new MediaStore(ctx.store);
   const authorize = authorizer(token);
   const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
@@ -146,6 +155,8 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
             ctx.store.listInbound({ sessionKey: key, limit: 50 }),
           ]);
           const messages = page.slice(0, limit);
+          // An answer's pictures go with the first assistant row of that answer.
+          const pictured = new Set<string>();
           const pending = inbox
             .filter((i) => i.state === "pending" || i.state === "leased")
             .reverse()
@@ -155,6 +166,14 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
             .map(({ item, event }) => ({
               eventId: event.id,
               text: event.text,
+              ...(event.attachments.length
+                ? {
+                    attachments: event.attachments.map((a) => ({
+                      name: a.name ?? "file",
+                      mime: a.mime ?? "",
+                    })),
+                  }
+                : {}),
               receivedAt: event.receivedAt,
               state: item.state,
               lastError: item.lastError,
@@ -166,7 +185,16 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
                 // itself); what users and agents wrote is taken as written.
                 const { text, refs } =
                   m.role === "system" ? splitMediaRefs(m.content) : { text: m.content, refs: [] };
-                const media = refs.length ? await loadMediaRefs(mediaFiles, refs) : undefined;
+                // The files a user sent with a message are kept by its event id (uploads.ts).
+                const firstAnswer = m.role === "assistant" && m.eventId && !pictured.has(m.eventId);
+                if (firstAnswer) pictured.add(m.eventId!);
+                const media = refs.length
+                  ? await loadMediaRefs(mediaFiles, refs)
+                  : m.role === "user" && m.eventId
+                    ? await uploads.history(m.eventId)
+                    : firstAnswer
+                      ? await answers.history(m.eventId!)
+                      : undefined;
                 return {
                   id: m.id,
                   role: m.role,
@@ -188,13 +216,16 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
     {
       method: "POST",
       path: "/api/threads/:id/messages",
-      bodyLimitBytes: 80_000,
+      bodyLimitBytes: messageBodyLimit(ctx.config.media.inbound),
       handler: guard(
         thread(async (_req, res, { params, body }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
           if (!json) return sendError(res, 400, 'body must be a JSON object like {"text":"hello"}');
           const text = typeof json.text === "string" ? json.text : "";
-          if (!text.trim()) return sendError(res, 400, "text must be a non-empty string");
+          const files = readUploads(json.attachments, ctx.config.media.inbound);
+          if (!Array.isArray(files)) return sendError(res, files.status, files.error);
+          if (!text.trim() && !files.length)
+            return sendError(res, 400, "text must be a non-empty string (or send attachments)");
           if (text.length > MAX_MESSAGE_CHARS) {
             return sendError(
               res,
@@ -207,25 +238,36 @@ export function webchatRoutes(ctx: ChannelContext, hub: LiveHub, token: string |
             return sendError(res, 400, "clientMessageId must be 8-64 of A-Z a-z 0-9 _ -");
           }
           const lexed = lexCommand(text);
+          const id = `webchat:${WEBCHAT_ACCOUNT}:${params.id}:${clientId}`;
+          const attachments = await uploads.keep(params.id!, sessionKey(params.id!), id, files);
           const event: InboundEvent = {
-            id: `webchat:${WEBCHAT_ACCOUNT}:${params.id}:${clientId}`,
+            id,
             channel: "webchat",
             account: WEBCHAT_ACCOUNT,
             conversation: { id: params.id!, kind: "dm" },
             sender: webchatSender(json),
             text,
             command: lexed.kind === "command" ? lexed.command : undefined,
-            attachments: [],
+            attachments,
             addressed: true,
             receivedAt: Date.now(),
           };
           // A thread is titled by its first message; a command such as /new is no title.
+          const title = text.trim() || files.map((f) => f.name).join(", ");
           await ctx.store.touchSession(
             sessionKey(params.id!),
-            lexed.kind === "none" ? text.trim().slice(0, 60) : undefined,
+            lexed.kind === "none" ? title.slice(0, 60) : undefined,
           );
           const result = await ctx.ingest(event);
-          if (result === "accepted") hub.publish(params.id!, { type: "accepted", eventId: event.id, text });
+          if (result === "accepted") {
+            const names = attachments.map((a) => ({ name: a.name ?? "file", mime: a.mime ?? "" }));
+            hub.publish(params.id!, {
+              type: "accepted",
+              eventId: event.id,
+              text,
+              ...(names.length ? { attachments: names } : {}),
+            });
+          }
           sendJson(res, 202, { ok: true, eventId: event.id, duplicate: result === "duplicate" });
         }),
       ),

@@ -33,11 +33,18 @@ export interface ReplyFrame {
   media?: FrameMedia[];
 }
 
+/** A file a user sent with a message, by name (its bytes are in the thread's history). */
+export interface AttachmentName {
+  name: string;
+  mime: string;
+}
+
 /** A message entered the thread (from this tab, another tab or an API client). */
 export interface AcceptedFrame {
   type: "accepted";
   eventId: string;
   text: string;
+  attachments?: AttachmentName[];
 }
 
 /** A short acknowledgement of a button press ("noted", "This button is no longer valid."); not stored. */
@@ -64,6 +71,7 @@ export interface ApiMessage {
 export interface ApiPending {
   eventId: string;
   text: string;
+  attachments?: AttachmentName[];
   receivedAt?: number;
   state?: string;
   lastError?: string | null;

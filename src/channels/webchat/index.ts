@@ -1,7 +1,7 @@
-// The built-in web chat: the page at /, a JSON API for threads and messages, and live updates over SSE.
-// Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
+// The built-in web chat: the page at /, a JSON API for threads and messages (with files), and live updates over
+// SSE. Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
-import type { DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import {
@@ -9,13 +9,17 @@ import {
   type ChannelAdapter,
   type ChannelContext,
   defineChannel,
+  type FetchedMedia,
+  type FetchLimits,
   type OutboundMessage,
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
+import { AnswerMedia } from "./answer-media.ts";
+import { sessionKey, WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
 import { ReplyRows } from "./reply-rows.ts";
+import { WebchatUploads } from "./uploads.ts";
 
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
@@ -26,6 +30,7 @@ export class WebchatAdapter implements ChannelAdapter {
     answersPresses: true,
     threads: false,
     media: true,
+    downloads: true,
     buttons: true,
     maxTextLength: 100_000,
     minEditIntervalMs: 0,
@@ -34,11 +39,15 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #ctx: ChannelContext;
   readonly #health = new HealthTracker();
   readonly #rows: ReplyRows;
+  readonly #uploads: WebchatUploads;
+  readonly #answers: AnswerMedia;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
     this.#ctx = ctx;
     this.#rows = new ReplyRows(ctx.store);
+    this.#uploads = new WebchatUploads(ctx.store, ctx.config.media.inbound);
+    this.#answers = new AnswerMedia(ctx.store, ctx.config.media.inbound.keepDays);
     this.#health.status("running");
   }
 
@@ -53,7 +62,13 @@ export class WebchatAdapter implements ChannelAdapter {
       },
       this.hub,
       this.#ctx.config.webchat.token,
+      { uploads: this.#uploads, answers: this.#answers },
     );
+  }
+
+  /** A file sent with a message: from the media store, and only for the thread it was sent in. */
+  fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
+    return this.#uploads.fetch(attachment.platformId, sessionKey, limits);
   }
 
   async stop() {
@@ -71,9 +86,19 @@ export class WebchatAdapter implements ChannelAdapter {
     options?: SendOptions,
   ): Promise<SentMessage> {
     const id = options?.idempotencyKey;
-    const messageId = await this.#rows
-      .find(`webchat:${address.account}:${address.conversationId}`, message.text, options ?? {})
-      .catch(() => undefined);
+    const key = `webchat:${address.account}:${address.conversationId}`;
+    // Kept before the event goes out, so the history the page fetches on it already has the pictures.
+    if (options?.eventId && message.media?.length) {
+      await this.#answers
+        .keep(key, options.eventId, id ?? `${Date.now()}`, message.media)
+        .catch((err: Error) =>
+          this.#ctx.log.warn(
+            { err: err.message },
+            "could not keep an answer's pictures for the web chat history",
+          ),
+        );
+    }
+    const messageId = await this.#rows.find(key, message.text, options ?? {}).catch(() => undefined);
     this.hub.publish(address.conversationId, {
       type: "reply",
       id,

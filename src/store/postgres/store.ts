@@ -261,6 +261,7 @@ export class PostgresStore extends PortableStore implements Store {
   async deleteSession(key: string): Promise<void> {
     await this.#tx(async (c) => {
       await this.#q(SQL.deleteMessages, [key], c);
+      await this.#q(SQL.deleteMediaOf, [key], c);
       await this.#q(SQL.deleteSession, [key], c);
     });
   }

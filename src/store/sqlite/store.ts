@@ -254,6 +254,7 @@ export class SqliteStore extends PortableStore implements Store {
   async deleteSession(key: string): Promise<void> {
     this.#tx(() => {
       this.#run(SQL.deleteMessages, key);
+      this.#run(SQL.deleteMediaOf, key);
       this.#run(SQL.deleteSession, key);
     });
   }
