@@ -243,7 +243,8 @@ describe("console in Chromium", () => {
       body: JSON.stringify({ request_id, poll_token }),
     });
     assert.equal(poll.status, 200);
-    await device.locator(".badge", { hasText: "active" }).waitFor();
+    // The list is read again every 5 s while the page is open.
+    await device.locator(".badge", { hasText: "active" }).waitFor({ timeout: 20_000 });
     await device.getByRole("button", { name: /^Rotate token of / }).click();
     await page.getByText(/New token for .* \(shown once\)/).waitFor();
     await device.locator(".badge", { hasText: "active" }).waitFor();
