@@ -6,6 +6,7 @@ import type { Page } from "playwright-core";
 import QRCode from "qrcode";
 import { decodeSetupCode } from "../../src/pairing/setup-code.ts";
 import { BOT } from "../channels/telegram-helpers.ts";
+import { FakeLine } from "../fakes/line.ts";
 import { startTestGateway, waitFor } from "../helpers/gateway.ts";
 import { type ConsoleGateway, chat, startConsoleGateway } from "./console-gateway.ts";
 import { ADMIN_TOKEN, closeConsole, go, openConsole, signIn, status, useBrowser } from "./console-helpers.ts";
@@ -81,7 +82,7 @@ describe("console in Chromium", () => {
     assert.match(label ?? "", /^webchat: [1-9]\d* messages in the last minute$/);
   });
 
-  test("Channels: restart an account; a section that does not validate shows the server's problems", async () => {
+  test("Channels: restart an account; a section that does not validate shows the server's problems; add and remove one", async () => {
     await go(page, "Channels");
     const card = page.locator('[data-account="telegram/default"]');
     await card.waitFor();
@@ -99,6 +100,29 @@ describe("console in Chromium", () => {
     await alert.waitFor();
     assert.match((await alert.textContent()) ?? "", /was not saved/);
     assert.ok((await alert.locator("li").count()) >= 1, "the problems are listed");
+
+    // A valid section is added and runs at once; removing it stops it again.
+    const line = await new FakeLine().start();
+    try {
+      await page.getByLabel("Channel (telegram, slack, discord, …)").fill("line");
+      const settings = {
+        channelSecret: "line-channel-secret-0123456789",
+        channelAccessToken: line.token,
+        apiBase: line.url,
+      };
+      await page.getByLabel("Settings (JSON)").fill(JSON.stringify(settings));
+      await page.getByRole("button", { name: "Add and apply" }).click();
+      await status(page, /^Applied: .*line/);
+      const lineCard = page.locator('[data-account="line/default"]');
+      await lineCard.waitFor();
+      assert.equal(gw.gateway.adapter("line", "default")?.channel, "line");
+      await page.locator('[data-section="line"] summary').click();
+      await page.getByRole("button", { name: "Remove line" }).click();
+      await lineCard.waitFor({ state: "detached" });
+      assert.equal(gw.gateway.adapter("line", "default"), undefined);
+    } finally {
+      await line.stop();
+    }
   });
 
   test("Conversations: search by text, open the history with the target and latency of the answer", async () => {
@@ -150,7 +174,7 @@ describe("console in Chromium", () => {
   });
 
   test("Approvals: a waiting /run is rejected with a reason", async () => {
-    await chat(gw.url, "/run txt2img a quiet harbour", "stranger");
+    const thread = await chat(gw.url, "/run txt2img a quiet harbour", "stranger");
     await go(page, "Approvals");
     const item = page.locator(".list li").first();
     await item.waitFor();
@@ -158,6 +182,15 @@ describe("console in Chromium", () => {
     await item.getByRole("button", { name: /^Reject / }).click();
     await item.waitFor({ state: "detached" });
     assert.deepEqual((await admin(gw.url, "GET", "/admin/api/approvals")).approvals, []);
+    await waitFor(
+      async () => {
+        const r = await fetch(`${gw.url}/api/threads/${thread}/messages`);
+        const { messages } = (await r.json()) as { messages: { content: string }[] };
+        return messages.some((m) => /Rejected/.test(m.content) && m.content.includes("not today"));
+      },
+      5000,
+      "the requester is told, with the reason",
+    );
     assert.equal(gw.comfy.submissions.length, 0, "nothing ran");
   });
 

@@ -41,7 +41,7 @@ export function Act({ label, run, done, confirm: question, kind, context }) {
     setBusy(true);
     try {
       const r = await run();
-      announce(typeof done === "string" ? done : `${label}: done`);
+      announce(typeof done === "string" ? done : (r?.message ?? `${label}: done`));
       if (typeof done === "function") done(r);
     } catch (err) {
       announce(err.message, "error");
