@@ -171,6 +171,20 @@ describe("console in Chromium", () => {
     await second.waitFor({ state: "detached" });
     assert.equal((await gw.gateway.store.outboxStats()).dead, 0);
     assert.ok(!gw.telegram.messages(BOT.token, "4242").some((m) => m.text === "second dead letter"));
+    // A new dead letter shows up on the open page without a reload (the live status's dead count changed).
+    gw.telegram.failNextSend(400, "Bad Request: chat not found");
+    await gw.gateway.deliver(
+      { channel: "telegram", account: "default", conversationId: "4242" },
+      { text: "third dead letter" },
+      "dl-third",
+    );
+    await outbox.locator("li", { hasText: "third dead letter" }).waitFor();
+    await outbox.getByRole("button", { name: /^Retry all 1/ }).click();
+    await waitFor(
+      () => gw.telegram.messages(BOT.token, "4242").some((m) => m.text === "third dead letter"),
+      5000,
+      "the bulk retry",
+    );
   });
 
   test("Approvals: a waiting /run is rejected with a reason", async () => {

@@ -1,5 +1,5 @@
 // Pending approvals (ComfyUI jobs waiting for an admin) with their inputs: approve or reject with a reason.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { Act, html, Loading, PageTitle, useLoad, when } from "./ui.js";
 
@@ -22,6 +22,11 @@ function Approval({ a, reload }) {
 
 export function ApprovalsPage() {
   const state = useLoad(() => api("GET", "/admin/api/approvals"));
+  // Approvals have no live event: read them again every few seconds while the page is open.
+  useEffect(() => {
+    const t = setInterval(state.reload, 5000);
+    return () => clearInterval(t);
+  }, [state.reload]);
   const items = state.data?.approvals ?? [];
   return html`<section aria-labelledby="page-title">
     <${PageTitle}>Approvals<//>

@@ -1,9 +1,13 @@
 // Dead letters of the inbox and the outbox: reason, payload preview, retry, discard, and retry-all.
 import { api } from "./api.js";
+import { useStatus } from "./live.js";
 import { Act, html, Loading, PageTitle, useLoad, when } from "./ui.js";
 
 function Queue({ name, title }) {
-  const state = useLoad(() => api("GET", `/admin/api/${name}?state=dead&limit=100`));
+  // Read again whenever the live status says this queue's counts changed (all of them, not only the dead: a
+  // discard and a new dead letter within one tick leave that count as it was).
+  const counts = JSON.stringify(useStatus()?.[name] ?? null);
+  const state = useLoad(() => api("GET", `/admin/api/${name}?state=dead&limit=100`), [counts]);
   const items = state.data?.items ?? [];
   return html`<section aria-labelledby=${`dead-${name}`} data-queue=${name}>
     <h2 id=${`dead-${name}`}>${title} (${items.length})</h2>

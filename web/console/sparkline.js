@@ -2,6 +2,8 @@
 import { html } from "./ui.js";
 
 export function Sparkline({ values, label, width = 160, height = 32 }) {
+  // One sample is drawn as a level line, so a chart never shows up empty.
+  if (values.length === 1) values = [values[0], values[0]];
   const max = Math.max(1, ...values);
   const step = values.length > 1 ? width / (values.length - 1) : width;
   const points = values
