@@ -299,9 +299,15 @@ describe("console in Chromium", () => {
     await device.locator(".badge", { hasText: "revoked" }).waitFor();
   });
 
-  test("sign out ends the session", async () => {
+  test("sign out ends the session, in the other tab too at its next call", async () => {
+    const other = await browser().context.newPage();
+    await other.goto(`${gw.url}/console`);
+    await other.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Admin token").waitFor();
+    await other.getByRole("link", { name: "Channels" }).click();
+    await other.getByLabel("Admin token").waitFor();
+    await other.close();
     await page.reload();
     await page.getByLabel("Admin token").waitFor();
     await closeConsole(page);

@@ -63,7 +63,7 @@ function Shell({ onSignOut }) {
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
-      <span class="brand">clawgate console</span>
+      <span class="brand">clawgate<span class="brand-suffix"> console</span></span>
       <span class=${`conn ${connection}`}>${connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : "Connecting…"}</span>
       <button type="button" class="menu" aria-expanded=${open} aria-controls="nav" onClick=${() => setOpen(!open)}>Menu</button>
       <button type="button" class="signout" onClick=${onSignOut}>Sign out</button>

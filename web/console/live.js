@@ -22,7 +22,12 @@ export function connect() {
   if (source) return;
   source = new EventSource("/admin/api/events");
   source.addEventListener("open", () => setConnection("live"));
-  source.addEventListener("error", () => setConnection("reconnecting"));
+  source.addEventListener("error", () => {
+    setConnection("reconnecting");
+    // The browser retries a dropped stream by itself, but gives up on an answer that is not a stream (401 after
+    // the session expired, 503 while the gateway restarts): ask whether we are still signed in, then reconnect.
+    if (source?.readyState === EventSource.CLOSED) setTimeout(recover, 3000);
+  });
   source.addEventListener("status", (e) => {
     latest = JSON.parse(e.data);
     const seen = new Set(Object.keys(latest.rates ?? {}));
@@ -36,6 +41,15 @@ export function connect() {
     emit("status", latest);
   });
   source.addEventListener("audit", (e) => emit("audit", JSON.parse(e.data)));
+}
+
+async function recover() {
+  if (!source) return;
+  const res = await fetch("/console/api/session").catch(() => undefined);
+  if (res?.status === 401) return window.dispatchEvent(new Event("console:signed-out"));
+  source.close();
+  source = undefined;
+  connect();
 }
 
 export function disconnect() {
