@@ -14,7 +14,7 @@ import { OverviewPage } from "./overview.js";
 import { PairingPage } from "./pairing.js";
 import { SchedulesPage } from "./schedules.js";
 import { SignIn } from "./sign-in.js";
-import { html, useAnnouncement } from "./ui.js";
+import { announce, html, useAnnouncement } from "./ui.js";
 
 const PAGES = [
   ["overview", "Overview", OverviewPage],
@@ -55,6 +55,7 @@ function Shell({ onSignOut }) {
   const first = useRef(true);
   useEffect(() => {
     setOpen(false);
+    announce(""); // an outcome belongs to the page it happened on
     document.title = `${title} · clawgate console`;
     // Keyboard and screen-reader users land on the new page's heading, not at the old link.
     if (!first.current) document.getElementById("page-title")?.focus();
