@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { registerConsoleApi } from "../console/api.ts";
 import { AuditLog } from "../console/audit.ts";
 import type { ConsoleEvents } from "../console/events.ts";
+import { registerConsoleUiRoutes } from "../console/ui-routes.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
 import {
@@ -153,6 +154,7 @@ export class Gateway {
     const audit = new AuditLog(store);
     const admin = adminRoutes(this.router, auth, audit);
     registerHealthRoutes(this.router, { store, ready: () => this.ready, metrics: this.metrics });
+    registerConsoleUiRoutes(this.router);
     const statusSource: AdminStatusSource = {
       store,
       version: VERSION,

@@ -326,6 +326,18 @@ export class FakeTelegram {
     this.#rateLimits.set(String(chatId), { retryAfter: retryAfterSec, count, method });
   }
 
+  /**
+   * BotFather's /revoke: the bot keeps its identity and chats under `newToken`; the old token answers 401
+   * Unauthorized from now on (a long poll held with it ends).
+   */
+  revokeToken(oldToken: string, newToken: string) {
+    const s = this.#state(oldToken);
+    this.#bots.delete(oldToken);
+    s.bot = { ...s.bot, token: newToken };
+    this.#bots.set(newToken, s);
+    s.poll?.wake();
+  }
+
   messages(token: string, chatId?: number | string): FakeMessage[] {
     const all = this.#state(token).messages;
     return chatId === undefined ? all : all.filter((m) => m.chat_id === String(chatId));
