@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { minimumSpanMs } from "../../src/runtime/pacer.ts";
 import { FakeTelegram } from "../fakes/telegram.ts";
+import { FakeTwilio } from "../fakes/twilio.ts";
 import { FakeWhatsapp } from "../fakes/whatsapp.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
@@ -36,7 +37,7 @@ function report(name: string, spanMs: number, minimumMs: number) {
   return ratio;
 }
 
-describe("a burst of replies to 500 conversations", { timeout: 120_000 }, () => {
+describe("a burst of replies to 500 conversations", { timeout: 240_000 }, () => {
   const cleanup: (() => Promise<void>)[] = [];
   after(async () => {
     for (const c of cleanup.reverse()) await c();
@@ -117,5 +118,39 @@ describe("a burst of replies to 500 conversations", { timeout: 120_000 }, () => 
     const minimum = minimumSpanMs(N, { ratePerSec: limit.perSec, burst: limit.burst });
     const span = wa.sent.at(-1)!.at - wa.sent[0]!.at;
     assert.ok(report("whatsapp", span, minimum) <= 1.1, `${span} ms against a minimum of ${minimum} ms`);
+  });
+
+  test("Twilio at a 20 MPS sender: its queue stays short, within 10 % of the minimum", async () => {
+    const tw = await new FakeTwilio().start();
+    cleanup.push(() => tw.stop());
+    tw.senderMps = 20;
+    const gw = await startTestGateway({
+      config: {
+        channels: {
+          sms: {
+            accountSid: tw.accountSid,
+            authToken: tw.authToken,
+            from: "+15550001111",
+            apiBase: tw.url,
+            publicUrl: "https://gw.example.com/sms/webhook",
+            mps: 20,
+          },
+        },
+      },
+    });
+    cleanup.push(() => gw.stop());
+    const numbers = Array.from({ length: N }, (_, i) => `+1555${String(2_000_000 + i)}`);
+    await burst(gw, "sms", numbers);
+
+    await waitFor(() => tw.sent.length >= N, 60_000, "every reply sent");
+    assert.deepEqual(tw.refused, [], "Twilio refused nothing");
+    assert.equal(new Set(tw.sent.map((m) => m.To)).size, N, "exactly one reply per number");
+    // Twilio sends one message per interval whatever arrives: the replies reach phones over (N - 1) / MPS.
+    const minimum = minimumSpanMs(N, { ratePerSec: 20, burst: 1 });
+    const leaves = tw.sent.map((m) => m.at! + m.queuedMs!);
+    const span = Math.max(...leaves) - tw.sent[0]!.at!;
+    const longestQueue = Math.max(...tw.sent.map((m) => m.queuedMs!));
+    assert.ok(longestQueue <= 1500, `a reply waited ${Math.round(longestQueue)} ms in Twilio's queue`);
+    assert.ok(report("twilio", span, minimum) <= 1.1, `${span} ms against a minimum of ${minimum} ms`);
   });
 });

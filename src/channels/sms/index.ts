@@ -75,10 +75,12 @@ const settingsSchema = z
   });
 type SmsSettings = z.output<typeof settingsSchema>;
 
-/** Paced at the sender's MPS so Twilio's queue stays empty; a few parts of one answer may go together. */
+/**
+ * Paced at the sender's MPS so Twilio's queue stays short: anything sent faster only waits there. Three may go
+ * together, the parts of one answer.
+ */
 function twilioPace(s: SmsSettings) {
-  const ratePerSec = s.mps ?? (s.messagingServiceSid ? 10 : 1);
-  return { ratePerSec, burst: Math.max(3, Math.ceil(ratePerSec)) };
+  return { ratePerSec: s.mps ?? (s.messagingServiceSid ? 10 : 1), burst: 3 };
 }
 
 /** The URL Twilio signs: the account's publicUrl, else server.publicBaseUrl with the account's path. */
