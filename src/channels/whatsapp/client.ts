@@ -61,8 +61,9 @@ export class WhatsappClient {
       { key: "global", ...this.#pace.number },
       { key: `chat:${chat}`, ...this.#pace.pair },
     ];
-    // App limits (a minute or more, see RATE_CODES) hold every send; a shorter wait holds only this chat.
-    const blockKey = (err: RateLimitedError) => (err.retryAfterMs >= 60_000 ? "global" : `chat:${chat}`);
+    // The pair rate (131056) holds only this user; the number's throughput and the app's limits hold every send.
+    const blockKey = (err: RateLimitedError) =>
+      err.retryAfterMs === RATE_CODES[131056] ? `chat:${chat}` : "global";
     return pacedCall(this.#pacer, buckets, blockKey, async () => {
       try {
         const res = await platformFetch<T>(`${this.#base}${path}`, {
