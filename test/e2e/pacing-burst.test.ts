@@ -2,9 +2,10 @@
 // sends as the platforms do: every conversation gets exactly one reply, the fake refuses none (no 429, no
 // 130429), and the burst takes at most 10 % longer than the least time the platform's limits allow.
 //
-// Only a bound that the limits make long is asserted: Telegram's 30 a second makes 500 replies take over 15 s,
-// WhatsApp runs as a number shared with the Business app (fixed at 20 mps); the gateway's own work per reply is a small part of that,
-// so a busy machine does not decide the outcome.
+// Only a bound that the limits make long is asserted: Telegram's 30 a second makes 500 replies take over 15 s;
+// WhatsApp runs as a number shared with the Business app (fixed at 20 mps) and Twilio as a 20 MPS sender for the
+// same reason. The gateway's own work per reply is a small part of that, so a busy machine does not decide the
+// outcome.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { minimumSpanMs } from "../../src/runtime/pacer.ts";

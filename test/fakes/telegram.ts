@@ -99,7 +99,7 @@ export class FakeTelegram {
   #bots = new Map<string, BotState>();
   #nextUpdateId = 1000;
   #rateLimits = new Map<string, { retryAfter: number; count: number; method?: string }>();
-  /** Telegram's limits on sends (core.telegram.org/bots/faq); a test may lower them or set null to turn them off. */
+  /** Telegram's limits on sends (core.telegram.org/bots/faq); a test may lower them, or null turns them off. */
   limits: { bot: Limit; chat: Limit; group: Limit } | null = {
     bot: { perSec: 30, burst: 30 },
     chat: { perSec: 1, burst: 3 },

@@ -18,11 +18,12 @@ export function retryKeyFor(idempotencyKey: string): string {
 
 /**
  * LINE limits each endpoint per channel (bot): reply and push fall under "Other API endpoints", 2,000 requests
- * per second each (Messaging API reference, "Rate limits": developers.line.biz/en/reference/messaging-api/#rate-limits).
- * LINE's "Best practices for preventing HTTP status code 429 errors" warns that a limiter set at the limit itself can
- * still exceed it, depending on when requests reach the platform, and asks for a margin: we pace each endpoint at
- * 1,900/s (95 %) with a burst of 100, which leaves LINE's bucket a second's worth of requests for bunched arrivals. The per-chat bucket is not a LINE limit: it
- * keeps one chatty conversation from flooding a user's screen with a long chunked answer all at once.
+ * per second each (Messaging API reference, "Rate limits":
+ * developers.line.biz/en/reference/messaging-api/#rate-limits). LINE's "Best practices for preventing HTTP status
+ * code 429 errors" warns that a limiter set at the limit itself can still exceed it, depending on when requests
+ * reach the platform, and asks for a margin: we pace each endpoint at 1,900/s (95 %) with a burst of 100, which
+ * leaves LINE's bucket about a second's worth of requests for bunched arrivals. The per-chat bucket is not a LINE
+ * limit: it keeps one conversation's long chunked answer from landing all at once.
  */
 export const LINE_PACE = {
   endpoint: { ratePerSec: 1900, burst: 100 },

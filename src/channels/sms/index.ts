@@ -64,8 +64,9 @@ const settingsSchema = z
     apiBase: apiBaseSchema(TWILIO_API_BASE),
     /**
      * Message segments per second the sender may send. Twilio queues what goes faster, for hours, so a reply
-     * arrives late rather than refused. Default 1 for a `from` number (a US long code: twilio.com/docs/api/errors/30001),
-     * 10 for a Messaging Service; set the throughput Twilio gives your sender (toll-free, short code, 10DLC).
+     * arrives late rather than refused. Default 1 for a `from` number (a US long code:
+     * twilio.com/docs/api/errors/30001), 10 for a Messaging Service; set the throughput Twilio gives your sender
+     * (toll-free, short code, 10DLC).
      */
     mps: z.number().positive().max(10_000).optional(),
   })

@@ -15,12 +15,13 @@ const RATE_CODES: Record<number, number> = {
 };
 
 /**
- * Meta's limits for one business number (developers.facebook.com/documentation/business-messaging/whatsapp/throughput):
- * a throughput of 80 messages per second by default (error 130429 beyond it; higher tiers are set with
- * `throughputMps`), and a pair rate of about one message every 6 seconds to the same WhatsApp user (error 131056),
- * with short bursts tolerated but not sized. We send at both rates but let only a third of a second's messages go
- * at once: requests taken on time can reach Meta bunched (a busy machine, uneven transit) and Meta meters
- * arrivals, so the unused two thirds absorb that. A pair burst of 20 lets a chunked answer go out at once.
+ * Meta's limits for one business number
+ * (developers.facebook.com/documentation/business-messaging/whatsapp/throughput): a throughput of 80 messages
+ * per second by default (error 130429 beyond it; higher tiers are set with `throughputMps`), and a pair rate of
+ * about one message every 6 seconds to the same WhatsApp user (error 131056), with short bursts tolerated but not
+ * sized. We send at both rates but let only a third of a second's messages go at once: requests taken on time can
+ * reach Meta bunched (a busy machine, uneven transit) and Meta meters arrivals, so the unused two thirds absorb
+ * that. A pair burst of 20 lets a chunked answer go out at once.
  */
 export function whatsappPace(throughputMps: number) {
   return {
