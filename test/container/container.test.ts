@@ -1,0 +1,231 @@
+// The container recipe, built and run as a self-hoster would: the Containerfile built with buildah on a Debian
+// base (no registry is needed: see images.ts), then the image run with podman: a non-root process, /readyz and
+// the image's HEALTHCHECK, a web chat message answered by the fake agent, reload inside the container and by
+// SIGHUP, a clean stop on SIGTERM, the data in the volume surviving a new container, and PostgreSQL through
+// CLAWGATE_DATABASE_URL (what compose.yaml sets). Slow (minutes on a first run), so it runs only when asked.
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FakeAgent } from "../fakes/openai-agent.ts";
+import { waitFor } from "../helpers/gateway.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { baseImage, buildImage, onPath, type RunResult, run } from "./images.ts";
+
+const reasons: string[] = [];
+if (process.env.CLAWGATE_TEST_CONTAINER !== "1") {
+  reasons.push("set CLAWGATE_TEST_CONTAINER=1 to build and run the container image (it takes minutes)");
+}
+for (const program of ["buildah", "debootstrap"]) {
+  if (!onPath(program)) reasons.push(`${program} is not on the PATH (apt-get install ${program})`);
+}
+if (process.getuid?.() !== 0) reasons.push("debootstrap and buildah run as root here; run the test as root");
+const skipAll = reasons.length > 0 ? reasons.join("; ") : false;
+const skipRun =
+  skipAll || (onPath("podman") ? false : "podman is not on the PATH: the image is built but not run");
+if (skipAll) console.log(`# container test skipped: ${skipAll}`);
+else if (skipRun) console.log(`# container run skipped: ${skipRun}`);
+
+const SLOW = 30 * 60_000;
+const TAG = "localhost/clawgate-test:latest";
+const RUN_ID = `clawgate-ctr-${process.pid}`;
+const VOLUME = `${RUN_ID}-data`;
+const HELLO = "hello from a container";
+
+function podman(args: string[], opts: { check?: boolean } = {}): Promise<RunResult> {
+  // This machine's crun refuses its cgroup layout ("hybrid mode"); runc works. Any runtime does elsewhere.
+  const runtime = process.env.CLAWGATE_TEST_OCI_RUNTIME ?? (onPath("runc") ? "runc" : undefined);
+  return run("podman", [...(runtime ? ["--runtime", runtime] : []), ...args], opts);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Message {
+  role: string;
+  content: string;
+}
+
+describe("container image", { skip: skipAll }, () => {
+  let built: RunResult;
+  before(
+    async () => {
+      built = await buildImage(await baseImage(), TAG);
+    },
+    { timeout: SLOW },
+  );
+
+  it("is built from the Containerfile with the health check, stop signal, user and volume it declares", async () => {
+    assert.match(built.stdout + built.stderr, /Successfully tagged localhost\/clawgate-test:latest/);
+    const config = JSON.parse((await run("buildah", ["inspect", "--type", "image", TAG])).stdout).Docker
+      .config;
+    assert.equal(config.User, "clawgate");
+    assert.equal(config.StopSignal, "SIGTERM");
+    assert.deepEqual(Object.keys(config.Volumes), ["/data"]);
+    assert.deepEqual(Object.keys(config.ExposedPorts), ["8787/tcp"]);
+    assert.equal(config.WorkingDir, "/data");
+    assert.deepEqual(config.Entrypoint, ["node", "/app/bin/clawgate.js"]);
+    assert.deepEqual(config.Cmd, ["start"]);
+    assert.equal(config.Healthcheck.Test[0], "CMD");
+    assert.match(config.Healthcheck.Test.at(-1), /\/readyz/);
+  });
+
+  describe("running", { skip: skipRun }, () => {
+    let agent: FakeAgent;
+    let port: number;
+    let db: TestDatabase | undefined;
+    const names: string[] = [];
+    const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+
+    /** Starts the image detached with the volume at /data; resolves once /readyz answers 200. */
+    const start = async (name: string, env: Record<string, string> = {}) => {
+      names.push(name);
+      const envArgs = Object.entries({
+        CLAWGATE_PORT: String(port),
+        OCG_AGENT_URL: agent.url,
+        ...env,
+      }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      // Host networking: the container reaches the fake agent on 127.0.0.1 and the test reaches the gateway
+      // there, as a loopback caller (no web chat token needed). The sandbox this was written on refuses to
+      // raise RLIMIT_NPROC, which podman does by default, so the limits are given explicitly.
+      await podman([
+        ...["run", "-d", "--name", name, "--network", "host"],
+        ...["--ulimit", "nofile=8192:8192", "--ulimit", "nproc=4096:4096"],
+        ...["-v", `${VOLUME}:/data`, ...envArgs, TAG],
+      ]);
+      return waitFor(
+        async () => {
+          const r = await fetch(url("/readyz")).catch(() => undefined);
+          return r?.status === 200 ? ((await r.json()) as { ok: boolean; store: string }) : undefined;
+        },
+        60_000,
+        `${name} to answer /readyz with 200`,
+      );
+    };
+    const logs = async (name: string) => {
+      const r = await podman(["logs", name]);
+      return r.stdout + r.stderr;
+    };
+    const send = async (thread: string, text: string, clientMessageId: string) => {
+      const r = await fetch(url(`/api/threads/${thread}/messages`), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text, clientMessageId }),
+      });
+      assert.equal(r.status, 202);
+    };
+    const history = async (thread: string) => {
+      const r = await fetch(url(`/api/threads/${thread}/messages`));
+      return ((await r.json()) as { messages: Message[] }).messages.map((m) => [m.role, m.content]);
+    };
+
+    before(async () => {
+      agent = await new FakeAgent().start();
+      port = await freePort();
+      await podman(["volume", "create", VOLUME]);
+      const ready = await start(`${RUN_ID}-1`);
+      assert.deepEqual(ready, { ok: true, store: "sqlite" });
+    });
+
+    after(async () => {
+      for (const name of names) await podman(["rm", "-f", "-t", "0", name], { check: false });
+      await podman(["volume", "rm", "-f", VOLUME], { check: false });
+      await agent?.stop();
+      await db?.drop();
+    });
+
+    it("runs the gateway as the unprivileged user clawgate (uid and gid 10001), not root", async () => {
+      const status = (await podman(["exec", `${RUN_ID}-1`, "cat", "/proc/1/status"])).stdout;
+      assert.match(status, /^Uid:\t10001\t10001\t10001\t10001$/m);
+      assert.match(status, /^Gid:\t10001\t10001\t10001\t10001$/m);
+      assert.match(status, /^CapEff:\t0000000000000000$/m);
+      const cmdline = (await podman(["exec", `${RUN_ID}-1`, "cat", "/proc/1/cmdline"])).stdout;
+      assert.equal(cmdline, "node\0/app/bin/clawgate.js\0start\0");
+    });
+
+    it("answers /readyz with 200 and passes the image's HEALTHCHECK", async () => {
+      const r = await fetch(url("/readyz"));
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), '{"ok":true,"store":"sqlite"}');
+      const hc = await podman(["healthcheck", "run", `${RUN_ID}-1`], { check: false });
+      assert.equal(hc.code, 0, `healthcheck failed: ${hc.stdout}${hc.stderr}`);
+    });
+
+    it("answers a web chat message with the agent's reply", async () => {
+      await send("ctr-thread", HELLO, "ctr-message-0001");
+      const messages = await waitFor(
+        async () => {
+          const m = await history("ctr-thread");
+          return m.length === 2 ? m : undefined;
+        },
+        30_000,
+        "the agent's reply in the thread",
+      );
+      assert.deepEqual(messages, [
+        ["user", HELLO],
+        ["assistant", `echo: ${HELLO}`],
+      ]);
+    });
+
+    it("re-reads its configuration on `clawgate reload` inside the container and on SIGHUP", async () => {
+      const name = `${RUN_ID}-1`;
+      const reload = await podman(["exec", name, "clawgate", "reload"]);
+      assert.equal(reload.stdout, "No channel changed.\n");
+      await podman(["kill", "--signal", "HUP", name]);
+      await waitFor(
+        async () => (await logs(name)).match(/"msg":"configuration reloaded"/g)?.length === 2,
+        20_000,
+        "a second 'configuration reloaded' in the log",
+      );
+    });
+
+    it("stops cleanly on SIGTERM and keeps its data in the volume for the next container", async () => {
+      const name = `${RUN_ID}-1`;
+      await podman(["stop", "-t", "40", name]);
+      assert.equal((await podman(["inspect", "--format", "{{.State.ExitCode}}", name])).stdout.trim(), "0");
+      assert.match(await logs(name), /"reason":"SIGTERM","msg":"stopping"/);
+
+      const mountpoint = (
+        await podman(["volume", "inspect", "--format", "{{.Mountpoint}}", VOLUME])
+      ).stdout.trim();
+      const dbFile = statSync(join(mountpoint, "clawgate.db"));
+      assert.equal(dbFile.uid, 10001);
+
+      await start(`${RUN_ID}-2`);
+      assert.deepEqual(await history("ctr-thread"), [
+        ["user", HELLO],
+        ["assistant", `echo: ${HELLO}`],
+      ]);
+      await podman(["stop", "-t", "40", `${RUN_ID}-2`]);
+    });
+
+    it("runs on PostgreSQL given CLAWGATE_DATABASE_URL, as compose.yaml sets it", async () => {
+      db = await createTestDatabase("clawgate_ctr");
+      const ready = await start(`${RUN_ID}-pg`, { CLAWGATE_DATABASE_URL: db.url });
+      assert.deepEqual(ready, { ok: true, store: "postgres" });
+      await send("ctr-pg-thread", "hello postgres", "ctr-message-0002");
+      const messages = await waitFor(
+        async () => {
+          const m = await history("ctr-pg-thread");
+          return m.length === 2 ? m : undefined;
+        },
+        30_000,
+        "the agent's reply in the PostgreSQL thread",
+      );
+      assert.deepEqual(messages, [
+        ["user", "hello postgres"],
+        ["assistant", "echo: hello postgres"],
+      ]);
+      await podman(["stop", "-t", "40", `${RUN_ID}-pg`]);
+    });
+  });
+});
