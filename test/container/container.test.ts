@@ -4,14 +4,15 @@
 // SIGHUP, a clean stop on SIGTERM, the data in the volume surviving a new container, and PostgreSQL through
 // CLAWGATE_DATABASE_URL (what compose.yaml sets). Slow (minutes on a first run), so it runs only when asked.
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { waitFor } from "../helpers/gateway.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
-import { baseImage, buildImage, onPath, type RunResult, run } from "./images.ts";
+import { baseImage, buildImage, onPath, postgresImage, REPO, type RunResult, run } from "./images.ts";
 
 const reasons: string[] = [];
 if (process.env.CLAWGATE_TEST_CONTAINER !== "1") {
@@ -24,8 +25,10 @@ if (process.getuid?.() !== 0) reasons.push("debootstrap and buildah run as root 
 const skipAll = reasons.length > 0 ? reasons.join("; ") : false;
 const skipRun =
   skipAll || (onPath("podman") ? false : "podman is not on the PATH: the image is built but not run");
+const skipCompose = skipRun || (onPath("podman-compose") ? false : "podman-compose is not on the PATH");
 if (skipAll) console.log(`# container test skipped: ${skipAll}`);
 else if (skipRun) console.log(`# container run skipped: ${skipRun}`);
+else if (skipCompose) console.log(`# compose run skipped: ${skipCompose}`);
 
 const SLOW = 30 * 60_000;
 const TAG = "localhost/clawgate-test:latest";
@@ -33,10 +36,11 @@ const RUN_ID = `clawgate-ctr-${process.pid}`;
 const VOLUME = `${RUN_ID}-data`;
 const HELLO = "hello from a container";
 
+// This machine's crun refuses its cgroup layout ("hybrid mode"); runc works. Any runtime does elsewhere.
+const RUNTIME = process.env.CLAWGATE_TEST_OCI_RUNTIME ?? (onPath("runc") ? "runc" : undefined);
+
 function podman(args: string[], opts: { check?: boolean } = {}): Promise<RunResult> {
-  // This machine's crun refuses its cgroup layout ("hybrid mode"); runc works. Any runtime does elsewhere.
-  const runtime = process.env.CLAWGATE_TEST_OCI_RUNTIME ?? (onPath("runc") ? "runc" : undefined);
-  return run("podman", [...(runtime ? ["--runtime", runtime] : []), ...args], opts);
+  return run("podman", [...(RUNTIME ? ["--runtime", RUNTIME] : []), ...args], opts);
 }
 
 function freePort(): Promise<number> {
@@ -57,9 +61,11 @@ interface Message {
 
 describe("container image", { skip: skipAll }, () => {
   let built: RunResult;
+  let base: string;
   before(
     async () => {
-      built = await buildImage(await baseImage(), TAG);
+      base = await baseImage();
+      built = await buildImage(base, TAG);
     },
     { timeout: SLOW },
   );
@@ -226,6 +232,118 @@ describe("container image", { skip: skipAll }, () => {
         ["assistant", "echo: hello postgres"],
       ]);
       await podman(["stop", "-t", "40", `${RUN_ID}-pg`]);
+    });
+  });
+
+  describe("compose.yaml", { skip: skipCompose }, () => {
+    const project = `${RUN_ID}-compose`.replaceAll("-", "_");
+    let agent: FakeAgent;
+    let forwarder: Server;
+    let port: number;
+    let confDir: string;
+    let env: NodeJS.ProcessEnv;
+    const WEBCHAT_TOKEN = "compose-webchat-token-0123";
+    const compose = (...args: string[]) =>
+      run("podman-compose", ["-p", project, "-f", "compose.yaml", ...args], { cwd: REPO, env });
+
+    before(
+      async () => {
+        const pg = await postgresImage(base);
+        agent = await new FakeAgent().start();
+        // The agent as the containers see it: on the host, through the compose network's gateway.
+        const agentPort = Number(new URL(agent.url).port);
+        forwarder = createServer((s) => {
+          const t = connect(agentPort, "127.0.0.1");
+          s.pipe(t).pipe(s);
+          s.on("error", () => t.destroy());
+          t.on("error", () => s.destroy());
+        });
+        await new Promise<void>((r) => forwarder.listen(0, "0.0.0.0", r));
+        const forwardPort = (forwarder.address() as { port: number }).port;
+        port = await freePort();
+        // Made here so its gateway address is known: Podman 4 has no "host-gateway" for extra_hosts.
+        await podman(["network", "create", `${project}_default`]);
+        const gateway = (
+          await podman([
+            "network",
+            "inspect",
+            "--format",
+            "{{range .Subnets}}{{.Gateway}}{{end}}",
+            `${project}_default`,
+          ])
+        ).stdout.trim();
+        // What the test passes to `podman` above as flags, podman-compose's podman reads from containers.conf.
+        confDir = mkdtempSync(join(tmpdir(), "clawgate-compose-"));
+        writeFileSync(
+          join(confDir, "containers.conf"),
+          `[containers]\ndefault_ulimits = ["nofile=8192:8192", "nproc=4096:4096"]\n` +
+            (RUNTIME ? `[engine]\nruntime = "${RUNTIME}"\n` : ""),
+        );
+        env = {
+          ...process.env,
+          CONTAINERS_CONF: join(confDir, "containers.conf"),
+          POSTGRES_IMAGE: pg,
+          POSTGRES_PASSWORD: "compose-db-password",
+          CLAWGATE_IMAGE: TAG,
+          CLAWGATE_WEBCHAT_TOKEN: WEBCHAT_TOKEN,
+          CLAWGATE_ADMIN_TOKEN: "compose-admin-token-0123",
+          CLAWGATE_PUBLISHED_PORT: String(port),
+          OCG_AGENT_URL: `http://host.docker.internal:${forwardPort}/v1/chat/completions`,
+          HOST_GATEWAY: gateway,
+        };
+        await compose("up", "-d");
+      },
+      { timeout: SLOW },
+    );
+
+    after(async () => {
+      if (env) await compose("down", "-v", "-t", "5").catch(() => {});
+      await podman(["network", "rm", "-f", `${project}_default`], { check: false });
+      forwarder?.close();
+      await agent?.stop();
+      if (confDir) rmSync(confDir, { recursive: true, force: true });
+    });
+
+    it("starts clawgate on the PostgreSQL service and answers the web chat on the published port", async () => {
+      const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+      const ready = await waitFor(
+        async () => {
+          const r = await fetch(url("/readyz")).catch(() => undefined);
+          return r?.status === 200 ? await r.text() : undefined;
+        },
+        120_000,
+        "clawgate from compose to answer /readyz with 200",
+      );
+      assert.equal(ready, '{"ok":true,"store":"postgres"}');
+      for (const service of ["postgres", "clawgate"]) {
+        const hc = await podman(["healthcheck", "run", `${project}_${service}_1`], { check: false });
+        assert.equal(hc.code, 0, `${service} health check failed: ${hc.stdout}${hc.stderr}`);
+      }
+
+      const post = (headers: Record<string, string>) =>
+        fetch(url("/api/threads/compose-thread/messages"), {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ text: "hello compose", clientMessageId: "compose-message-0001" }),
+        });
+      // Through a published port the caller is not loopback: the token is required.
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ authorization: `Bearer ${WEBCHAT_TOKEN}` })).status, 202);
+      const messages = await waitFor(
+        async () => {
+          const r = await fetch(url("/api/threads/compose-thread/messages"), {
+            headers: { authorization: `Bearer ${WEBCHAT_TOKEN}` },
+          });
+          const m = ((await r.json()) as { messages: Message[] }).messages.map((x) => [x.role, x.content]);
+          return m.length === 2 ? m : undefined;
+        },
+        30_000,
+        "the agent's reply through compose",
+      );
+      assert.deepEqual(messages, [
+        ["user", "hello compose"],
+        ["assistant", "echo: hello compose"],
+      ]);
     });
   });
 });

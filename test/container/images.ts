@@ -24,10 +24,10 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { check?: boolean; cwd?: string } = {},
+  opts: { check?: boolean; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -160,4 +160,37 @@ export async function buildImage(base: string, tag: string): Promise<RunResult> 
     ],
     { cwd: REPO },
   );
+}
+
+/**
+ * Stands in for docker.io/library/postgres in compose.yaml (POSTGRES_IMAGE): Debian's PostgreSQL on the same
+ * base, with an entrypoint that honours the official image's POSTGRES_* variables (postgres-entrypoint.sh).
+ */
+export async function postgresImage(base: string): Promise<string> {
+  const ref = "localhost/clawgate-test-postgres:15";
+  if (await imageExists(ref)) return ref;
+  const ctr = (await run("buildah", ["from", base])).stdout.trim();
+  try {
+    await run("buildah", [
+      ...["run", "--isolation", "chroot", ctr, "--", "sh", "-c"],
+      "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15" +
+        " && rm -rf /var/lib/apt/lists/*",
+    ]);
+    const entrypoint = fileURLToPath(new URL("postgres-entrypoint.sh", import.meta.url));
+    await run("buildah", ["copy", "--chmod", "0755", ctr, entrypoint, "/usr/local/bin/docker-entrypoint.sh"]);
+    await run("buildah", [
+      "config",
+      ...[
+        "--env",
+        "PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      ],
+      ...["--volume", "/var/lib/postgresql/data", "--stop-signal", "SIGINT", "--port", "5432"],
+      ...["--entrypoint", '["/usr/local/bin/docker-entrypoint.sh"]', "--cmd", "", ctr],
+    ]);
+    await run("buildah", ["commit", "--rm", ctr, ref]);
+  } catch (err) {
+    await run("buildah", ["rm", ctr], { check: false });
+    throw err;
+  }
+  return ref;
 }
