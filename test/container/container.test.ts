@@ -1,7 +1,7 @@
 // The container recipe, built and run as a self-hoster would: the Containerfile built with buildah on a Debian
 // base (no registry is needed: see images.ts), then the image run with podman: a non-root process, /readyz and
 // the image's HEALTHCHECK, a web chat message answered by the fake agent, reload inside the container and by
-// SIGHUP, a clean stop on SIGTERM, the data in the volume surviving a new container, and PostgreSQL through
+// SIGHUP, `clawgate restart` and `clawgate stop` through the admin API, a clean stop on SIGTERM, the data in the volume surviving a new container, and PostgreSQL through
 // CLAWGATE_DATABASE_URL (what compose.yaml sets). Slow (minutes on a first run), so it runs only when asked.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -194,6 +194,22 @@ describe("container image", { skip: skipAll }, () => {
       );
     });
 
+    it("restarts in place on `clawgate restart` inside the container", async () => {
+      const name = `${RUN_ID}-1`;
+      const restart = await podman(["exec", name, "clawgate", "restart"]);
+      assert.equal(restart.stdout, "The gateway is restarting.\n");
+      await waitFor(
+        async () => (await logs(name)).match(/"msg":"clawgate is ready"/g)?.length === 2,
+        30_000,
+        "a second 'clawgate is ready' in the log",
+      );
+      assert.equal((await fetch(url("/readyz"))).status, 200);
+      assert.equal(
+        (await podman(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(),
+        "running",
+      );
+    });
+
     it("stops cleanly on SIGTERM and keeps its data in the volume for the next container", async () => {
       const name = `${RUN_ID}-1`;
       await podman(["stop", "-t", "40", name]);
@@ -231,7 +247,17 @@ describe("container image", { skip: skipAll }, () => {
         ["user", "hello postgres"],
         ["assistant", "echo: hello postgres"],
       ]);
-      await podman(["stop", "-t", "40", `${RUN_ID}-pg`]);
+      // `clawgate stop` asks the running gateway to drain and exit: the container ends with it, cleanly. The exec
+      // session itself is killed when the container ends (137), often before the CLI has printed its answer.
+      const stop = await podman(["exec", `${RUN_ID}-pg`, "clawgate", "stop"], { check: false });
+      if (stop.code === 0) assert.equal(stop.stdout, "The gateway is stopping.\n");
+      else assert.equal(stop.code, 137, `clawgate stop failed: ${stop.stdout}${stop.stderr}`);
+      await podman(["wait", `${RUN_ID}-pg`]);
+      assert.equal(
+        (await podman(["inspect", "--format", "{{.State.ExitCode}}", `${RUN_ID}-pg`])).stdout.trim(),
+        "0",
+      );
+      assert.match(await logs(`${RUN_ID}-pg`), /"reason":"clawgate stop","msg":"stopping"/);
     });
   });
 
