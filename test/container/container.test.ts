@@ -1,8 +1,9 @@
 // The container recipe, built and run as a self-hoster would: the Containerfile built with buildah on a Debian
 // base (no registry is needed: see images.ts), then the image run with podman: a non-root process, /readyz and
 // the image's HEALTHCHECK, a web chat message answered by the fake agent, reload inside the container and by
-// SIGHUP, `clawgate restart` and `clawgate stop` through the admin API, a clean stop on SIGTERM, the data in the volume surviving a new container, and PostgreSQL through
-// CLAWGATE_DATABASE_URL (what compose.yaml sets). Slow (minutes on a first run), so it runs only when asked.
+// SIGHUP, `clawgate restart` and `clawgate stop` through the admin API, a clean stop on SIGTERM, the data in the
+// volume surviving a new container, PostgreSQL through CLAWGATE_DATABASE_URL, and compose.yaml brought up with
+// podman-compose. Slow (minutes on a first run, about one after), so it runs only when asked.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
