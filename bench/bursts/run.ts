@@ -103,7 +103,7 @@ console.log(
   `${EVENTS} events in one webhook, acknowledged in ${ms(burstAckMs)}, drained in ${(drainMs / 1000).toFixed(1)} s (${Math.round(EVENTS / (drainMs / 1000))}/s); load ${loadavg()[0]!.toFixed(2)}`,
 );
 console.log(
-  `probes while draining: ${busy.health.length}${probedWhileDraining ? "" : " (the burst drained before the probes ended)"}`,
+  `probes while draining: ${busy.health.length}${probesRanOut ? " (the probes ended before the burst drained)" : ""}`,
 );
 console.log("| | idle p50 | idle p99 | draining p50 | draining p99 |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
