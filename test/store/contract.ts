@@ -21,8 +21,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
           s.enqueueInbound(item("e2", "a")),
           s.enqueueInbound(item("e2", "a")),
         ]);
-        assert.deepEqual([r1, r2].sort(), ["duplicate", "inserted"]);
-        assert.equal((await s.inboxStats()).pending, 2);
+        assert.deepEqual([r1, r2].sort(), ["duplicate", "queued"], "e2 waits behind e1 in lane a");
+        assert.equal(await s.enqueueInbound(item("e3", "b")), "inserted", "e3 opens lane b");
+        assert.equal((await s.inboxStats()).pending, 3);
       } finally {
         await s.close();
       }

@@ -1,0 +1,107 @@
+// PostgreSQL's statements for inbox lanes (src/store/lanes.ts), where several replicas write at once. The lane
+// row is the lock that orders them: whoever changes what a lane's head is, or decides what it is, holds the
+// lane's row first.
+//  - an enqueue locks its lane's row (inserting it, or ON CONFLICT DO UPDATE … WHERE false, which locks without
+//    writing), so a claim that found the lane empty and deletes its row either committed before (the enqueue
+//    then inserts a fresh row) or finds the row locked and skips it;
+//  - a claim locks due lanes FOR UPDATE SKIP LOCKED, then reads each head in a second statement (a fresh
+//    snapshot, so it sees every commit made before the locks), leases heads FOR UPDATE SKIP LOCKED and moves
+//    the other lanes to their true ready time. It never waits on a lock, so claims never deadlock;
+//  - completions, failures and retries mark their lane due after changing their row, waiting for the lane's
+//    row if a claim holds it, and so land after that claim's verdict.
+// Enqueue batches lock their lanes in session_key order, so two replicas' batches never deadlock each other.
+
+import type { Sql } from "../sql.ts";
+import { NOW_MS } from "../sql.ts";
+
+/** $1 ids, $2 session keys, $3 payloads, $4 received_at (arrays), $5 updated_at: the ids stored, and whether each opened its lane. */
+export const INSERT_INBOUND: Sql = {
+  name: "cg_inbox_enqueue_lanes",
+  text: `WITH stored AS (
+      INSERT INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+      SELECT t.id, t.session_key, t.payload, t.received_at, ${NOW_MS}, $5
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+        WITH ORDINALITY AS t(id, session_key, payload, received_at, ord)
+      ORDER BY t.ord
+      ON CONFLICT (id) DO NOTHING RETURNING id, session_key
+    ),
+    opened AS (
+      INSERT INTO inbox_lanes (session_key, ready_at)
+      SELECT DISTINCT session_key, ${NOW_MS} FROM stored ORDER BY session_key
+      ON CONFLICT (session_key) DO UPDATE SET ready_at = inbox_lanes.ready_at WHERE false
+      RETURNING session_key
+    )
+    SELECT s.id, s.session_key, o.session_key IS NOT NULL AS opened
+    FROM stored s LEFT JOIN opened o USING (session_key)`,
+};
+
+/** An inbox statement returning `session_key`, and its lane marked due in the same statement. */
+export function withLaneDue(q: Sql): Sql {
+  return {
+    ...(q.name ? { name: `${q.name}_due` } : {}),
+    text: `WITH changed AS (${q.text}),
+      due AS (
+        INSERT INTO inbox_lanes (session_key, ready_at) SELECT session_key, ${NOW_MS} FROM changed
+        ON CONFLICT (session_key) DO UPDATE SET ready_at = ${NOW_MS} WHERE inbox_lanes.ready_at > ${NOW_MS}
+      )
+      SELECT session_key FROM changed`,
+  };
+}
+
+/** $1 limit: due lanes, longest-waiting first, locked; lanes another claimer or writer holds are skipped. */
+export const LOCK_DUE_LANES: Sql = {
+  name: "cg_inbox_lanes_due",
+  text: `SELECT session_key FROM inbox_lanes WHERE ready_at <= ${NOW_MS}
+    ORDER BY ready_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+};
+
+/**
+ * $1 the locked lanes, $2 owner, $3 lease ms, $4 updated_at. Leases each claimable head (src/store/lanes.ts
+ * laneVerdict, spelled in SQL), deletes the rows of empty lanes and moves the others to their true ready time.
+ * A head locked by someone else (its completion or failure in progress) keeps its lane due: that writer marks
+ * it due again anyway once it commits.
+ */
+export function leaseHeads(columns: string[]): Sql {
+  const now = NOW_MS;
+  return {
+    name: "cg_inbox_lanes_lease",
+    text: `WITH heads AS (
+      SELECT l.session_key, h.seq, h.state, h.available_at, h.lease_until,
+        (SELECT MAX(j.lease_until) FROM inbox j
+          WHERE j.session_key = l.session_key AND j.state = 'leased' AND j.seq <> h.seq
+            AND j.lease_until >= ${now}) AS other_until
+      FROM unnest($1::text[]) AS l(session_key)
+      LEFT JOIN LATERAL (
+        SELECT i.seq, i.state, i.available_at, i.lease_until FROM inbox i
+        WHERE i.session_key = l.session_key AND i.state IN ('pending', 'leased')
+        ORDER BY i.seq LIMIT 1
+      ) h ON true
+    ),
+    picked AS (
+      SELECT i.seq FROM inbox i JOIN heads h ON h.seq = i.seq
+      WHERE h.other_until IS NULL AND i.state IN ('pending', 'leased')
+        AND ((i.state = 'pending' AND i.available_at <= ${now}) OR (i.state = 'leased' AND i.lease_until < ${now}))
+      FOR UPDATE OF i SKIP LOCKED
+    ),
+    leased AS (
+      UPDATE inbox i SET state = 'leased', lease_owner = $2, lease_until = ${now} + $3,
+        attempts = i.attempts + 1, updated_at = $4
+      FROM picked p WHERE i.seq = p.seq
+      RETURNING ${columns.map((c) => `i.${c}`).join(", ")}
+    ),
+    emptied AS (
+      DELETE FROM inbox_lanes l USING heads h WHERE l.session_key = h.session_key AND h.seq IS NULL
+    ),
+    moved AS (
+      UPDATE inbox_lanes l SET ready_at = CASE
+          WHEN p.seq IS NOT NULL THEN ${now} + $3 + 1
+          WHEN h.other_until IS NOT NULL THEN h.other_until + 1
+          WHEN h.state = 'pending' AND h.available_at > ${now} THEN h.available_at
+          WHEN h.state = 'leased' AND h.lease_until >= ${now} THEN h.lease_until + 1
+          ELSE l.ready_at END
+      FROM heads h LEFT JOIN picked p ON p.seq = h.seq
+      WHERE l.session_key = h.session_key AND h.seq IS NOT NULL
+    )
+    SELECT * FROM leased`,
+  };
+}
