@@ -14,6 +14,25 @@
 import type { Sql } from "../sql.ts";
 import { NOW_MS } from "../sql.ts";
 
+/**
+ * A safety net for writers that do not know about lanes: a replica still running the previous release during
+ * a rolling upgrade inserts inbox rows without lane rows, and nothing would ever claim them once it stops. After
+ * every INSERT into the inbox, each lane the statement added to gets its row (locked as an enqueue locks it).
+ * This release's enqueue already did that in the same statement, so here it only finds its own rows. The
+ * function keeps the migration's search_path, so it finds this install's tables whoever's connection inserts.
+ */
+export const OPEN_LANES_TRIGGER = `
+  CREATE FUNCTION inbox_open_lanes() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO inbox_lanes (session_key, ready_at)
+      SELECT DISTINCT session_key, ${NOW_MS} FROM added ORDER BY session_key
+      ON CONFLICT (session_key) DO UPDATE SET ready_at = inbox_lanes.ready_at WHERE false;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER inbox_open_lanes AFTER INSERT ON inbox REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION inbox_open_lanes();
+`;
+
 /** $1 ids, $2 session keys, $3 payloads, $4 received_at (arrays), $5 updated_at: the ids stored, and whether each opened its lane. */
 export const INSERT_INBOUND: Sql = {
   name: "cg_inbox_enqueue_lanes",

@@ -5,6 +5,7 @@
 
 import { inboxLanesTable } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
+import { OPEN_LANES_TRIGGER } from "./lanes-claim.ts";
 
 export const postgresMigrations: string[] = [
   schemaV1("postgres"),
@@ -15,5 +16,5 @@ export const postgresMigrations: string[] = [
   CREATE INDEX outbox_open_id ON outbox(id) WHERE state IN ('pending', 'leased');
   `,
   mediaTable("postgres"),
-  inboxLanesTable("postgres"),
+  inboxLanesTable("postgres") + OPEN_LANES_TRIGGER,
 ];
