@@ -198,13 +198,15 @@ export class PostgresStore extends PortableStore implements Store {
     await this.settled();
     const out: Row[] = [];
     for (let round = 0; round < 4 && out.length < limit; round++) {
+      const asked = limit - out.length;
       const { lanes, leased } = await this.#tx(async (c) => {
-        const lanes = (await this.#q(LOCK_DUE_LANES, [limit - out.length], c)).rows.map((r) => r.session_key);
+        const lanes = (await this.#q(LOCK_DUE_LANES, [asked], c)).rows.map((r) => r.session_key);
         if (lanes.length === 0) return { lanes, leased: [] };
         return { lanes, leased: (await this.#q(LEASE_HEADS, [lanes, owner, leaseMs, Date.now()], c)).rows };
       });
       out.push(...leased);
-      if (lanes.length === 0) break;
+      // Fewer due lanes than asked for: none are left (or the rest are locked by other claimers).
+      if (lanes.length < asked) break;
     }
     return out.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
   }

@@ -210,9 +210,10 @@ export class SqliteStore extends PortableStore implements Store {
         `UPDATE inbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
          updated_at = ? WHERE seq = ? RETURNING *`,
       );
-      // Every lane a round looks at leaves the due set (leased, moved past now, or deleted): rounds end.
+      // Every lane a round looks at leaves the due set (leased, moved past now, or deleted), so rounds end.
       for (;;) {
-        const lanes = this.#all(LANES.dueLanes, now, limit - out.length).map((r) => r.session_key as string);
+        const asked = limit - out.length;
+        const lanes = this.#all(LANES.dueLanes, now, asked).map((r) => r.session_key as string);
         for (const lane of lanes) {
           const head = this.#get(LANES.laneHead, lane);
           if (!head) {
@@ -235,7 +236,8 @@ export class SqliteStore extends PortableStore implements Store {
             this.#run(LANES.setLaneReady, lane, now + leaseMs + 1);
           } else this.#run(LANES.setLaneReady, lane, verdict.readyAt);
         }
-        if (lanes.length === 0 || out.length >= limit) return out;
+        // Fewer due lanes than asked for: there are no more.
+        if (lanes.length < asked || out.length >= limit) return out;
       }
     });
     return rows.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
