@@ -79,6 +79,11 @@ export const LOCK_DUE_LANES: Sql = {
  * laneVerdict, spelled in SQL), deletes the rows of empty lanes and moves the others to their true ready time.
  * A head locked by someone else (its completion or failure in progress) keeps its lane due: that writer marks
  * it due again anyway once it commits.
+ *
+ * The head is read as a range on session_key ordered by (session_key, seq), which only the (session_key, seq)
+ * index inbox_open_lane delivers without a sort: written as `session_key = … ORDER BY seq` the planner may walk
+ * inbox_open_seq in seq order filtering on the lane instead, and a fresh lane behind a 100,000-row lane then
+ * cost 100,000 rows (measured: 17 ms against 0.1 ms).
  */
 export function leaseHeads(columns: string[]): Sql {
   const now = NOW_MS;
@@ -92,8 +97,9 @@ export function leaseHeads(columns: string[]): Sql {
       FROM unnest($1::text[]) AS l(session_key)
       LEFT JOIN LATERAL (
         SELECT i.seq, i.state, i.available_at, i.lease_until FROM inbox i
-        WHERE i.session_key = l.session_key AND i.state IN ('pending', 'leased')
-        ORDER BY i.seq LIMIT 1
+        WHERE i.session_key >= l.session_key AND i.session_key <= l.session_key
+          AND i.state IN ('pending', 'leased')
+        ORDER BY i.session_key, i.seq LIMIT 1
       ) h ON true
     ),
     picked AS (
