@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { cpuOf, stopServer, waitForUrl } from "../ingest/child.ts";
 import { type LoadResult, runLoad } from "../ingest/load.ts";
 import { LINE_CHANNEL_SECRET, lineWebhook } from "../ingest/payload.ts";
-import { measureClaims } from "./claim.ts";
+import { type ClaimCost, measureClaims } from "./claim.ts";
 import { LINE_USERS } from "./lanes.ts";
 
 const { values: args } = parseArgs({
@@ -162,15 +162,14 @@ if (Number(args.claims) > 0) {
   console.log(`\nclaims: ${args.claims} per case, ${LINE_USERS} lanes with an event in flight`);
   console.log("store     queued   blocked µs/claim  one-ready µs/claim");
   for (const kind of args.stores.split(",") as ("sqlite" | "postgres")[]) {
-    const rows = [];
-    for (const queued of [0, backlog]) {
-      const r = await measureClaims(kind, queued, Number(args.claims), LINE_USERS);
-      rows.push(r);
+    const [a, b] = (await measureClaims(kind, [0, backlog], Number(args.claims), LINE_USERS)) as [
+      ClaimCost,
+      ClaimCost,
+    ];
+    for (const r of [a, b])
       console.log(
-        `${kind.padEnd(8)} ${fmt(queued, 7)} ${fmt(r.blockedMicros.toFixed(0), 17)} ${fmt(r.readyMicros.toFixed(0), 19)}`,
+        `${kind.padEnd(8)} ${fmt(r.queued, 7)} ${fmt(r.blockedMicros.toFixed(0), 17)} ${fmt(r.readyMicros.toFixed(0), 19)}`,
       );
-    }
-    const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
     console.log(
       `${kind}: claim cost with the backlog / without: blocked ${(b.blockedMicros / a.blockedMicros).toFixed(2)}, one ready ${(b.readyMicros / a.readyMicros).toFixed(2)}`,
     );

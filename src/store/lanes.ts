@@ -13,7 +13,7 @@
 import type { Sql } from "./sql.ts";
 import * as SQL from "./sql.ts";
 
-/** The migration both dialects apply ({ms}: the millisecond column type). Fills in the lanes of open rows. */
+/** The migration both dialects apply; it gives every lane that already has unfinished rows its row, due now. */
 export function inboxLanesTable(dialect: "sqlite" | "postgres"): string {
   const ms = dialect === "sqlite" ? "INTEGER" : "BIGINT";
   const rowid = dialect === "sqlite" ? " WITHOUT ROWID" : "";
@@ -29,11 +29,13 @@ export function inboxLanesTable(dialect: "sqlite" | "postgres"): string {
   `;
 }
 
-/** Ready sooner: $1 session key. Never moves a lane later (a claim may have just found its true time). */
+/**
+ * Ready sooner, SQLite's spelling: $1 session key. Never moves a lane later. PostgreSQL runs the same upsert
+ * inside the statement that changed the row (postgres/lanes-claim.ts withLaneDue).
+ */
 export const laneDue: Sql = {
   text: `INSERT INTO inbox_lanes (session_key, ready_at) VALUES ($1, {now})
     ON CONFLICT (session_key) DO UPDATE SET ready_at = {now} WHERE inbox_lanes.ready_at > {now}`,
-  name: "cg_lane_due",
 };
 
 /** The inbox statements that can make a lane ready sooner, naming the lane they changed (to mark it due). */
