@@ -4,7 +4,7 @@
 // events. Same run, interleaved slices, median ratio of acknowledgements per second; issue 14 asks >= 0.9.
 // Then the claim itself (claim.ts), on SQLite and PostgreSQL, with and without the backlog.
 //
-//   npm run bench:backlog -- [--backlog 100000] [--duration 1] [--warmup 2] [--connections 16] [--rounds 10]
+//   npm run bench:backlog -- [--backlog 100000] [--duration 1] [--warmup 2] [--connections 16] [--rounds 20]
 //                             [--claims 300] [--stores sqlite,postgres] [--no-ingest] [--cpu-prof]
 // Results and how to read them: docs/benchmarks.md.
 import { type ChildProcess, fork } from "node:child_process";
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "1" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
-    rounds: { type: "string", default: "10" },
+    rounds: { type: "string", default: "20" },
     claims: { type: "string", default: "300" },
     stores: { type: "string", default: "sqlite,postgres" },
     "no-ingest": { type: "boolean", default: false },

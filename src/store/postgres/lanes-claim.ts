@@ -1,39 +1,48 @@
-// PostgreSQL's statements for inbox lanes (src/store/lanes.ts), where several replicas write at once. The lane
-// row is the lock that orders them: whoever changes what a lane's head is, or decides what it is, holds the
-// lane's row first.
-//  - an enqueue locks its lane's row (inserting it, or ON CONFLICT DO UPDATE … WHERE false, which locks without
-//    writing), so a claim that found the lane empty and deletes its row either committed before (the enqueue
-//    then inserts a fresh row) or finds the row locked and skips it;
-//  - a claim locks due lanes FOR UPDATE SKIP LOCKED, then reads each head in a second statement (a fresh
-//    snapshot, so it sees every commit made before the locks), leases heads FOR UPDATE SKIP LOCKED and moves
-//    the other lanes to their true ready time. It never waits on a lock, so claims never deadlock;
-//  - completions, failures and retries mark their lane due after changing their row, waiting for the lane's
-//    row if a claim holds it, and so land after that claim's verdict.
-// Enqueue batches lock their lanes in session_key order, so two replicas' batches never deadlock each other.
-
+// PostgreSQL's statements for inbox lanes (src/store/lanes.ts), where several replicas write at once.
+//  - A claim locks due lane rows FOR UPDATE SKIP LOCKED, then, in a second statement (a fresh snapshot, so it
+//    sees every commit made before those locks), leases each head FOR UPDATE SKIP LOCKED and moves the other
+//    lanes to their true ready time. It never waits on a lock, so claims never deadlock.
+//  - Completions, failures and retries mark their lane due after changing their row, with an upsert that waits
+//    for the lane's row while a claim holds it, so they land after that claim's verdict.
+//  - Enqueues must not serialize on a hot lane's row (two replicas' batches into one busy conversation would
+//    each wait for the other's commit), so an enqueue takes no row lock: it holds a shared advisory lock on its
+//    lane (LANE_LOCK, hashtext(session_key)) while it inserts the lane's row if missing (ON CONFLICT DO
+//    NOTHING). The one decision an uncommitted enqueue could contradict is "this lane is empty, delete its row":
+//    a claim makes it only under the lane's exclusive advisory try-lock, taken before the snapshot it checks
+//    emptiness in (DELETE_EMPTY_LANES). So an enqueue either committed before that snapshot (the lane is not
+//    empty), or holds the shared lock (the try-lock fails and the row stays), or waits for the claim's commit
+//    and then finds the row gone and inserts a fresh one.
 import type { Sql } from "../sql.ts";
 import { NOW_MS } from "../sql.ts";
+
+/** Advisory-lock namespace of inbox lanes (the second key is hashtext(session_key)), as earlier releases used. */
+export const LANE_LOCK = 0x636c6701;
+
+/** Opens the lanes of the rows in `rowsSql` (a relation with session_key) that have no row, under the lane lock. */
+const openLanes = (rowsSql: string) => `
+  INSERT INTO inbox_lanes (session_key, ready_at)
+  SELECT k.session_key, ${NOW_MS} FROM (SELECT DISTINCT session_key FROM ${rowsSql}) k
+    CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock_shared(${LANE_LOCK}, hashtext(k.session_key))) held
+  ON CONFLICT (session_key) DO NOTHING`;
 
 /**
  * A safety net for writers that do not know about lanes: a replica still running the previous release during
  * a rolling upgrade inserts inbox rows without lane rows, and nothing would ever claim them once it stops. After
- * every INSERT into the inbox, each lane the statement added to gets its row (locked as an enqueue locks it).
- * This release's enqueue already did that in the same statement, so here it only finds its own rows. The
- * function keeps the migration's search_path, so it finds this install's tables whoever's connection inserts.
+ * every INSERT into the inbox, each lane the statement added to gets its row, as an enqueue does. This
+ * release's enqueue already did that in the same statement, so here it finds its own rows. The function keeps
+ * the migration's search_path, so it finds this install's tables whoever's connection inserts.
  */
 export const OPEN_LANES_TRIGGER = `
   CREATE FUNCTION inbox_open_lanes() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   BEGIN
-    INSERT INTO inbox_lanes (session_key, ready_at)
-      SELECT DISTINCT session_key, ${NOW_MS} FROM added ORDER BY session_key
-      ON CONFLICT (session_key) DO UPDATE SET ready_at = inbox_lanes.ready_at WHERE false;
+    ${openLanes("added")};
     RETURN NULL;
   END $$;
   CREATE TRIGGER inbox_open_lanes AFTER INSERT ON inbox REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION inbox_open_lanes();
 `;
 
-/** $1 ids, $2 session keys, $3 payloads, $4 received_at (arrays), $5 updated_at: the ids stored, and whether each opened its lane. */
+/** $1 ids, $2 session keys, $3 payloads, $4 received_at (arrays), $5 updated_at: the ids stored, and the lanes they opened. */
 export const INSERT_INBOUND: Sql = {
   name: "cg_inbox_enqueue_lanes",
   text: `WITH stored AS (
@@ -44,12 +53,7 @@ export const INSERT_INBOUND: Sql = {
       ORDER BY t.ord
       ON CONFLICT (id) DO NOTHING RETURNING id, session_key
     ),
-    opened AS (
-      INSERT INTO inbox_lanes (session_key, ready_at)
-      SELECT DISTINCT session_key, ${NOW_MS} FROM stored ORDER BY session_key
-      ON CONFLICT (session_key) DO UPDATE SET ready_at = inbox_lanes.ready_at WHERE false
-      RETURNING session_key
-    )
+    opened AS (${openLanes("stored")} RETURNING session_key)
     SELECT s.id, s.session_key, o.session_key IS NOT NULL AS opened
     FROM stored s LEFT JOIN opened o USING (session_key)`,
 };
@@ -67,7 +71,7 @@ export function withLaneDue(q: Sql): Sql {
   };
 }
 
-/** $1 limit: due lanes, longest-waiting first, locked; lanes another claimer or writer holds are skipped. */
+/** $1 limit: due lanes, longest-waiting first, locked; lanes another claimer or a writer holds are skipped. */
 export const LOCK_DUE_LANES: Sql = {
   name: "cg_inbox_lanes_due",
   text: `SELECT session_key FROM inbox_lanes WHERE ready_at <= ${NOW_MS}
@@ -76,7 +80,9 @@ export const LOCK_DUE_LANES: Sql = {
 
 /**
  * $1 the locked lanes, $2 owner, $3 lease ms, $4 updated_at. Leases each claimable head (src/store/lanes.ts
- * laneVerdict, spelled in SQL), deletes the rows of empty lanes and moves the others to their true ready time.
+ * laneVerdict, spelled in SQL) and moves the other lanes to their true ready time; returns the leased rows, then
+ * one row per lane found empty (`empty_lane`, every other column NULL) whose exclusive lane lock it took, for
+ * DELETE_EMPTY_LANES. An empty lane whose lock an enqueue holds stays as it is: that enqueue is its next head.
  * A head locked by someone else (its completion or failure in progress) keeps its lane due: that writer marks
  * it due again anyway once it commits.
  *
@@ -115,7 +121,8 @@ export function leaseHeads(columns: string[]): Sql {
       RETURNING ${columns.map((c) => `i.${c}`).join(", ")}
     ),
     emptied AS (
-      DELETE FROM inbox_lanes l USING heads h WHERE l.session_key = h.session_key AND h.seq IS NULL
+      SELECT session_key FROM heads
+      WHERE seq IS NULL AND pg_try_advisory_xact_lock(${LANE_LOCK}, hashtext(session_key))
     ),
     moved AS (
       UPDATE inbox_lanes l SET ready_at = CASE
@@ -127,6 +134,21 @@ export function leaseHeads(columns: string[]): Sql {
       FROM heads h LEFT JOIN picked p ON p.seq = h.seq
       WHERE l.session_key = h.session_key AND h.seq IS NOT NULL
     )
-    SELECT * FROM leased`,
+    SELECT *, NULL::text AS empty_lane FROM leased
+    UNION ALL
+    SELECT ${columns.map(() => "NULL").join(", ")}, session_key FROM emptied`,
   };
 }
+
+/**
+ * $1 lanes found empty under their exclusive lane lock: delete those still empty. A separate statement, so its
+ * snapshot is taken after the locks and sees every enqueue that finished before them.
+ */
+export const DELETE_EMPTY_LANES: Sql = {
+  name: "cg_inbox_lanes_delete_empty",
+  text: `DELETE FROM inbox_lanes l WHERE l.session_key = ANY($1::text[])
+    AND NOT EXISTS (
+      SELECT 1 FROM inbox i
+      WHERE i.session_key >= l.session_key AND i.session_key <= l.session_key
+        AND i.state IN ('pending', 'leased'))`,
+};

@@ -21,7 +21,13 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
-import { INSERT_INBOUND, LOCK_DUE_LANES, leaseHeads, withLaneDue } from "./lanes-claim.ts";
+import {
+  DELETE_EMPTY_LANES,
+  INSERT_INBOUND,
+  LOCK_DUE_LANES,
+  leaseHeads,
+  withLaneDue,
+} from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -202,7 +208,10 @@ export class PostgresStore extends PortableStore implements Store {
       const { lanes, leased } = await this.#tx(async (c) => {
         const lanes = (await this.#q(LOCK_DUE_LANES, [asked], c)).rows.map((r) => r.session_key);
         if (lanes.length === 0) return { lanes, leased: [] };
-        return { lanes, leased: (await this.#q(LEASE_HEADS, [lanes, owner, leaseMs, Date.now()], c)).rows };
+        const rows = (await this.#q(LEASE_HEADS, [lanes, owner, leaseMs, Date.now()], c)).rows;
+        const empty = rows.filter((r) => r.empty_lane !== null).map((r) => r.empty_lane);
+        if (empty.length) await this.#q(DELETE_EMPTY_LANES, [empty], c);
+        return { lanes, leased: rows.filter((r) => r.empty_lane === null) };
       });
       out.push(...leased);
       // Fewer due lanes than asked for: none are left (or the rest are locked by other claimers).
