@@ -2,6 +2,8 @@
 // both stores. A store supplies how to run a statement and how to wait for its pending inbound enqueues; what
 // needs a transaction (SQLite's are synchronous, PostgreSQL's hold a pooled connection) or a dialect's own
 // SQL (claims, the inbound batch insert) stays in the store.
+
+import * as LANES from "./lanes.ts";
 import {
   inboxFromRow,
   mediaFromRow,
@@ -19,12 +21,20 @@ import type {
   QueueState,
   QueueStats,
   SessionInfo,
+  SessionSearch,
   StoredMedia,
   StoredMessage,
 } from "./types.ts";
 import { WorkspaceRows } from "./workspace-rows.ts";
 
 type Retry = { retryAt: number } | { dead: true };
+
+/** retryAt is the caller's clock; it becomes a delay added to the store's clock (PostgreSQL: the database's). */
+function failArgs(id: string | number, owner: string, error: string, retry: Retry): unknown[] {
+  const dead = "dead" in retry;
+  const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
+  return [dead ? "dead" : "pending", delay, error, Date.now(), id, owner];
+}
 
 export abstract class PortableStore {
   /** The first row the statement returns. */
@@ -34,6 +44,11 @@ export abstract class PortableStore {
   protected abstract changes(q: Sql, args: unknown[]): Promise<number>;
   /** Inbound enqueues already accepted are committed, so a read right after an enqueue sees it. */
   protected abstract settled(): Promise<void>;
+  /**
+   * Runs an inbox statement that returns the `session_key` of the row it changed and, in the same transaction,
+   * marks that lane due (src/store/lanes.ts). True when it changed one row.
+   */
+  protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
 
   readonly workspaces = new WorkspaceRows({
     one: (q, a) => this.one(q, a),
@@ -55,25 +70,13 @@ export abstract class PortableStore {
     return this.#changed(SQL.extendLease.outbox, [leaseMs, id, owner]);
   }
 
+  // A failure frees its lane (a retry later, or the next item at once when dead): the lane is due again.
   async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("inbox", id, owner, error, retry);
+    return this.changeLane(LANES.failInbox, failArgs(id, owner, error, retry));
   }
 
   async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("outbox", id, owner, error, retry);
-  }
-
-  /** retryAt is the caller's clock; it becomes a delay added to the store's clock (PostgreSQL: the database's). */
-  async #fail(
-    table: Queue,
-    id: string | number,
-    owner: string,
-    error: string,
-    retry: Retry,
-  ): Promise<boolean> {
-    const dead = "dead" in retry;
-    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
-    return this.#changed(SQL.fail[table], [dead ? "dead" : "pending", delay, error, Date.now(), id, owner]);
+    return this.#changed(SQL.fail.outbox, failArgs(id, owner, error, retry));
   }
 
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
@@ -109,11 +112,25 @@ export abstract class PortableStore {
 
   /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
   async retryInbound(id: string): Promise<boolean> {
-    return this.#changed(SQL.retryDead.inbox, [Date.now(), id]);
+    return this.changeLane(LANES.retryDeadInbox, [Date.now(), id]);
   }
 
   async retryOutbound(id: number): Promise<boolean> {
     return this.#changed(SQL.retryDead.outbox, [Date.now(), id]);
+  }
+
+  /** Operator action: a dead item finished without being processed; its error stays. */
+  async discardInbound(id: string): Promise<boolean> {
+    return this.#changed(SQL.discardDead.inbox, [Date.now(), id]);
+  }
+
+  async discardOutbound(id: number): Promise<boolean> {
+    return this.#changed(SQL.discardDead.outbox, [Date.now(), id]);
+  }
+
+  /** Every dead item of the queue back to pending; how many moved. */
+  async retryAllDead(queue: Queue): Promise<number> {
+    return this.changes(SQL.retryAllDead[queue], [Date.now()]);
   }
 
   async inboxStats(): Promise<QueueStats> {
@@ -156,6 +173,12 @@ export abstract class PortableStore {
       ? await this.all(SQL.listSessionsByPrefix, [filter.prefix, limit])
       : await this.all(SQL.listSessions, [limit]);
     return rows.map(sessionFromRow);
+  }
+
+  async searchSessions(filter: SessionSearch): Promise<SessionInfo[]> {
+    const like = (text?: string) => (text ? `%${text.toLowerCase().replace(/[\\%_]/g, "\\$&")}%` : "");
+    const args = [filter.prefix ?? "", like(filter.text), like(filter.author), filter.limit ?? 50];
+    return (await this.all(SQL.searchSessions, args)).map(sessionFromRow);
   }
 
   async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {

@@ -90,11 +90,11 @@ export const fail = both((t) =>
   ),
 );
 
-/** $1 updated_at, $2 id, $3 owner. */
+/** $1 updated_at, $2 id, $3 owner; returns the lane, to mark it due (src/store/lanes.ts). */
 export const completeInbound = sql(
   `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = $1
-   WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
-  "cg_inbox_complete",
+   WHERE id = $2 AND lease_owner = $3 AND state = 'leased' RETURNING session_key`,
+  "cg_inbox_complete_lane",
 );
 
 /** $1 result, $2 updated_at, $3 id, $4 owner. */
@@ -124,6 +124,18 @@ export const retryDead = both((t) =>
   sql(
     `UPDATE ${t} SET state = 'pending', available_at = {now}, attempts = 0, updated_at = $1
      WHERE id = $2 AND state = 'dead'`,
+  ),
+);
+
+/** Operator actions on dead letters. Discard: finished, its error kept (an inbox row is the dedup memory). */
+export const discardDead = both((t) =>
+  sql(`UPDATE ${t} SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = $1
+     WHERE id = $2 AND state = 'dead'`),
+);
+/** Every dead item back to pending. $1 updated_at. */
+export const retryAllDead = both((t) =>
+  sql(
+    `UPDATE ${t} SET state = 'pending', available_at = {now}, attempts = 0, updated_at = $1 WHERE state = 'dead'`,
   ),
 );
 
@@ -201,6 +213,18 @@ export const listSessionsByPrefix = sql(
    ORDER BY updated_at DESC, key{C} LIMIT $2`,
 );
 export const listSessions = sql(`SELECT * FROM sessions ORDER BY updated_at DESC, key{C} LIMIT $1`);
+/**
+ * Conversations by key prefix whose messages contain $2 and whose authors contain $3 (LIKE patterns, lower
+ * case; '' matches all), newest first. $4 limit.
+ */
+export const searchSessions = sql(
+  `SELECT * FROM sessions s WHERE substr(s.key, 1, length($1::text)) = $1
+   AND ($2::text = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key
+        AND lower(m.content) LIKE $2 ESCAPE '\\'))
+   AND ($3::text = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key
+        AND lower(m.author) LIKE $3 ESCAPE '\\'))
+   ORDER BY s.updated_at DESC, s.key{C} LIMIT $4`,
+);
 export const deleteMessages = sql(`DELETE FROM messages WHERE session_key = $1`);
 export const deleteSession = sql(`DELETE FROM sessions WHERE key = $1`);
 

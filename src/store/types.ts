@@ -16,6 +16,13 @@ export interface NewInboxItem {
   receivedAt: number;
 }
 
+/**
+ * "inserted": stored, and its lane had nothing unfinished, so a claimer should wake. "queued": stored behind
+ * unfinished items of its lane; it becomes claimable only when they finish, which wakes claimers itself.
+ * "duplicate": the id was seen before (in any state); nothing stored.
+ */
+export type EnqueueResult = "inserted" | "queued" | "duplicate";
+
 export interface InboxItem extends NewInboxItem {
   seq: number;
   state: QueueState;
@@ -88,6 +95,13 @@ export interface StoredMessage {
   parts: MessagePart[] | null;
 }
 
+export interface SessionSearch {
+  prefix?: string;
+  text?: string;
+  author?: string;
+  limit?: number;
+}
+
 export interface SessionInfo {
   key: string;
   generation: number;
@@ -151,8 +165,8 @@ export interface Store {
   ping(): Promise<void>;
 
   // ---- inbox ----
-  /** Durable once the promise resolves. "duplicate" when the id was seen before (in any state). */
-  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate">;
+  /** Durable once the promise resolves (see EnqueueResult). */
+  enqueueInbound(item: NewInboxItem): Promise<EnqueueResult>;
   /** Leases up to `limit` items, at most one per session lane, each the oldest unfinished of its lane. */
   claimInbound(opts: ClaimOptions): Promise<InboxItem[]>;
   extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean>;
@@ -171,6 +185,8 @@ export interface Store {
   /** Moves a dead item back to pending (operator action). */
   retryInbound(id: string): Promise<boolean>;
   inboxStats(): Promise<QueueStats>;
+  /** Marks a dead item finished, keeping its error (operator action: never deleted, it is the dedup memory). */
+  discardInbound(id: string): Promise<boolean>;
 
   // ---- outbox ----
   enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
@@ -189,6 +205,9 @@ export interface Store {
   /** Moves a dead delivery back to pending (operator action); it keeps its idempotency key. */
   retryOutbound(id: number): Promise<boolean>;
   outboxStats(): Promise<QueueStats>;
+  discardOutbound(id: number): Promise<boolean>;
+  /** Every dead item of one queue back to pending (operator action); how many moved. */
+  retryAllDead(queue: "inbox" | "outbox"): Promise<number>;
 
   // ---- sessions and history ----
   getSession(key: string): Promise<SessionInfo | undefined>;
@@ -197,6 +216,8 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
+  searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
   /** Deletes the session, its history, the files it owns (media owned by `key`) and its workspace link. */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
