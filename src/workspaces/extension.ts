@@ -19,10 +19,10 @@ export function workspacesExtension(): GatewayExtension {
       const store = host.services.store;
       const rows = store.workspaces;
       const memory = new MemoryService(rows, host.config, host.log);
-      const context = new WorkspaceContext(rows, memory, host.config.workspaces.contextTokens);
+      const context = new WorkspaceContext(rows, memory, host.config);
       const basePrompt = () => host.config.agent.systemPrompt;
       const kit = routeKit(host.config, rows);
-      workspaceRoutes(host.routes, kit, store, context, basePrompt);
+      workspaceRoutes(host.routes, kit, store, context, host.config);
       fileRoutes(host.routes, kit, store, host.config, context, basePrompt);
       memoryRoutes(host.routes, kit, rows, memory);
       assetRoutes(host.routes);

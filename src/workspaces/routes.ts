@@ -2,10 +2,13 @@
 // delete with everything in them; and the threads a workspace groups.
 import { randomBytes } from "node:crypto";
 import { sessionKey, WEBCHAT_ACCOUNT } from "../channels/webchat/api.ts";
+import type { Config } from "../config/schema.ts";
 import type { RouteRegistry } from "../gateway/host.ts";
 import { sendError, sendJson } from "../http/respond.ts";
+import { UrlRefusedError } from "../security/url-guard.ts";
 import type { Store } from "../store/types.ts";
 import type { Workspace } from "../store/workspace-rows.ts";
+import { assertAgentUrlAllowed } from "./agent-url.ts";
 import { readWorkspaceFields } from "./fields.ts";
 import { jsonBody, type RouteKit, THREAD_ID } from "./http.ts";
 import type { WorkspaceContext } from "./workspace-context.ts";
@@ -17,9 +20,21 @@ export function workspaceRoutes(
   kit: RouteKit,
   store: Store,
   context: WorkspaceContext,
-  basePrompt: () => string | undefined,
+  config: Config,
 ) {
+  const basePrompt = () => config.agent.systemPrompt;
   const rows = store.workspaces;
+  /** A reason to refuse the workspace's agent URL, or undefined when it may be used. */
+  const refusal = async (url: string | null) => {
+    if (!url) return undefined;
+    try {
+      await assertAgentUrlAllowed(url, config);
+      return undefined;
+    } catch (err) {
+      if (err instanceof UrlRefusedError) return err.message;
+      throw err;
+    }
+  };
   const show = async (ws: Workspace) => ({
     ...ws,
     budget: (await context.compose(ws, "", basePrompt())).budget,
@@ -38,6 +53,8 @@ export function workspaceRoutes(
       if (!json) return;
       const fields = readWorkspaceFields(json);
       if ("error" in fields) return sendError(res, 400, fields.error);
+      const refused = await refusal(fields.agentUrl);
+      if (refused) return sendError(res, 400, `agentUrl: ${refused}`);
       const ws = await rows.create(`ws_${randomBytes(8).toString("hex")}`, fields);
       sendJson(res, 201, ws);
     }),
@@ -56,6 +73,8 @@ export function workspaceRoutes(
       if (!json) return;
       const fields = readWorkspaceFields(json, ws);
       if ("error" in fields) return sendError(res, 400, fields.error);
+      const refused = fields.agentUrl !== ws.agentUrl ? await refusal(fields.agentUrl) : undefined;
+      if (refused) return sendError(res, 400, `agentUrl: ${refused}`);
       await rows.update(ws.id, fields);
       sendJson(res, 200, await show((await rows.get(ws.id))!));
     }),

@@ -22,6 +22,8 @@ export class WorkspaceTarget implements Target {
     const o = this.#inner.options;
     const { prompt } = await this.#context.compose(ws, req.event.text, o.systemPrompt);
     const ownAgent = ws.agentUrl && ws.agentUrl !== o.url;
+    // Checked again when used: the name may resolve elsewhere now, or the operator tightened the rules.
+    if (ownAgent) await this.#context.checkAgentUrl(ws.agentUrl!);
     const target = new OpenAiTarget({
       ...o,
       url: ws.agentUrl ?? o.url,

@@ -1,18 +1,33 @@
 // Reads what a workspace sends to its agent (prompt, memories, pinned files within the budget) and keeps the
 // memories an answer proposes. Shared by the agent wrapper (target.ts) and the budget the API shows.
+import type { Config } from "../config/schema.ts";
 import type { MemoryService } from "../memory/service.ts";
+import { UrlRefusedError } from "../security/url-guard.ts";
 import type { Workspace, WorkspaceRows } from "../store/workspace-rows.ts";
+import { TargetError } from "../targets/types.ts";
+import { assertAgentUrlAllowed } from "./agent-url.ts";
 import { type ContextBudget, composeContext, takeProposals } from "./context.ts";
 
 export class WorkspaceContext {
   readonly #rows: WorkspaceRows;
   readonly #memory: MemoryService;
-  readonly #budgetTokens: number;
+  readonly #config: Config;
 
-  constructor(rows: WorkspaceRows, memory: MemoryService, budgetTokens: number) {
+  constructor(rows: WorkspaceRows, memory: MemoryService, config: Config) {
     this.#rows = rows;
     this.#memory = memory;
-    this.#budgetTokens = budgetTokens;
+    this.#config = config;
+  }
+
+  /** Throws a TargetError the user can read when the workspace's agent URL is not allowed. */
+  async checkAgentUrl(url: string): Promise<void> {
+    try {
+      await assertAgentUrlAllowed(url, this.#config);
+    } catch (err) {
+      if (err instanceof UrlRefusedError)
+        throw new TargetError(`This workspace's agent URL is not allowed: ${err.message}`);
+      throw err;
+    }
   }
 
   async workspaceOfSession(sessionKey: string): Promise<Workspace | undefined> {
@@ -33,7 +48,7 @@ export class WorkspaceContext {
       base: ws.systemPrompt ?? fallbackPrompt,
       memories: memories.map((m) => m.text),
       files,
-      budgetTokens: this.#budgetTokens,
+      budgetTokens: this.#config.workspaces.contextTokens,
     });
   }
 

@@ -69,6 +69,12 @@ describe("workspaces API", () => {
     });
     assert.equal((await create({ name: "x", agentUrl: "file:///etc/passwd" })).status, 400);
     assert.equal((await create({ name: "x", systemPrompt: 42 })).status, 400);
+    // The gateway would POST conversations there: private addresses other than the configured agent's host are refused.
+    for (const agentUrl of ["http://10.0.0.5/v1/chat/completions", "http://169.254.169.254/latest"]) {
+      const refused = await create({ name: "x", agentUrl });
+      assert.equal(refused.status, 400, agentUrl);
+      assert.match(refused.json.error, /^agentUrl: refused to fetch .*private or reserved address/);
+    }
     assert.equal((await call(base, "POST", "/api/workspaces", [1, 2])).status, 400);
     const malformed = await call(base, "GET", "/api/workspaces/..%2F..%2Fetc");
     assert.equal(malformed.status, 400);
