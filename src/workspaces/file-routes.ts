@@ -46,7 +46,11 @@ export function fileRoutes(
   const media = new MediaStore(store);
   const maxFileBytes = Math.round(config.workspaces.maxFileMb * MB);
   const quotaBytes = Math.round(config.workspaces.quotaMb * MB);
-  const view = (f: WorkspaceFile) => ({ ...f, tokens: Math.ceil(f.textChars / 4) });
+  // The text itself is for the agent and the preview route, not for every listing.
+  const view = ({ text: _text, ...f }: WorkspaceFile & { text?: string | null }) => ({
+    ...f,
+    tokens: Math.ceil(f.textChars / 4),
+  });
 
   routes.add(
     "POST",
@@ -75,6 +79,7 @@ export function fileRoutes(
           `the workspace is full: ${used} of ${quotaBytes} bytes used (workspaces.quotaMb); delete files first`,
         );
       let parsed: Awaited<ReturnType<typeof readMultipart>>;
+      if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
       try {
         parsed = await readMultipart(req, boundary, {
           maxFileBytes: room,
