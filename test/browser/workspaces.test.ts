@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { workspacesExtension } from "../../src/workspaces/extension.ts";
 import { FakeAgent, type FakeAgentRequest, textOf } from "../fakes/openai-agent.ts";
+import { axeViolations } from "../helpers/axe.ts";
 import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { closePage, committedReply, openPage, type } from "./webchat-helpers.ts";
@@ -81,10 +82,24 @@ describe("workspaces in the browser", () => {
     assert.ok(box.x >= 0 && box.x + box.width <= 375, `dialog spans ${box.x}..${box.x + box.width}`);
     const overflow = await dialog.evaluate((d) => d.scrollWidth - d.clientWidth);
     assert.equal(overflow, 0, "nothing in the panel scrolls sideways");
+    assert.deepEqual(await axeViolations(page, "#ws-dialog"), [], "the panel passes axe (WCAG A/AA)");
+    assert.deepEqual(await axeViolations(page, "#ws-switcher"), []);
     await dialog.getByRole("button", { name: "Attach brief.txt" }).click();
     await page.locator("#attachments", { hasText: "brief.txt" }).waitFor();
     await type(page, "what does the attached file say?");
     await committedReply(page, `The attachment says: ${BRIEF}`);
+
+    // Memory: /remember in the chat shows in the panel; a fact added there can be forgotten.
+    await type(page, "/remember I like green tea");
+    await page.locator(".msg", { hasText: "Remembered: I like green tea" }).waitFor();
+    await page.locator("#ws-open").click();
+    const saved = dialog.getByRole("list", { name: "Saved memories" });
+    await saved.getByText("I like green tea").waitFor();
+    await dialog.getByLabel("New memory").fill("Meetings are on Mondays");
+    await dialog.getByRole("button", { name: "Remember", exact: true }).click();
+    await saved.getByText("Meetings are on Mondays").waitFor();
+    await dialog.getByRole("button", { name: "Forget: I like green tea" }).click();
+    await saved.getByText("I like green tea").waitFor({ state: "detached" });
     await closePage(page);
   });
 });
