@@ -23,6 +23,11 @@ const ENVELOPE = 16 * 1024;
 const NEVER_SEC = 253_402_300_799;
 const MAX_TEXT_CHARS = 500_000;
 const PREVIEW_CHARS = 4000;
+/**
+ * Uploads read at once: an upload holds its file in memory until it is stored (up to workspaces.maxFileMb), and
+ * streamed routes are outside the listener's body budget, so this is their budget.
+ */
+const MAX_READING = 4;
 /** A header a cross-site HTML form cannot send: an upload is never a form another page submits for the user. */
 export const UPLOAD_HEADER = "x-clawgate-upload";
 
@@ -46,6 +51,7 @@ export function fileRoutes(
   const media = new MediaStore(store);
   const maxFileBytes = Math.round(config.workspaces.maxFileMb * MB);
   const quotaBytes = Math.round(config.workspaces.quotaMb * MB);
+  let reading = 0;
   // The text itself is for the agent and the preview route, not for every listing.
   const view = ({ text: _text, ...f }: WorkspaceFile & { text?: string | null }) => ({
     ...f,
@@ -78,52 +84,62 @@ export function fileRoutes(
           413,
           `the workspace is full: ${used} of ${quotaBytes} bytes used (workspaces.quotaMb); delete files first`,
         );
-      let parsed: Awaited<ReturnType<typeof readMultipart>>;
-      if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
-      try {
-        parsed = await readMultipart(req, boundary, {
-          maxFileBytes: room,
-          maxFiles: 1,
-          maxFieldBytes: 1024,
-          maxParts: 4,
-        });
-      } catch (err) {
-        if (!(err instanceof MultipartError)) throw err;
-        const full = err.status === 413 && room < maxFileBytes;
-        return refuse(
-          req,
-          res,
-          err.status,
-          full ? `the workspace has room for ${room} more bytes (workspaces.quotaMb)` : err.message,
-        );
+      if (reading >= MAX_READING) {
+        res.setHeader("retry-after", "2");
+        return refuse(req, res, 503, `${MAX_READING} uploads are being received already; retry in a moment`);
       }
-      const file = parsed.files.find((f) => f.field === "file");
-      if (!file) return sendError(res, 400, 'the upload has no part named "file"');
-      const named = safeFileName(file.filename);
-      if ("error" in named) return sendError(res, 400, named.error);
-      if (!file.bytes.length) return sendError(res, 400, "the file is empty");
-      const mime = sniffMime(file.bytes) ?? (normalizeMime(file.mime) || "application/octet-stream");
-      const text = await textOfFile(file.bytes, { mime, name: named.name, maxChars: MAX_TEXT_CHARS }).catch(
-        () => undefined,
-      );
-      const mediaId = await media.save(file.bytes, {
-        mime,
-        owner: mediaOwner(ws.id),
-        name: named.name,
-        expiresAtSec: NEVER_SEC,
-      });
-      const id = `f_${randomBytes(8).toString("hex")}`;
-      await rows.addFile({
-        id,
-        workspaceId: ws.id,
-        mediaId,
-        name: named.name,
-        mime,
-        size: file.bytes.length,
-        text: text?.text ?? null,
-      });
-      if (parsed.fields.pinned === "true") await rows.pinFile(ws.id, id, true);
-      sendJson(res, 201, view((await rows.file(ws.id, id))!));
+      // Counted until the file is stored: until then its bytes are in memory.
+      reading++;
+      try {
+        let parsed: Awaited<ReturnType<typeof readMultipart>>;
+        if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+        try {
+          parsed = await readMultipart(req, boundary, {
+            maxFileBytes: room,
+            maxFiles: 1,
+            maxFieldBytes: 1024,
+            maxParts: 4,
+          });
+        } catch (err) {
+          if (!(err instanceof MultipartError)) throw err;
+          const full = err.status === 413 && room < maxFileBytes;
+          return refuse(
+            req,
+            res,
+            err.status,
+            full ? `the workspace has room for ${room} more bytes (workspaces.quotaMb)` : err.message,
+          );
+        }
+        const file = parsed.files.find((f) => f.field === "file");
+        if (!file) return sendError(res, 400, 'the upload has no part named "file"');
+        const named = safeFileName(file.filename);
+        if ("error" in named) return sendError(res, 400, named.error);
+        if (!file.bytes.length) return sendError(res, 400, "the file is empty");
+        const mime = sniffMime(file.bytes) ?? (normalizeMime(file.mime) || "application/octet-stream");
+        const text = await textOfFile(file.bytes, { mime, name: named.name, maxChars: MAX_TEXT_CHARS }).catch(
+          () => undefined,
+        );
+        const mediaId = await media.save(file.bytes, {
+          mime,
+          owner: mediaOwner(ws.id),
+          name: named.name,
+          expiresAtSec: NEVER_SEC,
+        });
+        const id = `f_${randomBytes(8).toString("hex")}`;
+        await rows.addFile({
+          id,
+          workspaceId: ws.id,
+          mediaId,
+          name: named.name,
+          mime,
+          size: file.bytes.length,
+          text: text?.text ?? null,
+        });
+        if (parsed.fields.pinned === "true") await rows.pinFile(ws.id, id, true);
+        sendJson(res, 201, view((await rows.file(ws.id, id))!));
+      } finally {
+        reading--;
+      }
     }),
     { streamBody: true },
   );

@@ -1,6 +1,7 @@
 // The workspace, file and memory API: every route with good and bad input, uploads refused while they stream
 // (nothing kept), path tricks in file names, the web chat's token and origin rules.
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { workspacesExtension } from "../../src/workspaces/extension.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
@@ -193,6 +194,32 @@ describe("workspaces API", () => {
       (await rawPost(url, Buffer.from(`--${BOUNDARY}\r\nX: y\r\n\r\nhi\r\n--${BOUNDARY}--`), {})).status,
       400,
     );
+  });
+
+  it("receives at most 4 uploads at once; a fifth gets 503 with Retry-After", async () => {
+    const ws = (await create()).json.id;
+    const url = `${base}/api/workspaces/${ws}/files`;
+    // Each held upload asks to continue: the server answers 100 only once it counts the upload as being read.
+    const held = await Promise.all(
+      Array.from({ length: 4 }, () => {
+        const req = request(url, {
+          method: "POST",
+          headers: {
+            "content-type": `multipart/form-data; boundary=${BOUNDARY}`,
+            "x-clawgate-upload": "1",
+            "content-length": "1000",
+            expect: "100-continue",
+          },
+        });
+        req.on("error", () => {});
+        req.flushHeaders();
+        return new Promise<typeof req>((resolve) => req.once("continue", () => resolve(req)));
+      }),
+    );
+    const fifth = await upload(base, ws, "five.txt", "x");
+    assert.equal(fifth.status, 503);
+    assert.match(fifth.json.error, /4 uploads are being received already/);
+    for (const req of held) req.destroy();
   });
 
   it("pins a file with text, refuses to pin one without, and shows the token budget", async () => {
