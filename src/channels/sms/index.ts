@@ -35,6 +35,7 @@ import {
   type SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
+import { smsDoctor } from "./doctor.ts";
 import { smsRoutes } from "./ingress.ts";
 
 export const SMS_DEFAULT_PATH = "/sms/webhook";
@@ -67,7 +68,7 @@ const settingsSchema = z
     message: "set from (OPENCLAW_CONNECTOR_SMS_FROM) or messagingServiceSid (_MESSAGING_SERVICE_SID)",
     path: ["from"],
   });
-type SmsSettings = z.output<typeof settingsSchema>;
+export type SmsSettings = z.output<typeof settingsSchema>;
 
 /** The URL Twilio signs: the account's publicUrl, else server.publicBaseUrl with the account's path. */
 function smsPublicUrl(settings: SmsSettings, account: string, config: Config): string | undefined {
@@ -235,4 +236,6 @@ export const smsModule = defineChannel({
         ],
   fromEnv: smsFromEnv,
   create: (settings, ctx, account) => new SmsAdapter(account, settings, ctx),
+  doctor: (settings, ctx) =>
+    smsDoctor(settings, ctx, accountPath(SMS_DEFAULT_PATH, ctx.account, settings.path)),
 });
