@@ -19,7 +19,21 @@ export async function telegramDoctor(cfg: TelegramAccountConfig, ctx: DoctorCont
   const key = settingsKey("telegram", cfg.id);
   const client = new TelegramClient({ token: cfg.botToken, apiBase: cfg.apiBase });
   const flag = cfg.id === "default" ? "" : ` --account ${cfg.id}`;
+  const path = cfg.webhookPath ?? `/telegram/${cfg.id}/webhook`;
+  const expected = publicUrlFor(ctx.config, path);
   const out: DoctorCheck[] = [];
+  if (cfg.mode === "webhook") {
+    const httpsRequired = true;
+    out.push(
+      publicUrlCheck({
+        id: `${id}.public-url`,
+        platform: "Telegram",
+        config: ctx.config,
+        path,
+        httpsRequired,
+      }),
+    );
+  }
   try {
     const me = await client.getMe();
     out.push(ok(`${id}.token`, "Telegram bot token", `@${me.username ?? "?"} (id ${me.id})`));
@@ -48,19 +62,6 @@ export async function telegramDoctor(cfg: TelegramAccountConfig, ctx: DoctorCont
     return out;
   }
 
-  const path = cfg.webhookPath ?? `/telegram/${cfg.id}/webhook`;
-  const expected = publicUrlFor(ctx.config, path);
-  if (cfg.mode === "webhook") {
-    out.push(
-      publicUrlCheck({
-        id: `${id}.public-url`,
-        platform: "Telegram",
-        config: ctx.config,
-        path,
-        httpsRequired: true,
-      }),
-    );
-  }
   let info: Awaited<ReturnType<TelegramClient["getWebhookInfo"]>>;
   try {
     info = await client.getWebhookInfo();
