@@ -17,7 +17,7 @@ export async function kakaoDoctor(
       platform: "Kakao",
       config: ctx.config,
       path,
-      httpsRequired: true,
+      httpsRequired: false,
     }),
     own.length
       ? warn(
