@@ -10,6 +10,12 @@ import { connectionError, httpError } from "../targets/openai/errors.ts";
 import { refusesContent } from "../targets/openai/parts.ts";
 import { sseData } from "../targets/openai/sse.ts";
 
+/** A function the model is told about but asked not to call (tool_choice "none"). */
+const NOOP_TOOL = {
+  type: "function",
+  function: { name: "noop", description: "does nothing", parameters: { type: "object", properties: {} } },
+};
+
 /** A 1×1 transparent PNG. */
 const PIXEL =
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
@@ -96,20 +102,36 @@ export async function agentChecks(t: AgentTarget, config: Config, n: number): Pr
   const model = answer.model ?? t.model ?? "(the server's default)";
   const out = [ok(id, title, `model ${model} answered (used by ${t.users.join(", ")})`)];
   out.push(await streamCheck(`${id}.stream`, () => post({ messages: ping, stream: true }), config));
+  const picture = [
+    { type: "text", text: "ping" },
+    { type: "image_url", image_url: { url: PIXEL } },
+  ];
   out.push(
-    await visionCheck(`${id}.vision`, model, () =>
-      post({
-        messages: [
-          {
-            role: "user",
-            content: [
-              { type: "text", text: "ping" },
-              { type: "image_url", image_url: { url: PIXEL } },
-            ],
+    await featureCheck(`${id}.vision`, "Agent pictures", () =>
+      post({ messages: [{ role: "user", content: picture }], stream: false }),
+    ).then((r) =>
+      r.accepted === undefined
+        ? r.check
+        : {
+            ...r.check,
+            detail: r.accepted
+              ? `${model} accepts pictures`
+              : `${model} is text only (it refused a picture with HTTP ${r.status}); users' pictures are described, not shown`,
           },
-        ],
-        stream: false,
-      }),
+    ),
+  );
+  out.push(
+    await featureCheck(`${id}.tools`, "Agent tools", () =>
+      post({ messages: ping, stream: false, tools: [NOOP_TOOL], tool_choice: "none" }),
+    ).then((r) =>
+      r.accepted === undefined
+        ? r.check
+        : {
+            ...r.check,
+            detail: r.accepted
+              ? `${model} takes tool definitions`
+              : `${model} does not take tool definitions (HTTP ${r.status}); clawgate does not need them`,
+          },
     ),
   );
   return out;
@@ -155,22 +177,22 @@ async function streamCheck(id: string, send: () => Promise<Response>, config: Co
   }
 }
 
-/** Never a failure: a text-only model still works, pictures are then described by a placeholder. */
-async function visionCheck(id: string, model: string, send: () => Promise<Response>): Promise<DoctorCheck> {
-  const title = "Agent pictures";
+/**
+ * Whether the model takes a request shape (pictures, tools): never a failure, a model without it still answers.
+ * `accepted` is undefined when the answer could not tell (the check is then a skip).
+ */
+async function featureCheck(
+  id: string,
+  title: string,
+  send: () => Promise<Response>,
+): Promise<{ check: DoctorCheck; accepted?: boolean; status?: number }> {
   try {
     const res = await send();
     await res.body?.cancel();
-    if (res.ok) return ok(id, title, `${model} accepts pictures`);
-    if (refusesContent(res.status)) {
-      return ok(
-        id,
-        title,
-        `${model} is text only (it refused a picture with HTTP ${res.status}); users' pictures are described, not shown`,
-      );
-    }
-    return { id, title, status: "skip", detail: `could not tell (HTTP ${res.status})` };
+    if (res.ok) return { check: ok(id, title, ""), accepted: true, status: res.status };
+    if (refusesContent(res.status)) return { check: ok(id, title, ""), accepted: false, status: res.status };
+    return { check: { id, title, status: "skip", detail: `could not tell (HTTP ${res.status})` } };
   } catch (err) {
-    return { id, title, status: "skip", detail: `could not tell (${(err as Error).message})` };
+    return { check: { id, title, status: "skip", detail: `could not tell (${(err as Error).message})` } };
   }
 }

@@ -24,7 +24,8 @@ export async function runDoctor(loaded: LoadedConfig, plugins: string[] = []): P
   const scratch = await openStore(":memory:");
   try {
     const log = createLogger("silent");
-    const targets = agentTargets(config, enabledAccounts(config));
+    const accounts = enabledAccounts(config);
+    const targets = agentTargets(config, accounts);
     const [dataDir, store, agents, channels] = await Promise.all([
       dataDirChecks(config.dataDir),
       storeChecks(databaseUrl(config)),
@@ -38,7 +39,10 @@ export async function runDoctor(loaded: LoadedConfig, plugins: string[] = []): P
       ...store,
       ...agents.flat(),
       ...channels,
-      clockCheck(dates.samples),
+      clockCheck(
+        dates.samples,
+        accounts.map((a) => a.channel),
+      ),
     ];
   } finally {
     dates.stop();

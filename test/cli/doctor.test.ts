@@ -5,8 +5,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import pg from "pg";
 import { DC_BOT } from "../channels/discord-helpers.ts";
-import { FakeDiscord } from "../fakes/discord.ts";
+import { FakeDiscord, fakeDiscordToken } from "../fakes/discord.ts";
 import { FakeLine } from "../fakes/line.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
 import { FakeSlack } from "../fakes/slack.ts";
@@ -15,6 +16,7 @@ import { FakeTwilio } from "../fakes/twilio.ts";
 import { FakeWechat } from "../fakes/wechat.ts";
 import { FakeWhatsapp } from "../fakes/whatsapp.ts";
 import { clawgate } from "../helpers/cli.ts";
+import { ADMIN_URL, createTestDatabase } from "../helpers/postgres.ts";
 import { UNREACHABLE_AGENT_URL } from "../helpers/unreachable.ts";
 
 interface Check {
@@ -59,6 +61,16 @@ after(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
 /** Registers a webhook through the Bot API itself, as `channels telegram set-webhook` would. */
 async function setTelegramWebhook(url: string) {
   const res = await fetch(`${tg.url}/bot${TG.token}/setWebhook`, {
@@ -71,6 +83,7 @@ async function setTelegramWebhook(url: string) {
 
 type Section = Record<string, unknown>;
 type TestConfig = {
+  database?: Section;
   agentUrl: string;
   model: string;
   dataDir: string;
@@ -154,6 +167,7 @@ test("everything configured right: every check passes and doctor exits 0", async
       "agent",
       "agent.stream",
       "agent.vision",
+      "agent.tools",
       "slack.public-url",
       "slack.token",
       "slack.scopes",
@@ -182,6 +196,12 @@ test("everything configured right: every check passes and doctor exits 0", async
   );
   assert.equal(r.find("agent.stream").detail.startsWith("server-sent events arrived"), true);
   assert.equal(r.find("agent.vision").detail, "fake-model accepts pictures");
+  assert.equal(r.find("agent.tools").detail, "fake-model takes tool definitions");
+  assert.equal(r.find("discord.default.token").detail, `${DC_BOT.username} (id ${DC_BOT.id})`);
+  assert.equal(
+    r.find("wechat.default.access-token").detail,
+    `an access token was issued for ${wechat.appId}`,
+  );
   assert.equal(r.find("telegram.default.token").detail, "@doctor_bot (id 123456)");
   assert.equal(r.find("telegram.default.webhook").detail, `${TG_HOOK}; 0 update(s) waiting`);
   assert.equal(r.find("slack.scopes").detail, "app_mentions:read, chat:write, files:read, files:write");
@@ -350,8 +370,9 @@ test("an unknown model is a failure that names the model to pull", async () => {
   );
 });
 
-test("a text-only model is reported, never failed", async () => {
+test("a text-only model without tools is reported, never failed", async () => {
   agent.options.textOnly = true;
+  agent.options.noTools = true;
   try {
     const r = await doctorJson();
     assert.equal(r.code, 0);
@@ -362,8 +383,15 @@ test("a text-only model is reported, never failed", async () => {
       detail:
         "fake-model is text only (it refused a picture with HTTP 400); users' pictures are described, not shown",
     });
+    assert.deepEqual(r.find("agent.tools"), {
+      id: "agent.tools",
+      title: "Agent tools",
+      status: "ok",
+      detail: "fake-model does not take tool definitions (HTTP 400); clawgate does not need them",
+    });
   } finally {
     agent.options.textOnly = false;
+    agent.options.noTools = false;
   }
 });
 
@@ -434,4 +462,114 @@ test("a config that does not validate is a failure with the loader's reason", as
   assert.equal(c.status, "fail");
   assert.match(c.detail, /server\.port/);
   assert.equal(c.fix, "correct the file (clawgate config check shows the same), then run doctor again");
+});
+
+test("a clock 10 minutes off is only a warning when no configured channel checks request timestamps", async () => {
+  const late = await new FakeAgent({ models: ["fake-model"], clockOffsetMs: 10 * 60_000 }).start();
+  try {
+    const r = await doctorJson((c) => {
+      c.agentUrl = late.url;
+      for (const name of ["slack", "wechat"] as const) c.channels[name].enabled = false;
+    });
+    assert.equal(r.code, 0, r.stdout);
+    const c = r.find("clock.skew");
+    assert.equal(c.status, "warn");
+    assert.match(c.detail, /^this host's clock is (599|600|601) s behind 127\.0\.0\.1:\d+$/);
+  } finally {
+    await late.stop();
+  }
+});
+
+test("a wrong Discord token is a failure; an application without the MESSAGE CONTENT intent a warning", async () => {
+  const wrong = await doctorJson((c) => {
+    c.channels.discord.token = fakeDiscordToken("999999999999999999");
+  });
+  assert.equal(wrong.code, 1);
+  assert.deepEqual(wrong.find("discord.default.token"), {
+    id: "discord.default.token",
+    title: "Discord bot token",
+    status: "fail",
+    detail: "Discord refused the bot token (401 Unauthorized)",
+    fix: "reset the token on the Developer Portal's Bot page and put it in channels.discord.token or OPENCLAW_CONNECTOR_DISCORD_TOKEN",
+  });
+  discord.messageContentAllowed = false;
+  try {
+    const r = await doctorJson();
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(r.find("discord.default.intents"), {
+      id: "discord.default.intents",
+      title: "Discord intents",
+      status: "warn",
+      detail:
+        "the MESSAGE CONTENT intent is off: Discord closes the gateway connection (4014) and the bot receives nothing",
+      fix: "Developer Portal → your application → Bot → Privileged Gateway Intents: enable MESSAGE CONTENT INTENT",
+    });
+  } finally {
+    discord.messageContentAllowed = true;
+  }
+});
+
+test("a wrong WeChat appSecret is a failure naming the secret and the IP allowlist", async () => {
+  const r = await doctorJson((c) => {
+    c.channels.wechat.appSecret = "not-the-secret";
+  });
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.find("wechat.default.access-token"), {
+    id: "wechat.default.access-token",
+    title: "WeChat appId and appSecret",
+    status: "fail",
+    detail:
+      "WeChat issued no access token: WeChat cgi-bin/token: errcode 40125 invalid appsecret: check OPENCLAW_CONNECTOR_WECHAT_APP_ID / _APP_SECRET and the IP allowlist in the WeChat console",
+    fix: "check channels.wechat.appId / .appSecret, and add this host's public IP to the IP allowlist in the WeChat console (Basic configuration)",
+  });
+});
+
+test("PostgreSQL: version and settings are reported; synchronous_commit off is a warning", async () => {
+  const db = await createTestDatabase("clawgate_doctor");
+  try {
+    const good = await doctorJson((c) => {
+      c.database = { url: db.url };
+    });
+    assert.equal(good.code, 0, good.stdout);
+    const store = good.find("store");
+    assert.equal(store.status, "ok");
+    assert.match(
+      store.detail,
+      /^PostgreSQL \d+\.\d+.* at postgres:\/\/.*, schema version 0; \d+ migration\(s\) will be applied at start$/,
+    );
+    assert.equal(good.find("store.synchronous-commit").detail, "on");
+    assert.match(good.find("store.connections").detail, /^max_connections \d+; pool up to 10 per replica/);
+
+    await withAdmin((c) => c.query(`ALTER DATABASE ${db.name} SET synchronous_commit = off`));
+    const off = await doctorJson((c) => {
+      c.database = { url: `${db.url}?pool_max=4` };
+    });
+    assert.equal(off.code, 0, off.stdout);
+    assert.deepEqual(off.find("store.synchronous-commit"), {
+      id: "store.synchronous-commit",
+      title: "PostgreSQL synchronous_commit",
+      status: "warn",
+      detail:
+        "synchronous_commit is off: a crash of PostgreSQL can lose messages the platforms were told were received",
+      fix: "set synchronous_commit = on (postgresql.conf, or ALTER ROLE … SET synchronous_commit = on)",
+    });
+    assert.match(off.find("store.connections").detail, /pool up to 4 per replica/);
+  } finally {
+    await db.drop();
+  }
+});
+
+test("PostgreSQL that does not answer is a failure; its password is not printed", async () => {
+  const r = await doctorJson((c) => {
+    c.database = { url: "postgres://clawgate:s3cret-pw@127.0.0.1:2/clawgate" };
+  });
+  assert.equal(r.code, 1);
+  const c = r.find("store");
+  assert.equal(c.status, "fail");
+  assert.equal(
+    c.detail,
+    "cannot connect to postgres://127.0.0.1:2/clawgate: connect ECONNREFUSED 127.0.0.1:2",
+  );
+  assert.equal(c.fix, "start PostgreSQL or fix database.url (host, port, user, password, database name)");
+  assert.ok(!r.stdout.includes("s3cret-pw"));
 });

@@ -85,6 +85,8 @@ export interface FakeAgentOptions {
   textOnly?: boolean;
   /** The models it serves: another model name is answered with OpenAI's 404 model_not_found. Default: any. */
   models?: string[];
+  /** A model without tool support: a request with `tools` is refused with Ollama's 400. */
+  noTools?: boolean;
   /** Its clock is this far off: the Date header of every answer (a server with a wrong clock). */
   clockOffsetMs?: number;
 }
@@ -147,6 +149,19 @@ export class FakeAgent {
             type: "invalid_request_error",
             param: null,
             code: "model_not_found",
+          },
+        }),
+      );
+    }
+    if (o.noTools && Array.isArray((body as { tools?: unknown }).tools)) {
+      res.writeHead(400, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          error: {
+            message: `registry.ollama.ai/library/${body.model}:latest does not support tools`,
+            type: "api_error",
+            param: null,
+            code: null,
           },
         }),
       );
