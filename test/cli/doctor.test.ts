@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { DC_BOT } from "../channels/discord-helpers.ts";
@@ -84,6 +84,7 @@ async function setTelegramWebhook(url: string) {
 type Section = Record<string, unknown>;
 type TestConfig = {
   database?: Section;
+  plugins?: string[];
   agentUrl: string;
   model: string;
   dataDir: string;
@@ -91,7 +92,8 @@ type TestConfig = {
   channels: Record<
     "telegram" | "slack" | "line" | "whatsapp" | "sms" | "discord" | "wechat" | "kakao",
     Section
-  >;
+  > &
+    Record<string, Section>;
 };
 
 /** A config with every channel pointed at its fake; `change` edits it before it is written. */
@@ -572,4 +574,26 @@ test("PostgreSQL that does not answer is a failure; its password is not printed"
   );
   assert.equal(c.fix, "start PostgreSQL or fix database.url (host, port, user, password, database name)");
   assert.ok(!r.stdout.includes("s3cret-pw"));
+});
+
+test("a plugin's channel adds its own checks", async () => {
+  const plugin = resolve(import.meta.dirname, "../../examples/plugins/signed-webhook/src/index.ts");
+  const r = await doctorJson((c) => {
+    c.plugins = [plugin];
+    c.channels["signed-webhook"] = {
+      secret: "inbound-secret-0123456789",
+      outboundUrl: "http://replies.example.com/hook",
+      outboundSecret: "outbound-secret-0123456789",
+    };
+  });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.find("config").detail, /is valid; plugins: signed-webhook$/);
+  assert.deepEqual(r.find("signed-webhook.default.outbound-url"), {
+    id: "signed-webhook.default.outbound-url",
+    title: "Reply URL",
+    status: "warn",
+    detail:
+      "http://replies.example.com/hook is plain http: replies and their signatures cross the network unencrypted",
+    fix: "serve the reply endpoint over https and update outboundUrl",
+  });
 });
