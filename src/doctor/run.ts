@@ -8,6 +8,7 @@ import { openStore } from "../store/open.ts";
 import { agentChecks, agentTargets } from "./agent.ts";
 import { channelChecks, enabledAccounts } from "./channels.ts";
 import { clockCheck, observeDates } from "./clock.ts";
+import { comfyuiChecks } from "./comfyui.ts";
 import { storeChecks } from "./store.ts";
 import { dataDirChecks, nodeVersionCheck } from "./system.ts";
 
@@ -26,10 +27,11 @@ export async function runDoctor(loaded: LoadedConfig, plugins: string[] = []): P
     const log = createLogger("silent");
     const accounts = enabledAccounts(config);
     const targets = agentTargets(config, accounts);
-    const [dataDir, store, agents, channels] = await Promise.all([
+    const [dataDir, store, agents, comfyui, channels] = await Promise.all([
       dataDirChecks(config.dataDir),
       storeChecks(databaseUrl(config)),
       Promise.all(targets.map((t, i) => agentChecks(t, config, i))),
+      comfyuiChecks(config, env),
       channelChecks(config, env, scratch, log),
     ]);
     return [
@@ -38,6 +40,7 @@ export async function runDoctor(loaded: LoadedConfig, plugins: string[] = []): P
       ...dataDir,
       ...store,
       ...agents.flat(),
+      ...comfyui,
       ...channels,
       clockCheck(
         dates.samples,

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { DC_BOT } from "../channels/discord-helpers.ts";
+import { FakeComfyUI } from "../fakes/comfyui.ts";
 import { FakeDiscord, fakeDiscordToken } from "../fakes/discord.ts";
 import { FakeLine } from "../fakes/line.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
@@ -84,6 +85,7 @@ async function setTelegramWebhook(url: string) {
 type Section = Record<string, unknown>;
 type TestConfig = {
   database?: Section;
+  comfyui?: Section;
   plugins?: string[];
   agentUrl: string;
   model: string;
@@ -596,4 +598,37 @@ test("a plugin's channel adds its own checks", async () => {
       "http://replies.example.com/hook is plain http: replies and their signatures cross the network unencrypted",
     fix: "serve the reply endpoint over https and update outboundUrl",
   });
+});
+
+test("ComfyUI: each server's version and device; one down in a pool is a warning, all down a failure", async () => {
+  const comfy = await FakeComfyUI.start();
+  try {
+    const pool = await doctorJson((c) => {
+      c.comfyui = { servers: [comfy.url, "http://127.0.0.1:2"] };
+    });
+    assert.equal(pool.code, 0, pool.stdout);
+    assert.equal(
+      pool.find("comfyui.comfyui-1").detail,
+      `${comfy.url}: ComfyUI 0.3.66 on cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync`,
+    );
+    assert.deepEqual(pool.find("comfyui.comfyui-2"), {
+      id: "comfyui.comfyui-2",
+      title: "ComfyUI comfyui-2",
+      status: "warn",
+      detail:
+        "ComfyUI at http://127.0.0.1:2 is not reachable (ECONNREFUSED): the other servers take its jobs",
+      fix: "start ComfyUI (python main.py --listen) or fix comfyui.servers / OPENCLAW_CONNECTOR_URL",
+    });
+    const down = await doctorJson((c) => {
+      c.comfyui = { servers: ["http://127.0.0.1:2"] };
+    });
+    assert.equal(down.code, 1);
+    assert.equal(down.find("comfyui.comfyui").status, "fail");
+    assert.equal(
+      down.find("comfyui.comfyui").detail,
+      "ComfyUI at http://127.0.0.1:2 is not reachable (ECONNREFUSED): /run cannot start a job",
+    );
+  } finally {
+    await comfy.close();
+  }
 });
