@@ -6,7 +6,7 @@ const MARK: Record<DoctorCheck["status"], string> = { ok: "✓", warn: "!", fail
 export function formatReport(checks: DoctorCheck[]): string {
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${MARK[c.status]} ${c.title}: ${c.detail}`);
+    lines.push(`${MARK[c.status]} ${c.title}: ${c.detail.replace(/\n/g, "\n  ")}`);
     if (c.fix && c.status !== "ok") lines.push(`    fix: ${c.fix}`);
   }
   const fails = checks.filter((c) => c.status === "fail").length;

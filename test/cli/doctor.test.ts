@@ -632,3 +632,17 @@ test("ComfyUI: each server's version and device; one down in a pool is a warning
     await comfy.close();
   }
 });
+
+test("a platform that cannot be reached is a failure naming the API base to check", async () => {
+  const r = await doctorJson((c) => {
+    c.channels.telegram.apiBase = "http://127.0.0.1:2";
+  });
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.find("telegram.default.token"), {
+    id: "telegram.default.token",
+    title: "Telegram bot token",
+    status: "fail",
+    detail: "cannot reach Telegram at http://127.0.0.1:2: Telegram getMe: network error (connection refused)",
+    fix: "check this host's network access to http://127.0.0.1:2 (proxy, firewall, DNS) or channels.telegram.apiBase",
+  });
+});
