@@ -1,11 +1,13 @@
 // `clawgate doctor` run as a user runs it, against fake platforms: every check green first, then one thing broken
 // at a time, each with the explanation and the fix the operator reads, and the exit code scripts rely on.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
+import { openStore } from "../../src/store/open.ts";
+import { sqliteMigrations } from "../../src/store/sqlite/migrations.ts";
 import { DC_BOT } from "../channels/discord-helpers.ts";
 import { FakeComfyUI } from "../fakes/comfyui.ts";
 import { FakeDiscord, fakeDiscordToken } from "../fakes/discord.ts";
@@ -645,4 +647,38 @@ test("a platform that cannot be reached is a failure naming the API base to chec
     detail: "cannot reach Telegram at http://127.0.0.1:2: Telegram getMe: network error (connection refused)",
     fix: "check this host's network access to http://127.0.0.1:2 (proxy, firewall, DNS) or channels.telegram.apiBase",
   });
+});
+
+test("an existing SQLite store reports its schema version; a damaged one is a failure", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "clawgate-doctor-"));
+  dirs.push(dir);
+  await mkdir(join(dir, "data"));
+  const db = join(dir, "data", "clawgate.db");
+  const store = await openStore(db);
+  await store.close();
+  await writeFile(join(dir, "clawgate.json"), JSON.stringify(baseConfig()));
+  const good = JSON.parse((await clawgate(dir, "doctor", "--json")).stdout) as { checks: Check[] };
+  assert.deepEqual(
+    good.checks.find((c) => c.id === "store"),
+    {
+      id: "store",
+      title: "Store (SQLite)",
+      status: "ok",
+      detail: `${db}, schema version ${sqliteMigrations.length}`,
+    },
+  );
+
+  await writeFile(db, "this is not a database, it is a note someone saved over it\n".repeat(200));
+  const bad = await clawgate(dir, "doctor", "--json");
+  assert.equal(bad.code, 1);
+  assert.deepEqual(
+    (JSON.parse(bad.stdout) as { checks: Check[] }).checks.find((c) => c.id === "store"),
+    {
+      id: "store",
+      title: "Store (SQLite)",
+      status: "fail",
+      detail: `cannot open ${db}: file is not a database`,
+      fix: "check that the file is a clawgate database and readable by this user (restore it from a backup if it is damaged), or set database.url",
+    },
+  );
 });
