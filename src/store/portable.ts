@@ -151,6 +151,21 @@ export abstract class PortableStore {
     return rows.map(sessionFromRow);
   }
 
+  async renameSession(key: string, title: string | null): Promise<SessionInfo | undefined> {
+    const row = await this.one(SQL.renameSession, [key, title]);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async searchSessions(filter: { prefix: string; text: string; limit?: number }): Promise<SessionInfo[]> {
+    const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.all(SQL.searchSessions, [filter.prefix, pattern, filter.limit ?? 100]);
+    return rows.map(sessionFromRow);
+  }
+
+  async deleteMessagesFrom(key: string, fromId: number): Promise<number> {
+    return this.changes(SQL.deleteMessagesFrom, [key, fromId]);
+  }
+
   async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {
     const { q, args } = SQL.listMessages(key, opts);
     return (await this.all(q, args)).map(messageFromRow);

@@ -202,6 +202,20 @@ export const listSessionsByPrefix = sql(
 );
 export const listSessions = sql(`SELECT * FROM sessions ORDER BY updated_at DESC, key{C} LIMIT $1`);
 export const deleteMessages = sql(`DELETE FROM messages WHERE session_key = $1`);
+/** A conversation's history from one message on (an edited message resent). $1 key, $2 first id removed. */
+export const deleteMessagesFrom = sql(`DELETE FROM messages WHERE session_key = $1 AND id >= $2`);
+/** $1 key, $2 title (null clears it). */
+export const renameSession = sql(`UPDATE sessions SET title = $2 WHERE key = $1 RETURNING *`);
+/**
+ * Sessions under a prefix whose title or any message contains a text, case-insensitively (ASCII on SQLite).
+ * $1 prefix, $2 the LIKE pattern (lower case, with % _ \\ escaped by a backslash), $3 limit.
+ */
+export const searchSessions = sql(
+  `SELECT * FROM sessions s WHERE substr(s.key, 1, length($1::text)) = $1
+   AND (lower(coalesce(s.title, '')) LIKE $2 ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key AND lower(m.content) LIKE $2 ESCAPE '\\'))
+   ORDER BY s.updated_at DESC, s.key{C} LIMIT $3`,
+);
 export const deleteSession = sql(`DELETE FROM sessions WHERE key = $1`);
 
 /**

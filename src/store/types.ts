@@ -193,6 +193,12 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Sets (or with null clears) the title; undefined when there is no such session. */
+  renameSession(key: string, title: string | null): Promise<SessionInfo | undefined>;
+  /** Sessions under `prefix` whose title or history contains `text` (case-insensitive), newest first. */
+  searchSessions(filter: { prefix: string; text: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Removes the message `fromId` and every later one of the session; answers how many went. */
+  deleteMessagesFrom(key: string, fromId: number): Promise<number>;
   /** Deletes the session, its history and the files it owns (media owned by `key`). */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
