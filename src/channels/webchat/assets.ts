@@ -46,7 +46,7 @@ const VENDOR: Record<string, [string, string, boolean?]> = {
   "/assets/vendor/highlight/github-dark.css": [pkg("highlight.js/styles/github-dark.css"), CSS],
 };
 for (const lang of HIGHLIGHT_LANGUAGES) {
-  VENDOR[`/assets/vendor/highlight/languages/${lang}.js`] = [pkg(`highlight.js/lib/languages/${lang}`), JS];
+  VENDOR[`/assets/vendor/highlight/languages/${lang}`] = [pkg(`highlight.js/lib/languages/${lang}`), JS];
 }
 
 const CHAT_DIR = fileURLToPath(new URL("../../../web/chat/", import.meta.url));
