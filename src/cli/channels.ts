@@ -1,17 +1,25 @@
 // `clawgate channels list | status | add | remove`: what is configured, how it is doing, and editing the
 // config file's `channels` section (atomic write: temp file + rename, so a crash never leaves half a file).
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { appConfigSchema, channelEnvMappers, channelModules } from "../channels/registry.ts";
 import { ADD_CHANNEL_HINT } from "../config/channels-schema.ts";
-import { ConfigError, formatIssues } from "../config/errors.ts";
+import { ConfigError } from "../config/errors.ts";
+import {
+  addChannel,
+  ConfigEditError,
+  type Doc,
+  readConfigDoc,
+  removeChannel,
+  writeConfigDoc,
+} from "../config/file-edit.ts";
 import { agentUrlFor, resolveConfig } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
-import { type Config, configSchema } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import { adminCall, fail, type GlobalOptions, load } from "./context.ts";
+
+export { addChannel, removeChannel, writeFileAtomic } from "../config/file-edit.ts";
 
 export function registerChannels(program: Command) {
   const channels =
@@ -68,8 +76,8 @@ export function registerChannels(program: Command) {
         );
       }
       const path = configFilePath(cmd, true);
-      const doc = readDoc(path);
-      const target = addChannel(doc, opts.channel, opts.account, settings);
+      const doc = edit(() => readConfigDoc(path));
+      const target = edit(() => addChannel(doc, opts.channel, opts.account, settings));
       let remaining: string[] = [];
       if (opts.channel in channelModules) {
         const typed = typeSettings(doc, target, stringLeaves(settings), process.env);
@@ -99,8 +107,8 @@ export function registerChannels(program: Command) {
     .option("--account <id>", "remove only this account")
     .action(async (opts: { channel: string; account?: string }, cmd: Command) => {
       const path = configFilePath(cmd, false);
-      const doc = readDoc(path);
-      const what = removeChannel(doc, opts.channel, opts.account);
+      const doc = edit(() => readConfigDoc(path));
+      const what = edit(() => removeChannel(doc, opts.channel, opts.account));
       await writeValidated(path, doc);
       console.log(`Removed ${what} from ${path}. Run \`clawgate reload\` to apply it to a running gateway.`);
     });
@@ -223,7 +231,8 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   t[path.at(-1)!] = value;
 }
 
-type Doc = Record<string, unknown>;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The settings given as plain strings on the command line (not JSON, not true/false), by key path. */
 export function stringLeaves(settings: Record<string, unknown>, prefix: string[] = []) {
@@ -291,64 +300,6 @@ function startProblems(doc: Doc, env: Record<string, string | undefined>): strin
     throw err;
   }
 }
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function deepAssign(base: Record<string, unknown>, over: Record<string, unknown>) {
-  for (const [k, v] of Object.entries(over)) {
-    if (isObject(v) && isObject(base[k])) deepAssign(base[k] as Record<string, unknown>, v);
-    else base[k] = v;
-  }
-}
-
-/** Writes the settings into the section (or account); returns the key path they were written under. */
-export function addChannel(
-  doc: Doc,
-  channel: string,
-  account: string | undefined,
-  settings: Record<string, unknown>,
-): string[] {
-  if (!isObject(doc.channels)) doc.channels = {};
-  const channels = doc.channels as Record<string, Record<string, unknown>>;
-  channels[channel] ??= {};
-  const section = channels[channel];
-  if (!isObject(section))
-    fail(`channels.${channel} in the config file is not an object; fix it by hand first`);
-  const usesAccounts = isObject(section.accounts);
-  if (!account || (account === "default" && !usesAccounts)) {
-    section.enabled = true;
-    deepAssign(section, settings);
-    return ["channels", channel];
-  }
-  if (!usesAccounts) {
-    // The section's own keys were the default account; keep it alive next to the new one.
-    const { enabled: _e, agentUrl: _a, model: _m, ...own } = section;
-    section.accounts = Object.keys(own).length > 0 ? { default: {} } : {};
-  }
-  const accounts = section.accounts as Record<string, Record<string, unknown>>;
-  accounts[account] ??= {};
-  const acc = accounts[account];
-  acc.enabled = true;
-  deepAssign(acc, settings);
-  return ["channels", channel, "accounts", account];
-}
-
-export function removeChannel(doc: Doc, channel: string, account: string | undefined): string {
-  const channels = isObject(doc.channels) ? (doc.channels as Record<string, Record<string, unknown>>) : {};
-  const section = channels[channel];
-  if (!section) fail(`channel "${channel}" is not in the config file`);
-  const accounts = isObject(section.accounts) ? (section.accounts as Record<string, unknown>) : undefined;
-  if (account && accounts) {
-    if (!(account in accounts)) fail(`channel "${channel}" has no account "${account}"`);
-    delete accounts[account];
-    if (Object.keys(accounts).length > 0) return `${channel}/${account}`;
-  } else if (account && account !== "default") {
-    fail(`channel "${channel}" has no account "${account}"`);
-  }
-  delete channels[channel];
-  return `channel ${channel}`;
-}
-
 /** The file `add`/`remove` edit: --config, $CLAWGATE_CONFIG, $OCG_CONFIG_PATH, ./clawgate.json, ./ocg.json. */
 function configFilePath(cmd: Command, create: boolean): string {
   const o = cmd.optsWithGlobals() as GlobalOptions;
@@ -361,46 +312,21 @@ function configFilePath(cmd: Command, create: boolean): string {
   return path;
 }
 
-function readDoc(path: string): Doc {
-  if (!existsSync(path)) return {};
-  let doc: unknown;
+/** The config-file edit, with a refused edit said on stderr (exit 1) like every CLI failure. */
+function edit<T>(fn: () => T): T {
   try {
-    doc = JSON.parse(readFileSync(path, "utf8"));
+    return fn();
   } catch (err) {
-    fail(`${path} is not valid JSON (${(err as Error).message}); fix it before editing it with the CLI`);
+    if (err instanceof ConfigEditError) fail(err.message);
+    throw err;
   }
-  if (!isObject(doc)) fail(`${path}: expected a JSON object at the top level`);
-  return doc;
 }
 
-/** Validates the whole file as `clawgate start` would read it, then replaces it atomically. */
 async function writeValidated(path: string, doc: Doc) {
-  const parsed = configSchema.safeParse(doc);
-  if (!parsed.success) {
-    fail(
-      `not saved, the result would be invalid:\n${formatIssues(parsed.error.issues, doc)
-        .map((p) => `  - ${p}`)
-        .join("\n")}`,
-    );
-  }
-  await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
-}
-
-export async function writeFileAtomic(path: string, text: string) {
-  // The file holds secrets: a new file is private; an existing one keeps its mode.
-  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o600;
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fh = await open(tmp, "wx", mode);
   try {
-    await fh.writeFile(text, "utf8");
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
+    await writeConfigDoc(path, doc);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    if (err instanceof ConfigEditError) fail(err.message);
     throw err;
   }
 }

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { type ChannelEnvMapper, coreEnvOverlay, type Env } from "./env.ts";
 import { ConfigError, formatIssues } from "./errors.ts";
 import { type Config, configSchema } from "./schema.ts";
+import { type ConfigSource, configSources } from "./sources.ts";
 
 export const DEFAULT_AGENT_URL = "http://127.0.0.1:11434/v1/chat/completions";
 
@@ -29,6 +30,24 @@ export interface LoadedConfig {
   source?: string;
   /** The environment after the .env file was merged in (the process env wins). */
   env: Env;
+  /** Where each effective setting came from, by dotted key. */
+  sources: Record<string, ConfigSource>;
+}
+
+/** What a loaded config remembers about its making, for the console (config page, channel edits). */
+export interface ConfigOrigin {
+  /** The config file, if any. */
+  file?: string;
+  sources: Record<string, ConfigSource>;
+  /** Reads the configuration again the same way (same file, env, flags, schema). */
+  reread(): Config;
+}
+
+const origins = new WeakMap<Config, ConfigOrigin>();
+
+/** How `config` was loaded, when it came from loadConfig/resolveConfig. */
+export function configOrigin(config: Config): ConfigOrigin | undefined {
+  return origins.get(config);
 }
 
 export function findConfigPath(opts: LoadOptions, env: Env, cwd: string): string | undefined {
@@ -105,7 +124,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = loadDotEnv(source ? dirname(source) : cwd, baseEnv);
   const fileValue = source ? readJson(source) : {};
   const config = resolveConfig(fileValue, env, { ...opts, cwd }, source ?? "configuration");
-  return { config, source, env };
+  const sources = origins.get(config)?.sources ?? {};
+  origins.set(config, { file: source, sources, reread: () => loadConfig(opts).config });
+  return { config, source, env, sources };
 }
 
 /**
@@ -127,12 +148,13 @@ export function resolveConfig(
       `${tooDeep}: nested deeper than ${MAX_CONFIG_DEPTH} levels; no setting is that deep`,
     ]);
   }
-  let merged = deepMerge(fileValue, coreEnvOverlay(env));
+  let envLayer = coreEnvOverlay(env) as unknown;
   for (const [name, mapper] of Object.entries(opts.channelEnv ?? {})) {
     const section = mapper(env);
-    if (section) merged = deepMerge(merged, { channels: { [name]: section } });
+    if (section) envLayer = deepMerge(envLayer, { channels: { [name]: section } });
   }
-  merged = deepMerge(merged, { server: { host: opts.host, port: opts.port } });
+  const flagLayer = deepMerge(undefined, { server: { host: opts.host, port: opts.port } });
+  const merged = deepMerge(deepMerge(fileValue, envLayer), flagLayer);
   const parsed = (opts.schema ?? configSchema).safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(source, formatIssues(parsed.error.issues, merged));
@@ -141,6 +163,9 @@ export function resolveConfig(
   const config = parsed.data as Config;
   if (config.verbose && config.logLevel === "info") config.logLevel = "debug";
   config.dataDir = resolve(opts.cwd ?? process.cwd(), config.dataDir);
+  const sources = configSources(config, { file: fileValue, env: envLayer, flag: flagLayer });
+  const again = { ...opts };
+  origins.set(config, { sources, reread: () => resolveConfig(fileValue, env, again, source) });
   return config;
 }
 

@@ -76,6 +76,11 @@ export interface InboundEvent {
   action?: InboundAction;
   /** Platform id of the message this one answers, when the platform tells. */
   replyTo?: string;
+  /**
+   * This message's own platform id, in the id space `replyTo` uses (Telegram message_id, Discord message id), so
+   * a later reply to it can be matched; set by the channels that carry replies.
+   */
+  messageId?: string;
   /** True when the bot was addressed (mention, reply to the bot, DM). */
   addressed: boolean;
   receivedAt: number;

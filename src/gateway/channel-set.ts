@@ -159,6 +159,8 @@ export class ChannelSet {
       fresh.set(key, this.#build(key, p));
     }
     let listenersChanged = false;
+    // Which of the new ones replace a running account, decided before the old ones are taken down.
+    const replacing = new Set([...fresh.keys()].filter((key) => this.#adapters.has(key)));
     for (const key of [...this.#adapters.keys()]) {
       if (planned.has(key) && !fresh.has(key)) continue;
       const old = this.#adapters.get(key)!;
@@ -168,8 +170,6 @@ export class ChannelSet {
         changes.push({ channel: channelOf(key), account: accountOf(key), change: "removed" });
     }
     for (const [key, adapter] of fresh) {
-      const existed =
-        changes.every((c) => keyOf(c.channel, c.account) !== key) && this.#fingerprints.has(key);
       this.#adapters.set(key, adapter);
       this.#fingerprints.set(key, planned.get(key)!.fingerprint);
       mountChannelRoutes(this.#router, adapter, key);
@@ -177,7 +177,7 @@ export class ChannelSet {
       changes.push({
         channel: adapter.channel,
         account: adapter.account,
-        change: existed ? "changed" : "added",
+        change: replacing.has(key) ? "changed" : "added",
       });
     }
     if (this.#started) {

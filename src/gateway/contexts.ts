@@ -26,7 +26,7 @@ export function channelContextOf(gw: Gateway): ChannelContext {
 /** The host an extension gets: the gateway's registries and the registration points, nothing else. */
 export function hostOf(
   gw: Gateway,
-  parts: Pick<ExtensionHost, "adminRoutes" | "status" | "trustGate" | "targetDecorators">,
+  parts: Pick<ExtensionHost, "adminRoutes" | "status" | "trustGate" | "targetDecorators" | "inbound">,
 ): ExtensionHost {
   return {
     ...parts,

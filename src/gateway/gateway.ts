@@ -7,9 +7,18 @@ import type { ChannelAdapter, ChannelContext, IngestResult, OutboundMessage } fr
 import type { Env } from "../config/env.ts";
 import { agentUrlFor, databaseUrl } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { registerConsoleApi } from "../console/api.ts";
+import { AuditLog } from "../console/audit.ts";
+import type { ConsoleEvents } from "../console/events.ts";
+import { registerConsoleUiRoutes } from "../console/ui-routes.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import { AdminAuth } from "../http/admin-auth.ts";
-import { adminRoutes, registerAdminRoutes } from "../http/admin-routes.ts";
+import {
+  type AdminStatusSource,
+  adminRoutes,
+  adminStatus,
+  registerAdminRoutes,
+} from "../http/admin-routes.ts";
 import { registerHealthRoutes } from "../http/health-routes.ts";
 import { openMainListener } from "../http/listeners.ts";
 import { Router } from "../http/router.ts";
@@ -30,6 +39,7 @@ import { CommandRegistry } from "./commands.ts";
 import { channelContextOf, hostOf, servicesOf } from "./contexts.ts";
 import { enqueueDelivery } from "./delivery.ts";
 import type { ExtensionHost, GatewayExtension, StatusProvider } from "./host.ts";
+import { InboundObservers } from "./inbound-observers.ts";
 import { commitInbound, InflightSessions } from "./inbox.ts";
 import { registerLifecycleRoutes } from "./lifecycle-routes.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -90,6 +100,7 @@ export class Gateway {
   readonly #extensions: GatewayExtension[] = [];
   readonly #inbox: QueueWorker<InboxItem>;
   readonly #outbox: QueueWorker<OutboxItem>;
+  readonly #consoleEvents: ConsoleEvents;
   #server: HttpServer | undefined;
   #retention: Periodic | undefined;
   #ready = false;
@@ -129,7 +140,8 @@ export class Gateway {
     this.#targets = new TargetResolver(this.config);
     this.services = servicesOf(this, this.#statusProviders);
     for (const route of media.routes()) this.router.add(route.method, route.path, route.handler, route);
-    const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics);
+    const observers = new InboundObservers();
+    const pipeline = new Pipeline(this.services, this.#trustGate, this.metrics, observers);
     registerBuiltinCommands(this.commands, pipeline);
     this.channels = new ChannelSet({
       router: this.router,
@@ -138,9 +150,12 @@ export class Gateway {
       config: this.config,
       mediaRoutes: () => media.routes(),
     });
-    const admin = adminRoutes(this.router, new AdminAuth(this.config.adminToken));
+    const auth = new AdminAuth(this.config.adminToken);
+    const audit = new AuditLog(store);
+    const admin = adminRoutes(this.router, auth, audit);
     registerHealthRoutes(this.router, { store, ready: () => this.ready, metrics: this.metrics });
-    registerAdminRoutes(admin, {
+    registerConsoleUiRoutes(this.router);
+    const statusSource: AdminStatusSource = {
       store,
       version: VERSION,
       startedAt: this.startedAt,
@@ -151,6 +166,17 @@ export class Gateway {
         state: this.channels.state(channel, account),
         agentUrl: redactUrl(agentUrlFor(this.config, channel, account)),
       }),
+    };
+    registerAdminRoutes(admin, statusSource);
+    this.#consoleEvents = registerConsoleApi(admin, {
+      auth,
+      audit,
+      store,
+      config: this.config,
+      env: this.env,
+      status: () => adminStatus(statusSource),
+      reload: (next) => this.reload(next),
+      loadConfig: options.loadConfig,
     });
     registerLifecycleRoutes(admin, this, options);
     this.host = hostOf(this, {
@@ -158,6 +184,7 @@ export class Gateway {
       status: { add: (provider) => this.#statusProviders.push(provider) },
       trustGate: this.#trustGate,
       targetDecorators: this.#targets,
+      inbound: { observe: (o) => observers.add(o) },
     });
     const workers = createQueueWorkers(this.config, {
       store,
@@ -226,6 +253,7 @@ export class Gateway {
       }
     };
     await this.channels.stopAll(step);
+    this.#consoleEvents.close();
     await step("listener", () => this.#server?.close());
     await step("inbox", () => this.#inbox.stop(15_000));
     await step("outbox", () => this.#outbox.stop(10_000));

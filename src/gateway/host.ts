@@ -10,6 +10,7 @@ import type { KvStore, LeaseStore } from "../store/facets.ts";
 import type { Target } from "../targets/types.ts";
 import type { ActionRegistry } from "./actions.ts";
 import type { CommandRegistry } from "./commands.ts";
+import type { InboundObserver } from "./inbound-observers.ts";
 import type { GatewayServices, TrustGate } from "./services.ts";
 
 /** Wraps the target chosen for a conversation (async agent mode returns a callback-driven copy of it). */
@@ -49,6 +50,8 @@ export interface ExtensionHost {
   readonly trustGate: { set(gate: TrustGate): void };
   /** Decorators applied, in registration order, to the target chosen for each conversation. */
   readonly targetDecorators: { add(decorator: TargetDecorator): void };
+  /** Observers of every incoming message (addressed or not); what they return commits with its completion. */
+  readonly inbound: { observe(observer: InboundObserver): void };
   /** The main listener's URL (only once the gateway has started: call it when handling, not during setup). */
   url(): string;
 }

@@ -116,7 +116,11 @@ export async function processInboxItem(item: InboxItem, signal: AbortSignal, d: 
               event.id,
             )
           : [];
-      const ok = await d.store.completeInbound(item.id, d.owner, { messages: outcome.messages, outbox });
+      const ok = await d.store.completeInbound(item.id, d.owner, {
+        messages: outcome.messages,
+        outbox,
+        ...(outcome.kv?.length ? { kv: outcome.kv } : {}),
+      });
       if (inBand) d.waiters.settle(event.id, ok ? mergeReplies(outcome.replies) : undefined);
       if (!ok) d.log.warn({ event: event.id }, "lease lost before completion; another worker has it");
       d.metrics.processed.inc({ channel: event.channel, outcome: "done" });

@@ -15,6 +15,7 @@ import { InboundMedia, type PreparedInput } from "./attachments.ts";
 import { decideCommand } from "./command-rule.ts";
 import type { CommandContext } from "./commands.ts";
 import { wireTurns } from "./history-parts.ts";
+import type { InboundObservers, KvEffect } from "./inbound-observers.ts";
 import type { Metrics } from "./metrics.ts";
 import { ReplyBudget } from "./reply-budget.ts";
 import type { GatewayServices, TrustGate } from "./services.ts";
@@ -23,6 +24,8 @@ import { StreamPublisher } from "./stream-publisher.ts";
 export interface PipelineOutcome {
   messages: NewMessage[];
   replies: OutboundMessage[];
+  /** What extensions remember about the message (InboundObservers), committed with it. */
+  kv?: KvEffect[];
   /** The streamed message the first reply should edit in place. */
   editMessageId?: string;
 }
@@ -35,9 +38,11 @@ export class Pipeline {
   readonly #limiter: CommandRateLimiter;
   readonly #budget: ReplyBudget;
   readonly #media: InboundMedia;
+  readonly #observers: InboundObservers;
 
-  constructor(services: GatewayServices, trust: TrustGate, metrics: Metrics) {
+  constructor(services: GatewayServices, trust: TrustGate, metrics: Metrics, observers: InboundObservers) {
     this.#services = services;
+    this.#observers = observers;
     this.#media = new InboundMedia(services.config, services.media.files, services.log);
     this.#trust = trust;
     this.#metrics = metrics;
@@ -52,6 +57,12 @@ export class Pipeline {
   }
 
   async handle(incoming: InboundEvent, signal: AbortSignal): Promise<PipelineOutcome> {
+    const outcome = await this.#handle(incoming, signal);
+    const kv = this.#observers.effectsOf(incoming);
+    return kv.length ? { ...outcome, kv: [...(outcome.kv ?? []), ...kv] } : outcome;
+  }
+
+  async #handle(incoming: InboundEvent, signal: AbortSignal): Promise<PipelineOutcome> {
     const s = this.#services;
     // A button clawgate did not make (a LINE rich menu) that put text in the chat: that text is the message.
     const event =
@@ -318,6 +329,7 @@ export class Pipeline {
         onDelta: (text) => publisher.update(text),
       });
       const editMessageId = await publisher.finish();
+      const answeredBy = `${target.name} (${Math.round(performance.now() - started)} ms)`;
       this.#metrics.targetLatency.observe(
         { target: target.name, outcome: "ok" },
         (performance.now() - started) / 1000,
@@ -338,7 +350,11 @@ export class Pipeline {
         replies.push({ text: IMAGES_REFUSED_NOTE, kind: "notice" });
       }
       return {
-        messages: [userMessage, { sessionKey, role: "assistant", content: historyText, eventId: event.id }],
+        messages: [
+          userMessage,
+          // Which target answered and how long it took, for the console (src/console/conversations-routes.ts).
+          { sessionKey, role: "assistant", content: historyText, eventId: event.id, author: answeredBy },
+        ],
         replies,
         editMessageId,
       };

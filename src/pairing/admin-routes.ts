@@ -20,6 +20,21 @@ export function registerAdminPairingRoutes(gw: ExtensionHost, pairing: PairingSe
       body(ctx.body).qr === true ? await QRCode.toString(setup.code, { type: "utf8", margin: 2 }) : undefined;
     sendJson(res, 200, { ok: true, ...setup, qr });
   });
+  // The console shows a setup code as a QR image: an SVG made here, so no page script draws it.
+  route("GET", "/admin/api/pair/qr", async (_req, res, { url }) => {
+    const code = url.searchParams.get("code") ?? "";
+    if (!/^[ -~]{1,512}$/.test(code))
+      return sendError(res, 400, "give ?code=<setup code from POST /admin/api/pair>");
+    const svg = await QRCode.toString(code, { type: "svg", margin: 2 });
+    res.writeHead(200, {
+      "content-type": "image/svg+xml",
+      "content-length": Buffer.byteLength(svg),
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+    });
+    res.end(svg);
+  });
   route("GET", "/admin/api/pair/pending", async (_req, res) => {
     sendJson(res, 200, { ok: true, items: await pairing.pending() });
   });

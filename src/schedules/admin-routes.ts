@@ -4,12 +4,35 @@ import type { ExtensionHost } from "../gateway/host.ts";
 import { readJsonObject } from "../http/json-body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { parseInterval } from "./timing.ts";
+import { nextTickAfter, parseInterval, validateCron } from "./timing.ts";
 
 export function registerScheduleAdminRoutes(gw: ExtensionHost, scheduler: Scheduler) {
   gw.adminRoutes.add("GET", "/admin/api/schedules", async (_req, res) =>
     sendJson(res, 200, { ok: true, schedules: await scheduler.store.list() }),
   );
+  // The next run times of a cron expression, so the console can show what a schedule would do before it is saved.
+  gw.adminRoutes.add("GET", "/admin/api/schedules/preview", (_req, res, { url }) => {
+    const cron = url.searchParams.get("cron")?.trim() ?? "";
+    const timezone = url.searchParams.get("timezone")?.trim() || undefined;
+    const count = Number(url.searchParams.get("count") ?? 5);
+    if (!cron) return sendError(res, 400, 'give ?cron=<expression>, e.g. "0 9 * * *"');
+    if (!Number.isInteger(count) || count < 1 || count > 50)
+      return sendError(res, 400, "count must be a whole number from 1 to 50");
+    try {
+      validateCron(cron, timezone);
+    } catch (err) {
+      return sendError(res, 400, (err as Error).message);
+    }
+    const runs: number[] = [];
+    let after = Date.now();
+    while (runs.length < count) {
+      const next = nextTickAfter({ cron, timezone, anchorAt: 0 }, after);
+      if (next === undefined) break;
+      runs.push(next);
+      after = next;
+    }
+    sendJson(res, 200, { ok: true, cron, runs, times: runs.map((t) => new Date(t).toISOString()) });
+  });
   gw.adminRoutes.add("POST", "/admin/api/schedules", async (_req, res, { body }) => {
     const json = readJsonObject(body, { emptyIsObject: true });
     if (!json) return sendError(res, 400, "body must be a JSON object");

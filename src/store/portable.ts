@@ -19,6 +19,7 @@ import type {
   QueueState,
   QueueStats,
   SessionInfo,
+  SessionSearch,
   StoredMedia,
   StoredMessage,
 } from "./types.ts";
@@ -109,6 +110,20 @@ export abstract class PortableStore {
     return this.#changed(SQL.retryDead.outbox, [Date.now(), id]);
   }
 
+  /** Operator action: a dead item finished without being processed; its error stays. */
+  async discardInbound(id: string): Promise<boolean> {
+    return this.#changed(SQL.discardDead.inbox, [Date.now(), id]);
+  }
+
+  async discardOutbound(id: number): Promise<boolean> {
+    return this.#changed(SQL.discardDead.outbox, [Date.now(), id]);
+  }
+
+  /** Every dead item of the queue back to pending; how many moved. */
+  async retryAllDead(queue: Queue): Promise<number> {
+    return this.changes(SQL.retryAllDead[queue], [Date.now()]);
+  }
+
   async inboxStats(): Promise<QueueStats> {
     await this.settled();
     return this.#stats("inbox");
@@ -156,14 +171,14 @@ export abstract class PortableStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
-  async searchSessions(filter: { prefix: string; text: string; limit?: number }): Promise<SessionInfo[]> {
-    const pattern = `%${filter.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.all(SQL.searchSessions, [filter.prefix, pattern, filter.limit ?? 100]);
-    return rows.map(sessionFromRow);
-  }
-
   async deleteMessagesFrom(key: string, fromId: number): Promise<number> {
     return this.changes(SQL.deleteMessagesFrom, [key, fromId]);
+  }
+
+  async searchSessions(filter: SessionSearch): Promise<SessionInfo[]> {
+    const like = (text?: string) => (text ? `%${text.toLowerCase().replace(/[\\%_]/g, "\\$&")}%` : "");
+    const args = [filter.prefix ?? "", like(filter.text), like(filter.author), filter.limit ?? 50];
+    return (await this.all(SQL.searchSessions, args)).map(sessionFromRow);
   }
 
   async listMessages(key: string, opts: MessageFilter = {}): Promise<StoredMessage[]> {

@@ -127,6 +127,18 @@ export const retryDead = both((t) =>
   ),
 );
 
+/** Operator actions on dead letters. Discard: finished, its error kept (an inbox row is the dedup memory). */
+export const discardDead = both((t) =>
+  sql(`UPDATE ${t} SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = $1
+     WHERE id = $2 AND state = 'dead'`),
+);
+/** Every dead item back to pending. $1 updated_at. */
+export const retryAllDead = both((t) =>
+  sql(
+    `UPDATE ${t} SET state = 'pending', available_at = {now}, attempts = 0, updated_at = $1 WHERE state = 'dead'`,
+  ),
+);
+
 /** Newest first, optionally one state and/or one lane. */
 export function listQueue(table: Queue, filter: ListFilter): { q: Sql; args: (string | number)[] } {
   const where: string[] = [];
@@ -201,21 +213,23 @@ export const listSessionsByPrefix = sql(
    ORDER BY updated_at DESC, key{C} LIMIT $2`,
 );
 export const listSessions = sql(`SELECT * FROM sessions ORDER BY updated_at DESC, key{C} LIMIT $1`);
+/**
+ * Conversations by key prefix whose messages contain $2 and whose authors contain $3 (LIKE patterns, lower
+ * case; '' matches all), newest first. $4 limit.
+ */
+export const searchSessions = sql(
+  `SELECT * FROM sessions s WHERE substr(s.key, 1, length($1::text)) = $1
+   AND ($2::text = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key
+        AND lower(m.content) LIKE $2 ESCAPE '\\'))
+   AND ($3::text = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key
+        AND lower(m.author) LIKE $3 ESCAPE '\\'))
+   ORDER BY s.updated_at DESC, s.key{C} LIMIT $4`,
+);
 export const deleteMessages = sql(`DELETE FROM messages WHERE session_key = $1`);
 /** A conversation's history from one message on (an edited message resent). $1 key, $2 first id removed. */
 export const deleteMessagesFrom = sql(`DELETE FROM messages WHERE session_key = $1 AND id >= $2`);
 /** $1 key, $2 title (null clears it). */
 export const renameSession = sql(`UPDATE sessions SET title = $2 WHERE key = $1 RETURNING *`);
-/**
- * Sessions under a prefix whose title or any message contains a text, case-insensitively (ASCII on SQLite).
- * $1 prefix, $2 the LIKE pattern (lower case, with % _ \\ escaped by a backslash), $3 limit.
- */
-export const searchSessions = sql(
-  `SELECT * FROM sessions s WHERE substr(s.key, 1, length($1::text)) = $1
-   AND (lower(coalesce(s.title, '')) LIKE $2 ESCAPE '\\'
-        OR EXISTS (SELECT 1 FROM messages m WHERE m.session_key = s.key AND lower(m.content) LIKE $2 ESCAPE '\\'))
-   ORDER BY s.updated_at DESC, s.key{C} LIMIT $3`,
-);
 export const deleteSession = sql(`DELETE FROM sessions WHERE key = $1`);
 
 /**

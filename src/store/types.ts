@@ -86,6 +86,13 @@ export interface StoredMessage {
   parts: MessagePart[] | null;
 }
 
+export interface SessionSearch {
+  prefix?: string;
+  text?: string;
+  author?: string;
+  limit?: number;
+}
+
 export interface SessionInfo {
   key: string;
   generation: number;
@@ -167,6 +174,8 @@ export interface Store {
   /** Moves a dead item back to pending (operator action). */
   retryInbound(id: string): Promise<boolean>;
   inboxStats(): Promise<QueueStats>;
+  /** Marks a dead item finished, keeping its error (operator action: never deleted, it is the dedup memory). */
+  discardInbound(id: string): Promise<boolean>;
 
   // ---- outbox ----
   enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }>;
@@ -185,6 +194,9 @@ export interface Store {
   /** Moves a dead delivery back to pending (operator action); it keeps its idempotency key. */
   retryOutbound(id: number): Promise<boolean>;
   outboxStats(): Promise<QueueStats>;
+  discardOutbound(id: number): Promise<boolean>;
+  /** Every dead item of one queue back to pending (operator action); how many moved. */
+  retryAllDead(queue: "inbox" | "outbox"): Promise<number>;
 
   // ---- sessions and history ----
   getSession(key: string): Promise<SessionInfo | undefined>;
@@ -195,10 +207,10 @@ export interface Store {
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
   /** Sets (or with null clears) the title; undefined when there is no such session. */
   renameSession(key: string, title: string | null): Promise<SessionInfo | undefined>;
-  /** Sessions under `prefix` whose title or history contains `text` (case-insensitive), newest first. */
-  searchSessions(filter: { prefix: string; text: string; limit?: number }): Promise<SessionInfo[]>;
   /** Removes the message `fromId` and every later one of the session; answers how many went. */
   deleteMessagesFrom(key: string, fromId: number): Promise<number>;
+  /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
+  searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
   /** Deletes the session, its history and the files it owns (media owned by `key`). */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;

@@ -105,9 +105,13 @@ describe("changes without restarts", () => {
 
   it("channels stop and start one account; status shows its state and agent URL", async () => {
     editConfig((c) => {
-      (c.channels as Record<string, Record<string, unknown>>).line!.channelSecret = SECRET;
+      const line = (c.channels as Record<string, Record<string, unknown>>).line!;
+      line.channelSecret = SECRET;
+      line.allowedUsers = [ALICE, lineId("U", "bob")];
     });
-    assert.equal((await cli("reload")).code, 0);
+    const changed = await cli("reload");
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.match(changed.stdout, /^line\/default: changed$/m);
     const stop = await cli("channels", "stop", "line");
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(stop.stdout, /line\/default: stopped/);

@@ -98,7 +98,12 @@ export class Thread {
     this.#abort.abort();
   }
 
-  async send(text: string, userId = "local") {
+  /** `attachments`: files sent with the message, as the page sends them ({name, mime, dataBase64}). */
+  async send(
+    text: string,
+    userId = "local",
+    attachments?: { name: string; mime: string; dataBase64: string }[],
+  ) {
     const res = await fetch(`${this.#base}/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -107,6 +112,7 @@ export class Thread {
         userId,
         userName: userId,
         clientMessageId: `m${Date.now()}${this.#n++}xx`,
+        ...(attachments ? { attachments } : {}),
       }),
     });
     if (res.status !== 202) throw new Error(`send failed: ${res.status} ${await res.text()}`);

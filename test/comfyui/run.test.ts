@@ -62,7 +62,7 @@ describe("ComfyUI from the web chat", () => {
     await chat.send("/run nosuch a cat");
     assert.match(
       await chat.waitFor(/Unknown template/),
-      /Unknown template "nosuch"\. Available templates: txt2img/,
+      /Unknown template "nosuch"\. Available templates: txt2img, img2img/,
     );
     await chat.send("/run txt2img sampler=euler a cat");
     assert.match(
@@ -72,9 +72,15 @@ describe("ComfyUI from the web chat", () => {
     await chat.send("/run txt2img steps=lots a cat");
     await chat.waitFor(/steps must be a whole number, got "lots"/);
     await chat.send("/templates");
+    const list = await chat.waitFor(/^Templates \(2\)/);
     assert.match(
-      await chat.waitFor(/^Templates \(1\)/),
+      list,
       /txt2img — inputs: prompt \(string, default .*steps \(int, default 20\).*free text → prompt/,
+    );
+    // The image input is listed as a photo and is not where free text goes.
+    assert.match(
+      list,
+      /img2img — inputs: prompt \(string, .*denoise \(float, default 0\.6\).*image \(photo\); free text → prompt/,
     );
     chat.close();
   });

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { loadTemplates } from "../../src/targets/comfyui/template-dir.ts";
 import {
+  describeTemplate,
   makeTemplate,
   parseManifest,
   renderWorkflow,
@@ -112,7 +113,7 @@ describe("templates", () => {
     assert.throws(() => parseManifest({ version: 1, templates: { x: {} } }), /template "x" needs a "path"/);
     assert.throws(
       () => parseManifest({ version: 1, templates: { x: { path: "x.json", types: { a: "date" } } } }),
-      /type of "a" must be string, int, float or bool/,
+      /type of "a" must be string, int, float, bool or image/,
     );
   });
 
@@ -152,5 +153,115 @@ describe("templates directory", () => {
     set = await loadTemplates(d2);
     assert.equal(set.templates.size, 0);
     assert.match(set.problems[0]!, /leaves the templates directory/);
+  });
+});
+
+describe("image inputs", () => {
+  const img2img = {
+    "6": { class_type: "CLIPTextEncode", inputs: { text: "{{prompt}}" } },
+    "10": { class_type: "LoadImage", inputs: { image: "example.png" } },
+    "3": { class_type: "KSampler", inputs: { denoise: "{{denoise}}" } },
+  };
+  const M = "m_0123456789abcdef0123456789abcdef";
+
+  it("image_inputs in the manifest names the node and field the photo fills", () => {
+    const e = parseManifest({
+      version: 1,
+      templates: {
+        i: {
+          path: "i.json",
+          allowed_inputs: ["prompt", "denoise"],
+          defaults: { denoise: 0.6 },
+          image_inputs: { Image: { node: 10 } },
+        },
+      },
+    }).get("i")!;
+    const t = makeTemplate("i", "i.json", img2img, e);
+    assert.deepEqual(t.allowedInputs, ["prompt", "denoise", "image"]);
+    assert.equal(t.types.image, "image");
+    assert.deepEqual(t.imageInputs, [{ input: "image", node: "10", field: "image" }]);
+    const inputs = resolveInputs(t, { kv: {}, freeText: "a watercolor", images: [M] });
+    assert.equal(inputs.prompt, "a watercolor");
+    const out = renderWorkflow(t, inputs) as Record<string, { inputs: Record<string, unknown> }>;
+    assert.equal(out["10"]!.inputs.image, M);
+    assert.equal(img2img["10"].inputs.image, "example.png", "the workflow file is untouched");
+  });
+
+  it("a {{placeholder}} in a LoadImage's image is a photo input without a manifest", () => {
+    const t = makeTemplate("p", "p.json", {
+      "1": { class_type: "LoadImage", inputs: { image: "{{photo}}" } },
+      "2": { class_type: "X", inputs: { text: "{{caption}}" } },
+    });
+    assert.equal(t.types.photo, "image");
+    // Free text goes to the one text input, not to the photo.
+    assert.equal(resolveInputs(t, { kv: {}, freeText: "hi", images: [M] }).caption, "hi");
+    assert.match(
+      describeTemplate(t),
+      /^p — inputs: photo \(photo\), caption \(string\); free text → caption$/,
+    );
+  });
+
+  it("the photo count and k=v on a photo input are checked with what to do", () => {
+    const t = makeTemplate("p", "p.json", {
+      "1": { class_type: "LoadImage", inputs: { image: "{{photo}}" } },
+    });
+    assert.throws(
+      () => resolveInputs(t, { kv: {} }),
+      /^TemplateError: Template p needs a photo: send a photo with the caption \/run p, or reply to a photo with \/run p\.$/,
+    );
+    assert.throws(
+      () => resolveInputs(t, { kv: { photo: "/etc/passwd" }, images: [M] }),
+      /photo takes a photo, not text: send a photo with the caption \/run p/,
+    );
+    const none = makeTemplate("n", "n.json", workflow, entry);
+    assert.throws(() => resolveInputs(none, { kv: {}, images: [M] }), /Template n takes no image/);
+    // A default (a file already in ComfyUI's input folder) makes the photo optional.
+    const opt = makeTemplate(
+      "o",
+      "o.json",
+      { "1": { class_type: "LoadImage", inputs: { image: "{{photo}}" } } },
+      {
+        path: "o.json",
+        defaults: { photo: "example.png" },
+        types: { photo: "image" },
+      },
+    );
+    assert.deepEqual(
+      (
+        renderWorkflow(opt, resolveInputs(opt, { kv: {} })) as Record<
+          string,
+          { inputs: Record<string, unknown> }
+        >
+      )["1"]!.inputs.image,
+      "example.png",
+    );
+  });
+
+  it("a declared image input that fills no node input is refused at load", () => {
+    assert.throws(
+      () =>
+        makeTemplate("b", "b.json", img2img, {
+          path: "b.json",
+          image_inputs: { image: { node: "99", field: "image" } },
+        }),
+      /image input "image" names node 99 input "image", which the workflow does not have/,
+    );
+    assert.throws(
+      () =>
+        makeTemplate(
+          "b",
+          "b.json",
+          { "1": { class_type: "X", inputs: { text: "a {{pic}} b" } } },
+          {
+            path: "b.json",
+            types: { pic: "image" },
+          },
+        ),
+      /image input "pic" must be the whole value of a node input/,
+    );
+    assert.throws(
+      () => parseManifest({ version: 1, templates: { b: { path: "b.json", image_inputs: ["image"] } } }),
+      /image_inputs must be an object like/,
+    );
   });
 });

@@ -63,6 +63,8 @@ const KNOWN_NODES = new Set([
   "VAEDecode",
   "SaveImage",
   "PreviewImage",
+  "LoadImage",
+  "VAEEncode",
 ]);
 const OUTPUT_NODES = new Set(["SaveImage", "PreviewImage"]);
 
@@ -75,6 +77,11 @@ export class FakeComfyUI {
   readonly interrupts: unknown[] = [];
   /** Every request as "METHOD /path" (without the query), in order. */
   readonly requestLog: string[] = [];
+  /** Every POST /upload/image that stored a file: the form fields and the exact bytes. */
+  readonly uploads: { name: string; subfolder: string; type: string; overwrite?: string; bytes: Buffer }[] =
+    [];
+  /** Answer the next POST /upload/image with aiohttp's 500 (a full disk, an input folder it cannot write). */
+  failNextUpload = false;
   /** Set to make the next executed job fail at a node with execution_error. */
   failNext: { nodeId?: string; message: string } | undefined;
   /** GET /system_stats requests seen (health checks). */
@@ -184,6 +191,10 @@ export class FakeComfyUI {
       url.pathname.startsWith("/api/") && !url.pathname.startsWith("/api/jobs")
         ? url.pathname.slice(4)
         : url.pathname;
+    if (req.method === "POST" && path === "/upload/image") {
+      this.requestLog.push(`POST ${path}`);
+      return this.#upload(req, res);
+    }
     const body = req.method === "POST" ? await readJson(req) : undefined;
     // Stalled after reading the request: a submit the client gave up on is still handled when the stall ends.
     if (this.stallGate) {
@@ -250,11 +261,24 @@ export class FakeComfyUI {
       return json(res, 200, entry ? { [id]: entry } : {});
     }
     if (key === "GET /view") {
+      const sub = url.searchParams.get("subfolder");
       const file = this.#files.get(
-        `${url.searchParams.get("type") ?? "output"}/${url.searchParams.get("filename")}`,
+        `${url.searchParams.get("type") ?? "output"}/${sub ? `${sub}/` : ""}${url.searchParams.get("filename")}`,
       );
       if (!file) return json(res, 404, { error: "file not found" });
-      res.writeHead(200, { "content-type": "image/png", "content-length": file.length });
+      // ComfyUI's view_image types the file by its name (mimetypes.guess_type).
+      const ext = (url.searchParams.get("filename") ?? "").split(".").pop()?.toLowerCase() ?? "";
+      const type = {
+        png: "image/png",
+        jpg: "image/jpeg",
+        jpeg: "image/jpeg",
+        webp: "image/webp",
+        gif: "image/gif",
+      }[ext];
+      res.writeHead(200, {
+        "content-type": type ?? "application/octet-stream",
+        "content-length": file.length,
+      });
       return res.end(file);
     }
     if (key === "GET /api/jobs") return json(res, 200, this.#jobs());
@@ -426,7 +450,7 @@ export class FakeComfyUI {
         node_errors: {},
       });
     }
-    const nodeErrors: Record<string, unknown> = {};
+    const nodeErrors: Record<string, unknown> = this.#loadImageErrors(prompt);
     for (const [id, node] of Object.entries(prompt)) {
       if (node.class_type !== "KSampler") continue;
       const steps = node.inputs.steps;
@@ -482,6 +506,85 @@ export class FakeComfyUI {
     this.#broadcastStatus();
     void this.#pump();
     return defer ? answer : undefined;
+  }
+
+  /**
+   * ComfyUI's image_upload: a multipart form with the file in "image", optional type (input|temp|output, default
+   * input), subfolder and overwrite. Without overwrite=true/1 an existing name gets " (1)", " (2)" … unless its
+   * bytes are the same file. A subfolder leaving the folder, or a form without a file, is a bare 400.
+   */
+  async #upload(req: IncomingMessage, res: ServerResponse) {
+    const raw = await readBody(req);
+    if (this.failNextUpload) {
+      this.failNextUpload = false;
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end("500 Internal Server Error\n\nServer got itself in trouble");
+      return;
+    }
+    let form: FormData;
+    try {
+      form = await new Response(new Uint8Array(raw), {
+        headers: { "content-type": req.headers["content-type"] ?? "" },
+      }).formData();
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const image = form.get("image");
+    const type = String(form.get("type") ?? "input") || "input";
+    const subfolder = String(form.get("subfolder") ?? "");
+    const overwrite = form.get("overwrite") === null ? undefined : String(form.get("overwrite"));
+    if (!(image instanceof File) || !image.name || !["input", "temp", "output"].includes(type)) {
+      res.writeHead(400).end();
+      return;
+    }
+    if (subfolder.split("/").includes("..") || subfolder.startsWith("/")) {
+      res.writeHead(400).end();
+      return;
+    }
+    const bytes = Buffer.from(await image.arrayBuffer());
+    const dot = image.name.lastIndexOf(".");
+    const [stem, ext] = dot > 0 ? [image.name.slice(0, dot), image.name.slice(dot)] : [image.name, ""];
+    let name = image.name;
+    const key = (n: string) => `${type}/${subfolder ? `${subfolder}/` : ""}${n}`;
+    let duplicate = false;
+    if (overwrite !== "true" && overwrite !== "1") {
+      for (let i = 1; this.#files.has(key(name)); i++) {
+        if (this.#files.get(key(name))!.equals(bytes)) {
+          duplicate = true;
+          break;
+        }
+        name = `${stem} (${i})${ext}`;
+      }
+    }
+    if (!duplicate) this.#files.set(key(name), bytes);
+    this.uploads.push({ name, subfolder, type, overwrite, bytes });
+    return json(res, 200, { name, subfolder, type });
+  }
+
+  /** LoadImage's VALIDATE_INPUTS: the file must exist in the input folder ("sub/name" or "name [output]"). */
+  #loadImageErrors(prompt: Workflow): Record<string, unknown> {
+    const errors: Record<string, unknown> = {};
+    for (const [id, node] of Object.entries(prompt)) {
+      if (node.class_type !== "LoadImage") continue;
+      const image = node.inputs.image;
+      const annotated = typeof image === "string" ? /^(.*) \[(input|output|temp)\]$/.exec(image) : null;
+      const file = annotated ? `${annotated[2]}/${annotated[1]}` : `input/${String(image)}`;
+      if (typeof image === "string" && this.#files.has(file)) continue;
+      errors[id] = {
+        errors: [
+          {
+            type: "custom_validation_failed",
+            message: "Custom validation failed for node",
+            details: `LoadImage - Invalid image file: ${String(image)}`,
+            extra_info: {},
+          },
+        ],
+        dependent_outputs: outputsOf(prompt),
+        class_type: "LoadImage",
+      };
+    }
+    return errors;
   }
 
   #cancel(id: string) {
@@ -657,7 +760,7 @@ export class FakeComfyUI {
         const images = [];
         for (let i = 0; i < this.options.imagesPerJob; i++) {
           const filename = `ComfyUI_${String(++this.#fileSeq).padStart(5, "0")}_.png`;
-          this.#files.set(`${type}/${filename}`, await this.#image());
+          this.#files.set(`${type}/${filename}`, await this.#image(q.prompt));
           images.push({ filename, subfolder: "", type });
         }
         outputs[nodeId] = { images };
@@ -684,7 +787,11 @@ export class FakeComfyUI {
     });
   }
 
-  async #image(): Promise<Buffer> {
+  /** The picture a job saves: the loaded photo re-encoded as PNG when there is one, else a fixed 64×64 PNG. */
+  async #image(prompt: Workflow): Promise<Buffer> {
+    const load = Object.values(prompt).find((n) => n.class_type === "LoadImage");
+    const file = load ? this.#files.get(`input/${String(load.inputs.image)}`) : undefined;
+    if (file) return sharp(file).png().toBuffer();
     this.#png ??= await sharp({
       create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 80, b: 40 } },
     })

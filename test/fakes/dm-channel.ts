@@ -1,7 +1,8 @@
 // A minimal channel for trust tests: POST /<name>/in {senderId, text, kind?} ingests a message like a webhook
 // would; replies are recorded in `sent`. Its own allowlist (`allowFrom` in its config section) is the
 // adapter's isTrusted, so the DM pairing gate is what admits anyone else. `attachments` in the body are
-// carried as they are (a picture-only message); `botName` in the config section is the adapter's bot name.
+// carried as they are (a picture-only message), `replyTo` is the platform id of a message it answers (a sent
+// message's id is its 1-based position in `sent`); `botName` in the config section is the adapter's bot name.
 // With `files: {baseUrl, token}` in its section the channel downloads attachments from that file API
 // (test/fakes/file-host.ts: platformId is the file id) and sends pictures (capabilities.media), as a platform
 // with a file API does.
@@ -67,6 +68,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
                 text: string;
                 kind?: "dm" | "group";
                 attachments?: Attachment[];
+                replyTo?: string;
               };
               const lexed = lexCommand(j.text);
               const result = await ctx.ingest({
@@ -81,6 +83,7 @@ export function dmChannelModule(name: string, sent: SentRecord[]): ChannelModule
                 text: j.text,
                 command: lexed.kind === "command" ? lexed.command : undefined,
                 attachments: j.attachments ?? [],
+                ...(j.replyTo ? { replyTo: j.replyTo } : {}),
                 addressed: true,
                 receivedAt: Date.now(),
               });

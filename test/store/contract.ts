@@ -281,25 +281,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
-    it("sessions: rename, search by title and text (LIKE characters are literal), cut history from a message", async () => {
+    it("sessions: rename, and cut history from a message on", async () => {
       const s = await makeStore();
       try {
         await s.touchSession("w:d:a", "Penguins");
         await s.appendMessages([
           { sessionKey: "w:d:a", role: "user", content: "Where do they LIVE?" },
-          { sessionKey: "w:d:a", role: "assistant", content: "In the south, 100% of them" },
+          { sessionKey: "w:d:a", role: "assistant", content: "In the south" },
         ]);
         await s.touchSession("w:d:b", "Bread");
-        await s.touchSession("x:d:c", "Penguins elsewhere");
-        const found = async (text: string) =>
-          (await s.searchSessions({ prefix: "w:d:", text })).map((x) => x.key).sort();
-        assert.deepEqual(await found("penguin"), ["w:d:a"], "by title, within the prefix only");
-        assert.deepEqual(await found("live"), ["w:d:a"], "by message text, case-insensitively");
-        assert.deepEqual(await found("100%"), ["w:d:a"]);
-        assert.deepEqual(await found("1_0"), [], "_ is not a wildcard");
-        assert.deepEqual(await found("%"), ["w:d:a"], "% is not a wildcard");
-        assert.deepEqual(await found("\\"), [], "a backslash is a character");
-
         assert.equal((await s.renameSession("w:d:b", "Sourdough"))?.title, "Sourdough");
         assert.equal((await s.renameSession("w:d:b", null))?.title, null);
         assert.equal(await s.renameSession("w:d:none", "x"), undefined);

@@ -73,6 +73,7 @@ export function normalizeMessage(raw: unknown, o: DiscordNormalizeOptions): Inbo
     attachments: attachmentsOf(msg),
     addressed,
     ...(replyTo ? { replyTo } : {}),
+    messageId: msg.id,
     // In guild channels the answer references the message it answers.
     replyContext: conversation.kind === "dm" ? {} : { replyToMessageId: msg.id },
     receivedAt: o.now ?? Date.now(),

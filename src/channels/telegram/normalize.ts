@@ -121,6 +121,7 @@ function normalizeMessage(updateId: number, msg: TgMessage, o: NormalizeOptions)
     addressed,
     ...sentAtOf(msg),
     ...(msg.reply_to_message ? { replyTo: String(msg.reply_to_message.message_id) } : {}),
+    messageId: String(msg.message_id),
     // In groups the answer quotes the message it answers, so a busy chat can tell who is being answered.
     replyContext: dm ? {} : { replyToMessageId: msg.message_id },
     native: { update_id: updateId, message_id: msg.message_id, chat: msg.chat.id },

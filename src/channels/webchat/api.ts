@@ -121,7 +121,7 @@ export function webchatRoutes(
         const q = url.searchParams.get("q")?.trim().slice(0, 200);
         const prefix = `webchat:${WEBCHAT_ACCOUNT}:`;
         const sessions = q
-          ? await ctx.store.searchSessions({ prefix, text: q, limit: 200 })
+          ? await searchThreads(ctx.store, prefix, q)
           : await ctx.store.listSessions({ prefix, limit: 200 });
         sendJson(res, 200, {
           threads: sessions.map((s) => ({
@@ -329,6 +329,18 @@ export function webchatRoutes(
     },
   );
   return routes;
+}
+
+/** Threads whose messages (the store's search) or title contain `q`, any case; newest first. */
+async function searchThreads(store: ChannelContext["store"], prefix: string, q: string) {
+  const [byText, recent] = await Promise.all([
+    store.searchSessions({ prefix, text: q, limit: 200 }),
+    store.listSessions({ prefix, limit: 200 }),
+  ]);
+  const lower = q.toLowerCase();
+  const byTitle = recent.filter((s) => s.title?.toLowerCase().includes(lower));
+  const all = new Map([...byText, ...byTitle].map((s) => [s.key, s]));
+  return [...all.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 200);
 }
 
 /**

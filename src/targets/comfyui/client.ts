@@ -193,13 +193,48 @@ export class ComfyClient {
     return { bytes, mime: res.headers.get("content-type")?.split(";")[0] || mimeOf(image.filename) };
   }
 
+  /**
+   * POST /upload/image into the input folder. With overwrite=false ComfyUI keeps an existing file of that name
+   * and answers with the name it chose ("x (1).png"), or the existing one when the bytes are the same.
+   */
+  async uploadImage(
+    bytes: Buffer,
+    filename: string,
+    mime: string,
+    subfolder: string,
+  ): Promise<{ name: string; subfolder: string; type: string }> {
+    const form = new FormData();
+    form.append("image", new Blob([new Uint8Array(bytes)], { type: mime }), filename);
+    form.append("type", "input");
+    form.append("subfolder", subfolder);
+    form.append("overwrite", "false");
+    const res = await this.#fetch("POST", "/upload/image", form);
+    const body = (await res.json().catch(() => ({}))) as {
+      name?: unknown;
+      subfolder?: unknown;
+      type?: unknown;
+    };
+    if (typeof body.name !== "string" || !body.name)
+      throw new ComfyError(`ComfyUI at ${this.url} took the photo but did not say its file name`);
+    return {
+      name: body.name,
+      subfolder: typeof body.subfolder === "string" ? body.subfolder : "",
+      type: typeof body.type === "string" ? body.type : "input",
+    };
+  }
+
   async #fetch(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Response> {
     let res: Response;
+    const form = body instanceof FormData;
     try {
       res = await fetch(this.url + path, {
         method,
-        headers: { ...this.#headers, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        // fetch writes the multipart content type (with its boundary) for a FormData body itself.
+        headers: {
+          ...this.#headers,
+          ...(body !== undefined && !form ? { "content-type": "application/json" } : {}),
+        },
+        body: form ? body : body !== undefined ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (err) {

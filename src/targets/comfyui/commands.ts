@@ -6,6 +6,7 @@ import type { CommandContext, CommandRegistry, CommandResult } from "../../gatew
 import { ComfyError } from "./client.ts";
 import { isOpen, type JobRecord } from "./job-store.ts";
 import type { JobTracker } from "./jobs.ts";
+import { keepPhotos, photosForRun } from "./photos.ts";
 import type { ComfyPool } from "./pool.ts";
 import { describeRun, seedLine, type TemplateRunner } from "./runner.ts";
 import { short } from "./stop-jobs.ts";
@@ -16,10 +17,14 @@ export interface ComfyCommandDeps {
   tracker: JobTracker;
   pool: ComfyPool;
   approvals: ApprovalService;
+  /** How long a run's photos are kept for it (an approval may wait that long). */
+  photoKeepSec: number;
 }
 
 export const RUN_APPROVAL_KIND = "comfyui.run";
 const RUN_FLAGS = new Set(["approval", "a"]);
+/** A well-formed media id that names nothing: validates the photo count before any download. */
+const CHECK_ONLY = `m_${"0".repeat(32)}`;
 
 /** Template and input mistakes are the user's to fix: answer them instead of failing the event. */
 export function friendly(handler: (ctx: CommandContext) => Promise<CommandResult>) {
@@ -35,18 +40,21 @@ export function friendly(handler: (ctx: CommandContext) => Promise<CommandResult
 }
 
 export function registerComfyCommands(commands: CommandRegistry, deps: ComfyCommandDeps) {
-  const { runner, tracker, pool, approvals } = deps;
+  const { runner, tracker, pool, approvals, photoKeepSec } = deps;
 
   commands.register({
     name: "/run",
     usage: "/run <template> [k=v ...] [text] [--approval]",
     description: "Run a ComfyUI template; the images come back here",
     defaultClass: "run",
-    handler: friendly(async ({ event, command, needsApproval, admin }) => {
+    handler: friendly(async ({ event, command, needsApproval, admin, services, signal }) => {
       const [id, ...words] = command.positional;
       if (!id) {
         const set = await runner.templates();
-        const names = [...set.templates.keys()];
+        // A template that takes a picture is run as a photo's caption: say which ones.
+        const names = [...set.templates.values()].map((t) =>
+          t.imageInputs.length ? `${t.id} (send with a photo)` : t.id,
+        );
         return {
           text: `Usage: /run <template> [k=v ...] [text] [--approval]\nTemplates: ${names.join(", ") || "(none yet)"}`,
           kind: "error",
@@ -58,7 +66,21 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
           text: `Unknown option ${badFlags.map((f) => (f.length === 1 ? `-${f}` : `--${f}`)).join(", ")}. /run knows --approval (-a).`,
           kind: "error",
         };
-      const prepared = await runner.prepare(id, command.kv, words.join(" "));
+      const template = await runner.get(id);
+      const { sources, note } = await photosForRun(template, event, services);
+      // Everything the sender can get wrong is checked before anything is downloaded.
+      await runner.prepare(
+        id,
+        command.kv,
+        words.join(" "),
+        sources.map(() => CHECK_ONLY),
+      );
+      const images = await keepPhotos(services, event, sources, {
+        templateId: id,
+        keepSec: photoKeepSec,
+        signal,
+      });
+      const prepared = await runner.prepare(id, command.kv, words.join(" "), images);
       const shownKeys = [
         ...new Set([
           ...Object.keys(command.kv),
@@ -70,7 +92,7 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
         ]),
       ];
       if (needsApproval || command.flags.approval || command.flags.a) {
-        const summary = describeRun(id, pick(prepared.inputs, shownKeys));
+        const summary = `${describeRun(id, pick(prepared.inputs, shownKeys))}${images.length ? ` (with ${images.length === 1 ? "a photo" : `${images.length} photos`})` : ""}`;
         const approval = await approvals.create(RUN_APPROVAL_KIND, approvals.requesterOf(event), summary, {
           template: id,
           inputs: prepared.inputs,
@@ -97,7 +119,12 @@ export function registerComfyCommands(commands: CommandRegistry, deps: ComfyComm
         };
       const seeds = seedLine(job.inputs);
       return {
-        text: `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}${seeds ? `\n${seeds}` : ""}\nThe images will be sent here when they are ready.`,
+        text: [
+          `🎨 Queued ${id} on ${job.serverName} — job ${job.promptId}`,
+          ...(seeds ? [seeds] : []),
+          ...note,
+          "The images will be sent here when they are ready.",
+        ].join("\n"),
       };
     }),
   });

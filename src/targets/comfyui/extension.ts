@@ -1,6 +1,7 @@
 // Installs the ComfyUI target into a gateway: the pool and its health checks, job tracking, approvals,
 // schedules, the chat commands and buttons, the /status lines and the schedules admin API. Does nothing when
 // ComfyUI is not configured (see config.ts for how that is decided).
+import { registerApprovalAdminRoutes } from "../../approvals/admin-routes.ts";
 import { registerApprovalCommands } from "../../approvals/commands.ts";
 import { ApprovalService } from "../../approvals/service.ts";
 import type { ExtensionHost, GatewayExtension } from "../../gateway/host.ts";
@@ -12,6 +13,7 @@ import { RUN_APPROVAL_KIND, registerComfyCommands } from "./commands.ts";
 import { type ResolvedComfyui, resolveComfyui } from "./config.ts";
 import { JobTracker } from "./jobs.ts";
 import { registerOpenClawCommands } from "./openclaw.ts";
+import { replyImagesRecord } from "./photos.ts";
 import { ComfyPool } from "./pool.ts";
 import { TemplateRunner } from "./runner.ts";
 import type { InputValue } from "./templates.ts";
@@ -38,6 +40,11 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         return;
       }
       const s = gw.services;
+      // Every incoming photo is remembered by its message id, so `/run <template>` as a reply to it finds it.
+      gw.inbound.observe((event) => {
+        const record = event.messageId ? replyImagesRecord(event, event.messageId) : undefined;
+        return record ? [record] : undefined;
+      });
       const headers: Record<string, string> =
         cfg.target === "comfyui-openclaw" && cfg.adminToken
           ? { "X-OpenClaw-Admin-Token": cfg.adminToken }
@@ -49,7 +56,7 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
         headers,
       });
       const tracker = new JobTracker(s, pool, cfg, stableClientId(gw.config.dataDir, cfg.clientId));
-      const runner = new TemplateRunner(cfg.templatesDir, tracker);
+      const runner = new TemplateRunner(cfg.templatesDir, tracker, s.media.files);
       const approvals = new ApprovalService(s, { ...cfg.approvals, owner: gw.owner });
       const scheduler = new Scheduler(s, {
         owner: gw.owner,
@@ -84,11 +91,19 @@ export function comfyuiExtension(): GatewayExtension & { runtime?: ComfyuiRuntim
       if (cfg.target === "comfyui-openclaw")
         registerOpenClawCommands(gw.commands, { cfg, pool, tracker, services: s });
       else {
-        registerComfyCommands(gw.commands, { runner, tracker, pool, approvals });
+        registerComfyCommands(gw.commands, {
+          runner,
+          tracker,
+          pool,
+          approvals,
+          // A photo waits as long as an approval may.
+          photoKeepSec: cfg.approvals.ttlSec + 3600,
+        });
         registerApprovalCommands(gw.commands, gw.actions, approvals);
         registerScheduleCommands(gw.commands, scheduler);
       }
       registerScheduleAdminRoutes(gw, scheduler);
+      registerApprovalAdminRoutes(gw.adminRoutes, approvals);
       gw.status.add(async () => {
         const open = await tracker.jobs.open();
         return [...pool.statusLines(), `ComfyUI jobs in progress: ${open.length}`].join("\n");

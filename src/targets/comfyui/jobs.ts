@@ -33,6 +33,7 @@ import { type ProgressMessage, ProgressMessages } from "./progress.ts";
 import { runSeconds } from "./run-time.ts";
 import { stopJobs } from "./stop-jobs.ts";
 import type { InputValue } from "./templates.ts";
+import type { WorkflowFor } from "./uploads.ts";
 
 export interface SubmitRequest {
   template: string;
@@ -43,6 +44,8 @@ export interface SubmitRequest {
   source: JobRecord["source"];
   approvalId?: string;
   scheduleId?: string;
+  /** The workflow for one server, when it first needs files there (a run's photos, see uploads.ts). */
+  workflowFor?: WorkflowFor;
 }
 
 export class JobTracker {
@@ -124,7 +127,8 @@ export class JobTracker {
       const { server, result } = await this.#pool.submit(
         async (s) => {
           this.connect(s);
-          const r = await s.client.submit(req.workflow, this.#clientId, {
+          const workflow = req.workflowFor ? await req.workflowFor(s.client) : req.workflow;
+          const r = await s.client.submit(workflow, this.#clientId, {
             promptId: jobId,
             extra: jobMark(jobId, { template: req.template, source: req.source }),
           });

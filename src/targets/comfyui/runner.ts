@@ -2,10 +2,12 @@
 // inputs are resolved (typed, defaults, random seed) once, before an approval is stored, so what the admin
 // approves is exactly what runs.
 import type { DeliveryAddress } from "../../core/event.ts";
+import type { MediaStore } from "../../media/store.ts";
 import type { JobRecord } from "./job-store.ts";
 import type { JobTracker } from "./jobs.ts";
 import { loadTemplates } from "./template-dir.ts";
 import { type InputValue, renderWorkflow, resolveInputs, type Template, TemplateError } from "./templates.ts";
+import { uploadsFor } from "./uploads.ts";
 
 export interface Prepared {
   template: Template;
@@ -16,10 +18,13 @@ export interface Prepared {
 export class TemplateRunner {
   readonly #dir: string;
   readonly #tracker: JobTracker;
+  /** Where a run's photos wait until they are uploaded to the server that runs it. */
+  readonly #media: MediaStore;
 
-  constructor(dir: string, tracker: JobTracker) {
+  constructor(dir: string, tracker: JobTracker, media: MediaStore) {
     this.#dir = dir;
     this.#tracker = tracker;
+    this.#media = media;
   }
 
   async templates() {
@@ -39,9 +44,14 @@ export class TemplateRunner {
   }
 
   /** Validates a chat request completely (template, inputs, placeholders) without submitting it. */
-  async prepare(id: string, kv: Record<string, string>, freeText?: string): Promise<Prepared> {
+  async prepare(
+    id: string,
+    kv: Record<string, string>,
+    freeText?: string,
+    images?: string[],
+  ): Promise<Prepared> {
     const template = await this.get(id);
-    const inputs = resolveInputs(template, { kv, freeText });
+    const inputs = resolveInputs(template, { kv, freeText, images });
     return { template, inputs, workflow: renderWorkflow(template, inputs) };
   }
 
@@ -54,7 +64,8 @@ export class TemplateRunner {
   ): Promise<JobRecord> {
     const template = await this.get(id);
     const workflow = renderWorkflow(template, inputs);
-    return this.#tracker.submit({ template: id, workflow, inputs, deliverTo, ...meta });
+    const workflowFor = uploadsFor(template, inputs, workflow, this.#media);
+    return this.#tracker.submit({ template: id, workflow, inputs, deliverTo, workflowFor, ...meta });
   }
 
   async submit(
@@ -67,6 +78,7 @@ export class TemplateRunner {
       workflow: p.workflow,
       inputs: p.inputs,
       deliverTo,
+      workflowFor: uploadsFor(p.template, p.inputs, p.workflow, this.#media),
       ...meta,
     });
   }
