@@ -708,6 +708,19 @@ installShortcuts({
   editLast,
 });
 
+/**
+ * For side panels in their own modules (workspaces, memory): `import { chatPage } from "./chat.js"` gets this
+ * page's instance (a module runs once per page) and mounts into #panels (index.html).
+ */
+export const chatPage = {
+  api,
+  banner,
+  toast,
+  thread: () => state.thread,
+  openThread,
+  panels: $("panels"),
+};
+
 // ---- start ----
 
 (async () => {

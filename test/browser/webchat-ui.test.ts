@@ -288,6 +288,34 @@ describe("web chat page features in Chromium", () => {
     }
   });
 
+  test("shortcuts: Alt+Shift+N opens a new chat, ↑ in an empty box edits the last message, Alt+Shift+R regenerates", async () => {
+    const page = await freshPage();
+    try {
+      await type(page, "first words");
+      await answerRow(page, "to first words").waitFor();
+      const before = (await answerRow(page, "to first words").textContent())!;
+      await page.locator("#input").press("ArrowUp");
+      const box = page.getByRole("textbox", { name: "Edit your message" });
+      assert.equal(await box.inputValue(), "first words");
+      await box.press("Escape");
+      await box.waitFor({ state: "detached" });
+      await page.keyboard.press("Alt+Shift+R");
+      await page
+        .locator(".msg.assistant[data-msg-id]", { hasText: "to first words" })
+        .filter({ hasNotText: before.slice(0, 9) })
+        .waitFor();
+      const id = await page.locator(".thread.active").getAttribute("data-id");
+      await page.keyboard.press("Alt+Shift+N");
+      await page.waitForFunction(
+        (old) => document.querySelector(".thread.active")?.getAttribute("data-id") !== old,
+        id,
+      );
+      assert.equal(await page.locator("#messages .msg").count(), 0);
+    } finally {
+      await closePage(page);
+    }
+  });
+
   test("at 375 px the page does not scroll sideways and the conversation list is reachable", async () => {
     const page = await freshPage();
     try {

@@ -130,6 +130,35 @@ describe("web chat thread edits", () => {
     assert.ok(!req.includes(before[3]!.slice("assistant: ".length)));
   });
 
+  it("regenerate sends the message's files again, and the new message shows them", async () => {
+    const thread = await chat.createThread();
+    const notes = Buffer.from("The secret ingredient is apricot.").toString("base64");
+    const res = await fetch(`${gw.url}/api/threads/${thread}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        text: "read this",
+        attachments: [{ name: "notes.txt", mime: "text/plain", dataBase64: notes }],
+      }),
+    });
+    const sent = (await res.json()) as { eventId: string };
+    await chat.reply(thread, sent.eventId);
+    const lastAsked = () => JSON.stringify(agent.requests.at(-1)!.body.messages.at(-1));
+    assert.match(lastAsked(), /apricot/);
+    const r = await call("POST", `/api/threads/${thread}/regenerate`, {});
+    await chat.reply(thread, String(r.body.eventId));
+    assert.match(lastAsked(), /apricot/, "the agent read the file again");
+    const page = await call("GET", `/api/threads/${thread}/messages`);
+    const user = (
+      page.body.messages as { role: string; eventId: string; media?: { filename?: string }[] }[]
+    ).find((m) => m.role === "user");
+    assert.equal(user?.eventId, r.body.eventId);
+    assert.deepEqual(
+      user?.media?.map((m) => m.filename),
+      ["notes.txt"],
+    );
+  });
+
   it("edit-and-resend replaces the history from the edited message on", async () => {
     const thread = await chat.createThread();
     await answered(thread, "one");
