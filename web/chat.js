@@ -26,10 +26,12 @@
 // are inserted before the first live bubble, so a slow reply never lands below a message sent after it.
 
 import { attachmentTray, formatSize } from "./attachments.js";
+import { listen as listenTo } from "./chat/live.js";
 import { renderMarkdown } from "./chat/markdown.js";
 import { addActions, editInPlace } from "./chat/message-actions.js";
-import { api, authHeaders, explain, HttpError, randomId } from "./chat/net.js";
+import { api, HttpError, randomId } from "./chat/net.js";
 import { installShortcuts } from "./chat/shortcuts.js";
+import { banner, connection, toast } from "./chat/status.js";
 import { threadList } from "./chat/threads.js";
 
 // A token pasted into the address bar of an open page: start over with it.
@@ -60,34 +62,6 @@ const state = {
    * @type {Set<string>} */
   stopped: new Set(),
 };
-
-/** Errors from actions the user took (sending, buttons). Cleared by the next success. */
-/** @param {string} text */
-function banner(text) {
-  $("banner").hidden = !text;
-  $("banner").textContent = text || "";
-}
-
-/** The connection to the gateway: hidden while connected. */
-/** @param {string} text */
-function connection(text) {
-  $("connection").hidden = !text;
-  $("connection").textContent = text || "";
-  document.body.classList.toggle("offline", Boolean(text));
-}
-
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let toastTimer;
-/** A short acknowledgement (of a button press) that disappears by itself. */
-/** @param {string} text */
-function toast(text) {
-  $("toast").textContent = text;
-  $("toast").hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    $("toast").hidden = true;
-  }, 4000);
-}
 
 // ---- threads ----
 
@@ -285,84 +259,25 @@ function refreshMessages() {
 
 // ---- live updates ----
 
-/** Opens the thread's event stream and keeps it open. Resolves once the first attempt connected or failed, so
- * a message sent right after opening a thread cannot outrun the stream that will carry its reply. */
-/** @param {string} thread */
+/** Opens the thread's event stream (chat/live.js), closing the previous one. @param {string} thread */
 function listen(thread) {
   state.abort?.abort();
   const ctrl = new AbortController();
   state.abort = ctrl;
-  /** @type {() => void} */
-  let settle = () => {};
-  /** @type {Promise<void>} */
-  const ready = new Promise((r) => {
-    settle = r;
+  return listenTo(thread, ctrl.signal, {
+    status: connection,
+    onFrame: handleFrame,
+    // Anything committed while we were away (a restart, a network blip) arrives through this catch-up; events
+    // from here on arrive on the stream that is already open.
+    onOpen: () => {
+      refreshMessages().catch((e) => banner(e.message));
+      loadThreads().catch(() => {});
+    },
   });
-  (async () => {
-    let delay = 250;
-    while (!ctrl.signal.aborted) {
-      try {
-        const res = await fetch(`/api/threads/${thread}/events`, {
-          headers: authHeaders,
-          signal: ctrl.signal,
-        });
-        if (!res.ok) {
-          const json = await res.json().catch(() => ({}));
-          throw new HttpError(res.status, explain(res.status, json.error));
-        }
-        connection("");
-        settle();
-        delay = 250;
-        // Anything committed while we were away (a restart, a network blip) arrives through this catch-up;
-        // events from here on arrive on the stream that is already open.
-        refreshMessages().catch((e) => banner(e.message));
-        loadThreads().catch(() => {});
-        const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body)
-          .pipeThrough(/** @type {TransformStream<Uint8Array, string>} */ (new TextDecoderStream()))
-          .getReader();
-        let buf = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          for (let i = buf.indexOf("\n\n"); i !== -1; i = buf.indexOf("\n\n")) {
-            handleFrame(buf.slice(0, i));
-            buf = buf.slice(i + 2);
-          }
-        }
-        if (ctrl.signal.aborted) return;
-        connection("Connection to the gateway lost — reconnecting…");
-      } catch (e) {
-        settle();
-        if (ctrl.signal.aborted) return;
-        connection(
-          e instanceof HttpError
-            ? `Live updates refused: ${e.message}`
-            : "Cannot reach the gateway — reconnecting…",
-        );
-      }
-      await sleep(delay);
-      delay = Math.min(delay * 2, 3000);
-    }
-  })().finally(settle);
-  return ready;
 }
 
-/** @param {string} frame one server-sent event (its lines, without the blank line after it) */
-function handleFrame(frame) {
-  const data = frame
-    .split("\n")
-    .filter((l) => l.startsWith("data:"))
-    .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
-    .join("\n");
-  if (!data) return;
-  /** @type {Frame} */
-  let ev;
-  try {
-    ev = JSON.parse(data);
-  } catch {
-    return;
-  }
+/** @param {Frame} ev */
+function handleFrame(ev) {
   if (ev.type === "delta") {
     if (state.stopped.has(ev.eventId)) return;
     let el = state.streams.get(ev.eventId);
