@@ -110,7 +110,7 @@ export interface ChannelHealth {
 export type RouteHandler = Handler;
 
 export interface WebhookRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   /** Prefix match instead of exact (the path ends with a wildcard segment). */
   prefix?: boolean;
@@ -144,6 +144,11 @@ export interface ChannelContext {
   isActionValue(value: string): boolean;
   /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
   commandList(): { name: string; description: string }[];
+  /**
+   * Cancels the agent call in progress for a session on this replica (the web chat's stop button); whether one
+   * was. The user's message stays in history; the partial answer is not kept. Optional: test contexts omit it.
+   */
+  cancelReply?(sessionKey: string): boolean;
   /** Commits the event to the inbox; resolves once it is durable. */
   ingest(event: InboundEvent): Promise<IngestResult>;
   /**
