@@ -175,6 +175,15 @@ export abstract class PortableStore {
     return rows.map(sessionFromRow);
   }
 
+  async renameSession(key: string, title: string | null): Promise<SessionInfo | undefined> {
+    const row = await this.one(SQL.renameSession, [key, title]);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async deleteMessagesFrom(key: string, fromId: number): Promise<number> {
+    return this.changes(SQL.deleteMessagesFrom, [key, fromId]);
+  }
+
   async searchSessions(filter: SessionSearch): Promise<SessionInfo[]> {
     const like = (text?: string) => (text ? `%${text.toLowerCase().replace(/[\\%_]/g, "\\$&")}%` : "");
     const args = [filter.prefix ?? "", like(filter.text), like(filter.author), filter.limit ?? 50];

@@ -216,6 +216,10 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Sets (or with null clears) the title; undefined when there is no such session. */
+  renameSession(key: string, title: string | null): Promise<SessionInfo | undefined>;
+  /** Removes the message `fromId` and every later one of the session; answers how many went. */
+  deleteMessagesFrom(key: string, fromId: number): Promise<number>;
   /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
   searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
   /** Deletes the session, its history, the files it owns (media owned by `key`) and its workspace link. */
