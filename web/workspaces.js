@@ -2,8 +2,11 @@
 // The workspace switcher and its panel (docs/webchat-api.md, "Workspaces", "Files", "Memory"): choose a
 // workspace, start a chat in it or move the open chat into it, edit its system prompt and agent, upload, preview,
 // pin, attach and delete its files with the standing-context token budget shown, and its memory (memory.js).
-// Mounted by one script tag in index.html; it reads the open thread from the address (#<thread id>), which the
-// chat page keeps current, and attaches a file through the chat's own file input.
+// Mounted by one script tag in index.html into the chat page's #panels (web/chat.js `chatPage`); it attaches a
+// file through the chat's own file input, so the file goes out exactly as one chosen with Attach.
+
+import { api, authHeaders } from "./chat/net.js";
+import { chatPage } from "./chat.js";
 import { memoryPanel } from "./memory.js";
 
 /**
@@ -12,22 +15,7 @@ import { memoryPanel } from "./memory.js";
  * @typedef {{ budgetTokens: number; usedTokens: number; files: { name: string; tokens: number; cut: boolean }[]; memoryTokens: number }} Budget
  */
 
-const token = localStorage.getItem("clawgate-token");
-/** @type {Record<string, string>} */
-const auth = token ? { authorization: `Bearer ${token}` } : {};
 const STORE_KEY = "clawgate-workspace";
-
-/** @param {string} method @param {string} path @param {unknown} [body] */
-async function api(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
-  return json;
-}
 
 /** @param {string} tag @param {Record<string, string>} [props] @param {(Node | string)[]} [children] */
 function el(tag, props = {}, children = []) {
@@ -43,7 +31,7 @@ function el(tag, props = {}, children = []) {
 /** @param {number} n */
 const size = (n) =>
   n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
-const currentThread = () => location.hash.slice(1).split("&")[0] || null;
+const currentThread = () => chatPage.thread();
 
 const css = el("link", { rel: "stylesheet", href: "/assets/workspaces.css" });
 document.head.append(css);
@@ -61,8 +49,7 @@ const switcher = el("div", { id: "ws-switcher" }, [
   select,
   openButton,
 ]);
-const sidebarHeader = document.querySelector("#sidebar header");
-(sidebarHeader ?? document.body).after(switcher);
+chatPage.panels.append(switcher);
 
 // ---- the panel ----
 const status = el("p", { id: "ws-status", role: "status", "aria-live": "polite" });
@@ -211,7 +198,7 @@ async function loadFiles() {
 
 /** Puts the file into the chat's composer, as if it had been chosen with the Attach button. */
 async function attach(/** @type {WsFile} */ f, /** @type {string} */ url) {
-  const res = await fetch(url, { headers: auth });
+  const res = await fetch(url, { headers: authHeaders });
   if (!res.ok) throw new Error(`could not read ${f.name} (HTTP ${res.status})`);
   const input = /** @type {HTMLInputElement | null} */ (document.getElementById("file"));
   if (!input) throw new Error("the chat page has no file input to attach to");
@@ -305,7 +292,7 @@ fileInput.addEventListener("change", async () => {
   say(`Uploading ${file.name}…`);
   const res = await fetch(`/api/workspaces/${selected}/files`, {
     method: "POST",
-    headers: { ...auth, "x-clawgate-upload": "1" },
+    headers: { ...authHeaders, "x-clawgate-upload": "1" },
     body: form,
   });
   const json = await res.json().catch(() => ({}));
