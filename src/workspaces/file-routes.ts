@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/schema.ts";
 import type { RouteRegistry } from "../gateway/host.ts";
+import { ClientGoneError } from "../http/body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import { normalizeMime, servingHeaders } from "../media/content-type.ts";
 import { textOfFile } from "../media/extract/text.ts";
@@ -101,6 +102,8 @@ export function fileRoutes(
             maxParts: 4,
           });
         } catch (err) {
+          // A client that hangs up mid-upload is no failure of the gateway's (the server logs it at debug).
+          if (req.destroyed && !(err instanceof MultipartError)) throw new ClientGoneError();
           if (!(err instanceof MultipartError)) throw err;
           const full = err.status === 413 && room < maxFileBytes;
           return refuse(
