@@ -2,6 +2,8 @@
 // SSE. Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { DeviceRegistry } from "../../pairing/devices.ts";
+import { onDeviceRevoked } from "../../pairing/revocations.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import {
@@ -15,11 +17,13 @@ import {
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
+import { SharedThreads } from "./access.ts";
 import { AnswerMedia } from "./answer-media.ts";
 import { sessionKey, WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
 import { ReplyRows } from "./reply-rows.ts";
 import { WebchatUploads } from "./uploads.ts";
+import { WsSessions } from "./ws.ts";
 
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
@@ -41,6 +45,8 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #rows: ReplyRows;
   readonly #uploads: WebchatUploads;
   readonly #answers: AnswerMedia;
+  readonly #sockets = new WsSessions();
+  readonly #unrevoke: () => void;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
@@ -48,6 +54,11 @@ export class WebchatAdapter implements ChannelAdapter {
     this.#rows = new ReplyRows(ctx.store);
     this.#uploads = new WebchatUploads(ctx.store, ctx.config.media.inbound);
     this.#answers = new AnswerMedia(ctx.store, ctx.config.media.inbound.keepDays);
+    // A revoked device's open streams and sockets end at once, not at its next request.
+    this.#unrevoke = onDeviceRevoked((deviceId, tokenId) => {
+      this.hub.endOwner(deviceId, tokenId);
+      this.#sockets.endOwner(deviceId, tokenId);
+    });
     this.#health.status("running");
   }
 
@@ -63,6 +74,12 @@ export class WebchatAdapter implements ChannelAdapter {
       this.hub,
       this.#ctx.config.webchat.token,
       { uploads: this.#uploads, answers: this.#answers },
+      {
+        // Only verify() is used: token lifetimes are the pairing service's business.
+        devices: new DeviceRegistry(this.#ctx.store, { tokenTtlMs: 0, overlapMs: 0 }),
+        shared: new SharedThreads(this.#ctx.store),
+        sockets: this.#sockets,
+      },
     );
   }
 
@@ -72,6 +89,8 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 
   async stop() {
+    this.#unrevoke();
+    this.#sockets.closeAll();
     this.hub.close();
     this.#health.status("stopped");
   }
