@@ -21,7 +21,9 @@ export class WsClient {
     ws.on("message", (data) => {
       const f = JSON.parse(String(data)) as Frame;
       this.frames.push(f);
-      this.#waiters = this.#waiters.filter((w) => (w.pred(f) ? (w.resolve(f), false) : true));
+      const hit = this.#waiters.filter((w) => w.pred(f));
+      this.#waiters = this.#waiters.filter((w) => !hit.includes(w));
+      for (const w of hit) w.resolve(f);
     });
     this.closed = new Promise((r) => ws.on("close", (code, reason) => r({ code, reason: String(reason) })));
   }
