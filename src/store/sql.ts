@@ -90,11 +90,11 @@ export const fail = both((t) =>
   ),
 );
 
-/** $1 updated_at, $2 id, $3 owner. */
+/** $1 updated_at, $2 id, $3 owner; returns the lane, to mark it due (src/store/lanes.ts). */
 export const completeInbound = sql(
   `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = $1
-   WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
-  "cg_inbox_complete",
+   WHERE id = $2 AND lease_owner = $3 AND state = 'leased' RETURNING session_key`,
+  "cg_inbox_complete_lane",
 );
 
 /** $1 result, $2 updated_at, $3 id, $4 owner. */
@@ -226,6 +226,10 @@ export const searchSessions = sql(
    ORDER BY s.updated_at DESC, s.key{C} LIMIT $4`,
 );
 export const deleteMessages = sql(`DELETE FROM messages WHERE session_key = $1`);
+/** A conversation's history from one message on (an edited message resent). $1 key, $2 first id removed. */
+export const deleteMessagesFrom = sql(`DELETE FROM messages WHERE session_key = $1 AND id >= $2`);
+/** $1 key, $2 title (null clears it). */
+export const renameSession = sql(`UPDATE sessions SET title = $2 WHERE key = $1 RETURNING *`);
 export const deleteSession = sql(`DELETE FROM sessions WHERE key = $1`);
 
 /**

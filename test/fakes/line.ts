@@ -1,5 +1,6 @@
 // A fake LINE Messaging API: reply (single-use, expiring reply tokens it issued) and push (X-Line-Retry-Key with
-// 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token and 429 on demand.
+// 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token, and 429 on demand or
+// past LINE's rate limit (2,000 requests a second per endpoint and channel, metered on arrival).
 // Records what it accepted. Also signs webhook bodies the way LINE does. Serves the data API too (content of
 // images, videos, audio and files users sent, GET /v2/bot/message/{id}/content, and the preparation status of
 // videos and audio at /content/transcoding), with the same token check and {"message":"Not found"} for ids it
@@ -11,6 +12,7 @@
 // request was taken, which is when a crash leaves a delivery in doubt.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface LineCall {
@@ -30,6 +32,8 @@ interface StoredContent {
 
 const CONTENT_PATH = /^\/v2\/bot\/message\/([^/]+)\/content(\/transcoding)?$/;
 
+const WEBHOOK_ENDPOINT = "/v2/bot/channel/webhook/endpoint";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class FakeLine {
@@ -43,8 +47,16 @@ export class FakeLine {
   #retryKeys = new Map<string, { requestId: string; sentMessages: { id: string; quoteToken: string }[] }>();
   #rateLimit = 0;
   #rateLimitPush = 0;
+  /**
+   * Per endpoint (developers.line.biz/en/reference/messaging-api/#rate-limits): reply and push are "Other API
+   * endpoints", 2,000 requests per second each. A test may lower it; null turns it off.
+   */
+  limit: Limit | null = { perSec: 2000, burst: 2000 };
+  readonly meter = new RateMeter();
   #cuts: ("before" | "after")[] = [];
   #failures: { status: number; message: string }[] = [];
+  /** The webhook settings of the channel (LINE Developers Console → Messaging API → Webhook settings). */
+  webhook = { endpoint: "", active: false };
   /** Delay of every answer, after the request was taken. */
   latencyMs = 0;
   /** Requests to the data API: path and the Authorization header they carried. */
@@ -139,6 +151,7 @@ export class FakeLine {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(details ? { message, details } : { message }));
     };
+    if (path === "/v2/bot/info" || path === WEBHOOK_ENDPOINT) return this.#botSettings(req, raw, res, path);
     if (req.method !== "POST" || (path !== "/v2/bot/message/reply" && path !== "/v2/bot/message/push"))
       return fail(404, "Not found");
     if (req.headers.authorization !== `Bearer ${this.token}`)
@@ -151,6 +164,8 @@ export class FakeLine {
       else this.#rateLimitPush--;
       return fail(429, "The API rate limit has been exceeded. Try again later.");
     }
+    if (this.limit && this.meter.hit([[`endpoint:${path}`, this.limit]]).waitMs > 0)
+      return fail(429, "The API rate limit has been exceeded. Try again later.");
     const failure = this.#failures.shift();
     if (failure) return fail(failure.status, failure.message);
     let body: LineCall["body"];
@@ -203,6 +218,41 @@ export class FakeLine {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     res.writeHead(200, { "content-type": "application/json", "x-line-request-id": requestId });
     res.end(JSON.stringify({ sentMessages }));
+  }
+
+  /** GET /v2/bot/info, GET and PUT /v2/bot/channel/webhook/endpoint, as the Messaging API reference describes them. */
+  #botSettings(req: IncomingMessage, raw: Buffer, res: ServerResponse, path: string) {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      return json(401, {
+        message: "Authentication failed. Confirm that the access token in the authorization header is valid.",
+      });
+    }
+    if (path === "/v2/bot/info" && req.method === "GET") {
+      return json(200, {
+        userId: "Ufake0000000000000000000000000000",
+        basicId: "@fakebot",
+        displayName: "Fake LINE bot",
+        chatMode: "bot",
+        markAsReadMode: "auto",
+      });
+    }
+    if (path === WEBHOOK_ENDPOINT && req.method === "GET") return json(200, this.webhook);
+    if (path === WEBHOOK_ENDPOINT && req.method === "PUT") {
+      let body: { endpoint?: unknown };
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        return json(400, { message: "The request body could not be parsed as JSON" });
+      }
+      if (typeof body.endpoint !== "string" || !body.endpoint.startsWith("https://"))
+        return json(400, { message: "Invalid webhook endpoint URL" });
+      // Only the URL changes; "Use webhook" stays as the console set it.
+      this.webhook = { ...this.webhook, endpoint: body.endpoint };
+      return json(200, {});
+    }
+    return json(404, { message: "Not found" });
   }
 
   #serveContent(req: IncomingMessage, res: ServerResponse, id: string, transcoding: boolean) {

@@ -6,6 +6,7 @@
 // status, and one without a token is redirected (302 "Found") to the workspace's sign-in page.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface SlackCall {
@@ -78,6 +79,12 @@ export class FakeSlack {
   url = "";
   #pendingUploads = new Map<string, { filename: string; length: number }>();
   #rateLimit = { count: 0, retryAfterSec: 1, methods: [] as string[] };
+  /**
+   * chat.postMessage per channel (docs.slack.dev/apis/web-api/rate-limits, "special" tier): about one a second,
+   * short bursts allowed; Slack does not size them, this fake allows 5. A test may lower it; null turns it off.
+   */
+  postLimit: Limit | null = { perSec: 1, burst: 5 };
+  readonly meter = new RateMeter();
   #errors: string[] = [];
   #ts = 1_700_000_000;
   #files = 0;
@@ -196,6 +203,19 @@ export class FakeSlack {
       res.writeHead(429, { "content-type": "application/json", "retry-after": String(rl.retryAfterSec) });
       return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
     }
+    if (method === "chat.postMessage" && this.postLimit) {
+      const { waitMs } = this.meter.hit([[`channel:${args.channel}`, this.postLimit]]);
+      if (waitMs > 0) {
+        this.rateLimited.push({ method, at: Date.now() });
+        res.writeHead(429, {
+          "content-type": "application/json",
+          "retry-after": String(Math.ceil(waitMs / 1000)),
+        });
+        return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      }
+    }
+    // Slack lists the token's scopes on every authenticated Web API answer.
+    res.setHeader("x-oauth-scopes", [...this.scopes].join(","));
     const call: SlackCall = { method, args, contentType, at: Date.now() };
     this.calls.push(call);
     const needed = METHOD_SCOPES[method];
@@ -205,7 +225,15 @@ export class FakeSlack {
     }
     switch (method) {
       case "auth.test":
-        return ok(res, { ok: true, user_id: this.botUserId, team_id: "T1", bot_id: "B1" });
+        return ok(res, {
+          ok: true,
+          url: "https://fake-team.slack.com/",
+          team: "Fake Team",
+          user: "fakebot",
+          team_id: "T1",
+          user_id: this.botUserId,
+          bot_id: "B1",
+        });
       case "chat.postMessage":
       case "chat.postEphemeral":
       case "chat.update": {

@@ -33,6 +33,18 @@ interface SlackResult {
   [key: string]: unknown;
 }
 
+/**
+ * Slack's "Rate limits" page (docs.slack.dev/apis/web-api/rate-limits): chat.postMessage is in the special tier,
+ * about one message per second per channel with short bursts allowed, under a workspace-wide limit Slack does not
+ * size. We keep every call about a conversation at one per second with a burst of 3 (a chunked answer), and all
+ * calls together at 20 per second; beyond a method's tier Slack answers 429 with Retry-After, which holds the
+ * conversation (or, for calls about none, everything) for that long.
+ */
+export const SLACK_PACE = {
+  global: { ratePerSec: 20, burst: 20 },
+  channel: { ratePerSec: 1, burst: 3 },
+};
+
 export class SlackClient {
   readonly #base: string;
   readonly #token: string;
@@ -49,9 +61,16 @@ export class SlackClient {
     args: Record<string, unknown> | URLSearchParams,
     chat?: string,
   ): Promise<T> {
-    const keys = [{ key: "global", ratePerSec: 20, burst: 20 }];
-    // About one message a second per conversation, with a little burst for a chunked reply.
-    if (chat) keys.push({ key: `chat:${chat}`, ratePerSec: 1, burst: 3 });
+    return (await this.#request<T>(method, args, chat)).body;
+  }
+
+  async #request<T extends SlackResult>(
+    method: string,
+    args: Record<string, unknown> | URLSearchParams,
+    chat?: string,
+  ): Promise<{ body: T; headers: Headers }> {
+    const keys = [{ key: "global", ...SLACK_PACE.global }];
+    if (chat) keys.push({ key: `chat:${chat}`, ...SLACK_PACE.channel });
     const blockKey = chat ? `chat:${chat}` : "global";
     return pacedCall(this.#pacer, keys, blockKey, async () => {
       const res = await platformFetch<T>(`${this.#base}/${method}`, {
@@ -68,13 +87,29 @@ export class SlackClient {
         if (TRANSIENT.has(code)) throw new Error(`Slack ${method}: ${code} (transient; will retry)`);
         throw new SlackApiError(method, code, body.needed);
       }
-      return body;
+      return { body, headers: res.headers };
     });
   }
 
   async authTest(): Promise<{ userId: string; teamId?: string }> {
     const r = await this.call<SlackResult & { user_id: string; team_id?: string }>("auth.test", {});
     return { userId: r.user_id, teamId: r.team_id };
+  }
+
+  /** auth.test with the token's scopes, which Slack lists in the X-OAuth-Scopes header (undefined when absent). */
+  async authScopes(): Promise<{ userId: string; teamId?: string; team?: string; scopes?: string[] }> {
+    const { body, headers } = await this.#request<
+      SlackResult & { user_id: string; team_id?: string; team?: string }
+    >("auth.test", {});
+    const h = headers.get("x-oauth-scopes");
+    const scopes =
+      h === null
+        ? undefined
+        : h
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean);
+    return { userId: body.user_id, teamId: body.team_id, team: body.team, scopes };
   }
 
   /** The current external upload flow: get an upload URL, send the bytes there, then share the file. */

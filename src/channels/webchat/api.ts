@@ -14,8 +14,10 @@ import type { DeviceRegistry } from "../../pairing/devices.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import { callerOf, chatAuthorizer, listed, mayUse, newThreadId, type SharedThreads } from "./access.ts";
 import type { AnswerMedia } from "./answer-media.ts";
+import { assetRoutes, pageCsp } from "./assets.ts";
 import type { LiveHub } from "./live-hub.ts";
-import { sendMessage, sessionKey, WEBCHAT_ACCOUNT } from "./send.ts";
+import { MAX_MESSAGE_CHARS, sendMessage, sessionKey, WEBCHAT_ACCOUNT } from "./send.ts";
+import { threadEditRoutes } from "./thread-edits.ts";
 import { messageBodyLimit, type WebchatUploads } from "./uploads.ts";
 import { type WsSessions, wsRoute } from "./ws.ts";
 
@@ -62,31 +64,46 @@ export function webchatRoutes(
     };
   const send = { ctx, hub, uploads };
 
-  const routes: WebhookRoute[] = Object.entries(STATIC).map(([path, [file, type]]) => ({
-    method: "GET" as const,
-    path,
-    kind: "webchat" as const,
-    handler: (_req: IncomingMessage, res: ServerResponse) => {
-      // Read per request: small files, and edits show without a restart.
-      const body = readFileSync(WEB_DIR + file);
-      res.writeHead(200, {
-        "content-type": type,
-        "content-length": body.length,
-        "x-content-type-options": "nosniff",
-        "cache-control": "no-cache",
-        "content-security-policy":
-          "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
-      });
-      res.end(body);
-    },
-  }));
+  const routes: WebhookRoute[] = assetRoutes();
+  routes.push(
+    ...threadEditRoutes({
+      ctx,
+      hub,
+      uploads,
+      account: WEBCHAT_ACCOUNT,
+      maxMessageChars: MAX_MESSAGE_CHARS,
+      key: sessionKey,
+      route: (h) => guard(thread(h)),
+    }),
+  );
+  routes.push(
+    ...Object.entries(STATIC).map(([path, [file, type]]) => ({
+      method: "GET" as const,
+      path,
+      kind: "webchat" as const,
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        // Read per request: small files, and edits show without a restart.
+        const body = readFileSync(WEB_DIR + file);
+        res.writeHead(200, {
+          "content-type": type,
+          "content-length": body.length,
+          "x-content-type-options": "nosniff",
+          "cache-control": "no-cache",
+          "content-security-policy": pageCsp(file === "index.html" ? body.toString("utf8") : ""),
+        });
+        res.end(body);
+      },
+    })),
+  );
 
   routes.push(
     {
       method: "GET",
       path: "/api/threads",
       doc: {
-        summary: "Lists the caller's threads (newest first, up to 200), and for a device the shared ones",
+        summary:
+          "Lists the caller's threads (newest first, up to 200; a device also gets the shared ones); ?q= finds threads by title or message text",
+        query: { q: "text a thread's title or messages contain (any case)" },
         response: {
           status: 200,
           example: {
@@ -94,13 +111,18 @@ export function webchatRoutes(
           },
         },
       },
-      handler: guard(async (_req, res, { caller }) => {
+      handler: guard(async (_req, res, { url, caller }) => {
         const who = callerOf(caller);
+        // ?q= finds threads whose title or messages contain the text (case-insensitive).
+        const q = url.searchParams.get("q")?.trim().slice(0, 200);
+        const keyPrefix = `webchat:${WEBCHAT_ACCOUNT}:`;
         const [sessions, sharedIds] = await Promise.all([
-          ctx.store.listSessions({ prefix: `webchat:${WEBCHAT_ACCOUNT}:`, limit: 200 }),
+          q
+            ? searchThreads(ctx.store, keyPrefix, q)
+            : ctx.store.listSessions({ prefix: keyPrefix, limit: 200 }),
           shared.all(),
         ]);
-        const prefix = `webchat:${WEBCHAT_ACCOUNT}:`.length;
+        const prefix = keyPrefix.length;
         sendJson(res, 200, {
           threads: sessions
             .map((s) => ({ s, id: s.key.slice(prefix) }))
@@ -340,4 +362,16 @@ export function webchatRoutes(
 /** Who pressed a button: the operator, or the device by its id. */
 function actionSender(caller: ReturnType<typeof callerOf>): InboundEvent["sender"] {
   return caller.kind === "device" ? { id: caller.deviceId, name: caller.name } : { id: "local", name: "you" };
+}
+
+/** Threads whose messages (the store's search) or title contain `q`, any case; newest first. */
+async function searchThreads(store: ChannelContext["store"], prefix: string, q: string) {
+  const [byText, recent] = await Promise.all([
+    store.searchSessions({ prefix, text: q, limit: 200 }),
+    store.listSessions({ prefix, limit: 200 }),
+  ]);
+  const lower = q.toLowerCase();
+  const byTitle = recent.filter((s) => s.title?.toLowerCase().includes(lower));
+  const all = new Map([...byText, ...byTitle].map((s) => [s.key, s]));
+  return [...all.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 200);
 }

@@ -34,7 +34,10 @@ export function openApiDocument(routes: WebhookRoute[], version: string): Json {
         name: m[1],
         in: "path",
         required: true,
-        schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+        schema:
+          m[1] === "id"
+            ? { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }
+            : { type: "integer", minimum: 1 },
       })),
       ...Object.entries(doc.query ?? {}).map(([name, description]) => ({
         name,
