@@ -65,6 +65,28 @@ describe("paired devices in the web chat", () => {
     const sent = await a.client.send(thread, "hi from A");
     assert.equal(sent.status, 202);
     assert.equal((await a.client.reply(thread, sent.eventId)).content, "echo: hi from A");
+    // The device writes as itself, also when it asks again: never as the operator ("local").
+    const regen = await fetch(`${gw.url}/api/threads/${thread}/regenerate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(regen.status, 202);
+    const again = ((await regen.json()) as { eventId: string }).eventId;
+    await a.client.reply(thread, again);
+    const rows = (await get(`/api/threads/${thread}/messages`, a.token)).body.messages as {
+      role: string;
+      author: string;
+    }[];
+    assert.deepEqual(
+      rows.map((m) => (m.role === "user" ? [m.role, m.author] : [m.role])),
+      [["user", "phone A"], ["assistant"]],
+    );
+    const inbound = await gw.gateway.store.listInbound({ sessionKey: `webchat:default:${thread}`, limit: 5 });
+    assert.deepEqual(
+      inbound.map((i) => (JSON.parse(i.payload) as { sender: { id: string } }).sender.id),
+      [a.id, a.id],
+    );
 
     const read = await get(`/api/threads/${thread}/messages`, b.token);
     assert.equal(read.status, 404);
@@ -84,7 +106,11 @@ describe("paired devices in the web chat", () => {
     assert.equal((await ws.next((f) => f.type === "error")).status, 404);
     ws.ws.close();
     // The operator reaches any thread by id, but its list is its own.
-    assert.equal((await operator.messages(thread)).messages.length, 2);
+    assert.equal(
+      (await operator.messages(thread)).messages.length,
+      2,
+      "regenerated: the first answer was replaced",
+    );
     assert.ok(!(await threadIds()).includes(thread));
   });
 

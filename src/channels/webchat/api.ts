@@ -74,6 +74,7 @@ export function webchatRoutes(
       maxMessageChars: MAX_MESSAGE_CHARS,
       key: sessionKey,
       route: (h) => guard(thread(h)),
+      sender: (caller, name) => messageSender(callerOf(caller), name),
     }),
   );
   routes.push(
@@ -343,7 +344,7 @@ export function webchatRoutes(
             channel: "webchat",
             account: WEBCHAT_ACCOUNT,
             conversation: { id: params.id!, kind: "dm" },
-            sender: actionSender(callerOf(caller)),
+            sender: messageSender(callerOf(caller), "you"),
             text: "",
             attachments: [],
             action: { id, value },
@@ -359,9 +360,9 @@ export function webchatRoutes(
   return routes;
 }
 
-/** Who pressed a button: the operator, or the device by its id. */
-function actionSender(caller: ReturnType<typeof callerOf>): InboundEvent["sender"] {
-  return caller.kind === "device" ? { id: caller.deviceId, name: caller.name } : { id: "local", name: "you" };
+/** Who pressed a button or resent a message: the operator, or the device by its id (never the operator's rights). */
+function messageSender(caller: ReturnType<typeof callerOf>, name: string): InboundEvent["sender"] {
+  return caller.kind === "device" ? { id: caller.deviceId, name: caller.name } : { id: "local", name };
 }
 
 /** Threads whose messages (the store's search) or title contain `q`, any case; newest first. */

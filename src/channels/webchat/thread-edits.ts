@@ -26,6 +26,8 @@ export interface EditDeps {
   key: (thread: string) => string;
   /** Auth and thread-id checks (api.ts). */
   route: (h: Handler) => Handler;
+  /** Who a resent message is from: the caller the route authorized (a paired device stays that device). */
+  sender: (caller: unknown, name: string) => InboundEvent["sender"];
 }
 
 export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
@@ -47,7 +49,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
     );
 
   /** Deletes history from `from` on and asks its text again (with the files it carried) as a new event. */
-  const resend = async (thread: string, from: StoredMessage, text: string) => {
+  const resend = async (thread: string, from: StoredMessage, text: string, caller: unknown) => {
     const key = d.key(thread);
     const removed = await ctx.store.deleteMessagesFrom(key, from.id);
     hub.publish(thread, { type: "truncated", fromId: from.id });
@@ -58,7 +60,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       channel: "webchat",
       account: d.account,
       conversation: { id: thread, kind: "dm" },
-      sender: { id: "local", name: from.author ?? "you" },
+      sender: d.sender(caller, from.author ?? "you"),
       text,
       attachments,
       addressed: true,
@@ -143,7 +145,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
         response: { status: 202, example: { ok: true, eventId: "webchat:default:t1:9f1c…", removed: 2 } },
       },
       handler: d.route(
-        known(async (thread, _req, res) => {
+        known(async (thread, _req, res, { caller }) => {
           if (await busy(thread)) return sendError(res, 409, refuseWhileBusy);
           const key = d.key(thread);
           const session = await ctx.store.getSession(key);
@@ -151,7 +153,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
           const last = recent.findLast((m) => m.role === "user");
           if (!last)
             return sendError(res, 409, "there is no message of yours in this conversation to answer again");
-          sendJson(res, 202, await resend(thread, last, last.content));
+          sendJson(res, 202, await resend(thread, last, last.content, caller));
         }),
       ),
     },
@@ -165,7 +167,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
         response: { status: 202, example: { ok: true, eventId: "webchat:default:t1:9f1c…", removed: 2 } },
       },
       handler: d.route(
-        known(async (thread, _req, res, { params, body }) => {
+        known(async (thread, _req, res, { params, body, caller }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
           const text = typeof json?.text === "string" ? json.text : "";
           if (!text.trim()) return sendError(res, 400, 'body must be like {"text":"the corrected message"}');
@@ -184,7 +186,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
           if (m?.id !== id) return sendError(res, 404, `no message ${params.messageId} in thread ${thread}`);
           if (m.role !== "user") return sendError(res, 400, "only your own messages can be edited");
           if (await busy(thread)) return sendError(res, 409, refuseWhileBusy);
-          sendJson(res, 202, await resend(thread, m, text));
+          sendJson(res, 202, await resend(thread, m, text, caller));
         }),
       ),
     },
