@@ -86,4 +86,33 @@ describe("a paired device in the web app", () => {
       await closePage(page);
     }
   });
+
+  test("a browser pairs itself at /pair from the link /pair chat gives, and chats once the operator approves", async () => {
+    const setup = await ext.pairing!.createSetup("test");
+    assert.equal(setup.pairUrl, `${gw.url}/pair#code=${setup.code}`);
+    const page = await openPage(phone, setup.pairUrl);
+    try {
+      // The code is taken out of the address bar at once.
+      await page.waitForFunction(() => location.hash === "");
+      assert.equal(await page.locator("#code").inputValue(), setup.code);
+      await page.locator("#name").fill("Ben's laptop");
+      await page.locator("#pair button").click();
+      await page
+        .locator("#status", { hasText: `Waiting for the operator to approve "Ben's laptop"` })
+        .waitFor();
+      const [request] = await ext.pairing!.devices.pendingRequests();
+      assert.equal(request?.name, "Ben's laptop");
+      assert.deepEqual(request?.requestedScopes, ["chat"]);
+      await ext.pairing!.approve(request!.id, "test");
+      // The page opens the chat signed in as the device.
+      await page.waitForURL(`${gw.url}/`);
+      await type(page, "hello from the laptop");
+      await committedReply(page, replyTo("hello from the laptop"));
+      const thread = (await page.locator(".thread.active").getAttribute("data-id"))!;
+      const device = (await ext.pairing!.devices.listDevices()).find((d) => d.name === "Ben's laptop")!;
+      assert.ok(thread.startsWith(`${device.id}-`), thread);
+    } finally {
+      await closePage(page);
+    }
+  });
 });

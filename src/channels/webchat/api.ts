@@ -38,6 +38,10 @@ const STATIC: Record<string, [string, string]> = {
   "/assets/chat.js": ["chat.js", "text/javascript; charset=utf-8"],
   "/assets/chat.css": ["chat.css", "text/css; charset=utf-8"],
   "/assets/attachments.js": ["attachments.js", "text/javascript; charset=utf-8"],
+  // Pairing this browser as a chat device (docs/webchat-api.md, "Paired devices").
+  "/pair": ["pair.html", "text/html; charset=utf-8"],
+  "/assets/pair.js": ["pair.js", "text/javascript; charset=utf-8"],
+  "/assets/pair.css": ["pair.css", "text/css; charset=utf-8"],
 };
 
 export function webchatRoutes(
