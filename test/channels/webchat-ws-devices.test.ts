@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type SecurityExtension, securityExtension } from "../../src/bridge/extension.ts";
+import type { WebchatAdapter } from "../../src/channels/webchat/index.ts";
 import { chatToken } from "../../src/pairing/chat-token.ts";
 import type { Scope } from "../../src/pairing/scopes.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
@@ -184,5 +185,27 @@ describe("paired devices in the web chat", () => {
     assert.equal(after.body.error, "this device's chat token was revoked: pair the device again");
     assert.equal(otherWs.ws.readyState, otherWs.ws.OPEN);
     otherWs.ws.close();
+  });
+
+  it("a revoke this process did not see (another replica's) ends the device's sessions at the next check", async () => {
+    const a = await pairDevice("phone T", ["chat"]);
+    const thread = await a.client.createThread();
+    const ws = await openWs(gw.url, { headers: { authorization: `Bearer ${a.token}` } });
+    assert.ok(ws instanceof WsClient);
+    ws.send({ type: "subscribe", thread });
+    await ws.next((f) => f.type === "ack");
+    const stays = await pairDevice("phone U", ["chat"]);
+    const staying = await openWs(gw.url, { headers: { authorization: `Bearer ${stays.token}` } });
+    assert.ok(staying instanceof WsClient);
+    // Written straight to the shared store, as another replica's revoke would be: no announcement here.
+    const raw = (await gw.gateway.store.kvGet("devices", a.id))!;
+    const record = JSON.parse(raw) as { revokedAt?: number };
+    record.revokedAt = Date.now();
+    await gw.gateway.store.kvSet("devices", a.id, JSON.stringify(record));
+    const adapter = gw.gateway.adapter("webchat", "default") as WebchatAdapter;
+    await adapter.recheckDevices();
+    assert.equal((await ws.closed).code, 4401);
+    assert.equal(staying.ws.readyState, staying.ws.OPEN);
+    staying.ws.close();
   });
 });

@@ -2,6 +2,7 @@
 // SSE. Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { chatTokenLive } from "../../pairing/chat-token.ts";
 import { DeviceRegistry } from "../../pairing/devices.ts";
 import { onDeviceRevoked } from "../../pairing/revocations.ts";
 import { capabilities } from "../sdk/capabilities.ts";
@@ -25,6 +26,9 @@ import { ReplyRows } from "./reply-rows.ts";
 import { WebchatUploads } from "./uploads.ts";
 import { WsSessions } from "./ws.ts";
 
+/** How often device sessions are checked against the store (revokes on other replicas, expiry). */
+const RECHECK_MS = 30_000;
+
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
   readonly account = WEBCHAT_ACCOUNT;
@@ -47,6 +51,8 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #answers: AnswerMedia;
   readonly #sockets = new WsSessions();
   readonly #unrevoke: () => void;
+  readonly #devices: DeviceRegistry;
+  readonly #recheck: NodeJS.Timeout;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
@@ -59,7 +65,21 @@ export class WebchatAdapter implements ChannelAdapter {
       this.hub.endOwner(deviceId, tokenId);
       this.#sockets.endOwner(deviceId, tokenId);
     });
+    // Only verify() and getDevice() are used: token lifetimes are the pairing service's business.
+    this.#devices = new DeviceRegistry(ctx.store, { tokenTtlMs: 0, overlapMs: 0 });
+    // A revoke on another replica, or a token that expired, ends sessions here at the next check.
+    this.#recheck = setInterval(() => void this.recheckDevices().catch(() => {}), RECHECK_MS).unref();
     this.#health.status("running");
+  }
+
+  /** Ends the open streams and sockets of device tokens that are no longer valid (revoked, expired, no chat). */
+  async recheckDevices() {
+    const owners = new Map([...this.hub.owners(), ...this.#sockets.owners()].map((o) => [o.tokenId, o]));
+    for (const o of owners.values()) {
+      if (chatTokenLive(await this.#devices.getDevice(o.deviceId), o.tokenId)) continue;
+      this.hub.endOwner(o.deviceId, o.tokenId);
+      this.#sockets.endOwner(o.deviceId, o.tokenId);
+    }
   }
 
   routes() {
@@ -75,8 +95,7 @@ export class WebchatAdapter implements ChannelAdapter {
       this.#ctx.config.webchat.token,
       { uploads: this.#uploads, answers: this.#answers },
       {
-        // Only verify() is used: token lifetimes are the pairing service's business.
-        devices: new DeviceRegistry(this.#ctx.store, { tokenTtlMs: 0, overlapMs: 0 }),
+        devices: this.#devices,
         shared: new SharedThreads(this.#ctx.store),
         sockets: this.#sockets,
       },
@@ -90,6 +109,7 @@ export class WebchatAdapter implements ChannelAdapter {
 
   async stop() {
     this.#unrevoke();
+    clearInterval(this.#recheck);
     this.#sockets.closeAll();
     this.hub.close();
     this.#health.status("stopped");

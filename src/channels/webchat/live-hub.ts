@@ -106,6 +106,14 @@ export class LiveHub {
     };
   }
 
+  /** The device tokens holding streams open, each once. */
+  owners(): LiveOwner[] {
+    const seen = new Map<string, LiveOwner>();
+    for (const set of this.#subs.values())
+      for (const sub of set) if (sub.owner) seen.set(sub.owner.tokenId, sub.owner);
+    return [...seen.values()];
+  }
+
   /** Ends every stream a revoked device (or one revoked token of it) holds open. */
   endOwner(deviceId: string, tokenId?: string) {
     for (const set of this.#subs.values())

@@ -41,6 +41,13 @@ export class WsSessions {
         ws.close(CLOSE_REVOKED, "this device was revoked: pair it again");
   }
 
+  /** The device tokens holding sockets open, each once. */
+  owners(): LiveOwner[] {
+    const seen = new Map<string, LiveOwner>();
+    for (const o of this.#open.values()) if (o) seen.set(o.tokenId, o);
+    return [...seen.values()];
+  }
+
   closeAll() {
     for (const ws of this.#open.keys()) ws.close(1001, "the gateway is stopping");
   }
