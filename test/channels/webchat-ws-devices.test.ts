@@ -141,6 +141,11 @@ describe("paired devices in the web chat", () => {
       ((await refused.json()) as { error: string }).error,
       "only the operator (loopback or webchat.token) shares threads",
     );
+    const del = await fetch(`${gw.url}/api/threads/${mine}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    assert.equal(del.status, 403, "a device does not delete a shared thread");
     assert.equal((await share(undefined, false)).status, 200);
     assert.equal((await get(`/api/threads/${mine}/messages`, a.token)).status, 404);
   });

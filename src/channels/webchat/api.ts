@@ -12,7 +12,7 @@ import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
 import { MediaStore } from "../../media/store.ts";
 import type { DeviceRegistry } from "../../pairing/devices.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
-import { callerOf, chatAuthorizer, listed, mayUse, newThreadId, type SharedThreads } from "./access.ts";
+import { callerOf, chatAuthorizer, listed, mayUse, newThreadId, owns, type SharedThreads } from "./access.ts";
 import type { AnswerMedia } from "./answer-media.ts";
 import { assetRoutes, pageCsp } from "./assets.ts";
 import type { LiveHub } from "./live-hub.ts";
@@ -167,10 +167,16 @@ export function webchatRoutes(
     {
       method: "DELETE",
       path: "/api/threads/:id",
-      doc: { summary: "Deletes a thread and its history", response: { status: 200, example: { ok: true } } },
+      doc: {
+        summary: "Deletes a thread and its history (a shared thread: the operator only)",
+        response: { status: 200, example: { ok: true } },
+      },
       handler: guard(
-        thread(async (_req, res, { params }) => {
+        thread(async (_req, res, { params, caller }) => {
+          if (!owns(callerOf(caller), params.id!))
+            return sendError(res, 403, "a shared thread is the operator's: only the operator deletes it");
           await ctx.store.deleteSession(sessionKey(params.id!));
+          await shared.set(params.id!, false);
           sendJson(res, 200, { ok: true });
         }),
       ),
