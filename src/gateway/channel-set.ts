@@ -44,6 +44,12 @@ export function plannedChannels(config: Config): Map<string, Planned> {
   return out;
 }
 
+/** Imports the adapter code of every channel the config enables (built-in ones load it only when configured). */
+export async function loadEnabledChannels(config: Config): Promise<void> {
+  for (const { module } of enabledChannels(config)) await module.load?.();
+}
+
+/** Built from a config whose channels' code is loaded (loadEnabledChannels). */
 export class ChannelSet {
   readonly #router: Router;
   readonly #ctx: ChannelContext;
@@ -136,6 +142,7 @@ export class ChannelSet {
   async restartOne(channel: string, account: string): Promise<void> {
     const key = keyOf(channel, account);
     this.#must(key);
+    await loadEnabledChannels(this.#config);
     const planned = plannedChannels(this.#config).get(key);
     if (!planned) throw new Error(`${key} is no longer in the configuration`);
     await this.#replace(key, planned);
@@ -146,6 +153,7 @@ export class ChannelSet {
    * The caller then makes `next.channels` the running config's.
    */
   async apply(next: Config): Promise<ChannelChange[]> {
+    await loadEnabledChannels(next);
     const planned = plannedChannels(next);
     const changes: ChannelChange[] = [];
     const [channelOf, accountOf] = [

@@ -1,10 +1,11 @@
 // `/pair` in chat (admin class by default): /pair, /pair qr, /pair pending, /pair approve <id|code|latest>,
 // /pair reject <id|code>, /pair cleanup. Buttons on the "device asks to pair" notice come back as
 // `pair:approve:<id>` / `pair:reject:<id>`.
-import QRCode from "qrcode";
+
 import type { OutboundMessage } from "../channels/types.ts";
 import type { ActionRegistry } from "../gateway/actions.ts";
 import type { CommandContext, CommandRegistry } from "../gateway/commands.ts";
+import { qrCodes } from "./qr.ts";
 import { parseScopes } from "./scopes.ts";
 import { describeApproval, PairingError, type PairingService } from "./service.ts";
 
@@ -75,7 +76,7 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
       if (sub !== "qr") return { text };
       const adapter = ctx.services.adapter(event.channel, event.account);
       if (adapter?.capabilities.media) {
-        const png = await QRCode.toBuffer(setup.code, {
+        const png = await (await qrCodes()).toBuffer(setup.code, {
           type: "png",
           errorCorrectionLevel: "M",
           margin: 2,
@@ -93,7 +94,11 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
           ],
         };
       }
-      const ascii = await QRCode.toString(setup.code, { type: "utf8", errorCorrectionLevel: "L", margin: 2 });
+      const ascii = await (await qrCodes()).toString(setup.code, {
+        type: "utf8",
+        errorCorrectionLevel: "L",
+        margin: 2,
+      });
       return { text: `${text}\n\n${ascii}` };
     }
     case "pending": {
