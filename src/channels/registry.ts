@@ -9,7 +9,7 @@ import { smsModule } from "./sms/index.ts";
 import { telegramFromEnv, telegramSettings } from "./telegram/config.ts";
 import { CHANNEL_API_VERSION, type ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
-import { wechatModule } from "./wechat/index.ts";
+import { wechatFromEnv, wechatSettingsSchema } from "./wechat/config.ts";
 import { whatsappFromEnv, whatsappSettingsSchema } from "./whatsapp/config.ts";
 
 const apiVersion = CHANNEL_API_VERSION;
@@ -36,7 +36,16 @@ export const channelModules: Record<string, ChannelModule> = {
     },
     async () => (await import("./whatsapp/index.ts")).whatsappModule,
   ),
-  wechat: wechatModule,
+  wechat: lazyChannel(
+    {
+      name: "wechat",
+      apiVersion,
+      settings: wechatSettingsSchema,
+      multiAccount: true,
+      fromEnv: wechatFromEnv,
+    },
+    async () => (await import("./wechat/index.ts")).wechatModule,
+  ),
   kakao: kakaoModule,
   sms: smsModule,
   telegram: lazyChannel(
