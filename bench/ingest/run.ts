@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { channelModules } from "../../src/channels/registry.ts";
+import { cpuOf, stopServer, waitForUrl } from "./child.ts";
 import { type LoadResult, type LoadTarget, runLoad } from "./load.ts";
 import {
   LINE_CHANNEL_SECRET,
@@ -144,45 +145,6 @@ const benches: Bench[] = [
     lineWebhook,
   ),
 ];
-
-function waitForUrl(child: ChildProcess): Promise<string> {
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error("server did not start within 20 s")), 20_000);
-    child.once("message", (m: { url?: string }) => {
-      clearTimeout(timer);
-      if (m.url) ok(m.url);
-      else fail(new Error(`unexpected message from server: ${JSON.stringify(m)}`));
-    });
-    child.once("exit", (code) => fail(new Error(`server exited with ${code} before it was ready`)));
-  });
-}
-
-/** The server's CPU time so far (user + system), in microseconds. */
-function cpuOf(child: ChildProcess): Promise<number> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.reject(new Error("a server process died during the run"));
-  return new Promise((ok) => {
-    const onMessage = (m: { cpuMicros?: number }) => {
-      if (m.cpuMicros === undefined) return;
-      child.off("message", onMessage);
-      ok(m.cpuMicros);
-    };
-    child.on("message", onMessage);
-    child.send("cpu");
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      ok();
-    });
-    child.send("stop");
-  });
-}
 
 interface Server {
   bench: Bench;

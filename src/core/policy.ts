@@ -19,6 +19,7 @@ export const DEFAULT_COMMAND_CLASSES: Record<string, CommandClass> = {
   "/history": "public",
   "/whoami": "public",
   "/new": "public",
+  "/transcript": "public",
   "/run": "run",
 };
 

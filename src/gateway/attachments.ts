@@ -271,6 +271,13 @@ export class InboundMedia {
   }
 }
 
+const TRANSCRIPT = /^\[(?:voice message|audio file), transcribed\] /;
+
+/** The transcript a stored part carries, when it is one (for /transcript). */
+export function transcriptIn(text: string): string | undefined {
+  return TRANSCRIPT.test(text) ? text.replace(TRANSCRIPT, "").trim() : undefined;
+}
+
 /** Locations and contacts are text already: nothing to download. */
 function inlineText(a: Attachment): string | undefined {
   if (a.kind === "location" && a.location) {

@@ -1,6 +1,7 @@
 // /help, /start, /status, /new, /whoami: the commands every channel has.
 import { agentUrlFor } from "../config/load.ts";
 import { classify } from "../core/policy.ts";
+import { transcriptIn } from "./attachments.ts";
 import type { CommandRegistry } from "./commands.ts";
 import type { Pipeline } from "./pipeline.ts";
 
@@ -30,6 +31,24 @@ export function registerBuiltinCommands(commands: CommandRegistry, pipeline: Pip
     handler: async ({ services, sessionKey }) => {
       await services.store.resetSession(sessionKey);
       return { text: "Started a new conversation. The assistant no longer sees the earlier messages." };
+    },
+  });
+
+  commands.register({
+    name: "/transcript",
+    description: "Show what your last voice message was heard as",
+    defaultClass: "public",
+    handler: async ({ services, sessionKey }) => {
+      // The transcript is kept with the user's message (its parts), so it can be shown whenever asked.
+      const recent = await services.store.listMessages(sessionKey, { last: 50 });
+      for (const m of recent.reverse()) {
+        if (m.role !== "user") continue;
+        for (const p of m.parts ?? []) {
+          const heard = p.type === "text" ? transcriptIn(p.text) : undefined;
+          if (heard !== undefined) return { text: `Your last voice message was heard as:\n${heard}` };
+        }
+      }
+      return { text: "There is no transcribed voice message in this conversation." };
     },
   });
 

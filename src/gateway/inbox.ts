@@ -67,10 +67,12 @@ export async function commitInbound(event: InboundEvent, d: IngestDeps): Promise
     payload: JSON.stringify(event),
     receivedAt: event.receivedAt,
   });
-  const accepted = result === "inserted";
+  const accepted = result !== "duplicate";
   d.metrics.inbound.inc({ channel: event.channel, result: accepted ? "accepted" : "duplicate" });
   if (accepted) {
-    d.notifyInbox();
+    // Only an event that opened its lane is claimable now; one queued behind its lane's unfinished items is
+    // claimed when they finish, so waking the worker for it would only re-examine a blocked lane.
+    if (result === "inserted") d.notifyInbox();
     // /new cancels the reply in progress in this session rather than waiting behind it in the lane. The
     // store-backed allowlist is not consulted: a sender trusted only through it waits for its turn instead.
     if (d.mayReset(event)) d.inflight.cancel(sessionKey, new Error("session reset"));

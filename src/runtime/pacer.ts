@@ -106,3 +106,11 @@ export class Pacer {
     return b;
   }
 }
+
+/**
+ * The least time, in ms, from the first to the last of `n` sends through one bucket that starts full: the first
+ * `burst` go at once, every later one waits a whole interval. A burst test compares what it measured with this.
+ */
+export function minimumSpanMs(n: number, limit: { ratePerSec: number; burst: number }): number {
+  return (Math.max(0, n - limit.burst) / limit.ratePerSec) * 1000;
+}

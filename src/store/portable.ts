@@ -2,6 +2,8 @@
 // both stores. A store supplies how to run a statement and how to wait for its pending inbound enqueues; what
 // needs a transaction (SQLite's are synchronous, PostgreSQL's hold a pooled connection) or a dialect's own
 // SQL (claims, the inbound batch insert) stays in the store.
+
+import * as LANES from "./lanes.ts";
 import {
   inboxFromRow,
   mediaFromRow,
@@ -26,6 +28,13 @@ import type {
 
 type Retry = { retryAt: number } | { dead: true };
 
+/** retryAt is the caller's clock; it becomes a delay added to the store's clock (PostgreSQL: the database's). */
+function failArgs(id: string | number, owner: string, error: string, retry: Retry): unknown[] {
+  const dead = "dead" in retry;
+  const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
+  return [dead ? "dead" : "pending", delay, error, Date.now(), id, owner];
+}
+
 export abstract class PortableStore {
   /** The first row the statement returns. */
   protected abstract one(q: Sql, args: unknown[]): Promise<Row | undefined>;
@@ -34,6 +43,11 @@ export abstract class PortableStore {
   protected abstract changes(q: Sql, args: unknown[]): Promise<number>;
   /** Inbound enqueues already accepted are committed, so a read right after an enqueue sees it. */
   protected abstract settled(): Promise<void>;
+  /**
+   * Runs an inbox statement that returns the `session_key` of the row it changed and, in the same transaction,
+   * marks that lane due (src/store/lanes.ts). True when it changed one row.
+   */
+  protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
 
   async #changed(q: Sql, args: unknown[]): Promise<boolean> {
     return (await this.changes(q, args)) === 1;
@@ -49,25 +63,13 @@ export abstract class PortableStore {
     return this.#changed(SQL.extendLease.outbox, [leaseMs, id, owner]);
   }
 
+  // A failure frees its lane (a retry later, or the next item at once when dead): the lane is due again.
   async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("inbox", id, owner, error, retry);
+    return this.changeLane(LANES.failInbox, failArgs(id, owner, error, retry));
   }
 
   async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#fail("outbox", id, owner, error, retry);
-  }
-
-  /** retryAt is the caller's clock; it becomes a delay added to the store's clock (PostgreSQL: the database's). */
-  async #fail(
-    table: Queue,
-    id: string | number,
-    owner: string,
-    error: string,
-    retry: Retry,
-  ): Promise<boolean> {
-    const dead = "dead" in retry;
-    const delay = dead ? 0 : Math.max(0, retry.retryAt - Date.now());
-    return this.#changed(SQL.fail[table], [dead ? "dead" : "pending", delay, error, Date.now(), id, owner]);
+    return this.#changed(SQL.fail.outbox, failArgs(id, owner, error, retry));
   }
 
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
@@ -103,7 +105,7 @@ export abstract class PortableStore {
 
   /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
   async retryInbound(id: string): Promise<boolean> {
-    return this.#changed(SQL.retryDead.inbox, [Date.now(), id]);
+    return this.changeLane(LANES.retryDeadInbox, [Date.now(), id]);
   }
 
   async retryOutbound(id: number): Promise<boolean> {

@@ -90,11 +90,11 @@ export const fail = both((t) =>
   ),
 );
 
-/** $1 updated_at, $2 id, $3 owner. */
+/** $1 updated_at, $2 id, $3 owner; returns the lane, to mark it due (src/store/lanes.ts). */
 export const completeInbound = sql(
   `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = $1
-   WHERE id = $2 AND lease_owner = $3 AND state = 'leased'`,
-  "cg_inbox_complete",
+   WHERE id = $2 AND lease_owner = $3 AND state = 'leased' RETURNING session_key`,
+  "cg_inbox_complete_lane",
 );
 
 /** $1 result, $2 updated_at, $3 id, $4 owner. */

@@ -14,6 +14,13 @@ export interface NewInboxItem {
   receivedAt: number;
 }
 
+/**
+ * "inserted": stored, and its lane had nothing unfinished, so a claimer should wake. "queued": stored behind
+ * unfinished items of its lane; it becomes claimable only when they finish, which wakes claimers itself.
+ * "duplicate": the id was seen before (in any state); nothing stored.
+ */
+export type EnqueueResult = "inserted" | "queued" | "duplicate";
+
 export interface InboxItem extends NewInboxItem {
   seq: number;
   state: QueueState;
@@ -154,8 +161,8 @@ export interface Store {
   ping(): Promise<void>;
 
   // ---- inbox ----
-  /** Durable once the promise resolves. "duplicate" when the id was seen before (in any state). */
-  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate">;
+  /** Durable once the promise resolves (see EnqueueResult). */
+  enqueueInbound(item: NewInboxItem): Promise<EnqueueResult>;
   /** Leases up to `limit` items, at most one per session lane, each the oldest unfinished of its lane. */
   claimInbound(opts: ClaimOptions): Promise<InboxItem[]>;
   extendInboundLease(id: string, owner: string, leaseMs: number): Promise<boolean>;

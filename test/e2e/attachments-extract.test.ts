@@ -113,6 +113,13 @@ describe("files and voice reach the agent as text or audio", () => {
     assert.deepEqual(req.file, { name: "audio.ogg", type: "audio/ogg", bytes: oggVoice });
     assert.deepEqual(req.fields, { model: "whisper-1", language: "en", response_format: "json" });
     assert.match(textOf(lastUserContent()), /\[voice message, transcribed\] Please book a table for two\.$/);
+    // The user can ask what was heard.
+    await send("extractchat", "v1", "/transcript", []);
+    await settled();
+    assert.equal(
+      repliesTo("v1").at(-1),
+      "Your last voice message was heard as:\nPlease book a table for two.",
+    );
   });
 
   it("an AMR voice note is converted to WAV for the transcription server", {

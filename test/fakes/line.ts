@@ -1,5 +1,6 @@
 // A fake LINE Messaging API: reply (single-use, expiring reply tokens it issued) and push (X-Line-Retry-Key with
-// 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token and 429 on demand.
+// 409 for a key already accepted), LINE's {message, details} errors, 401 for a bad token, and 429 on demand or
+// past LINE's rate limit (2,000 requests a second per endpoint and channel, metered on arrival).
 // Records what it accepted. Also signs webhook bodies the way LINE does. Serves the data API too (content of
 // images, videos, audio and files users sent, GET /v2/bot/message/{id}/content, and the preparation status of
 // videos and audio at /content/transcoding), with the same token check and {"message":"Not found"} for ids it
@@ -11,6 +12,7 @@
 // request was taken, which is when a crash leaves a delivery in doubt.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface LineCall {
@@ -43,6 +45,12 @@ export class FakeLine {
   #retryKeys = new Map<string, { requestId: string; sentMessages: { id: string; quoteToken: string }[] }>();
   #rateLimit = 0;
   #rateLimitPush = 0;
+  /**
+   * Per endpoint (developers.line.biz/en/reference/messaging-api/#rate-limits): reply and push are "Other API
+   * endpoints", 2,000 requests per second each. A test may lower it; null turns it off.
+   */
+  limit: Limit | null = { perSec: 2000, burst: 2000 };
+  readonly meter = new RateMeter();
   #cuts: ("before" | "after")[] = [];
   #failures: { status: number; message: string }[] = [];
   /** Delay of every answer, after the request was taken. */
@@ -151,6 +159,8 @@ export class FakeLine {
       else this.#rateLimitPush--;
       return fail(429, "The API rate limit has been exceeded. Try again later.");
     }
+    if (this.limit && this.meter.hit([[`endpoint:${path}`, this.limit]]).waitMs > 0)
+      return fail(429, "The API rate limit has been exceeded. Try again later.");
     const failure = this.#failures.shift();
     if (failure) return fail(failure.status, failure.message);
     let body: LineCall["body"];

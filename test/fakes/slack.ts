@@ -6,6 +6,7 @@
 // status, and one without a token is redirected (302 "Found") to the workspace's sign-in page.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface SlackCall {
@@ -78,6 +79,12 @@ export class FakeSlack {
   url = "";
   #pendingUploads = new Map<string, { filename: string; length: number }>();
   #rateLimit = { count: 0, retryAfterSec: 1, methods: [] as string[] };
+  /**
+   * chat.postMessage per channel (docs.slack.dev/apis/web-api/rate-limits, "special" tier): about one a second,
+   * short bursts allowed; Slack does not size them, this fake allows 5. A test may lower it; null turns it off.
+   */
+  postLimit: Limit | null = { perSec: 1, burst: 5 };
+  readonly meter = new RateMeter();
   #errors: string[] = [];
   #ts = 1_700_000_000;
   #files = 0;
@@ -195,6 +202,17 @@ export class FakeSlack {
       this.rateLimited.push({ method, at: Date.now() });
       res.writeHead(429, { "content-type": "application/json", "retry-after": String(rl.retryAfterSec) });
       return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+    }
+    if (method === "chat.postMessage" && this.postLimit) {
+      const { waitMs } = this.meter.hit([[`channel:${args.channel}`, this.postLimit]]);
+      if (waitMs > 0) {
+        this.rateLimited.push({ method, at: Date.now() });
+        res.writeHead(429, {
+          "content-type": "application/json",
+          "retry-after": String(Math.ceil(waitMs / 1000)),
+        });
+        return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      }
     }
     const call: SlackCall = { method, args, contentType, at: Date.now() };
     this.calls.push(call);

@@ -1,11 +1,14 @@
 // A fake Telegram Bot API: real HTTP at /bot<token>/<method>, JSON / form / multipart bodies, the Bot API's
 // envelopes and error descriptions, a getUpdates long poll that really holds the request, 409 for overlapping
 // consumers or an active webhook, 429 with parameters.retry_after on demand, HTML parse-mode checking, and a
-// timestamped log of every call so tests can check pacing. Several bots can share one fake. Files: getFile and
+// timestamped log of every call so tests can check pacing. Sends are metered at the Bot FAQ's limits (about 30 a
+// second per bot, one a second per chat with short bursts, 20 a minute per group) and refused past them with
+// 429 and parameters.retry_after, as Telegram does. Several bots can share one fake. Files: getFile and
 // GET /file/bot<token>/<file_path> as the Bot API serves them (file_ids belong to one bot; files over 20 MB are
 // "too big" for getFile; downloads are application/octet-stream; a wrong token or path is a 404).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 
 export interface FakeBot {
   token: string;
@@ -96,6 +99,13 @@ export class FakeTelegram {
   #bots = new Map<string, BotState>();
   #nextUpdateId = 1000;
   #rateLimits = new Map<string, { retryAfter: number; count: number; method?: string }>();
+  /** Telegram's limits on sends (core.telegram.org/bots/faq); a test may lower them, or null turns them off. */
+  limits: { bot: Limit; chat: Limit; group: Limit } | null = {
+    bot: { perSec: 30, burst: 30 },
+    chat: { perSec: 1, burst: 3 },
+    group: { perSec: 20 / 60, burst: 20 },
+  };
+  readonly meter = new RateMeter();
   #userMessageId = 1;
   #nextFile = 1;
 
@@ -127,6 +137,19 @@ export class FakeTelegram {
     for (const b of this.#bots.values()) b.poll?.wake();
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  /** Seconds to retry after when this send is over a limit, else undefined (and the send is counted). */
+  #overLimit(token: string, chatId: string): number | undefined {
+    const l = this.limits;
+    if (!l) return undefined;
+    const keys: [string, Limit][] = [
+      [`bot:${token}`, l.bot],
+      [`chat:${token}:${chatId}`, l.chat],
+    ];
+    if (chatId.startsWith("-")) keys.push([`group:${token}:${chatId}`, l.group]);
+    const { waitMs } = this.meter.hit(keys);
+    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
   }
 
   // ---- test controls ----
@@ -449,6 +472,15 @@ export class FakeTelegram {
             error_code: 429,
             description: `Too Many Requests: retry after ${limited.retryAfter}`,
             parameters: { retry_after: limited.retryAfter },
+          });
+        }
+        const over = method === "editMessageText" ? undefined : this.#overLimit(state.bot.token, chatId);
+        if (over) {
+          return answer(429, {
+            ok: false,
+            error_code: 429,
+            description: `Too Many Requests: retry after ${over}`,
+            parameters: { retry_after: over },
           });
         }
         const text = String(

@@ -1,6 +1,8 @@
 // A fake Twilio REST API (Messages.json) on a real HTTP server: Basic auth with the account SID and auth
 // token, form-encoded parameters validated like Twilio does, its error JSON {code, message, more_info, status}
-// and 429 (error 20429). Webhook requests to the gateway are signed with the official `twilio` package, so our
+// and 429 (error 20429). A sender past its MPS is not refused: Twilio queues the message and sends it at the
+// sender's rate (twilio.com/docs/api/errors/30001), so the fake records how long each would wait in that queue.
+// Webhook requests to the gateway are signed with the official `twilio` package, so our
 // verification is checked against an independent implementation.
 //
 // MMS media as Twilio serves it: GET /2010-04-01/Accounts/{sid}/Messages/{MM…}/Media/{ME…} (Basic auth when the
@@ -20,6 +22,8 @@ export interface TwilioSent {
   MediaUrl: string[];
   /** When the fake accepted it. */
   at?: number;
+  /** How long it would sit in Twilio's queue behind the sender's MPS before going out. */
+  queuedMs?: number;
 }
 
 /** One request for media, on the API (first hop) or the CDN (where it redirects). */
@@ -42,6 +46,9 @@ export class FakeTwilio {
   /** Media requests Basic auth, as with the account setting "HTTP Basic authentication for media" on. */
   mediaAuth = true;
   readonly mediaHits: MediaHit[] = [];
+  /** Message segments per second a sender (From or MessagingServiceSid) sends: 1 for a US long code. */
+  senderMps = 1;
+  #nextSlot = new Map<string, number>();
   #media = new Map<string, { bytes: Buffer; type: string; token: string }>();
   #failures: { status: number; code: number; message: string }[] = [];
   #server: Server;
@@ -157,6 +164,10 @@ export class FakeTwilio {
       return error(429, 20429, "Too Many Requests");
     }
     msg.at = Date.now();
+    const sender = msg.MessagingServiceSid ?? msg.From!;
+    const slot = Math.max(performance.now(), this.#nextSlot.get(sender) ?? 0);
+    msg.queuedMs = slot - performance.now();
+    this.#nextSlot.set(sender, slot + 1000 / this.senderMps);
     this.sent.push(msg);
     const sid = `SM${randomBytes(16).toString("hex")}`;
     res.writeHead(201, { "content-type": "application/json" });

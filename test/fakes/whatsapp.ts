@@ -1,11 +1,14 @@
 // A fake WhatsApp Cloud API (Graph API): /{version}/{phone-number-id}/messages and /media with bearer auth,
 // Graph's {error:{message,type,code,fbtrace_id}} shapes, throughput limits as code 130429 (HTTP 400, as Graph
-// sends it) or plain HTTP 429. Records what it accepted; signs webhooks like Meta (X-Hub-Signature-256).
+// sends it) or plain HTTP 429. Messages are metered as Meta meters them: the number's throughput (80 a second
+// by default) and the pair rate to one user (about one every 6 s, short bursts tolerated), refused past them
+// with 130429 and 131056 (HTTP 400). Records what it accepted; signs webhooks like Meta (X-Hub-Signature-256).
 // Inbound media as Meta serves it: GET /{version}/{media-id} (bearer) → {messaging_product, url, mime_type,
 // sha256 (hex), file_size (a string), id}; the url (lookaside.fbsbx.com in production, this server here) needs
 // the same bearer token and answers the bytes with their Content-Type; a gone media id is Graph's code 100.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Limit, RateMeter } from "./rate-meter.ts";
 import { closeServer, listenLocal, readBody } from "./shared.ts";
 
 export interface WaSent {
@@ -45,6 +48,15 @@ export class FakeWhatsapp {
   readonly mediaRequests: { path: string; authorized: boolean }[] = [];
   url = "";
   #rateLimit = { count: 0, code: 130429, skip: 0 };
+  /**
+   * Meta's limits (developers.facebook.com/documentation/business-messaging/whatsapp/throughput); null turns them
+   * off. Meta does not size the pair burst it tolerates: this fake allows 30.
+   */
+  limits: { number: Limit; pair: Limit } | null = {
+    number: { perSec: 80, burst: 80 },
+    pair: { perSec: 1 / 6, burst: 30 },
+  };
+  readonly meter = new RateMeter();
   #failures: { status: number; code: number; message: string }[] = [];
   #server: Server;
 
@@ -139,6 +151,14 @@ export class FakeWhatsapp {
     }
     const problem = validate(body, this.uploads);
     if (problem) return fail(400, 100, `(#100) ${problem}`);
+    if (this.limits) {
+      const { key } = this.meter.hit([
+        ["number", this.limits.number],
+        [`pair:${body.to}`, this.limits.pair],
+      ]);
+      if (key === "number") return fail(400, 130429, "(#130429) Rate limit hit");
+      if (key) return fail(400, 131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit");
+    }
     this.sent.push({ body, at: Date.now() });
     res.writeHead(200, { "content-type": "application/json" });
     res.end(

@@ -21,8 +21,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
           s.enqueueInbound(item("e2", "a")),
           s.enqueueInbound(item("e2", "a")),
         ]);
-        assert.deepEqual([r1, r2].sort(), ["duplicate", "inserted"]);
-        assert.equal((await s.inboxStats()).pending, 2);
+        assert.deepEqual([r1, r2].sort(), ["duplicate", "queued"], "e2 waits behind e1 in lane a");
+        assert.equal(await s.enqueueInbound(item("e3", "b")), "inserted", "e3 opens lane b");
+        assert.equal((await s.inboxStats()).pending, 3);
       } finally {
         await s.close();
       }
@@ -148,6 +149,94 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         assert.equal((await s.inboxStats()).dead, 1);
         assert.equal(await s.retryInbound("d"), true);
         assert.equal((await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 }))[0]?.id, "d");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("lanes: a backlog queued behind an item in flight is neither handed out nor in the way of other lanes", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.enqueueInbound(item("busy0", "busy")), "inserted");
+        const [head] = await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 8 });
+        assert.equal(head?.id, "busy0");
+        const queued = await Promise.all(
+          Array.from({ length: 300 }, (_, i) => s.enqueueInbound(item(`busy${i + 1}`, "busy", i + 1))),
+        );
+        assert.ok(
+          queued.every((r) => r === "queued"),
+          "every event behind the one in flight is queued",
+        );
+        assert.deepEqual(await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 8 }), []);
+        assert.equal(await s.enqueueInbound(item("quiet0", "quiet")), "inserted");
+        assert.deepEqual(
+          (await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 8 })).map((x) => x.id),
+          ["quiet0"],
+          "a new lane is served while the busy one stays blocked",
+        );
+        // The busy lane drains in order, one at a time, each failure keeping its place.
+        const seen: string[] = [];
+        for (let i = 0; i <= 300; i++) {
+          const id = `busy${i}`;
+          if (i === 7) {
+            await s.failInbound(id, "w", "agent down", { retryAt: Date.now() - 1 });
+            const [again] = await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 8 });
+            assert.equal(again?.id, id, "a failed item is retried before the lane moves on");
+            assert.equal(again?.attempts, 2);
+          }
+          assert.equal(await s.completeInbound(id, "w"), true, `${id} was the one leased`);
+          seen.push(id);
+          const next = await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 8 });
+          assert.deepEqual(
+            next.map((x) => x.id),
+            i < 300 ? [`busy${i + 1}`] : [],
+          );
+        }
+        assert.equal(seen.length, 301);
+        assert.equal((await s.inboxStats()).done, 301);
+        assert.equal(
+          await s.enqueueInbound(item("busy301", "busy")),
+          "inserted",
+          "a drained lane opens afresh",
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("lanes: a dead head lets the lane move on; a retry waits for its time and keeps its place", async () => {
+      const s = await makeStore();
+      try {
+        for (const id of ["h", "n1", "n2"]) await s.enqueueInbound(item(id, "l"));
+        await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 4 });
+        assert.equal(await s.failInbound("h", "w", "bad request", { dead: true }), true);
+        const [n1] = await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 4 });
+        assert.equal(n1?.id, "n1");
+        await s.failInbound("n1", "w", "timeout", { retryAt: Date.now() + 40 });
+        assert.deepEqual(await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 4 }), []);
+        await new Promise((r) => setTimeout(r, 60));
+        assert.deepEqual(
+          (await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 4 })).map((x) => x.id),
+          ["n1"],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("keeps a lane closed while a later item is leased, even when an operator revives an earlier one", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("first", "lane"));
+        await s.enqueueInbound(item("second", "lane"));
+        await s.claimInbound({ owner: "w", leaseMs: 30_000, limit: 5 });
+        await s.failInbound("first", "w", "agent said 400", { dead: true });
+        const [second] = await s.claimInbound({ owner: "w", leaseMs: 30_000, limit: 5 });
+        assert.equal(second?.id, "second");
+        assert.equal(await s.retryInbound("first"), true);
+        assert.deepEqual(await s.claimInbound({ owner: "w2", leaseMs: 30_000, limit: 5 }), []);
+        await s.completeInbound("second", "w");
+        assert.equal((await s.claimInbound({ owner: "w2", leaseMs: 30_000, limit: 5 }))[0]?.id, "first");
       } finally {
         await s.close();
       }

@@ -33,6 +33,18 @@ interface SlackResult {
   [key: string]: unknown;
 }
 
+/**
+ * Slack's "Rate limits" page (docs.slack.dev/apis/web-api/rate-limits): chat.postMessage is in the special tier,
+ * about one message per second per channel with short bursts allowed, under a workspace-wide limit Slack does not
+ * size. We keep every call about a conversation at one per second with a burst of 3 (a chunked answer), and all
+ * calls together at 20 per second; beyond a method's tier Slack answers 429 with Retry-After, which holds the
+ * conversation (or, for calls about none, everything) for that long.
+ */
+export const SLACK_PACE = {
+  global: { ratePerSec: 20, burst: 20 },
+  channel: { ratePerSec: 1, burst: 3 },
+};
+
 export class SlackClient {
   readonly #base: string;
   readonly #token: string;
@@ -49,9 +61,8 @@ export class SlackClient {
     args: Record<string, unknown> | URLSearchParams,
     chat?: string,
   ): Promise<T> {
-    const keys = [{ key: "global", ratePerSec: 20, burst: 20 }];
-    // About one message a second per conversation, with a little burst for a chunked reply.
-    if (chat) keys.push({ key: `chat:${chat}`, ratePerSec: 1, burst: 3 });
+    const keys = [{ key: "global", ...SLACK_PACE.global }];
+    if (chat) keys.push({ key: `chat:${chat}`, ...SLACK_PACE.channel });
     const blockKey = chat ? `chat:${chat}` : "global";
     return pacedCall(this.#pacer, keys, blockKey, async () => {
       const res = await platformFetch<T>(`${this.#base}/${method}`, {

@@ -62,12 +62,27 @@ const settingsSchema = z
     path: pathSchema,
     listen: listenSchema,
     apiBase: apiBaseSchema(TWILIO_API_BASE),
+    /**
+     * Message segments per second the sender may send. Twilio queues what goes faster, for hours, so a reply
+     * arrives late rather than refused. Default 1 for a `from` number (a US long code:
+     * twilio.com/docs/api/errors/30001), 10 for a Messaging Service; set the throughput Twilio gives your sender
+     * (toll-free, short code, 10DLC).
+     */
+    mps: z.number().positive().max(10_000).optional(),
   })
   .refine((s) => s.from || s.messagingServiceSid, {
     message: "set from (OPENCLAW_CONNECTOR_SMS_FROM) or messagingServiceSid (_MESSAGING_SERVICE_SID)",
     path: ["from"],
   });
 type SmsSettings = z.output<typeof settingsSchema>;
+
+/**
+ * Paced at the sender's MPS so Twilio's queue stays short: anything sent faster only waits there. Three may go
+ * together, the parts of one answer.
+ */
+function twilioPace(s: SmsSettings) {
+  return { ratePerSec: s.mps ?? (s.messagingServiceSid ? 10 : 1), burst: 3 };
+}
 
 /** The URL Twilio signs: the account's publicUrl, else server.publicBaseUrl with the account's path. */
 function smsPublicUrl(settings: SmsSettings, account: string, config: Config): string | undefined {
@@ -146,8 +161,7 @@ export class SmsAdapter implements ChannelAdapter {
     // Numbered choices or media links can push a chunk past the limit: split again, media on the first part,
     // each part sent once even when the outbox retries after a later one failed.
     const parts = chunkText(text, MAX_TEXT);
-    // A long code sends about one message per second; a Messaging Service spreads over its pool.
-    const buckets = [{ key, ratePerSec: this.#s.messagingServiceSid ? 10 : 1, burst: 3 }];
+    const buckets = [{ key, ...twilioPace(this.#s) }];
     const sid = await sendPartsOnce(this.#ctx.store, options.idempotencyKey, parts, (part, i) =>
       this.#health.track(() =>
         pacedCall(this.#pacer, buckets, key, () =>

@@ -26,6 +26,20 @@ export interface SendOptions {
   keyboard?: InlineKeyboard;
 }
 
+/**
+ * Telegram's Bot FAQ, "My bot is hitting limits, how do I avoid this?" (core.telegram.org/bots/faq): in one chat
+ * no more than about one message per second (short bursts tolerated), about 30 messages per second in all, and
+ * no more than 20 messages per minute to the same group. We send at those rates but keep most of the burst
+ * unused: requests taken on time can reach Telegram bunched (a busy machine, uneven transit) and Telegram meters
+ * arrivals, so the bot bucket lets 10 go at once where Telegram tolerates about 30, which absorbs two thirds of a
+ * second of bunching. One chat is spaced from Telegram's answer (Pacer.settle), so it needs only a 5 % margin.
+ */
+export const TELEGRAM_PACE = {
+  bot: { ratePerSec: 30, burst: 10 },
+  chat: { ratePerSec: 0.95, burst: 1 },
+  group: { ratePerSec: 20 / 60, burst: 14 },
+};
+
 const retryAfterFromBody = (body: unknown) => (body as TgEnvelope<unknown>)?.parameters?.retry_after;
 
 /** Telegram's description of a refusal ("Bad Request: can't parse entities: …"), when it gave one. */

@@ -25,6 +25,7 @@ import {
 } from "../types.ts";
 import {
   isStatus,
+  TELEGRAM_PACE,
   TelegramClient,
   type SendOptions as TgSendOptions,
   telegramDescription,
@@ -358,11 +359,11 @@ export class TelegramAdapter implements ChannelAdapter {
   async #paced<T>(to: DeliveryAddress, call: () => Promise<T>): Promise<T> {
     const chatKey = `chat:${to.conversationId}`;
     const specs: BucketSpec[] = [
-      { key: "bot", ratePerSec: 30, burst: 30 },
-      { key: chatKey, ratePerSec: 0.95, burst: 1 },
+      { key: "bot", ...TELEGRAM_PACE.bot },
+      { key: chatKey, ...TELEGRAM_PACE.chat },
     ];
     if (to.conversationId.startsWith("-"))
-      specs.push({ key: `group:${to.conversationId}`, ratePerSec: 20 / 60, burst: 20 });
+      specs.push({ key: `group:${to.conversationId}`, ...TELEGRAM_PACE.group });
     for (;;) {
       const wait = this.#pacer.tryTake(specs);
       if (wait === 0) break;

@@ -42,6 +42,12 @@ export const whatsappSettingsSchema = z.object({
   /** "upload": images are uploaded to WhatsApp first; "link": WhatsApp fetches a signed media link. */
   mediaMode: z.enum(["upload", "link"]).default("upload"),
   bodyLimitBytes: bodyLimitSchema,
+  /**
+   * Messages per second this business number may send: Cloud API's default is 80, numbers Meta has upgraded take
+   * up to 1,000, and numbers shared with the WhatsApp Business app ("coexistence") are fixed at 20
+   * (developers.facebook.com/documentation/business-messaging/whatsapp/throughput).
+   */
+  throughputMps: z.number().positive().max(1000).default(80),
 });
 
 export type WhatsappSettings = z.output<typeof whatsappSettingsSchema>;

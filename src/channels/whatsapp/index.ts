@@ -69,6 +69,7 @@ export class WhatsappAdapter implements ChannelAdapter {
       settings.apiVersion,
       settings.phoneNumberId,
       settings.accessToken,
+      settings.throughputMps,
     );
     this.#allowed = new Allowlist(settings.allowedUsers);
     this.#health.status("running");

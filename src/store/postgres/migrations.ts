@@ -3,7 +3,9 @@
 // the coordination columns (available_at, lease_until, expires_at, leases.until) are written from the
 // database clock so replicas with skewed clocks still agree on who holds what.
 
+import { inboxLanesTable } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
+import { OPEN_LANES_TRIGGER } from "./lanes-claim.ts";
 
 export const postgresMigrations: string[] = [
   schemaV1("postgres"),
@@ -14,4 +16,5 @@ export const postgresMigrations: string[] = [
   CREATE INDEX outbox_open_id ON outbox(id) WHERE state IN ('pending', 'leased');
   `,
   mediaTable("postgres"),
+  inboxLanesTable("postgres") + OPEN_LANES_TRIGGER,
 ];

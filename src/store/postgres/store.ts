@@ -11,6 +11,7 @@ import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
+  EnqueueResult,
   InboxEffects,
   InboxItem,
   NewInboxItem,
@@ -20,6 +21,13 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import {
+  DELETE_EMPTY_LANES,
+  INSERT_INBOUND,
+  LOCK_DUE_LANES,
+  leaseHeads,
+  withLaneDue,
+} from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -27,7 +35,6 @@ const { NOW_MS } = SQL;
 
 /** Advisory-lock namespaces (first key of the two-int form); the second key is hashtext(session_key). */
 const MIGRATION_LOCK = 0x636c6177; // "claw"
-const INBOX_LANE_LOCK = 0x636c6701;
 const OUTBOX_LANE_LOCK = 0x636c6702;
 
 export interface PostgresStoreOptions {
@@ -43,9 +50,7 @@ export class PostgresStore extends PortableStore implements Store {
   readonly kind = "postgres" as const;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
-  readonly #enqueues = new GroupCommit<NewInboxItem, "inserted" | "duplicate">((items) =>
-    this.#insertInbound(items),
-  );
+  readonly #enqueues = new GroupCommit<NewInboxItem, EnqueueResult>((items) => this.#insertInbound(items));
   #closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -154,47 +159,71 @@ export class PostgresStore extends PortableStore implements Store {
     return this.#enqueues.settled();
   }
 
+  protected async changeLane(q: Sql, values: unknown[], c: Queryable = this.#pool): Promise<boolean> {
+    return (await this.#q(laneDue(q), values, c)).rowCount === 1;
+  }
+
   // ---------------- inbox ----------------
 
   /**
    * Group commit: enqueues arriving in the same event-loop turn go out as one INSERT … ON CONFLICT DO NOTHING
    * RETURNING id, a single autocommitted statement, so each promise resolves only after COMMIT.
    */
-  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate"> {
+  enqueueInbound(item: NewInboxItem): Promise<EnqueueResult> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return this.#enqueues.add(item);
   }
 
-  async #insertInbound(batch: NewInboxItem[]): Promise<("inserted" | "duplicate")[]> {
+  async #insertInbound(batch: NewInboxItem[]): Promise<EnqueueResult[]> {
     // The same id twice in one batch: the first occurrence decides, the others are duplicates.
     const unique = new Map<string, NewInboxItem>();
     for (const item of batch) if (!unique.has(item.id)) unique.set(item.id, item);
     const items = [...unique.values()];
-    const { rows } = await this.#pool.query({
-      name: "cg_inbox_enqueue",
-      text: INSERT_INBOUND,
-      values: [
-        items.map((i) => i.id),
-        items.map((i) => i.sessionKey),
-        items.map((i) => i.payload),
-        items.map((i) => i.receivedAt),
-        Date.now(),
-      ],
+    const { rows } = await this.#q(INSERT_INBOUND, [
+      items.map((i) => i.id),
+      items.map((i) => i.sessionKey),
+      items.map((i) => i.payload),
+      items.map((i) => i.receivedAt),
+      Date.now(),
+    ]);
+    // As on SQLite: the first item stored into a lane that had no row opens it; the rest queue behind it.
+    const stored = new Set(rows.map((r) => r.id as string));
+    const opened = new Set(rows.filter((r) => r.opened).map((r) => r.session_key as string));
+    return batch.map((item) => {
+      if (!stored.delete(item.id)) return "duplicate";
+      return opened.delete(item.sessionKey) ? "inserted" : "queued";
     });
-    const inserted = new Set(rows.map((r) => r.id as string));
-    return batch.map((item) => (inserted.delete(item.id) ? "inserted" : "duplicate"));
-  }
-
-  async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
-    await this.settled();
-    const rows = await this.#claim("inbox", INBOX_LANE_LOCK, opts);
-    return rows.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
   }
 
   /**
-   * One claim transaction for either queue. An item is claimable when it is ready (pending and due, or leased
-   * with an expired lease), no earlier item of its lane is unfinished, and no other item of its lane holds a
-   * live lease. FOR UPDATE SKIP LOCKED alone only stops two claimers taking the same row; it cannot stop two
+   * By lanes (src/store/lanes.ts, lanes-claim.ts): lock due lanes, then lease their heads, in one transaction
+   * per round. A round that found lanes not claimable after all (their ready time was early) has moved them on,
+   * so a few more rounds fill `limit` from the lanes due behind them.
+   */
+  async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
+    await this.settled();
+    const out: Row[] = [];
+    for (let round = 0; round < 4 && out.length < limit; round++) {
+      const asked = limit - out.length;
+      const { lanes, leased } = await this.#tx(async (c) => {
+        const lanes = (await this.#q(LOCK_DUE_LANES, [asked], c)).rows.map((r) => r.session_key);
+        if (lanes.length === 0) return { lanes, leased: [] };
+        const rows = (await this.#q(LEASE_HEADS, [lanes, owner, leaseMs, Date.now()], c)).rows;
+        const empty = rows.filter((r) => r.empty_lane !== null).map((r) => r.empty_lane);
+        if (empty.length) await this.#q(DELETE_EMPTY_LANES, [empty], c);
+        return { lanes, leased: rows.filter((r) => r.empty_lane === null) };
+      });
+      out.push(...leased);
+      // Fewer due lanes than asked for: none are left (or the rest are locked by other claimers).
+      if (lanes.length < asked) break;
+    }
+    return out.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * One claim transaction of the outbox (the inbox claims by lanes, above). An item is claimable when it is
+   * ready (pending and due, or leased with an expired lease), no earlier item of its lane is unfinished, and no
+   * other item of its lane holds a live lease. FOR UPDATE SKIP LOCKED alone only stops two claimers taking the same row; it cannot stop two
    * claimers taking two different rows of one lane when their snapshots disagree about the lane (e.g. an
    * operator revives a dead earlier item while another replica is leasing the later one). So:
    *  1. lock candidate rows FOR UPDATE SKIP LOCKED (so concurrent claimers spread over different rows
@@ -206,10 +235,11 @@ export class PostgresStore extends PortableStore implements Store {
    *     on a lock, so claims never deadlock.
    * SQLite's single writer needs none of this, which is why the claim is the one query each store spells itself.
    */
-  async #claim(table: Queue, lockSpace: number, opts: ClaimOptions): Promise<Row[]> {
-    const channels = table === "outbox" ? (opts.channels ?? null) : null;
+  async #claim(opts: ClaimOptions): Promise<Row[]> {
+    const channels = opts.channels ?? null;
     if (opts.limit <= 0 || channels?.length === 0) return [];
-    const { candidates, lease } = CLAIM[table];
+    const { candidates, lease } = CLAIM_OUTBOX;
+    const lockSpace = OUTBOX_LANE_LOCK;
     return this.#tx(async (c) => {
       const found = await this.#q(candidates, [channels, opts.limit, lockSpace], c);
       if (found.rows.length === 0) return [];
@@ -221,7 +251,7 @@ export class PostgresStore extends PortableStore implements Store {
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(async (c) => {
-      if ((await this.#q(SQL.completeInbound, [now, id, owner], c)).rowCount !== 1) return false;
+      if (!(await this.changeLane(SQL.completeInbound, [now, id, owner], c))) return false;
       if (effects.messages?.length) await this.#appendMessages(c, effects.messages);
       for (const o of effects.outbox ?? []) await this.#enqueueOutbound(c, o, now);
       for (const kv of effects.kv ?? [])
@@ -252,7 +282,7 @@ export class PostgresStore extends PortableStore implements Store {
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    const rows = await this.#claim("outbox", OUTBOX_LANE_LOCK, opts);
+    const rows = await this.#claim(opts);
     return rows.map(outboxFromRow).sort((a, b) => a.id - b.id);
   }
 
@@ -313,22 +343,25 @@ export class PostgresStore extends PortableStore implements Store {
   }
 }
 
-const INSERT_INBOUND = `INSERT INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-  SELECT t.id, t.session_key, t.payload, t.received_at, ${NOW_MS}, $5
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-    WITH ORDINALITY AS t(id, session_key, payload, received_at, ord)
-  ORDER BY t.ord
-  ON CONFLICT (id) DO NOTHING RETURNING id`;
+const LEASE_HEADS = leaseHeads(SQL.COLUMNS.inbox);
+
+/** Each lane-changing inbox statement, wrapped once (the wrapped text is what PostgreSQL prepares). */
+const wrapped = new Map<Sql, Sql>();
+function laneDue(q: Sql): Sql {
+  let w = wrapped.get(q);
+  if (!w) {
+    w = withLaneDue(q);
+    wrapped.set(q, w);
+  }
+  return w;
+}
 
 /**
- * The two claim statements of each queue (see #claim). $1 is always the channel list (NULL: every channel; the
- * inbox has no channel column), so both statements share the condition text. Named and prepared, so the lease
- * returns listed columns, not `*`: a prepared `*` fails once a newer replica's migration adds a column.
+ * The two claim statements of the outbox (see #claim). $1 is always the channel list (NULL: every channel), so
+ * both statements share the condition text. Named and prepared, so the lease returns listed columns, not `*`: a
+ * prepared `*` fails once a newer replica's migration adds a column.
  */
-const CLAIM = {
-  inbox: claimStatements("inbox", "seq", "$1::text[] IS NULL"),
-  outbox: claimStatements("outbox", "id", "($1::text[] IS NULL OR i.channel = ANY($1::text[]))"),
-};
+const CLAIM_OUTBOX = claimStatements("outbox", "id", "($1::text[] IS NULL OR i.channel = ANY($1::text[]))");
 
 function claimStatements(
   table: Queue,

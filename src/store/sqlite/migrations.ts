@@ -1,5 +1,10 @@
 // Versioned schema for the SQLite store. Append new migrations; never edit an applied one.
 
+import { inboxLanesTable } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
 
-export const sqliteMigrations: string[] = [schemaV1("sqlite"), mediaTable("sqlite")];
+export const sqliteMigrations: string[] = [
+  schemaV1("sqlite"),
+  mediaTable("sqlite"),
+  inboxLanesTable("sqlite"),
+];

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { GroupCommit } from "../group-commit.ts";
+import * as LANES from "../lanes.ts";
 import { runMigrations } from "../migrate.ts";
 import { PortableStore } from "../portable.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
@@ -12,6 +13,7 @@ import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
+  EnqueueResult,
   InboxEffects,
   InboxItem,
   NewInboxItem,
@@ -34,9 +36,7 @@ export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  readonly #enqueues = new GroupCommit<NewInboxItem, "inserted" | "duplicate">((items) =>
-    this.#insertInbound(items),
-  );
+  readonly #enqueues = new GroupCommit<NewInboxItem, EnqueueResult>((items) => this.#insertInbound(items));
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -142,6 +142,17 @@ export class SqliteStore extends PortableStore implements Store {
     this.#enqueues.flush();
   }
 
+  protected async changeLane(q: Sql, args: unknown[]): Promise<boolean> {
+    return this.#tx(() => this.#changeLane(q, args as Arg[]));
+  }
+
+  #changeLane(q: Sql, args: Arg[]): boolean {
+    const row = this.#get(q, ...args);
+    if (!row) return false;
+    this.#run(LANES.laneDue, row.session_key as string);
+    return true;
+  }
+
   // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
   #tx<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
@@ -157,37 +168,84 @@ export class SqliteStore extends PortableStore implements Store {
 
   // ---------------- inbox ----------------
 
-  enqueueInbound(item: NewInboxItem): Promise<"inserted" | "duplicate"> {
+  enqueueInbound(item: NewInboxItem): Promise<EnqueueResult> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return this.#enqueues.add(item);
   }
 
   // Row by row inside the group commit's one transaction: with a single in-process writer, a statement costs
   // microseconds and only the COMMIT's fsync is worth sharing (PostgreSQL instead sends the batch as one statement).
-  #insertInbound(items: NewInboxItem[]): ("inserted" | "duplicate")[] {
+  // An item opens its lane (and wakes a claimer) only when the lane has no row yet: one behind unfinished
+  // items of its lane is "queued", and nobody needs to look at that lane until its head moves.
+  #insertInbound(items: NewInboxItem[]): EnqueueResult[] {
     const now = Date.now();
     return this.#tx(() => {
-      const stmt = this.#cached(
+      const insert = this.#cached(
         `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
-      return items.map((it) =>
-        stmt.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes === 1
-          ? ("inserted" as const)
-          : ("duplicate" as const),
+      const open = this.#cached(
+        `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
       );
+      return items.map((it) => {
+        if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
+          return "duplicate";
+        return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
+      });
     });
   }
 
-  async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
+  /**
+   * Due lanes by index (src/store/lanes.ts), then each lane's head by index: the cost follows the lanes that
+   * are due, not the unfinished rows behind busy heads. A lane found not claimable gets its true ready time,
+   * so it is not looked at again before then; rounds go on until `limit` items or no lane is due.
+   */
+  async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
     this.#enqueues.flush();
-    // The inbox has no channel column: a channel list in opts does not apply to it.
-    return this.#claim("inbox", "seq", { ...opts, channels: undefined }).map(inboxFromRow);
+    if (limit <= 0) return [];
+    const rows = this.#tx(() => {
+      const now = Date.now();
+      const out: Row[] = [];
+      const lease = this.#cached(
+        `UPDATE inbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
+         updated_at = ? WHERE seq = ? RETURNING *`,
+      );
+      // Every lane a round looks at leaves the due set (leased, moved past now, or deleted), so rounds end.
+      for (;;) {
+        const asked = limit - out.length;
+        const lanes = this.#all(LANES.dueLanes, now, asked).map((r) => r.session_key as string);
+        for (const lane of lanes) {
+          const head = this.#get(LANES.laneHead, lane);
+          if (!head) {
+            this.#run(LANES.deleteLane, lane);
+            continue;
+          }
+          const other = this.#get(LANES.otherLease, lane, Number(head.seq), now)?.until;
+          const verdict = LANES.laneVerdict(
+            {
+              seq: Number(head.seq),
+              state: head.state as "pending" | "leased",
+              availableAt: Number(head.available_at),
+              leaseUntil: head.lease_until === null ? null : Number(head.lease_until),
+            },
+            other === null || other === undefined ? null : Number(other),
+            now,
+          );
+          if (verdict.claim) {
+            out.push(lease.get(owner, now + leaseMs, now, Number(head.seq)) as Row);
+            this.#run(LANES.setLaneReady, lane, now + leaseMs + 1);
+          } else this.#run(LANES.setLaneReady, lane, verdict.readyAt);
+        }
+        // Fewer due lanes than asked for: there are no more.
+        if (lanes.length < asked || out.length >= limit) return out;
+      }
+    });
+    return rows.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
   }
 
   /**
-   * One claim transaction for either queue: the first `limit` ready items (pending and due, or leased with an
-   * expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`. SQLite has one
+   * The outbox's claim (the inbox claims by lanes, above): the first `limit` ready items (pending and due, or
+   * leased with an expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`. SQLite has one
    * writer at a time (BEGIN IMMEDIATE), so the read and the leases cannot race another claimer; PostgreSQL's
    * claim needs row and lane locks for that and is written separately.
    */
@@ -215,7 +273,7 @@ export class SqliteStore extends PortableStore implements Store {
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     const now = Date.now();
     return this.#tx(() => {
-      if (this.#run(SQL.completeInbound, now, id, owner) !== 1) return false;
+      if (!this.#changeLane(SQL.completeInbound, [now, id, owner])) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
       for (const kv of effects.kv ?? []) this.#kvSet(kv.namespace, kv.key, kv.value, kv.ttlMs);
