@@ -7,7 +7,8 @@
 // the cold one (a new install), the rest find the cache warm. Rounds interleave the three kinds so all see
 // the same machine load.
 //
-//   npm run bench:footprint -- [--rounds 5] [--settle-ms 2000]
+//   npm run bench:footprint -- [--rounds 5] [--settle-ms 2000] [--bin <another checkout>/bin/clawgate.js]
+//     [--no-cache] (NODE_DISABLE_COMPILE_CACHE=1: every start strips and compiles, as before the cache)
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -22,11 +23,16 @@ import { FakeWechat } from "../../test/fakes/wechat.ts";
 import { FakeWhatsapp } from "../../test/fakes/whatsapp.ts";
 
 const { values: args } = parseArgs({
-  options: { rounds: { type: "string", default: "5" }, "settle-ms": { type: "string", default: "2000" } },
+  options: {
+    rounds: { type: "string", default: "5" },
+    "settle-ms": { type: "string", default: "2000" },
+    "no-cache": { type: "boolean", default: false },
+    bin: { type: "string", default: resolve(import.meta.dirname, "../../bin/clawgate.js") },
+  },
 });
 const ROUNDS = Number(args.rounds);
 const SETTLE_MS = Number(args["settle-ms"]);
-const BIN = resolve(import.meta.dirname, "../../bin/clawgate.js");
+const BIN = args.bin;
 
 interface Sample {
   readyMs: number;
@@ -116,7 +122,7 @@ const cacheDir = mkdtempSync(join(tmpdir(), "clawgate-compile-cache-"));
 const env = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
-  NODE_COMPILE_CACHE: cacheDir,
+  ...(args["no-cache"] ? { NODE_DISABLE_COMPILE_CACHE: "1" } : { NODE_COMPILE_CACHE: cacheDir }),
   OPENCLAW_CONNECTOR_TELEGRAM_API_BASE: telegram.url,
   OPENCLAW_CONNECTOR_DISCORD_API_BASE: discord.url,
 };
