@@ -5,7 +5,7 @@
 // getUpdates) to the fake receiving the bot's sendMessage. Messages are spread over --spread-ms so the rate is
 // a realistic one rather than N at the same instant. The agent (test/fakes/openai-agent.ts) answers at once.
 //
-//   npm run bench:many-bots -- [--bots 1000] [--spread-ms 10000] [--settle-ms 3000]
+//   npm run bench:many-bots -- [--bots 1000] [--spread-ms 10000] [--settle-ms 3000] [--lease-ttl-ms 30000]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -19,6 +19,8 @@ const { values: args } = parseArgs({
     bots: { type: "string", default: "1000" },
     "spread-ms": { type: "string", default: "10000" },
     "settle-ms": { type: "string", default: "3000" },
+    /** channels.telegram.leaseTtlMs: each bot's poller lease is renewed every third of it. */
+    "lease-ttl-ms": { type: "string" },
   },
 });
 const N = Number(args.bots);
@@ -46,7 +48,13 @@ writeFileSync(
   JSON.stringify({
     server: { port: 0 },
     agentUrl: agent.url,
-    channels: { telegram: { allowedUsers: String(USER), accounts } },
+    channels: {
+      telegram: {
+        allowedUsers: String(USER),
+        ...(args["lease-ttl-ms"] ? { leaseTtlMs: Number(args["lease-ttl-ms"]) } : {}),
+        accounts,
+      },
+    },
   }),
 );
 const started = performance.now();
