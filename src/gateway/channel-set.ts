@@ -44,6 +44,9 @@ export function plannedChannels(config: Config): Map<string, Planned> {
   return out;
 }
 
+/** How many channel accounts start at once. */
+const START_CONCURRENCY = 16;
+
 /** Imports the adapter code of every channel the config enables (built-in ones load it only when configured). */
 export async function loadEnabledChannels(config: Config): Promise<void> {
   for (const { module } of enabledChannels(config)) await module.load?.();
@@ -108,7 +111,22 @@ export class ChannelSet {
       this.#log,
     );
     this.#started = true;
-    for (const adapter of this.#adapters.values()) await this.#start(adapter);
+    // Several at a time: a start waits on its platform (Telegram's getMe, Discord's READY) and on a store lease,
+    // and a gateway with a thousand bots should not wait for them one after another.
+    // After a failure no further account starts, and the error is thrown once those already starting are done,
+    // so the gateway's stop never races a start.
+    const queue = [...this.#adapters.values()];
+    const worker = async () => {
+      for (let adapter = queue.shift(); adapter; adapter = queue.shift()) {
+        await this.#start(adapter).catch((err: unknown) => {
+          queue.length = 0;
+          throw err;
+        });
+      }
+    };
+    const workers = Array.from({ length: Math.min(START_CONCURRENCY, queue.length) }, worker);
+    const failed = (await Promise.allSettled(workers)).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   async stopAll(step: (what: string, fn: () => Promise<unknown> | unknown) => Promise<void>): Promise<void> {
