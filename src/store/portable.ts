@@ -25,6 +25,7 @@ import type {
   StoredMedia,
   StoredMessage,
 } from "./types.ts";
+import { WorkspaceRows } from "./workspace-rows.ts";
 
 type Retry = { retryAt: number } | { dead: true };
 
@@ -48,6 +49,14 @@ export abstract class PortableStore {
    * marks that lane due (src/store/lanes.ts). True when it changed one row.
    */
   protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
+  /** changeLane for a statement that may change many rows (of many lanes): every lane it names is marked due. */
+  protected abstract changeLanes(q: Sql, args: unknown[]): Promise<number>;
+
+  readonly workspaces = new WorkspaceRows({
+    one: (q, a) => this.one(q, a),
+    all: (q, a) => this.all(q, a),
+    changes: (q, a) => this.changes(q, a),
+  });
 
   async #changed(q: Sql, args: unknown[]): Promise<boolean> {
     return (await this.changes(q, args)) === 1;
@@ -123,7 +132,9 @@ export abstract class PortableStore {
 
   /** Every dead item of the queue back to pending; how many moved. */
   async retryAllDead(queue: Queue): Promise<number> {
-    return this.changes(SQL.retryAllDead[queue], [Date.now()]);
+    // Revived inbox items need their lanes due, or no claim would look at them (src/store/lanes.ts).
+    if (queue === "inbox") return this.changeLanes(LANES.retryAllDeadInbox, [Date.now()]);
+    return this.changes(SQL.retryAllDead.outbox, [Date.now()]);
   }
 
   async inboxStats(): Promise<QueueStats> {
@@ -166,6 +177,15 @@ export abstract class PortableStore {
       ? await this.all(SQL.listSessionsByPrefix, [filter.prefix, limit])
       : await this.all(SQL.listSessions, [limit]);
     return rows.map(sessionFromRow);
+  }
+
+  async renameSession(key: string, title: string | null): Promise<SessionInfo | undefined> {
+    const row = await this.one(SQL.renameSession, [key, title]);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async deleteMessagesFrom(key: string, fromId: number): Promise<number> {
+    return this.changes(SQL.deleteMessagesFrom, [key, fromId]);
   }
 
   async searchSessions(filter: SessionSearch): Promise<SessionInfo[]> {

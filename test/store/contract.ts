@@ -370,6 +370,34 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("sessions: rename, and cut history from a message on", async () => {
+      const s = await makeStore();
+      try {
+        await s.touchSession("w:d:a", "Penguins");
+        await s.appendMessages([
+          { sessionKey: "w:d:a", role: "user", content: "Where do they LIVE?" },
+          { sessionKey: "w:d:a", role: "assistant", content: "In the south" },
+        ]);
+        await s.touchSession("w:d:b", "Bread");
+        assert.equal((await s.renameSession("w:d:b", "Sourdough"))?.title, "Sourdough");
+        assert.equal((await s.renameSession("w:d:b", null))?.title, null);
+        assert.equal(await s.renameSession("w:d:none", "x"), undefined);
+
+        const [one] = await s.appendMessages([{ sessionKey: "w:d:a", role: "user", content: "more" }]);
+        await s.appendMessages([{ sessionKey: "w:d:b", role: "user", content: "other thread" }]);
+        assert.equal(await s.deleteMessagesFrom("w:d:a", one!.id - 1), 2);
+        assert.deepEqual(
+          (await s.listMessages("w:d:a")).map((m) => m.content),
+          ["Where do they LIVE?"],
+        );
+        assert.equal((await s.listMessages("w:d:b")).length, 1, "other sessions keep their history");
+        const [next] = await s.appendMessages([{ sessionKey: "w:d:a", role: "user", content: "again" }]);
+        assert.ok(next!.id > one!.id, "ids are never reused after a cut");
+      } finally {
+        await s.close();
+      }
+    });
+
     it("kv: set-if-absent, take once, expiry, list by prefix", async () => {
       const s = await makeStore();
       try {
@@ -530,6 +558,35 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         await s.deleteSession("chat:2");
         assert.equal(await s.mediaGet("m3"), undefined, "a deleted conversation's files go with it");
         assert.ok(await s.mediaGet("m4"), "another conversation's files stay");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("retry all dead: every revived item is claimable again, in lane order", async () => {
+      const s = await makeStore();
+      try {
+        for (const [id, lane] of [
+          ["d1", "lane-a"],
+          ["d2", "lane-b"],
+          ["d3", "lane-b"],
+        ] as const) {
+          await s.enqueueInbound(item(id, lane));
+        }
+        for (let round = 0; round < 3; round++) {
+          for (const it of await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 })) {
+            await s.failInbound(it.id, "w", "down", { dead: true });
+          }
+        }
+        assert.equal((await s.inboxStats()).dead, 3);
+        assert.equal(await s.retryAllDead("inbox"), 3);
+        const first = (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 }))
+          .map((i) => i.id)
+          .sort();
+        assert.deepEqual(first, ["d1", "d2"], "both lanes are due again; one item per lane");
+        for (const id of first) await s.completeInbound(id, "w");
+        const second = (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 })).map((i) => i.id);
+        assert.deepEqual(second, ["d3"]);
       } finally {
         await s.close();
       }

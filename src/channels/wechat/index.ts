@@ -31,6 +31,7 @@ import {
 import { WechatClient } from "./client.ts";
 import { WECHAT_DEFAULT_PATH, type WechatSettings, wechatFromEnv, wechatSettingsSchema } from "./config.ts";
 import { aesKeyFrom } from "./crypto.ts";
+import { wechatDoctor } from "./doctor.ts";
 import { wechatRoutes } from "./ingress.ts";
 import { fetchWechatMedia } from "./media.ts";
 
@@ -226,4 +227,6 @@ export const wechatModule = defineChannel({
   multiAccount: true,
   fromEnv: wechatFromEnv,
   create: (settings, ctx, account) => new WechatAdapter(account, settings, ctx),
+  doctor: (settings, ctx) =>
+    wechatDoctor(settings, ctx, accountPath(WECHAT_DEFAULT_PATH, ctx.account, settings.path)),
 });

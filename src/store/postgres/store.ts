@@ -21,6 +21,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import {
   DELETE_EMPTY_LANES,
   INSERT_INBOUND,
@@ -163,6 +164,10 @@ export class PostgresStore extends PortableStore implements Store {
     return (await this.#q(laneDue(q), values, c)).rowCount === 1;
   }
 
+  protected async changeLanes(q: Sql, values: unknown[]): Promise<number> {
+    return (await this.#q(laneDue(q), values)).rowCount ?? 0;
+  }
+
   // ---------------- inbox ----------------
 
   /**
@@ -292,6 +297,8 @@ export class PostgresStore extends PortableStore implements Store {
     await this.#tx(async (c) => {
       await this.#q(SQL.deleteMessages, [key], c);
       await this.#q(SQL.deleteMediaOf, [key], c);
+      await this.#q(WS.deleteThreadMemories, [key], c);
+      await this.#q(WS.forgetThread, [key], c);
       await this.#q(SQL.deleteSession, [key], c);
     });
   }

@@ -23,6 +23,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
 type Arg = SQLInputValue;
@@ -144,6 +145,14 @@ export class SqliteStore extends PortableStore implements Store {
 
   protected async changeLane(q: Sql, args: unknown[]): Promise<boolean> {
     return this.#tx(() => this.#changeLane(q, args as Arg[]));
+  }
+
+  protected async changeLanes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#tx(() => {
+      const rows = this.#all(q, ...(args as Arg[]));
+      for (const key of new Set(rows.map((r) => r.session_key as string))) this.#run(LANES.laneDue, key);
+      return rows.length;
+    });
   }
 
   #changeLane(q: Sql, args: Arg[]): boolean {
@@ -313,6 +322,8 @@ export class SqliteStore extends PortableStore implements Store {
     this.#tx(() => {
       this.#run(SQL.deleteMessages, key);
       this.#run(SQL.deleteMediaOf, key);
+      this.#run(WS.deleteThreadMemories, key);
+      this.#run(WS.forgetThread, key);
       this.#run(SQL.deleteSession, key);
     });
   }
