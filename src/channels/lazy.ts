@@ -6,12 +6,12 @@ import type { z } from "zod";
 import type { ChannelModule } from "./types.ts";
 
 export function lazyChannel<S extends z.ZodType>(
-  spec: Omit<ChannelModule<S>, "create" | "load">,
+  spec: Omit<ChannelModule<S>, "create" | "load" | "doctor">,
   importModule: () => Promise<ChannelModule<S>>,
 ): ChannelModule<S> {
   let loaded: ChannelModule<S> | undefined;
   let loading: Promise<void> | undefined;
-  return {
+  const module: ChannelModule<S> = {
     ...spec,
     load() {
       loading ??= importModule().then(
@@ -32,5 +32,11 @@ export function lazyChannel<S extends z.ZodType>(
         );
       return loaded.create(settings, ctx, account);
     },
+    // `clawgate doctor` runs without a gateway: the checks load the adapter code themselves.
+    async doctor(settings, ctx) {
+      await module.load!();
+      return loaded!.doctor ? loaded!.doctor(settings, ctx) : [];
+    },
   };
+  return module;
 }

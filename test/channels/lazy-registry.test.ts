@@ -20,19 +20,20 @@ for (const [name, load] of Object.entries(adapters)) {
   test(`${name}: the registry's entry declares what its adapter module declares, and loads it`, async () => {
     const entry = channelModules[name]!;
     const own = await load();
-    const { create: _a, load: _b, ...declared } = entry;
-    const { create: _c, ...owned } = own;
+    const { create: _a, load: _b, doctor: _d, ...declared } = entry;
+    const { create: _c, doctor: _e, ...owned } = own;
     assert.deepEqual(Object.keys(declared).sort(), Object.keys(owned).sort());
     for (const key of Object.keys(owned))
       assert.equal(declared[key as keyof typeof declared], owned[key as keyof typeof owned], key);
     assert.equal(typeof entry.load, "function");
+    assert.equal(typeof entry.doctor, typeof own.doctor, "doctor");
     await entry.load!();
   });
 }
 
 test("create() before load() refuses, naming the channel and the step", async () => {
   const own = await adapters.line!();
-  const { create: _c, ...spec } = own;
+  const { create: _c, doctor: _d, ...spec } = own;
   const lazy = lazyChannel(spec, async () => own);
   assert.throws(
     () => lazy.create({} as never, {} as never, "default"),
