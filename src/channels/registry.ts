@@ -1,26 +1,61 @@
 // Every channel module, by name. Adding a channel is one line here (docs/channels/README.md).
 import { buildConfigSchema } from "../config/channels-schema.ts";
-import { discordModule } from "./discord/index.ts";
+import { discordFromEnv, discordSettings } from "./discord/config.ts";
 import { kakaoModule } from "./kakao/index.ts";
-import { lineModule } from "./line/index.ts";
-import { slackModule } from "./slack/index.ts";
+import { lazyChannel } from "./lazy.ts";
+import { lineFromEnv, lineSettingsSchema } from "./line/config.ts";
+import { slackFromEnv, slackSettingsSchema } from "./slack/config.ts";
 import { smsModule } from "./sms/index.ts";
-import { telegramModule } from "./telegram/index.ts";
-import type { ChannelModule } from "./types.ts";
+import { telegramFromEnv, telegramSettings } from "./telegram/config.ts";
+import { CHANNEL_API_VERSION, type ChannelModule } from "./types.ts";
 import { webchatModule } from "./webchat/index.ts";
-import { wechatModule } from "./wechat/index.ts";
-import { whatsappModule } from "./whatsapp/index.ts";
+import { wechatFromEnv, wechatSettingsSchema } from "./wechat/config.ts";
+import { whatsappFromEnv, whatsappSettingsSchema } from "./whatsapp/config.ts";
 
+const apiVersion = CHANNEL_API_VERSION;
+
+// The settings of every channel are read at load (they make up the config schema); the adapter code of those
+// with a platform client is imported only when the configuration enables them (lazy.ts).
 export const channelModules: Record<string, ChannelModule> = {
   webchat: webchatModule,
-  slack: slackModule,
-  line: lineModule,
-  whatsapp: whatsappModule,
-  wechat: wechatModule,
+  slack: lazyChannel(
+    { name: "slack", apiVersion, settings: slackSettingsSchema, multiAccount: false, fromEnv: slackFromEnv },
+    async () => (await import("./slack/index.ts")).slackModule,
+  ),
+  line: lazyChannel(
+    { name: "line", apiVersion, settings: lineSettingsSchema, multiAccount: false, fromEnv: lineFromEnv },
+    async () => (await import("./line/index.ts")).lineModule,
+  ),
+  whatsapp: lazyChannel(
+    {
+      name: "whatsapp",
+      apiVersion,
+      settings: whatsappSettingsSchema,
+      multiAccount: false,
+      fromEnv: whatsappFromEnv,
+    },
+    async () => (await import("./whatsapp/index.ts")).whatsappModule,
+  ),
+  wechat: lazyChannel(
+    {
+      name: "wechat",
+      apiVersion,
+      settings: wechatSettingsSchema,
+      multiAccount: true,
+      fromEnv: wechatFromEnv,
+    },
+    async () => (await import("./wechat/index.ts")).wechatModule,
+  ),
   kakao: kakaoModule,
   sms: smsModule,
-  telegram: telegramModule,
-  discord: discordModule,
+  telegram: lazyChannel(
+    { ...telegramSettings, apiVersion, fromEnv: telegramFromEnv },
+    async () => (await import("./telegram/index.ts")).telegramModule,
+  ),
+  discord: lazyChannel(
+    { ...discordSettings, apiVersion, fromEnv: discordFromEnv },
+    async () => (await import("./discord/index.ts")).discordModule,
+  ),
 };
 
 /**

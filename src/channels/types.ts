@@ -253,6 +253,12 @@ export interface ChannelModule<S extends z.ZodType = z.ZodType> extends ChannelS
    * undefined when none are set.
    */
   fromEnv?(env: Env): Record<string, unknown> | undefined;
+  /**
+   * Imports what create() needs, awaited by the gateway before the first create() of an enabled channel: the
+   * built-in channels keep their platform clients out of start-up until configured (src/channels/lazy.ts).
+   * Optional: a module without it (API version 1 plugins) is ready as soon as it is imported.
+   */
+  load?(): Promise<void>;
   /** One enabled account's adapter, from settings the module's schema already accepted. No I/O before start(). */
   create(settings: z.output<S>, ctx: ChannelContext, account: string): ChannelAdapter;
   /**

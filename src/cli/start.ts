@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
+import { releaseStartupMemory } from "../runtime/startup-memory.ts";
 import { loadWithPlugins, readConfigWithPlugins } from "./context.ts";
 import { extensionFactories } from "./extensions.ts";
 
@@ -79,5 +80,7 @@ export function registerStart(program: Command) {
         process.exit(1);
       }
       process.stdout.isTTY && console.log(`\nclawgate is running: open ${gateway.url} in your browser.\n`);
+      // Once ready, not before: the collection takes tens of milliseconds the first answer should not wait for.
+      setTimeout(releaseStartupMemory, 1000).unref();
     });
 }

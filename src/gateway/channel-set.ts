@@ -44,6 +44,15 @@ export function plannedChannels(config: Config): Map<string, Planned> {
   return out;
 }
 
+/** How many channel accounts start at once. */
+const START_CONCURRENCY = 16;
+
+/** Imports the adapter code of every channel the config enables (built-in ones load it only when configured). */
+export async function loadEnabledChannels(config: Config): Promise<void> {
+  for (const { module } of enabledChannels(config)) await module.load?.();
+}
+
+/** Built from a config whose channels' code is loaded (loadEnabledChannels). */
 export class ChannelSet {
   readonly #router: Router;
   readonly #ctx: ChannelContext;
@@ -102,7 +111,22 @@ export class ChannelSet {
       this.#log,
     );
     this.#started = true;
-    for (const adapter of this.#adapters.values()) await this.#start(adapter);
+    // Several at a time: a start waits on its platform (Telegram's getMe, Discord's READY) and on a store lease,
+    // and a gateway with a thousand bots should not wait for them one after another.
+    // After a failure no further account starts, and the error is thrown once those already starting are done,
+    // so the gateway's stop never races a start.
+    const queue = [...this.#adapters.values()];
+    const worker = async () => {
+      for (let adapter = queue.shift(); adapter; adapter = queue.shift()) {
+        await this.#start(adapter).catch((err: unknown) => {
+          queue.length = 0;
+          throw err;
+        });
+      }
+    };
+    const workers = Array.from({ length: Math.min(START_CONCURRENCY, queue.length) }, worker);
+    const failed = (await Promise.allSettled(workers)).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   async stopAll(step: (what: string, fn: () => Promise<unknown> | unknown) => Promise<void>): Promise<void> {
@@ -136,6 +160,7 @@ export class ChannelSet {
   async restartOne(channel: string, account: string): Promise<void> {
     const key = keyOf(channel, account);
     this.#must(key);
+    await loadEnabledChannels(this.#config);
     const planned = plannedChannels(this.#config).get(key);
     if (!planned) throw new Error(`${key} is no longer in the configuration`);
     await this.#replace(key, planned);
@@ -146,6 +171,7 @@ export class ChannelSet {
    * The caller then makes `next.channels` the running config's.
    */
   async apply(next: Config): Promise<ChannelChange[]> {
+    await loadEnabledChannels(next);
     const planned = plannedChannels(next);
     const changes: ChannelChange[] = [];
     const [channelOf, accountOf] = [

@@ -33,7 +33,7 @@ import type { Target } from "../targets/types.ts";
 import { VERSION } from "../version.ts";
 import { ActionRegistry } from "./actions.ts";
 import { registerBuiltinCommands } from "./builtin-commands.ts";
-import { type ChannelChange, ChannelSet } from "./channel-set.ts";
+import { type ChannelChange, ChannelSet, loadEnabledChannels } from "./channel-set.ts";
 import { isResetCommand, mayRunCommand } from "./command-rule.ts";
 import { CommandRegistry } from "./commands.ts";
 import { channelContextOf, hostOf, servicesOf } from "./contexts.ts";
@@ -110,6 +110,7 @@ export class Gateway {
   /** Builds a gateway: store, channels, routes, workers and extensions, all ready for `start()`. */
   static async create(options: GatewayOptions): Promise<Gateway> {
     const { config, env, log } = options;
+    await loadEnabledChannels(config);
     const store = options.store ?? (await openStore(databaseUrl(config)));
     let gw: Gateway;
     try {

@@ -1,7 +1,14 @@
 // Fits an image to a platform's limits (bytes, longest side, accepted formats) by scaling and re-encoding with
 // sharp. An image is never dropped for being too big: it gets smaller until it fits, or a clear error says why not.
-import sharp, { type Metadata } from "sharp";
+import type { Metadata, Sharp, SharpOptions } from "sharp";
 import { normalizeMime } from "./content-type.ts";
+
+/** sharp (libvips, tens of MB resident) is imported at the first image, not at start-up. */
+let sharpModule: Promise<typeof import("sharp")> | undefined;
+async function sharp(input: Buffer, options?: SharpOptions): Promise<Sharp> {
+  sharpModule ??= import("sharp");
+  return (await sharpModule).default(input, options);
+}
 
 export type ImageFormat = "jpeg" | "png" | "webp" | "gif";
 
@@ -48,7 +55,7 @@ export async function fitImage(input: Buffer, mime: string, limits: ImageLimits)
   const allowed = limits.formats ?? ["jpeg", "png", "webp", "gif"];
   let meta: Metadata;
   try {
-    meta = await sharp(input).metadata();
+    meta = await (await sharp(input)).metadata();
   } catch (err) {
     throw new ImageFitError(`not a readable image (${normalizeMime(mime)}): ${(err as Error).message}`);
   }
@@ -90,8 +97,8 @@ export async function fitImage(input: Buffer, mime: string, limits: ImageLimits)
   );
 }
 
-function encode(input: Buffer, format: ImageFormat, side: number, quality: number) {
-  const img = sharp(input, { animated: false })
+async function encode(input: Buffer, format: ImageFormat, side: number, quality: number) {
+  const img = (await sharp(input, { animated: false }))
     .rotate() // apply EXIF orientation before the metadata is dropped
     .resize({ width: side, height: side, fit: "inside", withoutEnlargement: true });
   const encoded =

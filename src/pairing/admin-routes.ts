@@ -1,11 +1,12 @@
 // Admin API for pairing and devices (used by `clawgate pair` and `clawgate devices`). Every route passes
 // AdminAuth; tokens appear only in the one answer that creates them.
-import QRCode from "qrcode";
+
 import type { ExtensionHost } from "../gateway/host.ts";
 import { readJsonObject } from "../http/json-body.ts";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
 import { publicDevice } from "./devices.ts";
+import { qrCodes } from "./qr.ts";
 import { parseScopes } from "./scopes.ts";
 import { describeApproval, type PairingService } from "./service.ts";
 
@@ -17,7 +18,9 @@ export function registerAdminPairingRoutes(gw: ExtensionHost, pairing: PairingSe
   route("POST", "/admin/api/pair", async (_req, res, ctx) => {
     const setup = await pairing.createSetup("admin-api");
     const qr =
-      body(ctx.body).qr === true ? await QRCode.toString(setup.code, { type: "utf8", margin: 2 }) : undefined;
+      body(ctx.body).qr === true
+        ? await (await qrCodes()).toString(setup.code, { type: "utf8", margin: 2 })
+        : undefined;
     sendJson(res, 200, { ok: true, ...setup, qr });
   });
   // The console shows a setup code as a QR image: an SVG made here, so no page script draws it.
@@ -25,7 +28,7 @@ export function registerAdminPairingRoutes(gw: ExtensionHost, pairing: PairingSe
     const code = url.searchParams.get("code") ?? "";
     if (!/^[ -~]{1,512}$/.test(code))
       return sendError(res, 400, "give ?code=<setup code from POST /admin/api/pair>");
-    const svg = await QRCode.toString(code, { type: "svg", margin: 2 });
+    const svg = await (await qrCodes()).toString(code, { type: "svg", margin: 2 });
     res.writeHead(200, {
       "content-type": "image/svg+xml",
       "content-length": Buffer.byteLength(svg),

@@ -2,10 +2,11 @@
 // for the web chat), /pair pending, /pair approve <id|code|latest>,
 // /pair reject <id|code>, /pair cleanup. Buttons on the "device asks to pair" notice come back as
 // `pair:approve:<id>` / `pair:reject:<id>`.
-import QRCode from "qrcode";
+
 import type { OutboundMessage } from "../channels/types.ts";
 import type { ActionRegistry } from "../gateway/actions.ts";
 import type { CommandContext, CommandRegistry } from "../gateway/commands.ts";
+import { qrCodes } from "./qr.ts";
 import { parseScopes } from "./scopes.ts";
 import { describeApproval, PairingError, type PairingService } from "./service.ts";
 
@@ -82,7 +83,7 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
       const payload = sub === "chat" ? setup.pairUrl : setup.code;
       const adapter = ctx.services.adapter(event.channel, event.account);
       if (adapter?.capabilities.media) {
-        const png = await QRCode.toBuffer(payload, {
+        const png = await (await qrCodes()).toBuffer(payload, {
           type: "png",
           errorCorrectionLevel: "M",
           margin: 2,
@@ -100,7 +101,11 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
           ],
         };
       }
-      const ascii = await QRCode.toString(payload, { type: "utf8", errorCorrectionLevel: "L", margin: 2 });
+      const ascii = await (await qrCodes()).toString(payload, {
+        type: "utf8",
+        errorCorrectionLevel: "L",
+        margin: 2,
+      });
       return { text: `${text}\n\n${ascii}` };
     }
     case "pending": {

@@ -1,8 +1,6 @@
 // WeChat Official Account: webhook ingress (plaintext or AES safe mode), passive replies within 4.5 s, and the
 // customer-service message API for later replies. Buttons become numbered choices; images go out as WeChat
 // images through the customer-service API (never in a passive reply, which stays text), other files as links.
-import { z } from "zod";
-import type { Env } from "../../config/env.ts";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { chunkText } from "../../core/text-chunk.ts";
 import { MediaTooLargeError } from "../../core/too-large.ts";
@@ -15,9 +13,7 @@ import { Allowlist } from "../sdk/allowlist.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { pacedCall } from "../shared/paced-call.ts";
-import { seedEnvSection } from "../shared/seed-env.ts";
 import { sendPartsOnce } from "../shared/sent-parts.ts";
-import { apiBaseSchema, idListSchema, listenSchema, pathSchema } from "../shared/settings.ts";
 import { renderText } from "../shared/text-render.ts";
 import {
   CHANNEL_API_VERSION,
@@ -32,14 +28,13 @@ import {
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
-import { WECHAT_API_BASE, WechatClient } from "./client.ts";
+import { WechatClient } from "./client.ts";
+import { WECHAT_DEFAULT_PATH, type WechatSettings, wechatFromEnv, wechatSettingsSchema } from "./config.ts";
 import { aesKeyFrom } from "./crypto.ts";
 import { wechatDoctor } from "./doctor.ts";
-import { PASSIVE_REPLY_MS, wechatRoutes } from "./ingress.ts";
+import { wechatRoutes } from "./ingress.ts";
 import { fetchWechatMedia } from "./media.ts";
 
-export const WECHAT_DEFAULT_PATH = "/wechat/webhook";
-export const WECHAT_DEFAULT_PORT = 8097;
 /** Customer-service text is limited in bytes; 600 characters stays inside it even for CJK text. */
 const MAX_TEXT = 600;
 /**
@@ -49,34 +44,6 @@ const MAX_TEXT = 600;
 const IMAGE_LIMITS = { maxBytes: 2 * 1024 * 1024, formats: ["jpeg", "png"] as ("jpeg" | "png")[] };
 
 type Part = { text: string } | { image: MediaItem };
-
-const settingsSchema = z
-  .looseObject({
-    token: z.string().min(1, "token is required (OPENCLAW_CONNECTOR_WECHAT_TOKEN)"),
-    appId: z.string().min(1).optional(),
-    appSecret: z.string().min(1).optional(),
-    /** Checked here, so a malformed key stops start-up with its key path instead of failing at the first message. */
-    encodingAesKey: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9+/]{43}$/,
-        "must be the 43-character EncodingAESKey from the WeChat console (letters, digits, + and /; it decodes to 32 bytes)",
-      )
-      .refine((k) => Buffer.from(`${k}=`, "base64").length === 32, "must decode to a 32-byte AES key")
-      .optional(),
-    allowedUsers: idListSchema,
-    path: pathSchema,
-    listen: listenSchema,
-    apiBase: apiBaseSchema(WECHAT_API_BASE),
-    timestampWindowSec: z.coerce.number().int().min(10).max(3600).default(300),
-    /** How long the webhook waits for the answer before replying "success" (WeChat gives up after 5 s). */
-    passiveReplyMs: z.coerce.number().int().min(0).max(4500).default(PASSIVE_REPLY_MS),
-  })
-  .refine((s) => !s.encodingAesKey || s.appId, {
-    message: "safe mode (encodingAesKey) also needs appId, which every encrypted message is checked against",
-    path: ["appId"],
-  });
-type WechatSettings = z.output<typeof settingsSchema>;
 
 export class WechatAdapter implements ChannelAdapter {
   readonly channel = "wechat";
@@ -251,25 +218,12 @@ function splitImages(media: MediaItem[] | undefined): { images: MediaItem[]; res
   return { images: all.filter((m) => isImage(m.mime)), rest: all.filter((m) => !isImage(m.mime)) };
 }
 
-/** The connector seed's OPENCLAW_CONNECTOR_WECHAT_* variables; the token turns the channel on. */
-export function wechatFromEnv(env: Env): Record<string, unknown> | undefined {
-  return seedEnvSection(env, "WECHAT", {
-    requiredAny: ["TOKEN"],
-    strings: {
-      TOKEN: "token",
-      APP_ID: "appId",
-      APP_SECRET: "appSecret",
-      ENCODING_AES_KEY: "encodingAesKey",
-    },
-    lists: { ALLOWED_USERS: "allowedUsers" },
-    defaultPort: WECHAT_DEFAULT_PORT,
-  });
-}
+export { WECHAT_DEFAULT_PATH, WECHAT_DEFAULT_PORT, wechatFromEnv } from "./config.ts";
 
 export const wechatModule = defineChannel({
   name: "wechat",
   apiVersion: CHANNEL_API_VERSION,
-  settings: settingsSchema,
+  settings: wechatSettingsSchema,
   multiAccount: true,
   fromEnv: wechatFromEnv,
   create: (settings, ctx, account) => new WechatAdapter(account, settings, ctx),

@@ -27,8 +27,6 @@ import {
   UnsafeXmlError,
 } from "./xml.ts";
 
-/** WeChat waits ~5 s for the passive reply; answer a little earlier. */
-export const PASSIVE_REPLY_MS = 4500;
 const USED_NONCES = "wechat-nonce";
 
 export interface WechatIngressOptions {
