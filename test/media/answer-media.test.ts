@@ -2,6 +2,7 @@
 // operator listed; nothing on other hosts, nothing inside code.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { configSchema } from "../../src/config/schema.ts";
 import { findAnswerMedia, safeFilename, takeAnswerMedia } from "../../src/media/answer-media.ts";
 import { documentMime } from "../../src/media/document-types.ts";
 
@@ -82,5 +83,18 @@ describe("safeFilename", () => {
     assert.equal(safeFilename("../../etc/passwd", "text/plain"), "passwd.txt");
     assert.equal(safeFilename('re"port<1>.pdf', "application/pdf"), "report1.pdf");
     assert.equal(safeFilename("   ", "application/pdf"), "file.pdf");
+  });
+});
+
+describe("agent.answerMediaHosts", () => {
+  it("still reads its earlier name, agent.answerImageHosts, and adds it to the new one", () => {
+    const agent = (a: Record<string, unknown>) => configSchema.parse({ agent: a }).agent;
+    assert.deepEqual(agent({ answerImageHosts: ["old.example"] }).answerMediaHosts, ["old.example"]);
+    assert.deepEqual(
+      agent({ answerMediaHosts: ["new.example"], answerImageHosts: ["old.example"] }).answerMediaHosts,
+      ["new.example", "old.example"],
+    );
+    assert.equal("answerImageHosts" in agent({ answerImageHosts: ["old.example"] }), false);
+    assert.deepEqual(agent({}).answerMediaHosts, []);
   });
 });
