@@ -25,20 +25,20 @@ export interface AnswerMediaOptions {
   timeoutMs?: number;
 }
 
-export type FoundMedia =
-  | {
-      kind: "image" /** The exact source text to replace once fetched. */;
-      raw: string;
-      url: string;
-      alt: string;
-    }
-  | {
-      kind: "file";
-      raw: string;
-      url: string /** The link text, which stays in the message. */;
-      text: string;
-      mime: string;
-    };
+interface FoundBase {
+  /** The exact source text to replace once fetched. */
+  raw: string;
+  url: string;
+}
+
+interface FoundFile extends FoundBase {
+  kind: "file";
+  /** The link text, which stays in the message. */
+  text: string;
+  mime: string;
+}
+
+export type FoundMedia = (FoundBase & { kind: "image"; alt: string }) | FoundFile;
 
 const BARE_IMAGE = /^https:\/\/[^\s]+\.(?:png|jpe?g|gif|webp)(?:\?[^\s]*)?$/i;
 const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)(?:;[a-z0-9=.-]+)*;base64,([A-Za-z0-9+/=\s]+)$/i;
@@ -118,7 +118,7 @@ export function safeFilename(candidate: string, mime: string): string {
 }
 
 /** The name a file goes by: the link text when it names a file, else the URL's last path segment. */
-function filenameFor(f: Extract<FoundMedia, { kind: "file" }>, mime: string): string {
+function filenameFor(f: FoundFile, mime: string): string {
   if (/\.[A-Za-z0-9]{1,5}$/.test(f.text.trim()) || f.url.startsWith("data:"))
     return safeFilename(f.text, mime);
   return safeFilename(lastSegment(new URL(f.url)), mime);
