@@ -122,8 +122,10 @@ function decorate(div, extra) {
       img.alt = m.caption || m.filename || "image";
       img.src = `data:${m.mime};base64,${m.dataBase64}`;
       div.append(img);
+    } else if (m.filename && m.dataBase64) {
+      div.append(fileLink(m));
     } else if (m.filename) {
-      div.append(fileChip(m.filename, m.dataBase64 ? Math.floor((m.dataBase64.length * 3) / 4) : undefined));
+      div.append(fileChip(m.filename));
     }
   }
   if (extra.buttons?.length) {
@@ -149,6 +151,22 @@ function fileChip(name, size) {
   chip.className = "file-chip";
   chip.textContent = `${name}${size === undefined ? "" : ` (${formatSize(size)})`}`;
   return chip;
+}
+
+/**
+ * A file whose bytes the page has (an answer's document, an upload): a link that saves it under its name. The
+ * link is a blob of type application/octet-stream, so the browser downloads it and never renders it here.
+ * @param {FrameMedia} m
+ */
+function fileLink(m) {
+  const bytes = Uint8Array.from(atob(m.dataBase64 ?? ""), (c) => c.charCodeAt(0));
+  const a = document.createElement("a");
+  a.className = "file-chip";
+  a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  a.download = m.filename ?? "file";
+  a.dataset.src = `data:${m.mime};base64,${m.dataBase64}`;
+  a.textContent = `${m.filename} (${formatSize(bytes.length)})`;
+  return a;
 }
 
 /** Files a message carried, by name only (another tab's message, a pending one). @param {AttachmentName[]} [names] */
@@ -357,13 +375,18 @@ function placeReply(ev) {
     if (target.matched) return;
     target.matched = true;
     // History may have brought the images already (kept for history): only the buttons are missing then.
-    decorate(target, target.querySelector("img") ? { ...ev, media: [] } : ev);
+    decorate(target, target.querySelector("img, a.file-chip") ? { ...ev, media: [] } : ev);
     return;
   }
-  // Pictures of an answer that its history row already shows (the web chat keeps them) are not shown twice.
+  // Pictures and files of an answer that its history row already shows (the web chat keeps them) are not shown twice.
   if (ev.eventId && ev.media?.length) {
-    const sel = `:scope > .msg[data-msg-id][data-event-id="${CSS.escape(ev.eventId)}"] img`;
-    const onPage = new Set([...$("messages").querySelectorAll(sel)].map((img) => img.getAttribute("src")));
+    const row = `:scope > .msg[data-msg-id][data-event-id="${CSS.escape(ev.eventId)}"]`;
+    const shownMedia = $("messages").querySelectorAll(`${row} img, ${row} a.file-chip`);
+    const onPage = new Set(
+      [...shownMedia].map((el) =>
+        el instanceof HTMLAnchorElement ? el.dataset.src : el.getAttribute("src"),
+      ),
+    );
     const media = ev.media.filter((m) => !onPage.has(`data:${m.mime};base64,${m.dataBase64}`));
     if (!ev.text && !ev.buttons?.length && !media.length) return;
     ev = { ...ev, media };

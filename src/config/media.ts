@@ -12,10 +12,13 @@ export const agentMediaSettings = {
    */
   imageTransport: z.enum(["data", "url"]).default("data"),
   /**
-   * Hosts whose bare image links in an answer (a line that is just https://host/x.png) are fetched and sent as
-   * pictures. Markdown images `![alt](url)` and data URLs are always fetched (through the URL guard).
+   * Hosts whose links in an answer are fetched and sent as media: bare image links (a line that is just
+   * https://host/x.png) as pictures, links to documents (https://host/report.pdf) as files. Markdown images
+   * `![alt](url)` and data URLs are always taken (through the URL guard); links to other hosts never are.
+   * `answerImageHosts`, its earlier name, is still read (see withAnswerMediaAlias).
    */
-  answerImageHosts: z.array(z.string().min(1)).default([]),
+  answerMediaHosts: z.array(z.string().min(1)).default([]),
+  answerImageHosts: z.array(z.string().min(1)).optional(),
   /** Send audio as `input_audio` parts (models that take audio, e.g. gpt-4o-audio) instead of transcribing it. */
   audioInput: z.boolean().default(false),
   /** An OpenAI-compatible /v1/audio/transcriptions endpoint (Whisper, faster-whisper-server, LocalAI …). */
@@ -30,6 +33,15 @@ export const agentMediaSettings = {
     })
     .prefault({}),
 };
+
+/** agent.answerImageHosts (the setting's earlier name) adds to agent.answerMediaHosts; only the new name is kept. */
+export function withAnswerMediaAlias<
+  T extends { answerMediaHosts: string[]; answerImageHosts?: string[] | undefined },
+>(agent: T): Omit<T, "answerImageHosts"> {
+  const { answerImageHosts, ...rest } = agent;
+  if (!answerImageHosts?.length) return rest;
+  return { ...rest, answerMediaHosts: [...new Set([...rest.answerMediaHosts, ...answerImageHosts])] };
+}
 
 /** media.inbound: what the worker accepts from a platform per kind, and how long it is kept for history. */
 export const inboundMediaSchema = z

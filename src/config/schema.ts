@@ -2,7 +2,7 @@
 // (agentUrl, model, apiKey, verbose, async, callback*) and `channels.<id>` sections are part of this schema.
 import { z } from "zod";
 import { comfyuiConfigSchema } from "./comfyui.ts";
-import { agentMediaSettings, inboundMediaSchema } from "./media.ts";
+import { agentMediaSettings, inboundMediaSchema, withAnswerMediaAlias } from "./media.ts";
 import { bridgeSchema, securitySchema } from "./security.ts";
 import { memorySchema, workspacesSchema } from "./workspaces.ts";
 
@@ -79,6 +79,7 @@ export const configSchema = z.object({
       retries: z.number().int().min(0).max(5).default(2),
       ...agentMediaSettings,
     })
+    .transform(withAnswerMediaAlias)
     .prefault({}),
   policy: z
     .object({

@@ -7,7 +7,8 @@ import { addressOf, type InboundEvent, sessionKeyOf } from "../core/event.ts";
 import type { CommandPolicyConfig } from "../core/policy.ts";
 import { CommandRateLimiter } from "../core/rate-limit.ts";
 import { cutText } from "../core/text-cut.ts";
-import { takeAnswerImages } from "../media/answer-images.ts";
+import { takeAnswerMedia } from "../media/answer-media.ts";
+import { isImage } from "../media/content-type.ts";
 import { fetchPolicyFromConfig } from "../security/url-guard.ts";
 import type { NewMessage } from "../store/types.ts";
 import { type ChatTurn, TargetError } from "../targets/types.ts";
@@ -236,7 +237,7 @@ export class Pipeline {
     return notices.length ? { ...outcome, replies: [...outcome.replies, ...notices] } : outcome;
   }
 
-  /** The answer, with its pictures taken out and sent as pictures on channels that show them. */
+  /** The answer, with its pictures and files sent as pictures and documents on channels that take media. */
   async #answerReplies(
     text: string,
     adapter: ChannelAdapter,
@@ -244,21 +245,22 @@ export class Pipeline {
     const s = this.#services;
     const asText = { replies: [{ text, kind: "reply" as const }], historyText: text };
     if (!adapter.capabilities.media) return asText;
-    const taken = await takeAnswerImages(text, {
+    const mb = (n: number) => Math.floor(n * 1024 * 1024);
+    const taken = await takeAnswerMedia(text, {
       policy: fetchPolicyFromConfig(s.config),
-      maxBytes: Math.floor(s.config.media.inbound.maxImageMb * 1024 * 1024),
-      bareLinkHosts: s.config.agent.answerImageHosts,
+      maxImageBytes: mb(s.config.media.inbound.maxImageMb),
+      maxFileBytes: mb(s.config.media.inbound.maxFileMb),
+      mediaHosts: s.config.agent.answerMediaHosts,
     });
     if (taken.media.length === 0) return asText;
-    // Text first (it edits the streamed message in place), then the pictures. History keeps a note, not the
-    // bytes: a data URL in the history would be sent back to the agent on every later turn.
+    // Text first (it edits the streamed message in place), then the media. History keeps a note, not the bytes:
+    // a data URL in the history would be sent back to the agent on every later turn.
     return {
       replies: [
         ...(taken.text ? [{ text: taken.text, kind: "reply" as const }] : []),
         { text: "", kind: "reply", media: taken.media },
       ],
-      historyText:
-        `${taken.text}\n[${taken.media.length} picture${taken.media.length > 1 ? "s" : ""} sent]`.trim(),
+      historyText: `${taken.text}\n[${sentNote(taken.media)}]`.trim(),
     };
   }
 
@@ -383,6 +385,17 @@ const NO_IMAGES_NS = "agent-no-images";
 const NO_IMAGES_TTL_MS = 24 * 3600_000;
 export const IMAGES_REFUSED_NOTE =
   "The agent's model cannot see pictures, so I sent your message without them and will go on with text only in this conversation. (Operator: use a vision model to pass pictures on.)";
+
+/** "2 pictures and 1 file sent": what the history says went out in place of the bytes. */
+function sentNote(media: { mime: string; filename: string }[]): string {
+  const pictures = media.filter((m) => isImage(m.mime)).length;
+  const files = media.filter((m) => !isImage(m.mime)).map((m) => m.filename);
+  const parts = [
+    ...(pictures ? [`${pictures} picture${pictures > 1 ? "s" : ""}`] : []),
+    ...(files.length ? [`${files.length > 1 ? "files" : "file"} ${files.join(", ")}`] : []),
+  ];
+  return `${parts.join(" and ")} sent`;
+}
 
 /** An answer longer than the cap keeps its start and says it was cut (limits.answerChars). */
 export function capAnswer(text: string, limit: number): string {

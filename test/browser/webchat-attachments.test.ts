@@ -4,6 +4,7 @@
 // file over the limit is refused with the message and the file put back into the composer.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
@@ -19,11 +20,14 @@ const lastUser = (r: FakeAgentRequest) => [...r.body.messages].reverse().find((m
 /** What the fake agent answers: how many pictures it got, and the text (with any file's text) it read. */
 function answer(r: FakeAgentRequest): string {
   const text = textOf(lastUser(r).content);
+  if (text.startsWith("write the report"))
+    return `Done: [report.pdf](data:application/pdf;base64,${REPORT.toString("base64")})`;
   if (text.startsWith("draw"))
     return `Here you go:\n\n![a red square](data:image/png;base64,${RED.toString("base64")})`;
   return `I got ${imagesOf(r).length} picture(s) and read: ${text.replace(/\s+/g, " ").trim()}`;
 }
 
+const REPORT = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
 let RED: Buffer;
 let PHOTO: Buffer;
 
@@ -153,6 +157,31 @@ describe("web chat attachments in Chromium", () => {
       await picture.waitFor();
       assert.equal(await picture.count(), 1);
       assert.equal(await picture.getAttribute("src"), `data:image/png;base64,${RED.toString("base64")}`);
+    } finally {
+      await closePage(page);
+    }
+  });
+
+  test("a PDF in the answer is a link that saves the exact bytes under its name, again after a reload", async () => {
+    const page = await openPage(browser, `${gw.url}/`);
+    try {
+      await page.locator("#input").fill("write the report");
+      await page.locator("#input").press("Enter");
+      await committedReply(page, "Done: report.pdf");
+      const link = page.locator(".msg.assistant a.file-chip", { hasText: "report.pdf" });
+      await link.waitFor();
+      assert.equal(await link.count(), 1, "offered once");
+      assert.equal(await link.getAttribute("download"), "report.pdf");
+      const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+      assert.equal(download.suggestedFilename(), "report.pdf");
+      assert.ok(readFileSync((await download.path())!).equals(REPORT), "the saved file has the exact bytes");
+      // Reopened, the thread still offers the file (kept for the history).
+      await page.reload();
+      await committedReply(page, "Done: report.pdf");
+      await link.waitFor();
+      assert.equal(await link.count(), 1);
+      const [again] = await Promise.all([page.waitForEvent("download"), link.click()]);
+      assert.ok(readFileSync((await again.path())!).equals(REPORT));
     } finally {
       await closePage(page);
     }

@@ -24,7 +24,7 @@ const PUBLIC = "https://media.example.test";
 const ALICE = lineId("U", "alice");
 const TEAM = lineId("C", "team");
 /** One user per end-to-end test, so each test reads only its own replies. */
-const E2E = ["photo", "pdf", "big", "voice", "place", "sticker", "answer"].map((n) => lineId("U", n));
+const E2E = ["photo", "pdf", "big", "voice", "place", "sticker", "answer", "doc"].map((n) => lineId("U", n));
 const [PHOTO, PDF, BIG, VOICE, PLACE, STICKER, ANSWER] = E2E as [string, ...string[]] as string[];
 let line: FakeLine;
 let agent: FakeAgent;
@@ -475,5 +475,27 @@ describe("line attachments end to end (webhook → worker → agent → LINE)", 
     assert.equal(res.status, 200);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(png), "LINE fetches the exact picture");
     assert.ok(!textsTo(ANSWER!).some((t) => t.includes("base64")));
+  });
+
+  it("a PDF in the agent's answer arrives as a note with a link that serves the exact bytes", async () => {
+    const DOC = E2E[7]!;
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    agent.options.reply = () => `Done: [report.pdf](data:application/pdf;base64,${pdf.toString("base64")})`;
+    try {
+      await send({ type: "text", text: "write the report" }, { userId: DOC });
+      await waitFor(() => textsTo(DOC).some((t) => t.startsWith("report.pdf: ")), 15_000, "the link note");
+      await settled();
+    } finally {
+      agent.options.reply = undefined;
+    }
+    assert.ok(textsTo(DOC).includes("Done: report.pdf"), "the link text stays");
+    const link = textsTo(DOC)
+      .find((t) => t.startsWith("report.pdf: "))!
+      .slice("report.pdf: ".length);
+    assert.ok(link.startsWith(`${PUBLIC}/media/`), link);
+    const res = await fetch(gw.url + link.slice(PUBLIC.length));
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(pdf), "the link serves the exact PDF");
+    assert.ok(!textsTo(DOC).some((t) => t.includes("base64")));
   });
 });

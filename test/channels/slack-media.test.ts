@@ -468,4 +468,35 @@ describe("slack attachments end to end (webhook → worker → agent → Slack)"
     assert.equal(complete.args.channel_id, "DE2EOUT");
     assert.ok(!textsIn("DE2EOUT").some((t) => t.includes("base64")), "no data URL in the text");
   });
+
+  it("a PDF data URL in the agent's answer arrives as a Slack file with the exact bytes and its name", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    const uploads = slack.uploads.length;
+    agent.options.reply = () => `Done: [report.pdf](data:application/pdf;base64,${pdf.toString("base64")})`;
+    try {
+      const ts = `${1_800_000_000 + ++seq}.000300`;
+      const event = {
+        type: "message",
+        channel: "DE2EDOC",
+        channel_type: "im",
+        user: "UALICE",
+        text: "write the report",
+        ts,
+      };
+      assert.equal((await post(slackEventEnvelope(event))).status, 200);
+      await waitFor(() => slack.uploads.length > uploads, 15_000, "the upload");
+      await settled();
+    } finally {
+      agent.options.reply = undefined;
+    }
+    const upload = slack.uploads.at(-1)!;
+    assert.ok(upload.bytes.equals(pdf), "the exact bytes");
+    assert.equal(upload.filename, "report.pdf");
+    assert.equal(slack.callsTo("files.completeUploadExternal").at(-1)!.args.channel_id, "DE2EDOC");
+    assert.ok(
+      textsIn("DE2EDOC").some((t) => t.includes("Done: report.pdf")),
+      "the link text stays",
+    );
+    assert.ok(!textsIn("DE2EDOC").some((t) => t.includes("base64")), "no data URL in the text");
+  });
 });

@@ -477,4 +477,25 @@ describe("telegram attachments end to end: update → worker → agent, and pict
       t.agent.options.reply = undefined;
     }
   });
+
+  test("an answer with a PDF data URL arrives as a document with those bytes and its name", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    t.agent.options.reply = () => `Done: [report.pdf](data:application/pdf;base64,${pdf.toString("base64")})`;
+    try {
+      t.fake.userMessage(BOT.token, { text: "write the report", userId: 42, chatId: 5206 });
+      const sent = await waitFor(
+        () => t.fake.messages(BOT.token, 5206).find((m) => m.photo),
+        15_000,
+        "the document",
+      );
+      assert.equal(sent.method, "sendDocument");
+      assert.equal(sent.photo!.mime, "application/pdf");
+      assert.equal(sent.photo!.filename, "report.pdf");
+      assert.ok(sent.photo!.data.equals(pdf), "the exact bytes");
+      const texts = t.fake.messages(BOT.token, 5206).map((m) => m.text ?? m.caption ?? "");
+      assert.ok(texts.includes("Done: report.pdf"), `the link text stays: ${JSON.stringify(texts)}`);
+    } finally {
+      t.agent.options.reply = undefined;
+    }
+  });
 });

@@ -19,6 +19,8 @@ import { testPng } from "./extension.ts";
 
 const APP_SECRET = "meta-media-secret";
 const ALICE = "15551230001";
+/** A second user: WhatsApp paces messages to one user (about one every 6 s), and ALICE's queue is long by now. */
+const DANA = "15551230004";
 let wa: FakeWhatsapp;
 let agent: FakeAgent;
 let gw: TestGateway;
@@ -70,7 +72,7 @@ before(async () => {
           verifyToken: "verify",
           appSecret: APP_SECRET,
           phoneNumberId: wa.phoneNumberId,
-          allowedUsers: [ALICE],
+          allowedUsers: [ALICE, DANA],
           apiBase: wa.url,
         },
       },
@@ -393,6 +395,33 @@ describe("whatsapp attachments end to end", () => {
         "the photo at WhatsApp",
       );
       assert.equal(sent.body.to, ALICE);
+    } finally {
+      agent.options.reply = undefined;
+    }
+  });
+
+  it("a PDF data URL in the agent's answer arrives as a document message with the exact bytes", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    agent.options.reply = () => `Done: [report.pdf](data:application/pdf;base64,${pdf.toString("base64")})`;
+    try {
+      await receive(waText(DANA, "e2e report", "wamid.E2EDOC"));
+      const sent = await waitFor(
+        () => wa.sent.find((s) => s.body.type === "document"),
+        15_000,
+        "the document at WhatsApp",
+      );
+      const doc = sent.body.document as { id: string; filename: string };
+      assert.equal(sent.body.to, DANA);
+      assert.equal(doc.filename, "report.pdf");
+      const upload = wa.uploads.find((u) => u.id === doc.id)!;
+      assert.equal(upload.type, "application/pdf");
+      assert.ok(upload.bytes.equals(pdf), "the exact bytes were uploaded");
+      assert.ok(
+        wa.sent.some(
+          (s) => s.body.type === "text" && (s.body.text as { body: string }).body === "Done: report.pdf",
+        ),
+        "the link text stays",
+      );
     } finally {
       agent.options.reply = undefined;
     }

@@ -245,14 +245,33 @@ export class FakeWhatsapp {
     if (form?.get("messaging_product") !== "whatsapp" || !(file instanceof File))
       return fail(400, 100, "(#100) The parameter messaging_product and file are required.");
     const type = String(form!.get("type") ?? file.type);
-    if (type !== "image/jpeg" && type !== "image/png")
-      return fail(400, 131053, "Media upload error: unsupported type");
-    if (file.size > 5 * 1024 * 1024) return fail(400, 131053, "Media upload error: file too large");
+    const limit = UPLOAD_LIMITS[type];
+    if (!limit) return fail(400, 131053, "Media upload error: unsupported type");
+    if (file.size > limit) return fail(400, 131053, "Media upload error: file too large");
     const id = String(1000 + this.uploads.length);
     this.uploads.push({ id, type, bytes: Buffer.from(await file.arrayBuffer()), filename: file.name });
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id }));
   }
 }
+
+/** What /media takes, and up to how many bytes: images 5 MB, documents 100 MB (Meta's supported media types). */
+const MB = 1024 * 1024;
+const UPLOAD_LIMITS: Record<string, number> = {
+  "image/jpeg": 5 * MB,
+  "image/png": 5 * MB,
+  ...Object.fromEntries(
+    [
+      "application/pdf",
+      "text/plain",
+      "application/msword",
+      "application/vnd.ms-excel",
+      "application/vnd.ms-powerpoint",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ].map((t) => [t, 100 * MB]),
+  ),
+};
 
 function validate(b: Record<string, unknown>, uploads: WaUpload[]): string | undefined {
   if (b.messaging_product !== "whatsapp") return "The parameter messaging_product is required.";
@@ -264,6 +283,12 @@ function validate(b: Record<string, unknown>, uploads: WaUpload[]): string | und
     const img = b.image as { id?: string; link?: string };
     if (img.id && !uploads.some((u) => u.id === img.id)) return "Invalid media id";
     if (!img.id && !img.link?.startsWith("https://")) return "Param image['link'] must be an https URL";
+  } else if (b.type === "document") {
+    const doc = b.document as { id?: string; link?: string; filename?: string };
+    if (doc.id && !uploads.some((u) => u.id === doc.id)) return "Invalid media id";
+    if (!doc.id && !doc.link?.startsWith("https://")) return "Param document['link'] must be an https URL";
+    if (doc.filename !== undefined && typeof doc.filename !== "string")
+      return "Param document['filename'] must be a string";
   } else if (b.type === "interactive") {
     const i = b.interactive as {
       type: string;

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { isImage } from "../../media/content-type.ts";
 import { Pacer } from "../../runtime/pacer.ts";
 import { type FetchPolicy, fetchPolicyFromConfig, UrlRefusedError } from "../../security/url-guard.ts";
 import { accountPath } from "../sdk/accounts.ts";
@@ -135,7 +136,10 @@ export class KakaoAdapter implements ChannelAdapter {
     for (const message of messages) {
       const rest: OutboundMessage["media"] = [];
       for (const item of message.media ?? []) {
-        const url = await this.#ctx.publishMedia?.(item, to).catch(() => undefined);
+        // Kakao shows pictures only (simpleImage); a file is a link in the text (renderText).
+        const url = isImage(item.mime)
+          ? await this.#ctx.publishMedia?.(item, to).catch(() => undefined)
+          : undefined;
         if (url) images.push({ simpleImage: { imageUrl: url, altText: item.caption ?? item.filename } });
         else rest.push(item);
       }

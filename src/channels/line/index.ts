@@ -56,6 +56,8 @@ const TOKEN_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 const ORIGINAL_MAX_BYTES = 10 * 1024 * 1024;
 const NO_PUBLIC_URL =
   "(an image could not be sent: LINE fetches images from an https URL; set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL)";
+const noFileLink = (name: string) =>
+  `(${name} could not be sent: LINE bots cannot send files, and without OPENCLAW_CONNECTOR_PUBLIC_BASE_URL there is no link to it)`;
 
 export class LineAdapter implements ChannelAdapter {
   readonly channel = "line";
@@ -252,11 +254,12 @@ export class LineAdapter implements ChannelAdapter {
   /** An image becomes an https original (≤10 MB JPEG/PNG) plus a small preview; other files a link. */
   async #mediaMessagesOrThrow(m: MediaItem, to: DeliveryAddress): Promise<LineMessage[]> {
     const publish = this.#ctx.publishMedia;
-    if (!publish) return [textMessage(NO_PUBLIC_URL)];
+    // LINE has no file message for bots: a file goes as a link to the gateway's copy, or a note saying why not.
     if (!isImage(m.mime)) {
-      const url = await publish(m, to);
-      return [textMessage(url ? `${m.caption ?? m.filename}: ${url}` : NO_PUBLIC_URL)];
+      const url = await publish?.(m, to);
+      return [textMessage(url ? `${m.caption ?? m.filename}: ${url}` : noFileLink(m.filename))];
     }
+    if (!publish) return [textMessage(NO_PUBLIC_URL)];
     const original = await fitImage(Buffer.from(m.dataBase64, "base64"), m.mime, {
       maxBytes: ORIGINAL_MAX_BYTES,
       formats: ["jpeg", "png"],

@@ -43,5 +43,5 @@ async function mediaLine(
     return undefined;
   });
   if (url) return `${label}: ${url}`;
-  return `[${label}: this channel can only show images as links; set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL so the gateway can publish them]`;
+  return `[${label} could not be sent: this channel shows pictures and files only as links, and without OPENCLAW_CONNECTOR_PUBLIC_BASE_URL there is no link to it]`;
 }

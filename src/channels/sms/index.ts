@@ -1,6 +1,6 @@
 // Twilio SMS/MMS: signed webhook ingress (checked against the public URL Twilio calls), replies through the
 // Messages API paced per sending number, long text split at 1600 characters, images sent as MMS by signed,
-// expiring media URLs. Buttons become numbered choices. Inbound MMS media is fetched from its MediaUrl with
+// expiring media URLs, other files as links in the text. Buttons become numbered choices. Inbound MMS media is fetched from its MediaUrl with
 // the account's Basic auth (accounts may require it for media), following Twilio's redirect to its CDN without.
 import { z } from "zod";
 import type { Env } from "../../config/env.ts";
@@ -152,7 +152,9 @@ export class SmsAdapter implements ChannelAdapter {
     const mediaUrls: string[] = [];
     const unsent: MediaItem[] = [];
     for (const item of message.media ?? []) {
-      const url = mediaUrls.length < MAX_MEDIA_URLS ? await this.#publish(item, to) : undefined;
+      // Only pictures go as MMS media: carriers drop or mangle other files, so a file is a link in the text.
+      const url =
+        mediaUrls.length < MAX_MEDIA_URLS && isImage(item.mime) ? await this.#publish(item, to) : undefined;
       if (url) mediaUrls.push(url);
       else unsent.push(item);
     }

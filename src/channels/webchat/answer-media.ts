@@ -1,7 +1,8 @@
-// Pictures in the agent's answers, kept for the thread's history. The gateway's history keeps only a note
-// ("[1 picture sent]") so the bytes are never sent back to the agent; the web chat shows the pictures again when
-// a thread is reopened, so it keeps them itself, by the message they answer, for media.inbound.keepDays.
-import { isImage, normalizeMime } from "../../media/content-type.ts";
+// Pictures and files in the agent's answers, kept for the thread's history. The gateway's history keeps only a
+// note ("[1 picture sent]") so the bytes are never sent back to the agent; the web chat shows the pictures (and
+// offers the files) again when a thread is reopened, so it keeps them itself, by the message they answer, for
+// media.inbound.keepDays.
+import { normalizeMime } from "../../media/content-type.ts";
 import { MediaStore } from "../../media/store.ts";
 import type { Store } from "../../store/types.ts";
 import type { MediaItem } from "../types.ts";
@@ -34,15 +35,14 @@ export class AnswerMedia {
 
   /** Keeps the pictures of one delivery answering `eventId`; a repeated delivery keeps nothing again. */
   async keep(sessionKey: string, eventId: string, deliveryKey: string, media: MediaItem[]): Promise<void> {
-    const images = media.filter((m) => isImage(m.mime));
-    if (!images.length) return;
+    if (!media.length) return;
     const expiresAtSec = Math.floor((Date.now() + this.#keepMs) / 1000);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const raw = await this.#store.kvGet(NAMESPACE, eventId);
       const kept: Record_ = raw ? JSON.parse(raw) : {};
       if (kept[deliveryKey]) return;
       const saved: KeptImage[] = [];
-      for (const m of images) {
+      for (const m of media) {
         const mime = normalizeMime(m.mime);
         const id = await this.#files.save(Buffer.from(m.dataBase64, "base64"), {
           mime,

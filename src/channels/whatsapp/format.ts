@@ -1,4 +1,4 @@
-// WhatsApp message bodies: text (4,096 chars), images by media id or link, and buttons as interactive reply
+// WhatsApp message bodies: text (4,096 chars), images and documents by media id or link, and buttons as interactive reply
 // buttons (up to 3, titles of 20 chars) or, for more, an interactive list (up to 10 rows, titles of 24).
 import { toWhatsApp } from "../shared/markdown/index.ts";
 import type { Button } from "../types.ts";
@@ -34,6 +34,44 @@ export function imageBody(to: string, image: { id: string } | { link: string }, 
     to,
     type: "image",
     image: { ...image, ...(caption ? { caption: caption.slice(0, 1024) } : {}) },
+  };
+}
+
+/**
+ * What WhatsApp takes as a document (up to 100 MB): PDF, plain text and the Office formats. Other text (CSV,
+ * Markdown, JSON) goes as text/plain under its own file name; anything else (a ZIP) has no document type.
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/document-messages
+ */
+export const WHATSAPP_DOCUMENT_MAX = 100 * 1024 * 1024;
+const DOCUMENT_TYPES = new Set([
+  "application/pdf",
+  "text/plain",
+  "application/msword",
+  "application/vnd.ms-excel",
+  "application/vnd.ms-powerpoint",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+]);
+
+/** The type a file is uploaded as, or undefined when WhatsApp has no document message for it. */
+export function documentUploadType(mime: string): string | undefined {
+  if (DOCUMENT_TYPES.has(mime)) return mime;
+  return mime.startsWith("text/") || mime === "application/json" ? "text/plain" : undefined;
+}
+
+export function documentBody(
+  to: string,
+  document: { id: string } | { link: string },
+  filename: string,
+  caption?: string,
+): Body {
+  return {
+    messaging_product: "whatsapp",
+    recipient_type: "individual",
+    to,
+    type: "document",
+    document: { ...document, filename, ...(caption ? { caption: caption.slice(0, 1024) } : {}) },
   };
 }
 

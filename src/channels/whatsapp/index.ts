@@ -31,9 +31,12 @@ import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "
 import { whatsappDoctor } from "./doctor.ts";
 import {
   buttonsBody,
+  documentBody,
+  documentUploadType,
   fitsInteractive,
   imageBody,
   textBody,
+  WHATSAPP_DOCUMENT_MAX,
   WHATSAPP_TEXT_MAX,
   whatsappText,
 } from "./format.ts";
@@ -189,16 +192,40 @@ export class WhatsappAdapter implements ChannelAdapter {
           return this.#client.sendMessage(wa, imageBody(wa, { link }, m.caption));
         note = `(an image could not be sent: set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL to an https URL)`;
       } else {
-        const link = await this.#ctx.publishMedia?.(m, to);
-        note = link
-          ? `${m.caption ?? m.filename}: ${link}`
-          : `(${m.filename} could not be sent: no public base URL)`;
+        const doc = await this.#sendDocument(wa, m, to);
+        if ("sent" in doc) return doc.sent;
+        note = doc.note;
       }
     } catch (err) {
       if (!(err instanceof MediaTooLargeError || err instanceof ImageFitError)) throw err;
       note = `(${m.filename} could not be sent: ${err.message})`;
     }
     return this.#client.sendMessage(wa, textBody(wa, note));
+  }
+
+  /** A file as a document message when WhatsApp takes its type and size; else a link to it, or why there is none. */
+  async #sendDocument(
+    wa: string,
+    m: MediaItem,
+    to: DeliveryAddress,
+  ): Promise<{ sent: string | undefined } | { note: string }> {
+    const bytes = Buffer.from(m.dataBase64, "base64");
+    const type = documentUploadType(m.mime);
+    if (type && bytes.length <= WHATSAPP_DOCUMENT_MAX && this.#s.mediaMode === "upload") {
+      const id = await this.#client.uploadMedia(bytes, type, m.filename, wa);
+      return { sent: await this.#client.sendMessage(wa, documentBody(wa, { id }, m.filename, m.caption)) };
+    }
+    const link = await this.#ctx.publishMedia?.(m, to);
+    if (type && bytes.length <= WHATSAPP_DOCUMENT_MAX && link?.startsWith("https://")) {
+      return { sent: await this.#client.sendMessage(wa, documentBody(wa, { link }, m.filename, m.caption)) };
+    }
+    if (link) return { note: `${m.caption ?? m.filename}: ${link}` };
+    const why = !type
+      ? "WhatsApp takes PDF, text and Office documents only, and no public base URL is set for a link"
+      : bytes.length > WHATSAPP_DOCUMENT_MAX
+        ? "it is over WhatsApp's 100 MB, and no public base URL is set for a link"
+        : "set OPENCLAW_CONNECTOR_PUBLIC_BASE_URL to an https URL";
+    return { note: `(${m.filename} could not be sent: ${why})` };
   }
 
   fetchAttachment(attachment: Attachment, limits: FetchLimits): Promise<FetchedMedia> {
