@@ -29,6 +29,7 @@ import { type ChildGateway, startChildGateway, tempDir, waitFor } from "../helpe
 const SECRET = "line-crash-secret";
 const USERS = Array.from({ length: 10 }, (_, i) => lineId("U", `crash-user-${i}`));
 const ROUNDS = 4;
+const MESSAGES_PER_ROUND = 40;
 
 interface Sent {
   text: string;
@@ -116,8 +117,10 @@ test("LINE under SIGKILL: every acknowledged message is answered, exactly once u
       // LINE redelivers what was never acknowledged (same webhookEventId): so does this test.
       for (const s of sent.filter((x) => !x.acknowledged)) await deliver(gw, s);
       let stop = false;
+      // A bounded stream per user: on a quiet machine unbounded senders queued thousands of messages per round,
+      // more than the drain below can answer in its time (10 lanes, one message in flight each).
       const senders = USERS.map(async (user) => {
-        while (!stop) {
+        for (let k = 0; k < MESSAGES_PER_ROUND && !stop; k++) {
           const s = newEvent(user);
           sent.push(s);
           await deliver(gw, s);
