@@ -1,6 +1,7 @@
-// The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved enqueue survives power loss;
-// inbound enqueues arriving in the same event-loop turn share one transaction (group commit), which is what
-// makes durable acknowledgement cheap on the webhook hot path.
+// The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved write survives power loss. Every
+// write (enqueues, claims, completions, failures, delivery marks, lease extensions) requested in the same
+// event-loop turn shares one transaction (group commit, src/store/group-commit.ts): one fsync for the batch
+// instead of one per write, and node:sqlite's synchronous fsync blocks the event loop once per turn at most.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
@@ -26,6 +27,7 @@ import type {
 import { sqliteMigrations } from "./migrations.ts";
 
 type Arg = SQLInputValue;
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
@@ -36,7 +38,7 @@ export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  readonly #enqueues = new GroupCommit<NewInboxItem, EnqueueResult>((items) => this.#insertInbound(items));
+  readonly #writes = new GroupCommit<() => unknown, Outcome>((ops) => this.#commitWrites(ops));
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -86,7 +88,7 @@ export class SqliteStore extends PortableStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#enqueues.flush();
+    this.#writes.flush();
     this.#closed = true;
     this.#db.close();
   }
@@ -134,16 +136,16 @@ export class SqliteStore extends PortableStore implements Store {
     return this.#all(q, ...(args as Arg[]));
   }
 
-  protected async changes(q: Sql, args: unknown[]): Promise<number> {
-    return this.#run(q, ...(args as Arg[]));
+  protected changes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#write(() => this.#run(q, ...(args as Arg[])));
   }
 
   protected async settled(): Promise<void> {
-    this.#enqueues.flush();
+    this.#writes.flush();
   }
 
-  protected async changeLane(q: Sql, args: unknown[]): Promise<boolean> {
-    return this.#tx(() => this.#changeLane(q, args as Arg[]));
+  protected changeLane(q: Sql, args: unknown[]): Promise<boolean> {
+    return this.#write(() => this.#changeLane(q, args as Arg[]));
   }
 
   #changeLane(q: Sql, args: Arg[]): boolean {
@@ -151,6 +153,38 @@ export class SqliteStore extends PortableStore implements Store {
     if (!row) return false;
     this.#run(LANES.laneDue, row.session_key as string);
     return true;
+  }
+
+  /**
+   * A write joins this turn's group commit; its promise settles with its own result once the shared
+   * transaction is durable (or with its own error: one failing write does not undo the others).
+   */
+  #write<T>(op: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return this.#writes.add(op).then((o) => (o.ok ? (o.value as T) : Promise.reject(o.error)));
+  }
+
+  // Every write of the batch in one transaction. Writes rarely fail (a constraint, a bug); when one does, the
+  // batch is rolled back and run again with a savepoint around each write, so only the failing one is undone.
+  // A failed COMMIT fails every write of the batch: none of them is durable.
+  #commitWrites(ops: (() => unknown)[]): Outcome[] {
+    try {
+      return this.#tx(() => ops.map((op): Outcome => ({ ok: true, value: op() })));
+    } catch {
+      return this.#tx(() =>
+        ops.map((op): Outcome => {
+          this.#db.exec("SAVEPOINT op");
+          try {
+            const value = op();
+            this.#db.exec("RELEASE op");
+            return { ok: true, value };
+          } catch (error) {
+            this.#db.exec("ROLLBACK TO op; RELEASE op");
+            return { ok: false, error };
+          }
+        }),
+      );
+    }
   }
 
   // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
@@ -169,30 +203,25 @@ export class SqliteStore extends PortableStore implements Store {
   // ---------------- inbox ----------------
 
   enqueueInbound(item: NewInboxItem): Promise<EnqueueResult> {
-    if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return this.#enqueues.add(item);
+    return this.#write(() => this.#insertInbound(item));
   }
 
   // Row by row inside the group commit's one transaction: with a single in-process writer, a statement costs
   // microseconds and only the COMMIT's fsync is worth sharing (PostgreSQL instead sends the batch as one statement).
   // An item opens its lane (and wakes a claimer) only when the lane has no row yet: one behind unfinished
   // items of its lane is "queued", and nobody needs to look at that lane until its head moves.
-  #insertInbound(items: NewInboxItem[]): EnqueueResult[] {
+  #insertInbound(it: NewInboxItem): EnqueueResult {
     const now = Date.now();
-    return this.#tx(() => {
-      const insert = this.#cached(
-        `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      );
-      const open = this.#cached(
-        `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
-      );
-      return items.map((it) => {
-        if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
-          return "duplicate";
-        return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
-      });
-    });
+    const insert = this.#cached(
+      `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const open = this.#cached(
+      `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
+    );
+    if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
+      return "duplicate";
+    return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
   }
 
   /**
@@ -201,9 +230,9 @@ export class SqliteStore extends PortableStore implements Store {
    * so it is not looked at again before then; rounds go on until `limit` items or no lane is due.
    */
   async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
-    this.#enqueues.flush();
     if (limit <= 0) return [];
-    const rows = this.#tx(() => {
+    // Enqueues and completions of this turn that came first are in the same transaction, before the claim.
+    const rows = await this.#write(() => {
       const now = Date.now();
       const out: Row[] = [];
       const lease = this.#cached(
@@ -249,10 +278,10 @@ export class SqliteStore extends PortableStore implements Store {
    * writer at a time (BEGIN IMMEDIATE), so the read and the leases cannot race another claimer; PostgreSQL's
    * claim needs row and lane locks for that and is written separately.
    */
-  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Row[] {
-    const now = Date.now();
+  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Promise<Row[]> {
     const channelFilter = channels ? `AND i.channel IN (${channels.map(() => "?").join(",") || "''"})` : "";
-    return this.#tx(() => {
+    return this.#write(() => {
+      const now = Date.now();
       const rows = this.#cached(
         `SELECT i.${key} AS k FROM ${table} i
            WHERE i.state IN ('pending', 'leased')
@@ -271,8 +300,8 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
-    const now = Date.now();
-    return this.#tx(() => {
+    return this.#write(() => {
+      const now = Date.now();
       if (!this.#changeLane(SQL.completeInbound, [now, id, owner])) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
@@ -300,17 +329,17 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }> {
-    return this.#tx(() => this.#enqueueOutbound(item, Date.now()));
+    return this.#write(() => this.#enqueueOutbound(item, Date.now()));
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    return this.#claim("outbox", "id", opts).map(outboxFromRow);
+    return (await this.#claim("outbox", "id", opts)).map(outboxFromRow);
   }
 
   // ---------------- sessions and history ----------------
 
   async deleteSession(key: string): Promise<void> {
-    this.#tx(() => {
+    await this.#write(() => {
       this.#run(SQL.deleteMessages, key);
       this.#run(SQL.deleteMediaOf, key);
       this.#run(SQL.deleteSession, key);
@@ -338,7 +367,7 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async appendMessages(messages: NewMessage[]): Promise<StoredMessage[]> {
-    return this.#tx(() => this.#appendMessages(messages));
+    return this.#write(() => this.#appendMessages(messages));
   }
 
   // An inbox item's kv effects, inside completeInbound's transaction.
@@ -350,9 +379,8 @@ export class SqliteStore extends PortableStore implements Store {
     finishedBefore: number;
     limit: number;
   }): Promise<{ inbox: number; outbox: number; kv: number; media: number }> {
-    this.#enqueues.flush();
     const { finishedBefore, limit } = opts;
-    return this.#tx(() => ({
+    return this.#write(() => ({
       inbox: this.#run(SQL.pruneInbox, finishedBefore, limit),
       outbox: this.#run(SQL.pruneOutbox, finishedBefore, limit),
       kv: this.#run(SQL.pruneKv, limit),
