@@ -83,11 +83,16 @@ export interface FakeAgentOptions {
   firstChunkDelayMs?: number;
   /** A text-only model: image parts are refused with OpenAI's 400. */
   textOnly?: boolean;
+  /** Requests wait for this before they are answered (a busy model server). */
+  hold?: Promise<void>;
 }
 
 export class FakeAgent {
   readonly requests: FakeAgentRequest[] = [];
   options: FakeAgentOptions;
+  /** Requests being answered now, and the most there ever were at once. */
+  inflight = 0;
+  maxInflight = 0;
   #server: Server;
   #sockets = new Set<import("node:net").Socket>();
   url = "";
@@ -133,6 +138,10 @@ export class FakeAgent {
     }
     const record = { headers: req.headers, body };
     this.requests.push(record);
+    this.inflight++;
+    this.maxInflight = Math.max(this.maxInflight, this.inflight);
+    res.once("close", () => this.inflight--);
+    if (o.hold) await o.hold;
     const problem = contentProblem(body, o.textOnly ?? false);
     if (problem) {
       res.writeHead(400, { "content-type": "application/json" });
