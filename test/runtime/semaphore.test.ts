@@ -7,8 +7,14 @@ it("semaphore: at most max holders; waiters enter in arrival order as places fre
   const order: string[] = [];
   const a = await s.acquire();
   const b = await s.acquire();
-  const c = s.acquire().then((release) => (order.push("c"), release));
-  const d = s.acquire().then((release) => (order.push("d"), release));
+  const c = s.acquire().then((release) => {
+    order.push("c");
+    return release;
+  });
+  const d = s.acquire().then((release) => {
+    order.push("d");
+    return release;
+  });
   assert.deepEqual([s.held, s.waiting], [2, 2]);
   a();
   a(); // a second release of the same place frees nothing more
