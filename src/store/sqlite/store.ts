@@ -29,6 +29,16 @@ import { sqliteMigrations } from "./migrations.ts";
 type Arg = SQLInputValue;
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+const reads = new WeakMap<Sql, boolean>();
+function isRead(q: Sql): boolean {
+  let read = reads.get(q);
+  if (read === undefined) {
+    read = /^\s*SELECT\b/i.test(q.text);
+    reads.set(q, read);
+  }
+  return read;
+}
+
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
@@ -128,8 +138,10 @@ export class SqliteStore extends PortableStore implements Store {
     return stmt.all(...values) as Row[];
   }
 
+  // A statement that writes (an upsert, a take) joins the group commit; a read runs at once.
   protected async one(q: Sql, args: unknown[]): Promise<Row | undefined> {
-    return this.#get(q, ...(args as Arg[]));
+    if (isRead(q)) return this.#get(q, ...(args as Arg[]));
+    return this.#write(() => this.#get(q, ...(args as Arg[])));
   }
 
   protected async all(q: Sql, args: unknown[]): Promise<Row[]> {
