@@ -16,28 +16,28 @@
  * @typedef {{ eventId?: string | null; media?: FrameMedia[]; buttons?: Button[] }} BubbleExtra
  */
 // The web chat page: threads on the left, messages on the right, replies streamed over server-sent events.
-// Plain browser JavaScript, no build step. A token (for non-loopback use) is read from #token=… once and kept.
-// Message text only ever reaches the DOM through textContent: nothing from the server is parsed as HTML.
-// Files to send wait in the attachment tray (attachments.js) and go with the message as base64.
+// Plain browser JavaScript in small modules (chat/*.js), no build step; libraries come from the gateway
+// (/assets/vendor/, see the import map in index.html). What people typed is set with textContent; answers are
+// Markdown rendered and sanitized (chat/markdown.js). Files to send wait in the attachment tray
+// (attachments.js) and go with the message as base64.
 //
 // The message list has two parts: committed messages from the store (in order, keyed by their id) and, after
 // them, "live" bubbles — the user's messages not yet processed and replies still streaming. Committed messages
 // are inserted before the first live bubble, so a slow reply never lands below a message sent after it.
 
 import { attachmentTray, formatSize } from "./attachments.js";
+import { listen as listenTo } from "./chat/live.js";
+import { renderMarkdown } from "./chat/markdown.js";
+import { addActions, editInPlace } from "./chat/message-actions.js";
+import { api, HttpError, randomId } from "./chat/net.js";
+import { installShortcuts } from "./chat/shortcuts.js";
+import { banner, connection, toast } from "./chat/status.js";
+import { threadList } from "./chat/threads.js";
 
-const tokenFromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (tokenFromHash) {
-  localStorage.setItem("clawgate-token", tokenFromHash);
-  history.replaceState(null, "", location.pathname);
-}
 // A token pasted into the address bar of an open page: start over with it.
 addEventListener("hashchange", () => {
   if (new URLSearchParams(location.hash.slice(1)).has("token")) location.reload();
 });
-const token = localStorage.getItem("clawgate-token");
-/** @type {Record<string, string>} */
-const authHeaders = token ? { authorization: `Bearer ${token}` } : {};
 
 /** The page's own elements (index.html): always there. */
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -58,109 +58,22 @@ const state = {
   /** ids of reply events already placed in this thread
    * @type {Set<string>} */
   placed: new Set(),
+  /** event ids of answers the user stopped: late deltas for them are dropped
+   * @type {Set<string>} */
+  stopped: new Set(),
 };
-
-class HttpError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/** 32 hex characters. crypto.randomUUID exists only on https or localhost; getRandomValues works everywhere. */
-function randomId() {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * @param {string} method
- * @param {string} path
- * @param {unknown} [body]
- * @returns {Promise<any>} the JSON the route answers with (docs/webchat-api.md)
- */
-async function api(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: { ...authHeaders, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new HttpError(res.status, explain(res.status, json.error));
-  return json;
-}
-
-/** @param {number} status @param {string | undefined} error */
-function explain(status, error) {
-  if (status === 401) {
-    return `${error || "not authorized"}. Open this page as /#token=<your webchat token> to sign in.`;
-  }
-  return error || `HTTP ${status}`;
-}
-
-/** Errors from actions the user took (sending, buttons). Cleared by the next success. */
-/** @param {string} text */
-function banner(text) {
-  $("banner").hidden = !text;
-  $("banner").textContent = text || "";
-}
-
-/** The connection to the gateway: hidden while connected. */
-/** @param {string} text */
-function connection(text) {
-  $("connection").hidden = !text;
-  $("connection").textContent = text || "";
-  document.body.classList.toggle("offline", Boolean(text));
-}
-
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let toastTimer;
-/** A short acknowledgement (of a button press) that disappears by itself. */
-/** @param {string} text */
-function toast(text) {
-  $("toast").textContent = text;
-  $("toast").hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    $("toast").hidden = true;
-  }, 4000);
-}
 
 // ---- threads ----
 
-/** @returns {Promise<ApiThread[]>} */
-async function loadThreads() {
-  /** @type {{ threads: ApiThread[] }} */
-  const { threads } = await api("GET", "/api/threads");
-  const nav = $("threads");
-  nav.replaceChildren();
-  for (const t of threads) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = `thread${t.id === state.thread ? " active" : ""}`;
-    b.dataset.id = t.id;
-    const title = document.createElement("span");
-    title.className = "title";
-    title.textContent = t.title || "New chat";
-    b.title = t.title || "New chat";
-    const small = document.createElement("small");
-    small.textContent = t.lastMessage || "";
-    b.append(title, small);
-    b.onclick = () => openThread(t.id).catch((e) => banner(e.message));
-    const del = document.createElement("button");
-    del.type = "button";
-    del.className = "delete";
-    del.textContent = "×";
-    del.title = `Delete "${t.title || "New chat"}"`;
-    del.setAttribute("aria-label", del.title);
-    del.onclick = () => deleteThread(t).catch((e) => banner(e.message));
-    const row = document.createElement("div");
-    row.className = "thread-row";
-    row.append(b, del);
-    nav.append(row);
-  }
-  return threads;
-}
+const threads = threadList({
+  nav: $("threads"),
+  search: /** @type {HTMLInputElement} */ ($("search")),
+  current: () => state.thread,
+  open: (id) => openThread(id).catch((e) => banner(e.message)),
+  remove: (t) => deleteThread(t).catch((e) => banner(e.message)),
+  fail: banner,
+});
+const loadThreads = threads.load;
 
 // ---- rendering ----
 
@@ -190,48 +103,16 @@ function bubble(role, text, extra = {}) {
   return div;
 }
 
-/**
- * Agents write Markdown; the few parts that matter for reading — fenced code blocks, `inline code` and
- * **bold** — are rebuilt as elements whose text is set with textContent. Everything else stays plain text.
- * What people typed is shown exactly as typed.
- */
+/** Answers (and the gateway's notes) are Markdown; what people typed is shown exactly as typed. */
 /** @param {HTMLElement} el @param {string} role @param {string} text */
 function setText(el, role, text) {
   if (role !== "assistant" && role !== "system") {
     el.textContent = text;
     return;
   }
-  el.replaceChildren();
-  const fence = /```([^\n`]*)\n([\s\S]*?)```/g;
-  let at = 0;
-  for (let m = fence.exec(text); m; m = fence.exec(text)) {
-    // The line breaks around a fence belong to the block, not to the text beside it.
-    appendInline(el, text.slice(at, m.index).replace(/\n$/, ""));
-    const pre = document.createElement("pre");
-    const code = document.createElement("code");
-    if (m[1].trim()) code.dataset.lang = m[1].trim();
-    code.textContent = m[2];
-    pre.append(code);
-    el.append(pre);
-    at = fence.lastIndex + (text[fence.lastIndex] === "\n" ? 1 : 0);
-  }
-  appendInline(el, text.slice(at));
+  el.classList.add("md");
+  renderMarkdown(el, text);
 }
-
-/** @param {HTMLElement} el @param {string} text */
-function appendInline(el, text) {
-  const inline = /`([^`\n]+)`|\*\*([^*\n]+)\*\*/g;
-  let at = 0;
-  for (let m = inline.exec(text); m; m = inline.exec(text)) {
-    if (m.index > at) el.append(document.createTextNode(text.slice(at, m.index)));
-    const part = document.createElement(m[1] !== undefined ? "code" : "strong");
-    part.textContent = m[1] ?? m[2];
-    el.append(part);
-    at = inline.lastIndex;
-  }
-  if (at < text.length) el.append(document.createTextNode(text.slice(at)));
-}
-
 /** Images, files and buttons a message carried: pictures are shown, other files named. */
 /** @param {HTMLElement} div @param {BubbleExtra} extra */
 function decorate(div, extra) {
@@ -336,6 +217,9 @@ function renderCommitted(m) {
     if (gen !== undefined) state.lastGeneration = gen;
     const el = bubble(m.role, m.content, { eventId: m.eventId, media: m.media });
     el.dataset.msgId = String(m.id);
+    if (m.role === "user") addActions(el, { edit: (text) => editMessage(m.id, text) });
+    else if (m.role === "assistant" || m.role === "error") addActions(el, { regenerate });
+    else addActions(el, {});
     insert(el);
   });
   state.lastId = Math.max(state.lastId, m.id);
@@ -375,85 +259,27 @@ function refreshMessages() {
 
 // ---- live updates ----
 
-/** Opens the thread's event stream and keeps it open. Resolves once the first attempt connected or failed, so
- * a message sent right after opening a thread cannot outrun the stream that will carry its reply. */
-/** @param {string} thread */
+/** Opens the thread's event stream (chat/live.js), closing the previous one. @param {string} thread */
 function listen(thread) {
   state.abort?.abort();
   const ctrl = new AbortController();
   state.abort = ctrl;
-  /** @type {() => void} */
-  let settle = () => {};
-  /** @type {Promise<void>} */
-  const ready = new Promise((r) => {
-    settle = r;
+  return listenTo(thread, ctrl.signal, {
+    status: connection,
+    onFrame: handleFrame,
+    // Anything committed while we were away (a restart, a network blip) arrives through this catch-up; events
+    // from here on arrive on the stream that is already open.
+    onOpen: () => {
+      refreshMessages().catch((e) => banner(e.message));
+      loadThreads().catch(() => {});
+    },
   });
-  (async () => {
-    let delay = 250;
-    while (!ctrl.signal.aborted) {
-      try {
-        const res = await fetch(`/api/threads/${thread}/events`, {
-          headers: authHeaders,
-          signal: ctrl.signal,
-        });
-        if (!res.ok) {
-          const json = await res.json().catch(() => ({}));
-          throw new HttpError(res.status, explain(res.status, json.error));
-        }
-        connection("");
-        settle();
-        delay = 250;
-        // Anything committed while we were away (a restart, a network blip) arrives through this catch-up;
-        // events from here on arrive on the stream that is already open.
-        refreshMessages().catch((e) => banner(e.message));
-        loadThreads().catch(() => {});
-        const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body)
-          .pipeThrough(/** @type {TransformStream<Uint8Array, string>} */ (new TextDecoderStream()))
-          .getReader();
-        let buf = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          for (let i = buf.indexOf("\n\n"); i !== -1; i = buf.indexOf("\n\n")) {
-            handleFrame(buf.slice(0, i));
-            buf = buf.slice(i + 2);
-          }
-        }
-        if (ctrl.signal.aborted) return;
-        connection("Connection to the gateway lost — reconnecting…");
-      } catch (e) {
-        settle();
-        if (ctrl.signal.aborted) return;
-        connection(
-          e instanceof HttpError
-            ? `Live updates refused: ${e.message}`
-            : "Cannot reach the gateway — reconnecting…",
-        );
-      }
-      await sleep(delay);
-      delay = Math.min(delay * 2, 3000);
-    }
-  })().finally(settle);
-  return ready;
 }
 
-/** @param {string} frame one server-sent event (its lines, without the blank line after it) */
-function handleFrame(frame) {
-  const data = frame
-    .split("\n")
-    .filter((l) => l.startsWith("data:"))
-    .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
-    .join("\n");
-  if (!data) return;
-  /** @type {Frame} */
-  let ev;
-  try {
-    ev = JSON.parse(data);
-  } catch {
-    return;
-  }
+/** @param {Frame} ev */
+function handleFrame(ev) {
   if (ev.type === "delta") {
+    if (state.stopped.has(ev.eventId)) return;
     let el = state.streams.get(ev.eventId);
     if (!el) {
       // A late delta for a reply that is already committed must not resurrect a streaming bubble.
@@ -496,6 +322,10 @@ function handleFrame(frame) {
     }
   } else if (ev.type === "toast") {
     toast(ev.text);
+  } else if (ev.type === "stopped") {
+    stopped(ev.eventId);
+  } else if (ev.type === "truncated") {
+    truncated(ev.fromId);
   } else if (ev.type === "reply") {
     refreshMessages()
       .then(() => {
@@ -545,6 +375,104 @@ function placeReply(ev) {
   keepingScroll(() => $("messages").insertBefore(shown, firstLive()));
 }
 
+/** The answer to `eventId` was stopped: what streamed stays on screen, marked, until the page is reloaded. */
+/** @param {string} eventId */
+function stopped(eventId) {
+  state.stopped.add(eventId);
+  const el = state.streams.get(eventId);
+  state.streams.delete(eventId);
+  if (el) el.classList.remove("streaming");
+  // The question is now stored: fetched first, so it lands above the stopped answer, which then leaves the live
+  // part of the list.
+  refreshMessages()
+    .then(() => {
+      if (!el) return;
+      el.classList.remove("live");
+      el.classList.add("stopped");
+      const note = document.createElement("p");
+      note.className = "stopped-note";
+      note.textContent = "Stopped. This partial answer is not kept.";
+      el.append(note);
+      updateBusy();
+    })
+    .catch((e) => banner(e.message));
+}
+
+/** History from message `fromId` on was replaced (an edit or a regenerate, from this page or another). */
+/** @param {number} fromId */
+function truncated(fromId) {
+  const list = $("messages");
+  const first = [...list.children].find(
+    (el) => Number(/** @type {HTMLElement} */ (el).dataset.msgId) >= fromId,
+  );
+  if (first) {
+    const gone = [first];
+    for (let el = first.nextElementSibling; el; el = el.nextElementSibling)
+      if (!el.classList.contains("live")) gone.push(el);
+    for (const el of gone) el.remove();
+  }
+  const kept = [...list.querySelectorAll(/** @type {"div"} */ (":scope > [data-msg-id]"))].map((el) =>
+    Number(el.dataset.msgId),
+  );
+  state.lastId = Math.max(0, ...kept.filter((id) => id < fromId));
+  updateBusy();
+}
+
+/** Shows Stop while an answer is on its way, and marks the answer Regenerate applies to. */
+function updateBusy() {
+  const list = $("messages");
+  const busy = Boolean(
+    list.querySelector(":scope > .msg.streaming, :scope > .msg.live.outgoing:not(.failed)"),
+  );
+  $("stop").hidden = !busy;
+  document.body.classList.toggle("busy", busy);
+  for (const el of list.querySelectorAll(".last-answer")) el.classList.remove("last-answer");
+  const answers = list.querySelectorAll(
+    ":scope > .msg[data-msg-id].assistant, :scope > .msg[data-msg-id].error",
+  );
+  answers[answers.length - 1]?.classList.add("last-answer");
+}
+new MutationObserver(updateBusy).observe($("messages"), { childList: true });
+
+/** Stops the answer being written in this thread; false when there is none (Esc then does nothing). */
+function stop() {
+  if (!state.thread || $("stop").hidden) return false;
+  api("POST", `/api/threads/${state.thread}/stop`, {})
+    .then((r) => {
+      if (!r.stopped) toast("Nothing to stop yet: the answer has not started.");
+    })
+    .catch((e) => banner(e.message));
+  return true;
+}
+
+function regenerate() {
+  if (!state.thread) return;
+  api("POST", `/api/threads/${state.thread}/regenerate`, {})
+    .then(() => banner(""))
+    .catch((e) => banner(e.message));
+}
+
+/** Replaces message `id` (and everything after it) with `text`, asked again. @param {number} id @param {string} text */
+async function editMessage(id, text) {
+  try {
+    await api("POST", `/api/threads/${state.thread}/messages/${id}/edit`, { text });
+    banner("");
+  } catch (e) {
+    banner(e instanceof Error ? e.message : String(e));
+    throw e;
+  }
+}
+
+/** Opens the last message you sent for editing (↑ in an empty message box). */
+function editLast() {
+  const mine = $("messages").querySelectorAll(/** @type {"div"} */ (":scope > .msg.user[data-msg-id]"));
+  /** @type {Bubble | undefined} */
+  const last = mine[mine.length - 1];
+  if (!last) return false;
+  editInPlace(last, last.content ?? "", (text) => editMessage(Number(last.dataset.msgId), text));
+  return true;
+}
+
 // ---- actions ----
 
 /** @param {string} id */
@@ -554,10 +482,15 @@ async function openThread(id) {
   state.lastGeneration = undefined;
   state.streams.clear();
   state.placed.clear();
+  state.stopped.clear();
   $("messages").replaceChildren();
   history.replaceState(null, "", `#${id}`);
   for (const el of document.querySelectorAll(/** @type {"button"} */ (".thread")))
     el.classList.toggle("active", el.dataset.id === id);
+  for (const el of document.querySelectorAll(".thread")) {
+    if (el.getAttribute("data-id") === id) el.setAttribute("aria-current", "true");
+    else el.removeAttribute("aria-current");
+  }
   await Promise.all([listen(id), refreshMessages()]);
   $("input").focus();
 }
@@ -678,6 +611,30 @@ $("input").addEventListener("keydown", (e) => {
   }
 });
 $("new-thread").onclick = () => newThread().catch((e) => banner(e.message));
+$("stop").onclick = () => stop();
+installShortcuts({
+  input: /** @type {HTMLTextAreaElement} */ ($("input")),
+  search: /** @type {HTMLInputElement} */ ($("search")),
+  help: /** @type {HTMLDialogElement} */ ($("help")),
+  helpButton: $("help-button"),
+  stop,
+  newChat: () => newThread().catch((e) => banner(e.message)),
+  regenerate,
+  editLast,
+});
+
+/**
+ * For side panels in their own modules (workspaces, memory): `import { chatPage } from "./chat.js"` gets this
+ * page's instance (a module runs once per page) and mounts into #panels (index.html).
+ */
+export const chatPage = {
+  api,
+  banner,
+  toast,
+  thread: () => state.thread,
+  openThread,
+  panels: $("panels"),
+};
 
 // ---- start ----
 

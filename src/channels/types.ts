@@ -110,7 +110,7 @@ export interface ChannelHealth {
 export type RouteHandler = Handler;
 
 export interface WebhookRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   /** Prefix match instead of exact (the path ends with a wildcard segment). */
   prefix?: boolean;
@@ -144,6 +144,11 @@ export interface ChannelContext {
   isActionValue(value: string): boolean;
   /** The chat commands the gateway answers, for platforms that show a command menu (Telegram setMyCommands). */
   commandList(): { name: string; description: string }[];
+  /**
+   * Cancels the agent call in progress for a session on this replica (the web chat's stop button); whether one
+   * was. The user's message stays in history; the partial answer is not kept. Optional: test contexts omit it.
+   */
+  cancelReply?(sessionKey: string): boolean;
   /** Commits the event to the inbox; resolves once it is durable. */
   ingest(event: InboundEvent): Promise<IngestResult>;
   /**
@@ -201,6 +206,28 @@ export interface ChannelAdapter {
   health(): ChannelHealth;
 }
 
+/** One finding of `clawgate doctor`: what was checked, how it went, and what to do about it. */
+export interface DoctorCheck {
+  /** Stable id for scripts reading `--json`: "telegram.default.token", "node.version". */
+  id: string;
+  title: string;
+  /** "fail" blocks the channel (or the gateway) and makes doctor exit 1; "warn" works but needs a look. */
+  status: "ok" | "warn" | "fail" | "skip";
+  detail: string;
+  /** What to do, for anything that is not ok. */
+  fix?: string;
+}
+
+/** What a channel's doctor() gets: the whole configuration (public URL, server) and its account. */
+export interface DoctorContext {
+  readonly account: string;
+  readonly config: Config;
+  readonly env: Env;
+  /** A store for clients that keep state in one (WeChat's access token); doctor hands a throwaway one. */
+  readonly store: Store;
+  readonly log: Logger;
+}
+
 /** The channel API version this build of clawgate implements; the plugin loader refuses modules built for another. */
 export const CHANNEL_API_VERSION = 1;
 
@@ -218,6 +245,11 @@ export interface ChannelModule<S extends z.ZodType = z.ZodType> extends ChannelS
   fromEnv?(env: Env): Record<string, unknown> | undefined;
   /** One enabled account's adapter, from settings the module's schema already accepted. No I/O before start(). */
   create(settings: z.output<S>, ctx: ChannelContext, account: string): ChannelAdapter;
+  /**
+   * `clawgate doctor`: checks one account against its platform (credentials, webhook registration, public URL)
+   * without starting it. Optional, so API version 1 modules written before it still load.
+   */
+  doctor?(settings: z.output<S>, ctx: DoctorContext): Promise<DoctorCheck[]>;
 }
 
 /** Declares a module with its settings type inferred from its schema. */

@@ -29,9 +29,13 @@ export function registerChannels(program: Command) {
   channels
     .command("list")
     .description("configured channels and accounts, their listener and effective agent URL")
+    .option("--all", "include disabled channels and accounts")
     .option("--json", "print JSON")
-    .action((opts: { json?: boolean }, cmd: Command) => {
-      const rows = listChannels(load(cmd, { sections: "as written" }).config);
+    .action((opts: { json?: boolean; all?: boolean }, cmd: Command) => {
+      const all = listChannels(load(cmd, { sections: "as written" }).config);
+      const rows = opts.all ? all : all.filter((r) => r.enabled);
+      const hidden = all.length - rows.length;
+      if (hidden > 0 && !opts.json) console.log(`(${hidden} disabled not shown: --all lists them)`);
       if (opts.json) return console.log(JSON.stringify(rows, null, 2));
       if (rows.length === 0)
         return console.log("No channels configured. Add one with `clawgate channels add`.");

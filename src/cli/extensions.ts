@@ -3,5 +3,10 @@
 import { securityExtension } from "../bridge/extension.ts";
 import type { GatewayExtension } from "../gateway/host.ts";
 import { comfyuiExtension } from "../targets/comfyui/extension.ts";
+import { workspacesExtension } from "../workspaces/extension.ts";
 
-export const extensionFactories: (() => GatewayExtension)[] = [securityExtension, comfyuiExtension];
+export const extensionFactories: (() => GatewayExtension)[] = [
+  securityExtension,
+  comfyuiExtension,
+  workspacesExtension,
+];

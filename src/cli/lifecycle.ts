@@ -1,7 +1,7 @@
 // `clawgate reload | stop | restart` and `clawgate channels start|stop|restart <name> [--account id]`: calls to the
 // running gateway's admin API (the console makes the same calls).
 import type { Command } from "commander";
-import { adminCall } from "./context.ts";
+import { adminCall, fail } from "./context.ts";
 
 interface ReloadAnswer {
   channels: { channel: string; account: string; change: string }[];
@@ -43,10 +43,13 @@ export function registerLifecycle(program: Command) {
     program.command("channels").description("chat channel accounts");
   for (const action of ["start", "stop", "restart"] as const) {
     channels
-      .command(`${action} <name>`)
+      .command(`${action} [name]`)
       .description(`${action} one channel account in the running gateway (others are not touched)`)
+      .option("--channel <name>", "the channel (the seed's spelling; same as the argument)")
       .option("--account <id>", "account id", "default")
-      .action(async (name: string, opts: { account: string }, cmd: Command) => {
+      .action(async (arg: string | undefined, opts: { account: string; channel?: string }, cmd: Command) => {
+        const name = arg ?? opts.channel;
+        if (!name) fail(`name the channel: clawgate channels ${action} telegram (or --channel telegram)`);
         const path = `/admin/api/channels/${encodeURIComponent(name)}/${encodeURIComponent(opts.account)}/${action}`;
         const r = (await adminCall(cmd, "POST", path, {})) as { state?: string };
         console.log(`${name}/${opts.account}: ${r.state ?? action}`);

@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { registerChannels } from "./channels.ts";
 import { registerConfig } from "./config.ts";
 import { registerDevices } from "./devices.ts";
+import { registerDoctor } from "./doctor.ts";
 import { registerLifecycle } from "./lifecycle.ts";
 import { registerPair } from "./pair.ts";
 import { registerPlugins } from "./plugins.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .option("--port <port>", "listen port (default 8787)");
   registerStart(program);
   registerStatus(program);
+  registerDoctor(program);
   registerQueues(program);
   registerConfig(program);
   registerPair(program);

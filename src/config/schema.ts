@@ -4,6 +4,7 @@ import { z } from "zod";
 import { comfyuiConfigSchema } from "./comfyui.ts";
 import { agentMediaSettings, inboundMediaSchema } from "./media.ts";
 import { bridgeSchema, securitySchema } from "./security.ts";
+import { memorySchema, workspacesSchema } from "./workspaces.ts";
 
 const port = z.number().int().min(0).max(65535);
 const idList = z.array(z.string().min(1));
@@ -162,6 +163,9 @@ export const configSchema = z.object({
       token: z.string().min(16).optional(),
     })
     .prefault({}),
+  /** Web chat workspaces and memory (src/config/workspaces.ts, docs/webchat-api.md). */
+  workspaces: workspacesSchema,
+  memory: memorySchema,
   channels: z.record(z.string(), channelSectionSchema).default({}),
   /** Outside plugins: npm package names or paths relative to this file (src/plugins/loader.ts, docs/plugins.md). */
   plugins: z.array(z.string().min(1)).default([]),

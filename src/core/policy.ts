@@ -20,6 +20,8 @@ export const DEFAULT_COMMAND_CLASSES: Record<string, CommandClass> = {
   "/whoami": "public",
   "/new": "public",
   "/transcript": "public",
+  /** Saves a fact in the web chat workspace of the conversation (src/workspaces/extension.ts). */
+  "/remember": "public",
   "/run": "run",
 };
 

@@ -18,6 +18,7 @@ export function channelContextOf(gw: Gateway): ChannelContext {
     publishMedia: (item, address) => gw.media.publish(item, address),
     deliver: (address, message, key) => gw.deliver(address, message, key, { record: false }),
     ingest: (event) => gw.ingest(event),
+    cancelReply: (sessionKey) => gw.cancelReply(sessionKey),
     awaitReply: (eventId, timeoutMs) => gw.waiters.wait(eventId, timeoutMs),
   };
 }

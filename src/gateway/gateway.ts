@@ -264,6 +264,11 @@ export class Gateway {
   }
 
   /** Commits an inbound event; called by every channel's ingress. */
+  /** Stops the agent call in progress for a session on this replica (the web chat's stop); whether there was one. */
+  cancelReply(sessionKey: string): boolean {
+    return this.#inflight.cancel(sessionKey, new Error("stopped by the user"));
+  }
+
   async ingest(event: InboundEvent): Promise<IngestResult> {
     return commitInbound(event, {
       config: this.config,

@@ -15,8 +15,11 @@ import type { ReplyWaiters } from "./reply-waiters.ts";
 export class InflightSessions {
   readonly #controllers = new Map<string, AbortController>();
 
-  cancel(sessionKey: string, reason: Error) {
-    this.#controllers.get(sessionKey)?.abort(reason);
+  /** Whether a reply was in progress here (on this replica) to cancel. */
+  cancel(sessionKey: string, reason: Error): boolean {
+    const controller = this.#controllers.get(sessionKey);
+    controller?.abort(reason);
+    return controller !== undefined;
   }
 
   /** Runs `work` with a signal that aborts when `outer` does or when the session is cancelled. */

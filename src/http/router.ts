@@ -32,6 +32,11 @@ export interface RouteOptions {
   /** The kind of an undeclared route, instead of judging it by its path (`kindForPath`). */
   defaultKind?: RouteKind;
   authorize?: Authorize;
+  /**
+   * The handler reads the body itself, as a stream (multipart uploads): the server neither buffers it nor applies
+   * the JSON-only rule, so the handler must refuse what a cross-site form could send (src/workspaces/upload.ts).
+   */
+  streamBody?: boolean;
   /** Who mounted the route (a channel account), so removeOwner() can take its routes down again. */
   owner?: string;
 }
@@ -63,6 +68,7 @@ export interface RouteMatch {
   bodyLimitBytes?: number;
   kind: RouteKind;
   authorize?: Authorize;
+  streamBody?: boolean;
 }
 
 interface Entry {
@@ -70,6 +76,7 @@ interface Entry {
   bodyLimitBytes?: number;
   kind: RouteKind;
   authorize?: Authorize;
+  streamBody?: boolean;
   owner?: string;
 }
 
@@ -89,6 +96,7 @@ export class Router {
       bodyLimitBytes: opts.bodyLimitBytes,
       kind: opts.kind ?? handler.route?.kind ?? opts.defaultKind ?? kindForPath(path),
       authorize: opts.authorize ?? handler.route?.authorize,
+      ...(opts.streamBody ? { streamBody: true } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
     };
     if (!path.includes(":") && !opts.prefix) {
@@ -129,6 +137,7 @@ export class Router {
         bodyLimitBytes: r.bodyLimitBytes,
         kind: r.kind,
         authorize: r.authorize,
+        ...(r.streamBody ? { streamBody: true } : {}),
       };
     }
     if (method === "HEAD") {

@@ -141,6 +141,9 @@ export class HttpServer {
       if (!verdict.ok) return refuseEarly(req, res, verdict);
       caller = verdict.caller;
     }
+    // The handler answers `Expect: 100-continue` itself, once it has decided to read the body.
+    if (match.streamBody)
+      return match.handler(req, res, { body: Buffer.alloc(0), params: match.params, url, caller });
     if (jsonOnly(match.kind, method) && (hasBody(req.headers) || req.headers["content-type"] !== undefined)) {
       const type = req.headers["content-type"];
       if (!isJsonContentType(type))

@@ -37,6 +37,8 @@ export {
   accountPath,
   capabilities,
   channelAccounts,
+  /** Building blocks for a channel's `doctor()`: ok, warn, failed, publicUrlCheck, describeFailure. */
+  doctor,
   HealthTracker,
   jsonWebhookRoute,
 } from "../channels/sdk/index.ts";
@@ -48,6 +50,8 @@ export type {
   ChannelContext,
   ChannelHealth,
   ChannelModule,
+  DoctorCheck,
+  DoctorContext,
   OutboundMessage,
   SendOptions,
   SentMessage,

@@ -25,6 +25,7 @@ import type {
   StoredMedia,
   StoredMessage,
 } from "./types.ts";
+import { WorkspaceRows } from "./workspace-rows.ts";
 
 type Retry = { retryAt: number } | { dead: true };
 
@@ -48,6 +49,12 @@ export abstract class PortableStore {
    * marks that lane due (src/store/lanes.ts). True when it changed one row.
    */
   protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
+
+  readonly workspaces = new WorkspaceRows({
+    one: (q, a) => this.one(q, a),
+    all: (q, a) => this.all(q, a),
+    changes: (q, a) => this.changes(q, a),
+  });
 
   async #changed(q: Sql, args: unknown[]): Promise<boolean> {
     return (await this.changes(q, args)) === 1;
@@ -166,6 +173,15 @@ export abstract class PortableStore {
       ? await this.all(SQL.listSessionsByPrefix, [filter.prefix, limit])
       : await this.all(SQL.listSessions, [limit]);
     return rows.map(sessionFromRow);
+  }
+
+  async renameSession(key: string, title: string | null): Promise<SessionInfo | undefined> {
+    const row = await this.one(SQL.renameSession, [key, title]);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async deleteMessagesFrom(key: string, fromId: number): Promise<number> {
+    return this.changes(SQL.deleteMessagesFrom, [key, fromId]);
   }
 
   async searchSessions(filter: SessionSearch): Promise<SessionInfo[]> {

@@ -226,6 +226,10 @@ export const searchSessions = sql(
    ORDER BY s.updated_at DESC, s.key{C} LIMIT $4`,
 );
 export const deleteMessages = sql(`DELETE FROM messages WHERE session_key = $1`);
+/** A conversation's history from one message on (an edited message resent). $1 key, $2 first id removed. */
+export const deleteMessagesFrom = sql(`DELETE FROM messages WHERE session_key = $1 AND id >= $2`);
+/** $1 key, $2 title (null clears it). */
+export const renameSession = sql(`UPDATE sessions SET title = $2 WHERE key = $1 RETURNING *`);
 export const deleteSession = sql(`DELETE FROM sessions WHERE key = $1`);
 
 /**

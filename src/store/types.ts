@@ -2,6 +2,8 @@
 // Nothing here may assume a single writer: every claim is a lease held by an owner id with an expiry, and
 // every "do once" is an insert that either wins or finds the row already there.
 
+import type { WorkspaceRows } from "./workspace-rows.ts";
+
 export type QueueState = "pending" | "leased" | "done" | "dead";
 
 export interface NewInboxItem {
@@ -155,6 +157,8 @@ export interface QueueStats {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Web chat workspaces, their files and memories (src/store/workspace-rows.ts). */
+  readonly workspaces: WorkspaceRows;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** Cheap round trip for readiness checks. */
@@ -212,9 +216,13 @@ export interface Store {
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;
+  /** Sets (or with null clears) the title; undefined when there is no such session. */
+  renameSession(key: string, title: string | null): Promise<SessionInfo | undefined>;
+  /** Removes the message `fromId` and every later one of the session; answers how many went. */
+  deleteMessagesFrom(key: string, fromId: number): Promise<number>;
   /** Sessions by key prefix whose messages contain `text` and whose authors contain `author` (any case). */
   searchSessions(filter: SessionSearch): Promise<SessionInfo[]>;
-  /** Deletes the session, its history and the files it owns (media owned by `key`). */
+  /** Deletes the session, its history, the files it owns (media owned by `key`) and its workspace link. */
   deleteSession(key: string): Promise<void>;
   appendMessages(messages: NewMessage[]): Promise<StoredMessage[]>;
   /** Oldest first. `generation` restricts to one generation (the context); `afterId` pages forward. */

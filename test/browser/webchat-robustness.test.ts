@@ -158,7 +158,7 @@ describe("web chat page robustness in Chromium", () => {
         'npm install\necho "<script>window.__xss = 1</script>"\n',
       );
       assert.equal(await reply.locator("pre code").getAttribute("data-lang"), "sh");
-      assert.equal(await reply.locator(":scope .text > code").textContent(), "npm test");
+      assert.equal(await reply.locator(":scope .text p > code").textContent(), "npm test");
       assert.equal(await reply.locator("strong").textContent(), "Done");
       assert.match((await reply.textContent()) ?? "", /<img src=x onerror=/);
       assert.equal(await page.locator("#messages script, #messages img").count(), 0);

@@ -66,6 +66,26 @@ describe("clawgate channels add | remove | list", () => {
     assert.match(sms?.listener ?? "", /127\.0\.0\.1:8094/);
   });
 
+  test("channels list hides disabled accounts unless --all, and shows each one's effective agent URL", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, "clawgate.json"),
+      JSON.stringify({
+        agentUrl: "http://10.0.0.9:11434/v1/chat/completions",
+        channels: { slack: { enabled: false, botToken: "xoxb-1", signingSecret: "s" } },
+      }),
+    );
+    const plain = await clawgate(dir, "channels", "list");
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.doesNotMatch(plain.stdout, /^slack\//m);
+    assert.match(plain.stdout, /1 disabled not shown: --all lists them/);
+    const all = await clawgate(dir, "channels", "list", "--all");
+    assert.match(
+      all.stdout,
+      /^slack\/default \(disabled\)\n {2}listener: .*\n {2}agentUrl: http:\/\/10\.0\.0\.9:11434/m,
+    );
+  });
+
   test("a channel no module provides is refused with the known channels and how to add one", async () => {
     const dir = tempDir();
     const added = await clawgate(dir, "channels", "add", "--channel", "dingtalk", "--clientId", "ding");

@@ -537,6 +537,11 @@ export class FakeDiscord {
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
     }
+    if (method === "GET" && path === "/applications/@me") {
+      // GATEWAY_MESSAGE_CONTENT_LIMITED (1 << 19): the intent switched on for an unverified application.
+      const flags = this.messageContentAllowed ? 1 << 19 : 0;
+      return answer(200, { id: this.bot.id, name: this.bot.username, bot_public: true, flags });
+    }
     if (method === "GET" && path === "/users/@me") {
       return answer(200, { id: this.bot.id, username: this.bot.username, bot: true });
     }

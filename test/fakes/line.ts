@@ -32,6 +32,8 @@ interface StoredContent {
 
 const CONTENT_PATH = /^\/v2\/bot\/message\/([^/]+)\/content(\/transcoding)?$/;
 
+const WEBHOOK_ENDPOINT = "/v2/bot/channel/webhook/endpoint";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class FakeLine {
@@ -53,6 +55,8 @@ export class FakeLine {
   readonly meter = new RateMeter();
   #cuts: ("before" | "after")[] = [];
   #failures: { status: number; message: string }[] = [];
+  /** The webhook settings of the channel (LINE Developers Console → Messaging API → Webhook settings). */
+  webhook = { endpoint: "", active: false };
   /** Delay of every answer, after the request was taken. */
   latencyMs = 0;
   /** Requests to the data API: path and the Authorization header they carried. */
@@ -147,6 +151,7 @@ export class FakeLine {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(details ? { message, details } : { message }));
     };
+    if (path === "/v2/bot/info" || path === WEBHOOK_ENDPOINT) return this.#botSettings(req, raw, res, path);
     if (req.method !== "POST" || (path !== "/v2/bot/message/reply" && path !== "/v2/bot/message/push"))
       return fail(404, "Not found");
     if (req.headers.authorization !== `Bearer ${this.token}`)
@@ -213,6 +218,41 @@ export class FakeLine {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     res.writeHead(200, { "content-type": "application/json", "x-line-request-id": requestId });
     res.end(JSON.stringify({ sentMessages }));
+  }
+
+  /** GET /v2/bot/info, GET and PUT /v2/bot/channel/webhook/endpoint, as the Messaging API reference describes them. */
+  #botSettings(req: IncomingMessage, raw: Buffer, res: ServerResponse, path: string) {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      return json(401, {
+        message: "Authentication failed. Confirm that the access token in the authorization header is valid.",
+      });
+    }
+    if (path === "/v2/bot/info" && req.method === "GET") {
+      return json(200, {
+        userId: "Ufake0000000000000000000000000000",
+        basicId: "@fakebot",
+        displayName: "Fake LINE bot",
+        chatMode: "bot",
+        markAsReadMode: "auto",
+      });
+    }
+    if (path === WEBHOOK_ENDPOINT && req.method === "GET") return json(200, this.webhook);
+    if (path === WEBHOOK_ENDPOINT && req.method === "PUT") {
+      let body: { endpoint?: unknown };
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        return json(400, { message: "The request body could not be parsed as JSON" });
+      }
+      if (typeof body.endpoint !== "string" || !body.endpoint.startsWith("https://"))
+        return json(400, { message: "Invalid webhook endpoint URL" });
+      // Only the URL changes; "Use webhook" stays as the console set it.
+      this.webhook = { ...this.webhook, endpoint: body.endpoint };
+      return json(200, {});
+    }
+    return json(404, { message: "Not found" });
   }
 
   #serveContent(req: IncomingMessage, res: ServerResponse, id: string, transcoding: boolean) {

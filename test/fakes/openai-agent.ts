@@ -85,6 +85,12 @@ export interface FakeAgentOptions {
   textOnly?: boolean;
   /** Requests wait for this before they are answered (a busy model server). */
   hold?: Promise<void>;
+  /** The models it serves: another model name is answered with OpenAI's 404 model_not_found. Default: any. */
+  models?: string[];
+  /** A model without tool support: a request with `tools` is refused with Ollama's 400. */
+  noTools?: boolean;
+  /** Its clock is this far off: the Date header of every answer (a server with a wrong clock). */
+  clockOffsetMs?: number;
 }
 
 export class FakeAgent {
@@ -117,6 +123,9 @@ export class FakeAgent {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse) {
+    if (this.options.clockOffsetMs) {
+      res.setHeader("date", new Date(Date.now() + this.options.clockOffsetMs).toUTCString());
+    }
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       res.writeHead(404, { "content-type": "application/json" });
       return res.end(JSON.stringify({ error: { message: "Not Found", type: "invalid_request_error" } }));
@@ -134,6 +143,32 @@ export class FakeAgent {
       res.writeHead(401, { "content-type": "application/json" });
       return res.end(
         JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error" } }),
+      );
+    }
+    if (o.models && !o.models.includes(String(body.model))) {
+      res.writeHead(404, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          error: {
+            message: `The model \`${body.model}\` does not exist or you do not have access to it.`,
+            type: "invalid_request_error",
+            param: null,
+            code: "model_not_found",
+          },
+        }),
+      );
+    }
+    if (o.noTools && Array.isArray((body as { tools?: unknown }).tools)) {
+      res.writeHead(400, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          error: {
+            message: `registry.ollama.ai/library/${body.model}:latest does not support tools`,
+            type: "api_error",
+            param: null,
+            code: null,
+          },
+        }),
       );
     }
     const record = { headers: req.headers, body };
@@ -167,6 +202,7 @@ export class FakeAgent {
         JSON.stringify({
           id: "chatcmpl-fake",
           object: "chat.completion",
+          model: body.model ?? "fake-model",
           choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
         }),
       );
@@ -179,6 +215,7 @@ export class FakeAgent {
       const chunk = {
         id: "chatcmpl-fake",
         object: "chat.completion.chunk",
+        model: body.model ?? "fake-model",
         choices: [{ index: 0, delta: { content: text.slice(i, i + size) } }],
       };
       if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await new Promise((r) => res.once("drain", r));

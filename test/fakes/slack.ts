@@ -214,6 +214,8 @@ export class FakeSlack {
         return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
       }
     }
+    // Slack lists the token's scopes on every authenticated Web API answer.
+    res.setHeader("x-oauth-scopes", [...this.scopes].join(","));
     const call: SlackCall = { method, args, contentType, at: Date.now() };
     this.calls.push(call);
     const needed = METHOD_SCOPES[method];
@@ -223,7 +225,15 @@ export class FakeSlack {
     }
     switch (method) {
       case "auth.test":
-        return ok(res, { ok: true, user_id: this.botUserId, team_id: "T1", bot_id: "B1" });
+        return ok(res, {
+          ok: true,
+          url: "https://fake-team.slack.com/",
+          team: "Fake Team",
+          user: "fakebot",
+          team_id: "T1",
+          user_id: this.botUserId,
+          bot_id: "B1",
+        });
       case "chat.postMessage":
       case "chat.postEphemeral":
       case "chat.update": {

@@ -37,6 +37,8 @@ export class FakeTwilio {
   readonly accountSid = `AC${"a1".repeat(16)}`;
   readonly authToken = "fake-twilio-auth-token";
   readonly sent: TwilioSent[] = [];
+  /** What GET Accounts/{sid}.json reports: "active", "suspended" or "closed". */
+  accountStatus = "active";
   /** Next N sends answer 429 Too Many Requests. */
   rateLimitNext = 0;
   /** Accept this many messages before the rateLimitNext 429s begin. */
@@ -134,6 +136,22 @@ export class FakeTwilio {
       req.url ?? "",
     );
     if (media && req.method === "GET") return this.#serveMedia(req, res, media[1]!, media[2]!);
+    const account = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(req.url ?? "");
+    if (account && req.method === "GET") {
+      const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString("base64")}`;
+      if (req.headers.authorization !== expected || account[1] !== this.accountSid)
+        return error(401, 20003, "Authenticate");
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          sid: this.accountSid,
+          friendly_name: "Fake account",
+          status: this.accountStatus,
+          type: "Full",
+          uri: `/2010-04-01/Accounts/${this.accountSid}.json`,
+        }),
+      );
+    }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? "");
     if (!m || req.method !== "POST") return error(404, 20404, "The requested resource was not found");
     const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString("base64")}`;

@@ -189,6 +189,21 @@ export class FakeWhatsapp {
     const m = /^\/(v\d+\.\d+)\/(\d+)$/.exec(url.pathname);
     if (!m) return fail(400, 100, "Unknown path components", "GraphMethodException");
     if (!authorized) return fail(401, 190, "Invalid OAuth access token - Cannot parse access token");
+    if (m[2] === this.phoneNumberId) {
+      // The WhatsApp Business phone number node (Graph API reference, "WhatsApp Business Phone Number").
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          verified_name: "Fake Business",
+          code_verification_status: "VERIFIED",
+          display_phone_number: "+1 555-000-0000",
+          quality_rating: "GREEN",
+          platform_type: "CLOUD_API",
+          throughput: { level: "STANDARD" },
+          id: this.phoneNumberId,
+        }),
+      );
+    }
     const file = this.media.get(m[2]!);
     if (!file || file.gone) {
       return fail(

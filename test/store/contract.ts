@@ -417,6 +417,34 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("sessions: rename, and cut history from a message on", async () => {
+      const s = await makeStore();
+      try {
+        await s.touchSession("w:d:a", "Penguins");
+        await s.appendMessages([
+          { sessionKey: "w:d:a", role: "user", content: "Where do they LIVE?" },
+          { sessionKey: "w:d:a", role: "assistant", content: "In the south" },
+        ]);
+        await s.touchSession("w:d:b", "Bread");
+        assert.equal((await s.renameSession("w:d:b", "Sourdough"))?.title, "Sourdough");
+        assert.equal((await s.renameSession("w:d:b", null))?.title, null);
+        assert.equal(await s.renameSession("w:d:none", "x"), undefined);
+
+        const [one] = await s.appendMessages([{ sessionKey: "w:d:a", role: "user", content: "more" }]);
+        await s.appendMessages([{ sessionKey: "w:d:b", role: "user", content: "other thread" }]);
+        assert.equal(await s.deleteMessagesFrom("w:d:a", one!.id - 1), 2);
+        assert.deepEqual(
+          (await s.listMessages("w:d:a")).map((m) => m.content),
+          ["Where do they LIVE?"],
+        );
+        assert.equal((await s.listMessages("w:d:b")).length, 1, "other sessions keep their history");
+        const [next] = await s.appendMessages([{ sessionKey: "w:d:a", role: "user", content: "again" }]);
+        assert.ok(next!.id > one!.id, "ids are never reused after a cut");
+      } finally {
+        await s.close();
+      }
+    });
+
     it("kv: set-if-absent, take once, expiry, list by prefix", async () => {
       const s = await makeStore();
       try {

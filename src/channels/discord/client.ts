@@ -141,6 +141,11 @@ export class DiscordClient {
     );
   }
 
+  /** GET /applications/@me: the bot's application, whose flags say which privileged intents are on. */
+  application(): Promise<{ id: string; name?: string; flags?: number }> {
+    return this.#call(() => this.rest.get("/applications/@me") as Promise<{ id: string; flags?: number }>);
+  }
+
   async #call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

@@ -2,6 +2,7 @@
 // replicas never connect it twice), answers over REST, streams by editing the reply, turns button presses
 // (message component interactions) into actions, and publishes the chat commands as slash commands whose answers
 // go through the interaction (interaction-replies.ts).
+
 import { randomUUID } from "node:crypto";
 import type { RawFile } from "@discordjs/rest";
 import type { GatewayDispatchPayload } from "discord-api-types/v10";
@@ -34,6 +35,7 @@ import {
   discordFromEnv,
   discordSettings,
 } from "./config.ts";
+import { discordDoctor } from "./doctor.ts";
 import { fetchDiscordFile } from "./files.ts";
 import { componentRows, DISCORD_MAX_CUSTOM_ID, DISCORD_MAX_TEXT, discordText, filesOf } from "./format.ts";
 import { InteractionReplies, slashContextOf } from "./interaction-replies.ts";
@@ -367,4 +369,5 @@ export const discordModule = defineChannel({
   fromEnv: discordFromEnv,
   create: (settings, ctx, account) =>
     new DiscordAdapter(discordAccountConfig(settings, account, ctx.env), ctx),
+  doctor: (settings, ctx) => discordDoctor(discordAccountConfig(settings, ctx.account, ctx.env), ctx),
 });

@@ -39,6 +39,7 @@ import {
   parseHostRules,
 } from "./callback-hosts.ts";
 import { type CallbackGuard, postCallback } from "./client.ts";
+import { kakaoDoctor } from "./doctor.ts";
 import { type SkillOutput, type SkillResponse, skillResponse } from "./format.ts";
 import { KAKAO_MEDIA_HOSTS } from "./images.ts";
 import { kakaoRoutes } from "./ingress.ts";
@@ -228,4 +229,6 @@ export const kakaoModule = defineChannel({
   multiAccount: true,
   fromEnv: kakaoFromEnv,
   create: (settings, ctx, account) => new KakaoAdapter(account, settings, ctx),
+  doctor: (settings, ctx) =>
+    kakaoDoctor(settings, ctx, accountPath(KAKAO_DEFAULT_PATH, ctx.account, settings.path)),
 });

@@ -60,6 +60,25 @@ export class LineClient {
     }
   }
 
+  /** GET /v2/bot/info: the bot this token belongs to. */
+  async botInfo(): Promise<{ userId: string; basicId?: string; displayName?: string }> {
+    return this.#get("/v2/bot/info", "LINE bot info");
+  }
+
+  /** GET /v2/bot/channel/webhook/endpoint: the webhook URL set in the console, and whether it is in use. */
+  async webhookEndpoint(): Promise<{ endpoint: string; active: boolean }> {
+    return this.#get("/v2/bot/channel/webhook/endpoint", "LINE webhook endpoint");
+  }
+
+  async #get<T>(path: string, what: string): Promise<T> {
+    const res = await platformFetch<T>(`${this.#base}${path}`, {
+      headers: { authorization: `Bearer ${this.#token}` },
+      what,
+      timeoutMs: 15_000,
+    });
+    return res.body;
+  }
+
   async #post(path: string, body: unknown, chat: string, what: string, retryKey?: string) {
     const endpoint = `endpoint:${path}`;
     const keys = [

@@ -1,5 +1,6 @@
 // LINE (Messaging API): signed webhooks in; replies use the event's reply token first (single use, short-lived)
 // and fall back to push. Images go out as signed https media links with a preview. Setup: docs/channels/line.md.
+
 import { randomUUID } from "node:crypto";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
 import { MediaTooLargeError } from "../../core/too-large.ts";
@@ -30,6 +31,7 @@ import {
 import { LineClient, retryKeyFor } from "./client.ts";
 import { type LineSettings, lineFromEnv, lineSettingsSchema } from "./config.ts";
 import { fetchLineContent } from "./content.ts";
+import { lineDoctor } from "./doctor.ts";
 import {
   batches,
   imageMessage,
@@ -329,4 +331,5 @@ export const lineModule = defineChannel({
   multiAccount: false,
   fromEnv: lineFromEnv,
   create: (settings, ctx) => new LineAdapter(settings, ctx),
+  doctor: (settings, ctx) => lineDoctor(settings, ctx),
 });

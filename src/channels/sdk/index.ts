@@ -14,6 +14,8 @@ export {
   type ChannelContext,
   type ChannelHealth,
   type ChannelModule,
+  type DoctorCheck,
+  type DoctorContext,
   defineChannel,
   type IngestResult,
   type MediaItem,
@@ -33,6 +35,7 @@ export {
 } from "./accounts.ts";
 export { Allowlist } from "./allowlist.ts";
 export { capabilities } from "./capabilities.ts";
+export * as doctor from "./doctor.ts";
 export { HealthTracker } from "./health.ts";
 export {
   answer,

@@ -61,6 +61,14 @@ export class SlackClient {
     args: Record<string, unknown> | URLSearchParams,
     chat?: string,
   ): Promise<T> {
+    return (await this.#request<T>(method, args, chat)).body;
+  }
+
+  async #request<T extends SlackResult>(
+    method: string,
+    args: Record<string, unknown> | URLSearchParams,
+    chat?: string,
+  ): Promise<{ body: T; headers: Headers }> {
     const keys = [{ key: "global", ...SLACK_PACE.global }];
     if (chat) keys.push({ key: `chat:${chat}`, ...SLACK_PACE.channel });
     const blockKey = chat ? `chat:${chat}` : "global";
@@ -79,13 +87,29 @@ export class SlackClient {
         if (TRANSIENT.has(code)) throw new Error(`Slack ${method}: ${code} (transient; will retry)`);
         throw new SlackApiError(method, code, body.needed);
       }
-      return body;
+      return { body, headers: res.headers };
     });
   }
 
   async authTest(): Promise<{ userId: string; teamId?: string }> {
     const r = await this.call<SlackResult & { user_id: string; team_id?: string }>("auth.test", {});
     return { userId: r.user_id, teamId: r.team_id };
+  }
+
+  /** auth.test with the token's scopes, which Slack lists in the X-OAuth-Scopes header (undefined when absent). */
+  async authScopes(): Promise<{ userId: string; teamId?: string; team?: string; scopes?: string[] }> {
+    const { body, headers } = await this.#request<
+      SlackResult & { user_id: string; team_id?: string; team?: string }
+    >("auth.test", {});
+    const h = headers.get("x-oauth-scopes");
+    const scopes =
+      h === null
+        ? undefined
+        : h
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean);
+    return { userId: body.user_id, teamId: body.team_id, team: body.team, scopes };
   }
 
   /** The current external upload flow: get an upload URL, send the bytes there, then share the file. */

@@ -24,6 +24,7 @@ import {
 } from "../types.ts";
 import { SlackClient } from "./client.ts";
 import { type SlackSettings, slackFromEnv, slackSettingsSchema } from "./config.ts";
+import { slackDoctor } from "./doctor.ts";
 import { fetchSlackFile, SlackFilesScopeError } from "./files.ts";
 import { encodeSlackText, slackBlocks, slackText } from "./format.ts";
 import {
@@ -260,4 +261,5 @@ export const slackModule = defineChannel({
   multiAccount: false,
   fromEnv: slackFromEnv,
   create: (settings, ctx) => new SlackAdapter(settings, ctx),
+  doctor: (settings, ctx) => slackDoctor(settings, ctx),
 });

@@ -26,6 +26,15 @@ export class TwilioClient {
     this.#auth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
   }
 
+  /** GET /2010-04-01/Accounts/{sid}.json: the account these credentials open, and whether it is active. */
+  async account(): Promise<{ sid: string; friendly_name?: string; status?: string }> {
+    const { body } = await platformFetch<{ sid: string; friendly_name?: string; status?: string }>(
+      `${this.#base}/2010-04-01/Accounts/${encodeURIComponent(this.#sid)}.json`,
+      { what: "Twilio Accounts", headers: { authorization: this.#auth }, timeoutMs: 15_000 },
+    );
+    return body;
+  }
+
   async sendMessage(
     sender: TwilioSender,
     to: string,

@@ -35,6 +35,7 @@ import {
   type SentMessage,
 } from "../types.ts";
 import { TWILIO_API_BASE, TwilioClient } from "./client.ts";
+import { smsDoctor } from "./doctor.ts";
 import { smsRoutes } from "./ingress.ts";
 
 export const SMS_DEFAULT_PATH = "/sms/webhook";
@@ -74,7 +75,7 @@ const settingsSchema = z
     message: "set from (OPENCLAW_CONNECTOR_SMS_FROM) or messagingServiceSid (_MESSAGING_SERVICE_SID)",
     path: ["from"],
   });
-type SmsSettings = z.output<typeof settingsSchema>;
+export type SmsSettings = z.output<typeof settingsSchema>;
 
 /**
  * Paced at the sender's MPS so Twilio's queue stays short: anything sent faster only waits there. Three may go
@@ -249,4 +250,6 @@ export const smsModule = defineChannel({
         ],
   fromEnv: smsFromEnv,
   create: (settings, ctx, account) => new SmsAdapter(account, settings, ctx),
+  doctor: (settings, ctx) =>
+    smsDoctor(settings, ctx, accountPath(SMS_DEFAULT_PATH, ctx.account, settings.path)),
 });

@@ -36,6 +36,7 @@ import {
   telegramFromEnv,
   telegramSettings,
 } from "./config.ts";
+import { telegramDoctor } from "./doctor.ts";
 import { fetchTelegramFile } from "./files.ts";
 import {
   inlineKeyboard,
@@ -399,4 +400,5 @@ export const telegramModule = defineChannel({
   fromEnv: telegramFromEnv,
   create: (settings, ctx, account) =>
     new TelegramAdapter(telegramAccountConfig(settings, account, ctx.env), ctx),
+  doctor: (settings, ctx) => telegramDoctor(telegramAccountConfig(settings, ctx.account, ctx.env), ctx),
 });

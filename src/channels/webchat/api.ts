@@ -15,7 +15,9 @@ import { MediaStore } from "../../media/store.ts";
 import { FailureLimiter } from "../../security/failure-limiter.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
 import type { AnswerMedia } from "./answer-media.ts";
+import { assetRoutes, pageCsp } from "./assets.ts";
 import type { LiveHub } from "./live-hub.ts";
+import { threadEditRoutes } from "./thread-edits.ts";
 import { messageBodyLimit, readUploads, type WebchatUploads } from "./uploads.ts";
 
 export const WEBCHAT_ACCOUNT = "default";
@@ -32,7 +34,7 @@ export const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thre
  * window passes, a right token too. A missing token is not a guess and is not counted (a page opened without
  * its #token makes a few such calls).
  */
-function authorizer(token: string | undefined): Authorize {
+export function authorizer(token: string | undefined): Authorize {
   const failures = new FailureLimiter(10, 60_000);
   return (req) => {
     if (isLocalRequest(req)) return { ok: true };
@@ -78,31 +80,49 @@ export function webchatRoutes(
       return h(req, res, c);
     };
 
-  const routes: WebhookRoute[] = Object.entries(STATIC).map(([path, [file, type]]) => ({
-    method: "GET" as const,
-    path,
-    kind: "webchat" as const,
-    handler: (_req: IncomingMessage, res: ServerResponse) => {
-      // Read per request: small files, and edits show without a restart.
-      const body = readFileSync(WEB_DIR + file);
-      res.writeHead(200, {
-        "content-type": type,
-        "content-length": body.length,
-        "x-content-type-options": "nosniff",
-        "cache-control": "no-cache",
-        "content-security-policy":
-          "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
-      });
-      res.end(body);
-    },
-  }));
+  const routes: WebhookRoute[] = assetRoutes();
+  routes.push(
+    ...threadEditRoutes({
+      ctx,
+      hub,
+      uploads,
+      account: WEBCHAT_ACCOUNT,
+      maxMessageChars: MAX_MESSAGE_CHARS,
+      key: sessionKey,
+      route: (h) => guard(thread(h)),
+    }),
+  );
+  routes.push(
+    ...Object.entries(STATIC).map(([path, [file, type]]) => ({
+      method: "GET" as const,
+      path,
+      kind: "webchat" as const,
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        // Read per request: small files, and edits show without a restart.
+        const body = readFileSync(WEB_DIR + file);
+        res.writeHead(200, {
+          "content-type": type,
+          "content-length": body.length,
+          "x-content-type-options": "nosniff",
+          "cache-control": "no-cache",
+          "content-security-policy": pageCsp(file === "index.html" ? body.toString("utf8") : ""),
+        });
+        res.end(body);
+      },
+    })),
+  );
 
   routes.push(
     {
       method: "GET",
       path: "/api/threads",
-      handler: guard(async (_req, res) => {
-        const sessions = await ctx.store.listSessions({ prefix: `webchat:${WEBCHAT_ACCOUNT}:`, limit: 200 });
+      handler: guard(async (_req, res, { url }) => {
+        // ?q= finds threads whose title or messages contain the text (case-insensitive).
+        const q = url.searchParams.get("q")?.trim().slice(0, 200);
+        const prefix = `webchat:${WEBCHAT_ACCOUNT}:`;
+        const sessions = q
+          ? await searchThreads(ctx.store, prefix, q)
+          : await ctx.store.listSessions({ prefix, limit: 200 });
         sendJson(res, 200, {
           threads: sessions.map((s) => ({
             id: s.key.slice(`webchat:${WEBCHAT_ACCOUNT}:`.length),
@@ -309,6 +329,18 @@ export function webchatRoutes(
     },
   );
   return routes;
+}
+
+/** Threads whose messages (the store's search) or title contain `q`, any case; newest first. */
+async function searchThreads(store: ChannelContext["store"], prefix: string, q: string) {
+  const [byText, recent] = await Promise.all([
+    store.searchSessions({ prefix, text: q, limit: 200 }),
+    store.listSessions({ prefix, limit: 200 }),
+  ]);
+  const lower = q.toLowerCase();
+  const byTitle = recent.filter((s) => s.title?.toLowerCase().includes(lower));
+  const all = new Map([...byText, ...byTitle].map((s) => [s.key, s]));
+  return [...all.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 200);
 }
 
 /**

@@ -53,7 +53,19 @@ export interface ToastFrame {
   text: string;
 }
 
-export type Frame = DeltaFrame | ReplyFrame | AcceptedFrame | ToastFrame;
+/** The user stopped the answer to `eventId` (POST /stop): it ends here, and its partial text is not kept. */
+export interface StoppedFrame {
+  type: "stopped";
+  eventId: string;
+}
+
+/** The history from message `fromId` on was replaced (POST /regenerate, /edit): those messages are gone. */
+export interface TruncatedFrame {
+  type: "truncated";
+  fromId: number;
+}
+
+export type Frame = DeltaFrame | ReplyFrame | AcceptedFrame | ToastFrame | StoppedFrame | TruncatedFrame;
 
 /** A stored message as GET /api/threads/:id/messages lists it. */
 export interface ApiMessage {

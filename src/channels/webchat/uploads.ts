@@ -155,6 +155,20 @@ export class WebchatUploads {
     }));
   }
 
+  /** The files of `fromEventId` sent again with `toEventId` (a regenerated or edited message): no bytes copied. */
+  async carry(thread: string, fromEventId: string, toEventId: string): Promise<Attachment[]> {
+    const kept = await this.#kept(fromEventId);
+    if (!kept?.length) return [];
+    await this.#store.kvSet(NAMESPACE, toEventId, JSON.stringify(kept), this.#inbound.keepDays * 86_400_000);
+    return kept.map((f) => ({
+      kind: kindOf(f.mime),
+      mime: f.mime,
+      name: f.name,
+      size: f.size,
+      platformId: `${thread}/${f.id}`,
+    }));
+  }
+
   /** The files of a message as its history shows them: pictures with their bytes, other files by name. */
   async history(eventId: string): Promise<FrameMedia[]> {
     const kept = await this.#kept(eventId);

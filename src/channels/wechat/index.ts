@@ -34,6 +34,7 @@ import {
 } from "../types.ts";
 import { WECHAT_API_BASE, WechatClient } from "./client.ts";
 import { aesKeyFrom } from "./crypto.ts";
+import { wechatDoctor } from "./doctor.ts";
 import { PASSIVE_REPLY_MS, wechatRoutes } from "./ingress.ts";
 import { fetchWechatMedia } from "./media.ts";
 
@@ -272,4 +273,6 @@ export const wechatModule = defineChannel({
   multiAccount: true,
   fromEnv: wechatFromEnv,
   create: (settings, ctx, account) => new WechatAdapter(account, settings, ctx),
+  doctor: (settings, ctx) =>
+    wechatDoctor(settings, ctx, accountPath(WECHAT_DEFAULT_PATH, ctx.account, settings.path)),
 });

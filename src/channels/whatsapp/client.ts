@@ -57,6 +57,20 @@ export class WhatsappClient {
     return r.id;
   }
 
+  /** GET /{version}/{phone-number-id}: the number this id and token stand for (mapped errors, not paced). */
+  async phoneNumber(): Promise<{ id: string; display_phone_number?: string; verified_name?: string }> {
+    try {
+      const res = await platformFetch<{ id: string }>(this.#base, {
+        headers: { authorization: `Bearer ${this.#token}` },
+        what: "WhatsApp phone number",
+        timeoutMs: 15_000,
+      });
+      return res.body;
+    } catch (err) {
+      throw mapGraphError(err, "WhatsApp phone number");
+    }
+  }
+
   async #call<T>(path: string, body: unknown, chat: string, what: string): Promise<T> {
     const buckets = [
       { key: "global", ...this.#pace.number },

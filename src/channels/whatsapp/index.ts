@@ -12,7 +12,6 @@ import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import { jsonWebhookRoute } from "../sdk/webhook.ts";
 import { decodeButtonValue, encodeButtonValue } from "../shared/button-values.ts";
-
 import { sendPartsOnce } from "../shared/sent-parts.ts";
 import {
   CHANNEL_API_VERSION,
@@ -29,6 +28,7 @@ import {
 } from "../types.ts";
 import { WhatsappClient } from "./client.ts";
 import { type WhatsappSettings, whatsappFromEnv, whatsappSettingsSchema } from "./config.ts";
+import { whatsappDoctor } from "./doctor.ts";
 import {
   buttonsBody,
   fitsInteractive,
@@ -232,4 +232,5 @@ export const whatsappModule = defineChannel({
   multiAccount: false,
   fromEnv: whatsappFromEnv,
   create: (settings, ctx) => new WhatsappAdapter(settings, ctx),
+  doctor: (settings, ctx) => whatsappDoctor(settings, ctx),
 });

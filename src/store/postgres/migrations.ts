@@ -5,6 +5,7 @@
 
 import { inboxLanesTable } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
+import { workspacesTables } from "../workspaces-sql.ts";
 import { OPEN_LANES_TRIGGER } from "./lanes-claim.ts";
 
 export const postgresMigrations: string[] = [
@@ -17,4 +18,5 @@ export const postgresMigrations: string[] = [
   `,
   mediaTable("postgres"),
   inboxLanesTable("postgres") + OPEN_LANES_TRIGGER,
+  workspacesTables("postgres"),
 ];

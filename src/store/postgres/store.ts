@@ -21,6 +21,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import {
   DELETE_EMPTY_LANES,
   INSERT_INBOUND,
@@ -292,6 +293,8 @@ export class PostgresStore extends PortableStore implements Store {
     await this.#tx(async (c) => {
       await this.#q(SQL.deleteMessages, [key], c);
       await this.#q(SQL.deleteMediaOf, [key], c);
+      await this.#q(WS.deleteThreadMemories, [key], c);
+      await this.#q(WS.forgetThread, [key], c);
       await this.#q(SQL.deleteSession, [key], c);
     });
   }

@@ -24,6 +24,7 @@ import type {
   Store,
   StoredMessage,
 } from "../types.ts";
+import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
 
 type Arg = SQLInputValue;
@@ -354,6 +355,8 @@ export class SqliteStore extends PortableStore implements Store {
     await this.#write(() => {
       this.#run(SQL.deleteMessages, key);
       this.#run(SQL.deleteMediaOf, key);
+      this.#run(WS.deleteThreadMemories, key);
+      this.#run(WS.forgetThread, key);
       this.#run(SQL.deleteSession, key);
     });
   }

@@ -208,6 +208,22 @@ export function signedWebhookChannel(sdk: PluginSdk): ChannelModule {
     multiAccount: true,
     fromEnv,
     create: (settings, ctx, account) => new SignedWebhookAdapter(account, settings, ctx),
+    // `clawgate doctor`: what can be told without sending a reply (a POST would deliver one).
+    doctor: async (settings, ctx) => {
+      const url = new URL(settings.outboundUrl);
+      const id = `${CHANNEL}.${ctx.account}.outbound-url`;
+      const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+      return [
+        url.protocol === "https:" || loopback
+          ? sdk.doctor.ok(id, "Reply URL", settings.outboundUrl)
+          : sdk.doctor.warn(
+              id,
+              "Reply URL",
+              `${settings.outboundUrl} is plain http: replies and their signatures cross the network unencrypted`,
+              "serve the reply endpoint over https and update outboundUrl",
+            ),
+      ];
+    },
   };
   return module;
 }
