@@ -179,11 +179,22 @@ export class SqliteStore extends PortableStore implements Store {
 
   // Every write of the batch in one transaction. Writes rarely fail (a constraint, a bug); when one does, the
   // batch is rolled back and run again with a savepoint around each write, so only the failing one is undone.
-  // A failed COMMIT fails every write of the batch: none of them is durable.
+  // A failed BEGIN or COMMIT (the file busy past busy_timeout, a full disk) fails every write of the batch at
+  // once: none of them is durable, and trying again would only block the event loop longer.
   #commitWrites(ops: (() => unknown)[]): Outcome[] {
+    let failed = false;
+    const run = (op: () => unknown): Outcome => {
+      try {
+        return { ok: true, value: op() };
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
     try {
-      return this.#tx(() => ops.map((op): Outcome => ({ ok: true, value: op() })));
-    } catch {
+      return this.#tx(() => ops.map(run));
+    } catch (err) {
+      if (!failed) throw err;
       return this.#tx(() =>
         ops.map((op): Outcome => {
           this.#db.exec("SAVEPOINT op");
