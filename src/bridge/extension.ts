@@ -2,6 +2,7 @@
 // admin API), the bridge API (when bridge.enabled) and the async agent callbacks (when async is true).
 
 import type { ExtensionHost, GatewayExtension } from "../gateway/host.ts";
+import { allowlistGate } from "../gateway/trust-gate.ts";
 import { registerAdminPairingRoutes } from "../pairing/admin-routes.ts";
 import { DmPairing } from "../pairing/dm-pairing.ts";
 import { registerPairCommand } from "../pairing/pair-command.ts";
@@ -23,8 +24,10 @@ export function securityExtension(): SecurityExtension {
   const ext: SecurityExtension = {
     name: "security",
     async setup(gw: ExtensionHost) {
-      const dm = new DmPairing(gw.kv, (address, message, key, opts) =>
-        gw.services.deliver(address, message, key, opts),
+      const dm = new DmPairing(
+        gw.kv,
+        (address, message, key, opts) => gw.services.deliver(address, message, key, opts),
+        allowlistGate,
       );
       gw.trustGate.set(dm);
       const pairing = new PairingService(gw, dm);

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendError, sendJson } from "../http/respond.ts";
 import type { Handler } from "../http/router.ts";
+import { chatUrl } from "../pairing/chat-token.ts";
 import { parseScopes } from "../pairing/scopes.ts";
 import { decodeSetupCode } from "../pairing/setup-code.ts";
 import type { FailureLimiter } from "../security/failure-limiter.ts";
@@ -55,6 +56,8 @@ export function handshake(deps: BridgeDeps, failures: FailureLimiter): Handler {
             token: r.issued.token,
             scopes: r.issued.scopes,
             expires_at_ms: r.issued.expiresAt,
+            // Devices granted `chat` open the web app with this (docs/webchat-api.md).
+            chat_url: chatUrl(pairing.setupUrl(), r.issued),
           });
       }
     }

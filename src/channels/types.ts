@@ -121,6 +121,16 @@ export interface WebhookRoute {
   /** Decides from the headers, before the body is read, whether the caller may go on. */
   authorize?: Authorize;
   handler: RouteHandler;
+  /** What the route does, for generated API descriptions (scripts/openapi.ts). */
+  doc?: RouteDoc;
+}
+
+/** A route's description: a summary, and example bodies that docs/openapi.json shows. */
+export interface RouteDoc {
+  summary: string;
+  query?: Record<string, string>;
+  request?: unknown;
+  response?: { status: number; example?: unknown; type?: string };
 }
 
 /**

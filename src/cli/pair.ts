@@ -60,7 +60,7 @@ export function registerPair(program: Command) {
     .description("approve a device request (req_…), a DM pairing code, or `latest`")
     .option(
       "--scopes <list>",
-      "device scopes, comma-separated (job:submit,job:status,delivery:send,config:read)",
+      "device scopes, comma-separated (job:submit,job:status,delivery:send,config:read,chat)",
     )
     .action(async (id: string, opts: { scopes?: string }, cmd: Command) => {
       const r = (await adminCall(cmd, "POST", "/admin/api/pair/approve", {

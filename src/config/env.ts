@@ -102,7 +102,8 @@ export function coreEnvOverlay(env: Env): Record<string, unknown> {
       ttlSec: envInt(env, "OPENCLAW_CONNECTOR_MEDIA_TTL_SEC"),
       maxMb: envNumber(env, "OPENCLAW_CONNECTOR_MEDIA_MAX_MB"),
     },
-    webchat: { token: env.CLAWGATE_WEBCHAT_TOKEN || undefined },
+    // CLAWCHATS_AUTH_TOKEN: the name ClawChats clients use for the same token.
+    webchat: { token: env.CLAWGATE_WEBCHAT_TOKEN || env.CLAWCHATS_AUTH_TOKEN || undefined },
     bridge: {
       enabled: envBool(env.OPENCLAW_BRIDGE_ENABLED),
       deviceToken: env.OPENCLAW_BRIDGE_DEVICE_TOKEN || undefined,

@@ -6,7 +6,14 @@
 // size (413). A refusal sent before the body is read carries `Connection: close`, so a client that is still
 // sending stops, and nothing it sends is buffered. A client that sent `Expect: 100-continue` is told to go on
 // only once all of these have passed.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { BodyTooLargeError, ClientGoneError, readBody } from "./body.ts";
 import {
@@ -22,7 +29,24 @@ import {
 } from "./boundary.ts";
 import { HttpError } from "./errors.ts";
 import { sendError } from "./respond.ts";
-import type { Refusal, Router } from "./router.ts";
+import type { Handler, Refusal, Router } from "./router.ts";
+
+export interface UpgradeContext {
+  params: Record<string, string>;
+  url: URL;
+  caller?: unknown;
+}
+
+/**
+ * A route that takes WebSocket upgrades carries this on its handler. It runs only once the upgrade request has
+ * passed the route's boundary (Host, Origin, authorize); it completes the handshake itself.
+ */
+export type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: UpgradeContext,
+) => void;
 
 export interface HttpServerOptions {
   host: string;
@@ -75,6 +99,13 @@ export class HttpServer {
     this.#server = createServer((req, res) => serve(req, res, false));
     // Without this listener Node answers "100 Continue" at once, inviting the body before we know the caller.
     this.#server.on("checkContinue", (req, res) => serve(req, res, true));
+    this.#server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
+      socket.on("error", () => socket.destroy());
+      this.#upgrade(req, socket, head).catch((err) => {
+        options.log.error({ err, path: (req.url ?? "").split("?")[0] }, "upgrade handler failed");
+        refuseSocket(socket, { ok: false, status: 500, error: "internal error; see the gateway log" });
+      });
+    });
     this.#server.requestTimeout = options.requestTimeoutMs;
     this.#server.headersTimeout = Math.min(options.requestTimeoutMs, 20_000);
     this.#server.keepAliveTimeout = 5_000;
@@ -186,6 +217,33 @@ export class HttpServer {
     }
   }
 
+  /**
+   * A WebSocket upgrade: the same boundary as a request to the route (Host, Origin, authorize), all decided before
+   * the 101 — a refused caller gets a plain HTTP answer and a closed socket, never a socket.
+   */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    const url = requestUrl(req.url ?? "/");
+    const match = url ? this.router.match("GET", url.pathname) : undefined;
+    const upgrade =
+      match && match !== "method-not-allowed"
+        ? (match.handler as Handler & { upgrade?: UpgradeHandler }).upgrade
+        : undefined;
+    if (!url || !match || match === "method-not-allowed" || !upgrade)
+      return refuseSocket(socket, { ok: false, status: 404, error: "no WebSocket here: connect to /api/ws" });
+    if (String(req.headers.upgrade).toLowerCase() !== "websocket")
+      return refuseSocket(socket, { ok: false, status: 400, error: "only Upgrade: websocket is served" });
+    const refusal = this.#boundary(req, "GET", match);
+    if (refusal) return refuseSocket(socket, refusal);
+    let caller: unknown;
+    if (match.authorize) {
+      const verdict = await match.authorize(req, match.params);
+      if (!verdict.ok) return refuseSocket(socket, verdict);
+      caller = verdict.caller;
+    }
+    if (socket.destroyed) return;
+    upgrade(req, socket, head, { params: match.params, url, caller });
+  }
+
   /** The Host and Origin rules of the route's kind; undefined when the request may go on. */
   #boundary(
     req: IncomingMessage,
@@ -218,6 +276,20 @@ function refuseEarly(req: IncomingMessage, res: ServerResponse, r: Refusal) {
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   if (hasBody(req.headers)) res.setHeader("connection", "close");
   sendError(res, r.status, r.error, r.extra);
+}
+
+/** Answers a refused upgrade with a plain HTTP response on the raw socket, then closes it. */
+function refuseSocket(socket: Duplex, r: Refusal) {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ ok: false, error: r.error, ...r.extra });
+  const headers = {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(body)),
+    connection: "close",
+    ...r.headers,
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  socket.end(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ""}\r\n${lines.join("\r\n")}\r\n\r\n${body}`);
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { DeliveryAddress } from "../core/event.ts";
 import { hashToken, randomToken, shortId, tokenMatches } from "../security/tokens.ts";
 import type { KvStore } from "../store/facets.ts";
+import { announceRevoked } from "./revocations.ts";
 import { DEFAULT_SCOPES, type Scope } from "./scopes.ts";
 
 const NS_BOOT = "pair:boot";
@@ -330,7 +331,7 @@ export class DeviceRegistry {
    * committed first loses its token, one that comes later sees the revoked device and issues nothing.
    */
   async revoke(deviceId: string, tokenId?: string): Promise<DeviceRecord | undefined> {
-    return this.#update(deviceId, (device) => {
+    const revoked = await this.#update(deviceId, (device) => {
       const now = Date.now();
       if (tokenId) {
         const t = device.tokens.find((x) => x.id === tokenId);
@@ -342,6 +343,8 @@ export class DeviceRegistry {
       }
       return device;
     });
+    if (revoked) announceRevoked(deviceId, tokenId);
+    return revoked;
   }
 
   /** Checks a presented token against every token of the device, each in constant time. */

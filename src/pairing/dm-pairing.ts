@@ -5,7 +5,6 @@
 import type { ChannelAdapter, OutboundMessage } from "../channels/types.ts";
 import type { DeliveryAddress, InboundEvent } from "../core/event.ts";
 import type { DeliverOptions, GatewayServices, TrustGate } from "../gateway/services.ts";
-import { allowlistGate } from "../gateway/trust-gate.ts";
 import { randomChars } from "../security/tokens.ts";
 import type { KvStore } from "../store/facets.ts";
 
@@ -53,10 +52,13 @@ export function looksLikeDmCode(s: string): boolean {
 export class DmPairing implements TrustGate {
   readonly #store: KvStore;
   readonly #deliver: Deliver;
+  readonly #fallback: TrustGate;
 
-  constructor(store: KvStore, deliver: Deliver) {
+  /** `fallback`: the gate for channels whose dmPolicy is not "pairing" (the gateway's allowlist gate). */
+  constructor(store: KvStore, deliver: Deliver, fallback: TrustGate) {
     this.#store = store;
     this.#deliver = deliver;
+    this.#fallback = fallback;
   }
 
   async isAllowlisted(event: InboundEvent): Promise<boolean> {
@@ -69,7 +71,7 @@ export class DmPairing implements TrustGate {
     services: GatewayServices,
   ): Promise<{ allow: true } | { allow: false; reply?: OutboundMessage }> {
     const policy = services.config.channels[event.channel]?.dmPolicy ?? "allowlist";
-    if (policy !== "pairing") return allowlistGate.check(event, adapter, services);
+    if (policy !== "pairing") return this.#fallback.check(event, adapter, services);
     if (event.conversation.kind !== "dm") return { allow: false };
     const request = await this.#requestFor(event);
     if (request === "full") {

@@ -1,4 +1,5 @@
-// `/pair` in chat (admin class by default): /pair, /pair qr, /pair pending, /pair approve <id|code|latest>,
+// `/pair` in chat (admin class by default): /pair, /pair qr, /pair chat (a QR of the link that pairs a browser
+// for the web chat), /pair pending, /pair approve <id|code|latest>,
 // /pair reject <id|code>, /pair cleanup. Buttons on the "device asks to pair" notice come back as
 // `pair:approve:<id>` / `pair:reject:<id>`.
 import QRCode from "qrcode";
@@ -9,7 +10,7 @@ import { parseScopes } from "./scopes.ts";
 import { describeApproval, PairingError, type PairingService } from "./service.ts";
 
 const USAGE =
-  "Usage: /pair (setup code) · /pair qr · /pair pending · /pair approve <id|code|latest> [scopes=job:submit,delivery:send] · /pair reject <id|code> · /pair cleanup";
+  "Usage: /pair (setup code) · /pair qr · /pair chat (link for a browser) · /pair pending · /pair approve <id|code|latest> [scopes=job:submit,delivery:send] · /pair reject <id|code> · /pair cleanup";
 
 export function registerPairCommand(
   commands: CommandRegistry,
@@ -19,7 +20,7 @@ export function registerPairCommand(
   commands.register({
     name: "/pair",
     description: "Pair a device or approve a pairing request (admins)",
-    usage: "/pair [qr|pending|approve <id>|reject <id>|cleanup]",
+    usage: "/pair [qr|chat|pending|approve <id>|reject <id>|cleanup]",
     defaultClass: "admin",
     handler: async (ctx) => {
       try {
@@ -58,7 +59,8 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
   const by = `${event.channel}:${event.sender.id}`;
   switch (sub) {
     case "":
-    case "qr": {
+    case "qr":
+    case "chat": {
       if (event.conversation.kind !== "dm")
         return {
           text: "Send /pair in a direct message with the bot: a setup code is a credential and must not be posted in a group.",
@@ -71,11 +73,16 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
         thread: event.conversation.thread,
       });
       const minutes = Math.round((setup.expiresAtMs - Date.now()) / 60_000);
-      const text = `Setup code for ${setup.url} (single use, valid ${minutes} min):\n${setup.code}\n\nEnter or scan it in the device; it then waits here for /pair approve.`;
-      if (sub !== "qr") return { text };
+      const text =
+        sub === "chat"
+          ? `Open this link on the phone or laptop that should chat (single use, valid ${minutes} min), then approve it here:\n${setup.pairUrl}`
+          : `Setup code for ${setup.url} (single use, valid ${minutes} min):\n${setup.code}\n\nEnter or scan it in the device; it then waits here for /pair approve. To chat from a browser instead, open ${setup.pairUrl} on it.`;
+      if (sub === "") return { text };
+      // A phone's camera opens a link; a companion app reads the bare code.
+      const payload = sub === "chat" ? setup.pairUrl : setup.code;
       const adapter = ctx.services.adapter(event.channel, event.account);
       if (adapter?.capabilities.media) {
-        const png = await QRCode.toBuffer(setup.code, {
+        const png = await QRCode.toBuffer(payload, {
           type: "png",
           errorCorrectionLevel: "M",
           margin: 2,
@@ -93,7 +100,7 @@ async function pairCommand(ctx: CommandContext, pairing: PairingService): Promis
           ],
         };
       }
-      const ascii = await QRCode.toString(setup.code, { type: "utf8", errorCorrectionLevel: "L", margin: 2 });
+      const ascii = await QRCode.toString(payload, { type: "utf8", errorCorrectionLevel: "L", margin: 2 });
       return { text: `${text}\n\n${ascii}` };
     }
     case "pending": {

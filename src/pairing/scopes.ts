@@ -1,8 +1,9 @@
-// Device scopes (the bridge contract of ComfyUI-OpenClaw): each bridge route names the one it needs.
-export const SCOPES = ["job:submit", "job:status", "delivery:send", "config:read"] as const;
+// Device scopes (the bridge contract of ComfyUI-OpenClaw): each bridge route names the one it needs. `chat` lets
+// the device use the web chat API with its own threads (src/channels/webchat/access.ts).
+export const SCOPES = ["job:submit", "job:status", "delivery:send", "config:read", "chat"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Granted when an approval names no scopes: everything but reading the configuration. */
+/** Granted when an approval names no scopes and the device asked for none: the bridge's job routes. */
 export const DEFAULT_SCOPES: Scope[] = ["job:submit", "job:status", "delivery:send"];
 
 export function isScope(s: string): s is Scope {

@@ -21,6 +21,8 @@ export class PairingError extends HttpError {
 export interface SetupCode {
   code: string;
   url: string;
+  /** Opens the gateway's pairing page in a browser with the code (in the fragment: never sent to a server). */
+  pairUrl: string;
   expiresAtMs: number;
 }
 
@@ -58,7 +60,8 @@ export class PairingService {
     if (problem) throw new PairingError(`Cannot create a setup code: ${problem}.`, 409);
     const ttlMs = this.#gw.config.security.pairing.bootstrapTtlSec * 1000;
     const { token, expiresAtMs } = await this.devices.createBootstrap(ttlMs, by, origin);
-    return { code: encodeSetupCode({ url, bootstrapToken: token, expiresAtMs }), url, expiresAtMs };
+    const code = encodeSetupCode({ url, bootstrapToken: token, expiresAtMs });
+    return { code, url, pairUrl: `${url}/pair#code=${code}`, expiresAtMs };
   }
 
   /** Device requests and DM codes waiting for an admin, oldest first. */
@@ -111,7 +114,7 @@ export class PairingService {
     if (!request.origin) return;
     const message: OutboundMessage = {
       kind: "notice",
-      text: `Device "${request.name}"${request.platform ? ` (${request.platform})` : ""} asks to pair. Approve with /pair approve ${request.id} or reject with /pair reject ${request.id}.`,
+      text: `Device "${request.name}"${request.platform ? ` (${request.platform})` : ""} asks to pair${request.requestedScopes.length ? ` with scopes ${request.requestedScopes.join(", ")}` : ""}. Approve with /pair approve ${request.id} or reject with /pair reject ${request.id}.`,
       buttons: [
         { label: "Approve", value: `pair:approve:${request.id}`, style: "primary" },
         { label: "Reject", value: `pair:reject:${request.id}`, style: "danger" },

@@ -45,6 +45,7 @@ const returningLane = (q: Sql): Sql => ({
 });
 export const failInbox = returningLane(SQL.fail.inbox);
 export const retryDeadInbox = returningLane(SQL.retryDead.inbox);
+export const retryAllDeadInbox = returningLane(SQL.retryAllDead.inbox);
 
 // The SQLite claim's statements (PostgreSQL's claim is one statement of its own). They take the claim's clock
 // as a parameter, so every step of one claim judges the same instant.

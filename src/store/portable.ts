@@ -49,6 +49,8 @@ export abstract class PortableStore {
    * marks that lane due (src/store/lanes.ts). True when it changed one row.
    */
   protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
+  /** changeLane for a statement that may change many rows (of many lanes): every lane it names is marked due. */
+  protected abstract changeLanes(q: Sql, args: unknown[]): Promise<number>;
 
   readonly workspaces = new WorkspaceRows({
     one: (q, a) => this.one(q, a),
@@ -130,7 +132,9 @@ export abstract class PortableStore {
 
   /** Every dead item of the queue back to pending; how many moved. */
   async retryAllDead(queue: Queue): Promise<number> {
-    return this.changes(SQL.retryAllDead[queue], [Date.now()]);
+    // Revived inbox items need their lanes due, or no claim would look at them (src/store/lanes.ts).
+    if (queue === "inbox") return this.changeLanes(LANES.retryAllDeadInbox, [Date.now()]);
+    return this.changes(SQL.retryAllDead.outbox, [Date.now()]);
   }
 
   async inboxStats(): Promise<QueueStats> {

@@ -1,7 +1,7 @@
 // What every workspace and memory route shares: the web chat's bearer-token authorization, id shapes checked
 // before any lookup, and the workspace looked up once (404 when it does not exist).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { authorizer } from "../channels/webchat/api.ts";
+import { operatorAuthorizer } from "../channels/webchat/access.ts";
 import type { Config } from "../config/schema.ts";
 import { readJsonObject } from "../http/json-body.ts";
 import { sendError } from "../http/respond.ts";
@@ -27,7 +27,7 @@ export interface RouteKit {
 }
 
 export function routeKit(config: Config, rows: WorkspaceRows): RouteKit {
-  const authorize = authorizer(config.webchat.token);
+  const authorize = operatorAuthorizer(config.webchat.token);
   const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
   return {
     guard,

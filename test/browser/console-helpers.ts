@@ -1,7 +1,7 @@
 // Shared by the console's browser tests: one Chromium per file, pages that collect script errors and CSP
 // refusals, sign-in, moving between pages, the axe-core pass and screenshots kept under test-artifacts/console/.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before } from "node:test";
 import type { Page } from "playwright-core";
@@ -9,7 +9,6 @@ import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
 
 export const ADMIN_TOKEN = "console-test-admin-token-0123456789";
 export const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts/console");
-const AXE = readFileSync(resolve(import.meta.dirname, "../../node_modules/axe-core/axe.min.js"), "utf8");
 
 export const PAGES = [
   ["overview", "Overview"],
@@ -86,20 +85,7 @@ export interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-/**
- * axe-core's serious and critical violations on the page. The script is evaluated through the debugging
- * protocol: the page's CSP (script-src 'self') rightly refuses the inline <script> addScriptTag would add.
- */
-export async function axeProblems(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations;
-  })) as AxeViolation[];
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+export { axeSerious as axeProblems } from "../helpers/axe.ts";
 
 export async function screenshot(page: Page, name: string) {
   mkdirSync(ARTIFACTS, { recursive: true });

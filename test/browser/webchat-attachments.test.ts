@@ -4,12 +4,11 @@
 // file over the limit is refused with the message and the file put back into the composer.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/openai-agent.ts";
+import { axeViolations } from "../helpers/axe.ts";
 import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
 import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
@@ -23,23 +22,6 @@ function answer(r: FakeAgentRequest): string {
   if (text.startsWith("draw"))
     return `Here you go:\n\n![a red square](data:image/png;base64,${RED.toString("base64")})`;
   return `I got ${imagesOf(r).length} picture(s) and read: ${text.replace(/\s+/g, " ").trim()}`;
-}
-
-/** axe-core's violations (WCAG A/AA rules) inside `selector`, as "rule: target" lines. */
-async function axeViolations(page: Page, selector: string): Promise<string[]> {
-  const source = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  // Evaluated through the debugging protocol, so the page's Content-Security-Policy does not block it.
-  await page.evaluate(source);
-  return page.evaluate(async (sel) => {
-    type Violation = { id: string; nodes: { target: string[] }[] };
-    const axe = (
-      globalThis as unknown as {
-        axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> };
-      }
-    ).axe;
-    const result = await axe.run(sel, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
-    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
-  }, selector);
 }
 
 let RED: Buffer;

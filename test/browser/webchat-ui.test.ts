@@ -2,11 +2,10 @@
 // regenerate, edit-and-resend, copy, rename / search / delete threads, themes, a 375 px phone, keyboard
 // shortcuts and axe-core. The agent is the fake OpenAI-compatible server; what it answers depends on the question.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import { FakeAgent, type FakeAgentRequest } from "../fakes/openai-agent.ts";
+import { axeSerious } from "../helpers/axe.ts";
 import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { closePage, lastUserText, openPage, type } from "./webchat-helpers.ts";
@@ -81,23 +80,6 @@ async function freshPage(): Promise<Page> {
 const answerRow = (page: Page, text: string) =>
   page.locator(".msg.assistant[data-msg-id]", { hasText: text });
 const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
-
-/** axe-core's serious and critical violations on the whole page, as "rule: target" lines. */
-async function axeSerious(page: Page): Promise<string[]> {
-  const source = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  // Evaluated through the debugging protocol, so the page's Content-Security-Policy does not block it.
-  await page.evaluate(source);
-  return page.evaluate(async () => {
-    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
-    const axe = (
-      globalThis as unknown as { axe: { run: (c: unknown) => Promise<{ violations: Violation[] }> } }
-    ).axe;
-    const { violations } = await axe.run(document);
-    return violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
-  });
-}
 
 describe("web chat page features in Chromium", () => {
   test("an answer's Markdown renders as elements; code is highlighted and its Copy button copies it", async () => {

@@ -610,6 +610,35 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("retry all dead: every revived item is claimable again, in lane order", async () => {
+      const s = await makeStore();
+      try {
+        for (const [id, lane] of [
+          ["d1", "lane-a"],
+          ["d2", "lane-b"],
+          ["d3", "lane-b"],
+        ] as const) {
+          await s.enqueueInbound(item(id, lane));
+        }
+        for (let round = 0; round < 3; round++) {
+          for (const it of await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 })) {
+            await s.failInbound(it.id, "w", "down", { dead: true });
+          }
+        }
+        assert.equal((await s.inboxStats()).dead, 3);
+        assert.equal(await s.retryAllDead("inbox"), 3);
+        const first = (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 }))
+          .map((i) => i.id)
+          .sort();
+        assert.deepEqual(first, ["d1", "d2"], "both lanes are due again; one item per lane");
+        for (const id of first) await s.completeInbound(id, "w");
+        const second = (await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 10 })).map((i) => i.id);
+        assert.deepEqual(second, ["d3"]);
+      } finally {
+        await s.close();
+      }
+    });
+
     it("leases: one holder at a time, renewable, taken over after expiry", async () => {
       const s = await makeStore();
       try {

@@ -1,57 +1,35 @@
-// The web chat's HTTP API (documented in docs/webchat-api.md). Loopback callers need nothing; anyone else
-// (including anyone a local reverse proxy forwards for) needs the bearer token (webchat.token /
-// CLAWGATE_WEBCHAT_TOKEN). Threads are sessions `webchat:default:<id>`.
+// The web chat's HTTP API (documented in docs/webchat-api.md; docs/openapi.json is generated from the `doc` next to
+// each route). Who may call it and which threads they see: access.ts. Threads are sessions `webchat:default:<id>`.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { lexCommand } from "../../core/command-lexer.ts";
 import type { InboundEvent } from "../../core/event.ts";
 import { readJsonObject } from "../../http/json-body.ts";
-import { bearerToken, isLocalRequest, safeEqual, sendError, sendJson } from "../../http/respond.ts";
-import { type Authorize, declareRoute, type Handler } from "../../http/router.ts";
+import { sendError, sendJson } from "../../http/respond.ts";
+import { declareRoute, type Handler } from "../../http/router.ts";
 import { loadMediaRefs, splitMediaRefs } from "../../media/history-refs.ts";
 import { MediaStore } from "../../media/store.ts";
-import { FailureLimiter } from "../../security/failure-limiter.ts";
+import type { DeviceRegistry } from "../../pairing/devices.ts";
 import type { ChannelContext, WebhookRoute } from "../types.ts";
+import { callerOf, chatAuthorizer, listed, mayUse, newThreadId, owns, type SharedThreads } from "./access.ts";
 import type { AnswerMedia } from "./answer-media.ts";
 import { assetRoutes, pageCsp } from "./assets.ts";
 import type { LiveHub } from "./live-hub.ts";
+import { MAX_MESSAGE_CHARS, sendMessage, sessionKey, WEBCHAT_ACCOUNT } from "./send.ts";
 import { threadEditRoutes } from "./thread-edits.ts";
-import { messageBodyLimit, readUploads, type WebchatUploads } from "./uploads.ts";
+import { messageBodyLimit, type WebchatUploads } from "./uploads.ts";
+import { type WsSessions, wsRoute } from "./ws.ts";
 
-export const WEBCHAT_ACCOUNT = "default";
-export const MAX_MESSAGE_CHARS = 16_000;
+export { MAX_MESSAGE_CHARS, sessionKey, WEBCHAT_ACCOUNT } from "./send.ts";
 /** Messages per page of GET /api/threads/:id/messages (and the default). */
 export const MAX_PAGE = 1000;
 const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const sessionKey = (thread: string) => `webchat:${WEBCHAT_ACCOUNT}:${thread}`;
-
-/**
- * The API's `authorize` step: loopback callers no proxy relayed, or the bearer token; decided before any body is
- * read. Wrong tokens are counted per address: after 10 in a minute that address is refused (429) until the
- * window passes, a right token too. A missing token is not a guess and is not counted (a page opened without
- * its #token makes a few such calls).
- */
-export function authorizer(token: string | undefined): Authorize {
-  const failures = new FailureLimiter(10, 60_000);
-  return (req) => {
-    if (isLocalRequest(req)) return { ok: true };
-    const ip = req.socket.remoteAddress ?? "unknown";
-    const blocked = failures.refusal(ip, "wrong web chat tokens from this address");
-    if (blocked) return blocked;
-    const presented = bearerToken(req);
-    if (token && presented && safeEqual(presented, token)) return { ok: true };
-    if (presented) failures.fail(ip);
-    return {
-      ok: false,
-      status: 401,
-      error: token
-        ? "web chat token required: send Authorization: Bearer <webchat.token>"
-        : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
-    };
-  };
+export interface WebchatAccess {
+  devices: DeviceRegistry;
+  shared: SharedThreads;
+  sockets: WsSessions;
 }
 
 const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
@@ -60,6 +38,10 @@ const STATIC: Record<string, [string, string]> = {
   "/assets/chat.js": ["chat.js", "text/javascript; charset=utf-8"],
   "/assets/chat.css": ["chat.css", "text/css; charset=utf-8"],
   "/assets/attachments.js": ["attachments.js", "text/javascript; charset=utf-8"],
+  // Pairing this browser as a chat device (docs/webchat-api.md, "Paired devices").
+  "/pair": ["pair.html", "text/html; charset=utf-8"],
+  "/assets/pair.js": ["pair.js", "text/javascript; charset=utf-8"],
+  "/assets/pair.css": ["pair.css", "text/css; charset=utf-8"],
 };
 
 export function webchatRoutes(
@@ -67,18 +49,24 @@ export function webchatRoutes(
   hub: LiveHub,
   token: string | undefined,
   files: { uploads: WebchatUploads; answers: AnswerMedia },
+  access: WebchatAccess,
 ): WebhookRoute[] {
   const { uploads, answers } = files;
+  const { shared } = access;
   const mediaFiles = new MediaStore(ctx.store);
-  const authorize = authorizer(token);
+  const authorize = chatAuthorizer(token, access.devices);
   const guard = (h: Handler): Handler => declareRoute(h, { kind: "webchat", authorize });
   const thread =
     (h: Handler): Handler =>
-    (req, res, c) => {
-      if (!THREAD_ID.test(c.params.id ?? ""))
-        return sendError(res, 400, "thread id must be 1-64 of A-Z a-z 0-9 _ -");
+    async (req, res, c) => {
+      const id = c.params.id ?? "";
+      if (!THREAD_ID.test(id)) return sendError(res, 400, "thread id must be 1-64 of A-Z a-z 0-9 _ -");
+      // Another device's thread is not disclosed: the same answer as a thread that does not exist.
+      if (!(await mayUse(callerOf(c.caller), id, shared)))
+        return sendError(res, 404, `no thread ${id} for this device`);
       return h(req, res, c);
     };
+  const send = { ctx, hub, uploads };
 
   const routes: WebhookRoute[] = assetRoutes();
   routes.push(
@@ -90,6 +78,7 @@ export function webchatRoutes(
       maxMessageChars: MAX_MESSAGE_CHARS,
       key: sessionKey,
       route: (h) => guard(thread(h)),
+      sender: (caller, name) => messageSender(callerOf(caller), name),
     }),
   );
   routes.push(
@@ -116,21 +105,41 @@ export function webchatRoutes(
     {
       method: "GET",
       path: "/api/threads",
-      handler: guard(async (_req, res, { url }) => {
+      doc: {
+        summary:
+          "Lists the caller's threads (newest first, up to 200; a device also gets the shared ones); ?q= finds threads by title or message text",
+        query: { q: "text a thread's title or messages contain (any case)" },
+        response: {
+          status: 200,
+          example: {
+            threads: [{ id: "a1b2c3d4e5f60718", title: "hello", lastMessage: "Hi!", shared: false }],
+          },
+        },
+      },
+      handler: guard(async (_req, res, { url, caller }) => {
+        const who = callerOf(caller);
         // ?q= finds threads whose title or messages contain the text (case-insensitive).
         const q = url.searchParams.get("q")?.trim().slice(0, 200);
-        const prefix = `webchat:${WEBCHAT_ACCOUNT}:`;
-        const sessions = q
-          ? await searchThreads(ctx.store, prefix, q)
-          : await ctx.store.listSessions({ prefix, limit: 200 });
+        const keyPrefix = `webchat:${WEBCHAT_ACCOUNT}:`;
+        const [sessions, sharedIds] = await Promise.all([
+          q
+            ? searchThreads(ctx.store, keyPrefix, q)
+            : ctx.store.listSessions({ prefix: keyPrefix, limit: 200 }),
+          shared.all(),
+        ]);
+        const prefix = keyPrefix.length;
         sendJson(res, 200, {
-          threads: sessions.map((s) => ({
-            id: s.key.slice(`webchat:${WEBCHAT_ACCOUNT}:`.length),
-            title: s.title,
-            lastMessage: s.lastMessage,
-            updatedAt: s.updatedAt,
-            createdAt: s.createdAt,
-          })),
+          threads: sessions
+            .map((s) => ({ s, id: s.key.slice(prefix) }))
+            .filter(({ id }) => listed(who, id, sharedIds))
+            .map(({ s, id }) => ({
+              id,
+              title: s.title,
+              lastMessage: s.lastMessage,
+              updatedAt: s.updatedAt,
+              createdAt: s.createdAt,
+              shared: sharedIds.has(id),
+            })),
         });
       }),
     },
@@ -138,11 +147,19 @@ export function webchatRoutes(
       method: "POST",
       path: "/api/threads",
       bodyLimitBytes: 4096,
-      handler: guard(async (_req, res, { body }) => {
+      doc: {
+        summary: "Creates a thread (a device's thread id starts with its device id)",
+        request: { title: "Trip plans" },
+        response: {
+          status: 201,
+          example: { id: "a1b2c3d4e5f60718", title: "Trip plans", createdAt: 1764670000000 },
+        },
+      },
+      handler: guard(async (_req, res, { body, caller }) => {
         const json = readJsonObject(body, { emptyIsObject: true });
         if (!json) return sendError(res, 400, "body must be a JSON object");
         const title = typeof json.title === "string" ? json.title.slice(0, 200) : undefined;
-        const id = randomUUID().replace(/-/g, "").slice(0, 16);
+        const id = newThreadId(callerOf(caller), randomUUID().replace(/-/g, "").slice(0, 16));
         const s = await ctx.store.touchSession(sessionKey(id), title);
         sendJson(res, 201, { id, title: s.title, createdAt: s.createdAt });
       }),
@@ -150,9 +167,16 @@ export function webchatRoutes(
     {
       method: "DELETE",
       path: "/api/threads/:id",
+      doc: {
+        summary: "Deletes a thread and its history (a shared thread: the operator only)",
+        response: { status: 200, example: { ok: true } },
+      },
       handler: guard(
-        thread(async (_req, res, { params }) => {
+        thread(async (_req, res, { params, caller }) => {
+          if (!owns(callerOf(caller), params.id!))
+            return sendError(res, 403, "a shared thread is the operator's: only the operator deletes it");
           await ctx.store.deleteSession(sessionKey(params.id!));
+          await shared.set(params.id!, false);
           sendJson(res, 200, { ok: true });
         }),
       ),
@@ -160,6 +184,20 @@ export function webchatRoutes(
     {
       method: "GET",
       path: "/api/threads/:id/messages",
+      doc: {
+        summary: "A page of the thread's history, and the messages still waiting for an answer",
+        query: { after: "history row id to continue after", limit: `rows per page (1-${MAX_PAGE})` },
+        response: {
+          status: 200,
+          example: {
+            messages: [
+              { id: 1, role: "user", content: "hello", eventId: "webchat:default:t1:c1", generation: 0 },
+            ],
+            pending: [],
+            hasMore: false,
+          },
+        },
+      },
       handler: guard(
         thread(async (_req, res, { params, url }) => {
           const after = Number(url.searchParams.get("after") ?? "");
@@ -237,67 +275,62 @@ export function webchatRoutes(
       method: "POST",
       path: "/api/threads/:id/messages",
       bodyLimitBytes: messageBodyLimit(ctx.config.media.inbound),
+      doc: {
+        summary:
+          "Sends a message (with optional files) into the thread; the answer comes on the event stream",
+        request: {
+          text: "hello",
+          clientMessageId: "c0ffee0123456789",
+          attachments: [{ name: "photo.png", mime: "image/png", dataBase64: "iVBORw0KGgo…" }],
+        },
+        response: {
+          status: 202,
+          example: { ok: true, eventId: "webchat:default:t1:c0ffee0123456789", duplicate: false },
+        },
+      },
       handler: guard(
-        thread(async (_req, res, { params, body }) => {
+        thread(async (_req, res, { params, body, caller }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
           if (!json) return sendError(res, 400, 'body must be a JSON object like {"text":"hello"}');
-          const text = typeof json.text === "string" ? json.text : "";
-          const files = readUploads(json.attachments, ctx.config.media.inbound);
-          if (!Array.isArray(files)) return sendError(res, files.status, files.error);
-          if (!text.trim() && !files.length)
-            return sendError(res, 400, "text must be a non-empty string (or send attachments)");
-          if (text.length > MAX_MESSAGE_CHARS) {
-            return sendError(
-              res,
-              413,
-              `text is ${text.length} characters; the limit is ${MAX_MESSAGE_CHARS}`,
-            );
-          }
-          const clientId = typeof json.clientMessageId === "string" ? json.clientMessageId : randomUUID();
-          if (!/^[A-Za-z0-9_-]{8,64}$/.test(clientId)) {
-            return sendError(res, 400, "clientMessageId must be 8-64 of A-Z a-z 0-9 _ -");
-          }
-          const lexed = lexCommand(text);
-          const id = `webchat:${WEBCHAT_ACCOUNT}:${params.id}:${clientId}`;
-          const attachments = await uploads.keep(params.id!, sessionKey(params.id!), id, files);
-          const event: InboundEvent = {
-            id,
-            channel: "webchat",
-            account: WEBCHAT_ACCOUNT,
-            conversation: { id: params.id!, kind: "dm" },
-            sender: webchatSender(json),
-            text,
-            command: lexed.kind === "command" ? lexed.command : undefined,
-            attachments,
-            addressed: true,
-            receivedAt: Date.now(),
-          };
-          // A thread is titled by its first message; a command such as /new is no title.
-          const title = text.trim() || files.map((f) => f.name).join(", ");
-          await ctx.store.touchSession(
-            sessionKey(params.id!),
-            lexed.kind === "none" ? title.slice(0, 60) : undefined,
-          );
-          const result = await ctx.ingest(event);
-          if (result === "accepted") {
-            const names = attachments.map((a) => ({ name: a.name ?? "file", mime: a.mime ?? "" }));
-            hub.publish(params.id!, {
-              type: "accepted",
-              eventId: event.id,
-              text,
-              ...(names.length ? { attachments: names } : {}),
-            });
-          }
-          sendJson(res, 202, { ok: true, eventId: event.id, duplicate: result === "duplicate" });
+          const r = await sendMessage(send, params.id!, json, callerOf(caller));
+          if (!r.ok) return sendError(res, r.status, r.error);
+          sendJson(res, 202, { ok: true, eventId: r.eventId, duplicate: r.duplicate });
         }),
       ),
     },
     {
       method: "GET",
       path: "/api/threads/:id/events",
+      doc: {
+        summary: "Server-sent events of the thread: accepted, delta, reply, toast (see docs/webchat-api.md)",
+        response: { status: 200, type: "text/event-stream" },
+      },
       handler: guard(
-        thread((_req, res, { params }) => {
-          hub.subscribe(params.id!, res);
+        thread((_req, res, { params, caller }) => {
+          const who = callerOf(caller);
+          hub.subscribe(params.id!, res, who.kind === "device" ? who : undefined);
+        }),
+      ),
+    },
+    {
+      method: "POST",
+      path: "/api/threads/:id/share",
+      bodyLimitBytes: 1024,
+      doc: {
+        summary:
+          "Operator only: shares the thread with every device holding the chat scope, or stops sharing it",
+        request: { shared: true },
+        response: { status: 200, example: { ok: true, shared: true } },
+      },
+      handler: guard(
+        thread(async (_req, res, { params, body, caller }) => {
+          if (callerOf(caller).kind !== "operator")
+            return sendError(res, 403, "only the operator (loopback or webchat.token) shares threads");
+          const json = readJsonObject(body, { emptyIsObject: true });
+          if (typeof json?.shared !== "boolean")
+            return sendError(res, 400, 'give {"shared":true} or {"shared":false}');
+          await shared.set(params.id!, json.shared);
+          sendJson(res, 200, { ok: true, shared: json.shared });
         }),
       ),
     },
@@ -305,8 +338,13 @@ export function webchatRoutes(
       method: "POST",
       path: "/api/threads/:id/actions",
       bodyLimitBytes: 4096,
+      doc: {
+        summary: "Presses a button a reply carried",
+        request: { value: "pair:approve:req_k3m9" },
+        response: { status: 202, example: { ok: true, duplicate: false } },
+      },
       handler: guard(
-        thread(async (_req, res, { params, body }) => {
+        thread(async (_req, res, { params, body, caller }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
           const value = typeof json?.value === "string" ? json.value : "";
           if (!value || value.length > 200) return sendError(res, 400, "value must be the button's value");
@@ -316,7 +354,7 @@ export function webchatRoutes(
             channel: "webchat",
             account: WEBCHAT_ACCOUNT,
             conversation: { id: params.id!, kind: "dm" },
-            sender: { id: "local", name: "you" },
+            sender: messageSender(callerOf(caller), "you"),
             text: "",
             attachments: [],
             action: { id, value },
@@ -327,8 +365,14 @@ export function webchatRoutes(
         }),
       ),
     },
+    wsRoute({ send, hub, shared, sockets: access.sockets, guard, threadId: THREAD_ID }),
   );
   return routes;
+}
+
+/** Who pressed a button or resent a message: the operator, or the device by its id (never the operator's rights). */
+function messageSender(caller: ReturnType<typeof callerOf>, name: string): InboundEvent["sender"] {
+  return caller.kind === "device" ? { id: caller.deviceId, name: caller.name } : { id: "local", name };
 }
 
 /** Threads whose messages (the store's search) or title contain `q`, any case; newest first. */
@@ -341,15 +385,4 @@ async function searchThreads(store: ChannelContext["store"], prefix: string, q: 
   const byTitle = recent.filter((s) => s.title?.toLowerCase().includes(lower));
   const all = new Map([...byText, ...byTitle].map((s) => [s.key, s]));
   return [...all.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 200);
-}
-
-/**
- * Who wrote a web chat message. Without a `userId` it is the operator ("local"). A `userId` is the caller's own
- * claim, so it is marked self-asserted: admin and allow-from lists match it only as `webchat:<id>`.
- */
-function webchatSender(json: Record<string, unknown>): InboundEvent["sender"] {
-  const name = typeof json.userName === "string" ? json.userName.slice(0, 64) : "you";
-  const claimed = typeof json.userId === "string" ? json.userId.slice(0, 64) : "";
-  if (!claimed || claimed === "local") return { id: "local", name };
-  return { id: claimed, name, selfAsserted: true };
 }

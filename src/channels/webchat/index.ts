@@ -2,6 +2,9 @@
 // SSE. Delivery is a live notification: the reply itself is already in the store, written with the inbox commit.
 import { z } from "zod";
 import type { Attachment, DeliveryAddress, InboundEvent } from "../../core/event.ts";
+import { chatTokenLive } from "../../pairing/chat-token.ts";
+import { DeviceRegistry } from "../../pairing/devices.ts";
+import { onDeviceRevoked } from "../../pairing/revocations.ts";
 import { capabilities } from "../sdk/capabilities.ts";
 import { HealthTracker } from "../sdk/health.ts";
 import {
@@ -15,11 +18,16 @@ import {
   type SendOptions,
   type SentMessage,
 } from "../types.ts";
+import { SharedThreads } from "./access.ts";
 import { AnswerMedia } from "./answer-media.ts";
 import { sessionKey, WEBCHAT_ACCOUNT, webchatRoutes } from "./api.ts";
 import { LiveHub } from "./live-hub.ts";
 import { ReplyRows } from "./reply-rows.ts";
 import { WebchatUploads } from "./uploads.ts";
+import { WsSessions } from "./ws.ts";
+
+/** How often device sessions are checked against the store (revokes on other replicas, expiry). */
+const RECHECK_MS = 30_000;
 
 export class WebchatAdapter implements ChannelAdapter {
   readonly channel = "webchat";
@@ -41,6 +49,10 @@ export class WebchatAdapter implements ChannelAdapter {
   readonly #rows: ReplyRows;
   readonly #uploads: WebchatUploads;
   readonly #answers: AnswerMedia;
+  readonly #sockets = new WsSessions();
+  readonly #unrevoke: () => void;
+  readonly #devices: DeviceRegistry;
+  readonly #recheck: NodeJS.Timeout;
   #seq = 0;
 
   constructor(ctx: ChannelContext) {
@@ -48,7 +60,26 @@ export class WebchatAdapter implements ChannelAdapter {
     this.#rows = new ReplyRows(ctx.store);
     this.#uploads = new WebchatUploads(ctx.store, ctx.config.media.inbound);
     this.#answers = new AnswerMedia(ctx.store, ctx.config.media.inbound.keepDays);
+    // A revoked device's open streams and sockets end at once, not at its next request.
+    this.#unrevoke = onDeviceRevoked((deviceId, tokenId) => {
+      this.hub.endOwner(deviceId, tokenId);
+      this.#sockets.endOwner(deviceId, tokenId);
+    });
+    // Only verify() and getDevice() are used: token lifetimes are the pairing service's business.
+    this.#devices = new DeviceRegistry(ctx.store, { tokenTtlMs: 0, overlapMs: 0 });
+    // A revoke on another replica, or a token that expired, ends sessions here at the next check.
+    this.#recheck = setInterval(() => void this.recheckDevices().catch(() => {}), RECHECK_MS).unref();
     this.#health.status("running");
+  }
+
+  /** Ends the open streams and sockets of device tokens that are no longer valid (revoked, expired, no chat). */
+  async recheckDevices() {
+    const owners = new Map([...this.hub.owners(), ...this.#sockets.owners()].map((o) => [o.tokenId, o]));
+    for (const o of owners.values()) {
+      if (chatTokenLive(await this.#devices.getDevice(o.deviceId), o.tokenId)) continue;
+      this.hub.endOwner(o.deviceId, o.tokenId);
+      this.#sockets.endOwner(o.deviceId, o.tokenId);
+    }
   }
 
   routes() {
@@ -63,6 +94,11 @@ export class WebchatAdapter implements ChannelAdapter {
       this.hub,
       this.#ctx.config.webchat.token,
       { uploads: this.#uploads, answers: this.#answers },
+      {
+        devices: this.#devices,
+        shared: new SharedThreads(this.#ctx.store),
+        sockets: this.#sockets,
+      },
     );
   }
 
@@ -72,6 +108,9 @@ export class WebchatAdapter implements ChannelAdapter {
   }
 
   async stop() {
+    this.#unrevoke();
+    clearInterval(this.#recheck);
+    this.#sockets.closeAll();
     this.hub.close();
     this.#health.status("stopped");
   }

@@ -1,4 +1,4 @@
-// Live updates for the web chat: server-sent events per thread. Subscribers are plain HTTP responses.
+// Live updates for the web chat per thread, to SSE responses and WebSockets (ws.ts) alike.
 //
 // A reply being written is sent as increments: each `delta` carries the text added since what this subscriber
 // was last sent, and the offset where it starts (0 when the preview changed rather than grew), so an answer of n bytes costs n bytes per subscriber, not
@@ -18,8 +18,31 @@ export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Replies being streamed that one subscriber keeps track of; older ones are forgotten (bounded state). */
 const MAX_STREAMS = 64;
 
+/**
+ * Where a subscriber's events go: an SSE response, or a WebSocket (ws.ts). `write` returns false when the
+ * transport is full; the hub then holds previews back until the owner calls the handle's `drained`.
+ */
+export interface LiveSink {
+  write(event: LiveEvent): boolean;
+  heartbeat(): void;
+  /** Bytes written that the socket has not taken yet. */
+  readonly buffered: number;
+  readonly closed: boolean;
+  /** Ends the stream: its device was revoked, or the gateway is stopping. */
+  end(why: "revoked" | "stopping"): void;
+  /** Cuts a subscriber that will not read. */
+  destroy(): void;
+}
+
+/** Whose session a subscription is, so revoking a device ends it (absent: the operator). */
+export interface LiveOwner {
+  deviceId: string;
+  tokenId: string;
+}
+
 interface Subscriber {
-  res: ServerResponse;
+  sink: LiveSink;
+  owner?: LiveOwner;
   /** Per reply being written: the preview this subscriber has been sent (shared with the caller, not copied). */
   sent: Map<string, string>;
   /** Latest text of previews held back while the socket is full. */
@@ -27,11 +50,28 @@ interface Subscriber {
   full: boolean;
 }
 
+/** An SSE response as a sink. */
+function sseSink(res: ServerResponse): LiveSink {
+  const put = (text: string) => (res.destroyed || res.writableEnded ? true : res.write(text));
+  return {
+    write: (event) => put(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`),
+    heartbeat: () => put(": ping\n\n"),
+    get buffered() {
+      return res.writableLength;
+    },
+    get closed() {
+      return res.destroyed || res.writableEnded;
+    },
+    end: () => res.end(),
+    destroy: () => res.destroy(),
+  };
+}
+
 export class LiveHub {
   readonly #subs = new Map<string, Set<Subscriber>>();
   #heartbeat: NodeJS.Timeout | undefined;
 
-  subscribe(thread: string, res: ServerResponse) {
+  subscribe(thread: string, res: ServerResponse, owner?: LiveOwner) {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -39,21 +79,47 @@ export class LiveHub {
       "x-accel-buffering": "no",
     });
     res.write(": connected\n\n");
+    const handle = this.attach(thread, sseSink(res), owner);
+    res.on("drain", handle.drained);
+    res.on("close", handle.detach);
+  }
+
+  /** Adds a subscriber of `thread`; its owner calls `drained` when the transport can take more, `detach` at close. */
+  attach(thread: string, sink: LiveSink, owner?: LiveOwner): { drained: () => void; detach: () => void } {
     let set = this.#subs.get(thread);
     if (!set) {
       set = new Set();
       this.#subs.set(thread, set);
     }
-    const sub: Subscriber = { res, sent: new Map(), held: new Map(), full: false };
+    const sub: Subscriber = { sink, owner, sent: new Map(), held: new Map(), full: false };
     set.add(sub);
-    res.on("drain", () => this.#drained(sub));
-    res.on("close", () => {
-      set.delete(sub);
-      if (set.size === 0 && this.#subs.get(thread) === set) this.#subs.delete(thread);
-    });
     this.#heartbeat ??= setInterval(() => {
-      for (const s of this.#subs.values()) for (const x of s) if (!x.full) this.#write(x, ": ping\n\n");
+      for (const s of this.#subs.values())
+        for (const x of s) if (!x.full && !x.sink.closed) x.sink.heartbeat();
     }, 15_000).unref();
+    return {
+      drained: () => this.#drained(sub),
+      detach: () => {
+        set.delete(sub);
+        if (set.size === 0 && this.#subs.get(thread) === set) this.#subs.delete(thread);
+      },
+    };
+  }
+
+  /** The device tokens holding streams open, each once. */
+  owners(): LiveOwner[] {
+    const seen = new Map<string, LiveOwner>();
+    for (const set of this.#subs.values())
+      for (const sub of set) if (sub.owner) seen.set(sub.owner.tokenId, sub.owner);
+    return [...seen.values()];
+  }
+
+  /** Ends every stream a revoked device (or one revoked token of it) holds open. */
+  endOwner(deviceId: string, tokenId?: string) {
+    for (const set of this.#subs.values())
+      for (const sub of set)
+        if (sub.owner?.deviceId === deviceId && (!tokenId || sub.owner.tokenId === tokenId))
+          sub.sink.end("revoked");
   }
 
   /** The reply to `eventId` so far: each subscriber gets what it has not been sent yet, when it can take it. */
@@ -69,31 +135,30 @@ export class LiveHub {
   publish(thread: string, event: Exclude<LiveEvent, { type: "delta" }>) {
     const set = this.#subs.get(thread);
     if (!set) return;
-    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
     for (const sub of set) {
       if (event.type === "reply" && event.eventId) {
         // The reply carries the whole text: previews of it are done.
         sub.sent.delete(event.eventId);
         sub.held.delete(event.eventId);
       }
-      if (sub.res.writableLength > MAX_BUFFERED_BYTES) {
-        sub.res.destroy();
+      if (sub.sink.buffered > MAX_BUFFERED_BYTES) {
+        sub.sink.destroy();
         continue;
       }
-      this.#write(sub, frame);
+      this.#write(sub, event);
     }
   }
 
   /** Bytes written to subscribers of `thread` that their sockets have not taken yet (the largest). */
   bufferedBytes(thread: string): number {
     let max = 0;
-    for (const sub of this.#subs.get(thread) ?? []) max = Math.max(max, sub.res.writableLength);
+    for (const sub of this.#subs.get(thread) ?? []) max = Math.max(max, sub.sink.buffered);
     return max;
   }
 
   close() {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    for (const set of this.#subs.values()) for (const sub of set) sub.res.end();
+    for (const set of this.#subs.values()) for (const sub of set) sub.sink.end("stopping");
     this.#subs.clear();
   }
 
@@ -107,12 +172,12 @@ export class LiveHub {
     sub.sent.delete(eventId);
     sub.sent.set(eventId, textSoFar);
     if (sub.sent.size > MAX_STREAMS) sub.sent.delete(sub.sent.keys().next().value!);
-    this.#write(sub, `event: delta\ndata: ${JSON.stringify(event)}\n\n`);
+    this.#write(sub, event);
   }
 
-  #write(sub: Subscriber, frame: string) {
-    if (sub.res.destroyed || sub.res.writableEnded) return;
-    if (!sub.res.write(frame)) sub.full = true;
+  #write(sub: Subscriber, event: LiveEvent) {
+    if (sub.sink.closed) return;
+    if (!sub.sink.write(event)) sub.full = true;
   }
 
   #drained(sub: Subscriber) {

@@ -26,6 +26,8 @@ export interface EditDeps {
   key: (thread: string) => string;
   /** Auth and thread-id checks (api.ts). */
   route: (h: Handler) => Handler;
+  /** Who a resent message is from: the caller the route authorized (a paired device stays that device). */
+  sender: (caller: unknown, name: string) => InboundEvent["sender"];
 }
 
 export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
@@ -47,7 +49,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
     );
 
   /** Deletes history from `from` on and asks its text again (with the files it carried) as a new event. */
-  const resend = async (thread: string, from: StoredMessage, text: string) => {
+  const resend = async (thread: string, from: StoredMessage, text: string, caller: unknown) => {
     const key = d.key(thread);
     const removed = await ctx.store.deleteMessagesFrom(key, from.id);
     hub.publish(thread, { type: "truncated", fromId: from.id });
@@ -58,7 +60,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       channel: "webchat",
       account: d.account,
       conversation: { id: thread, kind: "dm" },
-      sender: { id: "local", name: from.author ?? "you" },
+      sender: d.sender(caller, from.author ?? "you"),
       text,
       attachments,
       addressed: true,
@@ -85,6 +87,11 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       method: "PATCH",
       path: "/api/threads/:id",
       bodyLimitBytes: 4096,
+      doc: {
+        summary: "Renames a thread (an empty title clears it)",
+        request: { title: "Trip plans" },
+        response: { status: 200, example: { id: "a1b2c3d4e5f60718", title: "Trip plans" } },
+      },
       handler: d.route(
         known(async (thread, _req, res, { body }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
@@ -106,6 +113,11 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       method: "POST",
       path: "/api/threads/:id/stop",
       bodyLimitBytes: 1024,
+      doc: {
+        summary: "Stops the answer being written; what was written so far is kept",
+        request: {},
+        response: { status: 200, example: { stopped: true, eventId: "webchat:default:t1:c0ffee0123456789" } },
+      },
       handler: d.route(
         known(async (thread, _req, res) => {
           const key = d.key(thread);
@@ -127,8 +139,13 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       method: "POST",
       path: "/api/threads/:id/regenerate",
       bodyLimitBytes: 1024,
+      doc: {
+        summary: "Answers the last message again: history from it on is replaced",
+        request: {},
+        response: { status: 202, example: { ok: true, eventId: "webchat:default:t1:9f1c…", removed: 2 } },
+      },
       handler: d.route(
-        known(async (thread, _req, res) => {
+        known(async (thread, _req, res, { caller }) => {
           if (await busy(thread)) return sendError(res, 409, refuseWhileBusy);
           const key = d.key(thread);
           const session = await ctx.store.getSession(key);
@@ -136,7 +153,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
           const last = recent.findLast((m) => m.role === "user");
           if (!last)
             return sendError(res, 409, "there is no message of yours in this conversation to answer again");
-          sendJson(res, 202, await resend(thread, last, last.content));
+          sendJson(res, 202, await resend(thread, last, last.content, caller));
         }),
       ),
     },
@@ -144,8 +161,13 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
       method: "POST",
       path: "/api/threads/:id/messages/:messageId/edit",
       bodyLimitBytes: 4 * d.maxMessageChars + 1024,
+      doc: {
+        summary: "Edits a sent message and asks it again: history from it on is replaced",
+        request: { text: "the corrected message" },
+        response: { status: 202, example: { ok: true, eventId: "webchat:default:t1:9f1c…", removed: 2 } },
+      },
       handler: d.route(
-        known(async (thread, _req, res, { params, body }) => {
+        known(async (thread, _req, res, { params, body, caller }) => {
           const json = readJsonObject(body, { emptyIsObject: true });
           const text = typeof json?.text === "string" ? json.text : "";
           if (!text.trim()) return sendError(res, 400, 'body must be like {"text":"the corrected message"}');
@@ -164,7 +186,7 @@ export function threadEditRoutes(d: EditDeps): WebhookRoute[] {
           if (m?.id !== id) return sendError(res, 404, `no message ${params.messageId} in thread ${thread}`);
           if (m.role !== "user") return sendError(res, 400, "only your own messages can be edited");
           if (await busy(thread)) return sendError(res, 409, refuseWhileBusy);
-          sendJson(res, 202, await resend(thread, m, text));
+          sendJson(res, 202, await resend(thread, m, text, caller));
         }),
       ),
     },

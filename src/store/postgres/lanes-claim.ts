@@ -64,7 +64,7 @@ export function withLaneDue(q: Sql): Sql {
     ...(q.name ? { name: `${q.name}_due` } : {}),
     text: `WITH changed AS (${q.text}),
       due AS (
-        INSERT INTO inbox_lanes (session_key, ready_at) SELECT session_key, ${NOW_MS} FROM changed
+        INSERT INTO inbox_lanes (session_key, ready_at) SELECT DISTINCT session_key, ${NOW_MS} FROM changed
         ON CONFLICT (session_key) DO UPDATE SET ready_at = ${NOW_MS} WHERE inbox_lanes.ready_at > ${NOW_MS}
       )
       SELECT session_key FROM changed`,

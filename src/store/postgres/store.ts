@@ -164,6 +164,10 @@ export class PostgresStore extends PortableStore implements Store {
     return (await this.#q(laneDue(q), values, c)).rowCount === 1;
   }
 
+  protected async changeLanes(q: Sql, values: unknown[]): Promise<number> {
+    return (await this.#q(laneDue(q), values)).rowCount ?? 0;
+  }
+
   // ---------------- inbox ----------------
 
   /**

@@ -161,6 +161,14 @@ export class SqliteStore extends PortableStore implements Store {
     return this.#write(() => this.#changeLane(q, args as Arg[]));
   }
 
+  protected async changeLanes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#tx(() => {
+      const rows = this.#all(q, ...(args as Arg[]));
+      for (const key of new Set(rows.map((r) => r.session_key as string))) this.#run(LANES.laneDue, key);
+      return rows.length;
+    });
+  }
+
   #changeLane(q: Sql, args: Arg[]): boolean {
     const row = this.#get(q, ...args);
     if (!row) return false;
