@@ -26,19 +26,9 @@ import type {
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
+import { commitWrites, isRead, type Outcome } from "./write-batch.ts";
 
 type Arg = SQLInputValue;
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-const reads = new WeakMap<Sql, boolean>();
-function isRead(q: Sql): boolean {
-  let read = reads.get(q);
-  if (read === undefined) {
-    read = /^\s*SELECT\b/i.test(q.text);
-    reads.set(q, read);
-  }
-  return read;
-}
 
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
@@ -49,7 +39,7 @@ export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  readonly #writes = new GroupCommit<() => unknown, Outcome>((ops) => this.#commitWrites(ops));
+  readonly #writes = new GroupCommit<() => unknown, Outcome>((ops) => commitWrites(this.#db, ops));
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -161,8 +151,8 @@ export class SqliteStore extends PortableStore implements Store {
     return this.#write(() => this.#changeLane(q, args as Arg[]));
   }
 
-  protected async changeLanes(q: Sql, args: unknown[]): Promise<number> {
-    return this.#tx(() => {
+  protected changeLanes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#write(() => {
       const rows = this.#all(q, ...(args as Arg[]));
       for (const key of new Set(rows.map((r) => r.session_key as string))) this.#run(LANES.laneDue, key);
       return rows.length;
@@ -183,53 +173,6 @@ export class SqliteStore extends PortableStore implements Store {
   #write<T>(op: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return this.#writes.add(op).then((o) => (o.ok ? (o.value as T) : Promise.reject(o.error)));
-  }
-
-  // Every write of the batch in one transaction. Writes rarely fail (a constraint, a bug); when one does, the
-  // batch is rolled back and run again with a savepoint around each write, so only the failing one is undone.
-  // A failed BEGIN or COMMIT (the file busy past busy_timeout, a full disk) fails every write of the batch at
-  // once: none of them is durable, and trying again would only block the event loop longer.
-  #commitWrites(ops: (() => unknown)[]): Outcome[] {
-    let failed = false;
-    const run = (op: () => unknown): Outcome => {
-      try {
-        return { ok: true, value: op() };
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    };
-    try {
-      return this.#tx(() => ops.map(run));
-    } catch (err) {
-      if (!failed) throw err;
-      return this.#tx(() =>
-        ops.map((op): Outcome => {
-          this.#db.exec("SAVEPOINT op");
-          try {
-            const value = op();
-            this.#db.exec("RELEASE op");
-            return { ok: true, value };
-          } catch (error) {
-            this.#db.exec("ROLLBACK TO op; RELEASE op");
-            return { ok: false, error };
-          }
-        }),
-      );
-    }
-  }
-
-  // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
-  #tx<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      this.#db.exec("ROLLBACK");
-      throw err;
-    }
   }
 
   // ---------------- inbox ----------------
