@@ -118,6 +118,10 @@ describe("ComfyUI photos through Telegram", () => {
       "the upload of the user's photo",
     );
     assert.ok(comfy.uploads.at(-1)!.bytes.equals(own), "the exact bytes of the photo replied to");
+    // The job runs to its end here, so the next test counts only its own prompts.
+    const finished = () =>
+      t.fake.messages(BOT.token, CHAT).filter((m) => /img2img finished/.test(m.caption ?? m.text)).length;
+    await waitFor(() => finished() === 3 || undefined, 20_000, "the third img2img result");
   });
 
   it("/run img2img without a photo gets the usage and queues nothing", async () => {

@@ -49,7 +49,7 @@ const REPLY_TOKEN_MAX_AGE_MS = 50_000;
  * Below this age a token LINE refuses cannot have expired, so it was used: by the earlier, in-doubt attempt of
  * the same delivery. Well under LINE's minute, since tokens have been seen to expire after about 30 s.
  */
-const IN_DOUBT_FRESH_MS = 25_000;
+export const IN_DOUBT_FRESH_MS = 25_000;
 /** Where the reply token's state is kept: as long as the outbox may retry a delivery. */
 const TOKEN_NS = "line-reply-token";
 const TOKEN_STATE_TTL_MS = 24 * 60 * 60 * 1000;
