@@ -77,6 +77,8 @@ export const configSchema = z.object({
       totalTimeoutMs: z.number().int().positive().default(600_000),
       /** Retries on connection errors and 5xx, only before the first token arrived. */
       retries: z.number().int().min(0).max(5).default(2),
+      /** Requests in flight to one agent URL at once, across conversations; the rest wait their turn. */
+      maxConcurrent: z.number().int().min(1).max(1024).default(32),
       ...agentMediaSettings,
     })
     .transform(withAnswerMediaAlias)
@@ -117,7 +119,8 @@ export const configSchema = z.object({
     .prefault({}),
   inbox: z
     .object({
-      concurrency: z.number().int().min(1).max(256).default(8),
+      /** Conversations in flight: agent calls are waits, not CPU, so this is high; agent.maxConcurrent bounds each agent. */
+      concurrency: z.number().int().min(1).max(1024).default(64),
       leaseMs: z.number().int().min(1000).default(60_000),
       maxAttempts: z.number().int().min(1).max(100).default(8),
     })

@@ -39,7 +39,8 @@ export function createQueueWorkers(
   const outboxLeaseMs = config.outbox.leaseMs;
   const outbox: QueueWorker<OutboxItem> = new QueueWorker<OutboxItem>({
     name: "outbox",
-    concurrency: 16,
+    // Deliveries are waits on the platform, paced per platform (src/runtime/pacer.ts), not CPU.
+    concurrency: 64,
     leaseMs: outboxLeaseMs,
     pollMs: 500,
     log,

@@ -83,6 +83,8 @@ export interface FakeAgentOptions {
   firstChunkDelayMs?: number;
   /** A text-only model: image parts are refused with OpenAI's 400. */
   textOnly?: boolean;
+  /** Requests wait for this before they are answered (a busy model server). */
+  hold?: Promise<void>;
   /** The models it serves: another model name is answered with OpenAI's 404 model_not_found. Default: any. */
   models?: string[];
   /** A model without tool support: a request with `tools` is refused with Ollama's 400. */
@@ -94,6 +96,9 @@ export interface FakeAgentOptions {
 export class FakeAgent {
   readonly requests: FakeAgentRequest[] = [];
   options: FakeAgentOptions;
+  /** Requests being answered now, and the most there ever were at once. */
+  inflight = 0;
+  maxInflight = 0;
   #server: Server;
   #sockets = new Set<import("node:net").Socket>();
   url = "";
@@ -168,6 +173,10 @@ export class FakeAgent {
     }
     const record = { headers: req.headers, body };
     this.requests.push(record);
+    this.inflight++;
+    this.maxInflight = Math.max(this.maxInflight, this.inflight);
+    res.once("close", () => this.inflight--);
+    if (o.hold) await o.hold;
     const problem = contentProblem(body, o.textOnly ?? false);
     if (problem) {
       res.writeHead(400, { "content-type": "application/json" });

@@ -67,6 +67,53 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("judges completions issued together each on its own lease: a lost lease applies nothing, the other commits", async () => {
+      const s = await makeStore();
+      try {
+        await s.enqueueInbound(item("x", "webchat:default:x"));
+        await s.claimInbound({ owner: "w1", leaseMs: 1, limit: 1 });
+        await new Promise((r) => setTimeout(r, 15));
+        const [taken] = await s.claimInbound({ owner: "w2", leaseMs: 10_000, limit: 1 });
+        assert.equal(taken?.id, "x", "w1's lease expired and w2 took x");
+        await s.enqueueInbound(item("y", "webchat:default:y"));
+        const [mine] = await s.claimInbound({ owner: "w1", leaseMs: 10_000, limit: 1 });
+        assert.equal(mine?.id, "y");
+        const effects = (id: string) => ({
+          messages: [
+            { sessionKey: `webchat:default:${id}`, role: "assistant" as const, content: `answer ${id}` },
+          ],
+          outbox: [
+            {
+              idempotencyKey: `reply:${id}`,
+              sessionKey: `webchat:default:${id}`,
+              channel: "webchat",
+              account: "default",
+              payload: `{"text":"answer ${id}"}`,
+            },
+          ],
+        });
+        // Both in the same turn, so a store that groups commits puts them in one transaction.
+        const results = await Promise.all([
+          s.completeInbound("x", "w1", effects("x")),
+          s.completeInbound("y", "w1", effects("y")),
+        ]);
+        assert.deepEqual(results, [false, true]);
+        const x = await s.getInbound("x");
+        assert.equal(x?.state, "leased");
+        assert.equal(x?.leaseOwner, "w2");
+        assert.equal((await s.getInbound("y"))?.state, "done");
+        assert.equal(await s.findOutboundByKey("reply:x"), undefined);
+        assert.equal((await s.findOutboundByKey("reply:y"))?.payload, `{"text":"answer y"}`);
+        assert.deepEqual(await s.listMessages("webchat:default:x"), []);
+        assert.deepEqual(
+          (await s.listMessages("webchat:default:y")).map((m) => m.content),
+          ["answer y"],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
     it("applies completion effects atomically: history, outbox and kv", async () => {
       const s = await makeStore();
       try {
@@ -595,12 +642,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
     it("leases: one holder at a time, renewable, taken over after expiry", async () => {
       const s = await makeStore();
       try {
-        assert.equal(await s.acquireLease("poller:tg", "r1", 50), true);
-        assert.equal(await s.acquireLease("poller:tg", "r2", 50), false);
-        assert.equal(await s.acquireLease("poller:tg", "r1", 50), true, "renewal");
+        // Live leases are long, so a busy machine cannot expire them between two steps; only the one
+        // meant to expire is short.
+        assert.equal(await s.acquireLease("poller:tg", "r1", 60_000), true);
+        assert.equal(await s.acquireLease("poller:tg", "r2", 60_000), false);
+        assert.equal(await s.acquireLease("poller:tg", "r1", 60_000), true, "renewal");
         assert.equal((await s.leaseHolder("poller:tg"))?.owner, "r1");
-        await new Promise((r) => setTimeout(r, 70));
-        assert.equal(await s.acquireLease("poller:tg", "r2", 50), true, "takeover after expiry");
+        assert.equal(await s.acquireLease("poller:tg", "r1", 1), true, "renewed to expire at once");
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await s.acquireLease("poller:tg", "r2", 60_000), true, "takeover after expiry");
         await s.releaseLease("poller:tg", "r1");
         assert.equal((await s.leaseHolder("poller:tg"))?.owner, "r2", "release by a non-holder does nothing");
         await s.releaseLease("poller:tg", "r2");

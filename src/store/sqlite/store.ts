@@ -1,6 +1,7 @@
-// The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved enqueue survives power loss;
-// inbound enqueues arriving in the same event-loop turn share one transaction (group commit), which is what
-// makes durable acknowledgement cheap on the webhook hot path.
+// The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved write survives power loss. Every
+// write (enqueues, claims, completions, failures, delivery marks, lease extensions) requested in the same
+// event-loop turn shares one transaction (group commit, src/store/group-commit.ts): one fsync for the batch
+// instead of one per write, and node:sqlite's synchronous fsync blocks the event loop once per turn at most.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
@@ -25,6 +26,7 @@ import type {
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
+import { commitWrites, isRead, type Outcome } from "./write-batch.ts";
 
 type Arg = SQLInputValue;
 
@@ -37,7 +39,7 @@ export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  readonly #enqueues = new GroupCommit<NewInboxItem, EnqueueResult>((items) => this.#insertInbound(items));
+  readonly #writes = new GroupCommit<() => unknown, Outcome>((ops) => commitWrites(this.#db, ops));
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -87,7 +89,7 @@ export class SqliteStore extends PortableStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#enqueues.flush();
+    this.#writes.flush();
     this.#closed = true;
     this.#db.close();
   }
@@ -127,28 +129,30 @@ export class SqliteStore extends PortableStore implements Store {
     return stmt.all(...values) as Row[];
   }
 
+  // A statement that writes (an upsert, a take) joins the group commit; a read runs at once.
   protected async one(q: Sql, args: unknown[]): Promise<Row | undefined> {
-    return this.#get(q, ...(args as Arg[]));
+    if (isRead(q)) return this.#get(q, ...(args as Arg[]));
+    return this.#write(() => this.#get(q, ...(args as Arg[])));
   }
 
   protected async all(q: Sql, args: unknown[]): Promise<Row[]> {
     return this.#all(q, ...(args as Arg[]));
   }
 
-  protected async changes(q: Sql, args: unknown[]): Promise<number> {
-    return this.#run(q, ...(args as Arg[]));
+  protected changes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#write(() => this.#run(q, ...(args as Arg[])));
   }
 
   protected async settled(): Promise<void> {
-    this.#enqueues.flush();
+    this.#writes.flush();
   }
 
-  protected async changeLane(q: Sql, args: unknown[]): Promise<boolean> {
-    return this.#tx(() => this.#changeLane(q, args as Arg[]));
+  protected changeLane(q: Sql, args: unknown[]): Promise<boolean> {
+    return this.#write(() => this.#changeLane(q, args as Arg[]));
   }
 
-  protected async changeLanes(q: Sql, args: unknown[]): Promise<number> {
-    return this.#tx(() => {
+  protected changeLanes(q: Sql, args: unknown[]): Promise<number> {
+    return this.#write(() => {
       const rows = this.#all(q, ...(args as Arg[]));
       for (const key of new Set(rows.map((r) => r.session_key as string))) this.#run(LANES.laneDue, key);
       return rows.length;
@@ -162,46 +166,37 @@ export class SqliteStore extends PortableStore implements Store {
     return true;
   }
 
-  // BEGIN IMMEDIATE takes the write lock up front, so two processes on one file never deadlock upgrading.
-  #tx<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      this.#db.exec("ROLLBACK");
-      throw err;
-    }
+  /**
+   * A write joins this turn's group commit; its promise settles with its own result once the shared
+   * transaction is durable (or with its own error: one failing write does not undo the others).
+   */
+  #write<T>(op: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return this.#writes.add(op).then((o) => (o.ok ? (o.value as T) : Promise.reject(o.error)));
   }
 
   // ---------------- inbox ----------------
 
   enqueueInbound(item: NewInboxItem): Promise<EnqueueResult> {
-    if (this.#closed) return Promise.reject(new Error("store is closed"));
-    return this.#enqueues.add(item);
+    return this.#write(() => this.#insertInbound(item));
   }
 
   // Row by row inside the group commit's one transaction: with a single in-process writer, a statement costs
   // microseconds and only the COMMIT's fsync is worth sharing (PostgreSQL instead sends the batch as one statement).
   // An item opens its lane (and wakes a claimer) only when the lane has no row yet: one behind unfinished
   // items of its lane is "queued", and nobody needs to look at that lane until its head moves.
-  #insertInbound(items: NewInboxItem[]): EnqueueResult[] {
+  #insertInbound(it: NewInboxItem): EnqueueResult {
     const now = Date.now();
-    return this.#tx(() => {
-      const insert = this.#cached(
-        `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      );
-      const open = this.#cached(
-        `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
-      );
-      return items.map((it) => {
-        if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
-          return "duplicate";
-        return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
-      });
-    });
+    const insert = this.#cached(
+      `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const open = this.#cached(
+      `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
+    );
+    if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
+      return "duplicate";
+    return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
   }
 
   /**
@@ -210,9 +205,9 @@ export class SqliteStore extends PortableStore implements Store {
    * so it is not looked at again before then; rounds go on until `limit` items or no lane is due.
    */
   async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
-    this.#enqueues.flush();
     if (limit <= 0) return [];
-    const rows = this.#tx(() => {
+    // Enqueues and completions of this turn that came first are in the same transaction, before the claim.
+    const rows = await this.#write(() => {
       const now = Date.now();
       const out: Row[] = [];
       const lease = this.#cached(
@@ -258,10 +253,10 @@ export class SqliteStore extends PortableStore implements Store {
    * writer at a time (BEGIN IMMEDIATE), so the read and the leases cannot race another claimer; PostgreSQL's
    * claim needs row and lane locks for that and is written separately.
    */
-  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Row[] {
-    const now = Date.now();
+  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Promise<Row[]> {
     const channelFilter = channels ? `AND i.channel IN (${channels.map(() => "?").join(",") || "''"})` : "";
-    return this.#tx(() => {
+    return this.#write(() => {
+      const now = Date.now();
       const rows = this.#cached(
         `SELECT i.${key} AS k FROM ${table} i
            WHERE i.state IN ('pending', 'leased')
@@ -280,8 +275,8 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
-    const now = Date.now();
-    return this.#tx(() => {
+    return this.#write(() => {
+      const now = Date.now();
       if (!this.#changeLane(SQL.completeInbound, [now, id, owner])) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
@@ -309,17 +304,17 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async enqueueOutbound(item: NewOutboxItem): Promise<{ id: number; inserted: boolean }> {
-    return this.#tx(() => this.#enqueueOutbound(item, Date.now()));
+    return this.#write(() => this.#enqueueOutbound(item, Date.now()));
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    return this.#claim("outbox", "id", opts).map(outboxFromRow);
+    return (await this.#claim("outbox", "id", opts)).map(outboxFromRow);
   }
 
   // ---------------- sessions and history ----------------
 
   async deleteSession(key: string): Promise<void> {
-    this.#tx(() => {
+    await this.#write(() => {
       this.#run(SQL.deleteMessages, key);
       this.#run(SQL.deleteMediaOf, key);
       this.#run(WS.deleteThreadMemories, key);
@@ -349,7 +344,7 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async appendMessages(messages: NewMessage[]): Promise<StoredMessage[]> {
-    return this.#tx(() => this.#appendMessages(messages));
+    return this.#write(() => this.#appendMessages(messages));
   }
 
   // An inbox item's kv effects, inside completeInbound's transaction.
@@ -361,9 +356,8 @@ export class SqliteStore extends PortableStore implements Store {
     finishedBefore: number;
     limit: number;
   }): Promise<{ inbox: number; outbox: number; kv: number; media: number }> {
-    this.#enqueues.flush();
     const { finishedBefore, limit } = opts;
-    return this.#tx(() => ({
+    return this.#write(() => ({
       inbox: this.#run(SQL.pruneInbox, finishedBefore, limit),
       outbox: this.#run(SQL.pruneOutbox, finishedBefore, limit),
       kv: this.#run(SQL.pruneKv, limit),
