@@ -76,6 +76,8 @@ export function runSingleton(
   const loop = (async () => {
     while (!stopped) {
       if (await keeper.acquire()) {
+        // stop() may have come while the take was in flight: it found nothing to abort, so do not start now.
+        if (stopped) break;
         const controller = new AbortController();
         current = controller;
         log.info({ lease: name, owner }, "singleton work started here");
