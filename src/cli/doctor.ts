@@ -3,9 +3,6 @@
 import type { Command } from "commander";
 import type { DoctorCheck } from "../channels/types.ts";
 import { ConfigError } from "../config/errors.ts";
-import { exitCode, formatReport } from "../doctor/report.ts";
-import { runDoctor } from "../doctor/run.ts";
-import { nodeVersionCheck } from "../doctor/system.ts";
 import { PluginLoadError } from "../plugins/loader.ts";
 import { readConfigWithPlugins } from "./context.ts";
 
@@ -15,6 +12,10 @@ export function registerDoctor(program: Command) {
     .description("check the config, host, store, agent and each channel's platform credentials, with fixes")
     .option("--json", "print the checks as JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      // Loaded when asked for: the checks pull in pg and every channel's client, which `start` must not load.
+      const { runDoctor } = await import("../doctor/run.ts");
+      const { nodeVersionCheck } = await import("../doctor/system.ts");
+      const { exitCode, formatReport } = await import("../doctor/report.ts");
       let checks: DoctorCheck[];
       try {
         const loaded = await readConfigWithPlugins(cmd);

@@ -44,8 +44,8 @@ export class FakeWhatsapp {
   readonly refused: { status: number; code: number; at: number }[] = [];
   /** Inbound media a test registered (addMedia), by media id. */
   readonly media = new Map<string, WaMedia>();
-  /** Every media lookup and download: the path and whether the right bearer token came with it. */
-  readonly mediaRequests: { path: string; authorized: boolean }[] = [];
+  /** Every media lookup and download: the path, the media id downloaded (mid) and whether the right token came. */
+  readonly mediaRequests: { path: string; mid?: string; authorized: boolean }[] = [];
   url = "";
   #rateLimit = { count: 0, code: 130429, skip: 0 };
   /**
@@ -177,7 +177,8 @@ export class FakeWhatsapp {
     fail: (s: number, c: number, m: string, type?: string) => void,
   ) {
     const authorized = req.headers.authorization === `Bearer ${this.token}`;
-    this.mediaRequests.push({ path: url.pathname, authorized });
+    const mid = url.searchParams.get("mid") ?? undefined;
+    this.mediaRequests.push({ path: url.pathname, ...(mid ? { mid } : {}), authorized });
     if (url.pathname === "/whatsapp_business/attachments/") {
       // The download URL: without the token Meta's CDN answers 401, for a deleted file 404.
       const file = this.media.get(url.searchParams.get("mid") ?? "");
