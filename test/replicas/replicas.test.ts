@@ -24,7 +24,8 @@ const replicas: ChildGateway[] = [];
 before(async () => {
   db = await createTestDatabase();
   // Replies take ~100 ms, so the victim is reliably holding inbox leases at the moment it is killed.
-  agent = await new FakeAgent({ chunkSize: 6, chunkDelayMs: 25 }).start();
+  // Answers take a few hundred ms, so the replica killed below still holds the leases it was seen holding.
+  agent = await new FakeAgent({ chunkSize: 6, chunkDelayMs: 60 }).start();
   telegram = await new FakeTelegram([BOT]).start();
 });
 after(async () => {
