@@ -15,7 +15,7 @@ import { FakeLine, lineId, lineMessageEvent, lineWebhookSignature } from "../fak
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { closeServer } from "../fakes/shared.ts";
 import { FakeTranscriptionServer } from "../fakes/transcription.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
@@ -40,16 +40,7 @@ let externalPng: Buffer;
 const limits = (maxBytes = 10_000_000) => ({ maxBytes, signal: AbortSignal.timeout(10_000) });
 
 /** Every inbound message handled and every reply sent. */
-const settled = () =>
-  waitFor(
-    async () => {
-      const i = await gw.gateway.store.inboxStats();
-      const o = await gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    },
-    15_000,
-    "inbox and outbox to settle",
-  );
+const settled = () => queuesDrained(gw.gateway.store, 15_000, "inbox and outbox to settle");
 
 /** Texts LINE delivered to a user or group, in order. */
 function textsTo(to: string): string[] {

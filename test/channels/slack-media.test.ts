@@ -11,7 +11,7 @@ import type { Attachment, InboundEvent } from "../../src/core/event.ts";
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeSlack, slackEventEnvelope, slackFileShareEvent, slackSignature } from "../fakes/slack.ts";
 import { FakeTranscriptionServer } from "../fakes/transcription.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
@@ -39,16 +39,7 @@ async function post(body: object) {
 }
 
 /** Every inbound message handled and every reply sent. */
-const settled = () =>
-  waitFor(
-    async () => {
-      const i = await gw.gateway.store.inboxStats();
-      const o = await gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    },
-    15_000,
-    "inbox and outbox to settle",
-  );
+const settled = () => queuesDrained(gw.gateway.store, 15_000, "inbox and outbox to settle");
 
 /**
  * Posts a file_share DM from Alice (in `channel`, a DM of hers) and returns the event the inbox committed, once

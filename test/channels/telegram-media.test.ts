@@ -14,7 +14,7 @@ import type { Attachment } from "../../src/core/event.ts";
 import { MediaTooLargeError } from "../../src/core/too-large.ts";
 import { imagesOf, textOf } from "../fakes/openai-agent.ts";
 import { FakeTranscriptionServer } from "../fakes/transcription.ts";
-import { waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 import { BOT, OTHER_BOT, setupTelegram, type TelegramSetup } from "./telegram-helpers.ts";
 
@@ -374,12 +374,7 @@ describe("telegram attachments end to end: update → worker → agent, and pict
     await whisper.stop();
   });
 
-  const settled = () =>
-    waitFor(async () => {
-      const i = await t.gw.gateway.store.inboxStats();
-      const o = await t.gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    }, 15_000);
+  const settled = () => queuesDrained(t.gw.gateway.store, 15_000);
   const requestFrom = (text: string) =>
     waitFor(
       () => t.agent.requests.find((r) => textOf(r.body.messages.at(-1)!.content).includes(text)),

@@ -19,7 +19,7 @@ import { FakeAgent, type FakeAgentRequest, imagesOf, textOf } from "../fakes/ope
 import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { FakeWechat, signedQuery, wechatMessageXml } from "../fakes/wechat.ts";
 import { makeAmr } from "../helpers/audio.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { channelTestExtension, testCommandPolicy, testPng } from "./extension.ts";
 
 const TOKEN = "wechat-media-token";
@@ -254,15 +254,7 @@ describe("WeChat media", () => {
   test("a rate limit on the image after the text went out: the retry sends the image, not the text again", async () => {
     const png = await testPng(12, 12);
     // Earlier messages' answers must not use up the one failure meant for this delivery.
-    await waitFor(
-      async () => {
-        const i = await gw.gateway.store.inboxStats();
-        const o = await gw.gateway.store.outboxStats();
-        return i.pending + i.leased + o.pending + o.leased === 0;
-      },
-      15_000,
-      "earlier deliveries done",
-    );
+    await queuesDrained(gw.gateway.store, 15_000, "earlier deliveries done");
     wechat.failNext = { count: 1, errcode: 45011, errmsg: "api minute-quota reach limit", after: 1 };
     await gw.gateway.deliver(
       { channel: "wechat", account: "default", conversationId: "openid_retry" },

@@ -10,7 +10,7 @@ import { FakeFileHost } from "../fakes/file-host.ts";
 import { FakeAgent, type FakeContentPart, textOf } from "../fakes/openai-agent.ts";
 import { FakeTranscriptionServer } from "../fakes/transcription.ts";
 import { makeAmr, makeWav, parseWav } from "../helpers/audio.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 
 const ffmpeg = await findFfmpeg();
@@ -66,12 +66,7 @@ describe("files and voice reach the agent as text or audio", () => {
     });
     assert.equal(res.status, 200);
   };
-  const settled = () =>
-    waitFor(async () => {
-      const i = await gw.gateway.store.inboxStats();
-      const o = await gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    });
+  const settled = () => queuesDrained(gw.gateway.store);
   const lastUserContent = () => agent.requests.at(-1)!.body.messages.at(-1)!.content;
   const repliesTo = (senderId: string) =>
     sent.filter((s) => s.to.conversationId === `dm-${senderId}`).map((s) => s.message.text);
@@ -169,12 +164,7 @@ describe("with agent.audioInput, voice goes to the agent as input_audio", () => 
     });
     assert.equal(res.status, 200);
   };
-  const settled = () =>
-    waitFor(async () => {
-      const i = await gw.gateway.store.inboxStats();
-      const o = await gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    });
+  const settled = () => queuesDrained(gw.gateway.store);
   const audioPart = () =>
     (agent.requests.at(-1)!.body.messages.at(-1)!.content as unknown as FakeContentPart[]).find(
       (p) => p.type === "input_audio",

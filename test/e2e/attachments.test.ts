@@ -9,7 +9,7 @@ import { channelModules } from "../../src/channels/registry.ts";
 import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeFileHost } from "../fakes/file-host.ts";
 import { FakeAgent, imagesOf, textOf } from "../fakes/openai-agent.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 import { makePdf } from "../helpers/pdf.ts";
 
 const sent: SentRecord[] = [];
@@ -56,12 +56,7 @@ describe("attachments reach the agent, pictures come back", () => {
     });
     assert.equal(res.status, 200);
   };
-  const settled = () =>
-    waitFor(async () => {
-      const i = await gw.gateway.store.inboxStats();
-      const o = await gw.gateway.store.outboxStats();
-      return i.pending + i.leased + o.pending + o.leased === 0;
-    });
+  const settled = () => queuesDrained(gw.gateway.store);
   const repliesTo = (senderId: string) =>
     sent.filter((s) => s.to.conversationId === `dm-${senderId}`).map((s) => s.message);
   const lastRequest = () => agent.requests.at(-1)!;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { channelModules } from "../../src/channels/registry.ts";
 import { dmChannelModule, type SentRecord } from "../fakes/dm-channel.ts";
 import { FakeAgent } from "../fakes/openai-agent.ts";
-import { startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
+import { queuesDrained, startTestGateway, type TestGateway, waitFor } from "../helpers/gateway.ts";
 
 const sent: SentRecord[] = [];
 for (const name of ["flood", "floodwin", "floodbot"]) channelModules[name] = dmChannelModule(name, sent);
@@ -51,16 +51,7 @@ describe("floods and limits", () => {
       .filter((s) => s.to.channel === channel && s.to.conversationId === `dm-${senderId}`)
       .map((s) => s.message.text);
   /** Everything ingested has been processed and every delivery has gone out. */
-  const settled = () =>
-    waitFor(
-      async () => {
-        const i = await gw.gateway.store.inboxStats();
-        const o = await gw.gateway.store.outboxStats();
-        return i.pending + i.leased + o.pending + o.leased === 0;
-      },
-      60_000,
-      "inbox and outbox drained",
-    );
+  const settled = () => queuesDrained(gw.gateway.store, 60_000, "inbox and outbox drained");
 
   it("a stranger's 30 unknown commands get at most 3 replies", async () => {
     for (let i = 0; i < 30; i++) await from("flood", "stranger", `/nonsense${i}`);

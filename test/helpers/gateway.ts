@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { Gateway, type GatewayExtension } from "../../src/gateway/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { installPlugins, pluginSpecsIn } from "../../src/plugins/loader.ts";
+import type { Store } from "../../src/store/types.ts";
 
 export interface TestGatewayOptions {
   /** Written to clawgate.json in the gateway's directory (server.port defaults to 0). */
@@ -110,4 +111,21 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Waits until every inbound event is handled and every delivery has gone out (nothing pending or leased). */
+export function queuesDrained(
+  store: Pick<Store, "inboxStats" | "outboxStats">,
+  timeoutMs = 10_000,
+  what = "inbox and outbox to drain",
+): Promise<true> {
+  return waitFor(
+    async () => {
+      const i = await store.inboxStats();
+      const o = await store.outboxStats();
+      return i.pending + i.leased + o.pending + o.leased === 0;
+    },
+    timeoutMs,
+    what,
+  );
 }
