@@ -2,13 +2,13 @@
 // a file larger than its cap fails the moment it crosses it, so an oversized upload is refused without being
 // read to the end or kept. Node's Request.formData() would buffer the whole body first; busboy is not a
 // dependency here. Pure: it reads from any async iterable of bytes.
+import { HttpError } from "../http/errors.ts";
 
-export class MultipartError extends Error {
-  readonly status: number;
+/** A body the reader refuses, with the HTTP status to answer (413 too large, 400 malformed). */
+export class MultipartError extends HttpError {
   constructor(status: number, message: string) {
-    super(message);
+    super(status, message);
     this.name = "MultipartError";
-    this.status = status;
   }
 }
 

@@ -63,15 +63,28 @@ export function chatAuthorizer(token: string | undefined, devices: DeviceRegistr
         caller: { kind: "device", deviceId: v.device.id, tokenId: v.tokenId, name: v.device.name },
       };
     }
-    if (token && presented && safeEqual(presented, token)) return { ok: true, caller: OPERATOR };
-    if (presented) failures.fail(ip);
-    return {
-      ok: false,
-      status: 401,
-      error: token
-        ? "web chat token required: send Authorization: Bearer <webchat.token>"
-        : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
-    };
+    return operatorToken(token, presented, failures, ip);
+  };
+}
+
+/**
+ * The web chat token's check, the last step of both authorizers: the operator, or 401 with what to do. A wrong
+ * token counts as a failed attempt from this address; a missing one is not a guess.
+ */
+function operatorToken(
+  token: string | undefined,
+  presented: string | undefined,
+  failures: FailureLimiter,
+  ip: string,
+): Authorization {
+  if (token && presented && safeEqual(presented, token)) return { ok: true, caller: OPERATOR };
+  if (presented) failures.fail(ip);
+  return {
+    ok: false,
+    status: 401,
+    error: token
+      ? "web chat token required: send Authorization: Bearer <webchat.token>"
+      : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
   };
 }
 
@@ -85,20 +98,11 @@ export function chatAuthorizer(token: string | undefined, devices: DeviceRegistr
 export function operatorAuthorizer(token: string | undefined): Authorize {
   const failures = new FailureLimiter(10, 60_000);
   return (req) => {
-    if (isLocalRequest(req)) return { ok: true };
+    if (isLocalRequest(req)) return { ok: true, caller: OPERATOR };
     const ip = req.socket.remoteAddress ?? "unknown";
     const blocked = failures.refusal(ip, "wrong web chat tokens from this address");
     if (blocked) return blocked;
-    const presented = bearerToken(req);
-    if (token && presented && safeEqual(presented, token)) return { ok: true };
-    if (presented) failures.fail(ip);
-    return {
-      ok: false,
-      status: 401,
-      error: token
-        ? "web chat token required: send Authorization: Bearer <webchat.token>"
-        : "the web chat is loopback-only until webchat.token (CLAWGATE_WEBCHAT_TOKEN) is set",
-    };
+    return operatorToken(token, bearerToken(req) ?? undefined, failures, ip);
   };
 }
 
