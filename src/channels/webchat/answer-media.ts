@@ -35,39 +35,49 @@ export class AnswerMedia {
 
   /** Keeps the pictures of one delivery answering `eventId`; a repeated delivery keeps nothing again. */
   async keep(sessionKey: string, eventId: string, deliveryKey: string, media: MediaItem[]): Promise<void> {
-    if (!media.length) return;
-    const expiresAtSec = Math.floor((Date.now() + this.#keepMs) / 1000);
+    if (!media.length || (await this.#kept(eventId))[deliveryKey]) return;
+    // The bytes are stored once; only the small record is retried when another writer got there first.
+    const saved = await this.#save(sessionKey, media);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const raw = await this.#store.kvGet(NAMESPACE, eventId);
       const kept: Record_ = raw ? JSON.parse(raw) : {};
-      if (kept[deliveryKey]) return;
-      const saved: KeptImage[] = [];
-      for (const m of media) {
-        const mime = normalizeMime(m.mime);
-        const id = await this.#files.save(Buffer.from(m.dataBase64, "base64"), {
-          mime,
-          owner: sessionKey,
-          name: m.filename,
-          expiresAtSec,
-        });
-        saved.push({ id, mime, filename: m.filename, ...(m.caption ? { caption: m.caption } : {}) });
-      }
+      if (kept[deliveryKey]) break;
       kept[deliveryKey] = saved;
       const value = JSON.stringify(kept);
       const written = raw
         ? await this.#store.kvCompareAndSet(NAMESPACE, eventId, raw, value, this.#keepMs)
         : await this.#store.kvSetIfAbsent(NAMESPACE, eventId, value, this.#keepMs);
       if (written) return;
-      for (const s of saved) await this.#files.delete(s.id);
     }
+    // Kept by another writer meanwhile, or every attempt lost: these copies are nobody's.
+    for (const s of saved) await this.#files.delete(s.id);
+  }
+
+  async #kept(eventId: string): Promise<Record_> {
+    const raw = await this.#store.kvGet(NAMESPACE, eventId);
+    return raw ? JSON.parse(raw) : {};
+  }
+
+  async #save(sessionKey: string, media: MediaItem[]): Promise<KeptImage[]> {
+    const expiresAtSec = Math.floor((Date.now() + this.#keepMs) / 1000);
+    const saved: KeptImage[] = [];
+    for (const m of media) {
+      const mime = normalizeMime(m.mime);
+      const id = await this.#files.save(Buffer.from(m.dataBase64, "base64"), {
+        mime,
+        owner: sessionKey,
+        name: m.filename,
+        expiresAtSec,
+      });
+      saved.push({ id, mime, filename: m.filename, ...(m.caption ? { caption: m.caption } : {}) });
+    }
+    return saved;
   }
 
   /** The pictures of the answers to `eventId` still kept, in the order they were delivered. */
   async history(eventId: string): Promise<FrameMedia[]> {
-    const raw = await this.#store.kvGet(NAMESPACE, eventId);
-    if (!raw) return [];
     const out: FrameMedia[] = [];
-    for (const images of Object.values(JSON.parse(raw) as Record_)) {
+    for (const images of Object.values(await this.#kept(eventId))) {
       for (const k of images) {
         const row = await this.#files.read(k.id);
         if (!row) continue;
