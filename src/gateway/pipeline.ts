@@ -294,18 +294,24 @@ export class Pipeline {
       turns > 0
         ? await s.store.listMessages(sessionKey, { generation: session.generation, last: turns * 4 })
         : [];
-    const noImages = (await s.store.kvGet(NO_IMAGES_NS, sessionKey)) !== undefined;
     // The new message goes last, so the picture budget is spent on it first.
-    const wired = await wireTurns(
-      [
-        ...earlier
-          .filter((m) => (m.role === "user" || m.role === "assistant") && m.eventId !== event.id)
-          .slice(-turns * 2)
-          .map((m) => ({ role: m.role as "user" | "assistant", text: m.content, parts: m.parts })),
-        { role: "user", text: event.text, parts },
-      ],
-      { media: s.media, transport: s.config.agent.imageTransport, noImages, fresh },
-    );
+    const turnsToWire = [
+      ...earlier
+        .filter((m) => (m.role === "user" || m.role === "assistant") && m.eventId !== event.id)
+        .slice(-turns * 2)
+        .map((m) => ({ role: m.role as "user" | "assistant", text: m.content, parts: m.parts })),
+      { role: "user" as const, text: event.text, parts },
+    ];
+    // Whether this model refused pictures matters only when a turn carries one: most turns skip the read.
+    const noImages =
+      turnsToWire.some((t) => t.parts?.some((p) => p.type === "image")) &&
+      (await s.store.kvGet(NO_IMAGES_NS, sessionKey)) !== undefined;
+    const wired = await wireTurns(turnsToWire, {
+      media: s.media,
+      transport: s.config.agent.imageTransport,
+      noImages,
+      fresh,
+    });
     const current = wired.pop();
     const history: ChatTurn[] = wired;
     const content = Array.isArray(current?.content) ? current.content : undefined;

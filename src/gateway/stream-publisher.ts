@@ -40,6 +40,8 @@ export class StreamPublisher {
 
   /** A message from an earlier attempt at this event (crash and retry): keep editing it instead of a new one. */
   async resume(): Promise<void> {
+    // Only an editing publisher records a message (#push): elsewhere there is nothing to read.
+    if (hasLivePreview(this.#adapter) || !this.#adapter.capabilities.edit || !this.#adapter.edit) return;
     this.#messageId = await this.#store.kvGet(STREAM_NS, this.#eventId);
   }
 

@@ -152,6 +152,94 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("applies a completion's effects as written one by one: generations, parts, repeated keys, a second session", async () => {
+      const s = await makeStore();
+      try {
+        const t = "webchat:default:gen";
+        await s.appendMessages([{ sessionKey: t, role: "user", content: "before the reset" }]);
+        await s.resetSession(t);
+        await s.enqueueOutbound({
+          idempotencyKey: "reply:known",
+          sessionKey: t,
+          channel: "webchat",
+          account: "default",
+          payload: "first",
+        });
+        await s.enqueueInbound(item("e1", t));
+        await s.claimInbound({ owner: "w", leaseMs: 10_000, limit: 1 });
+        const parts = [{ type: "image" as const, mediaId: "m-1", mime: "image/png", name: "a.png" }];
+        const ok = await s.completeInbound("e1", "w", {
+          messages: [
+            {
+              sessionKey: t,
+              role: "user",
+              content: "a photo",
+              eventId: "e1",
+              author: "Ann",
+              parts,
+              createdAt: 1000,
+            },
+            {
+              sessionKey: "webchat:default:other",
+              role: "system",
+              content: "noted elsewhere",
+              createdAt: 1500,
+            },
+            { sessionKey: t, role: "assistant", content: "x".repeat(300), eventId: "e1", createdAt: 2000 },
+          ],
+          outbox: ["reply:known", "reply:new", "reply:new"].map((idempotencyKey, i) => ({
+            idempotencyKey,
+            sessionKey: t,
+            channel: "webchat",
+            account: "default",
+            payload: `second ${i}`,
+            eventId: "e1",
+          })),
+          kv: [
+            { namespace: "n", key: "k", value: "old" },
+            { namespace: "n", key: "k", value: "new", ttlMs: 60_000 },
+            { namespace: "n", key: "forever", value: "v", ttlMs: 0 },
+          ],
+        });
+        assert.equal(ok, true);
+        const session = await s.getSession(t);
+        assert.equal(session?.generation, 2);
+        const now = await s.listMessages(t, { generation: 2 });
+        assert.deepEqual(
+          now.map((m) => [m.role, m.content.length, m.eventId, m.author, m.generation]),
+          [
+            ["user", 7, "e1", "Ann", 2],
+            ["assistant", 300, "e1", null, 2],
+          ],
+          "both messages in the session's current generation, in order",
+        );
+        assert.deepEqual(now[0]?.parts, parts);
+        assert.equal(now[1]?.parts, null);
+        assert.equal((await s.listMessages(t)).length, 3, "the earlier generation's message is kept");
+        assert.equal(session?.lastMessage, "x".repeat(200), "the session shows its last message, cut");
+        assert.equal(session?.updatedAt, 2000);
+        assert.deepEqual(
+          (await s.listMessages("webchat:default:other")).map((m) => m.content),
+          ["noted elsewhere"],
+        );
+        assert.equal(
+          (await s.findOutboundByKey("reply:known"))?.payload,
+          "first",
+          "a known key is not replaced",
+        );
+        assert.equal(
+          (await s.findOutboundByKey("reply:new"))?.payload,
+          "second 1",
+          "the first of a repeated key wins",
+        );
+        assert.equal(await s.kvGet("n", "k"), "new", "the last write of a key wins");
+        assert.equal(await s.kvGet("n", "forever"), "v");
+        assert.equal((await s.listOutbound({ sessionKey: t })).length, 2);
+      } finally {
+        await s.close();
+      }
+    });
+
     it("retries with backoff and dead-letters; an operator can retry a dead item", async () => {
       const s = await makeStore();
       try {

@@ -183,9 +183,9 @@ export class LineAdapter implements ChannelAdapter {
     const age = Date.now() - at;
     const store = this.#ctx.store;
     const owner = key ?? `unkeyed:${randomUUID()}`;
-    let state = parseTokenState(await store.kvGet(TOKEN_NS, token));
-    if (!state) {
-      if (age > REPLY_TOKEN_MAX_AGE_MS) return this.#push(to, part, key, 0);
+    // Claim first: on a first attempt nothing is recorded yet, so one write decides it; only a retry, or a
+    // second delivery of the same event, reads what an earlier one recorded.
+    if (age <= REPLY_TOKEN_MAX_AGE_MS) {
       const claimed = await store.kvSetIfAbsent(
         TOKEN_NS,
         token,
@@ -193,8 +193,8 @@ export class LineAdapter implements ChannelAdapter {
         TOKEN_STATE_TTL_MS,
       );
       if (claimed) return this.#reply(token, at, owner, to, part, key, false);
-      state = parseTokenState(await store.kvGet(TOKEN_NS, token));
     }
+    const state = parseTokenState(await store.kvGet(TOKEN_NS, token));
     // Another delivery answering the same event took the token: it is spent for us.
     if (!state || state.owner !== owner) return this.#push(to, part, key, 0);
     if (state.step === "sent") return state.messageId;

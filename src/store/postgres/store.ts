@@ -22,6 +22,7 @@ import type {
   StoredMessage,
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
+import { COMPLETE_INBOUND, completeInboundValues } from "./complete.ts";
 import {
   DELETE_EMPTY_LANES,
   INSERT_INBOUND,
@@ -253,16 +254,10 @@ export class PostgresStore extends PortableStore implements Store {
     });
   }
 
+  /** One autocommitted statement with all its effects (complete.ts): one round trip per answered message. */
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
-    const now = Date.now();
-    return this.#tx(async (c) => {
-      if (!(await this.changeLane(SQL.completeInbound, [now, id, owner], c))) return false;
-      if (effects.messages?.length) await this.#appendMessages(c, effects.messages);
-      for (const o of effects.outbox ?? []) await this.#enqueueOutbound(c, o, now);
-      for (const kv of effects.kv ?? [])
-        await this.#q(SQL.kvSet, [kv.namespace, kv.key, kv.value, kv.ttlMs || null], c);
-      return true;
-    });
+    const row = await this.#one(COMPLETE_INBOUND, completeInboundValues(id, owner, effects, Date.now()));
+    return row?.done === true;
   }
 
   // ---------------- outbox ----------------
