@@ -9,6 +9,7 @@ import { PortableStore } from "../portable.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
 import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
+import { isRead } from "../sqlite/write-batch.ts";
 import type {
   ClaimOptions,
   EnqueueResult,
@@ -31,6 +32,7 @@ import {
   withLaneDue,
 } from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
+import { StatementBatch } from "./statement-batch.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
 const { NOW_MS } = SQL;
@@ -53,6 +55,9 @@ export class PostgresStore extends PortableStore implements Store {
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
   readonly #enqueues = new GroupCommit<NewInboxItem, EnqueueResult>((items) => this.#insertInbound(items));
+  /** Group commits (statement-batch.ts): writes of their own, and reads, each in their own batches. */
+  readonly #writes: StatementBatch;
+  readonly #reads: StatementBatch;
   #closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -75,6 +80,8 @@ export class PostgresStore extends PortableStore implements Store {
     });
     // An idle connection dying (server restart, network) must not crash the process; the next query reconnects.
     this.#pool.on("error", (err) => opts.onError?.(err));
+    this.#writes = new StatementBatch(this.#pool);
+    this.#reads = new StatementBatch(this.#pool);
   }
 
   async migrate(): Promise<void> {
@@ -113,6 +120,8 @@ export class PostgresStore extends PortableStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#enqueues.settled();
+    await this.#writes.settled();
+    await this.#reads.settled();
     await this.#pool.end();
   }
 
@@ -145,28 +154,40 @@ export class PostgresStore extends PortableStore implements Store {
     return (await this.#q(q, values, c)).rows[0];
   }
 
-  protected async all(q: Sql, values: unknown[]): Promise<Row[]> {
-    return (await this.#q(q, values)).rows;
+  /** A write of its own (not inside a transaction of ours): it joins the group commit (write-batch.ts). */
+  #write(q: Sql, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return this.#writes.run(q, SQL.postgresText(q), values);
   }
 
-  protected one(q: Sql, values: unknown[]): Promise<Row | undefined> {
-    return this.#one(q, values);
+  #read(q: Sql, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return this.#reads.run(q, SQL.postgresText(q), values);
+  }
+
+  protected async all(q: Sql, values: unknown[]): Promise<Row[]> {
+    return (await this.#read(q, values)).rows;
+  }
+
+  protected async one(q: Sql, values: unknown[]): Promise<Row | undefined> {
+    return (await (isRead(q) ? this.#read(q, values) : this.#write(q, values))).rows[0];
   }
 
   protected async changes(q: Sql, values: unknown[]): Promise<number> {
-    return (await this.#q(q, values)).rowCount ?? 0;
+    return (await this.#write(q, values)).rowCount ?? 0;
   }
 
-  protected settled(): Promise<void> {
-    return this.#enqueues.settled();
+  protected async settled(): Promise<void> {
+    await this.#enqueues.settled();
+    await this.#writes.settled();
   }
 
-  protected async changeLane(q: Sql, values: unknown[], c: Queryable = this.#pool): Promise<boolean> {
-    return (await this.#q(laneDue(q), values, c)).rowCount === 1;
+  protected async changeLane(q: Sql, values: unknown[]): Promise<boolean> {
+    return (await this.#write(laneDue(q), values)).rowCount === 1;
   }
 
   protected async changeLanes(q: Sql, values: unknown[]): Promise<number> {
-    return (await this.#q(laneDue(q), values)).rowCount ?? 0;
+    return (await this.#write(laneDue(q), values)).rowCount ?? 0;
   }
 
   // ---------------- inbox ----------------
@@ -256,8 +277,11 @@ export class PostgresStore extends PortableStore implements Store {
 
   /** One autocommitted statement with all its effects (complete.ts): one round trip per answered message. */
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
-    const row = await this.#one(COMPLETE_INBOUND, completeInboundValues(id, owner, effects, Date.now()));
-    return row?.done === true;
+    const { rows } = await this.#write(
+      COMPLETE_INBOUND,
+      completeInboundValues(id, owner, effects, Date.now()),
+    );
+    return rows[0]?.done === true;
   }
 
   // ---------------- outbox ----------------
