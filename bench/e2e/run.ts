@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { FakeLine, lineId, lineTextEvent, lineWebhookSignature } from "../../test/fakes/line.ts";
 import { startChildGateway, tempDir } from "../../test/helpers/gateway.ts";
 import { createTestDatabase } from "../../test/helpers/postgres.ts";
+import { postgresBackendsCpuMs, processCpuMs } from "./cpu.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +37,8 @@ const execArgv = args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}
 
 interface System {
   webhookUrl: string;
+  /** CPU used so far by the system under test (its process, and its database's backends), in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -74,7 +77,7 @@ async function startSystem(target: string, agentUrl: string, line: FakeLine): Pr
       LINE_TOKEN: line.token,
       DB: join(dir, "baseline.db"),
     });
-    return { webhookUrl: url, stop: () => stopChild(child) };
+    return { webhookUrl: url, cpuMs: () => processCpuMs(child.pid), stop: () => stopChild(child) };
   }
   const db = target === "postgres" ? await createTestDatabase("clawgate_bench_e2e") : undefined;
   const gw = await startChildGateway({
@@ -95,6 +98,7 @@ async function startSystem(target: string, agentUrl: string, line: FakeLine): Pr
   });
   return {
     webhookUrl: `${gw.url}/line/webhook`,
+    cpuMs: () => processCpuMs(gw.proc.pid) + (db ? postgresBackendsCpuMs(db.name) : 0),
     stop: async () => {
       await gw.kill("SIGTERM");
       await db?.drop();
@@ -107,6 +111,7 @@ interface RoundResult {
   answeredPerSec: number;
   p50: number;
   p99: number;
+  cpuPerAnswer: number;
   lost: number;
   duplicated: number;
   refused: number;
@@ -121,6 +126,7 @@ async function round(target: string, agentUrl: string): Promise<RoundResult> {
     let next = 0;
     let refused = 0;
     const started = performance.now();
+    const cpuBefore = system.cpuMs();
     const driver = async () => {
       while (next < MESSAGES) {
         const i = next++;
@@ -155,6 +161,7 @@ async function round(target: string, agentUrl: string): Promise<RoundResult> {
       else if (performance.now() - quietSince > 10_000) break;
       await new Promise((r) => setTimeout(r, 20));
     }
+    const cpuUsed = system.cpuMs() - cpuBefore;
     const perMessage = new Map<string, number>();
     const latencies: number[] = [];
     const epoch = Date.now() - performance.now();
@@ -177,6 +184,7 @@ async function round(target: string, agentUrl: string): Promise<RoundResult> {
       answeredPerSec: perMessage.size / ((last - started) / 1000),
       p50: pct(0.5),
       p99: pct(0.99),
+      cpuPerAnswer: cpuUsed / Math.max(1, perMessage.size),
       lost: MESSAGES - perMessage.size,
       duplicated: [...perMessage.values()].reduce((n, c) => n + c - 1, 0),
       refused,
@@ -196,7 +204,8 @@ try {
       results.push(res);
       console.log(
         `round ${r + 1} ${target.padEnd(9)} ${res.answeredPerSec.toFixed(0).padStart(6)} answered/s  ` +
-          `p50 ${res.p50.toFixed(0)} ms  p99 ${res.p99.toFixed(0)} ms  lost ${res.lost}  duplicated ${res.duplicated}`,
+          `p50 ${res.p50.toFixed(0)} ms  p99 ${res.p99.toFixed(0)} ms  CPU ${res.cpuPerAnswer.toFixed(2)} ms/answer  ` +
+          `lost ${res.lost}  duplicated ${res.duplicated}`,
       );
     }
   }
@@ -213,7 +222,8 @@ console.log(
       .map((l) => l.toFixed(2))
       .join(" ")}`,
 );
-console.log("target     answered/s   ratio to baseline   p50 ms   p99 ms");
+const cpu = (t: string) => median(results.filter((r) => r.target === t).map((r) => r.cpuPerAnswer));
+console.log("target     answered/s   ratio to baseline   p50 ms   p99 ms   CPU ms/answer");
 for (const t of new Set(results.map((r) => r.target))) {
   const rs = results.filter((r) => r.target === t);
   console.log(
@@ -222,11 +232,14 @@ for (const t of new Set(results.map((r) => r.target))) {
         .toFixed(0)
         .padStart(6)}   ${median(rs.map((r) => r.p99))
         .toFixed(0)
-        .padStart(6)}`,
+        .padStart(6)}   ${cpu(t).toFixed(2).padStart(13)}`,
   );
 }
 if (rate("sqlite") && rate("postgres"))
-  console.log(`postgres / sqlite: ${(rate("postgres") / rate("sqlite")).toFixed(2)}`);
+  console.log(
+    `postgres / sqlite: ${(rate("postgres") / rate("sqlite")).toFixed(2)} in answers per second; ` +
+      `${(cpu("sqlite") / cpu("postgres")).toFixed(2)} in answers per CPU second (gateway and its database backends)`,
+  );
 const bad = results.filter((r) => r.lost || r.duplicated || r.refused);
 if (bad.length) {
   for (const r of bad)
