@@ -26,6 +26,8 @@ after(async () => {
 function countingPool(max = 4): { pool: pg.Pool; queries: () => number } {
   const pool = new pg.Pool({ connectionString: db.url, max });
   pools.push(pool);
+  // The database is dropped WITH (FORCE) at the end: an idle connection ended by that is not a failure.
+  pool.on("error", () => {});
   let sent = 0;
   pool.on("connect", (client) => {
     const query = client.query.bind(client) as (...a: unknown[]) => unknown;
@@ -56,8 +58,7 @@ describe("postgres group commit", () => {
       results.map((r) => r.rows[0]),
       Array.from({ length: 50 }, (_, i) => ({ k: `one-${i}`, v: `v${i}`, n: String(i), tags: [`t${i}`] })),
     );
-    // PREPARE once on the connection, then the 50 writes as one Query message.
-    assert.ok(queries() - before <= 2, `${queries() - before} round trips for 50 writes`);
+    assert.equal(queries() - before, 1, "the 50 writes as one Query message");
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM t WHERE k LIKE 'one-%'`);
     assert.equal(rows[0].n, 50);
   });
