@@ -124,6 +124,28 @@ describe("postgres group commit", () => {
     c.release();
   });
 
+  it("refuses text with a NUL byte on its own, without cutting its batch short", async () => {
+    const { pool } = countingPool();
+    const batch = new StatementBatch(pool);
+    const outcomes = await Promise.allSettled([
+      run(batch, INSERT, ["nul-1", "before", 1, null]),
+      run(batch, INSERT, ["nul-2", "a\u0000'; DELETE FROM t; --", 2, null]),
+      run(batch, INSERT, ["nul-3", "after", 3, ["x\u0000"]]),
+      run(batch, INSERT, ["nul-4", "last", 4, null]),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ["fulfilled", "rejected", "rejected", "fulfilled"],
+    );
+    const { rows } = await pool.query(`SELECT k FROM t WHERE k LIKE 'nul-%' ORDER BY k`);
+    assert.deepEqual(rows, [{ k: "nul-1" }, { k: "nul-4" }]);
+    assert.equal(
+      (await pool.query(`SELECT count(*)::int AS n FROM t`)).rows[0].n > 4,
+      true,
+      "nothing deleted",
+    );
+  });
+
   it("gives writes whose values are bytes to the pool on their own", async () => {
     const { pool } = countingPool();
     const batch = new StatementBatch(pool);

@@ -131,9 +131,15 @@ function statement(w: Write): string {
 
 function literable(v: unknown): boolean {
   if (v === null || v === undefined) return true;
-  if (Array.isArray(v)) return v.every((e) => e === null || ["string", "number"].includes(typeof e));
-  return ["string", "number", "boolean", "bigint"].includes(typeof v);
+  if (Array.isArray(v)) return v.every((e) => e === null || typeof e === "number" || safeText(e));
+  return typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" || safeText(v);
 }
+
+/**
+ * A Query message is a NUL-terminated string: text holding a NUL byte goes as a parameter on its own, where
+ * PostgreSQL refuses it with its own error, instead of cutting the batch short.
+ */
+const safeText = (v: unknown) => typeof v === "string" && !v.includes("\0");
 
 /** Quoted even for numbers: an untyped literal takes its type from the statement, as a parameter does. */
 function literal(v: unknown): string {
