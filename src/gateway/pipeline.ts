@@ -288,12 +288,11 @@ export class Pipeline {
   ): Promise<PipelineOutcome> {
     const s = this.#services;
     const adapter = s.adapter(event.channel, event.account)!;
-    const session = await s.store.touchSession(sessionKey, event.text.slice(0, 60));
     const turns = s.config.agent.historyTurns;
-    const earlier =
-      turns > 0
-        ? await s.store.listMessages(sessionKey, { generation: session.generation, last: turns * 4 })
-        : [];
+    const { messages: earlier } = await s.store.sessionHistory(sessionKey, {
+      title: event.text.slice(0, 60),
+      last: turns * 4,
+    });
     // The new message goes last, so the picture budget is spent on it first.
     const turnsToWire = [
       ...earlier

@@ -167,6 +167,15 @@ export abstract class PortableStore {
     return sessionFromRow((await this.one(SQL.ensureSession, [key, title ?? null, Date.now()]))!);
   }
 
+  async sessionHistory(
+    key: string,
+    { title, last }: { title?: string; last: number },
+  ): Promise<{ session: SessionInfo; messages: StoredMessage[] }> {
+    const session = await this.touchSession(key, title);
+    const messages = last > 0 ? await this.listMessages(key, { generation: session.generation, last }) : [];
+    return { session, messages };
+  }
+
   async resetSession(key: string): Promise<SessionInfo> {
     return sessionFromRow((await this.one(SQL.resetSession, [key, Date.now()]))!);
   }

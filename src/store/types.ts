@@ -213,6 +213,14 @@ export interface Store {
   getSession(key: string): Promise<SessionInfo | undefined>;
   /** Creates the session if needed; sets the title only when it has none. */
   touchSession(key: string, title?: string): Promise<SessionInfo>;
+  /**
+   * touchSession, then the `last` newest messages of the session's current generation, oldest first: what a
+   * conversation turn reads before it asks the agent (one round trip on PostgreSQL when the session exists).
+   */
+  sessionHistory(
+    key: string,
+    opts: { title?: string; last: number },
+  ): Promise<{ session: SessionInfo; messages: StoredMessage[] }>;
   /** Starts a fresh generation: earlier messages stay visible but are no longer sent as context. */
   resetSession(key: string): Promise<SessionInfo>;
   listSessions(filter: { prefix?: string; limit?: number }): Promise<SessionInfo[]>;

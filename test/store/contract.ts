@@ -240,6 +240,46 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("sessionHistory: creates and titles a session, then reads the current generation's newest turns in order", async () => {
+      const s = await makeStore();
+      try {
+        const fresh = await s.sessionHistory("w:d:h", { title: "First words", last: 4 });
+        assert.equal(fresh.session.title, "First words");
+        assert.deepEqual(fresh.messages, []);
+        await s.appendMessages([{ sessionKey: "w:d:h", role: "user", content: "old generation" }]);
+        await s.resetSession("w:d:h");
+        const parts = [{ type: "image" as const, mediaId: "p", mime: "image/png" }];
+        await s.appendMessages(
+          Array.from({ length: 6 }, (_, i) => ({
+            sessionKey: "w:d:h",
+            role: (i % 2 ? "assistant" : "user") as "assistant" | "user",
+            content: `m${i} it's "quoted" \\ ünï`,
+            eventId: `e${i}`,
+            ...(i === 5 ? { parts } : {}),
+          })),
+        );
+        const { session, messages } = await s.sessionHistory("w:d:h", { title: "ignored", last: 3 });
+        assert.equal(session.generation, 2);
+        assert.equal(session.title, "First words", "an existing title is kept");
+        assert.deepEqual(messages, await s.listMessages("w:d:h", { generation: 2, last: 3 }));
+        assert.deepEqual(
+          messages.map((m) => m.eventId),
+          ["e3", "e4", "e5"],
+        );
+        assert.deepEqual(messages[2]?.parts, parts);
+        assert.equal(typeof messages[0]?.id, "number");
+        assert.equal(typeof messages[0]?.createdAt, "number");
+        assert.deepEqual((await s.sessionHistory("w:d:h", { last: 0 })).messages, []);
+        await s.touchSession("w:d:untitled");
+        assert.equal(
+          (await s.sessionHistory("w:d:untitled", { title: "Now titled", last: 2 })).session.title,
+          "Now titled",
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
     it("retries with backoff and dead-letters; an operator can retry a dead item", async () => {
       const s = await makeStore();
       try {

@@ -6,7 +6,7 @@ import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
 import { runMigrations } from "../migrate.ts";
 import { PortableStore } from "../portable.ts";
-import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
+import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import { isRead } from "../sqlite/write-batch.ts";
@@ -19,6 +19,7 @@ import type {
   NewMessage,
   NewOutboxItem,
   OutboxItem,
+  SessionInfo,
   Store,
   StoredMessage,
 } from "../types.ts";
@@ -349,6 +350,17 @@ export class PostgresStore extends PortableStore implements Store {
     return this.#tx((c) => this.#appendMessages(c, messages));
   }
 
+  /** The session and its recent history in one read; a session still to create (or to title) goes the long way. */
+  override async sessionHistory(
+    key: string,
+    opts: { title?: string; last: number },
+  ): Promise<{ session: SessionInfo; messages: StoredMessage[] }> {
+    const row = (await this.#read(SESSION_HISTORY, [key, Math.max(0, opts.last)])).rows[0];
+    if (!row || (row.title === null && opts.title)) return super.sessionHistory(key, opts);
+    const history = (row.history ?? []) as Row[];
+    return { session: sessionFromRow(row), messages: history.map(messageFromRow) };
+  }
+
   // ---------------- retention ----------------
 
   async prune(opts: {
@@ -370,6 +382,16 @@ export class PostgresStore extends PortableStore implements Store {
 }
 
 const LEASE_HEADS = leaseHeads(SQL.COLUMNS.inbox);
+
+/** $1 key, $2 how many of the newest messages: the session row with them as JSON, oldest first. */
+const SESSION_HISTORY: Sql = {
+  text: `SELECT s.*, (
+      SELECT COALESCE(json_agg(m ORDER BY m.id), '[]'::json) FROM (
+        SELECT * FROM messages WHERE session_key = s.key AND generation = s.generation ORDER BY id DESC LIMIT $2
+      ) m
+    ) AS history
+    FROM sessions s WHERE s.key = $1`,
+};
 
 /** Each lane-changing inbox statement, wrapped once (the wrapped text is what PostgreSQL prepares). */
 const wrapped = new Map<Sql, Sql>();
