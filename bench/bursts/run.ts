@@ -145,7 +145,13 @@ if (loopStatsFile) {
     p99: number;
     max: number;
     blocks: { at: number; ms: number; cpuMs: number }[];
+    cpuAt: { at: number; cpuMs: number }[];
   };
+  const cpuBy = (t: number) => stats.cpuAt.findLast((c) => c.at <= t)?.cpuMs ?? 0;
+  const burstCpu = cpuBy(burstTo) - cpuBy(burstFrom);
+  console.log(
+    `gateway main-thread CPU while the burst drained: ${Math.round(burstCpu)} ms, ${(burstCpu / EVENTS).toFixed(2)} ms per event`,
+  );
   const during = stats.blocks.filter((b) => b.at >= burstFrom && b.at <= burstTo);
   console.log(
     `gateway event loop delay (whole run): p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}, max ${ms(stats.max)}`,
