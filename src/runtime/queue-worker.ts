@@ -65,19 +65,23 @@ export class QueueWorker<T> {
     while (this.#running) {
       // Let I/O in between batches: with a store that answers synchronously (SQLite), claims and items that
       // need no network would otherwise chain in microtasks and starve every HTTP request, /healthz included,
-      // until the whole backlog is drained. Right after a claim there is no need: it waited for its commit (the
-      // next turn's group commit on SQLite, a round trip on PostgreSQL), and waiting another turn would halve
-      // how fast a backlog is claimed a few items at a time.
+      // until the whole backlog is drained. Not again after a claim that already waited a turn (for SQLite's group
+      // commit, PostgreSQL's round trip): another would halve how fast a backlog is claimed a few items at a time.
       if (yieldFirst) await new Promise<void>((resolve) => setImmediate(resolve));
       yieldFirst = true;
       if (!this.#running) break;
       const free = this.#o.concurrency - this.#inflight.size;
       const asked = Math.min(free, this.#o.claimPerTurn ?? 8);
       let claimed: T[] = [];
+      let claimWaitedATurn = false;
       if (free > 0) {
         this.#notified = false;
+        const turn = setImmediate(() => {
+          claimWaitedATurn = true;
+        });
         try {
           claimed = await this.#o.claim(asked);
+          clearImmediate(turn);
         } catch (err) {
           this.#o.log.error({ err, queue: this.#o.name }, "claim failed");
         }
@@ -86,7 +90,7 @@ export class QueueWorker<T> {
       if (!this.#running) break;
       // All asked for were there: more may be, so claim again.
       if (claimed.length > 0 && claimed.length === asked) {
-        yieldFirst = false;
+        yieldFirst = !claimWaitedATurn;
         continue;
       }
       if (this.#notified && free > 0) continue;

@@ -81,3 +81,36 @@ it("queue worker: a backlog larger than a claim drains completely, each item pro
     Array.from({ length: 250 }, (_, i) => i),
   );
 });
+
+it("queue worker: a claim that answers at once (no commit to wait for) still lets other work run between claims", async () => {
+  const { claim } = backlog(10_000);
+  const done: number[] = [];
+  let drained!: () => void;
+  const all = new Promise<void>((r) => {
+    drained = r;
+  });
+  const worker = new QueueWorker<number>({
+    name: "test",
+    concurrency: 64,
+    claimPerTurn: 8,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    claim,
+    process: async (item) => {
+      done.push(item);
+      if (done.length === 10_000) drained();
+    },
+  });
+  worker.start();
+  let processedBeforeOtherWork = -1;
+  setImmediate(() => {
+    processedBeforeOtherWork = done.length;
+  });
+  await all;
+  await worker.stop();
+  assert.ok(
+    processedBeforeOtherWork >= 0 && processedBeforeOtherWork < 10_000,
+    `other work ran after ${processedBeforeOtherWork} items`,
+  );
+});
