@@ -4,15 +4,25 @@
 // acknowledgement of a message on another channel (the web chat's POST, committed before its 202). The baseline
 // in the same run is the same two measurements with the gateway idle. Prints p50/p99 for both phases.
 //
-//   npm run bench:bursts -- [--events 5000] [--probes 200]
+//   npm run bench:bursts -- [--events 5000] [--probes 200] [--loop-stats] [--cpu-prof]
+//
+// --loop-stats loads bench/bursts/loop-monitor.ts into the gateway and prints how long its event loop was
+// blocked; --cpu-prof writes the gateway's CPU profile to bench-profiles/.
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FakeLine, lineId, lineTextEvent, lineWebhookSignature } from "../../test/fakes/line.ts";
 import { FakeAgent } from "../../test/fakes/openai-agent.ts";
-import { startChildGateway, waitFor } from "../../test/helpers/gateway.ts";
+import { startChildGateway, tempDir, waitFor } from "../../test/helpers/gateway.ts";
 
 const { values: args } = parseArgs({
-  options: { events: { type: "string", default: "5000" }, probes: { type: "string", default: "200" } },
+  options: {
+    events: { type: "string", default: "5000" },
+    probes: { type: "string", default: "200" },
+    "loop-stats": { type: "boolean", default: false },
+    "cpu-prof": { type: "boolean", default: false },
+  },
 });
 const EVENTS = Number(args.events);
 const PROBES = Number(args.probes);
@@ -22,6 +32,12 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))]!;
 };
+
+const loopStatsFile = args["loop-stats"] ? join(tempDir("clawgate-bench-bursts-"), "loop.json") : undefined;
+const nodeOptions = [
+  ...(loopStatsFile ? [`--import=${join(import.meta.dirname, "loop-monitor.ts")}`] : []),
+  ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(process.cwd(), "bench-profiles")}`] : []),
+];
 
 const line = await new FakeLine().start();
 const agent = await new FakeAgent({ noStream: true }).start();
@@ -38,6 +54,10 @@ const gw = await startChildGateway({
         bodyLimitBytes: 8 * 1024 * 1024,
       },
     },
+  },
+  env: {
+    ...(nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(" ") } : {}),
+    ...(loopStatsFile ? { LOOP_STATS_FILE: loopStatsFile } : {}),
   },
 });
 
@@ -63,6 +83,10 @@ async function probe(health: number[], acks: number[]) {
   );
 }
 
+// A second after it is ready, the gateway gives back its start-up memory with one full collection
+// (src/runtime/startup-memory.ts), a pause of 50–150 ms; the probes measure the gateway after that.
+await new Promise((r) => setTimeout(r, 1500));
+
 // Idle baseline.
 const idle = { health: [] as number[], acks: [] as number[] };
 for (let i = 0; i < PROBES; i++) await probe(idle.health, idle.acks);
@@ -78,6 +102,7 @@ const events = Array.from({ length: EVENTS }, (_, i) =>
 );
 const body = JSON.stringify({ destination: "Ubench", events });
 const webhookStarted = performance.now();
+const burstFrom = Date.now();
 const ack = await fetch(`${gw.url}/line/webhook`, {
   method: "POST",
   headers: { "content-type": "application/json", "x-line-signature": lineWebhookSignature(SECRET, body) },
@@ -93,6 +118,7 @@ while (answered() < EVENTS && busy.health.length < PROBES * 5) await probe(busy.
 const probesRanOut = answered() < EVENTS;
 await waitFor(() => answered() >= EVENTS, 600_000, "the burst to drain");
 const drainMs = performance.now() - webhookStarted;
+const burstTo = Date.now();
 
 await gw.kill("SIGTERM");
 await line.stop();
@@ -113,3 +139,33 @@ console.log(
 console.log(
   `| web chat message acknowledged | ${ms(pct(idle.acks, 50))} | ${ms(pct(idle.acks, 99))} | ${ms(pct(busy.acks, 50))} | ${ms(pct(busy.acks, 99))} |`,
 );
+if (loopStatsFile) {
+  const stats = JSON.parse(readFileSync(loopStatsFile, "utf8")) as {
+    p50: number;
+    p99: number;
+    max: number;
+    blocks: { at: number; ms: number; cpuMs: number }[];
+    cpuAt: { at: number; cpuMs: number }[];
+  };
+  const cpuBy = (t: number) => stats.cpuAt.findLast((c) => c.at <= t)?.cpuMs ?? 0;
+  const burstCpu = cpuBy(burstTo) - cpuBy(burstFrom);
+  console.log(
+    `gateway main-thread CPU while the burst drained: ${Math.round(burstCpu)} ms, ${(burstCpu / EVENTS).toFixed(2)} ms per event`,
+  );
+  const during = stats.blocks.filter((b) => b.at >= burstFrom && b.at <= burstTo);
+  console.log(
+    `gateway event loop delay (whole run): p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}, max ${ms(stats.max)}`,
+  );
+  for (const key of ["ms", "cpuMs"] as const) {
+    const xs = during.map((b) => b[key]).sort((a, b) => b - a);
+    const total = xs.reduce((s, b) => s + b, 0);
+    console.log(
+      `while the burst drained, loop blocks over 10 ms${key === "cpuMs" ? " (main-thread CPU time in them)" : " (wall time)"}: ` +
+        `${xs.length}, ${Math.round(total)} ms in all, ${xs.filter((b) => b > 40).length} over 40 ms, ` +
+        `${xs.filter((b) => b > 25).length} over 25 ms; longest: ${xs
+          .slice(0, 10)
+          .map((b) => b.toFixed(0))
+          .join(", ")} ms`,
+    );
+  }
+}

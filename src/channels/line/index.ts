@@ -107,7 +107,9 @@ export class LineAdapter implements ChannelAdapter {
   async #normalize(payload: Record<string, unknown>): Promise<InboundEvent[] | WebhookOutcome> {
     if (!Array.isArray(payload.events)) return refuse("body must be {events: [...]}");
     const events: InboundEvent[] = [];
-    for (const raw of payload.events) {
+    for (const [i, raw] of payload.events.entries()) {
+      // A webhook may carry thousands of events: let other requests in between every few hundred.
+      if (i > 0 && i % 500 === 0) await new Promise((r) => setImmediate(r));
       const read = normalizeLineEvent(raw, { account: this.account, requireMention: this.#s.requireMention });
       if (read.kind === "unidentified") {
         this.#ctx.log.info(

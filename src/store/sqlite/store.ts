@@ -1,7 +1,8 @@
 // The embedded store on node:sqlite. WAL with synchronous=FULL so a resolved write survives power loss. Every
 // write (enqueues, claims, completions, failures, delivery marks, lease extensions) requested in the same
 // event-loop turn shares one transaction (group commit, src/store/group-commit.ts): one fsync for the batch
-// instead of one per write, and node:sqlite's synchronous fsync blocks the event loop once per turn at most.
+// instead of one per write, and node:sqlite's synchronous fsync blocks the event loop once per turn at most. A
+// batch with more than a few milliseconds of statements is split across turns (transactionBudgetMs).
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
@@ -33,13 +34,18 @@ type Arg = SQLInputValue;
 export interface SqliteStoreOptions {
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
+  /**
+   * Milliseconds of statements one group-commit transaction may run before it commits and leaves the rest of
+   * the batch to the next event-loop turn (src/store/sqlite/write-batch.ts). Default 2.
+   */
+  transactionBudgetMs?: number;
 }
 
 export class SqliteStore extends PortableStore implements Store {
   readonly kind = "sqlite" as const;
   readonly path: string;
   readonly #db: DatabaseSync;
-  readonly #writes = new GroupCommit<() => unknown, Outcome>((ops) => commitWrites(this.#db, ops));
+  readonly #writes: GroupCommit<() => unknown, Outcome>;
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -50,6 +56,8 @@ export class SqliteStore extends PortableStore implements Store {
     this.#db = new DatabaseSync(path);
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;`);
     this.#db.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"};`);
+    const budgetMs = opts.transactionBudgetMs ?? 2;
+    this.#writes = new GroupCommit((ops) => commitWrites(this.#db, ops, budgetMs));
   }
 
   async migrate(): Promise<void> {

@@ -1,0 +1,116 @@
+// The queue worker claims a few items per turn (claimPerTurn) so that a backlog does not start, and finish, all
+// at once; it must still fill its whole concurrency and drain the backlog with every item processed once.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { pino } from "pino";
+import { QueueWorker } from "../../src/runtime/queue-worker.ts";
+
+function backlog(n: number) {
+  const items = Array.from({ length: n }, (_, i) => i);
+  const asked: number[] = [];
+  return {
+    asked,
+    claim: async (limit: number) => {
+      asked.push(limit);
+      return items.splice(0, limit);
+    },
+  };
+}
+
+it("queue worker: claims at most claimPerTurn at a time, yet fills its whole concurrency", async () => {
+  const { asked, claim } = backlog(100);
+  const started: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let allStarted!: () => void;
+  const full = new Promise<void>((r) => {
+    allStarted = r;
+  });
+  const worker = new QueueWorker<number>({
+    name: "test",
+    concurrency: 12,
+    claimPerTurn: 4,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    claim,
+    process: async (item) => {
+      started.push(item);
+      if (started.length === 12) allStarted();
+      await gate;
+    },
+  });
+  worker.start();
+  await full;
+  assert.equal(worker.inflight, 12);
+  assert.ok(
+    asked.every((n) => n <= 4),
+    `claims asked for ${asked.join(", ")}`,
+  );
+  release();
+  await worker.stop();
+});
+
+it("queue worker: a backlog larger than a claim drains completely, each item processed once and in claim order", async () => {
+  const { claim } = backlog(250);
+  const done: number[] = [];
+  let drained!: () => void;
+  const all = new Promise<void>((r) => {
+    drained = r;
+  });
+  const worker = new QueueWorker<number>({
+    name: "test",
+    concurrency: 64,
+    claimPerTurn: 8,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    claim,
+    process: async (item) => {
+      done.push(item);
+      if (done.length === 250) drained();
+    },
+  });
+  worker.start();
+  await all;
+  await worker.stop();
+  assert.deepEqual(
+    done,
+    Array.from({ length: 250 }, (_, i) => i),
+  );
+});
+
+it("queue worker: a claim that answers at once (no commit to wait for) still lets other work run between claims", async () => {
+  const { claim } = backlog(10_000);
+  const done: number[] = [];
+  let drained!: () => void;
+  const all = new Promise<void>((r) => {
+    drained = r;
+  });
+  const worker = new QueueWorker<number>({
+    name: "test",
+    concurrency: 64,
+    claimPerTurn: 8,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    claim,
+    process: async (item) => {
+      done.push(item);
+      if (done.length === 10_000) drained();
+    },
+  });
+  worker.start();
+  let processedBeforeOtherWork = -1;
+  setImmediate(() => {
+    processedBeforeOtherWork = done.length;
+  });
+  await all;
+  await worker.stop();
+  assert.ok(
+    processedBeforeOtherWork >= 0 && processedBeforeOtherWork < 10_000,
+    `other work ran after ${processedBeforeOtherWork} items`,
+  );
+});
