@@ -89,6 +89,11 @@ test("an idle default gateway has not loaded Node's fetch library (undici) or HT
   );
 });
 
+test("an idle default gateway has made no Intl.Segmenter (ICU's break rules load at the first text cut)", async () => {
+  const err = await idle;
+  assert.match(err, /^segmenters 0$/m);
+});
+
 test("once ready, V8 optimizes hot code again (the compilers are off only while starting)", async () => {
   const err = await idle;
   assert.match(err, /^optimizing yes$/m);
