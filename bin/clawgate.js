@@ -13,7 +13,7 @@ const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
 // Starting runs without V8's optimizing compilers, which would otherwise stay resident for code that runs once
 // (src/runtime/startup-memory.ts). parseAsync returns once the command has started: for `start`, once the gateway
-// is ready and before it handles a message.
+// is ready and before it handles a message. A start that takes longer than 3 s gets them back then.
 const { deferOptimizingCompilers, resumeOptimizingCompilers } = await import(
   "../src/runtime/startup-memory.ts"
 );
