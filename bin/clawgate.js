@@ -11,5 +11,13 @@ if (major < 24) {
 // afresh): a start then skips stripping and compiling some 300 files. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
+// Starting runs without V8's optimizing compilers, which would otherwise stay resident for code that runs once
+// (src/runtime/startup-memory.ts). parseAsync returns once the command has started: for `start`, once the gateway
+// is ready and before it handles a message. A start that takes longer than 3 s gets them back then.
+const { deferOptimizingCompilers, resumeOptimizingCompilers } = await import(
+  "../src/runtime/startup-memory.ts"
+);
+deferOptimizingCompilers();
 const { buildProgram } = await import("../src/cli/main.ts");
 await buildProgram().parseAsync(process.argv);
+resumeOptimizingCompilers();

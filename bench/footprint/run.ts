@@ -9,6 +9,8 @@
 //
 //   npm run bench:footprint -- [--rounds 5] [--settle-ms 2000] [--bin <another checkout>/bin/clawgate.js]
 //     [--no-cache] (NODE_DISABLE_COMPILE_CACHE=1: every start strips and compiles, as before the cache)
+//     [--compare <another checkout>/bin/clawgate.js] (also measures that build, interleaved in the same rounds,
+//     so a change is judged against the load of the same minutes)
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     "settle-ms": { type: "string", default: "2000" },
     "no-cache": { type: "boolean", default: false },
     bin: { type: "string", default: resolve(import.meta.dirname, "../../bin/clawgate.js") },
+    compare: { type: "string" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -126,15 +129,22 @@ const env = {
   OPENCLAW_CONNECTOR_TELEGRAM_API_BASE: telegram.url,
   OPENCLAW_CONNECTOR_DISCORD_API_BASE: discord.url,
 };
-const kinds = {
+const kinds: Record<string, () => Promise<Sample>> = {
   floor: () => measure(["-e", FLOOR_SCRIPT], tmpdir(), env),
   default: () => measure([BIN, "start"], gatewayDir({}), env),
   "all channels": () => measure([BIN, "start"], gatewayDir(allChannels), env),
 };
+const COMPARE = args.compare;
+if (COMPARE) {
+  kinds["default (compare)"] = () => measure([COMPARE, "start"], gatewayDir({}), env);
+  kinds["all ch. (compare)"] = () => measure([COMPARE, "start"], gatewayDir(allChannels), env);
+}
 
 const load = [loadavg()[0]!];
-const cold = await kinds.default();
-const samples: Record<string, Sample[]> = { floor: [], default: [], "all channels": [] };
+const cold = await kinds.default!();
+// The compared build's first start would be its cold one: keep it out of the medians.
+if (COMPARE) await kinds["default (compare)"]!();
+const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const [kind, run] of Object.entries(kinds)) samples[kind]!.push(await run());
   load.push(loadavg()[0]!);
@@ -153,11 +163,12 @@ console.log(
 console.log(
   `cold start (empty compile cache, default config): ready in ${cold.readyMs.toFixed(0)} ms, ${cold.rssMb.toFixed(0)} MB`,
 );
-console.log("kind            ready (median)   × floor   RSS (median)   × floor");
+if (COMPARE) console.log(`compared with ${COMPARE}`);
+console.log("kind                ready (median)   × floor   RSS (median)   × floor");
 for (const [kind, list] of Object.entries(samples)) {
   const ready = median(list.map((s) => s.readyMs));
   const rss = median(list.map((s) => s.rssMb));
   console.log(
-    `${kind.padEnd(15)} ${`${ready.toFixed(0)} ms`.padStart(14)} ${(ready / floor.readyMs).toFixed(1).padStart(9)} ${`${rss.toFixed(0)} MB`.padStart(14)} ${(rss / floor.rssMb).toFixed(1).padStart(9)}`,
+    `${kind.padEnd(19)} ${`${ready.toFixed(0)} ms`.padStart(14)} ${(ready / floor.readyMs).toFixed(1).padStart(9)} ${`${rss.toFixed(0)} MB`.padStart(14)} ${(rss / floor.rssMb).toFixed(1).padStart(9)}`,
   );
 }

@@ -6,15 +6,10 @@
 // size (413). A refusal sent before the body is read carries `Connection: close`, so a client that is still
 // sending stops, and nothing it sends is buffered. A client that sent `Expect: 100-continue` is told to go on
 // only once all of these have passed.
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { http } from "../runtime/node-http.ts";
 import { BodyTooLargeError, ClientGoneError, readBody } from "./body.ts";
 import {
   type HostPolicy,
@@ -96,7 +91,7 @@ export class HttpServer {
         else res.destroy();
       });
     };
-    this.#server = createServer((req, res) => serve(req, res, false));
+    this.#server = http.createServer((req, res) => serve(req, res, false));
     // Without this listener Node answers "100 Continue" at once, inviting the body before we know the caller.
     this.#server.on("checkContinue", (req, res) => serve(req, res, true));
     this.#server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
@@ -289,7 +284,9 @@ function refuseSocket(socket: Duplex, r: Refusal) {
     ...r.headers,
   };
   const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
-  socket.end(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ""}\r\n${lines.join("\r\n")}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status] ?? ""}\r\n${lines.join("\r\n")}\r\n\r\n${body}`,
+  );
 }
 
 /**

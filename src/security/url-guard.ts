@@ -8,10 +8,10 @@
 // caller's own rule, such as a host allowlist) and never lets a POST follow one. `assertUrlAllowed`
 // is the pre-check for callers that must use another client.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
 import { isIP, type LookupFunction } from "node:net";
 import { MediaTooLargeError } from "../core/too-large.ts";
+import { http, https } from "../runtime/node-http.ts";
 import { bareHost, isPublicAddress } from "./ip-ranges.ts";
 
 export interface FetchPolicy {
@@ -220,7 +220,7 @@ async function checked(url: string | URL, policy: FetchPolicy, opts: GuardedFetc
 
 function requestOnce(u: URL, policy: FetchPolicy, opts: GuardedFetchOptions): Promise<GuardedResponse> {
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
-  const request = u.protocol === "https:" ? httpsRequest : httpRequest;
+  const request = u.protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = request(
       u,
