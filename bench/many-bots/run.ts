@@ -6,6 +6,8 @@
 // a realistic one rather than N at the same instant. The agent (test/fakes/openai-agent.ts) answers at once.
 //
 //   npm run bench:many-bots -- [--bots 1000] [--spread-ms 10000] [--settle-ms 3000] [--lease-ttl-ms 30000]
+//                              [--cpu-prof]   (the gateway's CPU profile goes to bench-profiles/)
+//                              [--node-options="--max-semi-space-size=16"]   (NODE_OPTIONS for the gateway)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -21,6 +23,8 @@ const { values: args } = parseArgs({
     "settle-ms": { type: "string", default: "3000" },
     /** channels.telegram.leaseTtlMs: each bot's poller lease is renewed every third of it. */
     "lease-ttl-ms": { type: "string" },
+    "cpu-prof": { type: "boolean", default: false },
+    "node-options": { type: "string", default: "" },
   },
 });
 const N = Number(args.bots);
@@ -28,6 +32,7 @@ const SPREAD_MS = Number(args["spread-ms"]);
 const SETTLE_MS = Number(args["settle-ms"]);
 const BIN = resolve(import.meta.dirname, "../../bin/clawgate.js");
 const USER = 42;
+const PROFILE_DIR = resolve(import.meta.dirname, "../../bench-profiles");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number) =>
@@ -64,6 +69,9 @@ const proc = spawn(process.execPath, [BIN, "start"], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     OPENCLAW_CONNECTOR_TELEGRAM_API_BASE: telegram.url,
+    NODE_OPTIONS: [args["node-options"], args["cpu-prof"] ? `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` : ""]
+      .join(" ")
+      .trim(),
   },
   stdio: ["ignore", "pipe", "pipe"],
 });
