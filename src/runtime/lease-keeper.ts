@@ -40,6 +40,7 @@ export class LeaseKeeper {
     const { store, name, owner, ttlMs, log } = this.#o;
     const sentAt = Date.now();
     this.#held = await store.acquireLease(name, owner, ttlMs).catch(() => false);
+    if (!this.#held) this.#stopRenewing();
     if (this.#held) this.#confirmed(sentAt);
     if (this.#held && !this.#member) {
       const member: RenewalMember = {
