@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "../../src/log.ts";
 import { LeaseKeeper } from "../../src/runtime/lease-keeper.ts";
+import { LeaseRenewals } from "../../src/runtime/lease-renewals.ts";
 import { PostgresStore } from "../../src/store/postgres/store.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import type { Store } from "../../src/store/types.ts";
@@ -120,6 +121,23 @@ for (const [kind, make] of Object.entries(makers)) {
         "releasing a lost lease leaves the new holder",
       );
       assert.equal(await s.leaseHolder("a"), undefined);
+    });
+
+    it("a keeper whose take fails leaves the heartbeat, and joins it again when it takes the lease back", async () => {
+      const s = await store();
+      const { ks } = keepers(s, "me", ["z"], 60_000);
+      const k = ks[0]!;
+      assert.equal(await k.acquire(), true);
+      assert.equal(LeaseRenewals.for(s, "me").size, 1);
+      await s.releaseLease("z", "me");
+      assert.equal(await s.acquireLease("z", "other", 60_000), true);
+      assert.equal(await k.acquire(), false);
+      assert.equal(LeaseRenewals.for(s, "me").size, 0, "a lease not held is not renewed");
+      await s.releaseLease("z", "other");
+      assert.equal(await k.acquire(), true);
+      assert.equal(LeaseRenewals.for(s, "me").size, 1);
+      await k.release();
+      assert.equal(LeaseRenewals.for(s, "me").size, 0);
     });
 
     it("a failed renewal stops the work of every lease it carried", async () => {
