@@ -7,6 +7,7 @@
 //
 //   npm run bench:many-bots -- [--bots 1000] [--spread-ms 10000] [--settle-ms 3000] [--lease-ttl-ms 30000]
 //                              [--rounds 1]   (messages per bot, one round after the other)
+//                              [--heap-growth-percent 100]   (CLAWGATE_HEAP_GROWTH_PERCENT for the gateway)
 //                              [--cpu-prof]   (the gateway's CPU profile goes to bench-profiles/)
 //                              [--node-options="--max-semi-space-size=16"]   (NODE_OPTIONS for the gateway)
 import { spawn } from "node:child_process";
@@ -28,6 +29,8 @@ const { values: args } = parseArgs({
     "lease-ttl-ms": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
     "node-options": { type: "string", default: "" },
+    /** CLAWGATE_HEAP_GROWTH_PERCENT for the gateway (src/runtime/heap-limits.ts). */
+    "heap-growth-percent": { type: "string" },
   },
 });
 const N = Number(args.bots);
@@ -73,6 +76,7 @@ const proc = spawn(process.execPath, [BIN, "start"], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     OPENCLAW_CONNECTOR_TELEGRAM_API_BASE: telegram.url,
+    ...(args["heap-growth-percent"] ? { CLAWGATE_HEAP_GROWTH_PERCENT: args["heap-growth-percent"] } : {}),
     NODE_OPTIONS: [args["node-options"], args["cpu-prof"] ? `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` : ""]
       .join(" ")
       .trim(),

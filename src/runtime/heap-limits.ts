@@ -2,22 +2,27 @@
 // burst grows the young generation (the new space, where every request's short-lived objects start) to 128 MB on
 // this Node and keeps it, and the old space may reach four times the live heap before a full collection. With
 // 1,000 Telegram bots the live heap stayed at 60–75 MB through five rounds of one message per bot, while the
-// process grew from 150 MB idle to 440 MB. Two limits keep it near what is used:
+// process grew from 150 MB idle to 440 MB (docs/benchmarks.md, "Many bots in one process"). Two limits:
 //
-// - the new space stays at 32 MB, what `--max-semi-space-size=16` does. That size can only be given when Node
-//   starts, so the cap is kept from inside: after each collection, growth is switched off once the new space
-//   has reached the cap and on again when V8 has shrunk it;
-// - a full collection comes once the old space has doubled since the last one (V8 reads that factor at each
-//   full collection, so it can be set now).
+// - always: the new space stays at 32 MB, what `--max-semi-space-size=16` does. That size can only be given
+//   when Node starts, so the cap is kept from inside: after each collection, growth is switched off once the
+//   new space has reached the cap and on again when V8 has shrunk it. One round of 1,000 bots: 320 → 230 MB.
+// - on request (CLAWGATE_HEAP_GROWTH_PERCENT, e.g. 100): a full collection once the old space has grown by that
+//   much since the last one (V8 reads the factor at each full collection, so it can be set now). Five rounds:
+//   440 → 267 MB. Not the default: end-to-end throughput looked up to a fifth lower with it on a loaded
+//   machine, which could not be told from noise there.
 //
-// Same bots: 260 MB at the highest over five rounds, answers as fast. An operator's own flags for either win.
+// An operator's own flags for either win.
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 
 export interface HeapLimits {
   /** Largest new space, MB (default 32). */
   youngMb?: number;
-  /** Old-space growth allowed between full collections, percent of what survived the last (default 100). */
+  /**
+   * Old-space growth allowed between full collections, percent of what survived the last; unset leaves it to V8
+   * (default: CLAWGATE_HEAP_GROWTH_PERCENT when set).
+   */
   oldGrowthPercent?: number;
 }
 
@@ -38,8 +43,9 @@ export function limitHeapGrowth(o: HeapLimits = {}): () => void {
   const given = `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`;
   const undo: (() => void)[] = [];
 
-  if (!/heap[-_]growing[-_]percent/.test(given)) {
-    trySetFlag(`--heap-growing-percent=${o.oldGrowthPercent ?? 100}`);
+  const growth = o.oldGrowthPercent ?? (Number(process.env.CLAWGATE_HEAP_GROWTH_PERCENT) || undefined);
+  if (growth !== undefined && growth > 0 && !/heap[-_]growing[-_]percent/.test(given)) {
+    trySetFlag(`--heap-growing-percent=${Math.round(growth)}`);
     undo.push(() => trySetFlag("--heap-growing-percent=0"));
   }
 
