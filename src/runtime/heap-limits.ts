@@ -2,14 +2,15 @@
 // burst grows the young generation (the new space, where every request's short-lived objects start) to 128 MB on
 // this Node and keeps it, and the old space may reach four times the live heap before a full collection. With
 // 1,000 Telegram bots the live heap stayed at 60–75 MB through five rounds of one message per bot, while the
-// process grew from 150 MB idle to 440 MB (docs/benchmarks.md, "Many bots in one process"). Two limits:
+// process grew from 150 MB idle to 320 MB after one round, and to 390–440 MB after five even with the first
+// limit below (docs/benchmarks.md, "Many bots in one process"). Two limits:
 //
 // - always: the new space stays at 32 MB, what `--max-semi-space-size=16` does. That size can only be given
 //   when Node starts, so the cap is kept from inside: after each collection, growth is switched off once the
 //   new space has reached the cap and on again when V8 has shrunk it. One round of 1,000 bots: 320 → 230 MB.
 // - on request (CLAWGATE_HEAP_GROWTH_PERCENT, e.g. 100): a full collection once the old space has grown by that
 //   much since the last one (V8 reads the factor at each full collection, so it can be set now). Five rounds:
-//   440 → 267 MB. Not the default: end-to-end throughput looked up to a fifth lower with it on a loaded
+//   390–440 → 260–267 MB. Not the default: end-to-end throughput looked up to a fifth lower with it on a loaded
 //   machine, which could not be told from noise there.
 //
 // An operator's own flags for either win.
