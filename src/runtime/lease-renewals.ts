@@ -1,7 +1,8 @@
 // One heartbeat for all the leases a process holds in one store: every LeaseKeeper of an (owner, store) pair joins
 // it, and each tick renews all of them with one renewLeases write per TTL. A thousand pollers then cost one write
-// every few seconds instead of a thousand writes per third of a TTL — on SQLite each of those was an fsync that
-// blocked the event loop, in its own turn, so the group commit could not merge them.
+// every few seconds instead of up to a thousand per third of a TTL — on SQLite, whenever their timers fell due in
+// different event-loop turns (a slow start spreads them), each was its own fsync blocking the event loop, as the
+// group commit only merges writes of one turn.
 import type { Store } from "../store/types.ts";
 
 export type RenewStore = Pick<Store, "renewLeases">;
