@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { Gateway } from "../gateway/gateway.ts";
 import { createLogger } from "../log.ts";
+import { limitHeapGrowth } from "../runtime/heap-limits.ts";
 import { releaseStartupMemory } from "../runtime/startup-memory.ts";
 import { loadWithPlugins, readConfigWithPlugins } from "./context.ts";
 import { extensionFactories } from "./extensions.ts";
@@ -72,6 +73,7 @@ export function registerStart(program: Command) {
             log.error({ err: err.message }, "SIGHUP: the configuration was not applied"),
           );
       });
+      limitHeapGrowth();
       try {
         gateway = await launch(loaded.config);
       } catch (err) {

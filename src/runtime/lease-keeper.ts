@@ -1,9 +1,11 @@
 // Singleton work (a Telegram poller per bot, a Discord shard) runs only while this process holds a store lease,
-// so replicas sharing one database never run it twice. The lease is renewed by a heartbeat; when a renewal fails
-// the work is told to stop at once — and also when no renewal has been confirmed for most of the TTL (a store that
-// hangs instead of failing), so the work stops before the lease can expire under it and another replica starts.
+// so replicas sharing one database never run it twice. The lease is renewed by a heartbeat shared by every lease
+// this process holds in the store (src/runtime/lease-renewals.ts); when a renewal fails the work is told to stop
+// at once — and also when no renewal has been confirmed for most of the TTL (a store that hangs instead of
+// failing), so the work stops before the lease can expire under it and another replica starts.
 import type { Logger } from "pino";
 import type { Store } from "../store/types.ts";
+import { LeaseRenewals, type RenewalMember } from "./lease-renewals.ts";
 
 export interface LeaseKeeperOptions {
   store: Store;
@@ -17,41 +19,46 @@ export interface LeaseKeeperOptions {
 
 export class LeaseKeeper {
   readonly #o: LeaseKeeperOptions;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #renewals: LeaseRenewals;
+  /** The current holding's place in the shared heartbeat; a new one per take, so late answers for an old one are ignored. */
+  #member: RenewalMember | undefined;
   #deadline: NodeJS.Timeout | undefined;
+  #stopAt = 0;
   #held = false;
 
   constructor(o: LeaseKeeperOptions) {
     this.#o = o;
+    this.#renewals = LeaseRenewals.for(o.store, o.owner);
   }
 
   get held(): boolean {
     return this.#held;
   }
 
-  /** Tries to take the lease; on success starts renewing it every third of its TTL. */
+  /** Tries to take the lease; on success it joins the process's heartbeat, renewed every third of its TTL. */
   async acquire(): Promise<boolean> {
-    const { store, name, owner, ttlMs } = this.#o;
-    const sentAt = Date.now();
-    this.#held = await store.acquireLease(name, owner, ttlMs).catch(() => false);
-    if (this.#held) this.#confirmed(sentAt);
-    if (this.#held && !this.#timer) {
-      this.#timer = setInterval(() => void this.#renew(), Math.max(50, Math.floor(ttlMs / 3)));
-      this.#timer.unref();
-    }
-    return this.#held;
-  }
-
-  async #renew() {
     const { store, name, owner, ttlMs, log } = this.#o;
     const sentAt = Date.now();
-    const ok = await store.acquireLease(name, owner, ttlMs).catch((err: Error) => {
-      log.warn({ lease: name, err: err.message }, "renewing a lease failed");
-      return false;
-    });
-    if (!this.#held) return;
-    if (ok) this.#confirmed(sentAt);
-    else this.#lose("lost the lease; stopping singleton work here");
+    this.#held = await store.acquireLease(name, owner, ttlMs).catch(() => false);
+    if (!this.#held) this.#stopRenewing();
+    if (this.#held) this.#confirmed(sentAt);
+    if (this.#held && !this.#member) {
+      const member: RenewalMember = {
+        name,
+        ttlMs,
+        renewed: (at) => {
+          if (this.#member === member && this.#held) this.#confirmed(at);
+        },
+        lost: (err) => {
+          if (this.#member !== member || !this.#held) return;
+          if (err) log.warn({ lease: name, err: err.message }, "renewing a lease failed");
+          this.#lose("lost the lease; stopping singleton work here");
+        },
+      };
+      this.#member = member;
+      this.#renewals.add(member);
+    }
+    return this.#held;
   }
 
   /**
@@ -60,8 +67,11 @@ export class LeaseKeeper {
    * this replica working after the lease has expired and another replica has taken it.
    */
   #confirmed(sentAt: number) {
-    if (this.#deadline) clearTimeout(this.#deadline);
     const stopAt = sentAt + Math.floor(this.#o.ttlMs * 0.8);
+    // Renewals may answer out of order: an older confirmation must not bring the stop forward.
+    if (this.#deadline && stopAt <= this.#stopAt) return;
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#stopAt = stopAt;
     this.#deadline = setTimeout(
       () => {
         if (this.#held) this.#lose("no lease renewal was confirmed in time; stopping singleton work here");
@@ -72,21 +82,21 @@ export class LeaseKeeper {
   }
 
   #lose(message: string) {
-    this.#stopTimer();
+    this.#stopRenewing();
     this.#held = false;
     this.#o.log.warn({ lease: this.#o.name }, message);
     this.#o.onLost();
   }
 
-  #stopTimer() {
-    if (this.#timer) clearInterval(this.#timer);
+  #stopRenewing() {
+    if (this.#member) this.#renewals.delete(this.#member);
     if (this.#deadline) clearTimeout(this.#deadline);
-    this.#timer = undefined;
+    this.#member = undefined;
     this.#deadline = undefined;
   }
 
   async release() {
-    this.#stopTimer();
+    this.#stopRenewing();
     if (this.#held) await this.#o.store.releaseLease(this.#o.name, this.#o.owner).catch(() => {});
     this.#held = false;
   }

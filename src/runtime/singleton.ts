@@ -24,8 +24,8 @@ export interface Singleton {
  *
  * - `owner` identifies this process: pass `gateway.owner` (or `ctx.owner` in a channel).
  * - `ttlMs` bounds failover: when the holder dies (SIGKILL, network cut) another replica takes over at most
- *   `ttlMs + retryMs` later. 15–30 s suits pollers; shorter TTLs cost more store writes (one renewal every
- *   ttl/3 per singleton per replica).
+ *   `ttlMs + retryMs` later. 15–30 s suits pollers; shorter TTLs cost more store writes (every ttl/3 one
+ *   renewal write per replica, shared by all the singletons it holds — src/runtime/lease-renewals.ts).
  * - `work(signal)` starts once the lease is taken. It must watch `signal` and return promptly when it aborts:
  *   that happens when a renewal fails (another replica took the lease, or the store could not confirm it —
  *   the work stops before the lease can expire under it) and on stop(). Keep state that must survive a

@@ -279,6 +279,16 @@ export abstract class PortableStore {
     return this.#changed(SQL.acquireLease, [name, owner, ttlMs]);
   }
 
+  async renewLeases(names: string[], owner: string, ttlMs: number): Promise<Set<string>> {
+    const unique = new Set(names);
+    if (unique.size === 0) return unique;
+    const keys = JSON.stringify(Object.fromEntries([...unique].map((n) => [n, 1])));
+    if ((await this.changes(SQL.renewLeases, [keys, owner, ttlMs])) === unique.size) return unique;
+    // Some were not ours any more (rare: a lease is being lost). Every one still ours was just renewed.
+    const rows = await this.all(SQL.heldLeases, [keys, owner]);
+    return new Set(rows.map((r) => String(r.name)));
+  }
+
   async releaseLease(name: string, owner: string): Promise<void> {
     await this.changes(SQL.releaseLease, [name, owner]);
   }

@@ -314,5 +314,19 @@ export const acquireLease = sql(
    ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until
    WHERE leases.owner = EXCLUDED.owner OR leases.until < {now}`,
 );
+/**
+ * Renews many of one owner's leases in one statement (one write however many singletons a process runs). Only
+ * rows still ours are touched: a lease released, or taken over after it expired, stays lost — renewing must
+ * never take a lease back. $1 the names as the keys of a JSON object (both dialects' json_each lists an
+ * object's keys in a `key` column), $2 owner, $3 ttl.
+ */
+export const renewLeases = sql(
+  `UPDATE leases SET until = {now} + $3
+   WHERE owner = $2 AND name IN (SELECT key FROM json_each($1::json))`,
+);
+/** Which of the names (as for renewLeases) `owner` holds. */
+export const heldLeases = sql(
+  `SELECT name FROM leases WHERE owner = $2 AND name IN (SELECT key FROM json_each($1::json))`,
+);
 export const releaseLease = sql(`DELETE FROM leases WHERE name = $1 AND owner = $2`);
 export const leaseHolder = sql(`SELECT owner, until FROM leases WHERE name = $1 AND until >= {now}`);

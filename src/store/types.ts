@@ -284,6 +284,11 @@ export interface Store {
   // ---- leases for singleton work (a poller per bot, the scheduler) ----
   /** Takes or renews the lease when free, expired or already ours. */
   acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Renews, in one write, those of `names` that `owner` still holds, and returns them; a lease released or taken
+   * over by another owner is not taken back (it is missing from the result).
+   */
+  renewLeases(names: string[], owner: string, ttlMs: number): Promise<Set<string>>;
   releaseLease(name: string, owner: string): Promise<void>;
   leaseHolder(name: string): Promise<{ owner: string; until: number } | undefined>;
 }

@@ -14,6 +14,10 @@ class StallingLeaseStore extends SqliteStore {
     if (this.hung.has(owner)) return new Promise<boolean>((_, reject) => this.#stalled.push(reject));
     return super.acquireLease(name, owner, ttlMs);
   }
+  override renewLeases(names: string[], owner: string, ttlMs: number): Promise<Set<string>> {
+    if (this.hung.has(owner)) return new Promise<Set<string>>((_, reject) => this.#stalled.push(reject));
+    return super.renewLeases(names, owner, ttlMs);
+  }
   unstall() {
     this.hung.clear();
     for (const reject of this.#stalled.splice(0)) reject(new Error("connection reset"));
