@@ -2,7 +2,7 @@
 // coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED under
 // a per-lane advisory lock, singletons are rows in `leases`. Every time that decides who may do what is read
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
-import pg from "pg";
+import type pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
 import { runMigrations } from "../migrate.ts";
 import { PortableStore } from "../portable.ts";
@@ -33,6 +33,7 @@ import {
   withLaneDue,
 } from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
+import { openPool, type PostgresStoreOptions } from "./pool.ts";
 import { StatementBatch } from "./statement-batch.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -41,15 +42,6 @@ const { NOW_MS } = SQL;
 /** Advisory-lock namespaces (first key of the two-int form); the second key is hashtext(session_key). */
 const MIGRATION_LOCK = 0x636c6177; // "claw"
 const OUTBOX_LANE_LOCK = 0x636c6702;
-
-export interface PostgresStoreOptions {
-  /** Connections in this replica's pool (default 10, or `pool_max` in the URL's query). */
-  max?: number;
-  /** Use this schema instead of `public` (several installs, or tests, in one database). */
-  schema?: string;
-  /** Told about errors on idle connections (the pool reconnects on its own). */
-  onError?: (err: Error) => void;
-}
 
 export class PostgresStore extends PortableStore implements Store {
   readonly kind = "postgres" as const;
@@ -63,24 +55,7 @@ export class PostgresStore extends PortableStore implements Store {
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     super();
-    const parsed = new URL(url);
-    const poolMax = Number(parsed.searchParams.get("pool_max") ?? "");
-    const schema = opts.schema ?? parsed.searchParams.get("schema") ?? undefined;
-    parsed.searchParams.delete("pool_max");
-    parsed.searchParams.delete("schema");
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-      throw new Error(`database schema "${schema}" must be a lower-case SQL identifier (a-z, 0-9, _)`);
-    }
-    this.#schema = schema;
-    this.#pool = new pg.Pool({
-      connectionString: parsed.toString(),
-      max: opts.max ?? (Number.isInteger(poolMax) && poolMax > 0 ? poolMax : 10),
-      application_name: "clawgate",
-      options: schema ? `-c search_path=${schema}` : undefined,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle connection dying (server restart, network) must not crash the process; the next query reconnects.
-    this.#pool.on("error", (err) => opts.onError?.(err));
+    ({ pool: this.#pool, schema: this.#schema } = openPool(url, opts));
     this.#writes = new StatementBatch(this.#pool);
     this.#reads = new StatementBatch(this.#pool);
   }
