@@ -34,6 +34,7 @@ import {
 } from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
 import { openPool, type PostgresStoreOptions } from "./pool.ts";
+import { SESSION_HISTORY } from "./session-history.ts";
 import { StatementBatch } from "./statement-batch.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -357,16 +358,6 @@ export class PostgresStore extends PortableStore implements Store {
 }
 
 const LEASE_HEADS = leaseHeads(SQL.COLUMNS.inbox);
-
-/** $1 key, $2 how many of the newest messages: the session row with them as JSON, oldest first. */
-const SESSION_HISTORY: Sql = {
-  text: `SELECT s.*, (
-      SELECT COALESCE(json_agg(m ORDER BY m.id), '[]'::json) FROM (
-        SELECT * FROM messages WHERE session_key = s.key AND generation = s.generation ORDER BY id DESC LIMIT $2
-      ) m
-    ) AS history
-    FROM sessions s WHERE s.key = $1`,
-};
 
 /** Each lane-changing inbox statement, wrapped once (the wrapped text is what PostgreSQL prepares). */
 const wrapped = new Map<Sql, Sql>();
