@@ -483,17 +483,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         const [claimed] = await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
         assert.equal(claimed?.id, head.id);
         assert.equal(await s.failOutbound(head.id, "o", "502", { retryAt: Date.now() + 600_000 }), true);
-        for (let done = 0; done < 5000; done += 500) {
-          await Promise.all(
-            Array.from({ length: 500 }, (_, k) =>
-              s.enqueueOutbound({
-                ...tg,
-                sessionKey: "telegram:bot:down",
-                idempotencyKey: `down:${done + k + 1}`,
-              }),
-            ),
-          );
-        }
+        // Answers keep coming: 5,000 deliveries planned behind it, as an inbox completion plans them.
+        await s.enqueueInbound(item("answered", "telegram:bot:down"));
+        await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 1 });
+        const queued = Array.from({ length: 5000 }, (_, k) => ({
+          ...tg,
+          sessionKey: "telegram:bot:down",
+          idempotencyKey: `down:${k + 1}`,
+        }));
+        assert.equal(await s.completeInbound("answered", "w", { outbox: queued }), true);
         assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 }), []);
         const up = await s.enqueueOutbound({ ...tg, sessionKey: "telegram:bot:up", idempotencyKey: "up:0" });
         const slack = await s.enqueueOutbound({

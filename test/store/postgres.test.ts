@@ -3,7 +3,10 @@
 // atomic kv/lease operations, and dedup across stores.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { LANE_QUEUES } from "../../src/store/lanes.ts";
+import { leaseHeads, lockDueLanes } from "../../src/store/postgres/lanes-claim.ts";
 import { PostgresStore } from "../../src/store/postgres/store.ts";
+import { postgresText } from "../../src/store/sql.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
 import { storeContract } from "./contract.ts";
 
@@ -234,6 +237,161 @@ describe("postgres: several replicas on one database", () => {
     const keys = [...ca, ...cb].map((o) => o.idempotencyKey).sort();
     assert.deepEqual(keys, ["x0", "y0"]);
     assert.deepEqual(await b.claimOutbound({ owner: "b", leaseMs: 30_000, limit: 10, channels: [] }), []);
+  });
+
+  it("outbox lanes: strands no delivery and keeps each conversation in order when enqueues race claims, failures and completions across replicas", async () => {
+    const schema = `outrace${n++}`;
+    const replicas = await Promise.all(Array.from({ length: 3 }, () => makeStore(schema, 3)));
+    const lanes = 4;
+    const total = 120;
+    const active = new Set<string>();
+    const violations: string[] = [];
+    const order = new Map<string, number[]>();
+    let producing = true;
+    // Deliveries trickle in, so lanes keep draining to empty (their rows deleted) and reopening while claims run.
+    const produce = async () => {
+      for (let i = 0; i < total; i++) {
+        await replicas[i % 3]!.enqueueOutbound({
+          idempotencyKey: `${i % lanes}-${i}`,
+          sessionKey: `telegram:bot:${i % lanes}`,
+          channel: "telegram",
+          account: "bot",
+          payload: "{}",
+        });
+        if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+      }
+      producing = false;
+    };
+    const work = async (s: PostgresStore, owner: string) => {
+      for (let idle = 0; idle < 50; ) {
+        const claimed = await s.claimOutbound({ owner, leaseMs: 30_000, limit: 2, channels: ["telegram"] });
+        if (claimed.length === 0) {
+          if (!producing) idle++;
+          await new Promise((r) => setTimeout(r, 2));
+          continue;
+        }
+        idle = 0;
+        await Promise.all(
+          claimed.map(async (d) => {
+            if (active.has(d.sessionKey))
+              violations.push(`${owner} got ${d.idempotencyKey} while its lane was busy`);
+            active.add(d.sessionKey);
+            await new Promise((r) => setImmediate(r));
+            active.delete(d.sessionKey);
+            // Every fifth delivery fails once with a retry already due: it must come back before its lane moves on.
+            if (d.attempts === 1 && d.id % 5 === 0) {
+              assert.equal(await s.failOutbound(d.id, owner, "429", { retryAt: 0 }), true);
+              return;
+            }
+            const [lane, i] = d.idempotencyKey.split("-");
+            order.set(lane!, [...(order.get(lane!) ?? []), Number(i)]);
+            assert.equal(await s.completeOutbound(d.id, owner, "sent"), true);
+          }),
+        );
+      }
+    };
+    await Promise.all([produce(), ...replicas.map((s, i) => work(s, `r${i}`))]);
+    assert.deepEqual(violations, []);
+    assert.deepEqual(await replicas[0]!.outboxStats(), { pending: 0, leased: 0, done: total, dead: 0 });
+    for (const [lane, seen] of order) {
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => a - b),
+        `conversation ${lane} delivered in order`,
+      );
+    }
+  });
+
+  it("an outbox claim reads the due lanes and their heads, not the 5,000 deliveries queued behind a failing one", async () => {
+    const schema = `outrows${n++}`;
+    const s = await makeStore(schema, 2);
+    const d = (key: string, sessionKey: string) => ({
+      idempotencyKey: key,
+      sessionKey,
+      channel: "telegram",
+      account: "bot",
+      payload: "{}",
+    });
+    const head = await s.enqueueOutbound(d("down:0", "telegram:bot:down"));
+    await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 5 });
+    await s.failOutbound(head.id, "o", "502", { retryAt: Date.now() + 600_000 });
+    await s.enqueueInbound(item("answered", "telegram:bot:down"));
+    await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 1 });
+    const queued = Array.from({ length: 5000 }, (_, k) => d(`down:${k + 1}`, "telegram:bot:down"));
+    assert.equal(await s.completeInbound("answered", "w", { outbox: queued }), true);
+    assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 5 }), []);
+    await s.enqueueOutbound(d("up:0", "telegram:bot:up"));
+    // The claim's two statements, explained with ANALYZE inside a transaction that is rolled back: every row
+    // the executor read from the outbox and its lanes, counting those a filter threw away.
+    const pg = await import("pg");
+    const c = new pg.default.Client({ connectionString: db.url, options: `-c search_path=${schema}` });
+    await c.connect();
+    const examined = (plan: Record<string, unknown>): number => {
+      const loops = Number(plan["Actual Loops"] ?? 1);
+      const own = /^outbox/.test(String(plan["Relation Name"] ?? ""))
+        ? (Number(plan["Actual Rows"] ?? 0) + Number(plan["Rows Removed by Filter"] ?? 0)) * loops
+        : 0;
+      const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
+      return own + children.reduce((sum, p) => sum + examined(p), 0);
+    };
+    const explain = async (q: { text: string }, values: unknown[]) => {
+      const { rows } = await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${postgresText(q)}`, values);
+      return examined(rows[0]["QUERY PLAN"][0].Plan);
+    };
+    try {
+      await c.query("BEGIN");
+      const lane = LANE_QUEUES.outbox;
+      const due = await c.query(postgresText(lockDueLanes(lane, true)), [8, ["telegram"]]);
+      assert.deepEqual(
+        due.rows.map((r) => r.session_key),
+        ["telegram:bot:up"],
+        "the blocked conversation is not due",
+      );
+      const dueRows = await explain(lockDueLanes(lane, true), [8, ["telegram"]]);
+      const leaseRows = await explain(leaseHeads(lane, ["id"]), [
+        ["telegram:bot:up", "telegram:bot:down"],
+        "o",
+        60_000,
+        Date.now(),
+        ["telegram"],
+      ]);
+      assert.ok(dueRows < 20, `finding due lanes read ${dueRows} rows`);
+      assert.ok(
+        leaseRows < 50,
+        `leasing the heads of two lanes, one with 5,000 behind its head, read ${leaseRows} rows`,
+      );
+    } finally {
+      await c.query("ROLLBACK").catch(() => {});
+      await c.end();
+    }
+  });
+
+  it("gives an outbox lane to deliveries inserted by a replica that predates outbox lanes (rolling upgrade)", async () => {
+    const schema = `oldoutbox${n++}`;
+    const s = await makeStore(schema, 2);
+    const pg = await import("pg");
+    const c = new pg.default.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      // The previous release's enqueue, on a connection without this install's search_path: the outbox row only.
+      await c.query(
+        `INSERT INTO ${schema}.outbox (idempotency_key, session_key, channel, account, payload, available_at,
+           created_at, updated_at)
+         VALUES ('old1', 'telegram:bot:old', 'telegram', 'bot', '{}', 0, 0, 0),
+                ('old2', 'telegram:bot:old', 'telegram', 'bot', '{}', 0, 0, 0)`,
+      );
+    } finally {
+      await c.end();
+    }
+    const telegram = { owner: "new", leaseMs: 30_000, limit: 5, channels: ["telegram"] };
+    const [first] = await s.claimOutbound(telegram);
+    assert.equal(first?.idempotencyKey, "old1");
+    assert.deepEqual(await s.claimOutbound(telegram), [], "one delivery per conversation at a time");
+    assert.equal(await s.completeOutbound(first!.id, "new"), true);
+    assert.deepEqual(
+      (await s.claimOutbound(telegram)).map((x) => x.idempotencyKey),
+      ["old2"],
+    );
   });
 
   it("kvSetIfAbsent, kvTake and acquireLease have exactly one winner under concurrency", async () => {
