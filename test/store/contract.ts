@@ -10,6 +10,15 @@ const item = (id: string, sessionKey: string, n = 0) => ({
   receivedAt: Date.now(),
 });
 
+/** A delivery into conversation `sessionKey` (of telegram unless said). */
+const out = (idempotencyKey: string, sessionKey: string, channel = "telegram") => ({
+  idempotencyKey,
+  sessionKey,
+  channel,
+  account: "bot",
+  payload: "{}",
+});
+
 export function storeContract(name: string, makeStore: () => Promise<Store>) {
   describe(`store contract: ${name}`, () => {
     it("enqueues inbound idempotently by event id", async () => {
@@ -474,33 +483,18 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
     it("outbox lanes: a conversation held behind a failing delivery, 5,000 queued behind it, is in no one's way", async () => {
       const s = await makeStore();
       try {
-        const tg = { channel: "telegram", account: "bot", payload: "{}" };
-        const head = await s.enqueueOutbound({
-          ...tg,
-          sessionKey: "telegram:bot:down",
-          idempotencyKey: "down:0",
-        });
+        const head = await s.enqueueOutbound(out("down:0", "telegram:bot:down"));
         const [claimed] = await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
         assert.equal(claimed?.id, head.id);
         assert.equal(await s.failOutbound(head.id, "o", "502", { retryAt: Date.now() + 600_000 }), true);
         // Answers keep coming: 5,000 deliveries planned behind it, as an inbox completion plans them.
         await s.enqueueInbound(item("answered", "telegram:bot:down"));
         await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 1 });
-        const queued = Array.from({ length: 5000 }, (_, k) => ({
-          ...tg,
-          sessionKey: "telegram:bot:down",
-          idempotencyKey: `down:${k + 1}`,
-        }));
+        const queued = Array.from({ length: 5000 }, (_, k) => out(`down:${k + 1}`, "telegram:bot:down"));
         assert.equal(await s.completeInbound("answered", "w", { outbox: queued }), true);
         assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 }), []);
-        const up = await s.enqueueOutbound({ ...tg, sessionKey: "telegram:bot:up", idempotencyKey: "up:0" });
-        const slack = await s.enqueueOutbound({
-          sessionKey: "slack:ws:C1",
-          channel: "slack",
-          account: "ws",
-          payload: "{}",
-          idempotencyKey: "slack:0",
-        });
+        const up = await s.enqueueOutbound(out("up:0", "telegram:bot:up"));
+        const slack = await s.enqueueOutbound(out("slack:0", "slack:bot:C1", "slack"));
         assert.deepEqual(
           (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10, channels: ["telegram"] })).map(
             (x) => x.id,
@@ -525,9 +519,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
     it("outbox lanes: one order per conversation even when its deliveries are of two channels", async () => {
       const s = await makeStore();
       try {
-        const base = { sessionKey: "mixed", account: "a", payload: "{}" };
-        const first = await s.enqueueOutbound({ ...base, channel: "slack", idempotencyKey: "m0" });
-        const second = await s.enqueueOutbound({ ...base, channel: "telegram", idempotencyKey: "m1" });
+        const first = await s.enqueueOutbound(out("m0", "mixed", "slack"));
+        const second = await s.enqueueOutbound(out("m1", "mixed"));
         const telegram = { owner: "t", leaseMs: 60_000, limit: 10, channels: ["telegram"] };
         assert.deepEqual(
           await s.claimOutbound(telegram),
@@ -554,13 +547,6 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
     it("outbox lanes: deliveries planned by an inbox completion are claimable, also in a lane drained before", async () => {
       const s = await makeStore();
       try {
-        const out = (key: string, sessionKey: string) => ({
-          idempotencyKey: key,
-          sessionKey,
-          channel: "telegram",
-          account: "bot",
-          payload: "{}",
-        });
         const early = await s.enqueueOutbound(out("early", "telegram:bot:1"));
         await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
         assert.equal(await s.completeOutbound(early.id, "o"), true);
@@ -589,13 +575,6 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
     it("outbox lanes: a failure with an immediate retry, a dead head, and revived dead deliveries free their lanes", async () => {
       const s = await makeStore();
       try {
-        const out = (key: string, sessionKey: string) => ({
-          idempotencyKey: key,
-          sessionKey,
-          channel: "telegram",
-          account: "bot",
-          payload: "{}",
-        });
         const claim = async () =>
           (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 })).map((x) => x.idempotencyKey);
         const ids = new Map<string, number>();

@@ -1,6 +1,6 @@
 // The shared store on PostgreSQL, for several gateway replicas behind a load balancer. PostgreSQL is the only
-// coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED under
-// a per-lane advisory lock, singletons are rows in `leases`. Every time that decides who may do what is read
+// coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED on due
+// lane rows and their heads (lanes-claim.ts), singletons are rows in `leases`. Every time that decides who may do what is read
 // from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
 import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
@@ -350,7 +350,7 @@ const CLAIMS = Object.fromEntries(
     const lane = LANE_QUEUES[t];
     const statements = {
       due: lockDueLanes(lane, false),
-      dueIn: lockDueLanes(lane, true),
+      dueIn: lockDueLanes(lane, lane.channel),
       lease: leaseHeads(lane, SQL.COLUMNS[t]),
       deleteEmpty: deleteEmptyLanes(lane),
     };
