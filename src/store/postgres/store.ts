@@ -1,7 +1,8 @@
 // The shared store on PostgreSQL, for several gateway replicas behind a load balancer. PostgreSQL is the only
 // coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED on due
-// lane rows and their heads (lanes-claim.ts), singletons are rows in `leases`. Every time that decides who may do what is read
-// from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
+// lane rows and their heads (lanes-claim.ts), singletons are rows in `leases`. Every time that decides who may
+// do what is read from the database clock (NOW_MS), so replicas whose clocks disagree never both think they
+// hold a lease.
 import pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
 import { LANE_QUEUES, type LaneQueue } from "../lanes.ts";
