@@ -7,6 +7,7 @@ import { LANE_QUEUES } from "../../src/store/lanes.ts";
 import { leaseHeads, lockDueLanes } from "../../src/store/postgres/lanes-claim.ts";
 import { PostgresStore } from "../../src/store/postgres/store.ts";
 import { postgresText } from "../../src/store/sql.ts";
+import type { QueueStats } from "../../src/store/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
 import { storeContract } from "./contract.ts";
 
@@ -38,6 +39,63 @@ const item = (id: string, sessionKey: string) => ({
   payload: JSON.stringify({ id }),
   receivedAt: Date.now(),
 });
+
+interface Racer<T extends { sessionKey: string }> {
+  enqueue(s: PostgresStore, lane: number, i: number): Promise<unknown>;
+  claim(s: PostgresStore, owner: string): Promise<T[]>;
+  /** Completes the item (true), or fails it for a retry (false: it comes back). */
+  finish(s: PostgresStore, owner: string, item: T): Promise<boolean>;
+  /** `<lane>-<i>`. */
+  name(item: T): string;
+  stats(s: PostgresStore): Promise<QueueStats>;
+}
+
+/**
+ * Three replicas of one install: items trickle into four lanes (so lanes keep draining to empty, their rows
+ * deleted, and reopening while claims run) while every replica claims and finishes. Returns what a user would
+ * notice: items left over, two of one lane handed out at once, and each lane's finishing order.
+ */
+async function raceLanes<T extends { sessionKey: string }>(schema: string, r: Racer<T>) {
+  const replicas = await Promise.all(Array.from({ length: 3 }, () => makeStore(schema, 3)));
+  const lanes = 4;
+  const total = 120;
+  const active = new Set<string>();
+  const violations: string[] = [];
+  const order = new Map<string, number[]>();
+  let producing = true;
+  const produce = async () => {
+    for (let i = 0; i < total; i++) {
+      await r.enqueue(replicas[i % 3]!, i % lanes, i);
+      if (i % 3 === 0) await new Promise((res) => setImmediate(res));
+    }
+    producing = false;
+  };
+  const work = async (s: PostgresStore, owner: string) => {
+    for (let idle = 0; idle < 50; ) {
+      const claimed = await r.claim(s, owner);
+      if (claimed.length === 0) {
+        if (!producing) idle++;
+        await new Promise((res) => setTimeout(res, 2));
+        continue;
+      }
+      idle = 0;
+      await Promise.all(
+        claimed.map(async (it) => {
+          if (active.has(it.sessionKey))
+            violations.push(`${owner} got ${r.name(it)} while its lane was busy`);
+          active.add(it.sessionKey);
+          await new Promise((res) => setImmediate(res));
+          // Leave the lane before finishing: the next item cannot be claimed before this commit lands.
+          active.delete(it.sessionKey);
+          const [lane, i] = r.name(it).split("-");
+          if (await r.finish(s, owner, it)) order.set(lane!, [...(order.get(lane!) ?? []), Number(i)]);
+        }),
+      );
+    }
+  };
+  await Promise.all([produce(), ...replicas.map((s, i) => work(s, `r${i}`))]);
+  return { stats: await r.stats(replicas[0]!), violations, order };
+}
 
 describe("postgres: several replicas on one database", () => {
   it("applies migrations once when five replicas start at the same moment", async () => {
@@ -146,54 +204,24 @@ describe("postgres: several replicas on one database", () => {
   });
 
   it("strands no event when enqueues race claims and completions of the same lanes across replicas", async () => {
-    const schema = `race${n++}`;
-    const replicas = await Promise.all(Array.from({ length: 3 }, () => makeStore(schema, 3)));
-    const lanes = 4;
-    const total = 120;
-    const active = new Set<string>();
-    const violations: string[] = [];
-    const order = new Map<string, number[]>();
-    let producing = true;
-    // Producers trickle events in, so lanes keep draining to empty and reopening while claims run.
-    const produce = async () => {
-      for (let i = 0; i < total; i++) {
-        await replicas[i % 3]!.enqueueInbound(item(`R${i % lanes}-${i}`, `lane${i % lanes}`));
-        if (i % 3 === 0) await new Promise((r) => setImmediate(r));
-      }
-      producing = false;
-    };
-    const work = async (s: PostgresStore, owner: string) => {
-      for (let idle = 0; idle < 50; ) {
-        const claimed = await s.claimInbound({ owner, leaseMs: 30_000, limit: 2 });
-        if (claimed.length === 0) {
-          if (!producing) idle++;
-          await new Promise((r) => setTimeout(r, 2));
-          continue;
-        }
-        idle = 0;
-        await Promise.all(
-          claimed.map(async (it) => {
-            if (active.has(it.sessionKey)) violations.push(`${owner} got ${it.id} while its lane was busy`);
-            active.add(it.sessionKey);
-            await new Promise((r) => setImmediate(r));
-            active.delete(it.sessionKey);
-            order.set(it.sessionKey, [...(order.get(it.sessionKey) ?? []), Number(it.id.split("-")[1])]);
-            assert.equal(await s.completeInbound(it.id, owner), true);
-          }),
-        );
-      }
-    };
-    await Promise.all([produce(), ...replicas.map((s, i) => work(s, `r${i}`))]);
+    const { stats, violations, order } = await raceLanes(`race${n++}`, {
+      enqueue: (s, lane, i) => s.enqueueInbound(item(`R${lane}-${i}`, `lane${lane}`)),
+      claim: (s, owner) => s.claimInbound({ owner, leaseMs: 30_000, limit: 2 }),
+      finish: async (s, owner, it) => {
+        assert.equal(await s.completeInbound(it.id, owner), true);
+        return true;
+      },
+      name: (it) => it.id,
+      stats: (s) => s.inboxStats(),
+    });
     assert.deepEqual(violations, []);
-    const stats = await replicas[0]!.inboxStats();
-    assert.deepEqual(stats, { pending: 0, leased: 0, done: total, dead: 0 }, "every event was claimed");
-    for (const [lane, seen] of order) {
+    assert.deepEqual(stats, { pending: 0, leased: 0, done: 120, dead: 0 }, "every event was claimed");
+    for (const [lane, seen] of order)
       assert.deepEqual(
         seen,
         [...seen].sort((a, b) => a - b),
         `${lane} in order`,
       );
-    }
   });
 
   it("gives a lane to events inserted by a replica that predates lanes (rolling upgrade)", async () => {
@@ -240,59 +268,30 @@ describe("postgres: several replicas on one database", () => {
   });
 
   it("outbox lanes: strands no delivery and keeps each conversation in order when enqueues race claims, failures and completions across replicas", async () => {
-    const schema = `outrace${n++}`;
-    const replicas = await Promise.all(Array.from({ length: 3 }, () => makeStore(schema, 3)));
-    const lanes = 4;
-    const total = 120;
-    const active = new Set<string>();
-    const violations: string[] = [];
-    const order = new Map<string, number[]>();
-    let producing = true;
-    // Deliveries trickle in, so lanes keep draining to empty (their rows deleted) and reopening while claims run.
-    const produce = async () => {
-      for (let i = 0; i < total; i++) {
-        await replicas[i % 3]!.enqueueOutbound({
-          idempotencyKey: `${i % lanes}-${i}`,
-          sessionKey: `telegram:bot:${i % lanes}`,
+    const { stats, violations, order } = await raceLanes(`outrace${n++}`, {
+      enqueue: (s, lane, i) =>
+        s.enqueueOutbound({
+          idempotencyKey: `${lane}-${i}`,
+          sessionKey: `telegram:bot:${lane}`,
           channel: "telegram",
           account: "bot",
           payload: "{}",
-        });
-        if (i % 3 === 0) await new Promise((r) => setImmediate(r));
-      }
-      producing = false;
-    };
-    const work = async (s: PostgresStore, owner: string) => {
-      for (let idle = 0; idle < 50; ) {
-        const claimed = await s.claimOutbound({ owner, leaseMs: 30_000, limit: 2, channels: ["telegram"] });
-        if (claimed.length === 0) {
-          if (!producing) idle++;
-          await new Promise((r) => setTimeout(r, 2));
-          continue;
+        }),
+      claim: (s, owner) => s.claimOutbound({ owner, leaseMs: 30_000, limit: 2, channels: ["telegram"] }),
+      finish: async (s, owner, d) => {
+        // Every fifth delivery fails once with a retry already due: it must come back before its lane moves on.
+        if (d.attempts === 1 && d.id % 5 === 0) {
+          assert.equal(await s.failOutbound(d.id, owner, "429", { retryAt: 0 }), true);
+          return false;
         }
-        idle = 0;
-        await Promise.all(
-          claimed.map(async (d) => {
-            if (active.has(d.sessionKey))
-              violations.push(`${owner} got ${d.idempotencyKey} while its lane was busy`);
-            active.add(d.sessionKey);
-            await new Promise((r) => setImmediate(r));
-            active.delete(d.sessionKey);
-            // Every fifth delivery fails once with a retry already due: it must come back before its lane moves on.
-            if (d.attempts === 1 && d.id % 5 === 0) {
-              assert.equal(await s.failOutbound(d.id, owner, "429", { retryAt: 0 }), true);
-              return;
-            }
-            const [lane, i] = d.idempotencyKey.split("-");
-            order.set(lane!, [...(order.get(lane!) ?? []), Number(i)]);
-            assert.equal(await s.completeOutbound(d.id, owner, "sent"), true);
-          }),
-        );
-      }
-    };
-    await Promise.all([produce(), ...replicas.map((s, i) => work(s, `r${i}`))]);
+        assert.equal(await s.completeOutbound(d.id, owner, "sent"), true);
+        return true;
+      },
+      name: (d) => d.idempotencyKey,
+      stats: (s) => s.outboxStats(),
+    });
     assert.deepEqual(violations, []);
-    assert.deepEqual(await replicas[0]!.outboxStats(), { pending: 0, leased: 0, done: total, dead: 0 });
+    assert.deepEqual(stats, { pending: 0, leased: 0, done: 120, dead: 0 }, "every delivery was made");
     for (const [lane, seen] of order) {
       assert.deepEqual(
         seen,
