@@ -118,13 +118,12 @@ export const laneChanges = {
 export interface SqliteLaneStatements {
   /** Ready sooner: $1 session key ($2 channel). Never moves a lane later. */
   laneDue: Sql;
-  /** $1 session key: the lane's oldest unfinished item (`k` its key). */
-  laneHead: Sql;
   /**
-   * $1 session key, $2 the head's key, $3 now: until when another item of the lane holds a live lease (possible
-   * only after an operator revived an earlier, dead item of a lane whose later item was in flight).
+   * $1 session key, $2 now: the lane's oldest unfinished item (`k` its key), and `other_until`, until when
+   * another item of the lane holds a live lease (possible only after an operator revived an earlier, dead item
+   * of a lane whose later item was in flight).
    */
-  otherLease: Sql;
+  laneHead: Sql;
   /** $1 owner, $2 lease until, $3 updated_at, $4 key. */
   lease: Sql;
   setLaneReady: Sql;
@@ -142,12 +141,10 @@ function sqliteLaneStatements(lane: LaneQueue): SqliteLaneStatements {
     ON CONFLICT (session_key) DO UPDATE SET ready_at = {now} WHERE ${lanes}.ready_at > {now}`,
     },
     laneHead: {
-      text: `SELECT ${key} AS k, state, available_at, lease_until${lane.channel ? ", channel" : ""} FROM ${table}
-    WHERE session_key = $1 AND ${open} ORDER BY ${key} LIMIT 1`,
-    },
-    otherLease: {
-      text: `SELECT MAX(lease_until) AS until FROM ${table}
-    WHERE session_key = $1 AND state = 'leased' AND ${key} <> $2 AND lease_until >= $3`,
+      text: `SELECT h.*, (SELECT MAX(j.lease_until) FROM ${table} j
+        WHERE j.session_key = $1 AND j.state = 'leased' AND j.${key} <> h.k AND j.lease_until >= $2) AS other_until
+    FROM (SELECT ${key} AS k, state, available_at, lease_until${lane.channel ? ", channel" : ""} FROM ${table}
+      WHERE session_key = $1 AND ${open} ORDER BY ${key} LIMIT 1) h`,
     },
     lease: {
       text: `UPDATE ${table} SET state = 'leased', lease_owner = $1, lease_until = $2, attempts = attempts + 1,

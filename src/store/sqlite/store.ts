@@ -234,7 +234,7 @@ export class SqliteStore extends PortableStore implements Store {
         const asked = limit - out.length;
         const lanes = this.#all(due, now, asked, ...(wanted ? channels! : []));
         for (const { session_key: key, channel } of lanes) {
-          const head = this.#get(S.laneHead, key as string);
+          const head = this.#get(S.laneHead, key as string, now);
           if (!head) {
             this.#run(S.deleteLane, key as string);
             continue;
@@ -243,7 +243,7 @@ export class SqliteStore extends PortableStore implements Store {
             this.#run(S.setLaneChannel, key as string, head.channel as string);
             if (wanted && !wanted.has(head.channel as string)) continue;
           }
-          const other = this.#get(S.otherLease, key as string, Number(head.k), now)?.until;
+          const other = head.other_until;
           const verdict = LANES.laneVerdict(
             {
               state: head.state as "pending" | "leased",
