@@ -3,7 +3,7 @@
 // needs a transaction (SQLite's are synchronous, PostgreSQL's hold a pooled connection) or a dialect's own
 // SQL (claims, the inbound batch insert) stays in the store.
 
-import * as LANES from "./lanes.ts";
+import { LANE_QUEUES, type LaneQueue, laneChanges } from "./lanes.ts";
 import {
   inboxFromRow,
   mediaFromRow,
@@ -45,12 +45,12 @@ export abstract class PortableStore {
   /** Inbound enqueues already accepted are committed, so a read right after an enqueue sees it. */
   protected abstract settled(): Promise<void>;
   /**
-   * Runs an inbox statement that returns the `session_key` of the row it changed and, in the same transaction,
-   * marks that lane due (src/store/lanes.ts). True when it changed one row.
+   * Runs a statement of `lane`'s queue that returns the lane of the row it changed (lanes.ts laneColumns) and,
+   * in the same transaction, marks that lane due (src/store/lanes.ts). True when it changed one row.
    */
-  protected abstract changeLane(q: Sql, args: unknown[]): Promise<boolean>;
+  protected abstract changeLane(lane: LaneQueue, q: Sql, args: unknown[]): Promise<boolean>;
   /** changeLane for a statement that may change many rows (of many lanes): every lane it names is marked due. */
-  protected abstract changeLanes(q: Sql, args: unknown[]): Promise<number>;
+  protected abstract changeLanes(lane: LaneQueue, q: Sql, args: unknown[]): Promise<number>;
 
   readonly workspaces = new WorkspaceRows({
     one: (q, a) => this.one(q, a),
@@ -74,15 +74,17 @@ export abstract class PortableStore {
 
   // A failure frees its lane (a retry later, or the next item at once when dead): the lane is due again.
   async failInbound(id: string, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.changeLane(LANES.failInbox, failArgs(id, owner, error, retry));
+    return this.changeLane(LANE_QUEUES.inbox, laneChanges.inbox.fail, failArgs(id, owner, error, retry));
   }
 
   async failOutbound(id: number, owner: string, error: string, retry: Retry): Promise<boolean> {
-    return this.#changed(SQL.fail.outbox, failArgs(id, owner, error, retry));
+    return this.changeLane(LANE_QUEUES.outbox, laneChanges.outbox.fail, failArgs(id, owner, error, retry));
   }
 
+  // A delivered item frees its lane for the next one.
   async completeOutbound(id: number, owner: string, result?: string): Promise<boolean> {
-    return this.#changed(SQL.completeOutbound, [result ?? null, Date.now(), id, owner]);
+    const args = [result ?? null, Date.now(), id, owner];
+    return this.changeLane(LANE_QUEUES.outbox, laneChanges.outbox.complete, args);
   }
 
   async getInbound(id: string): Promise<InboxItem | undefined> {
@@ -114,14 +116,17 @@ export abstract class PortableStore {
 
   /** Operator action: a dead item back to pending, with a fresh attempt count. Only dead items move. */
   async retryInbound(id: string): Promise<boolean> {
-    return this.changeLane(LANES.retryDeadInbox, [Date.now(), id]);
+    return this.changeLane(LANE_QUEUES.inbox, laneChanges.inbox.retryDead, [Date.now(), id]);
   }
 
   async retryOutbound(id: number): Promise<boolean> {
-    return this.#changed(SQL.retryDead.outbox, [Date.now(), id]);
+    return this.changeLane(LANE_QUEUES.outbox, laneChanges.outbox.retryDead, [Date.now(), id]);
   }
 
-  /** Operator action: a dead item finished without being processed; its error stays. */
+  /**
+   * Operator action: a dead item finished without being processed; its error stays. No lane changes: a dead
+   * item blocks nothing (lanes.ts).
+   */
   async discardInbound(id: string): Promise<boolean> {
     return this.#changed(SQL.discardDead.inbox, [Date.now(), id]);
   }
@@ -132,9 +137,8 @@ export abstract class PortableStore {
 
   /** Every dead item of the queue back to pending; how many moved. */
   async retryAllDead(queue: Queue): Promise<number> {
-    // Revived inbox items need their lanes due, or no claim would look at them (src/store/lanes.ts).
-    if (queue === "inbox") return this.changeLanes(LANES.retryAllDeadInbox, [Date.now()]);
-    return this.changes(SQL.retryAllDead.outbox, [Date.now()]);
+    // Revived items need their lanes due, or no claim would look at them (src/store/lanes.ts).
+    return this.changeLanes(LANE_QUEUES[queue], laneChanges[queue].retryAllDead, [Date.now()]);
   }
 
   async inboxStats(): Promise<QueueStats> {

@@ -126,11 +126,12 @@ it("three replicas on one PostgreSQL: SIGKILL the poller's replica mid-stream, e
   await waitFor(
     async () => {
       // Pick a moment when it has no Telegram send in flight, so the chat-level check below stays exact (a send
-      // in flight at the kill is retried after its outbox lease and may show twice; that case is allowed below).
+      // in flight at the kill is retried after its outbox lease and may show twice; that case is allowed below),
+      // and has taken an inbox item in the last 30 ms, so it is still at work on it when killed.
       const rows = await query<{ id: string; busy: boolean }>(
         `SELECT id, EXISTS (SELECT 1 FROM outbox WHERE state = 'leased' AND lease_owner LIKE $1) AS busy
-         FROM inbox WHERE state = 'leased' AND lease_owner LIKE $1`,
-        [victimOwner],
+         FROM inbox WHERE state = 'leased' AND lease_owner LIKE $1 AND updated_at > $2`,
+        [victimOwner, Date.now() - 30],
       );
       return rows.length > 0 && !rows[0]!.busy ? rows.map((r) => r.id) : undefined;
     },

@@ -10,6 +10,15 @@ const item = (id: string, sessionKey: string, n = 0) => ({
   receivedAt: Date.now(),
 });
 
+/** A delivery into conversation `sessionKey` (of telegram unless said). */
+const out = (idempotencyKey: string, sessionKey: string, channel = "telegram") => ({
+  idempotencyKey,
+  sessionKey,
+  channel,
+  account: "bot",
+  payload: "{}",
+});
+
 export function storeContract(name: string, makeStore: () => Promise<Store>) {
   describe(`store contract: ${name}`, () => {
     it("enqueues inbound idempotently by event id", async () => {
@@ -506,6 +515,135 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
         assert.equal(again[0]?.id, dead.id);
         assert.equal(again[0]?.idempotencyKey, "reply:e1:0", "the retry keeps its idempotency key");
         assert.equal((await s.outboxStats()).dead, 0);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("outbox lanes: a conversation held behind a failing delivery, 5,000 queued behind it, is in no one's way", async () => {
+      const s = await makeStore();
+      try {
+        const head = await s.enqueueOutbound(out("down:0", "telegram:bot:down"));
+        const [claimed] = await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
+        assert.equal(claimed?.id, head.id);
+        assert.equal(await s.failOutbound(head.id, "o", "502", { retryAt: Date.now() + 600_000 }), true);
+        // Answers keep coming: 5,000 deliveries planned behind it, as an inbox completion plans them.
+        await s.enqueueInbound(item("answered", "telegram:bot:down"));
+        await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 1 });
+        const queued = Array.from({ length: 5000 }, (_, k) => out(`down:${k + 1}`, "telegram:bot:down"));
+        assert.equal(await s.completeInbound("answered", "w", { outbox: queued }), true);
+        assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 }), []);
+        const up = await s.enqueueOutbound(out("up:0", "telegram:bot:up"));
+        const slack = await s.enqueueOutbound(out("slack:0", "slack:bot:C1", "slack"));
+        assert.deepEqual(
+          (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10, channels: ["telegram"] })).map(
+            (x) => x.id,
+          ),
+          [up.id],
+          "the other telegram conversation is served; the blocked one and the slack one are not handed out",
+        );
+        assert.deepEqual(
+          (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10, channels: ["slack"] })).map(
+            (x) => x.id,
+          ),
+          [slack.id],
+          "a process that sends slack still finds its conversation",
+        );
+        assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 }), []);
+        assert.equal((await s.outboxStats()).pending, 5001);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("outbox lanes: one order per conversation even when its deliveries are of two channels", async () => {
+      const s = await makeStore();
+      try {
+        const first = await s.enqueueOutbound(out("m0", "mixed", "slack"));
+        const second = await s.enqueueOutbound(out("m1", "mixed"));
+        const telegram = { owner: "t", leaseMs: 60_000, limit: 10, channels: ["telegram"] };
+        assert.deepEqual(
+          await s.claimOutbound(telegram),
+          [],
+          "the later delivery waits behind the slack one",
+        );
+        assert.deepEqual(await s.claimOutbound(telegram), [], "and asking again finds nothing (no spinning)");
+        const [got] = await s.claimOutbound({ owner: "s", leaseMs: 60_000, limit: 10, channels: ["slack"] });
+        assert.equal(got?.id, first.id, "the slack process finds the conversation's head");
+        assert.equal(await s.completeOutbound(first.id, "s", "ok"), true);
+        assert.deepEqual(
+          await s.claimOutbound({ owner: "s", leaseMs: 60_000, limit: 10, channels: ["slack"] }),
+          [],
+        );
+        assert.deepEqual(
+          (await s.claimOutbound(telegram)).map((x) => x.id),
+          [second.id],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("outbox lanes: deliveries planned by an inbox completion are claimable, also in a lane drained before", async () => {
+      const s = await makeStore();
+      try {
+        const early = await s.enqueueOutbound(out("early", "telegram:bot:1"));
+        await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
+        assert.equal(await s.completeOutbound(early.id, "o"), true);
+        assert.deepEqual(await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 }), [], "drained");
+        await s.enqueueInbound(item("in1", "telegram:bot:1"));
+        await s.claimInbound({ owner: "w", leaseMs: 60_000, limit: 1 });
+        const effects = {
+          outbox: [out("r:0", "telegram:bot:1"), out("r:1", "telegram:bot:1"), out("n:0", "telegram:bot:2")],
+        };
+        assert.equal(await s.completeInbound("in1", "w", effects), true);
+        const first = await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 });
+        assert.deepEqual(
+          first.map((x) => x.idempotencyKey),
+          ["r:0", "n:0"],
+        );
+        for (const d of first) assert.equal(await s.completeOutbound(d.id, "o"), true);
+        assert.deepEqual(
+          (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 })).map((x) => x.idempotencyKey),
+          ["r:1"],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("outbox lanes: a failure with an immediate retry, a dead head, and revived dead deliveries free their lanes", async () => {
+      const s = await makeStore();
+      try {
+        const claim = async () =>
+          (await s.claimOutbound({ owner: "o", leaseMs: 60_000, limit: 10 })).map((x) => x.idempotencyKey);
+        const ids = new Map<string, number>();
+        for (const [key, lane] of [
+          ["a0", "A"],
+          ["b0", "B"],
+          ["b1", "B"],
+        ] as const) {
+          ids.set(key, (await s.enqueueOutbound(out(key, lane))).id);
+        }
+        assert.deepEqual(await claim(), ["a0", "b0"]);
+        assert.equal(await s.failOutbound(ids.get("a0")!, "o", "429", { retryAt: Date.now() - 1 }), true);
+        assert.deepEqual(await claim(), ["a0"], "a retry already due is handed out again");
+        assert.equal(await s.failOutbound(ids.get("b0")!, "o", "403", { dead: true }), true);
+        assert.deepEqual(await claim(), ["b1"], "a dead head lets its lane move on");
+        assert.equal(await s.failOutbound(ids.get("a0")!, "o", "403", { dead: true }), true);
+        assert.equal(await s.failOutbound(ids.get("b1")!, "o", "403", { dead: true }), true);
+        assert.deepEqual(await claim(), [], "every lane is empty now");
+        assert.equal(await s.retryOutbound(ids.get("a0")!), true);
+        assert.deepEqual(
+          await claim(),
+          ["a0"],
+          "a delivery retried by hand is claimable in its emptied lane",
+        );
+        assert.equal(await s.completeOutbound(ids.get("a0")!, "o"), true);
+        assert.equal(await s.retryAllDead("outbox"), 2);
+        assert.deepEqual(await claim(), ["b0"], "retry all dead: the lane is due again, in its order");
+        assert.equal(await s.completeOutbound(ids.get("b0")!, "o"), true);
+        assert.deepEqual(await claim(), ["b1"]);
       } finally {
         await s.close();
       }

@@ -1,5 +1,6 @@
-// Upgrading a database that already has a backlog: the migration that adds inbox lanes must give every lane with
-// unfinished items its row, so nothing committed before the upgrade waits forever, and lane order still holds.
+// Upgrading a database that already has a backlog: the migrations that add inbox and outbox lanes must give every
+// lane with unfinished items its row, so nothing committed before the upgrade waits forever, and lane order still
+// holds.
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +34,38 @@ const ROWS: [string, string, string, number, string | null, number | null][] = [
 ];
 const INSERT = `INSERT INTO inbox (id, session_key, payload, received_at, state, available_at, lease_owner,
   lease_until, updated_at) VALUES ($1, $2, '{}', 0, $3, $4, $5, $6, 0)`;
+
+/** The outbox's backlog, as the previous release left it: the same lanes, plus one of another channel. */
+const OUTBOX_ROWS: [string, string, string, string, number, string | null, number | null][] = [
+  // idempotency_key, session_key, channel, state, available_at, lease_owner, lease_until
+  ["f1", "finished", "telegram", "done", 0, null, null],
+  ["l1", "live", "telegram", "leased", 0, "old-worker", FAR],
+  ["l2", "live", "telegram", "pending", 0, null, null],
+  ["d1", "dead", "telegram", "dead", 0, null, null],
+  ["l3", "live", "telegram", "pending", 0, null, null],
+  ["d2", "dead", "telegram", "pending", 0, null, null],
+  ["r1", "later", "telegram", "pending", FAR, null, null],
+  ["s1", "slack-lane", "slack", "pending", 0, null, null],
+];
+const INSERT_OUTBOX = `INSERT INTO outbox (idempotency_key, session_key, channel, account, payload, state, available_at,
+  lease_owner, lease_until, created_at, updated_at) VALUES ($1, $2, $3, 'a', '{}', $4, $5, $6, $7, 0, 0)`;
+
+async function checkOutboxUpgraded(s: Store) {
+  const telegram = { owner: "new", leaseMs: 30_000, limit: 10, channels: ["telegram"] };
+  const keys = async () => (await s.claimOutbound(telegram)).map((x) => x.idempotencyKey);
+  const idOf = async (key: string) => (await s.findOutboundByKey(key))!.id;
+  assert.deepEqual(await keys(), ["d2"], "only the lane whose head is ready is served");
+  assert.deepEqual(
+    (await s.claimOutbound({ ...telegram, channels: ["slack"] })).map((x) => x.idempotencyKey),
+    ["s1"],
+    "the lane keeps its channel",
+  );
+  assert.equal(await s.completeOutbound(await idOf("l1"), "old-worker"), true, "the busy worker finishes");
+  assert.deepEqual(await keys(), ["l2"]);
+  assert.equal(await s.completeOutbound(await idOf("l2"), "new"), true);
+  assert.deepEqual(await keys(), ["l3"]);
+  assert.equal((await s.getOutbound(await idOf("r1")))?.state, "pending");
+}
 
 async function checkUpgraded(s: Store) {
   const first = await s.claimInbound({ owner: "new", leaseMs: 30_000, limit: 10 });
@@ -78,11 +111,14 @@ it("sqlite: the lanes migration fills in the lanes of a database with a backlog"
   }
   const insert = raw.prepare(INSERT.replaceAll(/\$(\d)/g, "?$1"));
   for (const row of ROWS) insert.run(...row);
+  const outbox = raw.prepare(INSERT_OUTBOX.replaceAll(/\$(\d)/g, "?$1"));
+  for (const row of OUTBOX_ROWS) outbox.run(...row);
   raw.close();
   const s = new SqliteStore(path);
   try {
     await s.migrate();
     await checkUpgraded(s);
+    await checkOutboxUpgraded(s);
   } finally {
     await s.close();
   }
@@ -112,6 +148,7 @@ describe("postgres", () => {
         await c.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, [v + 1]);
       }
       for (const row of ROWS) await c.query(INSERT, row);
+      for (const row of OUTBOX_ROWS) await c.query(INSERT_OUTBOX, row);
     } finally {
       await c.end();
     }
@@ -119,6 +156,7 @@ describe("postgres", () => {
     try {
       await s.migrate();
       await checkUpgraded(s);
+      await checkOutboxUpgraded(s);
     } finally {
       await s.close();
     }

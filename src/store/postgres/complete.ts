@@ -4,6 +4,8 @@
 // took eight round trips (BEGIN, the update, a session upsert and a message insert per message, the outbox
 // insert, COMMIT); on a 2-core machine the gateway's own CPU went mostly to those socket writes, so one round
 // trip per answered message is what lets PostgreSQL keep up with the embedded store (docs/benchmarks.md).
+// Each outbox row opens its outbox lane if it has none, within this statement: the trigger every outbox insert
+// fires (OUTBOX_OPEN_LANES_TRIGGER, lanes-claim.ts).
 // The effects are applied only when the update matched (`WHERE EXISTS (SELECT 1 FROM done)`), exactly as the
 // transaction returned early before, and any failure undoes the whole statement.
 import type { Sql } from "../sql.ts";

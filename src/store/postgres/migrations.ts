@@ -3,10 +3,10 @@
 // the coordination columns (available_at, lease_until, expires_at, leases.until) are written from the
 // database clock so replicas with skewed clocks still agree on who holds what.
 
-import { inboxLanesTable } from "../lanes.ts";
+import { inboxLanesTable, outboxLanesTable } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
 import { workspacesTables } from "../workspaces-sql.ts";
-import { OPEN_LANES_TRIGGER } from "./lanes-claim.ts";
+import { OPEN_LANES_TRIGGER, OUTBOX_OPEN_LANES_TRIGGER } from "./lanes-claim.ts";
 
 export const postgresMigrations: string[] = [
   schemaV1("postgres"),
@@ -19,4 +19,5 @@ export const postgresMigrations: string[] = [
   mediaTable("postgres"),
   inboxLanesTable("postgres") + OPEN_LANES_TRIGGER,
   workspacesTables("postgres"),
+  outboxLanesTable("postgres", OUTBOX_OPEN_LANES_TRIGGER),
 ];

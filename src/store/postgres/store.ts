@@ -1,9 +1,11 @@
 // The shared store on PostgreSQL, for several gateway replicas behind a load balancer. PostgreSQL is the only
-// coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED under
-// a per-lane advisory lock, singletons are rows in `leases`. Every time that decides who may do what is read
-// from the database clock (NOW_MS), so replicas whose clocks disagree never both think they hold a lease.
+// coordinator: dedup is the inbox's primary key, claims are row leases taken with FOR UPDATE SKIP LOCKED on due
+// lane rows and their heads (lanes-claim.ts), singletons are rows in `leases`. Every time that decides who may
+// do what is read from the database clock (NOW_MS), so replicas whose clocks disagree never both think they
+// hold a lease.
 import type pg from "pg";
 import { GroupCommit } from "../group-commit.ts";
+import { LANE_QUEUES, type LaneQueue } from "../lanes.ts";
 import { runMigrations } from "../migrate.ts";
 import { PortableStore } from "../portable.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
@@ -25,24 +27,16 @@ import type {
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
 import { COMPLETE_INBOUND, completeInboundValues } from "./complete.ts";
-import {
-  DELETE_EMPTY_LANES,
-  INSERT_INBOUND,
-  LOCK_DUE_LANES,
-  leaseHeads,
-  withLaneDue,
-} from "./lanes-claim.ts";
+import { deleteEmptyLanes, INSERT_INBOUND, leaseHeads, lockDueLanes, withLaneDue } from "./lanes-claim.ts";
 import { postgresMigrations } from "./migrations.ts";
 import { openPool, type PostgresStoreOptions } from "./pool.ts";
 import { SESSION_HISTORY } from "./session-history.ts";
 import { StatementBatch } from "./statement-batch.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
-const { NOW_MS } = SQL;
 
-/** Advisory-lock namespaces (first key of the two-int form); the second key is hashtext(session_key). */
+/** Advisory-lock namespace (first key of the two-int form) of migrations; lanes' are in lanes-claim.ts. */
 const MIGRATION_LOCK = 0x636c6177; // "claw"
-const OUTBOX_LANE_LOCK = 0x636c6702;
 
 export class PostgresStore extends PortableStore implements Store {
   readonly kind = "postgres" as const;
@@ -159,12 +153,12 @@ export class PostgresStore extends PortableStore implements Store {
     await this.#writes.settled();
   }
 
-  protected async changeLane(q: Sql, values: unknown[]): Promise<boolean> {
-    return (await this.#write(laneDue(q), values)).rowCount === 1;
+  protected async changeLane(lane: LaneQueue, q: Sql, values: unknown[]): Promise<boolean> {
+    return (await this.#write(laneDue(lane, q), values)).rowCount === 1;
   }
 
-  protected async changeLanes(q: Sql, values: unknown[]): Promise<number> {
-    return (await this.#write(laneDue(q), values)).rowCount ?? 0;
+  protected async changeLanes(lane: LaneQueue, q: Sql, values: unknown[]): Promise<number> {
+    return (await this.#write(laneDue(lane, q), values)).rowCount ?? 0;
   }
 
   // ---------------- inbox ----------------
@@ -199,57 +193,40 @@ export class PostgresStore extends PortableStore implements Store {
     });
   }
 
+  async claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
+    return (await this.#claimLanes(LANE_QUEUES.inbox, opts)).map(inboxFromRow);
+  }
+
   /**
-   * By lanes (src/store/lanes.ts, lanes-claim.ts): lock due lanes, then lease their heads, in one transaction
-   * per round. A round that found lanes not claimable after all (their ready time was early) has moved them on,
-   * so a few more rounds fill `limit` from the lanes due behind them.
+   * Both queues' claim, by lanes (src/store/lanes.ts, lanes-claim.ts): lock due lanes, then lease their heads,
+   * in one transaction per round. A round that found lanes not claimable after all (their ready time was early)
+   * has moved them on, so a few more rounds fill `limit` from the lanes due behind them. An outbox claim for
+   * some channels reads only those channels' lanes.
    */
-  async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
+  async #claimLanes(lane: LaneQueue, { owner, leaseMs, limit, channels }: ClaimOptions): Promise<Row[]> {
+    const only = lane.channel ? (channels ?? null) : null;
+    if (limit <= 0 || only?.length === 0) return [];
     await this.settled();
+    const { due, dueIn, lease, deleteEmpty } = CLAIMS[lane.table];
     const out: Row[] = [];
     for (let round = 0; round < 4 && out.length < limit; round++) {
       const asked = limit - out.length;
       const { lanes, leased } = await this.#tx(async (c) => {
-        const lanes = (await this.#q(LOCK_DUE_LANES, [asked], c)).rows.map((r) => r.session_key);
+        const locked = only ? this.#q(dueIn, [asked, only], c) : this.#q(due, [asked], c);
+        const lanes = (await locked).rows.map((r) => r.session_key);
         if (lanes.length === 0) return { lanes, leased: [] };
-        const rows = (await this.#q(LEASE_HEADS, [lanes, owner, leaseMs, Date.now()], c)).rows;
+        const values = [lanes, owner, leaseMs, Date.now(), ...(lane.channel ? [only] : [])];
+        const rows = (await this.#q(lease, values, c)).rows;
         const empty = rows.filter((r) => r.empty_lane !== null).map((r) => r.empty_lane);
-        if (empty.length) await this.#q(DELETE_EMPTY_LANES, [empty], c);
+        if (empty.length) await this.#q(deleteEmpty, [empty], c);
         return { lanes, leased: rows.filter((r) => r.empty_lane === null) };
       });
       out.push(...leased);
       // Fewer due lanes than asked for: none are left (or the rest are locked by other claimers).
       if (lanes.length < asked) break;
     }
-    return out.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
-  }
-
-  /**
-   * One claim transaction of the outbox (the inbox claims by lanes, above). An item is claimable when it is
-   * ready (pending and due, or leased with an expired lease), no earlier item of its lane is unfinished, and no
-   * other item of its lane holds a live lease. FOR UPDATE SKIP LOCKED alone only stops two claimers taking the same row; it cannot stop two
-   * claimers taking two different rows of one lane when their snapshots disagree about the lane (e.g. an
-   * operator revives a dead earlier item while another replica is leasing the later one). So:
-   *  1. lock candidate rows FOR UPDATE SKIP LOCKED (so concurrent claimers spread over different rows
-   *     instead of fighting over the first ones) and take a transaction-scoped advisory lock per lane
-   *     (try-lock: a lane another replica is claiming right now is skipped this round; a hash collision
-   *     between two lanes only delays one of them to the next round);
-   *  2. in a second statement — a fresh snapshot taken after the lane locks, so it sees every earlier claim
-   *     of those lanes committed — re-check the rule on the locked rows and lease them. Nothing here waits
-   *     on a lock, so claims never deadlock.
-   * SQLite's single writer needs none of this, which is why the claim is the one query each store spells itself.
-   */
-  async #claim(opts: ClaimOptions): Promise<Row[]> {
-    const channels = opts.channels ?? null;
-    if (opts.limit <= 0 || channels?.length === 0) return [];
-    const { candidates, lease } = CLAIM_OUTBOX;
-    const lockSpace = OUTBOX_LANE_LOCK;
-    return this.#tx(async (c) => {
-      const found = await this.#q(candidates, [channels, opts.limit, lockSpace], c);
-      if (found.rows.length === 0) return [];
-      const keys = found.rows.map((r) => r.k);
-      return (await this.#q(lease, [channels, opts.owner, opts.leaseMs, Date.now(), keys], c)).rows;
-    });
+    const key = lane.key;
+    return out.sort((a, b) => Number(a[key]) - Number(b[key]));
   }
 
   /** One autocommitted statement with all its effects (complete.ts): one round trip per answered message. */
@@ -283,8 +260,7 @@ export class PostgresStore extends PortableStore implements Store {
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    const rows = await this.#claim(opts);
-    return rows.map(outboxFromRow).sort((a, b) => a.id - b.id);
+    return (await this.#claimLanes(LANE_QUEUES.outbox, opts)).map(outboxFromRow);
   }
 
   // ---------------- sessions and history ----------------
@@ -357,55 +333,27 @@ export class PostgresStore extends PortableStore implements Store {
   }
 }
 
-const LEASE_HEADS = leaseHeads(SQL.COLUMNS.inbox);
+/** Each queue's claim statements (lanes-claim.ts), built once: the text is what PostgreSQL prepares. */
+const CLAIMS = Object.fromEntries(
+  (["inbox", "outbox"] as const).map((t) => {
+    const lane = LANE_QUEUES[t];
+    const statements = {
+      due: lockDueLanes(lane, false),
+      dueIn: lockDueLanes(lane, lane.channel),
+      lease: leaseHeads(lane, SQL.COLUMNS[t]),
+      deleteEmpty: deleteEmptyLanes(lane),
+    };
+    return [t, statements];
+  }),
+) as Record<Queue, { due: Sql; dueIn: Sql; lease: Sql; deleteEmpty: Sql }>;
 
-/** Each lane-changing inbox statement, wrapped once (the wrapped text is what PostgreSQL prepares). */
+/** Each lane-changing statement, wrapped once (the wrapped text is what PostgreSQL prepares). */
 const wrapped = new Map<Sql, Sql>();
-function laneDue(q: Sql): Sql {
+function laneDue(lane: LaneQueue, q: Sql): Sql {
   let w = wrapped.get(q);
   if (!w) {
-    w = withLaneDue(q);
+    w = withLaneDue(lane, q);
     wrapped.set(q, w);
   }
   return w;
-}
-
-/**
- * The two claim statements of the outbox (see #claim). $1 is always the channel list (NULL: every channel), so
- * both statements share the condition text. Named and prepared, so the lease returns listed columns, not `*`: a
- * prepared `*` fails once a newer replica's migration adds a column.
- */
-const CLAIM_OUTBOX = claimStatements("outbox", "id", "($1::text[] IS NULL OR i.channel = ANY($1::text[]))");
-
-function claimStatements(
-  table: Queue,
-  key: "seq" | "id",
-  channelCond: string,
-): { candidates: Sql; lease: Sql } {
-  const claimable = `
-    i.state IN ('pending', 'leased')
-    AND ((i.state = 'pending' AND i.available_at <= ${NOW_MS})
-         OR (i.state = 'leased' AND i.lease_until < ${NOW_MS}))
-    AND ${channelCond}
-    AND NOT EXISTS (
-      SELECT 1 FROM ${table} j
-      WHERE j.session_key = i.session_key AND j.state IN ('pending', 'leased')
-        AND (j.${key} < i.${key} OR (j.${key} <> i.${key} AND j.state = 'leased' AND j.lease_until >= ${NOW_MS})))`;
-  return {
-    candidates: {
-      name: `cg_${table}_claim`,
-      text: `WITH candidates AS MATERIALIZED (
-          SELECT i.session_key, i.${key} AS k FROM ${table} i WHERE ${claimable}
-          ORDER BY i.${key} LIMIT $2 FOR UPDATE OF i SKIP LOCKED
-        )
-        SELECT k FROM candidates WHERE pg_try_advisory_xact_lock($3::int, hashtext(session_key))`,
-    },
-    lease: {
-      name: `cg_${table}_lease`,
-      text: `UPDATE ${table} i SET state = 'leased', lease_owner = $2, lease_until = ${NOW_MS} + $3,
-          attempts = i.attempts + 1, updated_at = $4
-        WHERE i.${key} = ANY($5::bigint[]) AND ${claimable}
-        RETURNING ${SQL.COLUMNS[table].map((c) => `i.${c}`).join(", ")}`,
-    },
-  };
 }

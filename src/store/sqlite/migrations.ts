@@ -1,6 +1,6 @@
 // Versioned schema for the SQLite store. Append new migrations; never edit an applied one.
 
-import { inboxLanesTable } from "../lanes.ts";
+import { inboxLanesTable, outboxLanesTable, SQLITE_OUTBOX_OPEN_LANE } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
 import { workspacesTables } from "../workspaces-sql.ts";
 
@@ -9,4 +9,5 @@ export const sqliteMigrations: string[] = [
   mediaTable("sqlite"),
   inboxLanesTable("sqlite"),
   workspacesTables("sqlite"),
+  outboxLanesTable("sqlite", SQLITE_OUTBOX_OPEN_LANE),
 ];

@@ -7,11 +7,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { GroupCommit } from "../group-commit.ts";
+import type { LaneQueue } from "../lanes.ts";
 import * as LANES from "../lanes.ts";
 import { runMigrations } from "../migrate.ts";
 import { PortableStore } from "../portable.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row } from "../rows.ts";
-import type { Queue, Sql } from "../sql.ts";
+import type { Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
 import type {
   ClaimOptions,
@@ -155,23 +156,31 @@ export class SqliteStore extends PortableStore implements Store {
     this.#writes.flush();
   }
 
-  protected changeLane(q: Sql, args: unknown[]): Promise<boolean> {
-    return this.#write(() => this.#changeLane(q, args as Arg[]));
+  protected changeLane(lane: LaneQueue, q: Sql, args: unknown[]): Promise<boolean> {
+    return this.#write(() => this.#changeLane(lane, q, args as Arg[]));
   }
 
-  protected changeLanes(q: Sql, args: unknown[]): Promise<number> {
+  protected changeLanes(lane: LaneQueue, q: Sql, args: unknown[]): Promise<number> {
     return this.#write(() => {
       const rows = this.#all(q, ...(args as Arg[]));
-      for (const key of new Set(rows.map((r) => r.session_key as string))) this.#run(LANES.laneDue, key);
+      const lanes = new Map(rows.map((r) => [r.session_key as string, r]));
+      for (const row of lanes.values()) this.#laneDue(lane, row);
       return rows.length;
     });
   }
 
-  #changeLane(q: Sql, args: Arg[]): boolean {
+  #changeLane(lane: LaneQueue, q: Sql, args: Arg[]): boolean {
     const row = this.#get(q, ...args);
     if (!row) return false;
-    this.#run(LANES.laneDue, row.session_key as string);
+    this.#laneDue(lane, row);
     return true;
+  }
+
+  /** `row` names a lane (lanes.ts laneColumns): it is due now, unless it already was. */
+  #laneDue(lane: LaneQueue, row: Row): void {
+    const due = LANES.sqliteLanes[lane.table].laneDue;
+    if (lane.channel) this.#run(due, row.session_key as string, row.channel as string);
+    else this.#run(due, row.session_key as string);
   }
 
   /**
@@ -207,35 +216,44 @@ export class SqliteStore extends PortableStore implements Store {
     return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
   }
 
+  claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
+    return this.#claimLanes(LANES.LANE_QUEUES.inbox, opts).then((rows) => rows.map(inboxFromRow));
+  }
+
   /**
-   * Due lanes by index (src/store/lanes.ts), then each lane's head by index: the cost follows the lanes that
-   * are due, not the unfinished rows behind busy heads. A lane found not claimable gets its true ready time,
-   * so it is not looked at again before then; rounds go on until `limit` items or no lane is due.
+   * Both queues' claim. Due lanes by index (src/store/lanes.ts), then each lane's head by index: the cost
+   * follows the lanes that are due, not the unfinished rows behind busy or failing heads. A lane found not
+   * claimable gets its true ready time, so it is not looked at again before then; rounds go on until `limit`
+   * items or no lane is due. SQLite has one writer at a time (BEGIN IMMEDIATE), so nothing races the claim.
+   * An outbox claim for some channels reads only their lanes; a head of another channel moves its lane there.
    */
-  async claimInbound({ owner, leaseMs, limit }: ClaimOptions): Promise<InboxItem[]> {
-    if (limit <= 0) return [];
+  #claimLanes(lane: LaneQueue, { owner, leaseMs, limit, channels }: ClaimOptions): Promise<Row[]> {
+    if (limit <= 0 || (lane.channel && channels?.length === 0)) return Promise.resolve([]);
+    const wanted = lane.channel && channels ? new Set(channels) : null;
+    const due = LANES.dueLanes(lane, wanted ? channels!.length : null);
+    const S = LANES.sqliteLanes[lane.table];
     // Enqueues and completions of this turn that came first are in the same transaction, before the claim.
-    const rows = await this.#write(() => {
+    return this.#write(() => {
       const now = Date.now();
       const out: Row[] = [];
-      const lease = this.#cached(
-        `UPDATE inbox SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
-         updated_at = ? WHERE seq = ? RETURNING *`,
-      );
-      // Every lane a round looks at leaves the due set (leased, moved past now, or deleted), so rounds end.
+      // Every lane a round looks at leaves the due set (leased, moved past now, moved to a channel not asked
+      // for, or deleted), so rounds end.
       for (;;) {
         const asked = limit - out.length;
-        const lanes = this.#all(LANES.dueLanes, now, asked).map((r) => r.session_key as string);
-        for (const lane of lanes) {
-          const head = this.#get(LANES.laneHead, lane);
+        const lanes = this.#all(due, now, asked, ...(wanted ? channels! : []));
+        for (const { session_key: key, channel } of lanes) {
+          const head = this.#get(S.laneHead, key as string, now);
           if (!head) {
-            this.#run(LANES.deleteLane, lane);
+            this.#run(S.deleteLane, key as string);
             continue;
           }
-          const other = this.#get(LANES.otherLease, lane, Number(head.seq), now)?.until;
+          if (lane.channel && head.channel !== channel) {
+            this.#run(S.setLaneChannel, key as string, head.channel as string);
+            if (wanted && !wanted.has(head.channel as string)) continue;
+          }
+          const other = head.other_until;
           const verdict = LANES.laneVerdict(
             {
-              seq: Number(head.seq),
               state: head.state as "pending" | "leased",
               availableAt: Number(head.available_at),
               leaseUntil: head.lease_until === null ? null : Number(head.lease_until),
@@ -244,49 +262,25 @@ export class SqliteStore extends PortableStore implements Store {
             now,
           );
           if (verdict.claim) {
-            out.push(lease.get(owner, now + leaseMs, now, Number(head.seq)) as Row);
-            this.#run(LANES.setLaneReady, lane, now + leaseMs + 1);
-          } else this.#run(LANES.setLaneReady, lane, verdict.readyAt);
+            out.push(this.#get(S.lease, owner, now + leaseMs, now, Number(head.k))!);
+            this.#run(S.setLaneReady, key as string, now + leaseMs + 1);
+          } else this.#run(S.setLaneReady, key as string, verdict.readyAt);
         }
         // Fewer due lanes than asked for: there are no more.
-        if (lanes.length < asked || out.length >= limit) return out;
+        if (lanes.length < asked || out.length >= limit) {
+          const order = lane.key;
+          return out.sort((a, b) => Number(a[order]) - Number(b[order]));
+        }
       }
-    });
-    return rows.map(inboxFromRow).sort((a, b) => a.seq - b.seq);
-  }
-
-  /**
-   * The outbox's claim (the inbox claims by lanes, above): the first `limit` ready items (pending and due, or
-   * leased with an expired lease) that no earlier unfinished item of their lane precedes, leased to `owner`. SQLite has one
-   * writer at a time (BEGIN IMMEDIATE), so the read and the leases cannot race another claimer; PostgreSQL's
-   * claim needs row and lane locks for that and is written separately.
-   */
-  #claim(table: Queue, key: "seq" | "id", { owner, leaseMs, limit, channels }: ClaimOptions): Promise<Row[]> {
-    const channelFilter = channels ? `AND i.channel IN (${channels.map(() => "?").join(",") || "''"})` : "";
-    return this.#write(() => {
-      const now = Date.now();
-      const rows = this.#cached(
-        `SELECT i.${key} AS k FROM ${table} i
-           WHERE i.state IN ('pending', 'leased')
-             AND ((i.state = 'pending' AND i.available_at <= ?) OR (i.state = 'leased' AND i.lease_until < ?))
-             ${channelFilter}
-             AND NOT EXISTS (SELECT 1 FROM ${table} j WHERE j.session_key = i.session_key
-                             AND j.${key} < i.${key} AND j.state IN ('pending', 'leased'))
-           ORDER BY i.${key} LIMIT ?`,
-      ).all(now, now, ...(channels ?? []), limit) as { k: number }[];
-      const update = this.#cached(
-        `UPDATE ${table} SET state = 'leased', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
-         updated_at = ? WHERE ${key} = ? RETURNING *`,
-      );
-      return rows.map((r) => update.get(owner, now + leaseMs, now, r.k) as Row);
     });
   }
 
   async completeInbound(id: string, owner: string, effects: InboxEffects = {}): Promise<boolean> {
     return this.#write(() => {
       const now = Date.now();
-      if (!this.#changeLane(SQL.completeInbound, [now, id, owner])) return false;
+      if (!this.#changeLane(LANES.LANE_QUEUES.inbox, SQL.completeInbound, [now, id, owner])) return false;
       if (effects.messages?.length) this.#appendMessages(effects.messages);
+      // Each delivery opens its outbox lane if it has none (the trigger SQLITE_OUTBOX_OPEN_LANE, lanes.ts).
       for (const o of effects.outbox ?? []) this.#enqueueOutbound(o, now);
       for (const kv of effects.kv ?? []) this.#kvSet(kv.namespace, kv.key, kv.value, kv.ttlMs);
       return true;
@@ -316,7 +310,7 @@ export class SqliteStore extends PortableStore implements Store {
   }
 
   async claimOutbound(opts: ClaimOptions): Promise<OutboxItem[]> {
-    return (await this.#claim("outbox", "id", opts)).map(outboxFromRow);
+    return (await this.#claimLanes(LANES.LANE_QUEUES.outbox, opts)).map(outboxFromRow);
   }
 
   // ---------------- sessions and history ----------------
