@@ -79,6 +79,8 @@ export interface FakeAgentOptions {
   failNext?: { count: number; status: number; body?: unknown };
   /** Delay before sending headers. */
   headerDelayMs?: number;
+  /** A further delay before the headers, chosen by the last user message's text (a slow question). */
+  delayFor?: (userText: string) => number;
   /** Delay after the stream's headers before its first chunk (a model still loading). */
   firstChunkDelayMs?: number;
   /** A text-only model: image parts are refused with OpenAI's 400. */
@@ -195,6 +197,8 @@ export class FakeAgent {
     }
     if (o.headerDelayMs) await new Promise((r) => setTimeout(r, o.headerDelayMs));
     const last = [...body.messages].reverse().find((m) => m.role === "user");
+    const slow = o.delayFor?.(last ? textOf(last.content) : "") ?? 0;
+    if (slow > 0) await new Promise((r) => setTimeout(r, slow));
     const text = o.reply ? o.reply(record) : `echo: ${last ? textOf(last.content) : ""}`;
     if (!body.stream || o.noStream) {
       res.writeHead(200, { "content-type": "application/json" });

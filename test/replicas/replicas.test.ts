@@ -23,9 +23,12 @@ const replicas: ChildGateway[] = [];
 
 before(async () => {
   db = await createTestDatabase();
-  // Replies take ~100 ms, so the victim is reliably holding inbox leases at the moment it is killed.
-  // Answers take a few hundred ms, so the replica killed below still holds the leases it was seen holding.
-  agent = await new FakeAgent({ chunkSize: 6, chunkDelayMs: 60 }).start();
+  // Every tenth message of thread 0 takes 400 ms to answer: the replica killed below is caught holding one.
+  agent = await new FakeAgent({
+    chunkSize: 6,
+    chunkDelayMs: 60,
+    delayFor: (text) => (/^msg 0-\d*0$/.test(text) ? 400 : 0),
+  }).start();
   telegram = await new FakeTelegram([BOT]).start();
 });
 after(async () => {
@@ -127,11 +130,12 @@ it("three replicas on one PostgreSQL: SIGKILL the poller's replica mid-stream, e
     async () => {
       // Pick a moment when it has no Telegram send in flight, so the chat-level check below stays exact (a send
       // in flight at the kill is retried after its outbox lease and may show twice; that case is allowed below),
-      // and has taken an inbox item in the last 30 ms, so it is still at work on it when killed.
+      // and has taken one of the slow messages in the last 100 ms, so it is still at work on it when killed.
       const rows = await query<{ id: string; busy: boolean }>(
         `SELECT id, EXISTS (SELECT 1 FROM outbox WHERE state = 'leased' AND lease_owner LIKE $1) AS busy
-         FROM inbox WHERE state = 'leased' AND lease_owner LIKE $1 AND updated_at > $2`,
-        [victimOwner, Date.now() - 30],
+         FROM inbox WHERE state = 'leased' AND lease_owner LIKE $1 AND updated_at > $2
+           AND payload::jsonb ->> 'text' ~ '^msg 0-[0-9]*0$'`,
+        [victimOwner, Date.now() - 100],
       );
       return rows.length > 0 && !rows[0]!.busy ? rows.map((r) => r.id) : undefined;
     },

@@ -149,6 +149,16 @@ function statement(w: Write, literalOnly: boolean): string {
   return w.text.replace(/\$(\d+)/g, (_, n: string) => values[Number(n) - 1]!);
 }
 
+/**
+ * `q` (in PostgreSQL's spelling) with `values` written in as literals, for a Query message of several
+ * statements; undefined when a value cannot be written so (bytes, text with a NUL byte).
+ */
+export function inlined(text: string, values: unknown[]): string | undefined {
+  if (!values.every(literable)) return undefined;
+  const literals = values.map(literal);
+  return text.replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1]!);
+}
+
 /** invalid_sql_statement_name (EXECUTE of an unknown name), duplicate_prepared_statement (PREPARE of a taken one). */
 const POOLER_SIGNS = new Set(["26000", "42P05"]);
 

@@ -31,7 +31,7 @@ import { deleteEmptyLanes, INSERT_INBOUND, leaseHeads, lockDueLanes, withLaneDue
 import { postgresMigrations } from "./migrations.ts";
 import { openPool, type PostgresStoreOptions } from "./pool.ts";
 import { SESSION_HISTORY } from "./session-history.ts";
-import { StatementBatch } from "./statement-batch.ts";
+import { inlined, StatementBatch } from "./statement-batch.ts";
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -107,6 +107,44 @@ export class PostgresStore extends PortableStore implements Store {
       const out = await fn(c);
       await c.query("COMMIT");
       return out;
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /**
+   * A claim round's transaction in three round trips instead of five: BEGIN goes out with the statement that
+   * locks due lanes, and COMMIT with the last statement (deleting lanes found empty), each pair as one simple
+   * Query message with its values written in (statement-batch.ts). The statements, their order and the
+   * transaction are the same as with #tx; values that cannot be written in take the long way.
+   */
+  async #claimTx(
+    [dueQ, dueValues]: [Sql, unknown[]],
+    lease: (c: pg.PoolClient, lanes: string[]) => Promise<{ leased: Row[]; last?: [Sql, unknown[]] }>,
+  ): Promise<{ lanes: string[]; leased: Row[] }> {
+    const first = inlined(SQL.postgresText(dueQ), dueValues);
+    const c = await this.#pool.connect();
+    try {
+      let lanes: string[];
+      if (first) {
+        const [, locked] = (await c.query(`BEGIN;\n${first}`)) as unknown as pg.QueryResult<Row>[];
+        lanes = locked!.rows.map((r) => r.session_key as string);
+      } else {
+        await c.query("BEGIN");
+        lanes = (await this.#q(dueQ, dueValues, c)).rows.map((r) => r.session_key as string);
+      }
+      if (lanes.length === 0) {
+        await c.query("COMMIT");
+        return { lanes, leased: [] };
+      }
+      const { leased, last } = await lease(c, lanes);
+      const closing = last && inlined(SQL.postgresText(last[0]), last[1]);
+      if (last && !closing) await this.#q(last[0], last[1], c);
+      await c.query(closing ? `${closing};\nCOMMIT` : "COMMIT");
+      return { lanes, leased };
     } catch (err) {
       await c.query("ROLLBACK").catch(() => {});
       throw err;
@@ -211,16 +249,18 @@ export class PostgresStore extends PortableStore implements Store {
     const out: Row[] = [];
     for (let round = 0; round < 4 && out.length < limit; round++) {
       const asked = limit - out.length;
-      const { lanes, leased } = await this.#tx(async (c) => {
-        const locked = only ? this.#q(dueIn, [asked, only], c) : this.#q(due, [asked], c);
-        const lanes = (await locked).rows.map((r) => r.session_key);
-        if (lanes.length === 0) return { lanes, leased: [] };
-        const values = [lanes, owner, leaseMs, Date.now(), ...(lane.channel ? [only] : [])];
-        const rows = (await this.#q(lease, values, c)).rows;
-        const empty = rows.filter((r) => r.empty_lane !== null).map((r) => r.empty_lane);
-        if (empty.length) await this.#q(deleteEmpty, [empty], c);
-        return { lanes, leased: rows.filter((r) => r.empty_lane === null) };
-      });
+      const { lanes, leased } = await this.#claimTx(
+        only ? [dueIn, [asked, only]] : [due, [asked]],
+        async (c, lanes) => {
+          const values = [lanes, owner, leaseMs, Date.now(), ...(lane.channel ? [only] : [])];
+          const rows = (await this.#q(lease, values, c)).rows;
+          const empty = rows.filter((r) => r.empty_lane !== null).map((r) => r.empty_lane);
+          return {
+            leased: rows.filter((r) => r.empty_lane === null),
+            last: empty.length ? [deleteEmpty, [empty]] : undefined,
+          };
+        },
+      );
       out.push(...leased);
       // Fewer due lanes than asked for: none are left (or the rest are locked by other claimers).
       if (lanes.length < asked) break;
