@@ -34,6 +34,18 @@ export function postgresText(q: Sql): string {
   return text;
 }
 
+const reads = new WeakMap<Sql, boolean>();
+
+/** A statement that only reads (it need not join either store's group commit of writes); decided once per statement. */
+export function isRead(q: Sql): boolean {
+  let read = reads.get(q);
+  if (read === undefined) {
+    read = /^\s*SELECT\b/i.test(q.text);
+    reads.set(q, read);
+  }
+  return read;
+}
+
 const sqliteTexts = new Map<string, { text: string; now: boolean }>();
 /** SQLite spelling: `$n` becomes `?n` (same numbering), casts and {C} drop, {now} is the parameter after the last. */
 export function sqliteText(q: Sql): { text: string; now: boolean } {

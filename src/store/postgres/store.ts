@@ -11,7 +11,6 @@ import { PortableStore } from "../portable.ts";
 import { inboxFromRow, messageFromRow, outboxFromRow, type Row, sessionFromRow } from "../rows.ts";
 import type { Queue, Sql } from "../sql.ts";
 import * as SQL from "../sql.ts";
-import { isRead } from "../sqlite/write-batch.ts";
 import type {
   ClaimOptions,
   EnqueueResult,
@@ -179,7 +178,7 @@ export class PostgresStore extends PortableStore implements Store {
   }
 
   protected async one(q: Sql, values: unknown[]): Promise<Row | undefined> {
-    return (await (isRead(q) ? this.#read(q, values) : this.#write(q, values))).rows[0];
+    return (await (SQL.isRead(q) ? this.#read(q, values) : this.#write(q, values))).rows[0];
   }
 
   protected async changes(q: Sql, values: unknown[]): Promise<number> {

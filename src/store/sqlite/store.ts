@@ -28,7 +28,7 @@ import type {
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
 import { sqliteMigrations } from "./migrations.ts";
-import { commitWrites, isRead, type Outcome } from "./write-batch.ts";
+import { commitWrites, type Outcome } from "./write-batch.ts";
 
 type Arg = SQLInputValue;
 
@@ -140,7 +140,7 @@ export class SqliteStore extends PortableStore implements Store {
 
   // A statement that writes (an upsert, a take) joins the group commit; a read runs at once.
   protected async one(q: Sql, args: unknown[]): Promise<Row | undefined> {
-    if (isRead(q)) return this.#get(q, ...(args as Arg[]));
+    if (SQL.isRead(q)) return this.#get(q, ...(args as Arg[]));
     return this.#write(() => this.#get(q, ...(args as Arg[])));
   }
 

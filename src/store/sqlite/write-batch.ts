@@ -2,7 +2,6 @@
 // of the batch run in one BEGIN IMMEDIATE … COMMIT, so they pay one fsync, and each write gets its own outcome,
 // so one failing write does not fail the others.
 import type { DatabaseSync } from "node:sqlite";
-import type { Sql } from "../sql.ts";
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -70,16 +69,4 @@ function transaction<T>(db: DatabaseSync, fn: () => T): T {
     db.exec("ROLLBACK");
     throw err;
   }
-}
-
-const reads = new WeakMap<Sql, boolean>();
-
-/** A statement that only reads (it need not join a group commit); decided once per statement. */
-export function isRead(q: Sql): boolean {
-  let read = reads.get(q);
-  if (read === undefined) {
-    read = /^\s*SELECT\b/i.test(q.text);
-    reads.set(q, read);
-  }
-  return read;
 }
