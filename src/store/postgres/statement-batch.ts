@@ -42,16 +42,13 @@ export class StatementBatch {
   readonly #pool: pg.Pool;
   #waiting: Write[] = [];
   readonly #committers = new Set<Promise<void>>();
-  readonly #concurrency: number;
   /** Statements PREPAREd on each pooled connection (a connection the pool drops takes its set with it). */
   readonly #prepared = new WeakMap<pg.PoolClient, Set<string>>();
   /** Set once the database said a PREPAREd statement was unknown or taken: a pooler is in between. */
   #literalOnly = false;
 
-  /** `concurrency`: batches committed at once, each on its own connection. */
-  constructor(pool: pg.Pool, concurrency = BATCHES_AT_ONCE) {
+  constructor(pool: pg.Pool) {
     this.#pool = pool;
-    this.#concurrency = concurrency;
   }
 
   /** Runs `text` (the statement `q` in PostgreSQL's spelling) with `values` in the next batch. */
@@ -66,7 +63,7 @@ export class StatementBatch {
   }
 
   #start() {
-    if (this.#committers.size >= this.#concurrency) return;
+    if (this.#committers.size >= BATCHES_AT_ONCE) return;
     const committer = this.#drain().finally(() => {
       this.#committers.delete(committer);
       // A write handed in after the loop's last look, while this promise was settling.
@@ -143,10 +140,9 @@ export class StatementBatch {
 
 /** The write as one statement with its values as literals: EXECUTE for a prepared one, the text otherwise. */
 function statement(w: Write, literalOnly: boolean): string {
+  if (!w.q.name || literalOnly) return withLiterals(w.text, w.values);
   const values = w.values.map(literal);
-  if (w.q.name && !literalOnly)
-    return `EXECUTE ${sqlName(w.q.name)}${values.length ? `(${values.join(", ")})` : ""}`;
-  return w.text.replace(/\$(\d+)/g, (_, n: string) => values[Number(n) - 1]!);
+  return `EXECUTE ${sqlName(w.q.name)}${values.length ? `(${values.join(", ")})` : ""}`;
 }
 
 /**
@@ -154,7 +150,10 @@ function statement(w: Write, literalOnly: boolean): string {
  * statements; undefined when a value cannot be written so (bytes, text with a NUL byte).
  */
 export function inlined(text: string, values: unknown[]): string | undefined {
-  if (!values.every(literable)) return undefined;
+  return values.every(literable) ? withLiterals(text, values) : undefined;
+}
+
+function withLiterals(text: string, values: unknown[]): string {
   const literals = values.map(literal);
   return text.replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1]!);
 }
