@@ -18,7 +18,8 @@ export interface ClaimCost {
   readyMicros: number;
 }
 
-async function openStore(kind: "sqlite" | "postgres"): Promise<{ store: Store; drop(): Promise<void> }> {
+/** A fresh, migrated store of the kind (a temporary SQLite file, or a new PostgreSQL database), and its removal. */
+export async function openStore(kind: string): Promise<{ store: Store; drop(): Promise<void> }> {
   if (kind === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "clawgate-claims-"));
     const store = new SqliteStore(join(dir, "claims.db"));

@@ -9,14 +9,10 @@
 //
 //   npm run bench:outbox-backlog -- [--backlog 100000] [--lanes 1000] [--claims 300] [--stores sqlite,postgres]
 // Results: docs/benchmarks.md.
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { PostgresStore } from "../../src/store/postgres/store.ts";
-import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import type { NewOutboxItem, Store } from "../../src/store/types.ts";
-import { createTestDatabase } from "../../test/helpers/postgres.ts";
+import { openStore } from "../backlog/claim.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,19 +25,6 @@ const { values: args } = parseArgs({
 const backlog = Number(args.backlog);
 const lanes = Number(args.lanes);
 const count = Number(args.claims);
-
-async function openStore(kind: string): Promise<{ store: Store; drop(): Promise<void> }> {
-  if (kind === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "clawgate-outbox-claims-"));
-    const store = new SqliteStore(join(dir, "claims.db"));
-    await store.migrate();
-    return { store, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const db = await createTestDatabase("clawgate_bench");
-  const store = new PostgresStore(db.url, { max: 4 });
-  await store.migrate();
-  return { store, drop: () => db.drop() };
-}
 
 const payload = JSON.stringify({ text: "x".repeat(600) });
 const delivery = (key: string, sessionKey: string): NewOutboxItem => ({
