@@ -92,8 +92,12 @@ export interface InboundEvent {
   sentAt?: number;
   /** Per-platform data needed to answer (LINE reply token, Kakao callback URL, Slack ts …). */
   replyContext?: Record<string, unknown>;
-  /** The native payload, kept for debugging only. */
-  native?: unknown;
+  /**
+   * The platform's own identifiers of the message (event id, message id, chat), to trace it in the platform's
+   * logs or API. Not the whole payload: the text and files are above, and keeping the payload as well doubled
+   * every inbox row (the text twice, Slack's blocks a third time), which every enqueue pays in bytes written.
+   */
+  native?: Record<string, unknown>;
 }
 
 /** Where a reply goes: enough for a channel adapter to address the conversation. */

@@ -171,6 +171,10 @@ export abstract class PortableStore {
     return sessionFromRow((await this.one(SQL.ensureSession, [key, title ?? null, Date.now()]))!);
   }
 
+  async ensureSession(key: string, title?: string): Promise<void> {
+    await this.changes(SQL.ensureSessionQuietly, [key, title || null, Date.now()]);
+  }
+
   async sessionHistory(
     key: string,
     { title, last }: { title?: string; last: number },

@@ -213,6 +213,16 @@ export const ensureSession = sql(
    RETURNING *`,
 );
 
+/**
+ * ensureSession without reading the row back: a session that exists with a title is left untouched (no row is
+ * written). $1 key, $2 title, $3 now.
+ */
+export const ensureSessionQuietly = sql(
+  `INSERT INTO sessions (key, title, created_at, updated_at) VALUES ($1, $2, $3, $3)
+   ON CONFLICT (key) DO UPDATE SET title = EXCLUDED.title
+   WHERE sessions.title IS NULL AND EXCLUDED.title IS NOT NULL`,
+);
+
 /** A new generation (a missing session starts at its second). $1 key, $2 now. */
 export const resetSession = sql(
   `INSERT INTO sessions (key, generation, created_at, updated_at) VALUES ($1, 2, $2, $2)

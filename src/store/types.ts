@@ -214,6 +214,11 @@ export interface Store {
   /** Creates the session if needed; sets the title only when it has none. */
   touchSession(key: string, title?: string): Promise<SessionInfo>;
   /**
+   * touchSession that returns nothing and reads nothing: a write that joins the group commit of the writes
+   * beside it (a web chat message's enqueue), for a caller that only needs the session to exist.
+   */
+  ensureSession(key: string, title?: string): Promise<void>;
+  /**
    * touchSession, then the `last` newest messages of the session's current generation, oldest first: what a
    * conversation turn reads before it asks the agent (one round trip on PostgreSQL when the session exists).
    */

@@ -72,6 +72,18 @@ describe("line normalizer: fixed cases", () => {
     assert.equal(read.event.replyContext?.replyTokenAt, 1_600_000_000_000);
   });
 
+  it("the event keeps LINE's ids, not the whole payload: the text is stored once", () => {
+    const raw = lineTextEvent({ text: "only once, please", userId: ALICE, replyToken: "r" });
+    const read = normalizeLineEvent(raw, opts);
+    assert.ok(read.kind === "event");
+    assert.deepEqual(read.event.native, {
+      webhookEventId: raw.webhookEventId,
+      type: "message",
+      messageId: (raw.message as { id: string }).id,
+    });
+    assert.equal(JSON.stringify(read.event).split("only once, please").length, 2);
+  });
+
   it("a postback carries its displayText as text, and its data as the action", () => {
     const read = normalizeLineEvent(
       {

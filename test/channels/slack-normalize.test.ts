@@ -115,6 +115,33 @@ describe("slack normalizers", () => {
     );
   });
 
+  test("the event keeps Slack's ids, not the envelope: the text is stored once, the blocks not at all", () => {
+    const text = "only once, please";
+    const payload = {
+      type: "event_callback",
+      event_id: "Ev1",
+      team_id: "T1",
+      event: {
+        type: "message",
+        channel: "D1",
+        channel_type: "im",
+        user: "UALICE",
+        ts: "1.2",
+        text,
+        blocks: [
+          {
+            type: "rich_text",
+            elements: [{ type: "rich_text_section", elements: [{ type: "text", text }] }],
+          },
+        ],
+      },
+    };
+    const r = normalizeSlackEvent(payload, OPTS);
+    assert.ok(r.kind === "event");
+    assert.deepEqual(r.event.native, { event_id: "Ev1", team_id: "T1", channel: "D1", ts: "1.2" });
+    assert.equal(JSON.stringify(r.event).split(text).length, 2);
+  });
+
   test("a bot id with regular-expression characters is matched as itself", () => {
     const payload = {
       type: "event_callback",

@@ -649,6 +649,26 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("sessions: ensureSession creates, titles an untitled one, and leaves a titled one as it was", async () => {
+      const s = await makeStore();
+      try {
+        await s.ensureSession("w:d:e1", "First words");
+        const created = await s.getSession("w:d:e1");
+        assert.equal(created?.title, "First words");
+        await s.ensureSession("w:d:e1", "Later words");
+        await s.ensureSession("w:d:e1");
+        assert.deepEqual(await s.getSession("w:d:e1"), created, "untouched, updated_at included");
+        await s.ensureSession("w:d:e2");
+        await s.ensureSession("w:d:e2", "");
+        assert.equal((await s.getSession("w:d:e2"))?.title, null);
+        await s.ensureSession("w:d:e2", "Now titled");
+        assert.equal((await s.getSession("w:d:e2"))?.title, "Now titled");
+        assert.equal((await s.touchSession("w:d:e2", "ignored")).title, "Now titled");
+      } finally {
+        await s.close();
+      }
+    });
+
     it("sessions: generations separate context from history", async () => {
       const s = await makeStore();
       try {

@@ -96,7 +96,7 @@ async function receive(o: KakaoIngressOptions, res: ServerResponse, body: Buffer
     addressed: true,
     receivedAt,
     replyContext: callbackUrl ? { callbackUrl, receivedAt } : { receivedAt },
-    native: payload,
+    native: { userId, bot: (payload as { bot?: { id?: unknown } }).bot?.id },
   };
   const choice = utterance
     ? await resolveChoice(o.ctx.store, choiceKey("kakao", o.account, userId), utterance)

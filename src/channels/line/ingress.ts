@@ -174,7 +174,7 @@ export function normalizeLineEvent(
     // LINE's time of the event, kept on redeliveries: an event older than the dedup window is ignored.
     sentAt: sentAtFrom(p.timestamp, "ms"),
     replyContext: p.replyToken ? { replyToken: p.replyToken, replyTokenAt: p.timestamp ?? now } : undefined,
-    native: e,
+    native: { webhookEventId: id, type: e.type, messageId: (e.message as { id?: unknown } | undefined)?.id },
   };
   if ("postback" in p) {
     // displayText is what LINE showed in the chat as the user's own message: for a postback clawgate did not

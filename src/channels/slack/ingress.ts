@@ -162,8 +162,7 @@ export function normalizeSlackEvent(
   if (botUserId && user === botUserId) return { kind: "ignored" };
 
   const text0 = e.text ?? "";
-  // The id comes from the payload (authorizations): escaped, so "(" or "*" in it is matched as itself.
-  const mentionRe = botUserId ? new RegExp(`<@${escapeRe(botUserId)}(\\|[^>]*)?>`, "g") : undefined;
+  const mentionRe = botUserId ? mentionOf(botUserId) : undefined;
   const mentioned = e.type === "app_mention" || (mentionRe ? mentionRe.test(text0) : false);
   if (mentionRe) mentionRe.lastIndex = 0;
   let text = mentionRe ? text0.replace(mentionRe, " ") : text0;
@@ -187,7 +186,7 @@ export function normalizeSlackEvent(
       receivedAt: o.now ?? Date.now(),
       ...sentAtOf(payload),
       replyContext: { ts, user },
-      native: payload,
+      native: { event_id: payload.event_id, team_id: payload.team_id, channel, ts },
     },
   };
 }
@@ -222,6 +221,16 @@ function fileKind(subtype: string | undefined, mime: string | undefined): Attach
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// The bot's mention pattern, built once per bot id rather than once per event (one entry: an account has one
+// bot). The id may come from the payload (authorizations): escaped, so "(" or "*" in it is matched as itself.
+let lastMention: { botUserId: string; re: RegExp } | undefined;
+function mentionOf(botUserId: string): RegExp {
+  if (lastMention?.botUserId !== botUserId)
+    lastMention = { botUserId, re: new RegExp(`<@${escapeRe(botUserId)}(\\|[^>]*)?>`, "g") };
+  lastMention.re.lastIndex = 0;
+  return lastMention.re;
 }
 
 function botUserFromAuthorizations(payload: Record<string, unknown>): string | undefined {
@@ -267,7 +276,12 @@ export function normalizeSlackAction(
       addressed: true,
       receivedAt: o.now ?? Date.now(),
       replyContext: { user, messageTs, responseUrl: p.response_url },
-      native: payload,
+      native: {
+        type: payload.type,
+        team_id: (payload.team as { id?: unknown } | undefined)?.id,
+        channel,
+        actionTs,
+      },
     },
   };
 }

@@ -91,7 +91,12 @@ export function normalizeSms(params: URLSearchParams, account: string): InboundE
     addressed: true,
     receivedAt: Date.now(),
     replyContext: { to: params.get("To") ?? undefined },
-    native: Object.fromEntries(params),
+    native: {
+      MessageSid: sid,
+      AccountSid: params.get("AccountSid") ?? undefined,
+      From: from,
+      To: params.get("To") ?? undefined,
+    },
   };
 }
 

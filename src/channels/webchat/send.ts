@@ -60,10 +60,13 @@ export async function sendMessage(
     addressed: true,
     receivedAt: Date.now(),
   };
-  // A thread is titled by its first message; a command such as /new is no title.
+  // A thread is titled by its first message; a command such as /new is no title. The session's upsert and the
+  // event's enqueue are started together, so they share one group commit (one transaction, one fsync).
   const title = text.trim() || files.map((f) => f.name).join(", ");
-  await ctx.store.touchSession(sessionKey(thread), lexed.kind === "none" ? title.slice(0, 60) : undefined);
-  const result = await ctx.ingest(event);
+  const [result] = await Promise.all([
+    ctx.ingest(event),
+    ctx.store.ensureSession(sessionKey(thread), lexed.kind === "none" ? title.slice(0, 60) : undefined),
+  ]);
   if (result === "accepted") {
     const names = attachments.map((a) => ({ name: a.name ?? "file", mime: a.mime ?? "" }));
     hub.publish(thread, {

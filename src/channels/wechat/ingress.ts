@@ -209,7 +209,13 @@ export function normalizeWechat(
     receivedAt: Date.now(),
     ...(sentSec ? { sentAt: sentSec * 1000 } : {}),
     replyContext: { accountId: to },
-    native: msg,
+    native: {
+      MsgId: msgId || undefined,
+      MsgType: type,
+      FromUserName: from,
+      ToUserName: to,
+      CreateTime: createTime,
+    },
   };
   const id = (platformId: string) => `wechat:${account}:${platformId}`;
   switch (type) {

@@ -188,6 +188,6 @@ function normalizeMessage(
     receivedAt: o.now ?? Date.now(),
     ...(sentAt === undefined ? {} : { sentAt }),
     replyContext: { messageId: m.id },
-    native: raw,
+    native: { id: m.id, from: m.from, type: m.type, timestamp: m.timestamp },
   };
 }
