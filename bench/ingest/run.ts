@@ -4,6 +4,9 @@
 //
 //   npm run bench:ingest -- [--duration 1] [--warmup 2] [--connections 32] [--rounds 10]
 //                            [--targets baseline,webchat,slack,line] [--verbose] [--cpu-prof]
+//                            [--against <another clawgate checkout>]
+// --against runs that checkout's gateway as a further target per channel (named like `line@against`), so a
+// change is measured against the build before it in the same run: compare their CPU µs/msg.
 // Results and how to read them: docs/benchmarks.md.
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "10" },
     targets: { type: "string", default: "baseline,webchat,slack,line" },
     "cpu-prof": { type: "boolean", default: false },
+    against: { type: "string" },
     /** Print every slice, not only the summary. */
     verbose: { type: "boolean", default: false },
   },
@@ -45,8 +49,11 @@ const profileDir = join(tmpdir(), "clawgate-bench-profiles");
 
 interface Bench {
   name: string;
-  /** Starts the server process; `committed()` counts its stored events once it has stopped. */
-  start(dir: string): { child: ChildProcess; committed: () => number };
+  /**
+   * Starts the server process (a gateway from `gateway`, default this checkout's gateway-server.ts);
+   * `committed()` counts its stored events once it has stopped.
+   */
+  start(dir: string, gateway?: string): { child: ChildProcess; committed: () => number };
   target(url: string, runId: string): LoadTarget;
 }
 
@@ -85,8 +92,8 @@ function channelBench(
 ): Bench {
   return {
     name,
-    start: (dir) => ({
-      child: spawnServer("gateway-server.ts", [dir, gatewayConfig({ channels: { [name]: section } })]),
+    start: (dir, gateway = "gateway-server.ts") => ({
+      child: spawnServer(gateway, [dir, gatewayConfig({ channels: { [name]: section } })]),
       committed: countRows(join(dir, "clawgate.db"), "inbox"),
     }),
     target: (url, runId) => ({
@@ -112,8 +119,8 @@ const benches: Bench[] = [
   },
   {
     name: "webchat",
-    start: (dir) => ({
-      child: spawnServer("gateway-server.ts", [dir, gatewayConfig({})]),
+    start: (dir, gateway = "gateway-server.ts") => ({
+      child: spawnServer(gateway, [dir, gatewayConfig({})]),
       committed: countRows(join(dir, "clawgate.db"), "inbox"),
     }),
     target: (url, runId) => ({
@@ -171,8 +178,16 @@ async function startServer(bench: Bench): Promise<Server> {
   return { bench, child, committed, dir, target, acked: 0, cpuMicros: 0 };
 }
 
+// The same gateway targets, served by the other checkout's gateway-server.ts.
+if (args.against) {
+  const other = resolve(args.against, "bench/ingest/gateway-server.ts");
+  for (const b of benches.filter((x) => x.name !== "baseline"))
+    benches.push({ ...b, name: `${b.name}@against`, start: (dir) => b.start(dir, other) });
+  for (const name of [...wanted]) wanted.add(`${name}@against`);
+}
+
 // A channel target runs once its channel is registered (the baseline and the web chat always can).
-const available = (name: string) => name === "baseline" || name in channelModules;
+const available = (name: string) => name === "baseline" || name.split("@")[0]! in channelModules;
 const selected = benches.filter((b) => wanted.has(b.name) && available(b.name));
 for (const name of wanted)
   if (!available(name)) console.log(`(skipping ${name}: no such channel in src/channels/registry.ts yet)`);
@@ -211,6 +226,7 @@ try {
 }
 
 const fmt = (n: number | string, w: number) => String(n).padStart(w);
+const nameWidth = Math.max(8, ...servers.map((s) => s.bench.name.length));
 const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
@@ -227,7 +243,8 @@ console.log(
 console.log(
   `node ${process.version}, ${availableParallelism()} CPUs; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (other processes on this machine)`,
 );
-if (args.verbose) console.log("round  target      req/s  p50 ms  p99 ms  non-2xx  errors  vs baseline");
+if (args.verbose)
+  console.log(`round  ${"target".padEnd(nameWidth)}    req/s  p50 ms  p99 ms  non-2xx  errors  vs baseline`);
 let failed = false;
 for (const sl of slices) {
   const r = sl.result;
@@ -240,12 +257,12 @@ for (const sl of slices) {
   }
   if (args.verbose)
     console.log(
-      `${fmt(sl.round, 5)}  ${sl.name.padEnd(8)} ${fmt(Math.round(r.reqPerSec), 8)} ${fmt(r.p50, 7)} ${fmt(r.p99, 7)} ${fmt(r.non2xx, 8)} ${fmt(r.errors + r.timeouts, 7)}  ${ratio === undefined ? "" : pct(ratio)}`,
+      `${fmt(sl.round, 5)}  ${sl.name.padEnd(nameWidth)} ${fmt(Math.round(r.reqPerSec), 8)} ${fmt(r.p50, 7)} ${fmt(r.p99, 7)} ${fmt(r.non2xx, 8)} ${fmt(r.errors + r.timeouts, 7)}  ${ratio === undefined ? "" : pct(ratio)}`,
     );
 }
 
 console.log(
-  "\ntarget      req/s  p50 ms  p99 ms  worst p99  CPU µs/msg    acked  committed  vs baseline: median (range)",
+  `\n${"target".padEnd(nameWidth)}    req/s  p50 ms  p99 ms  worst p99  CPU µs/msg    acked  committed  vs baseline: median (range)`,
 );
 const baseP99 = median(slices.filter((x) => x.name === "baseline").map((x) => x.result.p99));
 for (const s of servers) {
@@ -266,7 +283,7 @@ for (const s of servers) {
   // Server CPU time per acknowledged message: far steadier than throughput when neighbours compete for CPU.
   const cpu = s.cpuMicros / ok;
   console.log(
-    `${name.padEnd(8)} ${fmt(Math.round(ok / secs), 8)} ${fmt(p50, 7)} ${fmt(p99, 7)} ${fmt(worst, 10)} ${fmt(Math.round(cpu), 11)} ${fmt(s.acked, 8)} ${fmt(got, 10)}${lost ? "!" : " "} ${ratio === undefined ? "" : `${fmt(pct(ratio), 6)} (${pct(Math.min(...ratios))} – ${pct(Math.max(...ratios))})`}`,
+    `${name.padEnd(nameWidth)} ${fmt(Math.round(ok / secs), 8)} ${fmt(p50, 7)} ${fmt(p99, 7)} ${fmt(worst, 10)} ${fmt(Math.round(cpu), 11)} ${fmt(s.acked, 8)} ${fmt(got, 10)}${lost ? "!" : " "} ${ratio === undefined ? "" : `${fmt(pct(ratio), 6)} (${pct(Math.min(...ratios))} – ${pct(Math.max(...ratios))})`}`,
   );
   if (ratio !== undefined) {
     const throughput = ratio >= 0.6 ? "meets" : "MISSES";
