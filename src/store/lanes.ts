@@ -19,6 +19,7 @@
 
 import type { Queue, Sql } from "./sql.ts";
 import * as SQL from "./sql.ts";
+import { HEADS_ONLY } from "./sqlite/inbox-waiting.ts";
 
 /** What differs between the two queues' lanes. */
 export interface LaneQueue {
@@ -92,8 +93,10 @@ export const SQLITE_OUTBOX_OPEN_LANE = `
   END;`;
 
 /** A statement that can make a lane ready sooner, naming the lane it changed (to mark it due). */
+// An inbox row also returns its key and new state: SQLite lets the item waiting behind a finished one in
+// (src/store/sqlite/inbox-waiting.ts).
 const returningLane = (q: Sql, lane: LaneQueue): Sql => ({
-  text: `${q.text} RETURNING ${laneColumns(lane)}`,
+  text: `${q.text} RETURNING ${laneColumns(lane)}${lane.table === "inbox" ? ", seq, state" : ""}`,
   ...(q.name ? { name: `${q.name}_lane` } : {}),
 });
 
@@ -133,7 +136,8 @@ export interface SqliteLaneStatements {
 
 function sqliteLaneStatements(lane: LaneQueue): SqliteLaneStatements {
   const { table, lanes, key } = lane;
-  const open = `state IN ('pending', 'leased')`;
+  // An inbox item waiting behind another of its lane is no head (src/store/sqlite/inbox-waiting.ts).
+  const open = `state IN ('pending', 'leased')${table === "inbox" ? ` AND ${HEADS_ONLY}` : ""}`;
   const values = lane.channel ? "$1, $2, {now}" : "$1, {now}";
   return {
     laneDue: {

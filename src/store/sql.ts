@@ -102,10 +102,10 @@ export const fail = both((t) =>
   ),
 );
 
-/** $1 updated_at, $2 id, $3 owner; returns the lane, to mark it due (src/store/lanes.ts). */
+/** $1 updated_at, $2 id, $3 owner; returns the lane, to mark it due (src/store/lanes.ts), with seq and state. */
 export const completeInbound = sql(
   `UPDATE inbox SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = $1
-   WHERE id = $2 AND lease_owner = $3 AND state = 'leased' RETURNING session_key`,
+   WHERE id = $2 AND lease_owner = $3 AND state = 'leased' RETURNING session_key, seq, state`,
   "cg_inbox_complete_lane",
 );
 

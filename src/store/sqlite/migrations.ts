@@ -3,6 +3,7 @@
 import { inboxLanesTable, outboxLanesTable, SQLITE_OUTBOX_OPEN_LANE } from "../lanes.ts";
 import { mediaTable, schemaV1 } from "../schema.ts";
 import { workspacesTables } from "../workspaces-sql.ts";
+import { INBOX_WAITING_MIGRATION } from "./inbox-waiting.ts";
 
 export const sqliteMigrations: string[] = [
   schemaV1("sqlite"),
@@ -10,4 +11,5 @@ export const sqliteMigrations: string[] = [
   inboxLanesTable("sqlite"),
   workspacesTables("sqlite"),
   outboxLanesTable("sqlite", SQLITE_OUTBOX_OPEN_LANE),
+  INBOX_WAITING_MIGRATION,
 ];

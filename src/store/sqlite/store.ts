@@ -27,6 +27,7 @@ import type {
   StoredMessage,
 } from "../types.ts";
 import { WS } from "../workspaces-sql.ts";
+import { afterInboxChange, insertInbound, type Statements } from "./inbox-waiting.ts";
 import { sqliteMigrations } from "./migrations.ts";
 import { commitWrites, type Outcome } from "./write-batch.ts";
 
@@ -165,6 +166,7 @@ export class SqliteStore extends PortableStore implements Store {
       const rows = this.#all(q, ...(args as Arg[]));
       const lanes = new Map(rows.map((r) => [r.session_key as string, r]));
       for (const row of lanes.values()) this.#laneDue(lane, row);
+      if (lane.table === "inbox") for (const row of rows) afterInboxChange(this.#plain, row);
       return rows.length;
     });
   }
@@ -173,6 +175,7 @@ export class SqliteStore extends PortableStore implements Store {
     const row = this.#get(q, ...args);
     if (!row) return false;
     this.#laneDue(lane, row);
+    if (lane.table === "inbox") afterInboxChange(this.#plain, row);
     return true;
   }
 
@@ -203,18 +206,14 @@ export class SqliteStore extends PortableStore implements Store {
   // An item opens its lane (and wakes a claimer) only when the lane has no row yet: one behind unfinished
   // items of its lane is "queued", and nobody needs to look at that lane until its head moves.
   #insertInbound(it: NewInboxItem): EnqueueResult {
-    const now = Date.now();
-    const insert = this.#cached(
-      `INSERT OR IGNORE INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    const open = this.#cached(
-      `INSERT INTO inbox_lanes (session_key, ready_at) VALUES (?, ?) ON CONFLICT (session_key) DO NOTHING`,
-    );
-    if (insert.run(it.id, it.sessionKey, it.payload, it.receivedAt, now, now).changes !== 1)
-      return "duplicate";
-    return open.run(it.sessionKey, now).changes === 1 ? "inserted" : "queued";
+    return insertInbound(this.#plain, it, Date.now());
   }
+
+  /** Plain statements for helpers that run inside this store's transactions (inbox-waiting.ts). */
+  readonly #plain: Statements = {
+    get: (sql, ...args) => this.#cached(sql).get(...args) as Row | undefined,
+    run: (sql, ...args) => this.#cached(sql).run(...args),
+  };
 
   claimInbound(opts: ClaimOptions): Promise<InboxItem[]> {
     return this.#claimLanes(LANES.LANE_QUEUES.inbox, opts).then((rows) => rows.map(inboxFromRow));
