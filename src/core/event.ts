@@ -66,6 +66,11 @@ export interface InboundAction {
 export interface InboundEvent {
   /** Stable id `channel:account:platformId`; the inbox deduplicates on it. */
   id: string;
+  /**
+   * The id the same event had before its channel changed its id format: one already stored under it makes this
+   * a duplicate, so a redelivery that straddles an upgrade is not handled twice.
+   */
+  formerId?: string;
   channel: string;
   account: string;
   conversation: Conversation;

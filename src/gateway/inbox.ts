@@ -66,6 +66,7 @@ export async function commitInbound(event: InboundEvent, d: IngestDeps): Promise
   const sessionKey = sessionKeyOf(event);
   const result = await d.store.enqueueInbound({
     id: event.id,
+    ...(event.formerId ? { alias: event.formerId } : {}),
     sessionKey,
     payload: JSON.stringify(event),
     receivedAt: event.receivedAt,

@@ -9,6 +9,8 @@ export type QueueState = "pending" | "leased" | "done" | "dead";
 export interface NewInboxItem {
   /** The event id (`channel:account:platformId`): enqueueing the same id twice is a no-op. */
   id: string;
+  /** Also a no-op when an item with this id exists (the event's id in an earlier format: InboundEvent.formerId). */
+  alias?: string;
   /** Lane: items of one session are handed out one at a time, in enqueue order. */
   sessionKey: string;
   /** JSON text of the InboundEvent. */

@@ -54,7 +54,7 @@ async function share(
   const ts = `${1_800_000_000 + ++seq}.000300`;
   const event = slackFileShareEvent({ files, channel, user: "UALICE", ts, text });
   assert.equal((await post(slackEventEnvelope(event))).status, 200);
-  const item = await gw.gateway.store.getInbound(`slack:default:${channel}:${ts}`);
+  const item = await gw.gateway.store.getInbound(`slack:default:${ts}:${channel}`);
   assert.ok(item, "the file_share message is in the inbox");
   await settled();
   return JSON.parse(item.payload) as InboundEvent;

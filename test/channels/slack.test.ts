@@ -110,7 +110,7 @@ describe("slack ingress", () => {
     const reply = slack.callsTo("chat.postMessage").find((c) => c.args.channel === "CGEN");
     assert.equal(reply?.args.thread_ts, ts, "the reply starts a thread under the message");
     assert.equal(agent.requests.length, before + 1, "unmentioned message and duplicate app_mention ignored");
-    const unaddressed = await gw.gateway.store.getInbound("slack:default:CGEN:1800000100.000100");
+    const unaddressed = await gw.gateway.store.getInbound("slack:default:1800000100.000100:CGEN");
     assert.ok(unaddressed, "the unmentioned message is committed (addressed=false), just not answered");
   });
 
@@ -138,6 +138,29 @@ describe("slack ingress", () => {
     assert.equal(retry.status, 200);
     const asked = agent.requests.filter((r) => r.body.messages.at(-1)?.content === "only once please");
     assert.equal(asked.length, 1);
+  });
+
+  it("an event the release before stored (channel-first id) is not handled again when Slack redelivers it", async () => {
+    const msg = dm("asked before the upgrade");
+    // What the previous release stored for it, under the id format of the time.
+    const formerId = `slack:default:${msg.channel}:${msg.ts}`;
+    const payload = JSON.stringify({ id: formerId, channel: "slack", text: msg.text });
+    await gw.gateway.store.enqueueInbound({
+      id: formerId,
+      sessionKey: "slack:default:DALICE",
+      payload,
+      receivedAt: 0,
+    });
+    const before = agent.requests.length;
+    const retry = await post(slackEventEnvelope(msg), {
+      headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" },
+    });
+    assert.equal(retry.status, 200);
+    assert.equal(await gw.gateway.store.getInbound(`slack:default:${msg.ts}:${msg.channel}`), undefined);
+    // A message after it is answered, so the worker had its chance to take the redelivered one.
+    assert.equal((await post(slackEventEnvelope(dm("and after it")))).status, 200);
+    await waitFor(() => finalTexts().includes("echo: and after it"), 10_000, "the next reply");
+    assert.ok(!agent.requests.slice(before).some((r) => r.body.messages.at(-1)?.content === msg.text));
   });
 
   it("413 for an oversized body, 400 for malformed JSON, 200 for unknown event types", async () => {

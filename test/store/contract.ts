@@ -38,6 +38,24 @@ export function storeContract(name: string, makeStore: () => Promise<Store>) {
       }
     });
 
+    it("an event stored under its former id is a duplicate under its new one", async () => {
+      const s = await makeStore();
+      try {
+        assert.equal(await s.enqueueInbound(item("old-form", "a")), "inserted");
+        assert.equal(await s.enqueueInbound({ ...item("new-form", "a"), alias: "old-form" }), "duplicate");
+        assert.equal(await s.getInbound("new-form"), undefined);
+        // In one batch too, and an alias nobody stored is no obstacle.
+        const [known, fresh] = await Promise.all([
+          s.enqueueInbound({ ...item("new-form", "a"), alias: "old-form" }),
+          s.enqueueInbound({ ...item("other-new", "b"), alias: "never-stored" }),
+        ]);
+        assert.deepEqual([known, fresh], ["duplicate", "inserted"]);
+        assert.equal((await s.inboxStats()).pending, 2);
+      } finally {
+        await s.close();
+      }
+    });
+
     it("hands out one item per lane, in order, and the next only after completion", async () => {
       const s = await makeStore();
       try {

@@ -175,7 +175,11 @@ export function normalizeSlackEvent(
   return {
     kind: "event",
     event: {
-      id: `slack:${o.account}:${channel}:${ts}`,
+      // Time first: Slack's ts orders ids by time across channels, so the inbox's dedup index takes each new id
+      // at its right edge; channel first put every busy channel's newest id on a page of its own, rewritten by
+      // each group commit (bench/ingest: a quarter of the CPU per event). Ids before 2026-12-02 were channel first.
+      id: `slack:${o.account}:${ts}:${channel}`,
+      formerId: `slack:${o.account}:${channel}:${ts}`,
       channel: "slack",
       account: o.account,
       conversation: { id: channel, kind, thread: threadOf(kind, e.thread_ts, ts, o.replyInThread) },

@@ -73,14 +73,18 @@ export const OUTBOX_OPEN_LANES_TRIGGER = `
     FOR EACH STATEMENT EXECUTE FUNCTION outbox_open_lanes();
 `;
 
-/** $1 ids, $2 session keys, $3 payloads, $4 received_at (arrays), $5 updated_at: the ids stored, and the lanes they opened. */
+/**
+ * $1 ids, $2 session keys, $3 payloads, $4 received_at, $6 aliases (arrays; an alias may be NULL), $5 updated_at:
+ * the ids stored, and the lanes they opened. An item whose alias is stored already is a duplicate.
+ */
 export const INSERT_INBOUND: Sql = {
-  name: "cg_inbox_enqueue_lanes",
+  name: "cg_inbox_enqueue_aliases",
   text: `WITH stored AS (
       INSERT INTO inbox (id, session_key, payload, received_at, available_at, updated_at)
       SELECT t.id, t.session_key, t.payload, t.received_at, ${NOW_MS}, $5
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-        WITH ORDINALITY AS t(id, session_key, payload, received_at, ord)
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $6::text[])
+        WITH ORDINALITY AS t(id, session_key, payload, received_at, alias, ord)
+      WHERE t.alias IS NULL OR NOT EXISTS (SELECT 1 FROM inbox k WHERE k.id = t.alias)
       ORDER BY t.ord
       ON CONFLICT (id) DO NOTHING RETURNING id, session_key
     ),

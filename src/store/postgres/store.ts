@@ -220,6 +220,7 @@ export class PostgresStore extends PortableStore implements Store {
       items.map((i) => i.payload),
       items.map((i) => i.receivedAt),
       Date.now(),
+      items.map((i) => i.alias ?? null),
     ]);
     // As on SQLite: the first item stored into a lane that had no row opens it; the rest queue behind it.
     const stored = new Set(rows.map((r) => r.id as string));

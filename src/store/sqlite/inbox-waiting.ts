@@ -43,6 +43,8 @@ const open = (state: unknown) => state === "pending" || state === "leased";
  * row already, which completions and claims keep due (lanes.ts).
  */
 export function insertInbound(s: Statements, it: NewInboxItem, now: number): EnqueueResult {
+  if (it.alias !== undefined && s.get(`SELECT 1 AS known FROM inbox WHERE id = ?`, it.alias))
+    return "duplicate";
   const lane = s.get(`SELECT tail FROM inbox_lanes WHERE session_key = ?`, it.sessionKey);
   const tail = lane?.tail ?? null;
   const behind =
