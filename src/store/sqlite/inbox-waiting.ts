@@ -81,6 +81,7 @@ export function afterInboxChange(s: Statements, row: Row): void {
   let state = row.state;
   let seq = row.seq as number | bigint | null;
   while (seq !== null && seq !== undefined && (state === "done" || state === "dead")) {
+    // `behind IS NOT NULL` repeats the partial index's condition, so SQLite uses inbox_waiting.
     const next = s.get(
       `UPDATE inbox SET behind = NULL WHERE behind = ? AND behind IS NOT NULL RETURNING seq, state`,
       seq,
