@@ -3,34 +3,16 @@
 // stops only that work, a failed renewal stops the work, leases with different TTLs each stay renewed in time,
 // and release gives the lease back.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createLogger } from "../../src/log.ts";
 import { LeaseKeeper } from "../../src/runtime/lease-keeper.ts";
 import { LeaseRenewals } from "../../src/runtime/lease-renewals.ts";
-import { PostgresStore } from "../../src/store/postgres/store.ts";
-import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import type { Store } from "../../src/store/types.ts";
-import { tempDir, waitFor } from "../helpers/gateway.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { waitFor } from "../helpers/gateway.ts";
+import { STORE_KINDS, storesOfEachKind } from "../helpers/stores.ts";
 
 const log = createLogger("silent", { pretty: false });
-let db: TestDatabase;
-const open: Store[] = [];
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await Promise.allSettled(open.map((s) => s.close()));
-  await db?.drop();
-});
-
-const dir = tempDir("clawgate-renewals-");
-let n = 0;
-const makers: Record<string, () => Store> = {
-  sqlite: () => new SqliteStore(join(dir, `s${n++}.db`)),
-  postgres: () => new PostgresStore(db.url, { schema: `s${n++}`, max: 3 }),
-};
+const stores = storesOfEachKind("renewals");
 
 /** The store's lease writes, counted: every take and every renewal call, however many leases it names. */
 function counted(s: Store) {
@@ -74,14 +56,9 @@ async function renewedRounds(s: Store, names: string[], rounds: number) {
   }
 }
 
-for (const [kind, make] of Object.entries(makers)) {
+for (const kind of STORE_KINDS) {
   describe(`${kind}: one lease heartbeat per process`, () => {
-    const store = async () => {
-      const s = make();
-      open.push(s);
-      await s.migrate();
-      return s;
-    };
+    const store = () => stores.open(kind);
 
     it("40 leases held for three renewal rounds cost a few writes, not one per lease per round", async () => {
       const s = await store();

@@ -17,6 +17,30 @@ function backlog(n: number) {
   };
 }
 
+/** A worker over a backlog of `count` items that records each item it processes; `all` settles once every one has been. */
+function draining(count: number) {
+  const { claim } = backlog(count);
+  const done: number[] = [];
+  let drained!: () => void;
+  const all = new Promise<void>((r) => {
+    drained = r;
+  });
+  const worker = new QueueWorker<number>({
+    name: "test",
+    concurrency: 64,
+    claimPerTurn: 8,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    claim,
+    process: async (item) => {
+      done.push(item);
+      if (done.length === count) drained();
+    },
+  });
+  return { worker, done, all };
+}
+
 it("queue worker: claims at most claimPerTurn at a time, yet fills its whole concurrency", async () => {
   const { asked, claim } = backlog(100);
   const started: number[] = [];
@@ -54,25 +78,7 @@ it("queue worker: claims at most claimPerTurn at a time, yet fills its whole con
 });
 
 it("queue worker: a backlog larger than a claim drains completely, each item processed once and in claim order", async () => {
-  const { claim } = backlog(250);
-  const done: number[] = [];
-  let drained!: () => void;
-  const all = new Promise<void>((r) => {
-    drained = r;
-  });
-  const worker = new QueueWorker<number>({
-    name: "test",
-    concurrency: 64,
-    claimPerTurn: 8,
-    leaseMs: 60_000,
-    pollMs: 60_000,
-    log: pino({ level: "silent" }),
-    claim,
-    process: async (item) => {
-      done.push(item);
-      if (done.length === 250) drained();
-    },
-  });
+  const { worker, done, all } = draining(250);
   worker.start();
   await all;
   await worker.stop();
@@ -83,25 +89,7 @@ it("queue worker: a backlog larger than a claim drains completely, each item pro
 });
 
 it("queue worker: a claim that answers at once (no commit to wait for) still lets other work run between claims", async () => {
-  const { claim } = backlog(10_000);
-  const done: number[] = [];
-  let drained!: () => void;
-  const all = new Promise<void>((r) => {
-    drained = r;
-  });
-  const worker = new QueueWorker<number>({
-    name: "test",
-    concurrency: 64,
-    claimPerTurn: 8,
-    leaseMs: 60_000,
-    pollMs: 60_000,
-    log: pino({ level: "silent" }),
-    claim,
-    process: async (item) => {
-      done.push(item);
-      if (done.length === 10_000) drained();
-    },
-  });
+  const { worker, done, all } = draining(10_000);
   worker.start();
   let processedBeforeOtherWork = -1;
   setImmediate(() => {

@@ -2,15 +2,10 @@
 // racing each other never lose a token that was handed out, and a revoke racing rotations always wins — no
 // token of the device works afterwards.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { DeviceRegistry, type IssuedToken } from "../../src/pairing/devices.ts";
-import { PostgresStore } from "../../src/store/postgres/store.ts";
-import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import type { Store } from "../../src/store/types.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { storesOfEachKind } from "../helpers/stores.ts";
 
 const TTL = { tokenTtlMs: 3600_000, overlapMs: 300_000 };
 const ROTATIONS = 12;
@@ -112,48 +107,22 @@ function races(name: string, replicas: () => Promise<Store[]>) {
 }
 
 /** Closes a trial's stores at once: PostgreSQL's connection slots are shared with other test files. */
-async function closeAll(stores: Store[]) {
-  await Promise.all(stores.map((s) => s.close()));
-  for (const s of stores) open.splice(open.indexOf(s), 1);
-}
-
-let db: TestDatabase;
+const stores = storesOfEachKind("devices");
+const closeAll = (these: Store[]) => stores.close(these);
 let schemas = 0;
-const open: Store[] = [];
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await Promise.allSettled(open.map((s) => s.close()));
-  await db?.drop();
-});
 
 races("postgres, three replicas", async () => {
-  const schema = `dev${schemas++}`;
-  const stores: Store[] = [];
-  for (let i = 0; i < 3; i++) {
-    const s = new PostgresStore(db.url, { schema, max: 4 });
-    open.push(s);
-    await s.migrate();
-    stores.push(s);
-  }
-  return stores;
+  const shared = `dev${schemas++}`;
+  const replicas: Store[] = [];
+  for (let i = 0; i < 3; i++) replicas.push(await stores.open("postgres", { shared, max: 4 }));
+  return replicas;
 });
 
-const dir = mkdtempSync(join(tmpdir(), "clawgate-devices-"));
-let files = 0;
-races("sqlite", async () => {
-  const s = new SqliteStore(join(dir, `d${files++}.db`));
-  open.push(s);
-  await s.migrate();
-  return [s];
-});
+races("sqlite", async () => [await stores.open("sqlite")]);
 
 describe("token lifetime", () => {
   it("a rotation asking for more than tokenTtlMs is capped at tokenTtlMs", async () => {
-    const s = new SqliteStore(join(dir, "ttl.db"));
-    open.push(s);
-    await s.migrate();
+    const s = await stores.open("sqlite");
     const reg = new DeviceRegistry(s, { tokenTtlMs: 600_000, overlapMs: 0 });
     const first = await pairDevice(reg);
     const before = Date.now();

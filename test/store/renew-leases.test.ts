@@ -1,39 +1,14 @@
 // renewLeases on both stores: one write renews every lease the owner still holds, and never takes one back that
 // was released or taken over after it expired (the renewing replica must stop that work, not resume it).
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { PostgresStore } from "../../src/store/postgres/store.ts";
-import { SqliteStore } from "../../src/store/sqlite/store.ts";
-import type { Store } from "../../src/store/types.ts";
-import { tempDir } from "../helpers/gateway.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";
+import { describe, it } from "node:test";
+import { STORE_KINDS, storesOfEachKind } from "../helpers/stores.ts";
 
-let db: TestDatabase;
-const open: Store[] = [];
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await Promise.allSettled(open.map((s) => s.close()));
-  await db?.drop();
-});
+const stores = storesOfEachKind("renew");
 
-const dir = tempDir("clawgate-renew-");
-let n = 0;
-const makers: Record<string, () => Promise<Store>> = {
-  sqlite: async () => new SqliteStore(join(dir, `s${n++}.db`)),
-  postgres: async () => new PostgresStore(db.url, { schema: `s${n++}`, max: 2 }),
-};
-
-for (const [kind, make] of Object.entries(makers)) {
+for (const kind of STORE_KINDS) {
   describe(`${kind}: renewLeases`, () => {
-    const store = async () => {
-      const s = await make();
-      open.push(s);
-      await s.migrate();
-      return s;
-    };
+    const store = () => stores.open(kind, { max: 2 });
 
     it("renews every lease still held and reports exactly those", async () => {
       const s = await store();
