@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { pino } from "pino";
-import { QueueWorker } from "../../src/runtime/queue-worker.ts";
+import { QueueWorker, type QueueWorkerOptions } from "../../src/runtime/queue-worker.ts";
 
 function backlog(n: number) {
   const items = Array.from({ length: n }, (_, i) => i);
@@ -17,21 +17,27 @@ function backlog(n: number) {
   };
 }
 
+/** The worker under test, with leases and polling far enough out that only claims and completions drive it. */
+function testWorker(
+  o: Pick<QueueWorkerOptions<number>, "concurrency" | "claimPerTurn" | "claim" | "process">,
+) {
+  return new QueueWorker<number>({
+    name: "test",
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    log: pino({ level: "silent" }),
+    ...o,
+  });
+}
+
 /** A worker over a backlog of `count` items that records each item it processes; `all` settles once every one has been. */
 function draining(count: number) {
   const { claim } = backlog(count);
   const done: number[] = [];
-  let drained!: () => void;
-  const all = new Promise<void>((r) => {
-    drained = r;
-  });
-  const worker = new QueueWorker<number>({
-    name: "test",
+  const { promise: all, resolve: drained } = Promise.withResolvers<void>();
+  const worker = testWorker({
     concurrency: 64,
     claimPerTurn: 8,
-    leaseMs: 60_000,
-    pollMs: 60_000,
-    log: pino({ level: "silent" }),
     claim,
     process: async (item) => {
       done.push(item);
@@ -44,21 +50,11 @@ function draining(count: number) {
 it("queue worker: claims at most claimPerTurn at a time, yet fills its whole concurrency", async () => {
   const { asked, claim } = backlog(100);
   const started: number[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  let allStarted!: () => void;
-  const full = new Promise<void>((r) => {
-    allStarted = r;
-  });
-  const worker = new QueueWorker<number>({
-    name: "test",
+  const { promise: gate, resolve: release } = Promise.withResolvers<void>();
+  const { promise: full, resolve: allStarted } = Promise.withResolvers<void>();
+  const worker = testWorker({
     concurrency: 12,
     claimPerTurn: 4,
-    leaseMs: 60_000,
-    pollMs: 60_000,
-    log: pino({ level: "silent" }),
     claim,
     process: async (item) => {
       started.push(item);
