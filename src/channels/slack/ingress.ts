@@ -164,7 +164,6 @@ export function normalizeSlackEvent(
   const text0 = e.text ?? "";
   const mentionRe = botUserId ? mentionOf(botUserId) : undefined;
   const mentioned = e.type === "app_mention" || (mentionRe ? mentionRe.test(text0) : false);
-  if (mentionRe) mentionRe.lastIndex = 0;
   let text = mentionRe ? text0.replace(mentionRe, " ") : text0;
   // Without a known bot id, an app_mention still starts with the mention of the bot: drop that one.
   if (!mentionRe && e.type === "app_mention") text = text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>/, " ");
@@ -229,6 +228,8 @@ function escapeRe(s: string): string {
 
 // The bot's mention pattern, built once per bot id rather than once per event (one entry: an account has one
 // bot). The id may come from the payload (authorizations): escaped, so "(" or "*" in it is matched as itself.
+// The pattern is global and shared: it is handed out with lastIndex at 0, so `test` starts at the beginning
+// (`replace` with a global pattern starts there by itself).
 let lastMention: { botUserId: string; re: RegExp } | undefined;
 function mentionOf(botUserId: string): RegExp {
   if (lastMention?.botUserId !== botUserId)
